@@ -1,0 +1,240 @@
+//! Account endpoints: register, log in, join as a guest, log out, change password.
+
+use super::extract::{Body, ClientIp, CurrentSession};
+use super::users::Profile;
+use super::{ApiError, ErrorResponse};
+use crate::app::AppState;
+use crate::auth::{Login, Registered, SessionGrant};
+use crate::error::ErrorCode;
+use axum::extract::State;
+use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{AppendHeaders, IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// `{"username"}` creates a key account; with a password it creates a password account.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    username: String,
+    #[serde(default)]
+    password: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+}
+
+/// A key account's secret key (shown once), or a password account's new session.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum RegisterResponse {
+    Key { key: String },
+    Session(SessionResponse),
+}
+
+/// A new session: the identity and its bearer token (also set as the `session` cookie).
+#[derive(Serialize, ToSchema)]
+pub struct SessionResponse {
+    user: Profile,
+    token: String,
+}
+
+/// `{"key"}`, or `{"username", "password"}` where `username` may be the e-mail address.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    #[serde(default)]
+    key: Option<String>,
+    #[serde(default)]
+    username: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    password: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct GuestRequest {
+    #[serde(default)]
+    nick: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordRequest {
+    current_password: String,
+    new_password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OkResponse {
+    ok: bool,
+}
+
+#[utoipa::path(post, path = "/api/register", tag = "account", request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "Account created", body = RegisterResponse),
+        (status = 400, description = "invalid_username, invalid_email, password_too_short", body = ErrorResponse),
+        (status = 409, description = "username_taken, email_taken", body = ErrorResponse),
+        (status = 422, description = "invalid_request", body = ErrorResponse)))]
+pub async fn register(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Body(request): Body<RegisterRequest>,
+) -> Result<Response, ApiError> {
+    let auth = state.core.auth();
+    let registered = auth
+        .register(
+            &request.username,
+            request.password,
+            request.email.as_deref(),
+            &ip,
+            state.core.hub(),
+        )
+        .await?;
+    Ok(match registered {
+        Registered::Key { key } => {
+            (StatusCode::CREATED, Json(RegisterResponse::Key { key })).into_response()
+        }
+        Registered::Password(grant) => {
+            let (cookie, body) = new_session(&state, grant);
+            (
+                StatusCode::CREATED,
+                AppendHeaders([(SET_COOKIE, cookie)]),
+                Json(RegisterResponse::Session(body)),
+            )
+                .into_response()
+        }
+    })
+}
+
+#[utoipa::path(post, path = "/api/login", tag = "account", request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Logged in; sets the session cookie", body = SessionResponse),
+        (status = 401, description = "invalid_credentials", body = ErrorResponse),
+        (status = 422, description = "invalid_request", body = ErrorResponse)))]
+pub async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Body(request): Body<LoginRequest>,
+) -> Result<Response, ApiError> {
+    let login = match request {
+        LoginRequest {
+            key: Some(key),
+            username: None,
+            email: None,
+            password: None,
+        } => Login::Key(key),
+        LoginRequest {
+            key: None,
+            username: Some(login),
+            email: None,
+            password: Some(password),
+        }
+        | LoginRequest {
+            key: None,
+            username: None,
+            email: Some(login),
+            password: Some(password),
+        } => Login::Password { login, password },
+        _ => {
+            return Err(ApiError::new(
+                ErrorCode::InvalidRequest,
+                "send {\"key\"} or {\"username\", \"password\"}",
+            ))
+        }
+    };
+    let grant = state.core.auth().login(login, &ip).await?;
+    Ok(session_response(&state, StatusCode::OK, grant))
+}
+
+#[utoipa::path(post, path = "/api/guest", tag = "account", request_body = GuestRequest,
+    responses(
+        (status = 201, description = "Guest identity created; sets the session cookie", body = SessionResponse),
+        (status = 400, description = "invalid_nick", body = ErrorResponse),
+        (status = 409, description = "nick_taken", body = ErrorResponse)))]
+pub async fn guest(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Body(request): Body<GuestRequest>,
+) -> Result<Response, ApiError> {
+    let grant = state
+        .core
+        .auth()
+        .create_guest(request.nick.as_deref(), &ip, state.core.hub())
+        .await?;
+    Ok(session_response(&state, StatusCode::CREATED, grant))
+}
+
+#[utoipa::path(post, path = "/api/logout", tag = "account",
+    responses(
+        (status = 200, description = "Session revoked and cookie cleared", body = OkResponse),
+        (status = 401, description = "unauthenticated", body = ErrorResponse)))]
+pub async fn logout(
+    State(state): State<AppState>,
+    session: CurrentSession,
+) -> Result<Response, ApiError> {
+    let revoked = session.identity.session;
+    state.core.auth().logout(&revoked).await?;
+    state.core.revoke(&[revoked]);
+    let clear = HeaderValue::from_static("session=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax");
+    Ok((
+        AppendHeaders([(SET_COOKIE, clear)]),
+        Json(OkResponse { ok: true }),
+    )
+        .into_response())
+}
+
+#[utoipa::path(post, path = "/api/password", tag = "account", request_body = PasswordRequest,
+    responses(
+        (status = 200, description = "Password changed; all other sessions revoked", body = SessionResponse),
+        (status = 400, description = "password_too_short, no_password", body = ErrorResponse),
+        (status = 401, description = "invalid_credentials, unauthenticated", body = ErrorResponse)))]
+pub async fn change_password(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    session: CurrentSession,
+    Body(request): Body<PasswordRequest>,
+) -> Result<Response, ApiError> {
+    let (grant, revoked) = state
+        .core
+        .auth()
+        .change_password(
+            &session.identity,
+            request.current_password,
+            request.new_password,
+            &ip,
+        )
+        .await?;
+    state.core.revoke(&revoked);
+    Ok(session_response(&state, StatusCode::OK, grant))
+}
+
+/// A new session's response: the body and the `session` cookie.
+fn session_response(state: &AppState, status: StatusCode, grant: SessionGrant) -> Response {
+    let (cookie, body) = new_session(state, grant);
+    (status, AppendHeaders([(SET_COOKIE, cookie)]), Json(body)).into_response()
+}
+
+fn new_session(state: &AppState, grant: SessionGrant) -> (HeaderValue, SessionResponse) {
+    let cookie = session_cookie_header(
+        &grant.token,
+        state.config.session_ttl_secs,
+        state.config.secure_cookies(),
+    );
+    let body = SessionResponse {
+        user: Profile::of(&grant.identity, state.core.hub()),
+        token: grant.token,
+    };
+    (cookie, body)
+}
+
+fn session_cookie_header(token: &str, max_age: u64, secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    let cookie =
+        format!("session={token}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}");
+    // Tokens are URL-safe base64, always a valid header value.
+    HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static("session="))
+}

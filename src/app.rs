@@ -1,0 +1,185 @@
+//! Assembles the server from its parts: configuration → store → services → core → router; and
+//! runs it until a shutdown signal, then closes every connection and the database cleanly.
+
+use crate::auth::{Auth, AuthSettings};
+use crate::config::Config;
+use crate::core::{Core, CoreSettings, Hub, LocalBus};
+use crate::crypto::MasterKey;
+use crate::store::Store;
+use crate::{api, gateway, web};
+use anyhow::Context;
+use axum::Router;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// Everything a handler may need. Cheap to clone (one `Arc`).
+#[derive(Clone)]
+pub struct AppState(Arc<App>);
+
+pub struct App {
+    pub config: Config,
+    pub store: Store,
+    pub core: Core,
+    /// Connection tasks, awaited (with a grace period) on shutdown.
+    pub tasks: TaskTracker,
+}
+
+impl Deref for AppState {
+    type Target = App;
+
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+/// A bound, ready-to-run server.
+pub struct Server {
+    listener: TcpListener,
+    state: AppState,
+}
+
+/// How often sessions in use are extended and expired ones purged.
+const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(60);
+
+impl Server {
+    /// Prepares the data directory, master key and database, and binds the listener.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(config.data_dir.join("uploads")).with_context(|| {
+            format!(
+                "cannot create the data directory {}",
+                config.data_dir.display()
+            )
+        })?;
+        let configured_key = config.master_key.as_ref().map(|k| k.expose());
+        let (master_key, generated) = MasterKey::load(configured_key, &config.data_dir)?;
+        if generated {
+            tracing::warn!(
+                path = %config.data_dir.join("master.key").display(),
+                key_id = %master_key.id(),
+                "GENERATED A NEW MASTER KEY: back this file up; without it stored content cannot be decrypted"
+            );
+        } else {
+            tracing::info!(key_id = %master_key.id(), "master key loaded");
+        }
+        let store = Store::connect(&config.database_url())
+            .await
+            .context("cannot open the database")?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let auth = Auth::new(
+            store.clone(),
+            AuthSettings {
+                session_ttl: config.session_ttl(),
+                password_min_length: config.password_min_length,
+                guest_nick_by_ip: config.guest_nick_by_ip,
+            },
+        );
+        let hub = Arc::new(Hub::default());
+        let bus = Arc::new(LocalBus::new(Arc::clone(&hub)));
+        let settings = CoreSettings {
+            max_message_chars: config.max_message_chars,
+            rate_limit_messages: config.rate_limit_messages,
+            rate_window: config.rate_window(),
+            outbound_queue: config.outbound_queue,
+        };
+        let core = Core::new(auth, hub, bus, settings);
+        let state = AppState(Arc::new(App {
+            config,
+            store,
+            core,
+            tasks: TaskTracker::new(),
+        }));
+        Ok(Self { listener, state })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or(self.state.config.listen)
+    }
+
+    /// Serves until `shutdown` resolves; then stops accepting, tells every client, waits for
+    /// connections to close (bounded by `shutdown_grace_secs`) and closes the database.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let Server { listener, state } = self;
+        let (socketio, io) = gateway::socketio::layer(state.clone());
+        let router = Router::new()
+            .merge(api::routes())
+            .merge(gateway::routes())
+            .fallback(web::asset)
+            .layer(socketio)
+            .layer(axum::middleware::from_fn(web::security_headers))
+            .with_state(state.clone());
+
+        let stop = CancellationToken::new();
+        let maintenance = state.tasks.spawn(maintain(state.clone(), stop.clone()));
+        tracing::info!("Parlor listening on http://{}", listener.local_addr()?);
+
+        let signal = {
+            let (state, stop) = (state.clone(), stop.clone());
+            async move {
+                shutdown.await;
+                tracing::info!("shutting down: closing connections");
+                stop.cancel();
+                state.core.shutdown();
+            }
+        };
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(signal)
+        .await?;
+
+        io.close().await;
+        state.tasks.close();
+        let grace = Duration::from_secs(state.config.shutdown_grace_secs);
+        if tokio::time::timeout(grace, state.tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("connections still open after the grace period; exiting anyway");
+        }
+        maintenance.abort();
+        state.store.close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+async fn maintain(state: AppState, stop: CancellationToken) {
+    let mut tick = tokio::time::interval(MAINTENANCE_INTERVAL);
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tick.tick() => state.core.maintain().await,
+        }
+    }
+}
+
+/// Resolves on SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sigterm) => {
+                sigterm.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = interrupt => {},
+        _ = terminate => {},
+    }
+}

@@ -1,0 +1,17 @@
+//! Identity: registered accounts (password or key), guests, and the sessions that stand for
+//! them. Passwords are hashed with argon2id off the async runtime; session tokens and account
+//! keys are random and stored only as SHA-256 hashes.
+//!
+//! This module decides *who* someone is. What they may do in the chat is the core's business.
+
+mod error;
+mod identity;
+mod password;
+mod service;
+mod token;
+
+pub use error::AuthError;
+pub use identity::{Identity, IdentityKind, OnlineNames};
+pub use password::hash_password;
+pub use service::{Auth, AuthSettings, Login, Registered, SessionGrant};
+pub use token::{hash_token, SessionId};

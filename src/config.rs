@@ -1,0 +1,244 @@
+//! Configuration: built-in defaults → optional `parlor.toml` → `PARLOR_*` environment variables
+//! (and `DATABASE_URL`). Loaded and validated once at start-up; the rest of the server only
+//! reads a [`Config`].
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Deserializer, Serialize};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Every setting of the server. The README's configuration table lists the same fields.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// Address the HTTP server binds to.
+    pub listen: SocketAddr,
+    /// Directory for the SQLite database, uploads and the generated master key.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; defaults to `sqlite://<data_dir>/parlor.db`.
+    pub database_url: Option<Secret>,
+    /// Base64 of a 32-byte master key; when unset, `<data_dir>/master.key` is used (and
+    /// generated on first start).
+    pub master_key: Option<Secret>,
+    /// Origins allowed to open WebSocket connections, besides same-origin pages.
+    #[serde(deserialize_with = "list_or_csv")]
+    pub public_origins: Vec<String>,
+    pub session_ttl_secs: u64,
+    pub password_min_length: usize,
+    pub max_message_chars: usize,
+    pub rate_limit_messages: usize,
+    pub rate_limit_window_secs: u64,
+    /// Largest accepted real-time frame in bytes.
+    pub max_frame_bytes: usize,
+    /// Events queued per connection before it is dropped as a slow consumer.
+    pub outbound_queue: usize,
+    /// Give an anonymous guest from the same IP their previous nick back when it is free.
+    pub guest_nick_by_ip: bool,
+    /// Seconds connections get to close on shutdown.
+    pub shutdown_grace_secs: u64,
+    /// `tracing` filter, e.g. `info` or `parlor=debug`.
+    pub log: String,
+    /// `text` or `json`.
+    pub log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([0, 0, 0, 0], 8080)),
+            data_dir: PathBuf::from("parlor-data"),
+            database_url: None,
+            master_key: None,
+            public_origins: Vec::new(),
+            session_ttl_secs: 7 * 24 * 3600,
+            password_min_length: 8,
+            max_message_chars: 500,
+            rate_limit_messages: 6,
+            rate_limit_window_secs: 5,
+            max_frame_bytes: 16 * 1024,
+            outbound_queue: 1024,
+            guest_nick_by_ip: true,
+            shutdown_grace_secs: 10,
+            log: "info".into(),
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+/// Why the configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Layers defaults, the TOML file (if it exists) and the environment.
+    pub fn load(file: &Path) -> Result<Self, ConfigError> {
+        let config: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(file))
+            .merge(Env::prefixed("PARLOR_").ignore(&["config", "root_user", "root_password"]))
+            .merge(Env::raw().only(&["DATABASE_URL"]))
+            .extract()
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let positive = [
+            ("session_ttl_secs", self.session_ttl_secs as usize),
+            ("max_message_chars", self.max_message_chars),
+            ("rate_limit_messages", self.rate_limit_messages),
+            (
+                "rate_limit_window_secs",
+                self.rate_limit_window_secs as usize,
+            ),
+            ("max_frame_bytes", self.max_frame_bytes),
+            ("outbound_queue", self.outbound_queue),
+        ];
+        if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
+            return Err(ConfigError::Invalid(format!(
+                "{name} must be greater than 0"
+            )));
+        }
+        if let Some(bad) = self.public_origins.iter().find(|o| !o.contains("://")) {
+            return Err(ConfigError::Invalid(format!(
+                "public origin {bad:?} must look like https://chat.example.org"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The database URL in force: the configured one or SQLite in the data directory.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.expose().to_owned(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("parlor.db").display()
+            ),
+        }
+    }
+
+    pub fn session_ttl(&self) -> Duration {
+        Duration::from_secs(self.session_ttl_secs)
+    }
+
+    pub fn rate_window(&self) -> Duration {
+        Duration::from_secs(self.rate_limit_window_secs)
+    }
+
+    /// Cookies get `Secure` when the server is reached over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_origins
+            .iter()
+            .any(|o| o.starts_with("https://"))
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &self.database_url)
+            .field("master_key", &self.master_key)
+            .field("public_origins", &self.public_origins)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A configuration value that must never be logged; `Debug` prints `[redacted]`.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// Accepts a TOML list or a comma-separated string (the form environment variables take).
+fn list_or_csv<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ListOrCsv {
+        List(Vec<String>),
+        Csv(String),
+    }
+    Ok(match ListOrCsv::deserialize(deserializer)? {
+        ListOrCsv::List(list) => list,
+        ListOrCsv::Csv(csv) => csv
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_overrides_file_and_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "parlor.toml",
+                "listen = \"127.0.0.1:9000\"\nmax_message_chars = 100",
+            )?;
+            jail.set_env("PARLOR_MAX_MESSAGE_CHARS", "42");
+            jail.set_env(
+                "PARLOR_PUBLIC_ORIGINS",
+                "https://a.example, https://b.example",
+            );
+            jail.set_env("DATABASE_URL", "postgres://u:p@localhost/db");
+            let config = Config::load(Path::new("parlor.toml")).expect("loads");
+            assert_eq!(config.listen, "127.0.0.1:9000".parse().unwrap());
+            assert_eq!(config.max_message_chars, 42);
+            assert_eq!(
+                config.public_origins,
+                ["https://a.example", "https://b.example"]
+            );
+            assert_eq!(config.database_url(), "postgres://u:p@localhost/db");
+            assert!(config.secure_cookies());
+            assert!(
+                !format!("{config:?}").contains("u:p"),
+                "secrets are redacted"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn zero_limits_are_rejected() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("PARLOR_OUTBOUND_QUEUE", "0");
+            assert!(Config::load(Path::new("missing.toml")).is_err());
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,126 @@
+//! Commands: what a client asks of the core. Every framing decodes its frames into these.
+
+use super::CoreError;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::Value;
+
+/// One client command, already validated for shape (not yet for meaning).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    Identify(Identify),
+    Join(RoomRef),
+    Leave(RoomRef),
+    Send(SendMessage),
+    Typing(Typing),
+}
+
+/// Resolve who this connection is: a session token, a new guest nick, or neither (then the
+/// connection's own credential, such as its session cookie, is used).
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Identify {
+    #[serde(default)]
+    pub token: Option<String>,
+    #[serde(default)]
+    pub nick: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoomRef {
+    pub room: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendMessage {
+    pub room: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Typing {
+    pub room: String,
+    pub active: bool,
+}
+
+impl Command {
+    /// Builds a command from its name and JSON payload (`null`/absent means `{}`).
+    pub fn parse(name: &str, data: Value) -> Result<Self, CoreError> {
+        let data = if data.is_null() {
+            Value::Object(Default::default())
+        } else {
+            data
+        };
+        Ok(match name {
+            "identify" => Command::Identify(payload(name, data)?),
+            "join" => Command::Join(payload(name, data)?),
+            "leave" => Command::Leave(payload(name, data)?),
+            "send" => Command::Send(payload(name, data)?),
+            "typing" => Command::Typing(payload(name, data)?),
+            other => return Err(CoreError::UnknownCommand(truncate(other))),
+        })
+    }
+
+    /// The command's wire name, for logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Identify(_) => "identify",
+            Command::Join(_) => "join",
+            Command::Leave(_) => "leave",
+            Command::Send(_) => "send",
+            Command::Typing(_) => "typing",
+        }
+    }
+}
+
+fn payload<T: DeserializeOwned>(name: &str, data: Value) -> Result<T, CoreError> {
+    serde_json::from_value(data).map_err(|e| CoreError::InvalidPayload(format!("{name}: {e}")))
+}
+
+/// Echoing a client's string back in an error is fine; echoing a megabyte is not.
+fn truncate(s: &str) -> String {
+    s.chars().take(40).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn parses_known_commands() {
+        assert_eq!(
+            Command::parse("send", json!({"room": "lobby", "text": "hi"})).unwrap(),
+            Command::Send(SendMessage {
+                room: "lobby".into(),
+                text: "hi".into()
+            })
+        );
+        assert_eq!(
+            Command::parse("identify", Value::Null).unwrap(),
+            Command::Identify(Identify::default())
+        );
+    }
+
+    #[test]
+    fn unknown_names_and_bad_payloads_are_distinct_errors() {
+        assert!(matches!(
+            Command::parse("fly", json!({})),
+            Err(CoreError::UnknownCommand(_))
+        ));
+        for bad in [
+            json!({"room": 1, "text": "x"}),
+            json!({"room": "lobby"}),
+            json!([1]),
+            json!({"room": "lobby", "text": "x", "extra": true}),
+        ] {
+            assert!(matches!(
+                Command::parse("send", bad),
+                Err(CoreError::InvalidPayload(_))
+            ));
+        }
+    }
+}

@@ -1,0 +1,270 @@
+//! One client connection as the core sees it: a bounded outbound queue, a close signal, and the
+//! per-connection state (identity, joined rooms) the command handlers work on.
+//!
+//! The core never writes to a socket. It puts [`Outbound`] items into the connection's queue;
+//! the framing's writer task drains the queue in batches and writes each batch in one go. When
+//! the queue is full the connection is closed as a slow consumer instead of buffering more.
+
+use super::event::{CloseReason, Event};
+use crate::auth::Identity;
+use crate::error::ErrorBody;
+use bytes::Bytes;
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+use std::sync::{Arc, OnceLock};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+/// Process-unique connection number.
+pub type ConnId = u64;
+
+/// The encodings a broadcast may be rendered into, one cache slot each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Encoding {
+    /// The native `/gateway` envelope.
+    Native = 0,
+    /// Socket.IO event data.
+    SocketIo = 1,
+    /// The simple `/ws` framing (which drops some events).
+    Simple = 2,
+}
+
+/// An event on its way to one or many connections. Each framing encodes it at most once, on
+/// first use, and every recipient with that framing shares the bytes.
+#[derive(Debug)]
+pub struct Broadcast {
+    pub event: Event,
+    encoded: [OnceLock<Option<Bytes>>; 3],
+}
+
+impl Broadcast {
+    pub fn new(event: Event) -> Arc<Self> {
+        Arc::new(Self {
+            event,
+            encoded: Default::default(),
+        })
+    }
+
+    /// The event in `encoding`, rendered by `encode` the first time it is asked for.
+    /// `None` means the framing does not carry this event.
+    pub fn encoded(
+        &self,
+        encoding: Encoding,
+        encode: impl FnOnce(&Event) -> Option<Bytes>,
+    ) -> Option<&Bytes> {
+        self.encoded[encoding as usize]
+            .get_or_init(|| encode(&self.event))
+            .as_ref()
+    }
+}
+
+/// The answer to one command.
+#[derive(Debug)]
+pub struct Reply {
+    /// The client's ack id, when it asked for one.
+    pub ack: Option<u64>,
+    pub result: Result<serde_json::Value, ErrorBody>,
+}
+
+/// What a connection's writer receives.
+#[derive(Debug)]
+pub enum Outbound {
+    Event(Arc<Broadcast>),
+    Reply(Reply),
+}
+
+/// The core's handle on a connection: enough to deliver to it and to close it.
+#[derive(Debug)]
+pub struct ConnHandle {
+    pub id: ConnId,
+    tx: mpsc::Sender<Outbound>,
+    close: CancellationToken,
+    close_reason: OnceLock<CloseReason>,
+}
+
+impl ConnHandle {
+    /// Queues an event without waiting. A full queue closes the connection as a slow consumer.
+    pub fn deliver(&self, broadcast: &Arc<Broadcast>) {
+        self.push(Outbound::Event(Arc::clone(broadcast)));
+    }
+
+    /// Queues a reply to one of the connection's own commands.
+    pub fn reply(&self, reply: Reply) {
+        self.push(Outbound::Reply(reply));
+    }
+
+    fn push(&self, item: Outbound) {
+        if let Err(mpsc::error::TrySendError::Full(_)) = self.tx.try_send(item) {
+            self.close(CloseReason::SlowConsumer);
+        }
+    }
+
+    /// Asks the writer to tell the client why and close. The first reason wins.
+    pub fn close(&self, reason: CloseReason) {
+        let _ = self.close_reason.set(reason);
+        self.close.cancel();
+    }
+}
+
+/// The receiving end of a connection's queue, owned by the framing's writer task.
+pub struct Outbox {
+    rx: mpsc::Receiver<Outbound>,
+    handle: Arc<ConnHandle>,
+}
+
+/// What the writer should do next.
+pub enum Next {
+    /// Write these items (at least one), then flush once.
+    Batch,
+    /// Send a `closing` event with this reason, then close the transport.
+    Close(CloseReason),
+}
+
+/// The most items written per flush: bounds the latency a large backlog adds to the first one.
+const MAX_BATCH: usize = 256;
+
+impl Outbox {
+    /// Waits for work: fills `batch` with everything queued (up to a bound) or reports that
+    /// the connection must close. Closing takes priority over queued items.
+    pub async fn next(&mut self, batch: &mut Vec<Outbound>) -> Next {
+        batch.clear();
+        tokio::select! {
+            biased;
+            _ = self.handle.close.cancelled() => return Next::Close(self.reason()),
+            item = self.rx.recv() => match item {
+                Some(item) => batch.push(item),
+                None => return Next::Close(self.reason()),
+            },
+        }
+        while batch.len() < MAX_BATCH {
+            match self.rx.try_recv() {
+                Ok(item) => batch.push(item),
+                Err(_) => break,
+            }
+        }
+        Next::Batch
+    }
+
+    /// Resolves when the connection has been told to close (for reader tasks to stop).
+    pub fn closed(&self) -> CancellationToken {
+        self.handle.close.clone()
+    }
+
+    fn reason(&self) -> CloseReason {
+        self.handle
+            .close_reason
+            .get()
+            .copied()
+            .unwrap_or(CloseReason::Shutdown)
+    }
+}
+
+/// Where a connection comes from and what it brought along.
+#[derive(Clone, Debug)]
+pub struct ConnInfo {
+    pub ip: IpAddr,
+    /// A session token the transport carried (cookie, Socket.IO auth); used by a bare
+    /// `identify`.
+    pub credential: Option<String>,
+}
+
+/// The core-side state of one connection, owned by its reader task.
+#[derive(Debug)]
+pub struct Connection {
+    pub(super) handle: Arc<ConnHandle>,
+    pub(super) info: ConnInfo,
+    pub(super) identity: Option<Identity>,
+    pub(super) rooms: BTreeSet<String>,
+}
+
+impl Connection {
+    pub(super) fn open(id: ConnId, info: ConnInfo, queue: usize) -> (Self, Outbox) {
+        let (tx, rx) = mpsc::channel(queue);
+        let handle = Arc::new(ConnHandle {
+            id,
+            tx,
+            close: CancellationToken::new(),
+            close_reason: OnceLock::new(),
+        });
+        let outbox = Outbox {
+            rx,
+            handle: Arc::clone(&handle),
+        };
+        let conn = Self {
+            handle,
+            info,
+            identity: None,
+            rooms: BTreeSet::new(),
+        };
+        (conn, outbox)
+    }
+
+    pub fn id(&self) -> ConnId {
+        self.handle.id
+    }
+
+    pub fn identity(&self) -> Option<&Identity> {
+        self.identity.as_ref()
+    }
+
+    /// Queues the reply to a command on this connection.
+    pub fn reply(&self, reply: Reply) {
+        self.handle.reply(reply);
+    }
+
+    /// Queues a one-off event for this connection alone.
+    pub fn notify(&self, event: Event) {
+        self.handle.deliver(&Broadcast::new(event));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+
+    fn open(queue: usize) -> (Connection, Outbox) {
+        let info = ConnInfo {
+            ip: Ipv4Addr::LOCALHOST.into(),
+            credential: None,
+        };
+        Connection::open(1, info, queue)
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_closes_the_connection_as_a_slow_consumer() {
+        let (conn, mut outbox) = open(2);
+        for _ in 0..3 {
+            conn.notify(Event::closing(CloseReason::Shutdown));
+        }
+        let mut batch = Vec::new();
+        assert!(matches!(
+            outbox.next(&mut batch).await,
+            Next::Close(CloseReason::SlowConsumer)
+        ));
+    }
+
+    #[tokio::test]
+    async fn queued_items_are_drained_in_one_batch() {
+        let (conn, mut outbox) = open(8);
+        for _ in 0..5 {
+            conn.notify(Event::closing(CloseReason::Shutdown));
+        }
+        let mut batch = Vec::new();
+        assert!(matches!(outbox.next(&mut batch).await, Next::Batch));
+        assert_eq!(batch.len(), 5);
+    }
+
+    #[test]
+    fn a_broadcast_is_encoded_once_per_encoding() {
+        let broadcast = Broadcast::new(Event::closing(CloseReason::Shutdown));
+        let mut calls = 0;
+        for _ in 0..3 {
+            broadcast.encoded(Encoding::Native, |e| {
+                calls += 1;
+                Some(Bytes::from(e.to_json()))
+            });
+        }
+        assert_eq!(calls, 1);
+    }
+}

@@ -1,0 +1,63 @@
+//! Errors of the chat core, each with its stable protocol code.
+
+use crate::auth::AuthError;
+use crate::domain::MessageTextError;
+use crate::error::{ErrorBody, ErrorCode};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error("unknown command {0:?}")]
+    UnknownCommand(String),
+    #[error("invalid payload for {0}")]
+    InvalidPayload(String),
+    #[error("invalid frame: {0}")]
+    InvalidFrame(String),
+    #[error("identify first")]
+    NotIdentified,
+    #[error("this connection is already identified")]
+    AlreadyIdentified,
+    #[error("that nick is in use")]
+    NickTaken,
+    #[error("no such room")]
+    NotFound,
+    #[error("join the room first")]
+    NotInRoom,
+    #[error(transparent)]
+    Message(#[from] MessageTextError),
+    #[error("too many messages; slow down")]
+    RateLimited,
+    #[error("this user already has a /ws connection")]
+    AlreadyConnected,
+}
+
+impl CoreError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            CoreError::Auth(e) => e.code(),
+            CoreError::UnknownCommand(_) => ErrorCode::UnknownCommand,
+            CoreError::InvalidPayload(_) => ErrorCode::InvalidPayload,
+            CoreError::InvalidFrame(_) => ErrorCode::InvalidFrame,
+            CoreError::NotIdentified => ErrorCode::Unauthenticated,
+            CoreError::AlreadyIdentified => ErrorCode::AlreadyIdentified,
+            CoreError::NickTaken => ErrorCode::NickTaken,
+            CoreError::NotFound => ErrorCode::NotFound,
+            CoreError::NotInRoom => ErrorCode::NotInRoom,
+            CoreError::Message(MessageTextError::Empty) => ErrorCode::EmptyMessage,
+            CoreError::Message(MessageTextError::TooLong { .. }) => ErrorCode::MessageTooLong,
+            CoreError::RateLimited => ErrorCode::RateLimited,
+            CoreError::AlreadyConnected => ErrorCode::AlreadyConnected,
+        }
+    }
+
+    /// The reply body. Internal failures are logged here and never described to the client.
+    pub fn body(&self) -> ErrorBody {
+        let code = self.code();
+        if matches!(code, ErrorCode::Internal | ErrorCode::Unavailable) {
+            tracing::error!(error = %self, "command failed");
+            return ErrorBody::new(code, "the server could not complete the request");
+        }
+        ErrorBody::new(code, self.to_string())
+    }
+}

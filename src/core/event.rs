@@ -1,0 +1,134 @@
+//! Events: what the core tells clients. Every framing encodes these (once per broadcast).
+
+use crate::auth::{Identity, IdentityKind};
+use crate::domain::{Millis, Role};
+use crate::error::ErrorBody;
+use serde::Serialize;
+
+/// How a user appears to others: in member lists, as a message author, as a typist.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct UserView {
+    pub name: String,
+    pub kind: IdentityKind,
+    pub role: Role,
+}
+
+impl From<&Identity> for UserView {
+    fn from(identity: &Identity) -> Self {
+        Self {
+            name: identity.name.clone(),
+            kind: identity.kind(),
+            role: identity.role,
+        }
+    }
+}
+
+/// A chat message as delivered.
+#[derive(Clone, Debug, Serialize)]
+pub struct MessageEvent {
+    pub room: String,
+    pub id: String,
+    pub ts: Millis,
+    pub author: UserView,
+    pub text: String,
+}
+
+/// One server event. Serialized as `{"event": "<name>", "data": {…}}`.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "event", content = "data", rename_all = "snake_case")]
+pub enum Event {
+    MemberJoined {
+        room: String,
+        user: UserView,
+    },
+    MemberLeft {
+        room: String,
+        user: UserView,
+    },
+    Message(MessageEvent),
+    Typing {
+        room: String,
+        user: UserView,
+        active: bool,
+    },
+    Error(ErrorBody),
+    Closing {
+        reason: CloseReason,
+        message: &'static str,
+    },
+}
+
+impl Event {
+    /// The event's wire name (Socket.IO sends it beside the data).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Event::MemberJoined { .. } => "member_joined",
+            Event::MemberLeft { .. } => "member_left",
+            Event::Message(_) => "message",
+            Event::Typing { .. } => "typing",
+            Event::Error(_) => "error",
+            Event::Closing { .. } => "closing",
+        }
+    }
+
+    /// The `{"event", "data"}` envelope as JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Only the `data` part as JSON.
+    pub fn data_json(&self) -> String {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::Object(mut map)) => map
+                .remove("data")
+                .map(|data| data.to_string())
+                .unwrap_or_else(|| "{}".into()),
+            _ => "{}".into(),
+        }
+    }
+
+    pub fn closing(reason: CloseReason) -> Self {
+        Event::Closing {
+            reason,
+            message: reason.message(),
+        }
+    }
+}
+
+/// Why the server closes a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CloseReason {
+    Shutdown,
+    SlowConsumer,
+    SessionRevoked,
+}
+
+impl CloseReason {
+    pub fn message(self) -> &'static str {
+        match self {
+            CloseReason::Shutdown => "the server is shutting down",
+            CloseReason::SlowConsumer => "the connection could not keep up with its events",
+            CloseReason::SessionRevoked => "the session was revoked",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_serialize_as_tagged_envelopes() {
+        let event = Event::closing(CloseReason::Shutdown);
+        assert_eq!(
+            event.to_json(),
+            r#"{"event":"closing","data":{"reason":"shutdown","message":"the server is shutting down"}}"#
+        );
+        assert_eq!(event.name(), "closing");
+        assert_eq!(
+            event.data_json(),
+            r#"{"message":"the server is shutting down","reason":"shutdown"}"#
+        );
+    }
+}

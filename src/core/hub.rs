@@ -1,0 +1,223 @@
+//! This node's live state: who is online, which connections sit in which room, and every open
+//! connection (for revocation and shutdown). Delivery to local connections happens here.
+//!
+//! Presence counts identities, not connections: a user with three tabs is one member, who
+//! joins with the first tab and leaves with the last.
+
+use super::connection::{Broadcast, ConnHandle, ConnId};
+use super::event::{CloseReason, UserView};
+use crate::auth::{OnlineNames, SessionId};
+use crate::store::Principal;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+
+#[derive(Default)]
+struct Member {
+    user: Option<UserView>,
+    conns: Vec<Arc<ConnHandle>>,
+}
+
+#[derive(Default)]
+struct Room {
+    members: HashMap<Principal, Member>,
+}
+
+struct Online {
+    principal: Principal,
+    conns: usize,
+}
+
+struct Registered {
+    handle: Arc<ConnHandle>,
+    session: Option<SessionId>,
+}
+
+/// Rooms, presence and connections of this node.
+#[derive(Default)]
+pub struct Hub {
+    rooms: RwLock<HashMap<String, Room>>,
+    online: Mutex<HashMap<String, Online>>,
+    conns: Mutex<HashMap<ConnId, Registered>>,
+    simple_slots: Mutex<std::collections::HashSet<Principal>>,
+}
+
+/// Locks ignore poisoning: no critical section here can panic half-way through an update.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Hub {
+    pub fn register(&self, handle: Arc<ConnHandle>) {
+        lock(&self.conns).insert(
+            handle.id,
+            Registered {
+                handle,
+                session: None,
+            },
+        );
+    }
+
+    pub fn unregister(&self, id: ConnId) {
+        lock(&self.conns).remove(&id);
+    }
+
+    /// Claims `name_key` for `principal`, counting one more connection. Fails when another
+    /// identity is online under that name.
+    pub fn claim_name(
+        &self,
+        name_key: &str,
+        principal: Principal,
+        conn: ConnId,
+        session: &SessionId,
+    ) -> bool {
+        let mut online = lock(&self.online);
+        match online.get_mut(name_key) {
+            Some(entry) if entry.principal != principal => return false,
+            Some(entry) => entry.conns += 1,
+            None => {
+                online.insert(
+                    name_key.to_owned(),
+                    Online {
+                        principal,
+                        conns: 1,
+                    },
+                );
+            }
+        }
+        drop(online);
+        if let Some(registered) = lock(&self.conns).get_mut(&conn) {
+            registered.session = Some(session.clone());
+        }
+        true
+    }
+
+    /// Gives back one connection's claim on a name.
+    pub fn release_name(&self, name_key: &str) {
+        let mut online = lock(&self.online);
+        if let Some(entry) = online.get_mut(name_key) {
+            entry.conns -= 1;
+            if entry.conns == 0 {
+                online.remove(name_key);
+            }
+        }
+    }
+
+    /// Adds a connection to a room. Returns whether the identity is new in the room, and the
+    /// members after the join, sorted by name.
+    pub fn join(
+        &self,
+        room: &str,
+        user: &UserView,
+        principal: Principal,
+        handle: &Arc<ConnHandle>,
+    ) -> (bool, Vec<UserView>) {
+        let mut rooms = self.rooms.write().unwrap_or_else(PoisonError::into_inner);
+        let room = rooms.entry(room.to_owned()).or_default();
+        let member = room.members.entry(principal).or_default();
+        let first = member.conns.is_empty();
+        if !member.conns.iter().any(|c| c.id == handle.id) {
+            member.conns.push(Arc::clone(handle));
+        }
+        member.user = Some(user.clone());
+        (first, sorted_members(room))
+    }
+
+    /// Removes a connection from a room. Returns the member's view if that was its last
+    /// connection there (it has left).
+    pub fn leave(&self, room_name: &str, principal: Principal, conn: ConnId) -> Option<UserView> {
+        let mut rooms = self.rooms.write().unwrap_or_else(PoisonError::into_inner);
+        let room = rooms.get_mut(room_name)?;
+        let member = room.members.get_mut(&principal)?;
+        member.conns.retain(|c| c.id != conn);
+        if !member.conns.is_empty() {
+            return None;
+        }
+        let user = room.members.remove(&principal).and_then(|m| m.user);
+        if room.members.is_empty() {
+            rooms.remove(room_name);
+        }
+        user
+    }
+
+    /// The members of a room, sorted by name.
+    pub fn members(&self, room: &str) -> Vec<UserView> {
+        let rooms = self.rooms.read().unwrap_or_else(PoisonError::into_inner);
+        rooms.get(room).map(sorted_members).unwrap_or_default()
+    }
+
+    /// Queues a broadcast on every local connection in the room, except those of `except`.
+    pub fn deliver(&self, room: &str, broadcast: &Arc<Broadcast>, except: Option<Principal>) {
+        let rooms = self.rooms.read().unwrap_or_else(PoisonError::into_inner);
+        let Some(room) = rooms.get(room) else { return };
+        for (principal, member) in &room.members {
+            if Some(*principal) == except {
+                continue;
+            }
+            for conn in &member.conns {
+                conn.deliver(broadcast);
+            }
+        }
+    }
+
+    /// Closes every connection bound to one of these sessions.
+    pub fn close_sessions(&self, sessions: &[SessionId], reason: CloseReason) {
+        for registered in lock(&self.conns).values() {
+            if registered
+                .session
+                .as_ref()
+                .is_some_and(|s| sessions.contains(s))
+            {
+                registered.handle.close(reason);
+            }
+        }
+    }
+
+    /// Closes every connection.
+    pub fn close_all(&self, reason: CloseReason) {
+        for registered in lock(&self.conns).values() {
+            registered.handle.close(reason);
+        }
+    }
+
+    pub fn connection_count(&self) -> usize {
+        lock(&self.conns).len()
+    }
+
+    /// The sessions of all identified connections (to keep them from expiring while in use).
+    pub fn live_sessions(&self) -> Vec<SessionId> {
+        let mut sessions: Vec<SessionId> = lock(&self.conns)
+            .values()
+            .filter_map(|r| r.session.clone())
+            .collect();
+        sessions.sort_by(|a, b| a.0.cmp(&b.0));
+        sessions.dedup();
+        sessions
+    }
+
+    /// Takes the one `/ws` slot of an identity; `false` if it is taken.
+    pub fn take_simple_slot(&self, principal: Principal) -> bool {
+        lock(&self.simple_slots).insert(principal)
+    }
+
+    pub fn free_simple_slot(&self, principal: Principal) {
+        lock(&self.simple_slots).remove(&principal);
+    }
+}
+
+impl OnlineNames for Hub {
+    fn is_taken(&self, name_key: &str, except: Option<Principal>) -> bool {
+        lock(&self.online)
+            .get(name_key)
+            .is_some_and(|entry| Some(entry.principal) != except)
+    }
+}
+
+fn sorted_members(room: &Room) -> Vec<UserView> {
+    let mut members: Vec<UserView> = room
+        .members
+        .values()
+        .filter_map(|m| m.user.clone())
+        .collect();
+    members.sort_by_key(|u| u.name.to_ascii_lowercase());
+    members
+}

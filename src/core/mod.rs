@@ -1,0 +1,321 @@
+//! The chat core: sessions on connections, rooms, presence, rate limits and fan-out.
+//!
+//! It knows nothing about WebSocket, Socket.IO or HTTP. A framing opens a [`Connection`] with
+//! [`Core::open`], turns each frame into a [`Command`] and hands it to [`Core::handle`], and
+//! writes out whatever arrives in the connection's [`Outbox`]. Events for a room go through the
+//! [`Bus`], so the same code serves one node or many.
+
+mod bus;
+mod command;
+mod connection;
+mod error;
+mod event;
+mod hub;
+
+pub use bus::{Bus, LocalBus};
+pub use command::{Command, Identify, RoomRef, SendMessage, Typing};
+pub use connection::{
+    Broadcast, ConnHandle, ConnId, ConnInfo, Connection, Encoding, Next, Outbound, Outbox, Reply,
+};
+pub use error::CoreError;
+pub use event::{CloseReason, Event, MessageEvent, UserView};
+pub use hub::Hub;
+
+use crate::auth::{Auth, AuthError, Identity, SessionId};
+use crate::domain::{now_millis, MessageText, RateWindow};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+/// The one public room every identity can join; ephemeral (never stored).
+pub const LOBBY: &str = "lobby";
+
+/// The chat rules that come from configuration.
+#[derive(Clone, Debug)]
+pub struct CoreSettings {
+    pub max_message_chars: usize,
+    pub rate_limit_messages: usize,
+    pub rate_window: Duration,
+    pub outbound_queue: usize,
+}
+
+/// The chat core. Shared by every framing through `Arc`.
+pub struct Core {
+    auth: Auth,
+    hub: Arc<Hub>,
+    bus: Arc<dyn Bus>,
+    settings: CoreSettings,
+    rates: Mutex<HashMap<SessionId, RateWindow>>,
+    next_conn: AtomicU64,
+    next_message: AtomicU64,
+}
+
+impl Core {
+    pub fn new(auth: Auth, hub: Arc<Hub>, bus: Arc<dyn Bus>, settings: CoreSettings) -> Self {
+        Self {
+            auth,
+            hub,
+            bus,
+            settings,
+            rates: Mutex::default(),
+            next_conn: AtomicU64::new(1),
+            // Ids stay unique across restarts because they start from the clock.
+            next_message: AtomicU64::new(u64::try_from(now_millis()).unwrap_or(0) * 1000),
+        }
+    }
+
+    /// The identity service (for the REST API, which shares the core's presence).
+    pub fn auth(&self) -> &Auth {
+        &self.auth
+    }
+
+    /// This node's presence and rooms.
+    pub fn hub(&self) -> &Hub {
+        &self.hub
+    }
+
+    /// Opens a connection: the framing keeps the [`Connection`] in its reader and gives the
+    /// [`Outbox`] to its writer.
+    pub fn open(&self, info: ConnInfo) -> (Connection, Outbox) {
+        let id = self.next_conn.fetch_add(1, Ordering::Relaxed);
+        let (conn, outbox) = Connection::open(id, info, self.settings.outbound_queue);
+        self.hub.register(Arc::clone(&conn.handle));
+        (conn, outbox)
+    }
+
+    /// Runs one command and queues its reply (with the client's ack id) on the connection.
+    pub async fn dispatch(&self, conn: &mut Connection, command: Command, ack: Option<u64>) {
+        let name = command.name();
+        let result = self.handle(conn, command).await;
+        if let Err(err) = &result {
+            tracing::debug!(
+                conn = conn.id(),
+                command = name,
+                code = err.code().as_str(),
+                "command refused"
+            );
+        }
+        self.reply(conn, ack, result);
+    }
+
+    /// Answers a frame that could not be decoded into a command.
+    pub fn reply_error(&self, conn: &Connection, ack: Option<u64>, err: CoreError) {
+        self.reply(conn, ack, Err(err));
+    }
+
+    fn reply(&self, conn: &Connection, ack: Option<u64>, result: Result<Value, CoreError>) {
+        match (ack, result) {
+            (_, Ok(value)) if ack.is_some() => conn.reply(Reply {
+                ack,
+                result: Ok(value),
+            }),
+            (_, Ok(_)) => {}
+            (Some(_), Err(err)) => conn.reply(Reply {
+                ack,
+                result: Err(err.body()),
+            }),
+            (None, Err(err)) => conn.notify(Event::Error(err.body())),
+        }
+    }
+
+    /// Runs one command on behalf of a connection; the value is the ack's `data`.
+    pub async fn handle(
+        &self,
+        conn: &mut Connection,
+        command: Command,
+    ) -> Result<Value, CoreError> {
+        match command {
+            Command::Identify(identify) => self.identify(conn, identify).await,
+            Command::Join(RoomRef { room }) => self.join(conn, &room),
+            Command::Leave(RoomRef { room }) => self.leave(conn, &room),
+            Command::Send(send) => self.send(conn, send),
+            Command::Typing(typing) => self.typing(conn, typing),
+        }
+    }
+
+    async fn identify(
+        &self,
+        conn: &mut Connection,
+        identify: Identify,
+    ) -> Result<Value, CoreError> {
+        if conn.identity.is_some() {
+            return Err(CoreError::AlreadyIdentified);
+        }
+        let ip = conn.info.ip.to_string();
+        let (identity, new_token) = if let Some(token) = identify.token {
+            (self.auth.resolve(&token).await?, None)
+        } else if let Some(nick) = identify.nick {
+            let grant = self
+                .auth
+                .create_guest(Some(&nick), &ip, self.hub.as_ref())
+                .await?;
+            (grant.identity, Some(grant.token))
+        } else if let Some(token) = conn.info.credential.clone() {
+            (self.auth.resolve(&token).await?, None)
+        } else {
+            return Err(AuthError::Unauthenticated.into());
+        };
+        self.bind(conn, identity)?;
+        if let Some(identity) = &conn.identity {
+            if let Err(err) = self.auth.touch_guest(identity, &ip).await {
+                tracing::warn!(error = %err, "could not record guest activity");
+            }
+        }
+        let user = conn.identity.as_ref().map(UserView::from);
+        Ok(json!({ "user": user, "token": new_token }))
+    }
+
+    /// Binds an already resolved identity to a connection (the `/ws` framing resolves the
+    /// cookie before upgrading).
+    pub fn bind(&self, conn: &mut Connection, identity: Identity) -> Result<(), CoreError> {
+        if !self.hub.claim_name(
+            &identity.name_key(),
+            identity.principal,
+            conn.id(),
+            &identity.session,
+        ) {
+            return Err(CoreError::NickTaken);
+        }
+        tracing::info!(conn = conn.id(), kind = ?identity.kind(), "identified");
+        conn.identity = Some(identity);
+        Ok(())
+    }
+
+    fn join(&self, conn: &mut Connection, room: &str) -> Result<Value, CoreError> {
+        let identity = conn.identity.as_ref().ok_or(CoreError::NotIdentified)?;
+        if room != LOBBY {
+            return Err(CoreError::NotFound);
+        }
+        let user = UserView::from(identity);
+        let principal = identity.principal;
+        let (first, members) = self.hub.join(room, &user, principal, &conn.handle);
+        conn.rooms.insert(room.to_owned());
+        if first {
+            let event = Event::MemberJoined {
+                room: room.to_owned(),
+                user,
+            };
+            self.bus
+                .publish(room, Broadcast::new(event), Some(principal));
+        }
+        Ok(json!({ "room": room, "members": members }))
+    }
+
+    fn leave(&self, conn: &mut Connection, room: &str) -> Result<Value, CoreError> {
+        let identity = conn.identity.as_ref().ok_or(CoreError::NotIdentified)?;
+        if !conn.rooms.remove(room) {
+            return Err(CoreError::NotInRoom);
+        }
+        if let Some(user) = self.hub.leave(room, identity.principal, conn.id()) {
+            let event = Event::MemberLeft {
+                room: room.to_owned(),
+                user,
+            };
+            self.bus.publish(room, Broadcast::new(event), None);
+        }
+        Ok(json!({}))
+    }
+
+    fn send(&self, conn: &mut Connection, send: SendMessage) -> Result<Value, CoreError> {
+        let identity = conn.identity.as_ref().ok_or(CoreError::NotIdentified)?;
+        if !conn.rooms.contains(&send.room) {
+            return Err(CoreError::NotInRoom);
+        }
+        let text = MessageText::parse(&send.text, self.settings.max_message_chars)?;
+        self.check_rate(&identity.session)?;
+        let id = self
+            .next_message
+            .fetch_add(1, Ordering::Relaxed)
+            .to_string();
+        let ts = now_millis();
+        let event = Event::Message(MessageEvent {
+            room: send.room.clone(),
+            id: id.clone(),
+            ts,
+            author: UserView::from(identity),
+            text: text.into_string(),
+        });
+        self.bus.publish(&send.room, Broadcast::new(event), None);
+        Ok(json!({ "id": id, "ts": ts }))
+    }
+
+    fn typing(&self, conn: &mut Connection, typing: Typing) -> Result<Value, CoreError> {
+        let identity = conn.identity.as_ref().ok_or(CoreError::NotIdentified)?;
+        if !conn.rooms.contains(&typing.room) {
+            return Err(CoreError::NotInRoom);
+        }
+        let event = Event::Typing {
+            room: typing.room.clone(),
+            user: UserView::from(identity),
+            active: typing.active,
+        };
+        self.bus.publish(
+            &typing.room,
+            Broadcast::new(event),
+            Some(identity.principal),
+        );
+        Ok(json!({}))
+    }
+
+    fn check_rate(&self, session: &SessionId) -> Result<(), CoreError> {
+        let mut rates = self.rates.lock().unwrap_or_else(PoisonError::into_inner);
+        let window = rates.entry(session.clone()).or_insert_with(|| {
+            RateWindow::new(self.settings.rate_limit_messages, self.settings.rate_window)
+        });
+        if window.try_acquire(Instant::now()) {
+            Ok(())
+        } else {
+            Err(CoreError::RateLimited)
+        }
+    }
+
+    /// Ends a connection: leaves its rooms (telling the others), releases its name.
+    pub fn close(&self, conn: Connection) {
+        if let Some(identity) = &conn.identity {
+            for room in &conn.rooms {
+                if let Some(user) = self.hub.leave(room, identity.principal, conn.id()) {
+                    let event = Event::MemberLeft {
+                        room: room.clone(),
+                        user,
+                    };
+                    self.bus.publish(room, Broadcast::new(event), None);
+                }
+            }
+            self.hub.release_name(&identity.name_key());
+        }
+        self.hub.unregister(conn.id());
+    }
+
+    /// Closes the live connections of revoked sessions.
+    pub fn revoke(&self, sessions: &[SessionId]) {
+        self.hub
+            .close_sessions(sessions, CloseReason::SessionRevoked);
+    }
+
+    /// Tells every connection the server is stopping and closes it.
+    pub fn shutdown(&self) {
+        self.hub.close_all(CloseReason::Shutdown);
+    }
+
+    /// Periodic upkeep: keeps sessions in use from expiring, purges expired ones, and drops
+    /// rate windows nobody has used for a while.
+    pub async fn maintain(&self) {
+        for session in self.hub.live_sessions() {
+            if let Err(err) = self.auth.keep_alive(&session).await {
+                tracing::warn!(error = %err, "could not extend a live session");
+            }
+        }
+        match self.auth.purge_expired().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(purged = n, "expired sessions removed"),
+            Err(err) => tracing::warn!(error = %err, "could not purge expired sessions"),
+        }
+        let now = Instant::now();
+        self.rates
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|_, window| !window.is_idle(now));
+    }
+}

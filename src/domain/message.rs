@@ -1,0 +1,58 @@
+//! The text of a chat message: trimmed, non-empty, bounded in characters.
+
+/// Message text that passed the length rules.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MessageText(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MessageTextError {
+    #[error("the message is empty")]
+    Empty,
+    #[error("the message is longer than {max} characters")]
+    TooLong { max: usize },
+}
+
+impl MessageText {
+    /// Trims surrounding whitespace and checks the length in characters (not bytes).
+    pub fn parse(raw: &str, max_chars: usize) -> Result<Self, MessageTextError> {
+        let text = raw.trim();
+        if text.is_empty() {
+            return Err(MessageTextError::Empty);
+        }
+        if text.chars().count() > max_chars {
+            return Err(MessageTextError::TooLong { max: max_chars });
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trims_and_accepts_up_to_the_limit() {
+        assert_eq!(MessageText::parse("  hi \n", 500).unwrap().as_str(), "hi");
+        assert!(MessageText::parse(&"é".repeat(500), 500).is_ok());
+    }
+
+    #[test]
+    fn rejects_blank_and_long_text() {
+        assert_eq!(
+            MessageText::parse(" \t\n", 500),
+            Err(MessageTextError::Empty)
+        );
+        assert_eq!(
+            MessageText::parse(&"x".repeat(501), 500),
+            Err(MessageTextError::TooLong { max: 500 })
+        );
+    }
+}

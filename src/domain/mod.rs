@@ -1,0 +1,28 @@
+//! Pure domain rules and types: names, roles, message text, rate windows.
+//!
+//! Nothing in here does I/O or knows about HTTP, WebSocket or SQL. Input from the outside is
+//! parsed into these types at the edge (`Name::parse`, `MessageText::parse`); inside the server a
+//! value of one of these types is valid by construction.
+
+mod email;
+mod message;
+mod name;
+mod rate;
+mod role;
+
+pub use email::{Email, EmailError};
+pub use message::{MessageText, MessageTextError};
+pub use name::{Name, NameError};
+pub use rate::RateWindow;
+pub use role::Role;
+
+/// Milliseconds since the Unix epoch, UTC: the one timestamp format of the protocol and store.
+pub type Millis = i64;
+
+/// The current wall-clock time in [`Millis`].
+pub fn now_millis() -> Millis {
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX)
+}

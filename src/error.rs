@@ -1,0 +1,106 @@
+//! The stable, machine-readable error codes shared by REST responses and protocol acks.
+//!
+//! Each layer has its own error type (`AuthError`, `CoreError`, `ApiError`, …) and says which
+//! [`ErrorCode`] it is; the code decides the HTTP status here, once. Clients (and translations in
+//! the UI) key on the code, never on the message text.
+
+use serde::Serialize;
+
+/// Every error code of the protocol and the REST API; `docs/protocol.md` describes each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    InvalidRequest,
+    InvalidFrame,
+    UnknownCommand,
+    InvalidPayload,
+    InvalidUsername,
+    InvalidNick,
+    InvalidEmail,
+    PasswordTooShort,
+    NoPassword,
+    UsernameTaken,
+    NickTaken,
+    EmailTaken,
+    AlreadyConnected,
+    InvalidCredentials,
+    Unauthenticated,
+    AlreadyIdentified,
+    OriginNotAllowed,
+    Forbidden,
+    NotFound,
+    NotInRoom,
+    EmptyMessage,
+    MessageTooLong,
+    RateLimited,
+    Unavailable,
+    Internal,
+}
+
+impl ErrorCode {
+    /// The code as it appears on the wire.
+    pub fn as_str(self) -> &'static str {
+        use ErrorCode::*;
+        match self {
+            InvalidRequest => "invalid_request",
+            InvalidFrame => "invalid_frame",
+            UnknownCommand => "unknown_command",
+            InvalidPayload => "invalid_payload",
+            InvalidUsername => "invalid_username",
+            InvalidNick => "invalid_nick",
+            InvalidEmail => "invalid_email",
+            PasswordTooShort => "password_too_short",
+            NoPassword => "no_password",
+            UsernameTaken => "username_taken",
+            NickTaken => "nick_taken",
+            EmailTaken => "email_taken",
+            AlreadyConnected => "already_connected",
+            InvalidCredentials => "invalid_credentials",
+            Unauthenticated => "unauthenticated",
+            AlreadyIdentified => "already_identified",
+            OriginNotAllowed => "origin_not_allowed",
+            Forbidden => "forbidden",
+            NotFound => "not_found",
+            NotInRoom => "not_in_room",
+            EmptyMessage => "empty_message",
+            MessageTooLong => "message_too_long",
+            RateLimited => "rate_limited",
+            Unavailable => "unavailable",
+            Internal => "internal",
+        }
+    }
+
+    /// The HTTP status a REST response with this code carries.
+    pub fn http_status(self) -> u16 {
+        use ErrorCode::*;
+        match self {
+            InvalidRequest | InvalidFrame | UnknownCommand | InvalidPayload => 422,
+            InvalidUsername | InvalidNick | InvalidEmail | PasswordTooShort | NoPassword
+            | EmptyMessage | MessageTooLong => 400,
+            UsernameTaken | NickTaken | EmailTaken | AlreadyConnected | AlreadyIdentified
+            | NotInRoom => 409,
+            InvalidCredentials | Unauthenticated => 401,
+            OriginNotAllowed | Forbidden => 403,
+            NotFound => 404,
+            RateLimited => 429,
+            Unavailable => 503,
+            Internal => 500,
+        }
+    }
+}
+
+/// The `{"code", "message"}` body every error reply carries, on every framing.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl ErrorBody {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! The native framing: one JSON envelope per WebSocket text frame (see `docs/protocol.md`).
+//!
+//! A reader loop decodes envelopes into commands for the core; a writer task drains the
+//! connection's outbox and writes each batch with a single flush.
+
+use super::{limit, refusal, session_cookie};
+use crate::app::AppState;
+use crate::core::{
+    CloseReason, Command, ConnInfo, Connection, CoreError, Encoding, Event, Next, Outbound, Outbox,
+    Reply,
+};
+use crate::error::ErrorCode;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use bytes::Bytes;
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use serde::Deserialize;
+use serde_json::Value;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// `GET /gateway`: checks the origin and upgrades.
+pub async fn upgrade(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    if !super::origin_allowed(&headers, &state.config.public_origins) {
+        return refusal(
+            ErrorCode::OriginNotAllowed,
+            "this origin may not open a connection",
+        );
+    }
+    let info = ConnInfo {
+        ip: peer.ip(),
+        credential: session_cookie(&headers),
+    };
+    let tasks = state.tasks.clone();
+    limit(upgrade, &state).on_upgrade(move |socket| tasks.track_future(serve(state, socket, info)))
+}
+
+/// Runs one connection until either side ends it.
+async fn serve(state: AppState, socket: WebSocket, info: ConnInfo) {
+    let (mut conn, outbox) = state.core.open(info);
+    let closed = outbox.closed();
+    let (sink, stream) = socket.split();
+    let mut writer = state.tasks.spawn(write(sink, outbox));
+    read(&state, &mut conn, stream, &closed).await;
+    state.core.close(conn);
+    if closed.is_cancelled() {
+        // The server closes: let the writer say why, but not forever.
+        if tokio::time::timeout(Duration::from_secs(2), &mut writer)
+            .await
+            .is_err()
+        {
+            writer.abort();
+        }
+    } else {
+        writer.abort();
+    }
+}
+
+/// What a client frame looks like before its `event` is known to be a command.
+#[derive(Deserialize)]
+struct Envelope {
+    event: String,
+    #[serde(default)]
+    data: Value,
+    #[serde(default)]
+    ack: Option<u64>,
+}
+
+async fn read(
+    state: &AppState,
+    conn: &mut Connection,
+    mut stream: SplitStream<WebSocket>,
+    closed: &tokio_util::sync::CancellationToken,
+) {
+    loop {
+        let frame = tokio::select! {
+            _ = closed.cancelled() => return,
+            frame = stream.next() => frame,
+        };
+        match frame {
+            Some(Ok(Message::Text(text))) => handle_text(state, conn, &text).await,
+            Some(Ok(Message::Binary(_))) => {
+                let err =
+                    CoreError::InvalidFrame("binary frames are not part of the protocol".into());
+                state.core.reply_error(conn, None, err);
+            }
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+            Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,
+        }
+    }
+}
+
+async fn handle_text(state: &AppState, conn: &mut Connection, text: &str) {
+    let envelope: Envelope = match serde_json::from_str(text) {
+        Ok(envelope) => envelope,
+        Err(err) => {
+            let ack = serde_json::from_str::<Value>(text)
+                .ok()
+                .and_then(|v| v.get("ack").and_then(Value::as_u64));
+            let err = CoreError::InvalidFrame(format!("not a command envelope: {err}"));
+            return state.core.reply_error(conn, ack, err);
+        }
+    };
+    match Command::parse(&envelope.event, envelope.data) {
+        Ok(command) => state.core.dispatch(conn, command, envelope.ack).await,
+        Err(err) => state.core.reply_error(conn, envelope.ack, err),
+    }
+}
+
+async fn write(mut sink: SplitSink<WebSocket, Message>, mut outbox: Outbox) {
+    let mut batch = Vec::new();
+    loop {
+        match outbox.next(&mut batch).await {
+            Next::Batch => {
+                for item in batch.drain(..) {
+                    if sink.feed(Message::Text(encode(item))).await.is_err() {
+                        return;
+                    }
+                }
+                if sink.flush().await.is_err() {
+                    return;
+                }
+            }
+            Next::Close(reason) => {
+                let closing = Event::closing(reason).to_json();
+                let _ = sink.feed(Message::Text(closing.into())).await;
+                let frame = CloseFrame {
+                    code: close_code(reason),
+                    reason: Utf8Bytes::from_static(reason.message()),
+                };
+                let _ = sink.send(Message::Close(Some(frame))).await;
+                return;
+            }
+        }
+    }
+}
+
+fn encode(item: Outbound) -> Utf8Bytes {
+    match item {
+        Outbound::Event(broadcast) => broadcast
+            .encoded(Encoding::Native, |event| Some(Bytes::from(event.to_json())))
+            .and_then(|bytes| Utf8Bytes::try_from(bytes.clone()).ok())
+            .unwrap_or_default(),
+        Outbound::Reply(reply) => encode_reply(reply).into(),
+    }
+}
+
+fn encode_reply(Reply { ack, result }: Reply) -> String {
+    let body = match result {
+        Ok(data) => serde_json::json!({ "ack": ack, "ok": true, "data": data }),
+        Err(error) => serde_json::json!({ "ack": ack, "ok": false, "error": error }),
+    };
+    body.to_string()
+}
+
+/// WebSocket close codes: 1001 "going away" for shutdown, 1008 "policy" otherwise.
+fn close_code(reason: CloseReason) -> u16 {
+    match reason {
+        CloseReason::Shutdown => 1001,
+        CloseReason::SlowConsumer | CloseReason::SessionRevoked => 1008,
+    }
+}

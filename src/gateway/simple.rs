@@ -1,0 +1,191 @@
+//! The simple chat WebSocket at `/ws`, for clients of the key-based chat API: plain
+//! `{"message"}` frames in, `{"message","author"}` / `{"event":"join"|"leave"}` /
+//! `{"status"}` frames out. It needs a session cookie, allows one `/ws` connection per user,
+//! and sits in the same lobby as every other framing.
+
+use super::{limit, refusal, session_cookie};
+use crate::app::AppState;
+use crate::auth::Identity;
+use crate::core::{
+    Command, ConnInfo, Connection, CoreError, Encoding, Event, Next, Outbound, Outbox, Reply,
+    RoomRef, SendMessage, LOBBY,
+};
+use crate::error::ErrorCode;
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use bytes::Bytes;
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use serde::Deserialize;
+use serde_json::json;
+use std::net::SocketAddr;
+
+/// `GET /ws`: 401 without a valid session cookie, 409 when the user already has a `/ws`
+/// connection, otherwise an upgrade.
+pub async fn upgrade(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    if !super::origin_allowed(&headers, &state.config.public_origins) {
+        return refusal(
+            ErrorCode::OriginNotAllowed,
+            "this origin may not open a connection",
+        );
+    }
+    let Some(token) = session_cookie(&headers) else {
+        return refusal(ErrorCode::Unauthenticated, "a session cookie is required");
+    };
+    let identity = match state.core.auth().resolve(&token).await {
+        Ok(identity) => identity,
+        Err(err) => return refusal(err.code(), &err.to_string()),
+    };
+    if !state.core.hub().take_simple_slot(identity.principal) {
+        return refusal(
+            ErrorCode::AlreadyConnected,
+            "this user already has a /ws connection",
+        );
+    }
+    let info = ConnInfo {
+        ip: peer.ip(),
+        credential: Some(token),
+    };
+    let tasks = state.tasks.clone();
+    limit(upgrade, &state)
+        .on_upgrade(move |socket| tasks.track_future(serve(state, socket, info, identity)))
+}
+
+async fn serve(state: AppState, mut socket: WebSocket, info: ConnInfo, identity: Identity) {
+    let principal = identity.principal;
+    let me = identity.name.clone();
+    let (mut conn, outbox) = state.core.open(info);
+    let joined = match state.core.bind(&mut conn, identity) {
+        Ok(()) => {
+            state
+                .core
+                .handle(&mut conn, Command::Join(RoomRef { room: LOBBY.into() }))
+                .await
+        }
+        Err(err) => Err(err),
+    };
+    if let Err(err) = joined {
+        let refusal = json!({ "status": false, "code": err.code() }).to_string();
+        let _ = socket.send(Message::Text(refusal.into())).await;
+        state.core.close(conn);
+        state.core.hub().free_simple_slot(principal);
+        return;
+    }
+    let closed = outbox.closed();
+    let (sink, stream) = socket.split();
+    let writer = state.tasks.spawn(write(sink, outbox, me));
+    read(&state, &mut conn, stream, &closed).await;
+    state.core.close(conn);
+    state.core.hub().free_simple_slot(principal);
+    if !closed.is_cancelled() {
+        writer.abort();
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Frame {
+    message: String,
+}
+
+async fn read(
+    state: &AppState,
+    conn: &mut Connection,
+    mut stream: SplitStream<WebSocket>,
+    closed: &tokio_util::sync::CancellationToken,
+) {
+    loop {
+        let frame = tokio::select! {
+            _ = closed.cancelled() => return,
+            frame = stream.next() => frame,
+        };
+        let text = match frame {
+            Some(Ok(Message::Text(text))) => text,
+            Some(Ok(Message::Binary(_))) => {
+                state.core.reply_error(
+                    conn,
+                    Some(0),
+                    CoreError::InvalidFrame("binary frame".into()),
+                );
+                continue;
+            }
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+            Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,
+        };
+        match serde_json::from_str::<Frame>(&text) {
+            Ok(Frame { message }) => {
+                let command = Command::Send(SendMessage {
+                    room: LOBBY.into(),
+                    text: message,
+                });
+                state.core.dispatch(conn, command, Some(0)).await;
+            }
+            Err(err) => {
+                state
+                    .core
+                    .reply_error(conn, Some(0), CoreError::InvalidFrame(err.to_string()))
+            }
+        }
+    }
+}
+
+async fn write(mut sink: SplitSink<WebSocket, Message>, mut outbox: Outbox, me: String) {
+    let mut batch = Vec::new();
+    while let Next::Batch = outbox.next(&mut batch).await {
+        for item in batch.drain(..) {
+            let Some(text) = encode(item, &me) else {
+                continue;
+            };
+            if sink.feed(Message::Text(text)).await.is_err() {
+                return;
+            }
+        }
+        if sink.flush().await.is_err() {
+            return;
+        }
+    }
+    let _ = sink.send(Message::Close(None)).await;
+}
+
+fn encode(item: Outbound, me: &str) -> Option<Utf8Bytes> {
+    match item {
+        Outbound::Event(broadcast) => {
+            // The sender's own message is acknowledged with a status, not echoed.
+            if let Event::Message(message) = &broadcast.event {
+                if message.author.name == me {
+                    return None;
+                }
+            }
+            let bytes = broadcast.encoded(Encoding::Simple, encode_event)?;
+            Utf8Bytes::try_from(bytes.clone()).ok()
+        }
+        Outbound::Reply(Reply { result, .. }) => Some(
+            match result {
+                Ok(_) => json!({ "status": true }),
+                Err(error) => json!({ "status": false, "code": error.code }),
+            }
+            .to_string()
+            .into(),
+        ),
+    }
+}
+
+fn encode_event(event: &Event) -> Option<Bytes> {
+    let value = match event {
+        Event::Message(message) => {
+            json!({ "message": message.text, "author": message.author.name })
+        }
+        Event::MemberJoined { user, .. } => json!({ "event": "join", "username": user.name }),
+        Event::MemberLeft { user, .. } => json!({ "event": "leave", "username": user.name }),
+        Event::Error(error) => json!({ "status": false, "code": error.code }),
+        Event::Typing { .. } | Event::Closing { .. } => return None,
+    };
+    Some(Bytes::from(value.to_string()))
+}

@@ -1,0 +1,224 @@
+//! The Socket.IO framing (v5 over Engine.IO v4, websocket and polling) through socketioxide.
+//!
+//! socketioxide runs each message handler as its own task, which would let two quick commands
+//! overtake each other. So the handler's extractor ([`Enqueue`]) runs synchronously in arrival
+//! order and only puts the message into the connection's inbound queue; one reader task per
+//! socket applies commands in order. Acks travel through the core's outbox like any reply and
+//! are matched to the client's ack id when written.
+
+use super::{origin_allowed, session_cookie};
+use crate::app::AppState;
+use crate::core::{
+    Command, ConnInfo, Connection, CoreError, Encoding, Event, Next, Outbound, Outbox, Reply,
+};
+use axum::extract::ConnectInfo;
+use bytes::Bytes;
+use serde_json::value::RawValue;
+use serde_json::Value;
+use socketioxide::adapter::LocalAdapter;
+use socketioxide::extract::{AckSender, SocketRef, TryData};
+use socketioxide::handler::{ConnectHandler, FromMessageParts};
+use socketioxide::layer::SocketIoLayer;
+use socketioxide::socket::Socket;
+use socketioxide::SocketIo;
+use std::collections::HashMap;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex, PoisonError};
+use tokio::sync::mpsc;
+
+/// Commands a socket may have waiting before further ones are refused as `rate_limited`.
+const INBOUND_QUEUE: usize = 64;
+
+/// Builds the Socket.IO layer for the router.
+pub fn layer(state: AppState) -> (SocketIoLayer, SocketIo) {
+    let (layer, io) = SocketIo::builder()
+        .ws_read_buffer_size(4 * 1024)
+        .max_payload(state.config.max_frame_bytes as u64)
+        .max_buffer_size(state.config.outbound_queue)
+        .build_layer();
+    let origin_check = check_origin(state.clone());
+    let connect =
+        move |socket: SocketRef, auth: TryData<Value>| on_connect(socket, auth, state.clone());
+    io.ns("/", connect.with(origin_check));
+    (layer, io)
+}
+
+/// One command as it arrived, waiting for the socket's reader task.
+struct Inbound {
+    event: String,
+    data: Value,
+    ack: Option<(i64, AckSender)>,
+}
+
+#[derive(Clone)]
+struct InboundTx(mpsc::Sender<Inbound>);
+
+type PendingAcks = Arc<Mutex<HashMap<u64, AckSender>>>;
+
+fn check_origin(
+    state: AppState,
+) -> impl Fn(SocketRef) -> std::future::Ready<Result<(), &'static str>> + Clone + Send + Sync + 'static
+{
+    move |socket: SocketRef| {
+        let allowed = origin_allowed(&socket.req_parts().headers, &state.config.public_origins);
+        std::future::ready(if allowed {
+            Ok(())
+        } else {
+            Err("origin_not_allowed")
+        })
+    }
+}
+
+async fn on_connect(socket: SocketRef, TryData(auth): TryData<Value>, state: AppState) {
+    let parts = socket.req_parts();
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip())
+        .unwrap_or(Ipv4Addr::UNSPECIFIED.into());
+    let auth_token = auth
+        .ok()
+        .and_then(|auth| auth.get("token").and_then(Value::as_str).map(str::to_owned));
+    let info = ConnInfo {
+        ip: peer,
+        credential: auth_token.or_else(|| session_cookie(&parts.headers)),
+    };
+    let (conn, outbox) = state.core.open(info);
+    let (tx, rx) = mpsc::channel(INBOUND_QUEUE);
+    socket.extensions.insert(InboundTx(tx));
+    socket.on_fallback(|_: Enqueue| async {});
+    let pending = PendingAcks::default();
+    let writer = state
+        .tasks
+        .spawn(write(socket.clone(), outbox, Arc::clone(&pending)));
+    let reader = read(state.clone(), conn, rx, pending);
+    state.tasks.spawn(async move {
+        reader.await;
+        writer.abort();
+    });
+    let on_disconnect = |socket: SocketRef| async move {
+        socket.extensions.remove::<InboundTx>();
+    };
+    socket.on_disconnect(on_disconnect);
+}
+
+/// Extractor that queues the message in arrival order (see the module docs).
+struct Enqueue;
+
+impl FromMessageParts<LocalAdapter> for Enqueue {
+    type Error = std::convert::Infallible;
+
+    fn from_message_parts(
+        s: &Arc<Socket>,
+        v: &mut socketioxide::handler::Value,
+        ack_id: &Option<i64>,
+    ) -> Result<Self, Self::Error> {
+        let Some(InboundTx(tx)) = s.extensions.get::<InboundTx>() else {
+            return Ok(Enqueue);
+        };
+        let event = socketioxide::extract::Event::from_message_parts(s, v, ack_id)
+            .map(|e| e.0)
+            .unwrap_or_default();
+        let data = TryData::<Value>::from_message_parts(s, v, ack_id)
+            .ok()
+            .and_then(|TryData(data)| data.ok())
+            .unwrap_or(Value::Null);
+        let ack = ack_id.and_then(|id| {
+            AckSender::from_message_parts(s, v, ack_id)
+                .ok()
+                .map(|sender| (id, sender))
+        });
+        if let Err(mpsc::error::TrySendError::Full(inbound)) =
+            tx.try_send(Inbound { event, data, ack })
+        {
+            if let Some((_, sender)) = inbound.ack {
+                let body = CoreError::RateLimited.body();
+                let _ = sender.send(&serde_json::json!({ "ok": false, "error": body }));
+            }
+        }
+        Ok(Enqueue)
+    }
+}
+
+async fn read(
+    state: AppState,
+    mut conn: Connection,
+    mut rx: mpsc::Receiver<Inbound>,
+    pending: PendingAcks,
+) {
+    while let Some(Inbound { event, data, ack }) = rx.recv().await {
+        let ack = ack.map(|(id, sender)| {
+            let id = id as u64;
+            pending
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(id, sender);
+            id
+        });
+        match Command::parse(&event, data) {
+            Ok(command) => state.core.dispatch(&mut conn, command, ack).await,
+            Err(err) => state.core.reply_error(&conn, ack, err),
+        }
+    }
+    state.core.close(conn);
+}
+
+async fn write(socket: SocketRef, mut outbox: Outbox, pending: PendingAcks) {
+    let mut batch = Vec::new();
+    loop {
+        match outbox.next(&mut batch).await {
+            Next::Batch => {
+                for item in batch.drain(..) {
+                    if emit(&socket, item, &pending).is_err() {
+                        return;
+                    }
+                }
+            }
+            Next::Close(reason) => {
+                let event = Event::closing(reason);
+                let _ = socket.emit(event.name(), &event_data(&event));
+                let _ = socket.disconnect();
+                return;
+            }
+        }
+    }
+}
+
+fn emit(
+    socket: &SocketRef,
+    item: Outbound,
+    pending: &PendingAcks,
+) -> Result<(), socketioxide::SendError> {
+    match item {
+        Outbound::Event(broadcast) => {
+            let data = broadcast.encoded(Encoding::SocketIo, |event| {
+                Some(Bytes::from(event.data_json()))
+            });
+            let raw = data
+                .and_then(|bytes| std::str::from_utf8(bytes).ok())
+                .and_then(|json| serde_json::from_str::<&RawValue>(json).ok());
+            match raw {
+                Some(raw) => socket.emit(broadcast.event.name(), raw),
+                None => Ok(()),
+            }
+        }
+        Outbound::Reply(Reply { ack, result }) => {
+            let sender = ack.and_then(|id| {
+                pending
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .remove(&id)
+            });
+            let Some(sender) = sender else { return Ok(()) };
+            let body = match result {
+                Ok(data) => serde_json::json!({ "ok": true, "data": data }),
+                Err(error) => serde_json::json!({ "ok": false, "error": error }),
+            };
+            sender.send(&body)
+        }
+    }
+}
+
+fn event_data(event: &Event) -> Value {
+    serde_json::from_str(&event.data_json()).unwrap_or(Value::Null)
+}

@@ -1,0 +1,118 @@
+//! Sessions: a token stands for a user or a guest until it expires or is revoked. Only the
+//! SHA-256 of a token is stored, so a copy of the database does not hand out live sessions.
+
+use super::{affected, Store, StoreError};
+use crate::domain::Millis;
+
+/// Whom a session stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Principal {
+    User(i64),
+    Guest(i64),
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionRow {
+    pub token_hash: String,
+    pub principal: Principal,
+    pub expires_at: Millis,
+}
+
+type RawSession = (String, Option<i64>, Option<i64>, Millis);
+
+impl Store {
+    pub async fn create_session(
+        &self,
+        token_hash: &str,
+        principal: Principal,
+        ip: &str,
+        now: Millis,
+        expires_at: Millis,
+    ) -> Result<(), StoreError> {
+        let (user_id, guest_id) = match principal {
+            Principal::User(id) => (Some(id), None),
+            Principal::Guest(id) => (None, Some(id)),
+        };
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, guest_id, ip, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(guest_id)
+        .bind(ip)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The live (unexpired) session with this token hash.
+    pub async fn live_session(
+        &self,
+        token_hash: &str,
+        now: Millis,
+    ) -> Result<Option<SessionRow>, StoreError> {
+        let raw: Option<RawSession> = sqlx::query_as(
+            "SELECT token_hash, user_id, guest_id, expires_at FROM sessions \
+             WHERE token_hash = $1 AND expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(raw.and_then(|(token_hash, user_id, guest_id, expires_at)| {
+            let principal = match (user_id, guest_id) {
+                (Some(id), None) => Principal::User(id),
+                (None, Some(id)) => Principal::Guest(id),
+                _ => return None,
+            };
+            Some(SessionRow {
+                token_hash,
+                principal,
+                expires_at,
+            })
+        }))
+    }
+
+    pub async fn extend_session(
+        &self,
+        token_hash: &str,
+        expires_at: Millis,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE sessions SET expires_at = $1 WHERE token_hash = $2")
+            .bind(expires_at)
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn delete_session(&self, token_hash: &str) -> Result<bool, StoreError> {
+        let result = sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(affected(result))
+    }
+
+    /// Deletes every session of a user and returns their hashes (to close live connections).
+    pub async fn delete_user_sessions(&self, user_id: i64) -> Result<Vec<String>, StoreError> {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("DELETE FROM sessions WHERE user_id = $1 RETURNING token_hash")
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(|(hash,)| hash).collect())
+    }
+
+    /// Removes expired sessions; returns how many.
+    pub async fn purge_expired_sessions(&self, now: Millis) -> Result<u64, StoreError> {
+        let result = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected())
+    }
+}

@@ -1,0 +1,116 @@
+//! Registered accounts: password accounts and key accounts (bots and scripts).
+
+use super::{affected, Store, StoreError};
+use crate::domain::{Millis, Role};
+
+/// A stored account.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRow {
+    pub id: i64,
+    pub name: String,
+    pub email: Option<String>,
+    pub password_hash: Option<String>,
+    pub role: String,
+    pub created_at: Millis,
+}
+
+impl UserRow {
+    /// The stored role; an unknown value (a newer schema) counts as the least privileged.
+    pub fn role(&self) -> Role {
+        self.role.parse().unwrap_or(Role::User)
+    }
+}
+
+/// What creating an account needs. Exactly one of `password_hash` and `key_hash` is set.
+#[derive(Debug)]
+pub struct NewUser<'a> {
+    pub name: &'a str,
+    pub name_key: &'a str,
+    pub email: Option<(&'a str, &'a str)>,
+    pub password_hash: Option<&'a str>,
+    pub key_hash: Option<&'a str>,
+    pub role: Role,
+    pub created_at: Millis,
+}
+
+const COLUMNS: &str = "id, name, email, password_hash, role, created_at";
+
+impl Store {
+    pub async fn create_user(&self, new: NewUser<'_>) -> Result<UserRow, StoreError> {
+        let sql = format!(
+            "INSERT INTO users (name, name_key, email, email_key, password_hash, key_hash, role, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {COLUMNS}"
+        );
+        let row = sqlx::query_as(&sql)
+            .bind(new.name)
+            .bind(new.name_key)
+            .bind(new.email.map(|(email, _)| email))
+            .bind(new.email.map(|(_, key)| key))
+            .bind(new.password_hash)
+            .bind(new.key_hash)
+            .bind(new.role.as_str())
+            .bind(new.created_at)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row)
+    }
+
+    pub async fn user_by_id(&self, id: i64) -> Result<Option<UserRow>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
+        Ok(sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    pub async fn user_by_name_key(&self, name_key: &str) -> Result<Option<UserRow>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM users WHERE name_key = $1");
+        Ok(sqlx::query_as(&sql)
+            .bind(name_key)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// Finds a password login by user name or e-mail (both already case-folded).
+    pub async fn user_by_login(&self, login_key: &str) -> Result<Option<UserRow>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM users WHERE name_key = $1 OR email_key = $1");
+        Ok(sqlx::query_as(&sql)
+            .bind(login_key)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    pub async fn user_by_key_hash(&self, key_hash: &str) -> Result<Option<UserRow>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM users WHERE key_hash = $1");
+        Ok(sqlx::query_as(&sql)
+            .bind(key_hash)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    pub async fn email_registered(&self, email_key: &str) -> Result<bool, StoreError> {
+        let found: Option<(i64,)> = sqlx::query_as("SELECT id FROM users WHERE email_key = $1")
+            .bind(email_key)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(found.is_some())
+    }
+
+    pub async fn set_password_hash(&self, user_id: i64, hash: &str) -> Result<bool, StoreError> {
+        let result = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(hash)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(affected(result))
+    }
+
+    pub async fn set_role(&self, user_id: i64, role: Role) -> Result<bool, StoreError> {
+        let result = sqlx::query("UPDATE users SET role = $1 WHERE id = $2")
+            .bind(role.as_str())
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(affected(result))
+    }
+}

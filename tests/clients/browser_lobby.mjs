@@ -1,0 +1,278 @@
+#!/usr/bin/env node
+// Parlor's web app in headless Chromium (Debian's /usr/bin/chromium) driven by playwright-core.
+//
+// Usage: node browser_lobby.mjs BASE_URL [OUT_DIR]
+//   BASE_URL  e.g. http://127.0.0.1:38211
+//   OUT_DIR   where screenshots go (created); default: $TMPDIR/parlor-browser-shots
+//
+// Two separate browser contexts (two users): A joins as a guest, B registers. Checks presence,
+// messages both ways, the typing indicator, that a reload of B restores the chat without any
+// typing, and that HTML in a message is shown as text. Writes lobby-a.png, lobby-b.png and
+// lobby-narrow.png (360×740); on failure failure.png (the page being checked) and
+// failure-other.png. Exits 0 on success, 1 on the first failed check, 2 on bad usage,
+// 3 on overrun (28 s watchdog). Needs `npm ci` in tests/clients and the chromium package.
+
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+
+const DEADLINE_MS = 28000;
+const STEP_MS = 8000;
+const CHROMIUM = process.env.PARLOR_CHROMIUM || '/usr/bin/chromium';
+
+class CheckFailed extends Error {}
+
+const log = (line) => console.log(line);
+const digits = (n) => String(Math.floor(Math.random() * 10 ** n)).padStart(n, '0');
+
+const base = process.argv[2];
+if (!base || !/^https?:\/\//.test(base)) {
+  console.error('usage: node browser_lobby.mjs BASE_URL [OUT_DIR]');
+  process.exit(2);
+}
+const baseUrl = base.replace(/\/+$/, '');
+const outDir = resolve(process.argv[3] || join(tmpdir(), 'parlor-browser-shots'));
+mkdirSync(outDir, { recursive: true });
+
+let browser = null;
+const pages = {}; // label -> page
+let current = null; // label of the page the running step is about
+const problems = []; // uncaught page errors and dialogs: each one fails the run
+
+function ok(what) {
+  log(`  ok - ${what}`);
+}
+
+/** Runs one bounded step; a timeout or assertion inside becomes a CheckFailed naming it. */
+async function step(label, what, fn) {
+  current = label;
+  try {
+    const result = await fn(pages[label]);
+    if (problems.length) throw new CheckFailed(problems.join('; '));
+    ok(`${label}: ${what}`);
+    return result;
+  } catch (err) {
+    if (err instanceof CheckFailed) throw new CheckFailed(`${label}: ${what}: ${err.message}`);
+    throw new CheckFailed(`${label}: ${what}: ${String(err && err.message).split('\n')[0]}`);
+  }
+}
+
+function assert(cond, message, detail) {
+  if (!cond) throw new CheckFailed(detail === undefined ? message : `${message} (got: ${JSON.stringify(detail)})`);
+}
+
+/** Waits until some `#messages .message` has .message-text exactly `text` (and author, if given). */
+function waitForMessage(page, text, author) {
+  return page.waitForFunction(([want, who]) => {
+    for (const item of document.querySelectorAll('#messages .message')) {
+      const body = item.querySelector('.message-text');
+      const name = item.querySelector('.message-author');
+      if (body && body.textContent === want && (!who || (name && name.textContent === who))) return true;
+    }
+    return false;
+  }, [text, author], { timeout: STEP_MS });
+}
+
+/** Waits for the chat view of `name`: visible, `#me` is the name, state online. */
+async function waitForChat(page, name) {
+  await page.locator('#chat-view').waitFor({ state: 'visible', timeout: STEP_MS });
+  await page.locator('#conn-state[data-state="online"]').waitFor({ state: 'attached', timeout: STEP_MS });
+  const me = (await page.locator('#me').textContent({ timeout: STEP_MS })) ?? '';
+  assert(me.trim() === name, `#me should be ${name}`, me);
+  assert(await page.locator('#join-view').isHidden(), '#join-view should be hidden');
+}
+
+function member(page, name) {
+  return page.locator(`#members .member[data-name="${name}"]`);
+}
+
+async function send(page, text) {
+  const composer = page.locator('#composer');
+  await composer.fill(text, { timeout: STEP_MS });
+  await composer.press('Enter', { timeout: STEP_MS });
+}
+
+async function openPage(context, label) {
+  const page = await context.newPage();
+  page.setDefaultTimeout(STEP_MS);
+  page.on('pageerror', (err) => problems.push(`${label}: uncaught page error: ${err.message}`));
+  page.on('dialog', (dialog) => {
+    problems.push(`${label}: unexpected ${dialog.type()} dialog: ${dialog.message()}`);
+    dialog.dismiss().catch(() => {});
+  });
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') log(`  [${label} console.error] ${msg.text()}`);
+  });
+  pages[label] = page;
+  return page;
+}
+
+async function shot(page, file, opts = {}) {
+  const path = join(outDir, file);
+  await page.screenshot({ path, timeout: 5000, ...opts });
+  log(`  screenshot ${path}`);
+}
+
+async function run() {
+  const tag = digits(6);
+  const nickA = `BrA${tag}`;
+  const nickB = `BrB${tag}`;
+  const password = `pw-${digits(8)}-Parlor`;
+
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    timeout: 15000,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  ok(`launched ${CHROMIUM} (Chromium ${browser.version()})`);
+  const viewport = { width: 1200, height: 800 };
+  const ctxA = await browser.newContext({ viewport });
+  const ctxB = await browser.newContext({ viewport });
+  const pageA = await openPage(ctxA, 'A');
+  const pageB = await openPage(ctxB, 'B');
+
+  // ---- join: A as guest, B registers ---------------------------------------------------------
+  await step('A', `guest join as ${nickA}`, async (page) => {
+    await page.goto(`${baseUrl}/`, { timeout: STEP_MS });
+    await page.locator('#join-view').waitFor({ state: 'visible' });
+    await page.click('#tab-guest');
+    await page.fill('#join-guest-nick', nickA);
+    await page.click('#join-guest-submit');
+    await waitForChat(page, nickA);
+  });
+  await step('B', `register as ${nickB}`, async (page) => {
+    await page.goto(`${baseUrl}/`, { timeout: STEP_MS });
+    await page.locator('#join-view').waitFor({ state: 'visible' });
+    await page.click('#tab-register');
+    await page.locator('#register-username').waitFor({ state: 'visible' });
+    await page.fill('#register-username', nickB);
+    await page.fill('#register-password', password);
+    await page.click('#register-submit');
+    await waitForChat(page, nickB);
+  });
+
+  // ---- presence ------------------------------------------------------------------------------
+  await step('A', `member list shows ${nickB}`, (page) => member(page, nickB).waitFor({ state: 'attached' }));
+  await step('B', `member list shows ${nickA}`, (page) => member(page, nickA).waitFor({ state: 'attached' }));
+  await step('A', 'member list shows itself', (page) => member(page, nickA).waitFor({ state: 'attached' }));
+
+  // ---- messages both ways --------------------------------------------------------------------
+  const hello = `hello from A ${tag}`;
+  await step('A', 'type into #composer and press Enter', async (page) => {
+    await send(page, hello);
+    await waitForMessage(page, hello, nickA); // own echo
+    await page.waitForFunction(() => document.querySelector('#composer').value === '', null, { timeout: STEP_MS });
+  });
+  await step('B', "sees A's message with A as author", (page) => waitForMessage(page, hello, nickA));
+  const replyB = `reply from B ${tag}`;
+  await step('B', 'reply', (page) => send(page, replyB));
+  await step('A', "sees B's reply with B as author", (page) => waitForMessage(page, replyB, nickB));
+  await step('B', 'message has a non-empty .message-time and a data-id', async (page) => {
+    const info = await page.evaluate((want) => {
+      const item = [...document.querySelectorAll('#messages .message')]
+        .find((m) => m.querySelector('.message-text')?.textContent === want);
+      return item && { id: item.dataset.id, time: item.querySelector('.message-time')?.textContent };
+    }, hello);
+    assert(info && info.id && info.time && info.time.trim() !== '', 'message metadata missing', info);
+  });
+
+  // ---- typing indicator ----------------------------------------------------------------------
+  await step('A', 'types without sending', (page) =>
+    page.locator('#composer').pressSequentially('still typing', { delay: 15, timeout: STEP_MS }));
+  await step('B', `#typing mentions ${nickA}`, (page) =>
+    page.waitForFunction((who) => (document.querySelector('#typing')?.textContent ?? '').includes(who),
+      nickA, { timeout: STEP_MS }));
+  await step('A', 'clears the composer', (page) => page.locator('#composer').fill(''));
+  await step('B', `#typing no longer mentions ${nickA}`, (page) =>
+    page.waitForFunction((who) => !(document.querySelector('#typing')?.textContent ?? '').includes(who),
+      nickA, { timeout: STEP_MS }));
+
+  // ---- reload B: the session cookie brings it straight back ----------------------------------
+  await step('B', 'reload restores the chat view without typing anything', async (page) => {
+    await page.reload({ timeout: STEP_MS });
+    await waitForChat(page, nickB);
+  });
+  await step('B', `after reload the member list still shows ${nickA}`, (page) =>
+    member(page, nickA).waitFor({ state: 'attached' }));
+  await step('A', `member list shows ${nickB} again after B's reload`, (page) =>
+    member(page, nickB).waitFor({ state: 'attached' }));
+  const afterReload = `B after reload ${tag}`;
+  await step('B', 'sends after reload', (page) => send(page, afterReload));
+  await step('A', "receives B's message sent after the reload", (page) => waitForMessage(page, afterReload, nickB));
+  await step('A', `member list still shows ${nickB}`, (page) => member(page, nickB).waitFor({ state: 'attached' }));
+
+  // ---- HTML is text --------------------------------------------------------------------------
+  const html = '<b>bold</b><img src=x onerror=alert(1)>';
+  await step('A', 'sends a message containing HTML', (page) => send(page, html));
+  for (const label of ['B', 'A']) {
+    await step(label, 'shows the HTML message literally, with no b/img element', async (page) => {
+      await waitForMessage(page, html, nickA);
+      const result = await page.evaluate((want) => {
+        const body = [...document.querySelectorAll('#messages .message .message-text')]
+          .find((el) => el.textContent === want);
+        return body && { text: body.textContent, elements: body.querySelectorAll('b, img').length, anyImg: document.querySelectorAll('#messages img').length };
+      }, html);
+      assert(result && result.text === html, 'text differs', result);
+      assert(result.elements === 0 && result.anyImg === 0, 'HTML was rendered as elements', result);
+    });
+  }
+  // give a (wrongly) rendered onerror handler a moment to fire its alert()
+  await pageA.waitForTimeout(300);
+  await step('A', 'no dialog was opened by the HTML message', async () => {});
+
+  // ---- screenshots ---------------------------------------------------------------------------
+  await step('A', 'screenshot lobby-a.png', (page) => shot(page, 'lobby-a.png'));
+  await step('B', 'screenshot lobby-b.png', (page) => shot(page, 'lobby-b.png'));
+  await step('B', 'narrow 360×740: composer visible, screenshot lobby-narrow.png', async (page) => {
+    await page.setViewportSize({ width: 360, height: 740 });
+    await page.locator('#composer').waitFor({ state: 'visible' });
+    const box = await page.locator('#composer').boundingBox();
+    assert(box && box.x >= 0 && box.x + box.width <= 361 && box.y + box.height <= 741,
+      '#composer should lie inside the 360×740 viewport', box);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    if (overflow > 1) log(`  WARN - B: narrow layout scrolls horizontally by ${overflow}px`);
+    await shot(page, 'lobby-narrow.png');
+  });
+}
+
+async function failureShots() {
+  const first = pages[current] ? current : Object.keys(pages)[0];
+  const order = first ? [first, ...Object.keys(pages).filter((l) => l !== first)] : [];
+  for (const [i, label] of order.entries()) {
+    const file = i === 0 ? 'failure.png' : 'failure-other.png';
+    try {
+      await shot(pages[label], file);
+      log(`  (${file} is page ${label})`);
+    } catch (err) {
+      log(`  could not take ${file}: ${err && err.message}`);
+    }
+  }
+}
+
+const watchdog = setTimeout(async () => {
+  console.log(`FAIL: browser_lobby.mjs did not finish within ${DEADLINE_MS} ms (last page: ${current})`);
+  const bail = setTimeout(() => process.exit(3), 1500);
+  await failureShots().catch(() => {});
+  clearTimeout(bail);
+  process.exit(3);
+}, DEADLINE_MS);
+
+log(`playwright-core against ${baseUrl}; screenshots in ${outDir}`);
+const started = Date.now();
+try {
+  await run();
+  log(`all checks passed in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  clearTimeout(watchdog);
+  await Promise.race([browser.close(), new Promise((r) => setTimeout(r, 3000))]);
+  process.exit(0);
+} catch (err) {
+  console.log(`FAIL: ${err instanceof CheckFailed ? err.message : `unexpected ${err && err.stack}`}`);
+  if (problems.length) console.log(`  page problems: ${problems.join('; ')}`);
+  await failureShots();
+  clearTimeout(watchdog);
+  if (browser) await Promise.race([browser.close(), new Promise((r) => setTimeout(r, 3000))]).catch(() => {});
+  process.exit(1);
+}

@@ -1,0 +1,82 @@
+/**
+ * The message composer: auto-growing `#composer` textarea and `#send` button.
+ *
+ * Enter sends, Shift+Enter inserts a newline (and Enter while an IME is composing is left to
+ * the IME). The text stays in the box until the send is acknowledged, so a rejected message
+ * (`rate_limited`, `message_too_long`, offline) can be fixed and sent again. Whether and how
+ * to send is the caller's business (`onSend`).
+ */
+
+const MAX_HEIGHT_PX = 200;
+
+/**
+ * @param {object} elements
+ * @param {HTMLFormElement} elements.form `#composer-form`
+ * @param {HTMLTextAreaElement} elements.textarea `#composer`
+ * @param {HTMLButtonElement} elements.button `#send`
+ * @param {object} handlers
+ * @param {(text: string) => Promise<boolean>} handlers.onSend resolves true when accepted
+ * @param {(hasText: boolean) => void} handlers.onInput each edit
+ */
+export function createComposer({ form, textarea, button }, { onSend, onInput }) {
+  let sending = false;
+
+  function autoGrow() {
+    if (textarea.value === '') {
+      // Chromium counts a wrapped placeholder in scrollHeight; an empty box keeps its CSS height.
+      textarea.style.height = '';
+      textarea.classList.remove('composer-scrolls');
+      return;
+    }
+    textarea.style.height = 'auto';
+    const height = Math.min(textarea.scrollHeight, MAX_HEIGHT_PX);
+    textarea.style.height = `${height}px`;
+    textarea.classList.toggle('composer-scrolls', textarea.scrollHeight > MAX_HEIGHT_PX);
+  }
+
+  async function submit() {
+    const text = textarea.value;
+    if (sending || text.trim() === '') return;
+    sending = true;
+    button.disabled = true;
+    form.setAttribute('aria-busy', 'true');
+    try {
+      const accepted = await onSend(text);
+      // Clear only if the user did not keep editing while the send was in flight.
+      if (accepted && textarea.value === text) {
+        textarea.value = '';
+        autoGrow();
+      }
+    } finally {
+      sending = false;
+      button.disabled = false;
+      form.removeAttribute('aria-busy');
+    }
+  }
+
+  textarea.addEventListener('input', () => {
+    autoGrow();
+    onInput(textarea.value.trim() !== '');
+  });
+
+  textarea.addEventListener('keydown', (event) => {
+    if (event.key !== 'Enter' || event.shiftKey || event.isComposing || event.keyCode === 229) return;
+    event.preventDefault();
+    submit();
+  });
+
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    submit();
+    textarea.focus();
+  });
+
+  return {
+    focus: () => textarea.focus(),
+    /** Empties the box (a new identity must not inherit a draft). */
+    reset() {
+      textarea.value = '';
+      autoGrow();
+    },
+  };
+}

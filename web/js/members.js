@@ -1,0 +1,110 @@
+/**
+ * The lobby's member list (`#members`) and the role badges shared with message authors.
+ *
+ * Holds the set of present identities keyed by lower-cased name (names compare
+ * case-insensitively) and re-renders the small sorted list on each change: staff first
+ * (root, admin, mod), then everyone else, alphabetically. Knows nothing about the network.
+ */
+
+const BADGES = {
+  root: { icon: '👑', label: 'root' },
+  admin: { icon: '⚔️', label: 'admin' },
+  mod: { icon: '🛡️', label: 'moderator' },
+};
+const ROLE_RANK = { root: 0, admin: 1, mod: 2, user: 3 };
+
+/** Lower-cased key for a name. */
+export const nameKey = (name) => String(name).toLowerCase();
+
+/** A role badge element for `user`, or null for plain users. */
+export function badgeFor(user) {
+  const badge = BADGES[user?.role];
+  if (!badge) return null;
+  const el = document.createElement('span');
+  el.className = `badge badge-${user.role}`;
+  el.textContent = badge.icon;
+  el.title = badge.label;
+  el.setAttribute('role', 'img');
+  el.setAttribute('aria-label', badge.label);
+  return el;
+}
+
+/** The small "guest" marker, or null for registered users. */
+export function guestTagFor(user) {
+  if (user?.kind !== 'guest') return null;
+  const el = document.createElement('span');
+  el.className = 'guest-tag';
+  el.textContent = 'guest';
+  return el;
+}
+
+function compareMembers(a, b) {
+  const rank = (ROLE_RANK[a.role] ?? 3) - (ROLE_RANK[b.role] ?? 3);
+  return rank || a.name.localeCompare(b.name, undefined, { sensitivity: 'base' });
+}
+
+/**
+ * @param {HTMLElement} listEl `#members`
+ * @param {(count: number) => void} onCount called with the member count after each render
+ */
+export function createMemberList(listEl, onCount) {
+  const members = new Map();
+  let selfKey = '';
+
+  function render() {
+    const fragment = document.createDocumentFragment();
+    for (const user of [...members.values()].sort(compareMembers)) {
+      const item = document.createElement('li');
+      item.className = 'member';
+      if (nameKey(user.name) === selfKey) item.classList.add('member-self');
+      item.dataset.name = user.name;
+      item.dataset.role = user.role || 'user';
+      item.dataset.kind = user.kind || 'user';
+      const badge = badgeFor(user);
+      if (badge) item.append(badge);
+      const name = document.createElement('span');
+      name.className = 'member-name';
+      name.textContent = user.name;
+      item.append(name);
+      const guest = guestTagFor(user);
+      if (guest) item.append(guest);
+      fragment.append(item);
+    }
+    listEl.replaceChildren(fragment);
+    onCount(members.size);
+  }
+
+  return {
+    /** Marks which member is the current identity (highlighted in the list). */
+    setSelf(name) {
+      selfKey = nameKey(name);
+      render();
+    },
+    /** Replaces the whole list (the `join` ack). */
+    reset(users) {
+      members.clear();
+      for (const user of users || []) {
+        if (user && typeof user.name === 'string') members.set(nameKey(user.name), user);
+      }
+      render();
+    },
+    /** Adds or updates a member; returns true when it was not present before. */
+    add(user) {
+      const key = nameKey(user.name);
+      const isNew = !members.has(key);
+      members.set(key, user);
+      render();
+      return isNew;
+    },
+    /** Removes a member; returns true when it was present. */
+    remove(user) {
+      const removed = members.delete(nameKey(user.name));
+      if (removed) render();
+      return removed;
+    },
+    clear() {
+      members.clear();
+      render();
+    },
+  };
+}
