@@ -1,0 +1,155 @@
+//! The binary as an operator runs it: the CLI, start-up on embedded defaults, and graceful
+//! shutdown on SIGTERM.
+
+mod common;
+
+use serde_json::json;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_parlor");
+
+/// Starts `parlor serve` on a random port in `dir`; returns the child and its address.
+fn start(dir: &std::path::Path, extra_env: &[(&str, &str)]) -> (Child, String) {
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .current_dir(dir)
+        .env("PARLOR_LISTEN", "127.0.0.1:0")
+        .env("PARLOR_LOG_FORMAT", "text")
+        .env("NO_COLOR", "1")
+        .envs(extra_env.iter().copied())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary starts");
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut seen = Vec::new();
+    loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(20))
+            .unwrap_or_else(|_| panic!("no listening line in {seen:?}"));
+        if let Some(url) = line.split("listening on ").nth(1) {
+            return (child, url.trim().to_owned());
+        }
+        seen.push(line);
+    }
+}
+
+fn sigterm(child: &Child) {
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+}
+
+fn wait(child: &mut Child) -> std::process::ExitStatus {
+    for _ in 0..200 {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().ok();
+    panic!("the server did not exit after SIGTERM");
+}
+
+#[tokio::test]
+async fn first_start_creates_the_data_directory_and_a_private_master_key() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, url) = start(dir.path(), &[]);
+    let health: serde_json::Value = reqwest::get(format!("{url}/health"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["status"], "ok");
+    let data = dir.path().join("parlor-data");
+    assert!(data.join("parlor.db").exists() && data.join("uploads").is_dir());
+    let mode = std::fs::metadata(data.join("master.key"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    sigterm(&child);
+    assert!(wait(&mut child).success());
+}
+
+#[tokio::test]
+async fn sigterm_tells_connected_clients_and_exits_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, url) = start(dir.path(), &[]);
+    let ws_url = url.replace("http://", "ws://") + "/gateway";
+    let (mut socket, _) = tokio_tungstenite::connect_async(ws_url).await.unwrap();
+    use futures_util::{SinkExt, StreamExt};
+    let identify = json!({ "event": "identify", "data": { "nick": "leaver" }, "ack": 1 });
+    socket.send(identify.to_string().into()).await.unwrap();
+    socket.next().await.unwrap().unwrap();
+    sigterm(&child);
+    let mut closing = None;
+    while let Ok(Some(Ok(frame))) =
+        tokio::time::timeout(Duration::from_secs(10), socket.next()).await
+    {
+        if let Ok(text) = frame.to_text() {
+            if text.contains("closing") {
+                closing = Some(text.to_owned());
+            }
+        }
+    }
+    let closing: serde_json::Value =
+        serde_json::from_str(&closing.expect("a closing event")).unwrap();
+    assert_eq!(closing["data"]["reason"], "shutdown");
+    assert!(wait(&mut child).success(), "exit code 0");
+}
+
+#[tokio::test]
+async fn user_add_creates_a_root_account_that_can_log_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut add = Command::new(BIN)
+        .args(["user", "add", "Admin_1", "--role", "root"])
+        .current_dir(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(b"a sturdy password\n")
+        .unwrap();
+    let output = add.wait_with_output().unwrap();
+    assert!(output.status.success());
+    assert!(String::from_utf8_lossy(&output.stdout).contains("root"));
+
+    let (mut child, url) = start(dir.path(), &[]);
+    let client = reqwest::Client::new();
+    let login = json!({ "username": "admin_1", "password": "a sturdy password" });
+    let response = client
+        .post(format!("{url}/api/login"))
+        .json(&login)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["user"]["role"], "root");
+    sigterm(&child);
+    assert!(wait(&mut child).success());
+}
+
+#[test]
+fn help_lists_the_commands() {
+    let output = Command::new(BIN).arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && help.contains("serve") && help.contains("user"),
+        "{help}"
+    );
+}
