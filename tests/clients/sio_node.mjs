@@ -222,6 +222,8 @@ async function scenario(url, transportsA, transportsB, tag) {
     await t2.waitEvent('message', (d) => d.text === last, 'reconnected A receives its own message', markT2);
   } finally {
     for (const c of clients) c.close();
+    // let the disconnect packets (an HTTP request for polling) reach the server
+    await new Promise((r) => setTimeout(r, 150));
   }
 }
 
