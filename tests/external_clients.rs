@@ -32,7 +32,10 @@ async fn run_script(program: &str, script: &str, extra_args: &[String]) {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     println!("{stdout}");
-    assert!(output.status.success(), "client script failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}");
+    assert!(
+        output.status.success(),
+        "client script failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
+    );
 }
 
 #[tokio::test]

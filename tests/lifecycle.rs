@@ -31,9 +31,11 @@ fn start(dir: &std::path::Path, extra_env: &[(&str, &str)]) -> (Child, String) {
     });
     let mut seen = Vec::new();
     loop {
-        let line = rx
-            .recv_timeout(Duration::from_secs(20))
-            .unwrap_or_else(|_| panic!("no listening line in {seen:?}"));
+        let Ok(line) = rx.recv_timeout(Duration::from_secs(20)) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("no listening line in {seen:?}");
+        };
         if let Some(url) = line.split("listening on ").nth(1) {
             return (child, url.trim().to_owned());
         }
