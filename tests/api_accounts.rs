@@ -405,3 +405,28 @@ async fn the_web_app_is_served_with_a_strict_content_security_policy() {
         .unwrap()
         .starts_with("text/javascript"));
 }
+
+#[tokio::test]
+async fn key_accounts_have_no_password_to_change() {
+    let app = spawn_app().await;
+    let (_, body) = app
+        .post(
+            &app.http(),
+            "/api/register",
+            json!({ "username": unique_name("key") }),
+        )
+        .await;
+    let client = app.http();
+    assert_eq!(
+        app.post(&client, "/api/login", json!({ "key": body["key"] }))
+            .await
+            .0,
+        200
+    );
+    let change = json!({ "current_password": "anything1", "new_password": "anything2" });
+    let (status, reply) = app.post(&client, "/api/password", change).await;
+    assert_eq!(
+        (status, reply["error"]["code"].as_str()),
+        (400, Some("no_password"))
+    );
+}
