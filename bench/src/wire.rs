@@ -1,0 +1,216 @@
+//! The two wire protocols the generator speaks, implemented directly over WebSocket so the
+//! same client drives Parlor's native framing, Parlor's Socket.IO framing and any other
+//! Socket.IO server:
+//!
+//! - native: `{"event","data","ack"}` envelopes on `/gateway`;
+//! - Socket.IO v5 over Engine.IO v4 on `/socket.io/?EIO=4&transport=websocket`: the `0` open
+//!   packet, `40` namespace connect, `2`/`3` ping/pong, `42[…]` events and `43N[…]` acks.
+//!
+//! Payloads carry a marker `~P<step>:<sender>:<seq>:<intended send µs>~` that receivers find
+//! with a substring search instead of a JSON parse, so the generator stays cheap per frame.
+
+use anyhow::{bail, Context};
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Which server and framing a run targets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Target {
+    /// Parlor's native `/gateway` framing.
+    ParlorNative,
+    /// Parlor's Socket.IO framing (identify + join, then `send`).
+    ParlorSocketio,
+    /// A plain Socket.IO broadcast server (the reference peer): connect, then `send`.
+    Socketio,
+}
+
+impl Target {
+    pub fn label(self) -> &'static str {
+        match self {
+            Target::ParlorNative => "parlor-native",
+            Target::ParlorSocketio => "parlor-socketio",
+            Target::Socketio => "socketio-peer",
+        }
+    }
+
+    fn is_socketio(self) -> bool {
+        !matches!(self, Target::ParlorNative)
+    }
+}
+
+/// The marker a receiver found in a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Marker {
+    pub step: u32,
+    pub sender: u32,
+    pub seq: u64,
+    pub sent_us: u64,
+}
+
+/// What an incoming frame is, as far as the generator cares.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Inbound {
+    Message(Marker),
+    Ack(u64),
+    Ping,
+    Error,
+    Other,
+}
+
+/// Opens a client and completes the handshake (identify and join for Parlor).
+pub async fn connect(base: &str, target: Target, nick: &str) -> anyhow::Result<Socket> {
+    let ws_base = base.replacen("http", "ws", 1);
+    let url = if target.is_socketio() {
+        format!("{ws_base}/socket.io/?EIO=4&transport=websocket")
+    } else {
+        format!("{ws_base}/gateway")
+    };
+    // Small buffers: 10 000 idle clients must not cost the generator gigabytes.
+    let config = WebSocketConfig::default()
+        .read_buffer_size(8 * 1024);
+    let (mut socket, _) = tokio_tungstenite::connect_async_with_config(url, Some(config), true)
+        .await
+        .context("websocket connect")?;
+    match target {
+        Target::ParlorNative => {
+            request(&mut socket, target, 1, "identify", &format!(r#"{{"nick":"{nick}"}}"#)).await?;
+            request(&mut socket, target, 2, "join", r#"{"room":"lobby"}"#).await?;
+        }
+        Target::ParlorSocketio | Target::Socketio => {
+            expect_prefix(&mut socket, "0").await?;
+            socket.send(Message::Text("40".into())).await?;
+            expect_prefix(&mut socket, "40").await?;
+            if target == Target::ParlorSocketio {
+                request(&mut socket, target, 1, "identify", &format!(r#"{{"nick":"{nick}"}}"#)).await?;
+                request(&mut socket, target, 2, "join", r#"{"room":"lobby"}"#).await?;
+            }
+        }
+    }
+    Ok(socket)
+}
+
+/// Sends a command with an ack id and waits for a successful ack.
+async fn request(socket: &mut Socket, target: Target, ack: u64, event: &str, data: &str) -> anyhow::Result<()> {
+    socket.send(Message::Text(command(target, event, data, Some(ack)).into())).await?;
+    loop {
+        let text = next_text(socket).await?;
+        match inspect(target, &text) {
+            Inbound::Ack(id) if id == ack => {
+                if text.contains(r#""ok":true"#) {
+                    return Ok(());
+                }
+                bail!("{event} refused: {text}");
+            }
+            Inbound::Ping => socket.send(Message::Text("3".into())).await?,
+            _ => {}
+        }
+    }
+}
+
+/// Waits for a packet starting with `prefix`, answering pings meanwhile.
+async fn expect_prefix(socket: &mut Socket, prefix: &str) -> anyhow::Result<()> {
+    loop {
+        let text = next_text(socket).await?;
+        if text == "2" {
+            socket.send(Message::Text("3".into())).await?;
+        } else if text.starts_with(prefix) {
+            return Ok(());
+        } else {
+            bail!("expected a {prefix:?} packet, got {text:?}");
+        }
+    }
+}
+
+async fn next_text(socket: &mut Socket) -> anyhow::Result<String> {
+    loop {
+        match socket.next().await.context("closed during handshake")?? {
+            Message::Text(text) => return Ok(text.to_string()),
+            Message::Close(_) => bail!("closed during handshake"),
+            _ => {}
+        }
+    }
+}
+
+/// A command frame in the target's framing.
+pub fn command(target: Target, event: &str, data: &str, ack: Option<u64>) -> String {
+    match (target.is_socketio(), ack) {
+        (false, Some(ack)) => format!(r#"{{"event":"{event}","data":{data},"ack":{ack}}}"#),
+        (false, None) => format!(r#"{{"event":"{event}","data":{data}}}"#),
+        (true, Some(ack)) => format!(r#"42{ack}["{event}",{data}]"#),
+        (true, None) => format!(r#"42["{event}",{data}]"#),
+    }
+}
+
+/// A chat message of `size` bytes of text carrying `marker`.
+pub fn message(target: Target, marker: Marker, size: usize, ack: Option<u64>) -> String {
+    let mut text = format!("~P{}:{}:{}:{}~", marker.step, marker.sender, marker.seq, marker.sent_us);
+    while text.len() < size {
+        text.push('x');
+    }
+    command(target, "send", &format!(r#"{{"room":"lobby","text":"{text}"}}"#), ack)
+}
+
+/// Classifies a frame without parsing it as JSON.
+pub fn inspect(target: Target, text: &str) -> Inbound {
+    if target.is_socketio() {
+        if text == "2" {
+            return Inbound::Ping;
+        }
+        if let Some(rest) = text.strip_prefix("43") {
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            return digits.parse().map_or(Inbound::Other, Inbound::Ack);
+        }
+        if !text.starts_with("42") {
+            return Inbound::Other;
+        }
+        if text.starts_with(r#"42["error""#) {
+            return Inbound::Error;
+        }
+    } else {
+        if let Some(rest) = text.strip_prefix(r#"{"ack":"#) {
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            return digits.parse().map_or(Inbound::Other, Inbound::Ack);
+        }
+        if text.starts_with(r#"{"event":"error""#) {
+            return Inbound::Error;
+        }
+    }
+    find_marker(text).map_or(Inbound::Other, Inbound::Message)
+}
+
+fn find_marker(text: &str) -> Option<Marker> {
+    let start = text.find("~P")? + 2;
+    let end = start + text[start..].find('~')?;
+    let mut fields = text[start..end].split(':').map(str::parse::<u64>);
+    let mut next = || fields.next()?.ok();
+    Some(Marker {
+        step: u32::try_from(next()?).ok()?,
+        sender: u32::try_from(next()?).ok()?,
+        seq: next()?,
+        sent_us: next()?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markers_survive_both_framings() {
+        let marker = Marker { step: 3, sender: 7, seq: 42, sent_us: 123_456 };
+        for target in [Target::ParlorNative, Target::Socketio] {
+            let frame = message(target, marker, 100, None);
+            // Servers wrap the text in their own event; the marker survives any wrapping.
+            let echoed = format!(r#"{{"event":"message","data":{{"x":{frame:?}}}}}"#);
+            assert_eq!(inspect(Target::ParlorNative, &echoed), Inbound::Message(marker));
+        }
+        assert_eq!(inspect(Target::Socketio, "2"), Inbound::Ping);
+        assert_eq!(inspect(Target::Socketio, r#"4317[{"ok":true}]"#), Inbound::Ack(17));
+        assert_eq!(inspect(Target::ParlorNative, r#"{"ack":9,"ok":true}"#), Inbound::Ack(9));
+    }
+}
