@@ -8,7 +8,6 @@ use crate::crypto::MasterKey;
 use crate::store::Store;
 use crate::{api, gateway, web};
 use anyhow::Context;
-use axum::serve::ListenerExt;
 use axum::Router;
 use std::future::Future;
 use std::net::SocketAddr;

@@ -3,16 +3,16 @@
 //! it was *meant* to be sent, so a stalled sender shows up as latency instead of hiding it
 //! (no coordinated omission).
 
+use crate::rawws::Frame;
 use crate::stats::Stats;
 use crate::wire::{self, Inbound, Marker, Socket, Target};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use hdrhistogram::Histogram;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
-use tokio_tungstenite::tungstenite::Message;
 
 /// What senders do now: during `[start_us, end_us)` each sends `per_sender_rate` messages/s.
 #[derive(Clone, Copy, Debug, Default)]
@@ -48,7 +48,9 @@ impl Fleet {
             payload,
             epoch: Instant::now(),
             stats: RefCell::new(Stats::new(receivers, senders)),
-            ack_latency_us: RefCell::new(Histogram::new_with_bounds(1, 120_000_000, 3).expect("valid bounds")),
+            ack_latency_us: RefCell::new(
+                Histogram::new_with_bounds(1, 120_000_000, 3).expect("valid bounds"),
+            ),
             pending_acks: RefCell::default(),
             sent: Cell::new(0),
             disconnected: Cell::new(0),
@@ -70,7 +72,13 @@ impl Fleet {
     }
 
     /// Connects `count` clients (at most `parallel` handshakes at a time).
-    pub async fn connect(&self, base: &str, count: usize, parallel: usize, nick_prefix: &str) -> anyhow::Result<Vec<Socket>> {
+    pub async fn connect(
+        &self,
+        base: &str,
+        count: usize,
+        parallel: usize,
+        nick_prefix: &str,
+    ) -> anyhow::Result<Vec<Socket>> {
         let target = self.target;
         let results: Vec<anyhow::Result<Socket>> = futures_util::stream::iter(0..count)
             .map(|i| {
@@ -84,7 +92,12 @@ impl Fleet {
     }
 
     /// Runs one client until its connection ends. `sender` numbers the senders from 0.
-    pub async fn run_client(self: Rc<Self>, mut socket: Socket, receiver: usize, sender: Option<u32>) {
+    pub async fn run_client(
+        self: Rc<Self>,
+        mut socket: Socket,
+        receiver: usize,
+        sender: Option<u32>,
+    ) {
         let mut plans = self.plan.subscribe();
         let mut plan = Plan::default();
         let (mut seq, mut due_us) = (0u64, u64::MAX);
@@ -92,15 +105,14 @@ impl Fleet {
             let sending = sender.is_some() && due_us < plan.end_us;
             let wake = self.epoch + Duration::from_micros(due_us.min(u64::MAX / 4));
             tokio::select! {
-                frame = socket.next() => match frame {
-                    Some(Ok(Message::Text(text))) => {
-                        if self.on_frame(receiver, &text) && socket.send(Message::Text("3".into())).await.is_err() {
-                            break;
-                        }
+                read = socket.fill() => {
+                    if !matches!(read, Ok(n) if n > 0) || !self.drain_frames(&mut socket, receiver) {
+                        break;
                     }
-                    Some(Ok(_)) => {}
-                    Some(Err(_)) | None => break,
-                },
+                    if socket.has_output() && socket.flush().await.is_err() {
+                        break;
+                    }
+                }
                 Ok(()) = plans.changed() => {
                     plan = *plans.borrow_and_update();
                     seq = 0;
@@ -116,10 +128,7 @@ impl Fleet {
                             self.pending_acks.borrow_mut().insert(id, due_us);
                             id
                         });
-                        let frame = wire::message(self.target, marker, self.payload, ack);
-                        if socket.feed(Message::Text(frame.into())).await.is_err() {
-                            break;
-                        }
+                        socket.queue_text(&wire::message(self.target, marker, self.payload, ack));
                         self.sent.set(self.sent.get() + 1);
                         seq += 1;
                         due_us = plan.start_us + (seq as f64 * period_us) as u64;
@@ -133,13 +142,41 @@ impl Fleet {
         self.disconnected.set(self.disconnected.get() + 1);
     }
 
+    /// Handles every complete frame in the socket's buffer; `false` when the server closed.
+    fn drain_frames(&self, socket: &mut Socket, receiver: usize) -> bool {
+        let mut pongs = 0;
+        let mut ws_pings = Vec::new();
+        while let Some(frame) = socket.next_frame() {
+            match frame {
+                Frame::Text(text) => pongs += usize::from(self.on_frame(receiver, text)),
+                Frame::Ping(payload) => ws_pings.push(payload.to_vec()),
+                Frame::Close => return false,
+                Frame::Other => {}
+            }
+        }
+        for _ in 0..pongs {
+            socket.queue_text("3");
+        }
+        for payload in ws_pings {
+            socket.queue_pong(&payload);
+        }
+        true
+    }
+
     /// Records a frame; returns whether it was a ping that needs a pong.
     fn on_frame(&self, receiver: usize, text: &str) -> bool {
         match wire::inspect(self.target, text) {
-            Inbound::Message(marker) => self.stats.borrow_mut().record(receiver, marker, self.now_us()),
+            Inbound::Message(marker) => {
+                self.stats
+                    .borrow_mut()
+                    .record(receiver, marker, self.now_us())
+            }
             Inbound::Ack(id) => {
                 if let Some(sent) = self.pending_acks.borrow_mut().remove(&id) {
-                    let _ = self.ack_latency_us.borrow_mut().record((self.now_us() - sent).max(1));
+                    let _ = self
+                        .ack_latency_us
+                        .borrow_mut()
+                        .record((self.now_us() - sent).max(1));
                 }
             }
             Inbound::Error => self.stats.borrow_mut().errors += 1,

@@ -7,6 +7,7 @@
 
 mod fleet;
 mod procfs;
+mod rawws;
 mod scenario;
 mod stats;
 mod wire;
@@ -15,7 +16,10 @@ use clap::{Args, Parser, Subcommand};
 use scenario::Setup;
 
 #[derive(Parser)]
-#[command(name = "loadgen", about = "Open-loop WebSocket / Socket.IO load generator")]
+#[command(
+    name = "loadgen",
+    about = "Open-loop WebSocket / Socket.IO load generator"
+)]
 struct Cli {
     #[command(subcommand)]
     scenario: Scenario,
@@ -102,16 +106,36 @@ fn setup(common: &Common) -> Setup {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let local = tokio::task::LocalSet::new();
     let passed = local.block_on(&runtime, async move {
         match cli.scenario {
-            Scenario::Sweep { common, start, max, factor, step_secs, p99_ms } => {
-                scenario::sweep(&setup(&common), start, max, factor, step_secs, p99_ms).await.map(|()| true)
-            }
-            Scenario::Fixed { common, deliveries_per_s, secs } => scenario::fixed(&setup(&common), deliveries_per_s, secs).await,
-            Scenario::Idle { common, settle_secs } => scenario::idle(&setup(&common), settle_secs).await.map(|()| true),
-            Scenario::Ack { common, rate, secs } => scenario::ack(&setup(&common), rate, secs).await.map(|()| true),
+            Scenario::Sweep {
+                common,
+                start,
+                max,
+                factor,
+                step_secs,
+                p99_ms,
+            } => scenario::sweep(&setup(&common), start, max, factor, step_secs, p99_ms)
+                .await
+                .map(|()| true),
+            Scenario::Fixed {
+                common,
+                deliveries_per_s,
+                secs,
+            } => scenario::fixed(&setup(&common), deliveries_per_s, secs).await,
+            Scenario::Idle {
+                common,
+                settle_secs,
+            } => scenario::idle(&setup(&common), settle_secs)
+                .await
+                .map(|()| true),
+            Scenario::Ack { common, rate, secs } => scenario::ack(&setup(&common), rate, secs)
+                .await
+                .map(|()| true),
         }
     })?;
     if !passed {

@@ -23,7 +23,9 @@ pub struct Setup {
 /// Connects the fleet and starts every client's task; senders are the first `senders`.
 pub async fn start_fleet(setup: &Setup) -> anyhow::Result<Rc<Fleet>> {
     let fleet = Fleet::new(setup.target, setup.payload, setup.clients, setup.senders);
-    let sockets = fleet.connect(&setup.url, setup.clients, 64, &setup.nick_prefix).await?;
+    let sockets = fleet
+        .connect(&setup.url, setup.clients, 64, &setup.nick_prefix)
+        .await?;
     for (i, socket) in sockets.into_iter().enumerate() {
         let sender = (i < setup.senders).then_some(i as u32);
         tokio::task::spawn_local(Rc::clone(&fleet).run_client(socket, i, sender));
@@ -34,12 +36,28 @@ pub async fn start_fleet(setup: &Setup) -> anyhow::Result<Rc<Fleet>> {
 }
 
 /// One open-loop step at `deliveries_per_s`; returns its JSON result.
-pub async fn step(fleet: &Fleet, setup: &Setup, step: u32, deliveries_per_s: f64, secs: f64, p99_limit_ms: f64) -> Value {
+pub async fn step(
+    fleet: &Fleet,
+    setup: &Setup,
+    step: u32,
+    deliveries_per_s: f64,
+    secs: f64,
+    p99_limit_ms: f64,
+) -> Value {
     let sends_per_s = deliveries_per_s / setup.clients as f64;
     let start_us = fleet.now_us() + 20_000;
     let end_us = start_us + (secs * 1e6) as u64;
-    let cpu = (procfs::cpu_seconds(setup.server_pid), procfs::cpu_seconds(None));
-    fleet.start_step(Plan { step, per_sender_rate: sends_per_s / setup.senders as f64, start_us, end_us, with_ack: false });
+    let cpu = (
+        procfs::cpu_seconds(setup.server_pid),
+        procfs::cpu_seconds(None),
+    );
+    fleet.start_step(Plan {
+        step,
+        per_sender_rate: sends_per_s / setup.senders as f64,
+        start_us,
+        end_us,
+        with_ack: false,
+    });
     tokio::time::sleep(Duration::from_micros(end_us - fleet.now_us())).await;
     let expected = |fleet: &Fleet| fleet.sent.get() * setup.clients as u64;
     let drain_deadline = fleet.now_us() + 3_000_000;
@@ -51,7 +69,8 @@ pub async fn step(fleet: &Fleet, setup: &Setup, step: u32, deliveries_per_s: f64
     let server_cpu = delta(procfs::cpu_seconds(setup.server_pid), cpu.0);
     let lost = expected(fleet).saturating_sub(stats.delivered);
     let p99_ms = stats.percentile_us(0.99) as f64 / 1000.0;
-    let ok = lost == 0 && stats.errors == 0 && fleet.disconnected.get() == 0 && p99_ms <= p99_limit_ms;
+    let ok =
+        lost == 0 && stats.errors == 0 && fleet.disconnected.get() == 0 && p99_ms <= p99_limit_ms;
     json!({
         "kind": "fanout_step",
         "target": setup.target.label(),
@@ -79,7 +98,14 @@ pub async fn step(fleet: &Fleet, setup: &Setup, step: u32, deliveries_per_s: f64
 
 /// Raises the rate by `factor` until a step fails (p99 over the limit, or any loss), then
 /// measures at 50 % and 80 % of the highest passing rate.
-pub async fn sweep(setup: &Setup, start: f64, max: f64, factor: f64, secs: f64, p99_limit_ms: f64) -> anyhow::Result<()> {
+pub async fn sweep(
+    setup: &Setup,
+    start: f64,
+    max: f64,
+    factor: f64,
+    secs: f64,
+    p99_limit_ms: f64,
+) -> anyhow::Result<()> {
     let fleet = start_fleet(setup).await?;
     let (mut rate, mut best): (f64, Option<Value>) = (start, None);
     let mut step_no = 1;
@@ -93,7 +119,10 @@ pub async fn sweep(setup: &Setup, start: f64, max: f64, factor: f64, secs: f64, 
         best = Some(result);
         rate *= factor;
     }
-    let max_delivered = best.as_ref().and_then(|b| b["delivered_per_s"].as_f64()).unwrap_or(0.0);
+    let max_delivered = best
+        .as_ref()
+        .and_then(|b| b["delivered_per_s"].as_f64())
+        .unwrap_or(0.0);
     let mut summary = json!({
         "kind": "fanout_max",
         "target": setup.target.label(),
@@ -106,7 +135,15 @@ pub async fn sweep(setup: &Setup, start: f64, max: f64, factor: f64, secs: f64, 
     });
     for (label, share) in [("at_50", 0.5), ("at_80", 0.8)] {
         if max_delivered > 0.0 && fleet.disconnected.get() == 0 {
-            let result = step(&fleet, setup, step_no, max_delivered * share, secs, f64::INFINITY).await;
+            let result = step(
+                &fleet,
+                setup,
+                step_no,
+                max_delivered * share,
+                secs,
+                f64::INFINITY,
+            )
+            .await;
             step_no += 1;
             summary[label] = json!({ "latency_ms": result["latency_ms"], "lost": result["lost"], "delivered_per_s": result["delivered_per_s"] });
         }
@@ -120,14 +157,24 @@ pub async fn fixed(setup: &Setup, deliveries_per_s: f64, secs: f64) -> anyhow::R
     let fleet = start_fleet(setup).await?;
     let result = step(&fleet, setup, 1, deliveries_per_s, secs, f64::INFINITY).await;
     println!("{result}");
-    Ok(result["lost"] == 0 && result["errors"] == 0 && result["disconnected"] == 0 && result["delivered"].as_u64() > Some(0))
+    Ok(result["lost"] == 0
+        && result["errors"] == 0
+        && result["disconnected"] == 0
+        && result["delivered"].as_u64() > Some(0))
 }
 
 /// Memory per idle connection: server RSS and kernel slab before, with N idle clients, after
 /// a broadcast burst, and idle again.
 pub async fn idle(setup: &Setup, settle_secs: u64) -> anyhow::Result<()> {
-    let pid = setup.server_pid.ok_or_else(|| anyhow::anyhow!("--server-pid is required"))?;
-    let reading = || (procfs::rss_kib(pid).unwrap_or(0), procfs::slab_kib().unwrap_or(0));
+    let pid = setup
+        .server_pid
+        .ok_or_else(|| anyhow::anyhow!("--server-pid is required"))?;
+    let reading = || {
+        (
+            procfs::rss_kib(pid).unwrap_or(0),
+            procfs::slab_kib().unwrap_or(0),
+        )
+    };
     let baseline = reading();
     let fleet = start_fleet(setup).await?;
     let settle = Duration::from_secs(settle_secs);
@@ -160,7 +207,13 @@ pub async fn ack(setup: &Setup, rate: f64, secs: f64) -> anyhow::Result<()> {
     let fleet = start_fleet(setup).await?;
     let start_us = fleet.now_us() + 20_000;
     let end_us = start_us + (secs * 1e6) as u64;
-    fleet.start_step(Plan { step: 1, per_sender_rate: rate, start_us, end_us, with_ack: true });
+    fleet.start_step(Plan {
+        step: 1,
+        per_sender_rate: rate,
+        start_us,
+        end_us,
+        with_ack: true,
+    });
     tokio::time::sleep(Duration::from_micros(end_us - start_us + 1_000_000)).await;
     let acks = fleet.ack_latency_us.borrow();
     println!(

@@ -30,7 +30,8 @@ impl Stats {
     pub fn new(receivers: usize, senders: usize) -> Self {
         Self {
             step: 0,
-            latency_us: Histogram::new_with_bounds(1, 120_000_000, 3).expect("valid histogram bounds"),
+            latency_us: Histogram::new_with_bounds(1, 120_000_000, 3)
+                .expect("valid histogram bounds"),
             delivered: 0,
             duplicates: 0,
             out_of_order: 0,
@@ -58,7 +59,10 @@ impl Stats {
             self.stale += 1;
             return;
         }
-        let Some(seq) = self.seqs.get_mut(receiver * self.senders + marker.sender as usize) else {
+        let Some(seq) = self
+            .seqs
+            .get_mut(receiver * self.senders + marker.sender as usize)
+        else {
             self.errors += 1;
             return;
         };
@@ -67,7 +71,11 @@ impl Stats {
                 self.out_of_order += 1;
             }
             let shift = marker.seq + 1 - seq.next;
-            seq.seen = if shift >= 64 { 1 } else { (seq.seen << shift) | 1 };
+            seq.seen = if shift >= 64 {
+                1
+            } else {
+                (seq.seen << shift) | 1
+            };
             seq.next = marker.seq + 1;
         } else {
             let back = seq.next - 1 - marker.seq;
@@ -81,7 +89,9 @@ impl Stats {
             self.out_of_order += 1;
         }
         self.delivered += 1;
-        let _ = self.latency_us.record(now_us.saturating_sub(marker.sent_us).max(1));
+        let _ = self
+            .latency_us
+            .record(now_us.saturating_sub(marker.sent_us).max(1));
     }
 
     pub fn percentile_us(&self, quantile: f64) -> u64 {
@@ -94,7 +104,12 @@ mod tests {
     use super::*;
 
     fn marker(seq: u64) -> Marker {
-        Marker { step: 1, sender: 0, seq, sent_us: 0 }
+        Marker {
+            step: 1,
+            sender: 0,
+            seq,
+            sent_us: 0,
+        }
     }
 
     #[test]
@@ -107,7 +122,14 @@ mod tests {
         assert_eq!(stats.delivered, 5);
         assert_eq!(stats.duplicates, 1);
         assert_eq!(stats.out_of_order, 2, "3 overtook 2, then 2 arrived late");
-        stats.record(0, Marker { step: 0, ..marker(9) }, 10);
+        stats.record(
+            0,
+            Marker {
+                step: 0,
+                ..marker(9)
+            },
+            10,
+        );
         assert_eq!(stats.stale, 1);
     }
 }

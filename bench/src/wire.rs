@@ -9,14 +9,10 @@
 //! Payloads carry a marker `~P<step>:<sender>:<seq>:<intended send µs>~` that receivers find
 //! with a substring search instead of a JSON parse, so the generator stays cheap per frame.
 
-use anyhow::{bail, Context};
-use futures_util::{SinkExt, StreamExt};
-use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use crate::rawws::RawWs;
+use anyhow::bail;
 
-pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub type Socket = RawWs;
 
 /// Which server and framing a run targets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -70,23 +66,33 @@ pub async fn connect(base: &str, target: Target, nick: &str) -> anyhow::Result<S
     } else {
         format!("{ws_base}/gateway")
     };
-    // Small buffers: 10 000 idle clients must not cost the generator gigabytes.
-    let config = WebSocketConfig::default()
-        .read_buffer_size(8 * 1024);
-    let (mut socket, _) = tokio_tungstenite::connect_async_with_config(url, Some(config), true)
-        .await
-        .context("websocket connect")?;
+    let mut socket = RawWs::connect(&url).await?;
     match target {
         Target::ParlorNative => {
-            request(&mut socket, target, 1, "identify", &format!(r#"{{"nick":"{nick}"}}"#)).await?;
+            request(
+                &mut socket,
+                target,
+                1,
+                "identify",
+                &format!(r#"{{"nick":"{nick}"}}"#),
+            )
+            .await?;
             request(&mut socket, target, 2, "join", r#"{"room":"lobby"}"#).await?;
         }
         Target::ParlorSocketio | Target::Socketio => {
             expect_prefix(&mut socket, "0").await?;
-            socket.send(Message::Text("40".into())).await?;
+            socket.queue_text("40");
+            socket.flush().await?;
             expect_prefix(&mut socket, "40").await?;
             if target == Target::ParlorSocketio {
-                request(&mut socket, target, 1, "identify", &format!(r#"{{"nick":"{nick}"}}"#)).await?;
+                request(
+                    &mut socket,
+                    target,
+                    1,
+                    "identify",
+                    &format!(r#"{{"nick":"{nick}"}}"#),
+                )
+                .await?;
                 request(&mut socket, target, 2, "join", r#"{"room":"lobby"}"#).await?;
             }
         }
@@ -95,10 +101,17 @@ pub async fn connect(base: &str, target: Target, nick: &str) -> anyhow::Result<S
 }
 
 /// Sends a command with an ack id and waits for a successful ack.
-async fn request(socket: &mut Socket, target: Target, ack: u64, event: &str, data: &str) -> anyhow::Result<()> {
-    socket.send(Message::Text(command(target, event, data, Some(ack)).into())).await?;
+async fn request(
+    socket: &mut Socket,
+    target: Target,
+    ack: u64,
+    event: &str,
+    data: &str,
+) -> anyhow::Result<()> {
+    socket.queue_text(&command(target, event, data, Some(ack)));
+    socket.flush().await?;
     loop {
-        let text = next_text(socket).await?;
+        let text = socket.next_text().await?;
         match inspect(target, &text) {
             Inbound::Ack(id) if id == ack => {
                 if text.contains(r#""ok":true"#) {
@@ -106,7 +119,10 @@ async fn request(socket: &mut Socket, target: Target, ack: u64, event: &str, dat
                 }
                 bail!("{event} refused: {text}");
             }
-            Inbound::Ping => socket.send(Message::Text("3".into())).await?,
+            Inbound::Ping => {
+                socket.queue_text("3");
+                socket.flush().await?;
+            }
             _ => {}
         }
     }
@@ -115,23 +131,14 @@ async fn request(socket: &mut Socket, target: Target, ack: u64, event: &str, dat
 /// Waits for a packet starting with `prefix`, answering pings meanwhile.
 async fn expect_prefix(socket: &mut Socket, prefix: &str) -> anyhow::Result<()> {
     loop {
-        let text = next_text(socket).await?;
+        let text = socket.next_text().await?;
         if text == "2" {
-            socket.send(Message::Text("3".into())).await?;
+            socket.queue_text("3");
+            socket.flush().await?;
         } else if text.starts_with(prefix) {
             return Ok(());
         } else {
             bail!("expected a {prefix:?} packet, got {text:?}");
-        }
-    }
-}
-
-async fn next_text(socket: &mut Socket) -> anyhow::Result<String> {
-    loop {
-        match socket.next().await.context("closed during handshake")?? {
-            Message::Text(text) => return Ok(text.to_string()),
-            Message::Close(_) => bail!("closed during handshake"),
-            _ => {}
         }
     }
 }
@@ -148,11 +155,19 @@ pub fn command(target: Target, event: &str, data: &str, ack: Option<u64>) -> Str
 
 /// A chat message of `size` bytes of text carrying `marker`.
 pub fn message(target: Target, marker: Marker, size: usize, ack: Option<u64>) -> String {
-    let mut text = format!("~P{}:{}:{}:{}~", marker.step, marker.sender, marker.seq, marker.sent_us);
+    let mut text = format!(
+        "~P{}:{}:{}:{}~",
+        marker.step, marker.sender, marker.seq, marker.sent_us
+    );
     while text.len() < size {
         text.push('x');
     }
-    command(target, "send", &format!(r#"{{"room":"lobby","text":"{text}"}}"#), ack)
+    command(
+        target,
+        "send",
+        &format!(r#"{{"room":"lobby","text":"{text}"}}"#),
+        ack,
+    )
 }
 
 /// Classifies a frame without parsing it as JSON.
@@ -202,15 +217,29 @@ mod tests {
 
     #[test]
     fn markers_survive_both_framings() {
-        let marker = Marker { step: 3, sender: 7, seq: 42, sent_us: 123_456 };
+        let marker = Marker {
+            step: 3,
+            sender: 7,
+            seq: 42,
+            sent_us: 123_456,
+        };
         for target in [Target::ParlorNative, Target::Socketio] {
             let frame = message(target, marker, 100, None);
             // Servers wrap the text in their own event; the marker survives any wrapping.
             let echoed = format!(r#"{{"event":"message","data":{{"x":{frame:?}}}}}"#);
-            assert_eq!(inspect(Target::ParlorNative, &echoed), Inbound::Message(marker));
+            assert_eq!(
+                inspect(Target::ParlorNative, &echoed),
+                Inbound::Message(marker)
+            );
         }
         assert_eq!(inspect(Target::Socketio, "2"), Inbound::Ping);
-        assert_eq!(inspect(Target::Socketio, r#"4317[{"ok":true}]"#), Inbound::Ack(17));
-        assert_eq!(inspect(Target::ParlorNative, r#"{"ack":9,"ok":true}"#), Inbound::Ack(9));
+        assert_eq!(
+            inspect(Target::Socketio, r#"4317[{"ok":true}]"#),
+            Inbound::Ack(17)
+        );
+        assert_eq!(
+            inspect(Target::ParlorNative, r#"{"ack":9,"ok":true}"#),
+            Inbound::Ack(9)
+        );
     }
 }
