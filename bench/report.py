@@ -74,15 +74,17 @@ def main():
 
     w("## Fan-out: maximum sustained delivery rate\n")
     w("Deliveries are messages received by clients (one send to a room of N counts N). "
+      "The first maximum requires p99 ≤ 50 ms and no loss; the lossless maximum only requires that every message arrives and the server keeps up (≥ 95 % of the offered rate), whatever the latency. "
       "p50/p99 in ms at 50 % and 80 % of the maximum; CPU-s/M = server CPU seconds per million deliveries; "
       "gen CPU = generator CPU seconds during the fastest passing step (≈ step length means the generator was the bottleneck).\n")
     sizes = sorted({k[1] for k in maxima})
     for n in sizes:
         for m in sorted({k[2] for k in maxima if k[1] == n}):
             w(f"### {n:,} clients, {m} sender{'s' if m > 1 else ''}\n")
-            w("| target | max deliveries/s | vs peer | p50 @50% | p99 @50% | p50 @80% | p99 @80% | CPU-s/M | gen CPU-s |")
-            w("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+            w("| target | max deliveries/s (p99 ≤ 50 ms) | vs peer | lossless max/s (p99) | vs peer | p50 @50% | p99 @50% | p50 @80% | p99 @80% | CPU-s/M | gen CPU-s |")
+            w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
             peer = maxima.get((PEER, n, m), {}).get("max_delivered_per_s")
+            peer_lossless = maxima.get((PEER, n, m), {}).get("max_lossless_per_s")
             for t in TARGETS:
                 r = maxima.get((t, n, m))
                 if not r:
@@ -90,7 +92,9 @@ def main():
                 a50 = (r.get("at_50") or {}).get("latency_ms", {})
                 a80 = (r.get("at_80") or {}).get("latency_ms", {})
                 ceiling = " (ceiling)" if r.get("hit_ceiling") else ""
+                lossless = f"{fmt(r.get('max_lossless_per_s'))} ({fmt(r.get('lossless_p99_ms'), 0)} ms)"
                 w(f"| {t} | {fmt(r['max_delivered_per_s'])}{ceiling} | {ratio(r['max_delivered_per_s'], peer) if t != PEER else ''} "
+                  f"| {lossless} | {ratio(r.get('max_lossless_per_s'), peer_lossless) if t != PEER else ''} "
                   f"| {fmt(a50.get('p50'), 1)} | {fmt(a50.get('p99'), 1)} | {fmt(a80.get('p50'), 1)} | {fmt(a80.get('p99'), 1)} "
                   f"| {fmt(r.get('server_cpu_s_per_million'), 2)} | {fmt(r.get('generator_cpu_s_at_max'), 2)} |")
             w("")
@@ -121,8 +125,13 @@ def main():
         vals = [r["max_delivered_per_s"] for (t, nn, _), r in maxima.items() if t == target and nn == n]
         return max(vals) if vals else None
     native_1k, peer_1k = best("parlor-native", 1000), best(PEER, 1000)
+    lossless = lambda target: max([r.get("max_lossless_per_s") or 0 for (t, nn, _), r in maxima.items() if t == target and nn == 1000] or [0])
     if native_1k and peer_1k:
         w(f"| 1 000-client room vs Node socket.io | ≥ 10× | {native_1k / peer_1k:.1f}× | {'met' if native_1k >= 10 * peer_1k else 'missed'} |")
+    elif native_1k:
+        w(f"| 1 000-client room vs Node socket.io | ≥ 10× | peer never met p99 ≤ 50 ms | met (by the latency rule) |")
+    if lossless("parlor-native") and lossless(PEER):
+        w(f"| same, lossless throughput regardless of latency | ≥ 10× | {lossless('parlor-native') / lossless(PEER):.1f}× | {'met' if lossless('parlor-native') >= 10 * lossless(PEER) else 'missed'} |")
     if native_1k:
         w(f"| native deliveries/s (1 000 clients) | ≥ 1 000 000 | {native_1k:,.0f} | {'met' if native_1k >= 1e6 else 'missed'} |")
     p99s = [((r.get('at_80') or {}).get('latency_ms') or {}).get('p99') for (t, n, _), r in maxima.items() if t == "parlor-native" and n == 10000]
