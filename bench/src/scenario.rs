@@ -109,7 +109,8 @@ pub async fn sweep(
     let fleet = start_fleet(setup).await?;
     // An unreported warm-up (JIT compilers, lazily grown buffers) before the first real step.
     step(&fleet, setup, 1, start / 2.0, 2.0, f64::INFINITY).await;
-    let (mut rate, mut best, mut lossless): (f64, Option<Value>, Option<Value>) = (start, None, None);
+    let (mut rate, mut best, mut lossless): (f64, Option<Value>, Option<Value>) =
+        (start, None, None);
     let (mut step_no, mut latency_failed) = (2, false);
     while rate <= max {
         let result = step(&fleet, setup, step_no, rate, secs, p99_limit_ms).await;
@@ -132,7 +133,10 @@ pub async fn sweep(
         }
         rate *= factor;
     }
-    let max_delivered = best.as_ref().and_then(|b| b["delivered_per_s"].as_f64()).unwrap_or(0.0);
+    let max_delivered = best
+        .as_ref()
+        .and_then(|b| b["delivered_per_s"].as_f64())
+        .unwrap_or(0.0);
     let mut summary = json!({
         "kind": "fanout_max",
         "target": setup.target.label(),
