@@ -4,7 +4,8 @@
 use crate::auth::{Auth, AuthSettings};
 use crate::config::Config;
 use crate::core::{Core, CoreSettings, Hub, LocalBus};
-use crate::crypto::MasterKey;
+use crate::crypto::{KeySource, Keyring, MasterKey};
+use crate::rooms::{Rooms, RoomsSettings};
 use crate::store::Store;
 use crate::{api, gateway, web};
 use anyhow::Context;
@@ -70,6 +71,19 @@ impl Server {
         let store = Store::connect(&config.database_url())
             .await
             .context("cannot open the database")?;
+        let source = match configured_key {
+            Some(_) => KeySource::Configured,
+            None => KeySource::File(MasterKey::file_in(&config.data_dir)),
+        };
+        let keyring = Keyring::new(store.clone(), master_key, source);
+        if let Err(err) = keyring.verify().await {
+            if generated {
+                // A fresh key beside existing encrypted data is a wrong key; leave no trace.
+                let _ = std::fs::remove_file(MasterKey::file_in(&config.data_dir));
+            }
+            return Err(anyhow::anyhow!(err)
+                .context("the master key does not open the stored data keys; refusing to start"));
+        }
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -89,7 +103,15 @@ impl Server {
             rate_window: config.rate_window(),
             outbound_queue: config.outbound_queue,
         };
-        let core = Core::new(auth, hub, bus, settings);
+        let rooms = Rooms::new(
+            store.clone(),
+            keyring,
+            RoomsSettings {
+                max_message_chars: config.max_message_chars,
+                history_page: config.history_page,
+            },
+        );
+        let core = Core::new(auth, rooms, hub, bus, settings);
         let state = AppState(Arc::new(App {
             config,
             store,

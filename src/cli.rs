@@ -1,8 +1,9 @@
-//! The command line: `parlor serve` (the default) and `parlor user add`.
+//! The command line: `parlor serve` (the default), `parlor user add` and `parlor keys rotate`.
 
 use crate::app::{shutdown_signal, Server};
 use crate::auth::{Auth, AuthSettings};
 use crate::config::{Config, LogFormat};
+use crate::crypto::{rotate, MasterKey};
 use crate::domain::Role;
 use crate::store::Store;
 use anyhow::Context;
@@ -38,6 +39,20 @@ enum Command {
         #[command(subcommand)]
         action: UserAction,
     },
+    /// Manage the master key.
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysAction {
+    /// Re-wrap every data key under a new master key; stored content is not re-encrypted and
+    /// a running server keeps serving. With a key file, the file is replaced (a running server
+    /// picks it up within a minute); with PARLOR_MASTER_KEY, the new key is printed and must
+    /// replace the old one in the environment before the next start.
+    Rotate,
 }
 
 #[derive(Subcommand)]
@@ -71,6 +86,9 @@ pub async fn run() -> anyhow::Result<()> {
         Command::User {
             action: UserAction::Add { name, role },
         } => add_user(config, &name, role).await,
+        Command::Keys {
+            action: KeysAction::Rotate,
+        } => rotate_keys(config).await,
     }
 }
 
@@ -91,6 +109,66 @@ async fn add_user(config: Config, name: &str, role: Role) -> anyhow::Result<()> 
     let user = auth.upsert_user(name, password, role).await?;
     store.close().await;
     println!("user {} saved with role {}", user.name, user.role);
+    Ok(())
+}
+
+async fn rotate_keys(config: Config) -> anyhow::Result<()> {
+    let key_file = MasterKey::file_in(&config.data_dir);
+    let configured = config.master_key.as_ref().map(|k| k.expose());
+    if configured.is_none() && !key_file.exists() {
+        anyhow::bail!(
+            "no master key: neither PARLOR_MASTER_KEY nor {} exists",
+            key_file.display()
+        );
+    }
+    let (old, _) = MasterKey::load(configured, &config.data_dir)?;
+    let new = MasterKey::generate();
+    let store = Store::connect(&config.database_url())
+        .await
+        .context("cannot open the database")?;
+    // The new key reaches the disk before any data key depends on it.
+    let staged = config.data_dir.join("master.key.next");
+    if configured.is_none() {
+        new.write_new_file(&staged).with_context(|| {
+            format!(
+                "cannot stage the new key (remove a stale {} first)",
+                staged.display()
+            )
+        })?;
+    }
+    let rewrapped = match rotate(&store, &old, &new).await {
+        Ok(n) => n,
+        Err(err) => {
+            let _ = std::fs::remove_file(&staged);
+            return Err(err).context("rotation failed; nothing changed");
+        }
+    };
+    store.close().await;
+    if configured.is_some() {
+        println!(
+            "{rewrapped} data keys re-wrapped from master key {} to {}.",
+            old.id(),
+            new.id()
+        );
+        println!(
+            "Set PARLOR_MASTER_KEY to this value before the next start:\n{}",
+            new.encode()
+        );
+    } else {
+        std::fs::rename(&staged, &key_file).with_context(|| {
+            format!(
+                "data keys now need the key in {}; move it to {}",
+                staged.display(),
+                key_file.display()
+            )
+        })?;
+        println!(
+            "{rewrapped} data keys re-wrapped from master key {} to {} ({}).",
+            old.id(),
+            new.id(),
+            key_file.display()
+        );
+    }
     Ok(())
 }
 

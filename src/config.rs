@@ -29,6 +29,8 @@ pub struct Config {
     pub session_ttl_secs: u64,
     pub password_min_length: usize,
     pub max_message_chars: usize,
+    /// Messages a room join shows, and the largest history page.
+    pub history_page: usize,
     pub rate_limit_messages: usize,
     pub rate_limit_window_secs: u64,
     /// Largest accepted real-time frame in bytes.
@@ -63,6 +65,7 @@ impl Default for Config {
             session_ttl_secs: 7 * 24 * 3600,
             password_min_length: 8,
             max_message_chars: 500,
+            history_page: 200,
             rate_limit_messages: 6,
             rate_limit_window_secs: 5,
             max_frame_bytes: 16 * 1024,
@@ -99,6 +102,7 @@ impl Config {
         let positive = [
             ("session_ttl_secs", self.session_ttl_secs as usize),
             ("max_message_chars", self.max_message_chars),
+            ("history_page", self.history_page),
             ("rate_limit_messages", self.rate_limit_messages),
             (
                 "rate_limit_window_secs",

@@ -5,7 +5,7 @@
 //!
 //! ## Layout
 //! Dependencies point inward: `gateway` and `api` call `core` and `auth`; `core` calls `auth`,
-//! `domain` and the `Bus`; `auth` calls `store` and `domain`; `domain` calls nothing.
+//! `rooms`, `domain` and the `Bus`; `rooms` calls `crypto`, `store` and `domain`; `auth` calls `store` and `domain`; `domain` calls nothing.
 //!
 //! - [`cli`] — the command line (`serve`, `user add`).
 //! - [`config`] — defaults → `parlor.toml` → `PARLOR_*` environment.
@@ -13,10 +13,11 @@
 //! - [`domain`] — pure rules and types: names, roles, message text, rate windows.
 //! - [`core`] — the transport-agnostic chat core: commands, events, rooms, presence, fan-out.
 //! - [`auth`] — accounts, guests and sessions.
+//! - [`rooms`] — persistent rooms: visibility, membership, invites, moderation, history.
 //! - [`store`] — persistence on SQLite and PostgreSQL.
 //! - [`gateway`] — real-time framings: native WebSocket, Socket.IO, simple `/ws`.
 //! - [`api`] — the REST API and its OpenAPI document.
-//! - [`crypto`] — the master key.
+//! - [`crypto`] — encryption at rest: the master key, data keys, AES-256-GCM.
 //! - [`web`] — the embedded browser app.
 //! - [`error`] — the stable error codes shared by every layer's error type.
 
@@ -30,5 +31,6 @@ pub mod crypto;
 pub mod domain;
 pub mod error;
 pub mod gateway;
+pub mod rooms;
 pub mod store;
 pub mod web;

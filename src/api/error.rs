@@ -50,3 +50,9 @@ impl IntoResponse for ApiError {
         (status, Json(json!({ "error": self.0 }))).into_response()
     }
 }
+
+impl From<crate::core::CoreError> for ApiError {
+    fn from(err: crate::core::CoreError) -> Self {
+        Self(err.body())
+    }
+}

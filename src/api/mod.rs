@@ -6,13 +6,14 @@ mod account;
 mod error;
 mod extract;
 mod health;
+mod rooms;
 mod users;
 
 pub use error::ApiError;
 
 use crate::app::AppState;
 use crate::error::ErrorBody;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
@@ -29,10 +30,15 @@ pub struct ErrorResponse {
     paths(
         account::register, account::login, account::guest, account::logout, account::change_password,
         users::me, users::user, users::online, health::health,
+        rooms::list, rooms::create, rooms::show, rooms::update, rooms::delete, rooms::history,
+        rooms::post, rooms::clear, rooms::join, rooms::leave, rooms::members, rooms::remove_member,
+        rooms::set_role, rooms::ban, rooms::unban, rooms::create_invite, rooms::invites,
+        rooms::revoke_invite, rooms::redeem, rooms::request_access, rooms::requests, rooms::decide,
     ),
     tags(
         (name = "account", description = "Registration, login, guests, sessions"),
         (name = "users", description = "Profiles and presence"),
+        (name = "rooms", description = "Persistent rooms: membership, history, invites, access requests, moderation"),
         (name = "operations", description = "Health"),
     )
 )]
@@ -48,6 +54,46 @@ pub fn routes() -> Router<AppState> {
         .route("/api/user/@me", get(users::me))
         .route("/api/user/{name}", get(users::user))
         .route("/api/online", get(users::online))
+        .route("/api/rooms", get(rooms::list).post(rooms::create))
+        .route(
+            "/api/rooms/{slug}",
+            get(rooms::show).patch(rooms::update).delete(rooms::delete),
+        )
+        .route(
+            "/api/rooms/{slug}/messages",
+            get(rooms::history).post(rooms::post).delete(rooms::clear),
+        )
+        .route(
+            "/api/rooms/{slug}/membership",
+            post(rooms::join).delete(rooms::leave),
+        )
+        .route("/api/rooms/{slug}/members", get(rooms::members))
+        .route(
+            "/api/rooms/{slug}/members/{name}",
+            delete(rooms::remove_member),
+        )
+        .route(
+            "/api/rooms/{slug}/members/{name}/role",
+            put(rooms::set_role),
+        )
+        .route(
+            "/api/rooms/{slug}/bans/{name}",
+            put(rooms::ban).delete(rooms::unban),
+        )
+        .route(
+            "/api/rooms/{slug}/invites",
+            get(rooms::invites).post(rooms::create_invite),
+        )
+        .route(
+            "/api/rooms/{slug}/invites/{id}",
+            delete(rooms::revoke_invite),
+        )
+        .route("/api/invites/{token}", post(rooms::redeem))
+        .route(
+            "/api/rooms/{slug}/requests",
+            get(rooms::requests).post(rooms::request_access),
+        )
+        .route("/api/rooms/{slug}/requests/{name}", post(rooms::decide))
         .route("/api/openapi.json", get(openapi))
         .route("/health", get(health::health))
 }

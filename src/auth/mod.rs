@@ -14,4 +14,4 @@ pub use error::AuthError;
 pub use identity::{Identity, IdentityKind, OnlineNames};
 pub use password::hash_password;
 pub use service::{Auth, AuthSettings, Login, Registered, SessionGrant};
-pub use token::{hash_token, SessionId};
+pub use token::{hash_token, new_secret, SessionId};

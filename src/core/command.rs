@@ -9,10 +9,11 @@ use serde_json::Value;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     Identify(Identify),
-    Join(RoomRef),
+    Join(JoinRoom),
     Leave(RoomRef),
     Send(SendMessage),
     Typing(Typing),
+    History(History),
 }
 
 /// Resolve who this connection is: a session token, a new guest nick, or neither (then the
@@ -32,11 +33,36 @@ pub struct RoomRef {
     pub room: String,
 }
 
+/// Join a room; `since` resumes from the last sequence number the client saw.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JoinRoom {
+    pub room: String,
+    #[serde(default)]
+    pub since: Option<i64>,
+}
+
+/// Send a message; in persistent rooms a `client_msg_id` makes retries safe.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SendMessage {
     pub room: String,
     pub text: String,
+    #[serde(default)]
+    pub client_msg_id: Option<String>,
+}
+
+/// A page of a persistent room's history, before or after a sequence number.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct History {
+    pub room: String,
+    #[serde(default)]
+    pub before: Option<i64>,
+    #[serde(default)]
+    pub after: Option<i64>,
+    #[serde(default)]
+    pub limit: Option<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -60,6 +86,7 @@ impl Command {
             "leave" => Command::Leave(payload(name, data)?),
             "send" => Command::Send(payload(name, data)?),
             "typing" => Command::Typing(payload(name, data)?),
+            "history" => Command::History(payload(name, data)?),
             other => return Err(CoreError::UnknownCommand(truncate(other))),
         })
     }
@@ -72,6 +99,7 @@ impl Command {
             Command::Leave(_) => "leave",
             Command::Send(_) => "send",
             Command::Typing(_) => "typing",
+            Command::History(_) => "history",
         }
     }
 }
@@ -96,7 +124,8 @@ mod tests {
             Command::parse("send", json!({"room": "lobby", "text": "hi"})).unwrap(),
             Command::Send(SendMessage {
                 room: "lobby".into(),
-                text: "hi".into()
+                text: "hi".into(),
+                client_msg_id: None,
             })
         );
         assert_eq!(

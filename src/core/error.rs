@@ -3,11 +3,14 @@
 use crate::auth::AuthError;
 use crate::domain::MessageTextError;
 use crate::error::{ErrorBody, ErrorCode};
+use crate::rooms::RoomError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CoreError {
     #[error(transparent)]
     Auth(#[from] AuthError),
+    #[error(transparent)]
+    Room(#[from] RoomError),
     #[error("unknown command {0:?}")]
     UnknownCommand(String),
     #[error("invalid payload for {0}")]
@@ -36,6 +39,7 @@ impl CoreError {
     pub fn code(&self) -> ErrorCode {
         match self {
             CoreError::Auth(e) => e.code(),
+            CoreError::Room(e) => e.code(),
             CoreError::UnknownCommand(_) => ErrorCode::UnknownCommand,
             CoreError::InvalidPayload(_) => ErrorCode::InvalidPayload,
             CoreError::InvalidFrame(_) => ErrorCode::InvalidFrame,

@@ -3,6 +3,7 @@
 use crate::auth::{Identity, IdentityKind};
 use crate::domain::{Millis, Role};
 use crate::error::ErrorBody;
+use crate::rooms::RoomView;
 use serde::Serialize;
 
 /// How a user appears to others: in member lists, as a message author, as a typist.
@@ -31,6 +32,12 @@ pub struct MessageEvent {
     pub ts: Millis,
     pub author: UserView,
     pub text: String,
+    /// The message's place in its persistent room (absent in the lobby).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seq: Option<i64>,
+    /// The sender's idempotency id, echoed so the sender can match its own messages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_msg_id: Option<String>,
 }
 
 /// One server event. Serialized as `{"event": "<name>", "data": {…}}`.
@@ -51,6 +58,29 @@ pub enum Event {
         user: UserView,
         active: bool,
     },
+    /// A room's settings changed.
+    RoomUpdated {
+        room: RoomView,
+    },
+    /// Every message of the room was deleted.
+    HistoryCleared {
+        room: String,
+    },
+    /// This connection is no longer in the room (and why).
+    RoomRemoved {
+        room: String,
+        reason: RemovedReason,
+    },
+    /// To a room's owner and admins: someone asks to join.
+    AccessRequested {
+        room: String,
+        user: String,
+    },
+    /// To a requester: the answer.
+    AccessDecided {
+        room: String,
+        approved: bool,
+    },
     Error(ErrorBody),
     Closing {
         reason: CloseReason,
@@ -66,6 +96,11 @@ impl Event {
             Event::MemberLeft { .. } => "member_left",
             Event::Message(_) => "message",
             Event::Typing { .. } => "typing",
+            Event::RoomUpdated { .. } => "room_updated",
+            Event::HistoryCleared { .. } => "history_cleared",
+            Event::RoomRemoved { .. } => "room_removed",
+            Event::AccessRequested { .. } => "access_requested",
+            Event::AccessDecided { .. } => "access_decided",
             Event::Error(_) => "error",
             Event::Closing { .. } => "closing",
         }
@@ -93,6 +128,20 @@ impl Event {
             message: reason.message(),
         }
     }
+}
+
+/// Why a connection is no longer in a room.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RemovedReason {
+    /// The member left (from another tab or through the API).
+    Left,
+    /// An owner or admin removed them.
+    Removed,
+    /// An owner or admin banned them from the room.
+    Banned,
+    /// The room was deleted.
+    Deleted,
 }
 
 /// Why the server closes a connection.

@@ -30,6 +30,7 @@ struct Online {
 struct Registered {
     handle: Arc<ConnHandle>,
     session: Option<SessionId>,
+    principal: Option<Principal>,
 }
 
 /// Rooms, presence and connections of this node.
@@ -53,6 +54,7 @@ impl Hub {
             Registered {
                 handle,
                 session: None,
+                principal: None,
             },
         );
     }
@@ -87,6 +89,7 @@ impl Hub {
         drop(online);
         if let Some(registered) = lock(&self.conns).get_mut(&conn) {
             registered.session = Some(session.clone());
+            registered.principal = Some(principal);
         }
         true
     }
@@ -155,6 +158,44 @@ impl Hub {
             }
             for conn in &member.conns {
                 conn.deliver(broadcast);
+            }
+        }
+    }
+
+    /// Takes every connection of `principal` out of a room. Returns those connections and, if
+    /// the identity was there, how it appeared (for the leave notice).
+    pub fn evict(
+        &self,
+        room_name: &str,
+        principal: Principal,
+    ) -> (Vec<Arc<ConnHandle>>, Option<UserView>) {
+        let mut rooms = self.rooms.write().unwrap_or_else(PoisonError::into_inner);
+        let Some(room) = rooms.get_mut(room_name) else {
+            return (Vec::new(), None);
+        };
+        let Some(member) = room.members.remove(&principal) else {
+            return (Vec::new(), None);
+        };
+        if room.members.is_empty() {
+            rooms.remove(room_name);
+        }
+        (member.conns, member.user)
+    }
+
+    /// Empties a room (it was deleted); returns the connections that were in it.
+    pub fn close_room(&self, room_name: &str) -> Vec<Arc<ConnHandle>> {
+        let mut rooms = self.rooms.write().unwrap_or_else(PoisonError::into_inner);
+        rooms
+            .remove(room_name)
+            .map(|room| room.members.into_values().flat_map(|m| m.conns).collect())
+            .unwrap_or_default()
+    }
+
+    /// Queues an event on every connection of one identity.
+    pub fn deliver_to(&self, principal: Principal, broadcast: &Arc<Broadcast>) {
+        for registered in lock(&self.conns).values() {
+            if registered.principal == Some(principal) {
+                registered.handle.deliver(broadcast);
             }
         }
     }

@@ -11,26 +11,27 @@ mod connection;
 mod error;
 mod event;
 mod hub;
+mod rooms;
 
 pub use bus::{Bus, LocalBus};
-pub use command::{Command, Identify, RoomRef, SendMessage, Typing};
+pub use command::{Command, History, Identify, JoinRoom, RoomRef, SendMessage, Typing};
 pub use connection::{
     Broadcast, ConnHandle, ConnId, ConnInfo, Connection, Encoding, Next, Outbound, Outbox, Reply,
 };
 pub use error::CoreError;
-pub use event::{CloseReason, Event, MessageEvent, UserView};
+pub use event::{CloseReason, Event, MessageEvent, RemovedReason, UserView};
 pub use hub::Hub;
+pub use rooms::Posted;
 
 use crate::auth::{Auth, AuthError, Identity, SessionId};
+pub use crate::domain::LOBBY;
 use crate::domain::{now_millis, MessageText, RateWindow};
+use crate::rooms::Rooms;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
-
-/// The one public room every identity can join; ephemeral (never stored).
-pub const LOBBY: &str = "lobby";
 
 /// The chat rules that come from configuration.
 #[derive(Clone, Debug)]
@@ -44,18 +45,30 @@ pub struct CoreSettings {
 /// The chat core. Shared by every framing through `Arc`.
 pub struct Core {
     auth: Auth,
+    rooms: Rooms,
     hub: Arc<Hub>,
     bus: Arc<dyn Bus>,
     settings: CoreSettings,
     rates: Mutex<HashMap<SessionId, RateWindow>>,
     next_conn: AtomicU64,
     next_message: AtomicU64,
+    /// One lock per persistent room that orders its stores, publications and joins.
+    room_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// When each (room, user) last posted, for slow mode.
+    slow_mode: Mutex<HashMap<(i64, i64), Instant>>,
 }
 
 impl Core {
-    pub fn new(auth: Auth, hub: Arc<Hub>, bus: Arc<dyn Bus>, settings: CoreSettings) -> Self {
+    pub fn new(
+        auth: Auth,
+        rooms: Rooms,
+        hub: Arc<Hub>,
+        bus: Arc<dyn Bus>,
+        settings: CoreSettings,
+    ) -> Self {
         Self {
             auth,
+            rooms,
             hub,
             bus,
             settings,
@@ -63,12 +76,19 @@ impl Core {
             next_conn: AtomicU64::new(1),
             // Ids stay unique across restarts because they start from the clock.
             next_message: AtomicU64::new(u64::try_from(now_millis()).unwrap_or(0) * 1000),
+            room_locks: Mutex::default(),
+            slow_mode: Mutex::default(),
         }
     }
 
     /// The identity service (for the REST API, which shares the core's presence).
     pub fn auth(&self) -> &Auth {
         &self.auth
+    }
+
+    /// The persistent-room service (for read-only REST look-ups).
+    pub fn rooms(&self) -> &Rooms {
+        &self.rooms
     }
 
     /// This node's presence and rooms.
@@ -88,7 +108,16 @@ impl Core {
     /// Runs one command and queues its reply (with the client's ack id) on the connection.
     pub async fn dispatch(&self, conn: &mut Connection, command: Command, ack: Option<u64>) {
         let name = command.name();
-        let result = self.handle(conn, command).await;
+        let result = match command {
+            // A room join queues its own reply, in order with the room's messages.
+            Command::Join(join) if Self::is_persistent(&join.room) => {
+                match self.join_room(conn, join, ack).await {
+                    Ok(()) => return,
+                    Err(err) => Err(err),
+                }
+            }
+            command => self.handle(conn, command).await,
+        };
         if let Err(err) = &result {
             tracing::debug!(
                 conn = conn.id(),
@@ -128,10 +157,21 @@ impl Core {
     ) -> Result<Value, CoreError> {
         match command {
             Command::Identify(identify) => self.identify(conn, identify).await,
-            Command::Join(RoomRef { room }) => self.join(conn, &room),
+            Command::Join(join) if Self::is_persistent(&join.room) => {
+                self.join_room(conn, join, None).await.map(|()| Value::Null)
+            }
+            Command::Join(JoinRoom { room, .. }) => self.join(conn, &room),
             Command::Leave(RoomRef { room }) => self.leave(conn, &room),
+            Command::Send(send) if Self::is_persistent(&send.room) => {
+                let identity = conn.identity.as_ref().ok_or(CoreError::NotIdentified)?;
+                self.send_to_room(identity, send).await
+            }
             Command::Send(send) => self.send(conn, send),
             Command::Typing(typing) => self.typing(conn, typing),
+            Command::History(query) => {
+                let identity = conn.identity.as_ref().ok_or(CoreError::NotIdentified)?;
+                self.history(identity, query).await
+            }
         }
     }
 
@@ -236,6 +276,8 @@ impl Core {
             ts,
             author: UserView::from(identity),
             text: text.into_string(),
+            seq: None,
+            client_msg_id: None,
         });
         self.bus.publish(&send.room, Broadcast::new(event), None);
         Ok(json!({ "id": id, "ts": ts }))
@@ -312,7 +354,20 @@ impl Core {
             Ok(n) => tracing::info!(purged = n, "expired sessions removed"),
             Err(err) => tracing::warn!(error = %err, "could not purge expired sessions"),
         }
+        match self.rooms.upkeep(now_millis()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(pruned = n, "messages past their room's retention deleted"),
+            Err(err) => tracing::warn!(error = %err, "room upkeep failed"),
+        }
+        self.room_locks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|_, lock| Arc::strong_count(lock) > 1);
         let now = Instant::now();
+        self.slow_mode
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|_, last| now.duration_since(*last) < Duration::from_secs(86_400));
         self.rates
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

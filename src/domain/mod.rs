@@ -1,4 +1,4 @@
-//! Pure domain rules and types: names, roles, message text, rate windows.
+//! Pure domain rules and types: names, roles, rooms, message text, rate windows.
 //!
 //! Nothing in here does I/O or knows about HTTP, WebSocket or SQL. Input from the outside is
 //! parsed into these types at the edge (`Name::parse`, `MessageText::parse`); inside the server a
@@ -9,12 +9,14 @@ mod message;
 mod name;
 mod rate;
 mod role;
+mod room;
 
 pub use email::{Email, EmailError};
 pub use message::{MessageText, MessageTextError};
 pub use name::{Name, NameError};
 pub use rate::RateWindow;
 pub use role::Role;
+pub use room::{parse_room_name, parse_topic, RoomRole, RoomRuleError, RoomSlug, LOBBY};
 
 /// Milliseconds since the Unix epoch, UTC: the one timestamp format of the protocol and store.
 pub type Millis = i64;

@@ -5,9 +5,12 @@ use std::str::FromStr;
 
 /// A user's global role. The derived order is the hierarchy: a later variant outranks an
 /// earlier one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
+    #[default]
     User,
     Mod,
     Admin,

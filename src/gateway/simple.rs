@@ -7,8 +7,8 @@ use super::{limit, refusal, session_cookie};
 use crate::app::AppState;
 use crate::auth::Identity;
 use crate::core::{
-    Command, ConnInfo, Connection, CoreError, Encoding, Event, Next, Outbound, Outbox, Reply,
-    RoomRef, SendMessage, LOBBY,
+    Command, ConnInfo, Connection, CoreError, Encoding, Event, JoinRoom, Next, Outbound, Outbox,
+    Reply, SendMessage, LOBBY,
 };
 use crate::error::ErrorCode;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
@@ -66,7 +66,13 @@ async fn serve(state: AppState, mut socket: WebSocket, info: ConnInfo, identity:
         Ok(()) => {
             state
                 .core
-                .handle(&mut conn, Command::Join(RoomRef { room: LOBBY.into() }))
+                .handle(
+                    &mut conn,
+                    Command::Join(JoinRoom {
+                        room: LOBBY.into(),
+                        since: None,
+                    }),
+                )
                 .await
         }
         Err(err) => Err(err),
@@ -124,6 +130,7 @@ async fn read(
                 let command = Command::Send(SendMessage {
                     room: LOBBY.into(),
                     text: message,
+                    client_msg_id: None,
                 });
                 state.core.dispatch(conn, command, Some(0)).await;
             }
@@ -185,7 +192,7 @@ fn encode_event(event: &Event) -> Option<Bytes> {
         Event::MemberJoined { user, .. } => json!({ "event": "join", "username": user.name }),
         Event::MemberLeft { user, .. } => json!({ "event": "leave", "username": user.name }),
         Event::Error(error) => json!({ "status": false, "code": error.code }),
-        Event::Typing { .. } | Event::Closing { .. } => return None,
+        _ => return None,
     };
     Some(Bytes::from(value.to_string()))
 }

@@ -7,10 +7,18 @@
 //! milliseconds (`BIGINT`).
 
 mod guests;
+mod invites;
+mod keys;
+mod messages;
+mod rooms;
 mod sessions;
 mod users;
 
 pub use guests::GuestRow;
+pub use invites::{InviteRow, NewInvite};
+pub use keys::WrappedKey;
+pub use messages::{Appended, MessageRow, NewMessage};
+pub use rooms::{ListedRoom, MemberRow, NewRoom, RoomRow, RoomSettings};
 pub use sessions::{Principal, SessionRow};
 pub use users::{NewUser, UserRow};
 

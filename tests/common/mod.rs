@@ -343,3 +343,86 @@ impl WsClient {
         let _ = self.stream.close(None).await;
     }
 }
+
+/// A REST caller holding a bearer token.
+pub struct Caller<'a> {
+    pub app: &'a TestApp,
+    pub token: String,
+    http: reqwest::Client,
+}
+
+impl TestApp {
+    /// Registers a password account and returns a REST caller for it.
+    pub async fn caller(&self, name: &str) -> Caller<'_> {
+        let token = self.user_token(name, "correct horse battery").await;
+        Caller {
+            app: self,
+            token,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// A native connection identified by a session token.
+    pub async fn gateway_as(&self, token: &str) -> WsClient {
+        let mut client = self.gateway().await;
+        let ack = client.request("identify", json!({ "token": token })).await;
+        assert_eq!(ack["ok"], true, "{ack}");
+        client
+    }
+}
+
+impl Caller<'_> {
+    /// Sends a request; returns the status and the JSON body (`null` when there is none).
+    pub async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = self
+            .http
+            .request(method, self.app.url(path))
+            .bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Creates a room and asserts it was created.
+    pub async fn create_room(&self, slug: &str, private: bool) -> Value {
+        let body = json!({ "slug": slug, "private": private });
+        let (status, room) = self.call("POST", "/api/rooms", Some(body)).await;
+        assert_eq!(status, 201, "{room}");
+        room
+    }
+
+    /// Posts a message over REST and returns the `Posted` body.
+    pub async fn say_in(&self, slug: &str, text: &str) -> Value {
+        let path = format!("/api/rooms/{slug}/messages");
+        let (status, posted) = self
+            .call("POST", &path, Some(json!({ "text": text })))
+            .await;
+        assert_eq!(status, 201, "{posted}");
+        posted
+    }
+
+    /// A native connection identified as this caller.
+    pub async fn gateway(&self) -> WsClient {
+        self.app.gateway_as(&self.token).await
+    }
+}
+
+/// A direct connection to the app's database, to check what is (not) stored.
+pub async fn database(app: &TestApp) -> sqlx::AnyPool {
+    sqlx::any::install_default_drivers();
+    sqlx::AnyPool::connect(&app.config.database_url())
+        .await
+        .expect("database reachable")
+}
+
+pub async fn count_rows(db: &sqlx::AnyPool, table: &str) -> i64 {
+    let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}"))
+        .fetch_one(db)
+        .await
+        .expect("count");
+    n
+}

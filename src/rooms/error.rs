@@ -1,0 +1,58 @@
+//! Errors of the room service, each with its stable code.
+
+use crate::crypto::CryptoError;
+use crate::domain::{MessageTextError, RoomRuleError};
+use crate::error::ErrorCode;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RoomError {
+    #[error("rooms are for registered accounts; register or log in")]
+    RegistrationRequired,
+    /// Also what a private room answers to someone who may not see it.
+    #[error("no such room")]
+    NotFound,
+    #[error("you are banned from this room")]
+    Banned,
+    #[error("your role in this room does not allow that")]
+    Forbidden,
+    #[error("that room address is taken")]
+    SlugTaken,
+    #[error(transparent)]
+    Rule(#[from] RoomRuleError),
+    #[error("this invite has expired, been used up or been revoked")]
+    InviteUnusable,
+    #[error("this invite is for another e-mail address")]
+    InviteNotForYou,
+    #[error("no such user in this room")]
+    NoSuchMember,
+    #[error("invalid setting: {0}")]
+    InvalidSetting(&'static str),
+    #[error(transparent)]
+    Message(#[from] MessageTextError),
+    #[error("slow mode: wait {0} s between messages")]
+    SlowMode(u64),
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl RoomError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            RoomError::RegistrationRequired => ErrorCode::RegistrationRequired,
+            RoomError::NotFound | RoomError::NoSuchMember => ErrorCode::NotFound,
+            RoomError::Banned => ErrorCode::Banned,
+            RoomError::Forbidden | RoomError::InviteNotForYou => ErrorCode::Forbidden,
+            RoomError::SlugTaken => ErrorCode::RoomTaken,
+            RoomError::Rule(_) | RoomError::InvalidSetting(_) => ErrorCode::InvalidRoom,
+            RoomError::InviteUnusable => ErrorCode::InviteUnusable,
+            RoomError::Message(MessageTextError::Empty) => ErrorCode::EmptyMessage,
+            RoomError::Message(MessageTextError::TooLong { .. }) => ErrorCode::MessageTooLong,
+            RoomError::SlowMode(_) => ErrorCode::RateLimited,
+            RoomError::Store(StoreError::Database(_)) => ErrorCode::Unavailable,
+            RoomError::Crypto(_) | RoomError::Store(_) => ErrorCode::Internal,
+        }
+    }
+}

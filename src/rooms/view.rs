@@ -1,0 +1,157 @@
+//! What the room service hands out: rooms as a caller sees them, and decrypted messages.
+
+use crate::domain::{Millis, RoomRole};
+use crate::store::{InviteRow, ListedRoom, MemberRow, RoomRow};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// A room with its settings, as its members see it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct RoomView {
+    pub slug: String,
+    pub name: String,
+    pub topic: Option<String>,
+    pub private: bool,
+    pub allow_images: bool,
+    pub allow_videos: bool,
+    /// Seconds a member waits between messages (0: off). Owners and admins are exempt.
+    pub slow_mode_secs: i64,
+    /// Messages older than this many days are deleted (none: kept).
+    pub retention_days: Option<i64>,
+    /// The sequence number of the latest message.
+    pub last_seq: i64,
+    pub created_at: Millis,
+    /// The caller's role, if a member.
+    #[schema(value_type = Option<String>, example = "member")]
+    pub role: Option<RoomRole>,
+}
+
+impl RoomView {
+    pub fn of(room: &RoomRow, role: Option<RoomRole>) -> Self {
+        Self {
+            slug: room.slug.clone(),
+            name: room.name.clone(),
+            topic: room.topic.clone(),
+            private: room.private != 0,
+            allow_images: room.allow_images != 0,
+            allow_videos: room.allow_videos != 0,
+            slow_mode_secs: room.slow_mode_secs,
+            retention_days: room.retention_days,
+            last_seq: room.last_seq,
+            created_at: room.created_at,
+            role,
+        }
+    }
+}
+
+/// The caller's relation to a listed room.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Access {
+    /// A member (see `role`).
+    Member,
+    /// An invite bound to the caller's e-mail waits to be used.
+    Invited,
+    /// A public room the caller can join.
+    Public,
+    /// A private room the caller has asked to join.
+    Requested,
+}
+
+/// One entry of the room list.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct RoomListing {
+    pub slug: String,
+    pub name: String,
+    /// Shown to members and for public rooms only.
+    pub topic: Option<String>,
+    pub private: bool,
+    pub access: Access,
+    #[schema(value_type = Option<String>, example = "owner")]
+    pub role: Option<RoomRole>,
+}
+
+impl From<ListedRoom> for RoomListing {
+    fn from(listed: ListedRoom) -> Self {
+        let role = listed.role.as_deref().and_then(|r| r.parse().ok());
+        let access = match (role, listed.invited > 0, listed.room.private != 0) {
+            (Some(_), _, _) => Access::Member,
+            (None, true, _) => Access::Invited,
+            (None, false, false) => Access::Public,
+            (None, false, true) => Access::Requested,
+        };
+        let topic_visible = role.is_some() || listed.room.private == 0;
+        Self {
+            slug: listed.room.slug,
+            name: listed.room.name,
+            topic: listed.room.topic.filter(|_| topic_visible),
+            private: listed.room.private != 0,
+            access,
+            role,
+        }
+    }
+}
+
+/// A member of a room.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct MemberView {
+    pub name: String,
+    #[schema(value_type = String, example = "member")]
+    pub role: RoomRole,
+    pub joined_at: Millis,
+}
+
+impl From<MemberRow> for MemberView {
+    fn from(row: MemberRow) -> Self {
+        Self {
+            role: row.role.parse().unwrap_or(RoomRole::Member),
+            name: row.name,
+            joined_at: row.joined_at,
+        }
+    }
+}
+
+/// An invite as its room's moderators see it (never with its token).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct InviteView {
+    pub id: i64,
+    pub email: Option<String>,
+    pub max_uses: Option<i64>,
+    pub uses: i64,
+    pub expires_at: Millis,
+    pub revoked: bool,
+    pub created_at: Millis,
+}
+
+impl From<InviteRow> for InviteView {
+    fn from(row: InviteRow) -> Self {
+        Self {
+            id: row.id,
+            email: row.email_key,
+            max_uses: row.max_uses,
+            uses: row.uses,
+            expires_at: row.expires_at,
+            revoked: row.revoked != 0,
+            created_at: row.created_at,
+        }
+    }
+}
+
+/// A pending access request.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct RequestView {
+    pub name: String,
+    pub created_at: Millis,
+}
+
+/// A stored message, decrypted.
+#[derive(Clone, Debug)]
+pub struct PlainMessage {
+    pub id: i64,
+    pub seq: i64,
+    pub author_name: String,
+    pub author_role: String,
+    pub client_msg_id: Option<String>,
+    pub text: String,
+    pub created_at: Millis,
+}

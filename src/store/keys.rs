@@ -1,0 +1,96 @@
+//! Data keys (DEKs), stored only wrapped by the master key, with the id of the master key that
+//! wrapped them so a rotation can find every key it still has to re-wrap.
+
+use super::{Store, StoreError};
+use crate::domain::Millis;
+
+/// One stored, wrapped data key.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct WrappedKey {
+    pub id: i64,
+    pub kek_id: String,
+    pub wrapped: Vec<u8>,
+}
+
+impl Store {
+    pub async fn insert_data_key(
+        &self,
+        kek_id: &str,
+        wrapped: &[u8],
+        now: Millis,
+    ) -> Result<i64, StoreError> {
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO data_keys (kek_id, wrapped, created_at) VALUES ($1, $2, $3) RETURNING id",
+        )
+        .bind(kek_id)
+        .bind(wrapped)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(id)
+    }
+
+    pub async fn data_key(&self, id: i64) -> Result<Option<WrappedKey>, StoreError> {
+        Ok(
+            sqlx::query_as("SELECT id, kek_id, wrapped FROM data_keys WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Any one stored key, to check at start-up that the master key opens what is stored.
+    pub async fn some_data_key(&self) -> Result<Option<WrappedKey>, StoreError> {
+        Ok(
+            sqlx::query_as("SELECT id, kek_id, wrapped FROM data_keys ORDER BY id LIMIT 1")
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Every key not wrapped by `kek_id`.
+    pub async fn data_keys_not_wrapped_by(
+        &self,
+        kek_id: &str,
+    ) -> Result<Vec<WrappedKey>, StoreError> {
+        Ok(
+            sqlx::query_as("SELECT id, kek_id, wrapped FROM data_keys WHERE kek_id <> $1")
+                .bind(kek_id)
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Stores re-wrapped keys in one transaction; each row changes only if it is still wrapped
+    /// by the key it was read under. Returns how many rows changed.
+    pub async fn rewrap_data_keys(
+        &self,
+        rewrapped: &[(WrappedKey, Vec<u8>)],
+        new_kek_id: &str,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut changed = 0;
+        for (old, wrapped) in rewrapped {
+            changed += sqlx::query(
+                "UPDATE data_keys SET kek_id = $1, wrapped = $2 WHERE id = $3 AND kek_id = $4",
+            )
+            .bind(new_kek_id)
+            .bind(wrapped.as_slice())
+            .bind(old.id)
+            .bind(&old.kek_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        }
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    pub async fn delete_data_key(&self, id: i64) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM data_keys WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}

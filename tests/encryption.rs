@@ -1,0 +1,186 @@
+//! Encryption at rest: stored messages never appear in clear in the database, ciphertexts are
+//! bound to their row, key rotation keeps everything readable, and a wrong master key stops
+//! the server instead of writing what nobody could read back.
+
+mod common;
+
+use common::{spawn_app, spawn_app_with, unique_name, TestApp};
+use parlor::app::Server;
+use parlor::config::Secret;
+use serde_json::json;
+use std::path::Path;
+use std::process::Command;
+
+const CANARY: &str = "CANARY-7f3a9c-do-not-store-in-clear";
+
+/// Every row of every table, as text: what a dump of the PostgreSQL database would show.
+async fn postgres_rows(app: &TestApp) -> String {
+    let db = common::database(app).await;
+    let mut dump = String::new();
+    for table in [
+        "users",
+        "guests",
+        "sessions",
+        "rooms",
+        "messages",
+        "invites",
+        "data_keys",
+    ] {
+        let sql = format!("SELECT CAST(t AS TEXT) FROM {table} t");
+        let rows: Vec<(String,)> = sqlx::query_as(&sql).fetch_all(&db).await.unwrap();
+        rows.into_iter().for_each(|(row,)| dump.push_str(&row));
+    }
+    dump
+}
+
+/// The SQLite database file and its WAL, as raw bytes.
+fn sqlite_bytes(dir: &Path) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for file in ["parlor.db", "parlor.db-wal"] {
+        if let Ok(content) = std::fs::read(dir.join(file)) {
+            bytes.extend(content);
+        }
+    }
+    bytes
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+#[tokio::test]
+async fn message_text_of_every_kind_never_reaches_the_database_in_clear() {
+    let app = spawn_app().await;
+    let owner = app.caller(&unique_name("own")).await;
+    owner.create_room("public-room", false).await;
+    owner.create_room("private-room", true).await;
+    for room in ["public-room", "private-room"] {
+        owner.say_in(room, &format!("{CANARY} in {room}")).await;
+    }
+    let mut lobby = app.lobby_guest(&unique_name("g")).await;
+    lobby.say(&format!("{CANARY} in the lobby")).await;
+    let (_, history) = owner
+        .call("GET", "/api/rooms/private-room/messages", None)
+        .await;
+    assert!(
+        history.to_string().contains(CANARY),
+        "members read it back: {history}"
+    );
+
+    if common::on_postgres() {
+        let dump = postgres_rows(&app).await;
+        assert!(dump.contains("private-room"), "the dump sees the rows");
+        assert!(!dump.contains(CANARY), "no clear text in PostgreSQL");
+    } else {
+        let bytes = sqlite_bytes(&app.config.data_dir);
+        assert!(contains(&bytes, "private-room"), "the scan sees the rows");
+        assert!(
+            !contains(&bytes, CANARY),
+            "no clear text in the SQLite file or WAL"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_ciphertext_moved_to_another_row_does_not_decrypt() {
+    let app = spawn_app().await;
+    let owner = app.caller(&unique_name("own")).await;
+    owner.create_room("swap", false).await;
+    owner.say_in("swap", "first").await;
+    owner.say_in("swap", "second").await;
+    let db = common::database(&app).await;
+    let bodies: Vec<(i64, Vec<u8>)> = sqlx::query_as("SELECT seq, body FROM messages ORDER BY seq")
+        .fetch_all(&db)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE messages SET body = $1 WHERE seq = $2")
+        .bind(bodies[0].1.clone())
+        .bind(bodies[1].0)
+        .execute(&db)
+        .await
+        .unwrap();
+    let (status, body) = owner.call("GET", "/api/rooms/swap/messages", None).await;
+    assert_eq!(status, 500, "{body}");
+    assert_eq!(body["error"]["code"], "internal");
+    assert!(
+        !body.to_string().contains("first"),
+        "nothing leaks through the error"
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_master_key_stops_the_server_at_start_up() {
+    let mut app = spawn_app().await;
+    let owner = app.caller(&unique_name("own")).await;
+    owner.create_room("locked", false).await;
+    drop(owner);
+    app.stop().await.unwrap();
+    let mut config = app.config.clone();
+    config.master_key = Some(Secret::new("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="));
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    let err = Server::build(config).await.err().expect("refuses to start");
+    assert!(format!("{err:#}").contains("master key"), "{err:#}");
+
+    // A deleted key file is not silently replaced by a new key either.
+    let mut config = app.config.clone();
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    std::fs::remove_file(config.data_dir.join("master.key")).unwrap();
+    assert!(Server::build(config.clone()).await.is_err());
+    assert!(
+        !config.data_dir.join("master.key").exists(),
+        "no stray key left behind"
+    );
+}
+
+#[tokio::test]
+async fn rotating_the_master_key_keeps_every_message_readable() {
+    let mut app = spawn_app().await;
+    let owner = app.caller(&unique_name("own")).await;
+    owner.create_room("rotated", true).await;
+    owner.say_in("rotated", "before rotation").await;
+    let old_key = std::fs::read_to_string(app.config.data_dir.join("master.key")).unwrap();
+    let token = owner.token.clone();
+    drop(owner);
+    app.stop().await.unwrap();
+
+    let mut rotate = Command::new(env!("CARGO_BIN_EXE_parlor"));
+    rotate
+        .args(["keys", "rotate"])
+        .env("PARLOR_DATA_DIR", &app.config.data_dir)
+        .env("PARLOR_LOG", "warn");
+    if let Some(url) = &app.config.database_url {
+        rotate.env("DATABASE_URL", url.expose());
+    }
+    let output = rotate.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let new_key = std::fs::read_to_string(app.config.data_dir.join("master.key")).unwrap();
+    assert_ne!(old_key, new_key);
+
+    let (data_dir, database_url) = (app.config.data_dir.clone(), app.config.database_url.clone());
+    let restarted = spawn_app_with(move |c| {
+        c.data_dir = data_dir;
+        c.database_url = database_url;
+    })
+    .await;
+    let mut ws = restarted.gateway_as(&token).await;
+    let joined = ws.request("join", json!({ "room": "rotated" })).await;
+    assert_eq!(
+        joined["data"]["messages"][0]["text"], "before rotation",
+        "{joined}"
+    );
+    let db = common::database(&restarted).await;
+    let (masters,): (i64,) = sqlx::query_as("SELECT COUNT(DISTINCT kek_id) FROM data_keys")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(
+        masters, 1,
+        "every data key is wrapped by the new master key"
+    );
+}
