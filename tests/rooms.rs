@@ -61,7 +61,7 @@ async fn members_chat_in_a_room_and_history_survives_a_reconnect() {
     );
     assert_eq!(
         message["author"]["name"].as_str(),
-        Some(member_name(&app, &other).await.as_str())
+        Some(other.name().await.as_str())
     );
     bob.close().await;
 
@@ -309,7 +309,7 @@ async fn a_banned_member_is_removed_live_and_cannot_return_even_by_invite() {
     owner.create_room("strict", false).await;
     let mut member_ws = member.gateway().await;
     member_ws.request("join", json!({ "room": "strict" })).await;
-    let name = member_name(&app, &member).await;
+    let name = member.name().await;
 
     let (status, _) = owner
         .call("PUT", &format!("/api/rooms/strict/bans/{name}"), None)
@@ -342,12 +342,6 @@ async fn a_banned_member_is_removed_live_and_cannot_return_even_by_invite() {
     );
 }
 
-async fn member_name(app: &TestApp, caller: &Caller<'_>) -> String {
-    let _ = app;
-    let (_, me) = caller.call("GET", "/api/user/@me", None).await;
-    me["username"].as_str().unwrap().to_owned()
-}
-
 #[tokio::test]
 async fn admins_act_on_members_but_not_on_admins_or_the_owner() {
     let app = spawn_app().await;
@@ -364,12 +358,9 @@ async fn admins_act_on_members_but_not_on_admins_or_the_owner() {
             .await;
         assert_eq!(status, 200);
     }
-    let owner_name = member_name(&app, &owner).await;
-    let (admin_name, peer_name, member_name_) = (
-        member_name(&app, &admin).await,
-        member_name(&app, &peer).await,
-        member_name(&app, &member).await,
-    );
+    let owner_name = owner.name().await;
+    let (admin_name, peer_name, member_name_) =
+        (admin.name().await, peer.name().await, member.name().await);
     for name in [&admin_name, &peer_name] {
         let path = format!("/api/rooms/ranked/members/{name}/role");
         let (status, _) = owner

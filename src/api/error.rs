@@ -56,3 +56,9 @@ impl From<crate::core::CoreError> for ApiError {
         Self(err.body())
     }
 }
+
+impl From<crate::rooms::RoomError> for ApiError {
+    fn from(err: crate::rooms::RoomError) -> Self {
+        crate::core::CoreError::from(err).into()
+    }
+}

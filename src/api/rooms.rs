@@ -29,12 +29,7 @@ pub async fn list(
     State(state): State<AppState>,
     session: CurrentSession,
 ) -> Result<Json<RoomList>, ApiError> {
-    let rooms = state
-        .core
-        .rooms()
-        .list(&session.identity)
-        .await
-        .map_err(crate::core::CoreError::from)?;
+    let rooms = state.core.rooms().list(&session.identity).await?;
     Ok(Json(RoomList { rooms }))
 }
 
@@ -206,12 +201,7 @@ pub async fn join(
     session: CurrentSession,
     Path(slug): Path<String>,
 ) -> Result<Json<RoomView>, ApiError> {
-    let visible = state
-        .core
-        .rooms()
-        .join(&session.identity, &slug)
-        .await
-        .map_err(crate::core::CoreError::from)?;
+    let visible = state.core.rooms().join(&session.identity, &slug).await?;
     Ok(Json(RoomView::of(&visible.room, visible.role)))
 }
 
@@ -238,12 +228,7 @@ pub async fn members(
     session: CurrentSession,
     Path(slug): Path<String>,
 ) -> Result<Json<MemberList>, ApiError> {
-    let members = state
-        .core
-        .rooms()
-        .members(&session.identity, &slug)
-        .await
-        .map_err(crate::core::CoreError::from)?;
+    let members = state.core.rooms().members(&session.identity, &slug).await?;
     Ok(Json(MemberList { members }))
 }
 
@@ -313,8 +298,7 @@ pub async fn unban(
         .core
         .rooms()
         .unban_member(&session.identity, &slug, &name)
-        .await
-        .map_err(crate::core::CoreError::from)?;
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -377,12 +361,7 @@ pub async fn invites(
     session: CurrentSession,
     Path(slug): Path<String>,
 ) -> Result<Json<InviteList>, ApiError> {
-    let invites = state
-        .core
-        .rooms()
-        .invites(&session.identity, &slug)
-        .await
-        .map_err(crate::core::CoreError::from)?;
+    let invites = state.core.rooms().invites(&session.identity, &slug).await?;
     Ok(Json(InviteList { invites }))
 }
 
@@ -398,8 +377,7 @@ pub async fn revoke_invite(
         .core
         .rooms()
         .revoke_invite(&session.identity, &slug, id)
-        .await
-        .map_err(crate::core::CoreError::from)?;
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -444,8 +422,7 @@ pub async fn requests(
         .core
         .rooms()
         .requests(&session.identity, &slug)
-        .await
-        .map_err(crate::core::CoreError::from)?;
+        .await?;
     Ok(Json(RequestList { requests }))
 }
 

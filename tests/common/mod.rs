@@ -405,6 +405,12 @@ impl Caller<'_> {
         posted
     }
 
+    /// The caller's user name.
+    pub async fn name(&self) -> String {
+        let (_, me) = self.call("GET", "/api/user/@me", None).await;
+        me["username"].as_str().unwrap().to_owned()
+    }
+
     /// A native connection identified as this caller.
     pub async fn gateway(&self) -> WsClient {
         self.app.gateway_as(&self.token).await
