@@ -5,6 +5,7 @@ use crate::auth::{Auth, AuthSettings};
 use crate::config::Config;
 use crate::core::{Core, CoreSettings, Hub, LocalBus};
 use crate::crypto::{KeySource, Keyring, MasterKey};
+use crate::domain::now_millis;
 use crate::rooms::{Rooms, RoomsSettings};
 use crate::store::Store;
 use crate::{api, gateway, web};
@@ -109,6 +110,8 @@ impl Server {
             RoomsSettings {
                 max_message_chars: config.max_message_chars,
                 history_page: config.history_page,
+                pm_history_cap: config.pm_history_cap,
+                ephemeral_ttl_secs: config.ephemeral_ttl_secs,
             },
         );
         let core = Core::new(auth, rooms, hub, bus, settings);
@@ -145,6 +148,9 @@ impl Server {
 
         let stop = CancellationToken::new();
         let maintenance = state.tasks.spawn(maintain(state.clone(), stop.clone()));
+        let expiry = state
+            .tasks
+            .spawn(expire_rooms_on_time(state.clone(), stop.clone()));
         tracing::info!("Parlor listening on http://{}", listener.local_addr()?);
 
         let signal = {
@@ -173,6 +179,7 @@ impl Server {
             tracing::warn!("connections still open after the grace period; exiting anyway");
         }
         maintenance.abort();
+        expiry.abort();
         state.store.close().await;
         tracing::info!("stopped");
         Ok(())
@@ -185,6 +192,29 @@ async fn maintain(state: AppState, stop: CancellationToken) {
         tokio::select! {
             _ = stop.cancelled() => return,
             _ = tick.tick() => state.core.maintain().await,
+        }
+    }
+}
+
+/// Closes each ephemeral room when its timer runs out: sleeps until the next one is due (at
+/// most a maintenance interval), or until a room is activated.
+async fn expire_rooms_on_time(state: AppState, stop: CancellationToken) {
+    loop {
+        let wait = match state.core.expire_ephemeral().await {
+            Ok(Some(at)) => {
+                Duration::from_millis(u64::try_from(at - now_millis()).unwrap_or(0).max(50))
+                    .min(MAINTENANCE_INTERVAL)
+            }
+            Ok(None) => MAINTENANCE_INTERVAL,
+            Err(err) => {
+                tracing::warn!(error = %err, "could not close expired ephemeral rooms");
+                MAINTENANCE_INTERVAL
+            }
+        };
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(wait) => {}
+            _ = state.core.timers_changed() => {}
         }
     }
 }

@@ -31,6 +31,10 @@ pub struct Config {
     pub max_message_chars: usize,
     /// Messages a room join shows, and the largest history page.
     pub history_page: usize,
+    /// Messages kept per private conversation; older ones are dropped.
+    pub pm_history_cap: usize,
+    /// Seconds an activated ephemeral 1-on-1 room stays open.
+    pub ephemeral_ttl_secs: u64,
     pub rate_limit_messages: usize,
     pub rate_limit_window_secs: u64,
     /// Largest accepted real-time frame in bytes.
@@ -66,6 +70,8 @@ impl Default for Config {
             password_min_length: 8,
             max_message_chars: 500,
             history_page: 200,
+            pm_history_cap: 500,
+            ephemeral_ttl_secs: 24 * 3600,
             rate_limit_messages: 6,
             rate_limit_window_secs: 5,
             max_frame_bytes: 16 * 1024,
@@ -103,6 +109,8 @@ impl Config {
             ("session_ttl_secs", self.session_ttl_secs as usize),
             ("max_message_chars", self.max_message_chars),
             ("history_page", self.history_page),
+            ("pm_history_cap", self.pm_history_cap),
+            ("ephemeral_ttl_secs", self.ephemeral_ttl_secs as usize),
             ("rate_limit_messages", self.rate_limit_messages),
             (
                 "rate_limit_window_secs",

@@ -3,6 +3,8 @@
 //! types and call services; no SQL and no chat rules live here.
 
 mod account;
+mod conversations;
+mod ephemeral;
 mod error;
 mod extract;
 mod health;
@@ -34,11 +36,16 @@ pub struct ErrorResponse {
         rooms::post, rooms::clear, rooms::join, rooms::leave, rooms::members, rooms::remove_member,
         rooms::set_role, rooms::ban, rooms::unban, rooms::create_invite, rooms::invites,
         rooms::revoke_invite, rooms::redeem, rooms::request_access, rooms::requests, rooms::decide,
+        conversations::list, conversations::open, conversations::accept, conversations::decline,
+        conversations::close, conversations::mark_read, ephemeral::create, ephemeral::activate,
+        ephemeral::door,
     ),
     tags(
         (name = "account", description = "Registration, login, guests, sessions"),
         (name = "users", description = "Profiles and presence"),
         (name = "rooms", description = "Persistent rooms: membership, history, invites, access requests, moderation"),
+        (name = "conversations", description = "Private conversations between two accounts, and read markers"),
+        (name = "ephemeral", description = "Ephemeral 1-on-1 rooms reached by a short code"),
         (name = "operations", description = "Health"),
     )
 )]
@@ -94,6 +101,23 @@ pub fn routes() -> Router<AppState> {
             get(rooms::requests).post(rooms::request_access),
         )
         .route("/api/rooms/{slug}/requests/{name}", post(rooms::decide))
+        .route(
+            "/api/conversations",
+            get(conversations::list).post(conversations::open),
+        )
+        .route("/api/conversations/{room}", delete(conversations::close))
+        .route(
+            "/api/conversations/{room}/accept",
+            post(conversations::accept),
+        )
+        .route(
+            "/api/conversations/{room}/decline",
+            post(conversations::decline),
+        )
+        .route("/api/rooms/{slug}/read", post(conversations::mark_read))
+        .route("/api/ephemeral", post(ephemeral::create))
+        .route("/api/ephemeral/{code}", get(ephemeral::door))
+        .route("/api/ephemeral/{code}/activate", post(ephemeral::activate))
         .route("/api/openapi.json", get(openapi))
         .route("/health", get(health::health))
 }

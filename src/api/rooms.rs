@@ -201,7 +201,11 @@ pub async fn join(
     session: CurrentSession,
     Path(slug): Path<String>,
 ) -> Result<Json<RoomView>, ApiError> {
-    let visible = state.core.rooms().join(&session.identity, &slug).await?;
+    let visible = state
+        .core
+        .rooms()
+        .join(&session.identity, &slug, None)
+        .await?;
     Ok(Json(RoomView::of(&visible.room, visible.role)))
 }
 

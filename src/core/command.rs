@@ -14,6 +14,12 @@ pub enum Command {
     Send(SendMessage),
     Typing(Typing),
     History(History),
+    OpenConversation(OpenConversation),
+    AcceptConversation(RoomRef),
+    DeclineConversation(RoomRef),
+    CloseConversation(RoomRef),
+    MarkRead(MarkRead),
+    Whisper(Whisper),
 }
 
 /// Resolve who this connection is: a session token, a new guest nick, or neither (then the
@@ -33,13 +39,39 @@ pub struct RoomRef {
     pub room: String,
 }
 
-/// Join a room; `since` resumes from the last sequence number the client saw.
+/// Join a room; `since` resumes from the last sequence number the client saw. Ephemeral
+/// rooms also need the `device` id the browser keeps.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JoinRoom {
     pub room: String,
     #[serde(default)]
     pub since: Option<i64>,
+    #[serde(default)]
+    pub device: Option<String>,
+}
+
+/// Open a private conversation with another account.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenConversation {
+    pub user: String,
+}
+
+/// Everything up to `seq` in a room or conversation has been read.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MarkRead {
+    pub room: String,
+    pub seq: i64,
+}
+
+/// A private message that is never stored, for when a guest is one of the two.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Whisper {
+    pub to: String,
+    pub text: String,
 }
 
 /// Send a message; in persistent rooms a `client_msg_id` makes retries safe.
@@ -87,6 +119,12 @@ impl Command {
             "send" => Command::Send(payload(name, data)?),
             "typing" => Command::Typing(payload(name, data)?),
             "history" => Command::History(payload(name, data)?),
+            "pm_open" => Command::OpenConversation(payload(name, data)?),
+            "pm_accept" => Command::AcceptConversation(payload(name, data)?),
+            "pm_decline" => Command::DeclineConversation(payload(name, data)?),
+            "pm_close" => Command::CloseConversation(payload(name, data)?),
+            "read" => Command::MarkRead(payload(name, data)?),
+            "whisper" => Command::Whisper(payload(name, data)?),
             other => return Err(CoreError::UnknownCommand(truncate(other))),
         })
     }
@@ -100,6 +138,12 @@ impl Command {
             Command::Send(_) => "send",
             Command::Typing(_) => "typing",
             Command::History(_) => "history",
+            Command::OpenConversation(_) => "pm_open",
+            Command::AcceptConversation(_) => "pm_accept",
+            Command::DeclineConversation(_) => "pm_decline",
+            Command::CloseConversation(_) => "pm_close",
+            Command::MarkRead(_) => "read",
+            Command::Whisper(_) => "whisper",
         }
     }
 }

@@ -33,6 +33,10 @@ pub enum CoreError {
     RateLimited,
     #[error("this user already has a /ws connection")]
     AlreadyConnected,
+    #[error("nobody online by that name")]
+    NobodyOnline,
+    #[error("registered users talk in conversations (pm_open); whispers are for guests")]
+    ConversationRequired,
 }
 
 impl CoreError {
@@ -52,6 +56,8 @@ impl CoreError {
             CoreError::Message(MessageTextError::TooLong { .. }) => ErrorCode::MessageTooLong,
             CoreError::RateLimited => ErrorCode::RateLimited,
             CoreError::AlreadyConnected => ErrorCode::AlreadyConnected,
+            CoreError::NobodyOnline => ErrorCode::NotFound,
+            CoreError::ConversationRequired => ErrorCode::Forbidden,
         }
     }
 

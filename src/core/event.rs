@@ -3,7 +3,7 @@
 use crate::auth::{Identity, IdentityKind};
 use crate::domain::{Millis, Role};
 use crate::error::ErrorBody;
-use crate::rooms::RoomView;
+use crate::rooms::{ConversationView, RoomView};
 use serde::Serialize;
 
 /// How a user appears to others: in member lists, as a message author, as a typist.
@@ -81,6 +81,20 @@ pub enum Event {
         room: String,
         approved: bool,
     },
+    /// To one member: a conversation appeared or changed for them (invited, accepted, or
+    /// shown again by a new message).
+    ConversationUpdated {
+        conversation: ConversationView,
+    },
+    /// A private message that is not stored (a guest is one of the two). Both the sender's
+    /// and the recipient's connections get it.
+    Whisper {
+        id: String,
+        ts: Millis,
+        from: UserView,
+        to: String,
+        text: String,
+    },
     Error(ErrorBody),
     Closing {
         reason: CloseReason,
@@ -101,6 +115,8 @@ impl Event {
             Event::RoomRemoved { .. } => "room_removed",
             Event::AccessRequested { .. } => "access_requested",
             Event::AccessDecided { .. } => "access_decided",
+            Event::ConversationUpdated { .. } => "conversation_updated",
+            Event::Whisper { .. } => "whisper",
             Event::Error(_) => "error",
             Event::Closing { .. } => "closing",
         }
@@ -142,6 +158,8 @@ pub enum RemovedReason {
     Banned,
     /// The room was deleted.
     Deleted,
+    /// The ephemeral room's time ran out.
+    Expired,
 }
 
 /// Why the server closes a connection.

@@ -94,6 +94,13 @@ impl Hub {
         true
     }
 
+    /// The identity online under a case-folded name.
+    pub fn principal_of(&self, name_key: &str) -> Option<Principal> {
+        lock(&self.online)
+            .get(name_key)
+            .map(|entry| entry.principal)
+    }
+
     /// Gives back one connection's claim on a name.
     pub fn release_name(&self, name_key: &str) {
         let mut online = lock(&self.online);

@@ -8,13 +8,17 @@
 mod bus;
 mod command;
 mod connection;
+mod conversations;
 mod error;
 mod event;
 mod hub;
 mod rooms;
 
 pub use bus::{Bus, LocalBus};
-pub use command::{Command, History, Identify, JoinRoom, RoomRef, SendMessage, Typing};
+pub use command::{
+    Command, History, Identify, JoinRoom, MarkRead, OpenConversation, RoomRef, SendMessage, Typing,
+    Whisper,
+};
 pub use connection::{
     Broadcast, ConnHandle, ConnId, ConnInfo, Connection, Encoding, Next, Outbound, Outbox, Reply,
 };
@@ -54,8 +58,10 @@ pub struct Core {
     next_message: AtomicU64,
     /// One lock per persistent room that orders its stores, publications and joins.
     room_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
-    /// When each (room, user) last posted, for slow mode.
+    /// When each (room, author) last posted, for slow mode.
     slow_mode: Mutex<HashMap<(i64, i64), Instant>>,
+    /// Woken when an ephemeral room's timer starts.
+    timers: tokio::sync::Notify,
 }
 
 impl Core {
@@ -78,6 +84,7 @@ impl Core {
             next_message: AtomicU64::new(u64::try_from(now_millis()).unwrap_or(0) * 1000),
             room_locks: Mutex::default(),
             slow_mode: Mutex::default(),
+            timers: tokio::sync::Notify::new(),
         }
     }
 
@@ -168,10 +175,42 @@ impl Core {
             }
             Command::Send(send) => self.send(conn, send),
             Command::Typing(typing) => self.typing(conn, typing),
-            Command::History(query) => {
+            Command::Whisper(whisper) => self.whisper(conn, whisper),
+            command => {
                 let identity = conn.identity.as_ref().ok_or(CoreError::NotIdentified)?;
-                self.history(identity, query).await
+                self.handle_stored(identity, command).await
             }
+        }
+    }
+
+    /// Commands about stored rooms and conversations, which need an identity and no
+    /// connection state.
+    async fn handle_stored(
+        &self,
+        identity: &Identity,
+        command: Command,
+    ) -> Result<Value, CoreError> {
+        match command {
+            Command::History(query) => self.history(identity, query).await,
+            Command::OpenConversation(open) => {
+                Ok(json!(self.open_conversation(identity, &open.user).await?))
+            }
+            Command::AcceptConversation(RoomRef { room }) => {
+                Ok(json!(self.accept_conversation(identity, &room).await?))
+            }
+            Command::DeclineConversation(RoomRef { room }) => {
+                self.decline_conversation(identity, &room).await?;
+                Ok(json!({}))
+            }
+            Command::CloseConversation(RoomRef { room }) => {
+                self.close_conversation(identity, &room).await?;
+                Ok(json!({}))
+            }
+            Command::MarkRead(read) => {
+                self.mark_read(identity, &read.room, read.seq).await?;
+                Ok(json!({}))
+            }
+            other => Err(CoreError::UnknownCommand(other.name().into())),
         }
     }
 

@@ -12,8 +12,9 @@ use super::event::{Event, MessageEvent, RemovedReason, UserView};
 use super::{Core, CoreError};
 use crate::auth::{Identity, IdentityKind};
 use crate::domain::RoomRole;
+use crate::domain::{RoomCode, RoomKind};
 use crate::rooms::{
-    account_id, CreateInvite, CreateRoom, InviteView, PlainMessage, RoomError, RoomView,
+    author_id, CreateInvite, CreateRoom, InviteView, PlainMessage, RoomError, RoomView,
     SettingsPatch, Visible,
 };
 use crate::store::Principal;
@@ -39,7 +40,11 @@ impl MessageEvent {
             ts: message.created_at,
             author: UserView {
                 name: message.author_name,
-                kind: IdentityKind::User,
+                kind: if message.author_id < 0 {
+                    IdentityKind::Guest
+                } else {
+                    IdentityKind::User
+                },
                 role: message.author_role.parse().unwrap_or_default(),
             },
             text: message.text,
@@ -58,7 +63,7 @@ fn messages_json(room: &str, messages: Vec<PlainMessage>) -> Vec<MessageEvent> {
 
 impl Core {
     /// The lock that orders a room's stores, publications and joins.
-    fn room_lock(&self, slug: &str) -> Arc<tokio::sync::Mutex<()>> {
+    pub(super) fn room_lock(&self, slug: &str) -> Arc<tokio::sync::Mutex<()>> {
         let mut locks = self
             .room_locks
             .lock()
@@ -75,9 +80,13 @@ impl Core {
         ack: Option<u64>,
     ) -> Result<(), CoreError> {
         let identity = conn.identity.clone().ok_or(CoreError::NotIdentified)?;
-        let Visible { room, role } = self.rooms.join(&identity, &join.room).await?;
-        let lock = self.room_lock(&room.slug);
+        // Locked before the join itself: an ephemeral room admits devices one at a time.
+        let lock = self.room_lock(&room_key(&join.room));
         let _ordered = lock.lock().await;
+        let Visible { room, role } = self
+            .rooms
+            .join(&identity, &join.room, join.device.as_deref())
+            .await?;
         let user = UserView::from(&identity);
         let (first, members) = self
             .hub
@@ -141,7 +150,7 @@ impl Core {
         self.check_rate(&identity.session)?;
         let lock = self.room_lock(&room.slug);
         let _ordered = lock.lock().await;
-        self.check_slow_mode(room.id, account_id(identity)?, room.slow_mode_secs, role)?;
+        self.check_slow_mode(room.id, author_id(identity), room.slow_mode_secs, role)?;
         let (message, new) = self
             .rooms
             .post(identity, &room, text, client_msg_id)
@@ -153,8 +162,13 @@ impl Core {
             duplicate: !new,
         };
         if new {
+            let (seq, author) = (message.seq, message.author_id);
             let event = Event::Message(MessageEvent::stored(&room.slug, message));
             self.bus.publish(&room.slug, Broadcast::new(event), None);
+            if room.kind() == RoomKind::Pm {
+                let notice = self.rooms.after_pm_message(&room, seq, author).await?;
+                self.tell(notice);
+            }
         }
         Ok(posted)
     }
@@ -368,7 +382,7 @@ impl Core {
         }
     }
 
-    /// Whether a room name is a persistent room (anything but the lobby).
+    /// Whether a room name is a stored room of any kind (anything but the lobby).
     pub(super) fn is_persistent(room: &str) -> bool {
         room != crate::domain::LOBBY
     }
@@ -377,5 +391,13 @@ impl Core {
     pub async fn room(&self, identity: &Identity, slug: &str) -> Result<RoomView, CoreError> {
         let Visible { room, role } = self.rooms.visible(identity, slug).await?;
         Ok(RoomView::of(&room, role))
+    }
+}
+
+/// The key of a room's ordering lock: its stored name, whichever spelling the client used.
+fn room_key(name: &str) -> String {
+    match RoomCode::from_room_name(name) {
+        Some(code) => code.room_name(),
+        None => name.to_ascii_lowercase(),
     }
 }

@@ -4,6 +4,7 @@
 //! parsed into these types at the edge (`Name::parse`, `MessageText::parse`); inside the server a
 //! value of one of these types is valid by construction.
 
+mod conversation;
 mod email;
 mod message;
 mod name;
@@ -11,6 +12,9 @@ mod rate;
 mod role;
 mod room;
 
+pub use conversation::{
+    offered_names, pm_members, pm_room_name, RoomCode, RoomCodeError, RoomKind, CODE_ALPHABET,
+};
 pub use email::{Email, EmailError};
 pub use message::{MessageText, MessageTextError};
 pub use name::{Name, NameError};

@@ -71,6 +71,7 @@ async fn serve(state: AppState, mut socket: WebSocket, info: ConnInfo, identity:
                     Command::Join(JoinRoom {
                         room: LOBBY.into(),
                         since: None,
+                        device: None,
                     }),
                 )
                 .await

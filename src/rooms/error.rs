@@ -26,6 +26,18 @@ pub enum RoomError {
     InviteNotForYou,
     #[error("no such user in this room")]
     NoSuchMember,
+    #[error("no such user")]
+    NoSuchUser,
+    #[error("no free room code right now; try again")]
+    NoFreeCode,
+    #[error("device: an id of 8 to 128 characters that this browser keeps")]
+    DeviceRequired,
+    #[error("this room has not been opened by its host yet")]
+    NotActive,
+    #[error("this room is locked to the two devices that joined it first")]
+    Locked,
+    #[error("a stored record could not be read")]
+    Corrupt,
     #[error("invalid setting: {0}")]
     InvalidSetting(&'static str),
     #[error(transparent)]
@@ -42,7 +54,14 @@ impl RoomError {
     pub fn code(&self) -> ErrorCode {
         match self {
             RoomError::RegistrationRequired => ErrorCode::RegistrationRequired,
-            RoomError::NotFound | RoomError::NoSuchMember => ErrorCode::NotFound,
+            RoomError::NotFound | RoomError::NoSuchMember | RoomError::NoSuchUser => {
+                ErrorCode::NotFound
+            }
+            RoomError::NoFreeCode => ErrorCode::Unavailable,
+            RoomError::DeviceRequired => ErrorCode::InvalidPayload,
+            RoomError::NotActive => ErrorCode::RoomNotActive,
+            RoomError::Locked => ErrorCode::RoomLocked,
+            RoomError::Corrupt => ErrorCode::Internal,
             RoomError::Banned => ErrorCode::Banned,
             RoomError::Forbidden | RoomError::InviteNotForYou => ErrorCode::Forbidden,
             RoomError::SlugTaken => ErrorCode::RoomTaken,

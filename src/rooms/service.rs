@@ -7,7 +7,8 @@ use super::RoomError;
 use crate::auth::{hash_token, new_secret, Identity};
 use crate::crypto::Keyring;
 use crate::domain::{
-    now_millis, parse_room_name, parse_topic, Email, MessageText, Millis, RoomRole, RoomSlug,
+    now_millis, parse_room_name, parse_topic, Email, MessageText, Millis, RoomCode, RoomKind,
+    RoomRole, RoomSlug,
 };
 use crate::store::{
     Appended, InviteRow, MessageRow, NewInvite, NewMessage, NewRoom, Principal, RoomRow,
@@ -20,6 +21,10 @@ pub struct RoomsSettings {
     pub max_message_chars: usize,
     /// Messages a join shows, and the largest history page.
     pub history_page: usize,
+    /// Messages kept per private conversation.
+    pub pm_history_cap: usize,
+    /// Seconds an activated ephemeral room stays open.
+    pub ephemeral_ttl_secs: u64,
 }
 
 /// What creating a room takes.
@@ -66,9 +71,9 @@ const MAX_INVITE_TTL_SECS: i64 = 30 * 24 * 3600;
 /// The room service. Cheap to clone.
 #[derive(Clone)]
 pub struct Rooms {
-    store: Store,
-    keyring: Keyring,
-    settings: RoomsSettings,
+    pub(super) store: Store,
+    pub(super) keyring: Keyring,
+    pub(super) settings: RoomsSettings,
 }
 
 /// Rooms need a registered account; guests get a clear error.
@@ -76,6 +81,15 @@ pub fn account_id(identity: &Identity) -> Result<i64, RoomError> {
     match identity.principal {
         Principal::User(id) => Ok(id),
         Principal::Guest(_) => Err(RoomError::RegistrationRequired),
+    }
+}
+
+/// Who wrote a message: an account's id, or a guest's id negated (guests write only in
+/// ephemeral rooms).
+pub fn author_id(identity: &Identity) -> i64 {
+    match identity.principal {
+        Principal::User(id) => id,
+        Principal::Guest(id) => -id,
     }
 }
 
@@ -110,6 +124,7 @@ impl Rooms {
         let created = self
             .store
             .create_room(NewRoom {
+                kind: RoomKind::Room,
                 slug: slug.as_str(),
                 name: &name,
                 topic: topic.as_deref(),
@@ -142,23 +157,30 @@ impl Rooms {
         Ok(listed.into_iter().map(RoomListing::from).collect())
     }
 
-    /// The room if the caller may see it: members see their rooms; everyone not banned sees
-    /// public rooms. A private room answers like a room that does not exist.
-    pub async fn visible(&self, identity: &Identity, slug: &str) -> Result<Visible, RoomError> {
+    /// The room if the caller may see it: members see their rooms (a conversation once they
+    /// have accepted it, an ephemeral room once they joined it from an admitted device);
+    /// everyone not banned sees public rooms. Anything else answers like a room that does not
+    /// exist.
+    pub async fn visible(&self, identity: &Identity, name: &str) -> Result<Visible, RoomError> {
+        if let Some(code) = RoomCode::from_room_name(name) {
+            return self.ephemeral_visible(identity, &code).await;
+        }
         let user_id = account_id(identity)?;
         let room = self
             .store
-            .room_by_slug(&slug.to_ascii_lowercase())
+            .room_by_slug(&name.to_ascii_lowercase())
             .await?
             .ok_or(RoomError::NotFound)?;
         let role = parse_role(self.store.member_role(room.id, user_id).await?);
-        if role.is_none() {
-            if room.private != 0 {
-                return Err(RoomError::NotFound);
+        match (room.kind(), role) {
+            (RoomKind::Room, Some(_)) => {}
+            (RoomKind::Room, None) if room.private == 0 => {
+                if self.store.is_banned_from_room(room.id, user_id).await? {
+                    return Err(RoomError::Banned);
+                }
             }
-            if self.store.is_banned_from_room(room.id, user_id).await? {
-                return Err(RoomError::Banned);
-            }
+            (RoomKind::Pm, Some(_)) if !self.store.pm_invite_pending(room.id, user_id).await? => {}
+            _ => return Err(RoomError::NotFound),
         }
         Ok(Visible { room, role })
     }
@@ -173,15 +195,23 @@ impl Rooms {
             Visible {
                 room,
                 role: Some(role),
-            } if role.moderates() => Ok((room, role)),
+            } if role.moderates() && room.kind() == RoomKind::Room => Ok((room, role)),
             _ => Err(RoomError::Forbidden),
         }
     }
 
     /// Joins the room: members come back in; anyone not banned becomes a member of a public
-    /// room.
-    pub async fn join(&self, identity: &Identity, slug: &str) -> Result<Visible, RoomError> {
-        let Visible { room, role } = self.visible(identity, slug).await?;
+    /// room; an ephemeral room admits the caller's `device` while it has a free place.
+    pub async fn join(
+        &self,
+        identity: &Identity,
+        name: &str,
+        device: Option<&str>,
+    ) -> Result<Visible, RoomError> {
+        if let Some(code) = RoomCode::from_room_name(name) {
+            return self.join_ephemeral(identity, &code, device).await;
+        }
+        let Visible { room, role } = self.visible(identity, name).await?;
         if let Some(role) = role {
             return Ok(Visible {
                 room,
@@ -206,6 +236,7 @@ impl Rooms {
     pub async fn leave(&self, identity: &Identity, slug: &str) -> Result<RoomRow, RoomError> {
         let Visible { room, role } = self.visible(identity, slug).await?;
         match role {
+            _ if room.kind() != RoomKind::Room => Err(RoomError::Forbidden),
             Some(RoomRole::Owner) => Err(RoomError::Forbidden),
             Some(_) => {
                 self.store
@@ -226,7 +257,7 @@ impl Rooms {
         text: &str,
         client_msg_id: Option<&str>,
     ) -> Result<(PlainMessage, bool), RoomError> {
-        let author_id = account_id(identity)?;
+        let author_id = author_id(identity);
         let text = MessageText::parse(text, self.settings.max_message_chars)?;
         let key = self.keyring.key(room.data_key_id).await?;
         let room_id = room.id;
@@ -289,7 +320,7 @@ impl Rooms {
         i64::try_from(page).unwrap_or(200)
     }
 
-    async fn open_all(
+    pub(super) async fn open_all(
         &self,
         room: &RoomRow,
         rows: Vec<MessageRow>,
@@ -308,6 +339,7 @@ impl Rooms {
             .map_err(|e| RoomError::Crypto(e.into()))?;
         Ok(PlainMessage {
             id: row.id,
+            author_id: row.author_id,
             seq: row.seq,
             author_name: row.author_name,
             author_role: row.author_role,
@@ -454,6 +486,7 @@ impl Rooms {
             return Ok(None);
         };
         if room.private == 0
+            || room.kind() != RoomKind::Room
             || self.store.member_role(room.id, user_id).await?.is_some()
             || self.store.is_banned_from_room(room.id, user_id).await?
         {

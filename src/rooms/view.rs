@@ -148,10 +148,102 @@ pub struct RequestView {
 #[derive(Clone, Debug)]
 pub struct PlainMessage {
     pub id: i64,
+    /// An account's id; negative: a guest's id, negated.
+    pub author_id: i64,
     pub seq: i64,
     pub author_name: String,
     pub author_role: String,
     pub client_msg_id: Option<String>,
     pub text: String,
     pub created_at: Millis,
+}
+
+/// Where a conversation stands for the one looking at it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ConversationState {
+    /// Both have accepted: messages flow.
+    Open,
+    /// The caller opened it; the peer has not accepted yet.
+    Pending,
+    /// The peer opened it; the caller may accept or decline.
+    Invited,
+}
+
+/// A private conversation as one of its two members sees it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ConversationView {
+    /// Its wire name (`pm:<id>:<id>`), used as `room` in every command and endpoint.
+    pub room: String,
+    /// The other member.
+    pub peer: String,
+    pub state: ConversationState,
+    /// Stored messages the caller has not marked read.
+    pub unread: i64,
+    pub last_seq: i64,
+}
+
+/// An ephemeral 1-on-1 room as its host sees it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct EphemeralView {
+    /// The code to share.
+    pub code: String,
+    /// Its wire name (`e:<CODE>`).
+    pub room: String,
+    /// Whether the host has started its timer (nobody can join before).
+    pub active: bool,
+    pub expires_at: Option<Millis>,
+    pub created_at: Millis,
+}
+
+impl EphemeralView {
+    pub fn of(room: &RoomRow) -> Self {
+        Self {
+            code: room.slug.trim_start_matches("e:").to_owned(),
+            room: room.slug.clone(),
+            active: room.expires_at.is_some(),
+            expires_at: room.expires_at,
+            created_at: room.created_at,
+        }
+    }
+}
+
+/// What someone holding a code may learn before joining: whether it is open, and display
+/// names to pick from.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct EphemeralDoor {
+    pub code: String,
+    pub room: String,
+    pub active: bool,
+    pub expires_at: Option<Millis>,
+    /// Free display names to join under.
+    pub names: Vec<String>,
+}
+
+/// The sealed transcript of an expired ephemeral room, opened.
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
+pub struct Transcript {
+    pub code: String,
+    pub participants: Vec<String>,
+    pub messages: Vec<TranscriptLine>,
+}
+
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
+pub struct TranscriptLine {
+    pub seq: i64,
+    pub ts: Millis,
+    pub author: String,
+    pub text: String,
+}
+
+/// An archive with its transcript opened.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ArchiveView {
+    pub id: i64,
+    pub code: String,
+    pub host_id: i64,
+    pub messages: i64,
+    pub created_at: Millis,
+    pub expired_at: Millis,
+    pub transcript: Transcript,
 }

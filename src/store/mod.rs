@@ -6,6 +6,8 @@
 //! has its own `migrations/<engine>/` folder with the same meaning. Timestamps are UTC
 //! milliseconds (`BIGINT`).
 
+mod conversations;
+mod ephemeral;
 mod guests;
 mod invites;
 mod keys;
@@ -14,6 +16,8 @@ mod rooms;
 mod sessions;
 mod users;
 
+pub use conversations::ConversationRow;
+pub use ephemeral::{ArchiveRow, DeviceRow, NewArchive, MAX_DEVICES};
 pub use guests::GuestRow;
 pub use invites::{InviteRow, NewInvite};
 pub use keys::WrappedKey;

@@ -1,7 +1,7 @@
 //! Persistent rooms, their members and room bans.
 
 use super::{affected, Store, StoreError};
-use crate::domain::Millis;
+use crate::domain::{Millis, RoomKind};
 
 /// A stored room.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -20,11 +20,22 @@ pub struct RoomRow {
     pub retention_days: Option<i64>,
     pub last_seq: i64,
     pub created_at: Millis,
+    /// `room`, `pm` or `ephemeral` (see [`RoomKind`]).
+    pub kind: String,
+    /// Ephemeral rooms: when the activated room closes.
+    pub expires_at: Option<Millis>,
+}
+
+impl RoomRow {
+    pub fn kind(&self) -> RoomKind {
+        self.kind.parse().unwrap_or(RoomKind::Room)
+    }
 }
 
 /// What creating a room needs.
 #[derive(Debug)]
 pub struct NewRoom<'a> {
+    pub kind: RoomKind,
     pub slug: &'a str,
     pub name: &'a str,
     pub topic: Option<&'a str>,
@@ -68,16 +79,18 @@ pub struct MemberRow {
 }
 
 /// The room columns; none of them is ambiguous in the joins below.
-const COLUMNS: &str = "id, slug, name, topic, private, owner_id, data_key_id, allow_images, \
-    allow_videos, slow_mode_secs, retention_days, last_seq, created_at";
+pub(super) const COLUMNS: &str =
+    "id, slug, name, topic, private, owner_id, data_key_id, allow_images, \
+    allow_videos, slow_mode_secs, retention_days, last_seq, created_at, kind, expires_at";
 
 impl Store {
-    /// Creates the room with its creator as owner, in one transaction.
+    /// Creates the room, with its creator as owner when it is a persistent room, in one
+    /// transaction.
     pub async fn create_room(&self, new: NewRoom<'_>) -> Result<RoomRow, StoreError> {
         let mut tx = self.pool.begin().await?;
         let sql = format!(
-            "INSERT INTO rooms (slug, name, topic, private, owner_id, data_key_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {COLUMNS}"
+            "INSERT INTO rooms (slug, name, topic, private, owner_id, data_key_id, created_at, kind) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {COLUMNS}"
         );
         let room: RoomRow = sqlx::query_as(&sql)
             .bind(new.slug)
@@ -87,8 +100,13 @@ impl Store {
             .bind(new.owner_id)
             .bind(new.data_key_id)
             .bind(new.created_at)
+            .bind(new.kind.as_str())
             .fetch_one(&mut *tx)
             .await?;
+        if new.kind != RoomKind::Room {
+            tx.commit().await?;
+            return Ok(room);
+        }
         sqlx::query(
             "INSERT INTO room_members (room_id, user_id, role, joined_at) VALUES ($1, $2, 'owner', $3)",
         )
@@ -133,7 +151,7 @@ impl Store {
                        AND i.revoked = 0 AND i.expires_at > $3 \
                        AND (i.max_uses IS NULL OR i.uses < i.max_uses)) AS invited \
              FROM rooms r LEFT JOIN room_members m ON m.room_id = r.id AND m.user_id = $1 \
-             WHERE NOT EXISTS (SELECT 1 FROM room_bans b WHERE b.room_id = r.id AND b.user_id = $1) \
+             WHERE r.kind = 'room' AND NOT EXISTS (SELECT 1 FROM room_bans b WHERE b.room_id = r.id AND b.user_id = $1) \
              ORDER BY r.slug"
         );
         let rows: Vec<ListedRoom> = sqlx::query_as(&sql)
@@ -310,6 +328,8 @@ impl Store {
         for table in [
             "messages",
             "room_members",
+            "pm_invites",
+            "ephemeral_devices",
             "room_bans",
             "invites",
             "access_requests",

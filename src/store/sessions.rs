@@ -11,6 +11,16 @@ pub enum Principal {
     Guest(i64),
 }
 
+impl Principal {
+    /// A stable text form for columns that may hold either kind: `user:<id>` or `guest:<id>`.
+    pub fn key(&self) -> String {
+        match self {
+            Principal::User(id) => format!("user:{id}"),
+            Principal::Guest(id) => format!("guest:{id}"),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct SessionRow {
     pub token_hash: String,

@@ -1,0 +1,116 @@
+//! Private conversations and read markers over REST. Messages in a conversation use the room
+//! endpoints with the conversation's `room` name (`/api/rooms/pm:3:7/messages`).
+
+use super::extract::{Body, CurrentSession};
+use super::{ApiError, ErrorResponse};
+use crate::app::AppState;
+use crate::rooms::ConversationView;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Serialize, ToSchema)]
+pub struct ConversationList {
+    conversations: Vec<ConversationView>,
+}
+
+#[utoipa::path(get, path = "/api/conversations", tag = "conversations",
+    responses((status = 200, description = "Conversations not closed, most recent first", body = ConversationList),
+        (status = 403, description = "registration_required", body = ErrorResponse)))]
+pub async fn list(
+    State(state): State<AppState>,
+    session: CurrentSession,
+) -> Result<Json<ConversationList>, ApiError> {
+    let conversations = state.core.rooms().conversations(&session.identity).await?;
+    Ok(Json(ConversationList { conversations }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpenBody {
+    /// The other account's name.
+    user: String,
+}
+
+#[utoipa::path(post, path = "/api/conversations", tag = "conversations", request_body = OpenBody,
+    responses((status = 200, description = "Pending until the peer accepts; open if they accepted before", body = ConversationView),
+        (status = 404, description = "not_found: no such user", body = ErrorResponse)))]
+pub async fn open(
+    State(state): State<AppState>,
+    session: CurrentSession,
+    Body(body): Body<OpenBody>,
+) -> Result<Json<ConversationView>, ApiError> {
+    Ok(Json(
+        state
+            .core
+            .open_conversation(&session.identity, &body.user)
+            .await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/conversations/{room}/accept", tag = "conversations", params(("room" = String, Path)),
+    responses((status = 200, body = ConversationView), (status = 404, description = "no invitation", body = ErrorResponse)))]
+pub async fn accept(
+    State(state): State<AppState>,
+    session: CurrentSession,
+    Path(room): Path<String>,
+) -> Result<Json<ConversationView>, ApiError> {
+    Ok(Json(
+        state
+            .core
+            .accept_conversation(&session.identity, &room)
+            .await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/conversations/{room}/decline", tag = "conversations", params(("room" = String, Path)),
+    responses((status = 204, description = "Hidden for you; the peer is not told"), (status = 404, description = "no invitation", body = ErrorResponse)))]
+pub async fn decline(
+    State(state): State<AppState>,
+    session: CurrentSession,
+    Path(room): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .core
+        .decline_conversation(&session.identity, &room)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(delete, path = "/api/conversations/{room}", tag = "conversations", params(("room" = String, Path)),
+    responses((status = 204, description = "Closed for you until a new message arrives"), (status = 404, body = ErrorResponse)))]
+pub async fn close(
+    State(state): State<AppState>,
+    session: CurrentSession,
+    Path(room): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .core
+        .close_conversation(&session.identity, &room)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReadBody {
+    /// Everything up to this sequence number has been read.
+    seq: i64,
+}
+
+#[utoipa::path(post, path = "/api/rooms/{slug}/read", tag = "conversations", params(("slug" = String, Path, description = "a room slug or a conversation/ephemeral room name")), request_body = ReadBody,
+    responses((status = 204, description = "Read marker moved (never backwards)"), (status = 404, body = ErrorResponse)))]
+pub async fn mark_read(
+    State(state): State<AppState>,
+    session: CurrentSession,
+    Path(room): Path<String>,
+    Body(body): Body<ReadBody>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .core
+        .mark_read(&session.identity, &room, body.seq)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,48 @@
+//! Ephemeral 1-on-1 rooms over REST: a host creates and activates one; whoever holds the code
+//! looks it up (no session needed) to pick a display name, then joins over the gateway with
+//! `join {room: "e:<CODE>", device}`.
+
+use super::extract::CurrentSession;
+use super::{ApiError, ErrorResponse};
+use crate::app::AppState;
+use crate::rooms::{EphemeralDoor, EphemeralView};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+
+#[utoipa::path(post, path = "/api/ephemeral", tag = "ephemeral",
+    responses((status = 201, description = "Created, not yet active", body = EphemeralView),
+        (status = 403, description = "registration_required", body = ErrorResponse)))]
+pub async fn create(
+    State(state): State<AppState>,
+    session: CurrentSession,
+) -> Result<(StatusCode, Json<EphemeralView>), ApiError> {
+    let view = state.core.create_ephemeral(&session.identity).await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+#[utoipa::path(post, path = "/api/ephemeral/{code}/activate", tag = "ephemeral", params(("code" = String, Path)),
+    responses((status = 200, description = "The timer runs", body = EphemeralView),
+        (status = 404, description = "no such room of yours", body = ErrorResponse)))]
+pub async fn activate(
+    State(state): State<AppState>,
+    session: CurrentSession,
+    Path(code): Path<String>,
+) -> Result<Json<EphemeralView>, ApiError> {
+    Ok(Json(
+        state
+            .core
+            .activate_ephemeral(&session.identity, &code)
+            .await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/ephemeral/{code}", tag = "ephemeral", params(("code" = String, Path)),
+    responses((status = 200, description = "Whether it is open, and names to join under", body = EphemeralDoor),
+        (status = 404, description = "no live room with this code", body = ErrorResponse)))]
+pub async fn door(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Json<EphemeralDoor>, ApiError> {
+    Ok(Json(state.core.ephemeral_door(&code).await?))
+}
