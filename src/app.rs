@@ -49,6 +49,53 @@ pub struct Server {
 /// How often sessions in use are extended and expired ones purged.
 const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(60);
 
+/// Opens the database and the keyring over it, loading (or, on first start, generating) the
+/// master key and checking that it opens the stored data keys.
+pub async fn open_storage(config: &Config) -> anyhow::Result<(Store, Keyring)> {
+    let configured_key = config.master_key.as_ref().map(|k| k.expose());
+    let (master_key, generated) = MasterKey::load(configured_key, &config.data_dir)?;
+    if generated {
+        tracing::warn!(
+            path = %config.data_dir.join("master.key").display(),
+            key_id = %master_key.id(),
+            "GENERATED A NEW MASTER KEY: back this file up; without it stored content cannot be decrypted"
+        );
+    } else {
+        tracing::info!(key_id = %master_key.id(), "master key loaded");
+    }
+    let store = Store::connect(&config.database_url())
+        .await
+        .context("cannot open the database")?;
+    let source = match configured_key {
+        Some(_) => KeySource::Configured,
+        None => KeySource::File(MasterKey::file_in(&config.data_dir)),
+    };
+    let keyring = Keyring::new(store.clone(), master_key, source);
+    if let Err(err) = keyring.verify().await {
+        if generated {
+            // A fresh key beside existing encrypted data is a wrong key; leave no trace.
+            let _ = std::fs::remove_file(MasterKey::file_in(&config.data_dir));
+        }
+        return Err(anyhow::anyhow!(err)
+            .context("the master key does not open the stored data keys; refusing to start"));
+    }
+    Ok((store, keyring))
+}
+
+/// The room service as the server configures it (also for tools that read archives).
+pub fn room_service(config: &Config, store: Store, keyring: Keyring) -> Rooms {
+    Rooms::new(
+        store,
+        keyring,
+        RoomsSettings {
+            max_message_chars: config.max_message_chars,
+            history_page: config.history_page,
+            pm_history_cap: config.pm_history_cap,
+            ephemeral_ttl_secs: config.ephemeral_ttl_secs,
+        },
+    )
+}
+
 impl Server {
     /// Prepares the data directory, master key and database, and binds the listener.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
@@ -58,33 +105,7 @@ impl Server {
                 config.data_dir.display()
             )
         })?;
-        let configured_key = config.master_key.as_ref().map(|k| k.expose());
-        let (master_key, generated) = MasterKey::load(configured_key, &config.data_dir)?;
-        if generated {
-            tracing::warn!(
-                path = %config.data_dir.join("master.key").display(),
-                key_id = %master_key.id(),
-                "GENERATED A NEW MASTER KEY: back this file up; without it stored content cannot be decrypted"
-            );
-        } else {
-            tracing::info!(key_id = %master_key.id(), "master key loaded");
-        }
-        let store = Store::connect(&config.database_url())
-            .await
-            .context("cannot open the database")?;
-        let source = match configured_key {
-            Some(_) => KeySource::Configured,
-            None => KeySource::File(MasterKey::file_in(&config.data_dir)),
-        };
-        let keyring = Keyring::new(store.clone(), master_key, source);
-        if let Err(err) = keyring.verify().await {
-            if generated {
-                // A fresh key beside existing encrypted data is a wrong key; leave no trace.
-                let _ = std::fs::remove_file(MasterKey::file_in(&config.data_dir));
-            }
-            return Err(anyhow::anyhow!(err)
-                .context("the master key does not open the stored data keys; refusing to start"));
-        }
+        let (store, keyring) = open_storage(&config).await?;
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -104,16 +125,7 @@ impl Server {
             rate_window: config.rate_window(),
             outbound_queue: config.outbound_queue,
         };
-        let rooms = Rooms::new(
-            store.clone(),
-            keyring,
-            RoomsSettings {
-                max_message_chars: config.max_message_chars,
-                history_page: config.history_page,
-                pm_history_cap: config.pm_history_cap,
-                ephemeral_ttl_secs: config.ephemeral_ttl_secs,
-            },
-        );
+        let rooms = room_service(&config, store.clone(), keyring);
         let core = Core::new(auth, rooms, hub, bus, settings);
         let state = AppState(Arc::new(App {
             config,

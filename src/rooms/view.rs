@@ -178,7 +178,7 @@ pub struct ConversationView {
     /// The other member.
     pub peer: String,
     pub state: ConversationState,
-    /// Stored messages the caller has not marked read.
+    /// Stored messages from the peer the caller has not marked read.
     pub unread: i64,
     pub last_seq: i64,
 }
