@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{spawn_app, spawn_app_with, unique_name, TestApp};
+use common::{count_rows, database, spawn_app, spawn_app_with, unique_name, TestApp};
 use parlor::app::Server;
 use parlor::config::Secret;
 use serde_json::json;
@@ -50,9 +50,32 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
         .any(|w| w == needle.as_bytes())
 }
 
+/// Runs an ephemeral room where a guest writes the canary, until it expires into an archive.
+async fn archived_ephemeral_room_with(app: &TestApp, host: &common::Caller<'_>) {
+    let (_, created) = host.call("POST", "/api/ephemeral", None).await;
+    let code = created["code"].as_str().unwrap();
+    host.call("POST", &format!("/api/ephemeral/{code}/activate"), None)
+        .await;
+    let mut guest = app.lobby_guest(&unique_name("eg")).await;
+    let room = format!("e:{code}");
+    let joined = guest
+        .request("join", json!({ "room": room, "device": "canary-device-1" }))
+        .await;
+    assert_eq!(joined["ok"], true, "{joined}");
+    let sent = guest
+        .request(
+            "send",
+            json!({ "room": room, "text": format!("{CANARY} in {room}") }),
+        )
+        .await;
+    assert_eq!(sent["ok"], true, "{sent}");
+    assert_eq!(guest.event("room_removed").await["reason"], "expired");
+    assert_eq!(count_rows(&database(app).await, "archives").await, 1);
+}
+
 #[tokio::test]
 async fn message_text_of_every_kind_never_reaches_the_database_in_clear() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(|c| c.ephemeral_ttl_secs = 1).await;
     let owner = app.caller(&unique_name("own")).await;
     owner.create_room("public-room", false).await;
     owner.create_room("private-room", true).await;
@@ -61,6 +84,20 @@ async fn message_text_of_every_kind_never_reaches_the_database_in_clear() {
     }
     let mut lobby = app.lobby_guest(&unique_name("g")).await;
     lobby.say(&format!("{CANARY} in the lobby")).await;
+    let peer = app.caller(&unique_name("peer")).await;
+    let body = json!({ "user": peer.name().await });
+    let (_, conversation) = owner.call("POST", "/api/conversations", Some(body)).await;
+    let pm = conversation["room"].as_str().unwrap();
+    owner
+        .say_in(pm, &format!("{CANARY} in a conversation"))
+        .await;
+    lobby
+        .request(
+            "whisper",
+            json!({ "to": peer.name().await, "text": CANARY }),
+        )
+        .await;
+    archived_ephemeral_room_with(&app, &owner).await;
     let (_, history) = owner
         .call("GET", "/api/rooms/private-room/messages", None)
         .await;
