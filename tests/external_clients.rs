@@ -44,6 +44,11 @@ async fn python_socketio_client_chats_over_websocket_and_polling() {
 }
 
 #[tokio::test]
+async fn python_socketio_client_uses_rooms_conversations_and_ephemeral_rooms() {
+    run_script("python3", "sio_rooms.py", &[]).await;
+}
+
+#[tokio::test]
 async fn node_socketio_client_chats_over_websocket_and_polling() {
     run_script("node", "sio_node.mjs", &[]).await;
 }
