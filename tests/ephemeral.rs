@@ -64,6 +64,9 @@ async fn codes_are_four_unambiguous_characters_and_unique_among_live_rooms() {
         assert_eq!(created["room"], format!("e:{code}"));
         assert!(codes.insert(code), "codes are unique");
     }
+    let (status, hosted) = host.call("GET", "/api/ephemeral", None).await;
+    assert_eq!(status, 200, "{hosted}");
+    assert_eq!(hosted["rooms"].as_array().unwrap().len(), codes.len());
     let guest_token = app.guest_token("visitor").await;
     let status = app
         .http()
@@ -97,8 +100,7 @@ async fn a_guest_and_the_host_chat_and_a_third_device_is_refused() {
         .await;
     assert_eq!(status, 200);
     let lower = code.to_ascii_lowercase();
-    let (guest_client, joined) = guest_joins(&app, &lower, ONE_DEVICE).await;
-    let mut guest = guest_client;
+    let (mut guest, joined) = guest_joins(&app, &lower, ONE_DEVICE).await;
     assert_eq!(joined["ok"], true, "codes are case-insensitive: {joined}");
     let mut host_live = host.gateway().await;
     let joined = host_live
@@ -136,7 +138,7 @@ async fn a_guest_and_the_host_chat_and_a_third_device_is_refused() {
         .await;
 
     guest.close().await;
-    let (mut back, rejoined) = guest_joins(&app, &code, ONE_DEVICE).await;
+    let (back, rejoined) = guest_joins(&app, &code, ONE_DEVICE).await;
     assert_eq!(
         rejoined["ok"], true,
         "the same device comes back: {rejoined}"

@@ -21,6 +21,26 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(view)))
 }
 
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct HostedList {
+    rooms: Vec<EphemeralView>,
+}
+
+#[utoipa::path(get, path = "/api/ephemeral", tag = "ephemeral",
+    responses((status = 200, description = "The caller's live rooms, newest first", body = HostedList),
+        (status = 403, description = "registration_required", body = ErrorResponse)))]
+pub async fn hosted(
+    State(state): State<AppState>,
+    session: CurrentSession,
+) -> Result<Json<HostedList>, ApiError> {
+    let rooms = state
+        .core
+        .rooms()
+        .hosted_ephemeral(&session.identity)
+        .await?;
+    Ok(Json(HostedList { rooms }))
+}
+
 #[utoipa::path(post, path = "/api/ephemeral/{code}/activate", tag = "ephemeral", params(("code" = String, Path)),
     responses((status = 200, description = "The timer runs", body = EphemeralView),
         (status = 404, description = "no such room of yours", body = ErrorResponse)))]

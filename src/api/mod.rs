@@ -37,7 +37,7 @@ pub struct ErrorResponse {
         rooms::set_role, rooms::ban, rooms::unban, rooms::create_invite, rooms::invites,
         rooms::revoke_invite, rooms::redeem, rooms::request_access, rooms::requests, rooms::decide,
         conversations::list, conversations::open, conversations::accept, conversations::decline,
-        conversations::close, conversations::mark_read, ephemeral::create, ephemeral::activate,
+        conversations::close, conversations::mark_read, ephemeral::create, ephemeral::hosted, ephemeral::activate,
         ephemeral::door,
     ),
     tags(
@@ -115,7 +115,10 @@ pub fn routes() -> Router<AppState> {
             post(conversations::decline),
         )
         .route("/api/rooms/{slug}/read", post(conversations::mark_read))
-        .route("/api/ephemeral", post(ephemeral::create))
+        .route(
+            "/api/ephemeral",
+            get(ephemeral::hosted).post(ephemeral::create),
+        )
         .route("/api/ephemeral/{code}", get(ephemeral::door))
         .route("/api/ephemeral/{code}/activate", post(ephemeral::activate))
         .route("/api/openapi.json", get(openapi))

@@ -170,47 +170,35 @@ impl Core {
             Command::Join(JoinRoom { room, .. }) => self.join(conn, &room),
             Command::Leave(RoomRef { room }) => self.leave(conn, &room),
             Command::Send(send) if Self::is_persistent(&send.room) => {
-                let identity = conn.identity.as_ref().ok_or(CoreError::NotIdentified)?;
-                self.send_to_room(identity, send).await
+                self.send_to_room(identified(conn)?, send).await
             }
             Command::Send(send) => self.send(conn, send),
             Command::Typing(typing) => self.typing(conn, typing),
             Command::Whisper(whisper) => self.whisper(conn, whisper),
-            command => {
-                let identity = conn.identity.as_ref().ok_or(CoreError::NotIdentified)?;
-                self.handle_stored(identity, command).await
-            }
-        }
-    }
-
-    /// Commands about stored rooms and conversations, which need an identity and no
-    /// connection state.
-    async fn handle_stored(
-        &self,
-        identity: &Identity,
-        command: Command,
-    ) -> Result<Value, CoreError> {
-        match command {
-            Command::History(query) => self.history(identity, query).await,
+            Command::History(query) => self.history(identified(conn)?, query).await,
             Command::OpenConversation(open) => {
-                Ok(json!(self.open_conversation(identity, &open.user).await?))
+                let view = self
+                    .open_conversation(identified(conn)?, &open.user)
+                    .await?;
+                Ok(json!(view))
             }
             Command::AcceptConversation(RoomRef { room }) => {
-                Ok(json!(self.accept_conversation(identity, &room).await?))
+                let view = self.accept_conversation(identified(conn)?, &room).await?;
+                Ok(json!(view))
             }
             Command::DeclineConversation(RoomRef { room }) => {
-                self.decline_conversation(identity, &room).await?;
+                self.decline_conversation(identified(conn)?, &room).await?;
                 Ok(json!({}))
             }
             Command::CloseConversation(RoomRef { room }) => {
-                self.close_conversation(identity, &room).await?;
+                self.close_conversation(identified(conn)?, &room).await?;
                 Ok(json!({}))
             }
             Command::MarkRead(read) => {
-                self.mark_read(identity, &read.room, read.seq).await?;
+                self.mark_read(identified(conn)?, &read.room, read.seq)
+                    .await?;
                 Ok(json!({}))
             }
-            other => Err(CoreError::UnknownCommand(other.name().into())),
         }
     }
 
@@ -412,4 +400,9 @@ impl Core {
             .unwrap_or_else(PoisonError::into_inner)
             .retain(|_, window| !window.is_idle(now));
     }
+}
+
+/// The connection's identity, or `unauthenticated` before `identify`.
+fn identified(conn: &Connection) -> Result<&Identity, CoreError> {
+    conn.identity.as_ref().ok_or(CoreError::NotIdentified)
 }

@@ -54,6 +54,16 @@ impl Rooms {
         Err(RoomError::NoFreeCode)
     }
 
+    /// The caller's live ephemeral rooms, newest first.
+    pub async fn hosted_ephemeral(
+        &self,
+        identity: &Identity,
+    ) -> Result<Vec<EphemeralView>, RoomError> {
+        let host = account_id(identity)?;
+        let rooms = self.store.ephemeral_rooms_of(host, now_millis()).await?;
+        Ok(rooms.iter().map(EphemeralView::of).collect())
+    }
+
     /// Starts the room's timer (host only; again is a no-op).
     pub async fn activate_ephemeral(
         &self,

@@ -141,6 +141,24 @@ impl Store {
             .await?)
     }
 
+    /// A host's live ephemeral rooms, newest first.
+    pub async fn ephemeral_rooms_of(
+        &self,
+        owner_id: i64,
+        now: Millis,
+    ) -> Result<Vec<RoomRow>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM rooms WHERE kind = 'ephemeral' AND owner_id = $1 \
+             AND (expires_at IS NULL OR expires_at > $2) ORDER BY id DESC",
+            super::rooms::COLUMNS
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(owner_id)
+            .bind(now)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
     /// The soonest timer of an activated ephemeral room.
     pub async fn next_ephemeral_expiry(&self) -> Result<Option<Millis>, StoreError> {
         let next: (Option<Millis>,) = sqlx::query_as(
