@@ -5,7 +5,8 @@ use crate::auth::{Auth, AuthSettings};
 use crate::config::Config;
 use crate::core::{Core, CoreSettings, Hub, LocalBus};
 use crate::crypto::{KeySource, Keyring, MasterKey};
-use crate::domain::now_millis;
+use crate::domain::{now_millis, Role};
+use crate::moderation::Moderation;
 use crate::rooms::{Rooms, RoomsSettings};
 use crate::store::Store;
 use crate::{api, gateway, web};
@@ -96,6 +97,30 @@ pub fn room_service(config: &Config, store: Store, keyring: Keyring) -> Rooms {
     )
 }
 
+/// Creates or updates the root account named by `root_user`, when set. A password hash wins
+/// over a password; with neither, start-up stops with a clear message.
+async fn bootstrap_root(auth: &Auth, config: &Config) -> anyhow::Result<()> {
+    let Some(name) = config.root_user.as_deref() else {
+        return Ok(());
+    };
+    let user = match (&config.root_password_hash, &config.root_password) {
+        (Some(hash), _) => {
+            auth.upsert_user_with_hash(name, hash.expose(), Role::Root)
+                .await
+        }
+        (None, Some(password)) => {
+            auth.upsert_user(name, password.expose().to_owned(), Role::Root)
+                .await
+        }
+        (None, None) => anyhow::bail!(
+            "PARLOR_ROOT_USER is set without PARLOR_ROOT_PASSWORD or PARLOR_ROOT_PASSWORD_HASH"
+        ),
+    }
+    .context("cannot set up the root account")?;
+    tracing::info!(user = %user.name, "root account ready");
+    Ok(())
+}
+
 impl Server {
     /// Prepares the data directory, master key and database, and binds the listener.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
@@ -117,6 +142,7 @@ impl Server {
                 guest_nick_by_ip: config.guest_nick_by_ip,
             },
         );
+        bootstrap_root(&auth, &config).await?;
         let hub = Arc::new(Hub::default());
         let bus = Arc::new(LocalBus::new(Arc::clone(&hub)));
         let settings = CoreSettings {
@@ -126,7 +152,10 @@ impl Server {
             outbound_queue: config.outbound_queue,
         };
         let rooms = room_service(&config, store.clone(), keyring);
-        let core = Core::new(auth, rooms, hub, bus, settings);
+        let moderation = Moderation::load(store.clone())
+            .await
+            .context("cannot load bans and mutes")?;
+        let core = Core::new(auth, rooms, moderation, hub, bus, settings);
         let state = AppState(Arc::new(App {
             config,
             store,

@@ -23,6 +23,11 @@ pub struct Config {
     /// Base64 of a 32-byte master key; when unset, `<data_dir>/master.key` is used (and
     /// generated on first start).
     pub master_key: Option<Secret>,
+    /// An account created (or updated) as root at every start, with `root_password_hash` (an
+    /// argon2 PHC string; wins when both are set) or `root_password`.
+    pub root_user: Option<String>,
+    pub root_password: Option<Secret>,
+    pub root_password_hash: Option<Secret>,
     /// Origins allowed to open WebSocket connections, besides same-origin pages.
     #[serde(deserialize_with = "list_or_csv")]
     pub public_origins: Vec<String>,
@@ -65,6 +70,9 @@ impl Default for Config {
             data_dir: PathBuf::from("parlor-data"),
             database_url: None,
             master_key: None,
+            root_user: None,
+            root_password: None,
+            root_password_hash: None,
             public_origins: Vec::new(),
             session_ttl_secs: 7 * 24 * 3600,
             password_min_length: 8,
@@ -96,7 +104,7 @@ impl Config {
     pub fn load(file: &Path) -> Result<Self, ConfigError> {
         let config: Config = Figment::from(Serialized::defaults(Config::default()))
             .merge(Toml::file(file))
-            .merge(Env::prefixed("PARLOR_").ignore(&["config", "root_user", "root_password"]))
+            .merge(Env::prefixed("PARLOR_").ignore(&["config"]))
             .merge(Env::raw().only(&["DATABASE_URL"]))
             .extract()
             .map_err(|e| ConfigError::Invalid(e.to_string()))?;

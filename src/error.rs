@@ -37,6 +37,7 @@ pub enum ErrorCode {
     InviteUnusable,
     RoomNotActive,
     RoomLocked,
+    Muted,
     EmptyMessage,
     MessageTooLong,
     RateLimited,
@@ -76,6 +77,7 @@ impl ErrorCode {
             InviteUnusable => "invite_unusable",
             RoomNotActive => "room_not_active",
             RoomLocked => "room_locked",
+            Muted => "muted",
             EmptyMessage => "empty_message",
             MessageTooLong => "message_too_long",
             RateLimited => "rate_limited",
@@ -94,7 +96,9 @@ impl ErrorCode {
             UsernameTaken | NickTaken | EmailTaken | AlreadyConnected | AlreadyIdentified
             | NotInRoom | RoomTaken | RoomNotActive => 409,
             InvalidCredentials | Unauthenticated => 401,
-            OriginNotAllowed | Forbidden | RegistrationRequired | Banned | RoomLocked => 403,
+            OriginNotAllowed | Forbidden | RegistrationRequired | Banned | RoomLocked | Muted => {
+                403
+            }
             InviteUnusable => 410,
             NotFound => 404,
             RateLimited => 429,

@@ -31,6 +31,7 @@ pub mod crypto;
 pub mod domain;
 pub mod error;
 pub mod gateway;
+pub mod moderation;
 pub mod rooms;
 pub mod store;
 pub mod web;

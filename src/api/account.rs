@@ -5,6 +5,7 @@ use super::users::Profile;
 use super::{ApiError, ErrorResponse};
 use crate::app::AppState;
 use crate::auth::{Login, Registered, SessionGrant};
+use crate::domain::Role;
 use crate::error::ErrorCode;
 use axum::extract::State;
 use axum::http::header::SET_COOKIE;
@@ -84,6 +85,9 @@ pub async fn register(
     ClientIp(ip): ClientIp,
     Body(request): Body<RegisterRequest>,
 ) -> Result<Response, ApiError> {
+    state
+        .core
+        .check_not_banned(Some(&request.username), &ip, Role::User)?;
     let auth = state.core.auth();
     let registered = auth
         .register(
@@ -147,6 +151,14 @@ pub async fn login(
         }
     };
     let grant = state.core.auth().login(login, &ip).await?;
+    let identity = &grant.identity;
+    if let Err(banned) = state
+        .core
+        .check_not_banned(Some(&identity.name), &ip, identity.role)
+    {
+        state.core.auth().logout(&identity.session).await?;
+        return Err(banned.into());
+    }
     Ok(session_response(&state, StatusCode::OK, grant))
 }
 
@@ -160,6 +172,9 @@ pub async fn guest(
     ClientIp(ip): ClientIp,
     Body(request): Body<GuestRequest>,
 ) -> Result<Response, ApiError> {
+    state
+        .core
+        .check_not_banned(request.nick.as_deref(), &ip, Role::User)?;
     let grant = state
         .core
         .auth()

@@ -25,6 +25,8 @@ pub struct Identity {
     pub public_id: Option<String>,
     pub email: Option<String>,
     pub created_at: i64,
+    /// A moderator verified this account (guests never are).
+    pub verified: bool,
 }
 
 impl Identity {

@@ -21,6 +21,11 @@ pub async fn hash_password(password: String) -> Result<String, AuthError> {
 
 /// Checks a password against a stored hash. With no hash (unknown user, key account) it checks
 /// against a dummy hash anyway, so the answer takes as long either way.
+/// Whether a string is an argon2 PHC hash this server can verify against.
+pub fn is_argon2_hash(hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| parsed.algorithm.as_str().starts_with("argon2"))
+}
+
 pub async fn verify_password(stored: Option<String>, password: String) -> bool {
     tokio::task::spawn_blocking(move || {
         let stored = stored.unwrap_or_else(|| dummy_hash().to_owned());

@@ -1,6 +1,6 @@
 //! The identity service: register, log in, join as a guest, resolve and revoke sessions.
 
-use super::password::verify_password;
+use super::password::{is_argon2_hash, verify_password};
 use super::token::{new_public_id, new_secret};
 use super::{hash_password, hash_token, AuthError, Identity, OnlineNames, SessionId};
 use crate::domain::{now_millis, Email, Millis, Name, Role};
@@ -106,11 +106,24 @@ impl Auth {
         password: String,
         role: Role,
     ) -> Result<UserRow, AuthError> {
-        let name = Name::parse(username).map_err(|e| AuthError::InvalidUsername(e.to_string()))?;
         self.check_password_rules(&password)?;
         let hash = hash_password(password).await?;
+        self.upsert_user_with_hash(username, &hash, role).await
+    }
+
+    /// As [`Auth::upsert_user`], with an argon2 PHC hash instead of the password.
+    pub async fn upsert_user_with_hash(
+        &self,
+        username: &str,
+        hash: &str,
+        role: Role,
+    ) -> Result<UserRow, AuthError> {
+        let name = Name::parse(username).map_err(|e| AuthError::InvalidUsername(e.to_string()))?;
+        if !is_argon2_hash(hash) {
+            return Err(AuthError::Hashing("not an argon2 PHC string".into()));
+        }
         if let Some(existing) = self.store.user_by_name_key(&name.key()).await? {
-            self.store.set_password_hash(existing.id, &hash).await?;
+            self.store.set_password_hash(existing.id, hash).await?;
             self.store.set_role(existing.id, role).await?;
             self.store.delete_user_sessions(existing.id).await?;
             return Ok(self
@@ -119,7 +132,7 @@ impl Auth {
                 .await?
                 .unwrap_or(existing));
         }
-        self.insert_user(&name, None, Some(&hash), None, role).await
+        self.insert_user(&name, None, Some(hash), None, role).await
     }
 
     /// Checks credentials and opens a session.
@@ -240,6 +253,25 @@ impl Auth {
             .await?)
     }
 
+    /// Revokes every session of an identity; returns them (to close their connections).
+    pub async fn revoke_all(&self, principal: Principal) -> Result<Vec<SessionId>, AuthError> {
+        let hashes = match principal {
+            Principal::User(id) => self.store.delete_user_sessions(id).await?,
+            Principal::Guest(id) => self.store.delete_guest_sessions(id).await?,
+        };
+        Ok(hashes.into_iter().map(SessionId).collect())
+    }
+
+    /// The address an identity last signed in from.
+    pub async fn last_address(&self, principal: Principal) -> Result<Option<String>, AuthError> {
+        Ok(self.store.last_session_ip(principal).await?)
+    }
+
+    pub async fn is_verified(&self, user_id: i64) -> Result<bool, AuthError> {
+        let user = self.store.user_by_id(user_id).await?;
+        Ok(user.is_some_and(|u| u.verified != 0))
+    }
+
     /// Deletes expired sessions.
     pub async fn purge_expired(&self) -> Result<u64, AuthError> {
         Ok(self.store.purge_expired_sessions(now_millis()).await?)
@@ -288,6 +320,7 @@ impl Auth {
                     public_id: None,
                     email: user.email,
                     created_at: user.created_at,
+                    verified: user.verified != 0,
                 })
             }
             Principal::Guest(id) => {
@@ -313,6 +346,7 @@ impl Auth {
                     public_id: Some(guest.public_id),
                     email: None,
                     created_at: guest.created_at,
+                    verified: false,
                 })
             }
         }

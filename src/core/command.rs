@@ -1,6 +1,7 @@
 //! Commands: what a client asks of the core. Every framing decodes its frames into these.
 
 use super::CoreError;
+use crate::domain::Role;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::Value;
@@ -20,6 +21,13 @@ pub enum Command {
     CloseConversation(RoomRef),
     MarkRead(MarkRead),
     Whisper(Whisper),
+    Kick(ModTarget),
+    Ban(Ban),
+    Unban(Unban),
+    Mute(Mute),
+    Unmute(ModTarget),
+    Verify(Verify),
+    SetRole(SetRole),
 }
 
 /// Resolve who this connection is: a session token, a new guest nick, or neither (then the
@@ -104,6 +112,78 @@ pub struct Typing {
     pub active: bool,
 }
 
+/// A moderation action on one user; `room` is where it happened (its notice goes there; the
+/// lobby by default).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModTarget {
+    pub user: String,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub room: Option<String>,
+}
+
+/// Ban a user by name (`with_ip`: also the address they use), an address, or both.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ban {
+    #[serde(default)]
+    pub user: Option<String>,
+    #[serde(default)]
+    pub ip: Option<String>,
+    #[serde(default)]
+    pub with_ip: bool,
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// Absent: until lifted.
+    #[serde(default)]
+    pub duration_secs: Option<u64>,
+    #[serde(default)]
+    pub room: Option<String>,
+}
+
+/// Lift the bans on a name, an address, or both.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Unban {
+    #[serde(default)]
+    pub user: Option<String>,
+    #[serde(default)]
+    pub ip: Option<String>,
+}
+
+/// Mute a user: they read but cannot write.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mute {
+    pub user: String,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub duration_secs: Option<u64>,
+    #[serde(default)]
+    pub room: Option<String>,
+}
+
+/// Set or clear an account's verified badge.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Verify {
+    pub user: String,
+    pub verified: bool,
+    #[serde(default)]
+    pub room: Option<String>,
+}
+
+/// Give an account another global role.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetRole {
+    pub user: String,
+    pub role: Role,
+}
+
 impl Command {
     /// Builds a command from its name and JSON payload (`null`/absent means `{}`).
     pub fn parse(name: &str, data: Value) -> Result<Self, CoreError> {
@@ -125,6 +205,13 @@ impl Command {
             "pm_close" => Command::CloseConversation(payload(name, data)?),
             "read" => Command::MarkRead(payload(name, data)?),
             "whisper" => Command::Whisper(payload(name, data)?),
+            "kick" => Command::Kick(payload(name, data)?),
+            "ban" => Command::Ban(payload(name, data)?),
+            "unban" => Command::Unban(payload(name, data)?),
+            "mute" => Command::Mute(payload(name, data)?),
+            "unmute" => Command::Unmute(payload(name, data)?),
+            "verify" => Command::Verify(payload(name, data)?),
+            "set_role" => Command::SetRole(payload(name, data)?),
             other => return Err(CoreError::UnknownCommand(truncate(other))),
         })
     }
@@ -144,6 +231,13 @@ impl Command {
             Command::CloseConversation(_) => "pm_close",
             Command::MarkRead(_) => "read",
             Command::Whisper(_) => "whisper",
+            Command::Kick(_) => "kick",
+            Command::Ban(_) => "ban",
+            Command::Unban(_) => "unban",
+            Command::Mute(_) => "mute",
+            Command::Unmute(_) => "unmute",
+            Command::Verify(_) => "verify",
+            Command::SetRole(_) => "set_role",
         }
     }
 }

@@ -7,11 +7,12 @@
 
 use super::event::{CloseReason, Event};
 use crate::auth::Identity;
+use crate::domain::Role;
 use crate::error::ErrorBody;
 use bytes::Bytes;
 use std::collections::BTreeSet;
 use std::net::IpAddr;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -80,9 +81,19 @@ pub struct ConnHandle {
     tx: mpsc::Sender<Outbound>,
     close: CancellationToken,
     close_reason: OnceLock<CloseReason>,
+    /// A new role and verified badge for the identity, applied before its next command.
+    badge_update: Mutex<Option<(Role, bool)>>,
 }
 
 impl ConnHandle {
+    /// Tells the connection its identity's role or verified badge changed.
+    pub fn update_badges(&self, role: Role, verified: bool) {
+        *self
+            .badge_update
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some((role, verified));
+    }
+
     /// Queues an event without waiting. A full queue closes the connection as a slow consumer.
     pub fn deliver(&self, broadcast: &Arc<Broadcast>) {
         self.push(Outbound::Event(Arc::clone(broadcast)));
@@ -196,6 +207,7 @@ impl Connection {
             tx,
             close: CancellationToken::new(),
             close_reason: OnceLock::new(),
+            badge_update: Mutex::new(None),
         });
         let outbox = Outbox {
             rx,
@@ -216,6 +228,20 @@ impl Connection {
 
     pub fn identity(&self) -> Option<&Identity> {
         self.identity.as_ref()
+    }
+
+    /// Applies a role or badge change made while the connection was waiting.
+    pub(super) fn apply_badge_update(&mut self) {
+        let update = self
+            .handle
+            .badge_update
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let (Some((role, verified)), Some(identity)) = (update, self.identity.as_mut()) {
+            identity.role = role;
+            identity.verified = verified;
+        }
     }
 
     /// Queues the reply to a command on this connection.

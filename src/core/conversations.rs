@@ -80,6 +80,7 @@ impl Core {
             .principal_of(&whisper.to.to_ascii_lowercase())
             .filter(|p| *p != identity.principal)
             .ok_or(CoreError::NobodyOnline)?;
+        self.check_not_muted(identity)?;
         if matches!(
             (identity.principal, target),
             (Principal::User(_), Principal::User(_))

@@ -3,7 +3,16 @@
 use crate::auth::AuthError;
 use crate::domain::MessageTextError;
 use crate::error::{ErrorBody, ErrorCode};
+use crate::moderation::ModerationError;
 use crate::rooms::RoomError;
+
+fn reason_suffix(reason: &str) -> String {
+    if reason.is_empty() {
+        String::new()
+    } else {
+        format!(": {reason}")
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum CoreError {
@@ -11,6 +20,12 @@ pub enum CoreError {
     Auth(#[from] AuthError),
     #[error(transparent)]
     Room(#[from] RoomError),
+    #[error(transparent)]
+    Moderation(#[from] ModerationError),
+    #[error("you are banned from this chat{}", reason_suffix(.0))]
+    Banned(String),
+    #[error("you are muted: you can read but not write")]
+    Muted,
     #[error("unknown command {0:?}")]
     UnknownCommand(String),
     #[error("invalid payload for {0}")]
@@ -44,6 +59,9 @@ impl CoreError {
         match self {
             CoreError::Auth(e) => e.code(),
             CoreError::Room(e) => e.code(),
+            CoreError::Moderation(e) => e.code(),
+            CoreError::Banned(_) => ErrorCode::Banned,
+            CoreError::Muted => ErrorCode::Muted,
             CoreError::UnknownCommand(_) => ErrorCode::UnknownCommand,
             CoreError::InvalidPayload(_) => ErrorCode::InvalidPayload,
             CoreError::InvalidFrame(_) => ErrorCode::InvalidFrame,

@@ -12,6 +12,8 @@ pub struct UserView {
     pub name: String,
     pub kind: IdentityKind,
     pub role: Role,
+    /// A moderator verified this account.
+    pub verified: bool,
 }
 
 impl From<&Identity> for UserView {
@@ -20,6 +22,7 @@ impl From<&Identity> for UserView {
             name: identity.name.clone(),
             kind: identity.kind(),
             role: identity.role,
+            verified: identity.verified,
         }
     }
 }
@@ -95,6 +98,15 @@ pub enum Event {
         to: String,
         text: String,
     },
+    /// A moderation notice where the action happened (kick, ban, mute, verify, …).
+    Notice {
+        room: String,
+        text: String,
+    },
+    /// Someone's role or verified badge changed: to the rooms they are in, and to them.
+    UserUpdated {
+        user: UserView,
+    },
     Error(ErrorBody),
     Closing {
         reason: CloseReason,
@@ -117,6 +129,8 @@ impl Event {
             Event::AccessDecided { .. } => "access_decided",
             Event::ConversationUpdated { .. } => "conversation_updated",
             Event::Whisper { .. } => "whisper",
+            Event::Notice { .. } => "notice",
+            Event::UserUpdated { .. } => "user_updated",
             Event::Error(_) => "error",
             Event::Closing { .. } => "closing",
         }
@@ -169,6 +183,10 @@ pub enum CloseReason {
     Shutdown,
     SlowConsumer,
     SessionRevoked,
+    /// A moderator kicked this identity (it may come back).
+    Kicked,
+    /// A moderator banned this identity or its address.
+    Banned,
 }
 
 impl CloseReason {
@@ -177,6 +195,8 @@ impl CloseReason {
             CloseReason::Shutdown => "the server is shutting down",
             CloseReason::SlowConsumer => "the connection could not keep up with its events",
             CloseReason::SessionRevoked => "the session was revoked",
+            CloseReason::Kicked => "a moderator removed you from the chat",
+            CloseReason::Banned => "you are banned from this chat",
         }
     }
 }

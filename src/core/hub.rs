@@ -7,8 +7,10 @@
 use super::connection::{Broadcast, ConnHandle, ConnId};
 use super::event::{CloseReason, UserView};
 use crate::auth::{OnlineNames, SessionId};
+use crate::domain::Role;
 use crate::store::Principal;
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 #[derive(Default)]
@@ -29,8 +31,10 @@ struct Online {
 
 struct Registered {
     handle: Arc<ConnHandle>,
+    ip: IpAddr,
     session: Option<SessionId>,
     principal: Option<Principal>,
+    role: Role,
 }
 
 /// Rooms, presence and connections of this node.
@@ -48,13 +52,15 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Hub {
-    pub fn register(&self, handle: Arc<ConnHandle>) {
+    pub fn register(&self, handle: Arc<ConnHandle>, ip: IpAddr) {
         lock(&self.conns).insert(
             handle.id,
             Registered {
                 handle,
+                ip,
                 session: None,
                 principal: None,
+                role: Role::User,
             },
         );
     }
@@ -71,6 +77,7 @@ impl Hub {
         principal: Principal,
         conn: ConnId,
         session: &SessionId,
+        role: Role,
     ) -> bool {
         let mut online = lock(&self.online);
         match online.get_mut(name_key) {
@@ -90,6 +97,7 @@ impl Hub {
         if let Some(registered) = lock(&self.conns).get_mut(&conn) {
             registered.session = Some(session.clone());
             registered.principal = Some(principal);
+            registered.role = role;
         }
         true
     }
@@ -205,6 +213,52 @@ impl Hub {
                 registered.handle.deliver(broadcast);
             }
         }
+    }
+
+    /// Closes every connection of one identity.
+    pub fn close_principal(&self, principal: Principal, reason: CloseReason) {
+        for registered in lock(&self.conns).values() {
+            if registered.principal == Some(principal) {
+                registered.handle.close(reason);
+            }
+        }
+    }
+
+    /// Closes every connection from an address, except those of moderators and above.
+    pub fn close_address(&self, ip: IpAddr, reason: CloseReason) {
+        for registered in lock(&self.conns).values() {
+            if registered.ip == ip && !registered.role.moderates() {
+                registered.handle.close(reason);
+            }
+        }
+    }
+
+    /// The address of one of an identity's live connections.
+    pub fn address_of(&self, principal: Principal) -> Option<IpAddr> {
+        lock(&self.conns)
+            .values()
+            .find(|r| r.principal == Some(principal))
+            .map(|r| r.ip)
+    }
+
+    /// Gives an identity a new role and badge on every connection and in every room it is
+    /// in; returns those rooms (to tell them).
+    pub fn update_user(&self, principal: Principal, user: &UserView) -> Vec<String> {
+        for registered in lock(&self.conns).values_mut() {
+            if registered.principal == Some(principal) {
+                registered.role = user.role;
+                registered.handle.update_badges(user.role, user.verified);
+            }
+        }
+        let mut rooms = self.rooms.write().unwrap_or_else(PoisonError::into_inner);
+        rooms
+            .iter_mut()
+            .filter_map(|(name, room)| {
+                let member = room.members.get_mut(&principal)?;
+                member.user = Some(user.clone());
+                Some(name.clone())
+            })
+            .collect()
     }
 
     /// Closes every connection bound to one of these sessions.

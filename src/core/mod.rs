@@ -12,12 +12,13 @@ mod conversations;
 mod error;
 mod event;
 mod hub;
+mod moderation;
 mod rooms;
 
 pub use bus::{Bus, LocalBus};
 pub use command::{
-    Command, History, Identify, JoinRoom, MarkRead, OpenConversation, RoomRef, SendMessage, Typing,
-    Whisper,
+    Ban, Command, History, Identify, JoinRoom, MarkRead, ModTarget, Mute, OpenConversation,
+    RoomRef, SendMessage, SetRole, Typing, Unban, Verify, Whisper,
 };
 pub use connection::{
     Broadcast, ConnHandle, ConnId, ConnInfo, Connection, Encoding, Next, Outbound, Outbox, Reply,
@@ -30,6 +31,7 @@ pub use rooms::Posted;
 use crate::auth::{Auth, AuthError, Identity, SessionId};
 pub use crate::domain::LOBBY;
 use crate::domain::{now_millis, MessageText, RateWindow};
+use crate::moderation::Moderation;
 use crate::rooms::Rooms;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -50,6 +52,7 @@ pub struct CoreSettings {
 pub struct Core {
     auth: Auth,
     rooms: Rooms,
+    moderation: Moderation,
     hub: Arc<Hub>,
     bus: Arc<dyn Bus>,
     settings: CoreSettings,
@@ -68,6 +71,7 @@ impl Core {
     pub fn new(
         auth: Auth,
         rooms: Rooms,
+        moderation: Moderation,
         hub: Arc<Hub>,
         bus: Arc<dyn Bus>,
         settings: CoreSettings,
@@ -75,6 +79,7 @@ impl Core {
         Self {
             auth,
             rooms,
+            moderation,
             hub,
             bus,
             settings,
@@ -108,12 +113,13 @@ impl Core {
     pub fn open(&self, info: ConnInfo) -> (Connection, Outbox) {
         let id = self.next_conn.fetch_add(1, Ordering::Relaxed);
         let (conn, outbox) = Connection::open(id, info, self.settings.outbound_queue);
-        self.hub.register(Arc::clone(&conn.handle));
+        self.hub.register(Arc::clone(&conn.handle), conn.info.ip);
         (conn, outbox)
     }
 
     /// Runs one command and queues its reply (with the client's ack id) on the connection.
     pub async fn dispatch(&self, conn: &mut Connection, command: Command, ack: Option<u64>) {
+        conn.apply_badge_update();
         let name = command.name();
         let result = match command {
             // A room join queues its own reply, in order with the room's messages.
@@ -199,6 +205,13 @@ impl Core {
                     .await?;
                 Ok(json!({}))
             }
+            Command::Kick(kick) => self.kick(conn, kick).await,
+            Command::Ban(ban) => self.ban(conn, ban).await,
+            Command::Unban(unban) => self.unban(conn, unban).await,
+            Command::Mute(mute) => self.mute(conn, mute).await,
+            Command::Unmute(unmute) => self.unmute(conn, unmute).await,
+            Command::Verify(verify) => self.verify(conn, verify).await,
+            Command::SetRole(change) => self.set_role(conn, change).await,
         }
     }
 
@@ -237,11 +250,17 @@ impl Core {
     /// Binds an already resolved identity to a connection (the `/ws` framing resolves the
     /// cookie before upgrading).
     pub fn bind(&self, conn: &mut Connection, identity: Identity) -> Result<(), CoreError> {
+        self.check_not_banned(
+            Some(&identity.name),
+            &conn.info.ip.to_string(),
+            identity.role,
+        )?;
         if !self.hub.claim_name(
             &identity.name_key(),
             identity.principal,
             conn.id(),
             &identity.session,
+            identity.role,
         ) {
             return Err(CoreError::NickTaken);
         }
@@ -291,6 +310,7 @@ impl Core {
             return Err(CoreError::NotInRoom);
         }
         let text = MessageText::parse(&send.text, self.settings.max_message_chars)?;
+        self.check_not_muted(identity)?;
         self.check_rate(&identity.session)?;
         let id = self
             .next_message
@@ -315,6 +335,7 @@ impl Core {
         if !conn.rooms.contains(&typing.room) {
             return Err(CoreError::NotInRoom);
         }
+        self.check_not_muted(identity)?;
         let event = Event::Typing {
             room: typing.room.clone(),
             user: UserView::from(identity),
@@ -375,6 +396,9 @@ impl Core {
             if let Err(err) = self.auth.keep_alive(&session).await {
                 tracing::warn!(error = %err, "could not extend a live session");
             }
+        }
+        if let Err(err) = self.moderation.purge_expired().await {
+            tracing::warn!(error = %err, "could not purge expired bans and mutes");
         }
         match self.auth.purge_expired().await {
             Ok(0) => {}

@@ -46,6 +46,7 @@ impl MessageEvent {
                     IdentityKind::User
                 },
                 role: message.author_role.parse().unwrap_or_default(),
+                verified: false,
             },
             text: message.text,
             seq: Some(message.seq),
@@ -147,6 +148,7 @@ impl Core {
         }
         let Visible { room, role } = self.rooms.visible(identity, slug).await?;
         let role = role.ok_or(CoreError::NotInRoom)?;
+        self.check_not_muted(identity)?;
         self.check_rate(&identity.session)?;
         let lock = self.room_lock(&room.slug);
         let _ordered = lock.lock().await;

@@ -18,6 +18,22 @@ pub enum Role {
 }
 
 impl Role {
+    /// Kick, ban, mute, verify: moderators and above.
+    pub fn moderates(self) -> bool {
+        self >= Role::Mod
+    }
+
+    /// Whether someone in this role may act on someone in `target`'s role: only from above.
+    pub fn may_act_on(self, target: Role) -> bool {
+        self.moderates() && self > target
+    }
+
+    /// Whether someone in this role may give `role` to someone in `target`'s role: admins and
+    /// root, on people below them, up to (not including) their own level.
+    pub fn may_assign(self, role: Role, target: Role) -> bool {
+        self >= Role::Admin && self > target && self > role
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Role::User => "user",
@@ -49,6 +65,32 @@ mod tests {
     #[test]
     fn roles_are_ordered_by_rank() {
         assert!(Role::Root > Role::Admin && Role::Admin > Role::Mod && Role::Mod > Role::User);
+    }
+
+    #[test]
+    fn nobody_acts_on_a_peer_or_above() {
+        use Role::*;
+        let all = [User, Mod, Admin, Root];
+        for actor in all {
+            for target in all {
+                let expected = actor >= Mod && actor > target;
+                assert_eq!(
+                    actor.may_act_on(target),
+                    expected,
+                    "{actor:?} on {target:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn roles_are_given_only_below_ones_own() {
+        use Role::*;
+        assert!(Admin.may_assign(Mod, User) && Root.may_assign(Admin, Mod));
+        assert!(!Admin.may_assign(Admin, User), "not up to one's own level");
+        assert!(!Admin.may_assign(User, Admin), "not on a peer");
+        assert!(!Mod.may_assign(User, User), "mods assign nothing");
+        assert!(!Root.may_assign(Root, Admin));
     }
 
     #[test]

@@ -165,6 +165,9 @@ fn encode_reply(Reply { ack, result }: Reply) -> String {
 fn close_code(reason: CloseReason) -> u16 {
     match reason {
         CloseReason::Shutdown => 1001,
-        CloseReason::SlowConsumer | CloseReason::SessionRevoked => 1008,
+        CloseReason::SlowConsumer
+        | CloseReason::SessionRevoked
+        | CloseReason::Kicked
+        | CloseReason::Banned => 1008,
     }
 }

@@ -6,6 +6,7 @@
 //! has its own `migrations/<engine>/` folder with the same meaning. Timestamps are UTC
 //! milliseconds (`BIGINT`).
 
+mod audit;
 mod conversations;
 mod ephemeral;
 mod guests;
@@ -13,9 +14,11 @@ mod invites;
 mod keys;
 mod messages;
 mod rooms;
+mod sanctions;
 mod sessions;
 mod users;
 
+pub use audit::{AuditEntry, AuditRow};
 pub use conversations::ConversationRow;
 pub use ephemeral::{ArchiveRow, DeviceRow, NewArchive, MAX_DEVICES};
 pub use guests::GuestRow;
@@ -23,6 +26,7 @@ pub use invites::{InviteRow, NewInvite};
 pub use keys::WrappedKey;
 pub use messages::{Appended, MessageRow, NewMessage};
 pub use rooms::{ListedRoom, MemberRow, NewRoom, RoomRow, RoomSettings};
+pub use sanctions::{NewSanction, SanctionRow};
 pub use sessions::{Principal, SessionRow};
 pub use users::{NewUser, UserRow};
 

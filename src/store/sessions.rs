@@ -117,6 +117,34 @@ impl Store {
         Ok(rows.into_iter().map(|(hash,)| hash).collect())
     }
 
+    /// Deletes every session of a guest and returns their hashes.
+    pub async fn delete_guest_sessions(&self, guest_id: i64) -> Result<Vec<String>, StoreError> {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("DELETE FROM sessions WHERE guest_id = $1 RETURNING token_hash")
+                .bind(guest_id)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(|(hash,)| hash).collect())
+    }
+
+    /// The address of an identity's newest session.
+    pub async fn last_session_ip(
+        &self,
+        principal: Principal,
+    ) -> Result<Option<String>, StoreError> {
+        let (column, id) = match principal {
+            Principal::User(id) => ("user_id", id),
+            Principal::Guest(id) => ("guest_id", id),
+        };
+        let sql =
+            format!("SELECT ip FROM sessions WHERE {column} = $1 ORDER BY created_at DESC LIMIT 1");
+        let row: Option<(String,)> = sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|(ip,)| ip))
+    }
+
     /// Removes expired sessions; returns how many.
     pub async fn purge_expired_sessions(&self, now: Millis) -> Result<u64, StoreError> {
         let result = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")

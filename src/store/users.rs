@@ -12,6 +12,8 @@ pub struct UserRow {
     pub password_hash: Option<String>,
     pub role: String,
     pub created_at: Millis,
+    /// 1 when a moderator verified the account.
+    pub verified: i64,
 }
 
 impl UserRow {
@@ -33,7 +35,7 @@ pub struct NewUser<'a> {
     pub created_at: Millis,
 }
 
-const COLUMNS: &str = "id, name, email, password_hash, role, created_at";
+const COLUMNS: &str = "id, name, email, password_hash, role, created_at, verified";
 
 impl Store {
     pub async fn create_user(&self, new: NewUser<'_>) -> Result<UserRow, StoreError> {
@@ -103,6 +105,24 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(affected(result))
+    }
+
+    pub async fn set_verified(&self, user_id: i64, verified: bool) -> Result<bool, StoreError> {
+        let result = sqlx::query("UPDATE users SET verified = $1 WHERE id = $2")
+            .bind(i64::from(verified))
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(affected(result))
+    }
+
+    /// How many accounts hold `role` (the last root must stay).
+    pub async fn count_with_role(&self, role: Role) -> Result<i64, StoreError> {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users WHERE role = $1")
+            .bind(role.as_str())
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n)
     }
 
     pub async fn set_role(&self, user_id: i64, role: Role) -> Result<bool, StoreError> {

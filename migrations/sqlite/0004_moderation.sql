@@ -1,0 +1,30 @@
+-- Moderation: the verified badge, bans and mutes that outlive restarts, and the audit log.
+ALTER TABLE users ADD COLUMN verified BIGINT NOT NULL DEFAULT 0;
+
+-- A ban (by name, by address, or both) or a mute (by name). Lifting one deletes its row; the
+-- audit log keeps the history.
+CREATE TABLE sanctions (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind       TEXT   NOT NULL,
+    name_key   TEXT,
+    ip         TEXT,
+    reason     TEXT,
+    created_by TEXT   NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT
+);
+CREATE INDEX sanctions_by_name ON sanctions (name_key);
+CREATE INDEX sanctions_by_ip ON sanctions (ip);
+
+-- Every moderation and admin action (message metadata joins it in a later migration).
+CREATE TABLE audit_log (
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts       BIGINT NOT NULL,
+    actor    TEXT   NOT NULL,
+    actor_ip TEXT,
+    action   TEXT   NOT NULL,
+    target   TEXT,
+    room     TEXT,
+    detail   TEXT
+);
+CREATE INDEX audit_log_by_ts ON audit_log (ts);

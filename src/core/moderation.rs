@@ -1,0 +1,267 @@
+//! The core's side of moderation: who a name stands for (an account, an online guest, or just
+//! a name), and the live effects of each action — closing connections, revoking sessions,
+//! notices where the action happened, refreshed badges. The rules are the
+//! [`Moderation`](crate::moderation::Moderation) service's.
+
+use super::command::{Ban, ModTarget, Mute, SetRole, Unban, Verify};
+use super::connection::{Broadcast, Connection};
+use super::event::{CloseReason, Event, UserView};
+use super::{Core, CoreError};
+use crate::auth::{Identity, IdentityKind};
+use crate::domain::{Role, LOBBY};
+use crate::moderation::{Actor, ModerationError, Target};
+use crate::store::Principal;
+use serde_json::{json, Value};
+use std::net::IpAddr;
+
+impl Core {
+    /// Refuses a banned identity or address (at `identify`, login, registration, guest join).
+    pub fn check_not_banned(
+        &self,
+        name: Option<&str>,
+        ip: &str,
+        role: Role,
+    ) -> Result<(), CoreError> {
+        let name_key = name.map(str::to_ascii_lowercase);
+        match self.moderation.ban_on(name_key.as_deref(), ip, role) {
+            Some(ban) => Err(CoreError::Banned(ban.reason.unwrap_or_default())),
+            None => Ok(()),
+        }
+    }
+
+    /// Refuses to let a muted identity write.
+    pub(super) fn check_not_muted(&self, identity: &Identity) -> Result<(), CoreError> {
+        match self.moderation.mute_on(&identity.name_key()) {
+            Some(_) => Err(CoreError::Muted),
+            None => Ok(()),
+        }
+    }
+
+    /// Whom a name stands for: an account, else an online guest, else (when `any_name`) just
+    /// the name.
+    async fn target(&self, name: &str, any_name: bool) -> Result<Target, CoreError> {
+        if let Some(user) = self.auth.user_by_name(name).await? {
+            return Ok(Target {
+                role: user.role(),
+                principal: Some(Principal::User(user.id)),
+                name: user.name,
+            });
+        }
+        let online = self.hub.principal_of(&name.to_ascii_lowercase());
+        if online.is_none() && !any_name {
+            return Err(ModerationError::NoSuchUser.into());
+        }
+        Ok(Target {
+            name: name.to_owned(),
+            principal: online,
+            role: Role::User,
+        })
+    }
+
+    fn actor<'a>(conn: &'a Connection) -> Result<Actor<'a>, CoreError> {
+        let identity = conn.identity.as_ref().ok_or(CoreError::NotIdentified)?;
+        Ok(Actor {
+            identity,
+            ip: conn.info.ip.to_string(),
+        })
+    }
+
+    /// A system notice in the room where an action happened (the lobby by default).
+    fn notice(&self, room: Option<String>, text: String) {
+        let room = room.unwrap_or_else(|| LOBBY.to_owned());
+        let event = Event::Notice {
+            room: room.clone(),
+            text,
+        };
+        self.bus.publish(&room, Broadcast::new(event), None);
+    }
+
+    pub(super) async fn kick(
+        &self,
+        conn: &Connection,
+        kick: ModTarget,
+    ) -> Result<Value, CoreError> {
+        let actor = Self::actor(conn)?;
+        let target = self.target(&kick.user, false).await?;
+        self.moderation
+            .kick(&actor, &target, kick.reason.as_deref())
+            .await?;
+        if let Some(principal) = target.principal {
+            self.hub.close_principal(principal, CloseReason::Kicked);
+        }
+        let text = format!("{} was kicked by {}", target.name, actor.identity.name);
+        self.notice(kick.room, with_reason(text, kick.reason.as_deref()));
+        Ok(json!({}))
+    }
+
+    /// Bans a name (and, with `with_ip`, the address it uses), or an address alone. The
+    /// target's sessions are revoked and matching connections close at once.
+    pub(super) async fn ban(&self, conn: &Connection, ban: Ban) -> Result<Value, CoreError> {
+        let actor = Self::actor(conn)?;
+        let target = match &ban.user {
+            Some(name) => Some(self.target(name, true).await?),
+            None => None,
+        };
+        let address = match (&ban.ip, ban.with_ip, &target) {
+            (Some(ip), _, _) => Some(parse_ip(ip)?),
+            (
+                None,
+                true,
+                Some(Target {
+                    principal: Some(p), ..
+                }),
+            ) => self.last_address(*p).await?,
+            (None, true, _) => {
+                return Err(
+                    ModerationError::Invalid("with_ip: the user has no known address").into(),
+                )
+            }
+            (None, false, _) => None,
+        };
+        let ip_text = address.map(|ip| ip.to_string());
+        self.moderation
+            .ban(
+                &actor,
+                target.as_ref(),
+                ip_text.as_deref(),
+                ban.reason.as_deref(),
+                ban.duration_secs,
+            )
+            .await?;
+        if let Some(Target {
+            principal: Some(principal),
+            ..
+        }) = &target
+        {
+            let sessions = self.auth.revoke_all(*principal).await?;
+            self.hub.close_sessions(&sessions, CloseReason::Banned);
+            self.hub.close_principal(*principal, CloseReason::Banned);
+        }
+        if let Some(ip) = address {
+            self.hub.close_address(ip, CloseReason::Banned);
+        }
+        let banned = target
+            .as_ref()
+            .map_or_else(|| "an address".to_owned(), |t| t.name.clone());
+        let text = format!("{banned} was banned by {}", actor.identity.name);
+        self.notice(ban.room, with_reason(text, ban.reason.as_deref()));
+        Ok(json!({}))
+    }
+
+    /// The address an identity uses now, or last signed in from.
+    async fn last_address(&self, principal: Principal) -> Result<Option<IpAddr>, CoreError> {
+        if let Some(ip) = self.hub.address_of(principal) {
+            return Ok(Some(ip));
+        }
+        let last = self.auth.last_address(principal).await?;
+        Ok(last.and_then(|ip| ip.parse().ok()))
+    }
+
+    pub(super) async fn unban(&self, conn: &Connection, unban: Unban) -> Result<Value, CoreError> {
+        let actor = Self::actor(conn)?;
+        let ip = unban
+            .ip
+            .as_deref()
+            .map(parse_ip)
+            .transpose()?
+            .map(|ip| ip.to_string());
+        let name_key = unban.user.as_deref().map(str::to_ascii_lowercase);
+        self.moderation
+            .unban(&actor, name_key.as_deref(), ip.as_deref())
+            .await?;
+        Ok(json!({}))
+    }
+
+    pub(super) async fn mute(&self, conn: &Connection, mute: Mute) -> Result<Value, CoreError> {
+        let actor = Self::actor(conn)?;
+        let target = self.target(&mute.user, true).await?;
+        self.moderation
+            .mute(&actor, &target, mute.reason.as_deref(), mute.duration_secs)
+            .await?;
+        let text = format!("{} was muted by {}", target.name, actor.identity.name);
+        self.notice(mute.room, with_reason(text, mute.reason.as_deref()));
+        Ok(json!({}))
+    }
+
+    pub(super) async fn unmute(
+        &self,
+        conn: &Connection,
+        unmute: ModTarget,
+    ) -> Result<Value, CoreError> {
+        let actor = Self::actor(conn)?;
+        let target = self.target(&unmute.user, true).await?;
+        self.moderation.unmute(&actor, &target).await?;
+        let text = format!("{} may speak again", target.name);
+        self.notice(unmute.room, text);
+        Ok(json!({}))
+    }
+
+    pub(super) async fn verify(
+        &self,
+        conn: &Connection,
+        verify: Verify,
+    ) -> Result<Value, CoreError> {
+        let actor = Self::actor(conn)?;
+        let target = self.target(&verify.user, false).await?;
+        self.moderation
+            .verify(&actor, &target, verify.verified)
+            .await?;
+        self.refresh_badges(&target, target.role, verify.verified);
+        let text = match verify.verified {
+            true => format!("{} was verified by {}", target.name, actor.identity.name),
+            false => format!("{} is no longer verified", target.name),
+        };
+        self.notice(verify.room, text);
+        Ok(json!({}))
+    }
+
+    pub(super) async fn set_role(
+        &self,
+        conn: &Connection,
+        change: SetRole,
+    ) -> Result<Value, CoreError> {
+        let actor = Self::actor(conn)?;
+        let target = self.target(&change.user, false).await?;
+        self.moderation
+            .set_role(&actor, &target, change.role)
+            .await?;
+        let verified = match target.principal {
+            Some(Principal::User(id)) => self.auth.is_verified(id).await?,
+            _ => false,
+        };
+        self.refresh_badges(&target, change.role, verified);
+        Ok(json!({}))
+    }
+
+    /// Shows a changed role or badge live: on the target's connections and in their rooms.
+    fn refresh_badges(&self, target: &Target, role: Role, verified: bool) {
+        let Some(principal) = target.principal else {
+            return;
+        };
+        let user = UserView {
+            name: target.name.clone(),
+            kind: IdentityKind::User,
+            role,
+            verified,
+        };
+        let event = Broadcast::new(Event::UserUpdated { user: user.clone() });
+        for room in self.hub.update_user(principal, &user) {
+            self.bus
+                .publish(&room, std::sync::Arc::clone(&event), Some(principal));
+        }
+        self.hub.deliver_to(principal, &event);
+    }
+}
+
+fn parse_ip(raw: &str) -> Result<IpAddr, CoreError> {
+    raw.trim()
+        .parse()
+        .map_err(|_| ModerationError::Invalid("ip: not an IPv4 or IPv6 address").into())
+}
+
+fn with_reason(text: String, reason: Option<&str>) -> String {
+    match reason {
+        Some(reason) if !reason.trim().is_empty() => format!("{text}: {}", reason.trim()),
+        _ => text,
+    }
+}

@@ -1,0 +1,284 @@
+//! The moderation service: rules, stored sanctions with an in-memory copy of those in force
+//! (checked on every login, connection and message), and the audit log.
+
+use super::ModerationError;
+use crate::auth::Identity;
+use crate::domain::{now_millis, Millis, Role};
+use crate::store::{AuditEntry, NewSanction, Principal, SanctionRow, Store};
+use std::sync::{Arc, PoisonError, RwLock};
+
+/// The longest a timed ban or mute may last: ten years (longer: leave the duration out).
+const MAX_DURATION_SECS: u64 = 10 * 365 * 24 * 3600;
+
+/// Who acts, and from where.
+pub struct Actor<'a> {
+    pub identity: &'a Identity,
+    pub ip: String,
+}
+
+/// Whom an action is about: an account, an online guest, or (for bans and mutes) a name.
+#[derive(Clone, Debug)]
+pub struct Target {
+    pub name: String,
+    pub principal: Option<Principal>,
+    pub role: Role,
+}
+
+impl Target {
+    pub fn name_key(&self) -> String {
+        self.name.to_ascii_lowercase()
+    }
+}
+
+/// The moderation service. Cheap to clone.
+#[derive(Clone)]
+pub struct Moderation {
+    store: Store,
+    in_force: Arc<RwLock<Vec<SanctionRow>>>,
+}
+
+impl Moderation {
+    /// Loads the sanctions in force.
+    pub async fn load(store: Store) -> Result<Self, ModerationError> {
+        let moderation = Self {
+            store,
+            in_force: Arc::default(),
+        };
+        moderation.reload().await?;
+        Ok(moderation)
+    }
+
+    async fn reload(&self) -> Result<(), ModerationError> {
+        let active = self.store.active_sanctions(now_millis()).await?;
+        *self
+            .in_force
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = active;
+        Ok(())
+    }
+
+    fn find(&self, wanted: impl Fn(&SanctionRow) -> bool) -> Option<SanctionRow> {
+        let now = now_millis();
+        self.in_force
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .find(|s| s.expires_at.is_none_or(|at| at > now) && wanted(s))
+            .cloned()
+    }
+
+    /// The ban that keeps this name or address out, if any. Address bans spare moderators and
+    /// above, so staff cannot lock themselves out by banning a shared address.
+    pub fn ban_on(&self, name_key: Option<&str>, ip: &str, role: Role) -> Option<SanctionRow> {
+        self.find(|s| {
+            s.kind == "ban"
+                && (name_key.is_some_and(|n| s.name_key.as_deref() == Some(n))
+                    || (!role.moderates() && s.ip.as_deref() == Some(ip)))
+        })
+    }
+
+    /// The mute on this name, if any.
+    pub fn mute_on(&self, name_key: &str) -> Option<SanctionRow> {
+        self.find(|s| s.kind == "mute" && s.name_key.as_deref() == Some(name_key))
+    }
+
+    /// Checks that the actor outranks the target.
+    pub fn check_rank(&self, actor: &Actor<'_>, target: &Target) -> Result<(), ModerationError> {
+        if actor.identity.role.may_act_on(target.role) {
+            Ok(())
+        } else {
+            Err(ModerationError::Forbidden)
+        }
+    }
+
+    /// Bans a name (with the address given, if any) or only an address.
+    pub async fn ban(
+        &self,
+        actor: &Actor<'_>,
+        target: Option<&Target>,
+        ip: Option<&str>,
+        reason: Option<&str>,
+        duration_secs: Option<u64>,
+    ) -> Result<SanctionRow, ModerationError> {
+        match target {
+            Some(target) => self.check_rank(actor, target)?,
+            None if actor.identity.role.moderates() => {}
+            None => return Err(ModerationError::Forbidden),
+        }
+        if target.is_none() && ip.is_none() {
+            return Err(ModerationError::Invalid("ban: a user, an ip, or both"));
+        }
+        let name_key = target.map(Target::name_key);
+        let row = self
+            .store
+            .add_sanction(NewSanction {
+                kind: "ban",
+                name_key: name_key.as_deref(),
+                ip,
+                reason,
+                created_by: &actor.identity.name,
+                created_at: now_millis(),
+                expires_at: expiry(duration_secs)?,
+            })
+            .await?;
+        self.reload().await?;
+        let target_text = describe(name_key.as_deref(), ip);
+        self.audit(actor, "ban", Some(&target_text), reason).await?;
+        Ok(row)
+    }
+
+    /// Lifts the bans on a name or an address.
+    pub async fn unban(
+        &self,
+        actor: &Actor<'_>,
+        name_key: Option<&str>,
+        ip: Option<&str>,
+    ) -> Result<(), ModerationError> {
+        if !actor.identity.role.moderates() {
+            return Err(ModerationError::Forbidden);
+        }
+        let mut lifted = 0;
+        if let Some(name_key) = name_key {
+            lifted += self.store.lift_by_name("ban", name_key).await?;
+        }
+        if let Some(ip) = ip {
+            lifted += self.store.lift_ip_bans(ip).await?;
+        }
+        if lifted == 0 {
+            return Err(ModerationError::NothingToLift);
+        }
+        self.reload().await?;
+        self.audit(actor, "unban", Some(&describe(name_key, ip)), None)
+            .await
+    }
+
+    pub async fn mute(
+        &self,
+        actor: &Actor<'_>,
+        target: &Target,
+        reason: Option<&str>,
+        duration_secs: Option<u64>,
+    ) -> Result<(), ModerationError> {
+        self.check_rank(actor, target)?;
+        self.store
+            .add_sanction(NewSanction {
+                kind: "mute",
+                name_key: Some(&target.name_key()),
+                ip: None,
+                reason,
+                created_by: &actor.identity.name,
+                created_at: now_millis(),
+                expires_at: expiry(duration_secs)?,
+            })
+            .await?;
+        self.reload().await?;
+        self.audit(actor, "mute", Some(&target.name), reason).await
+    }
+
+    pub async fn unmute(&self, actor: &Actor<'_>, target: &Target) -> Result<(), ModerationError> {
+        self.check_rank(actor, target)?;
+        if self.store.lift_by_name("mute", &target.name_key()).await? == 0 {
+            return Err(ModerationError::NothingToLift);
+        }
+        self.reload().await?;
+        self.audit(actor, "unmute", Some(&target.name), None).await
+    }
+
+    /// Sets or clears an account's verified badge.
+    pub async fn verify(
+        &self,
+        actor: &Actor<'_>,
+        target: &Target,
+        verified: bool,
+    ) -> Result<(), ModerationError> {
+        self.check_rank(actor, target)?;
+        let Some(Principal::User(user_id)) = target.principal else {
+            return Err(ModerationError::Invalid("only accounts can be verified"));
+        };
+        self.store.set_verified(user_id, verified).await?;
+        let action = if verified { "verify" } else { "unverify" };
+        self.audit(actor, action, Some(&target.name), None).await
+    }
+
+    /// Gives an account another global role.
+    pub async fn set_role(
+        &self,
+        actor: &Actor<'_>,
+        target: &Target,
+        role: Role,
+    ) -> Result<(), ModerationError> {
+        if !actor.identity.role.may_assign(role, target.role) {
+            return Err(ModerationError::Forbidden);
+        }
+        let Some(Principal::User(user_id)) = target.principal else {
+            return Err(ModerationError::Invalid("only accounts have roles"));
+        };
+        if target.role == Role::Root && self.store.count_with_role(Role::Root).await? <= 1 {
+            return Err(ModerationError::LastRoot);
+        }
+        self.store.set_role(user_id, role).await?;
+        let detail = format!("{} -> {}", target.role.as_str(), role.as_str());
+        self.audit(actor, "set_role", Some(&target.name), Some(&detail))
+            .await
+    }
+
+    /// Records an action that changes nothing stored (a kick) after checking rank.
+    pub async fn kick(
+        &self,
+        actor: &Actor<'_>,
+        target: &Target,
+        reason: Option<&str>,
+    ) -> Result<(), ModerationError> {
+        self.check_rank(actor, target)?;
+        self.audit(actor, "kick", Some(&target.name), reason).await
+    }
+
+    async fn audit(
+        &self,
+        actor: &Actor<'_>,
+        action: &str,
+        target: Option<&str>,
+        detail: Option<&str>,
+    ) -> Result<(), ModerationError> {
+        self.store
+            .audit(AuditEntry {
+                ts: now_millis(),
+                actor: &actor.identity.name,
+                actor_ip: Some(&actor.ip),
+                action,
+                target,
+                room: None,
+                detail,
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Upkeep: deletes sanctions that ran out and refreshes the copy in force.
+    pub async fn purge_expired(&self) -> Result<u64, ModerationError> {
+        let purged = self.store.purge_expired_sanctions(now_millis()).await?;
+        self.reload().await?;
+        Ok(purged)
+    }
+}
+
+fn expiry(duration_secs: Option<u64>) -> Result<Option<Millis>, ModerationError> {
+    match duration_secs {
+        None => Ok(None),
+        Some(secs) if (1..=MAX_DURATION_SECS).contains(&secs) => Ok(Some(
+            now_millis() + i64::try_from(secs * 1000).unwrap_or(i64::MAX / 2),
+        )),
+        Some(_) => Err(ModerationError::Invalid(
+            "duration_secs: 1 second to 10 years (leave it out for no end)",
+        )),
+    }
+}
+
+fn describe(name_key: Option<&str>, ip: Option<&str>) -> String {
+    match (name_key, ip) {
+        (Some(name), Some(ip)) => format!("{name} @ {ip}"),
+        (Some(name), None) => name.to_owned(),
+        (None, Some(ip)) => ip.to_owned(),
+        (None, None) => String::new(),
+    }
+}
