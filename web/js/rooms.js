@@ -6,15 +6,17 @@
  * while another room is on screen (they count as unread). Opening a room that is not joined
  * yet (a public room, a link) joins it; one the caller cannot see gets a state card with the
  * options that make sense. The open room is mirrored in the address bar. Per-room DOM lives in
- * room-pane.js, gateway traffic in room-sync.js, the dialogs in their own modules.
+ * room-pane.js, the records in room-list.js, gateway traffic in room-sync.js, in-room events in
+ * room-events.js, the dialogs in their own modules.
  */
 
 import {
-  LOBBY, listRooms, leaveRoom, redeemInvite, requestAccess, listRequests, isCreatableSlug,
-  explainRoomError,
+  LOBBY, listRooms, leaveRoom, redeemInvite, requestAccess, isCreatableSlug, explainRoomError,
 } from './room-api.js';
+import { createRoomList, roomRecord, merge } from './room-list.js';
 import { createRoomPane } from './room-pane.js';
 import { joinRoom, loadOlder, sendMessage } from './room-sync.js';
+import { applyPaneEvent } from './room-events.js';
 import { createSidebar } from './sidebar.js';
 import { createRoomView } from './room-view.js';
 import { createRoomDialog } from './create-room.js';
@@ -36,33 +38,6 @@ const REMOVED = {
   deleted: (slug) => `#${slug} was deleted.`,
 };
 
-const isUser = (user) => Boolean(user) && typeof user.name === 'string';
-
-/** A fresh record for a room; listing and Room fields are merged into it as they arrive. */
-function roomRecord(slug, fields = {}) {
-  return {
-    slug,
-    name: slug,
-    topic: null,
-    private: false,
-    access: 'public',
-    role: null,
-    unread: 0,
-    pane: null, // exists while the room is joined
-    synced: false, // has had a join ack: later joins resume with `since`
-    loadingOlder: false,
-    requests: new Map(), // pending access requests: name key → in-log notice (or null)
-    ...fields,
-  };
-}
-
-/** Merges a Room or a listing into a record; a `null` role (as in `room_updated`) keeps ours. */
-function merge(room, fields) {
-  const { role, ...rest } = fields;
-  Object.assign(room, rest);
-  if (role) room.role = role;
-}
-
 /**
  * @param {object} hooks
  * @param {(room: object|null, previous: string|null) => void} hooks.onSwitch the open room changed
@@ -72,7 +47,7 @@ function merge(room, fields) {
  */
 export function createRooms({ onSwitch, onMemberCount, onUnreadTotal, onIncoming }) {
   const $ = (id) => document.getElementById(id);
-  const rooms = new Map();
+  const rooms = createRoomList();
   let session = null; // {gateway, me}
   let shown = null; // slug of the room or state card on screen
   let showingRoom = false; // false while a state card is shown
@@ -84,7 +59,7 @@ export function createRooms({ onSwitch, onMemberCount, onUnreadTotal, onIncoming
   const view = createRoomView({
     onInvite: () => inviteDialog.open(shown),
     onSettings: () => settingsDialog.open(rooms.get(shown), { isOwner: rooms.get(shown)?.role === 'owner' }),
-    onRequests: () => openRequests(shown),
+    onRequests: () => requests.open(shown),
     onLeave: () => leave(shown),
   });
   const createDialog = createRoomDialog({ onCreated: (room) => created(room) });
@@ -93,18 +68,20 @@ export function createRooms({ onSwitch, onMemberCount, onUnreadTotal, onIncoming
     onSaved: (room) => updated(room),
     onDeleted: (slug) => drop(slug, REMOVED.deleted(slug)),
   });
-  const requests = createRequests({ onDecided: decided });
+  const requests = createRequests({
+    onCount: (slug, count) => {
+      if (shown === slug) view.setRequestCount(count);
+    },
+  });
   $('room-new').addEventListener('click', () => createDialog.open());
 
   const isGuest = () => session?.me.kind === 'guest';
-  const isOwn = (author) => isUser(author) && nameKey(author.name) === nameKey(session.me.name);
+  const isOwn = (author) => typeof author?.name === 'string' && nameKey(author.name) === nameKey(session.me.name);
   const activeRoom = () => (showingRoom ? rooms.get(shown) ?? null : null);
-  const ordered = () => [rooms.get(LOBBY), ...[...rooms.values()].filter((r) => r.slug !== LOBBY)
-    .sort((a, b) => a.slug.localeCompare(b.slug))];
 
   function render() {
-    sidebar.render(ordered(), shown);
-    onUnreadTotal([...rooms.values()].reduce((sum, room) => sum + room.unread, 0));
+    sidebar.render(rooms.ordered(), shown);
+    onUnreadTotal(rooms.unreadTotal());
   }
 
   function ensurePane(room) {
@@ -132,17 +109,8 @@ export function createRooms({ onSwitch, onMemberCount, onUnreadTotal, onIncoming
       return;
     }
     if (s !== session) return;
-    const slugs = new Set(listed.map((item) => item.slug));
-    for (const item of listed) {
-      const room = rooms.get(item.slug) ?? roomRecord(item.slug);
-      merge(room, item);
-      room.role = item.role ?? null;
-      rooms.set(item.slug, room);
-    }
-    for (const room of [...rooms.values()]) {
-      if (room.slug === LOBBY || slugs.has(room.slug)) continue;
-      if (room.pane) drop(room.slug, `You are no longer a member of #${room.slug}.`);
-      else rooms.delete(room.slug);
+    for (const room of rooms.applyListing(listed)) {
+      drop(room.slug, `You are no longer a member of #${room.slug}.`);
     }
     render();
   }
@@ -169,8 +137,7 @@ export function createRooms({ onSwitch, onMemberCount, onUnreadTotal, onIncoming
       return;
     }
     await refreshList();
-    const members = [...rooms.values()].filter((r) => r.slug !== LOBBY && r.access === 'member');
-    await Promise.all(members.map((room) => join(room).catch((err) => {
+    await Promise.all(rooms.memberRooms().map((room) => join(room).catch((err) => {
       if (CONNECTION_ERRORS.has(err.code)) throw err; // the handshake fails and is retried
       drop(room.slug, `#${room.slug}: ${explainRoomError(err)}`);
     })));
@@ -195,7 +162,8 @@ export function createRooms({ onSwitch, onMemberCount, onUnreadTotal, onIncoming
     syncUrl(roomUrl(room.slug), push);
     render();
     onSwitch(room, previous);
-    if (MODERATORS.has(room.role) && room.private) countRequests(room);
+    view.setRequestCount(requests.count(room.slug));
+    if (MODERATORS.has(room.role) && room.private) requests.load(room.slug);
   }
 
   /**
@@ -250,7 +218,7 @@ export function createRooms({ onSwitch, onMemberCount, onUnreadTotal, onIncoming
       if (ticket === openCount) unavailable(slug, err);
       return;
     }
-    rooms.set(slug, record);
+    rooms.add(record);
     if (ticket === openCount) select(record, { push: false });
     else render();
   }
@@ -307,13 +275,13 @@ export function createRooms({ onSwitch, onMemberCount, onUnreadTotal, onIncoming
 
   async function created(made) {
     await refreshList();
-    if (!rooms.has(made.slug)) rooms.set(made.slug, roomRecord(made.slug, { access: 'member' }));
+    if (!rooms.has(made.slug)) rooms.add(roomRecord(made.slug, { access: 'member' }));
     merge(rooms.get(made.slug), made);
     await open(made.slug);
   }
 
   function updated(changed) {
-    const room = rooms.get(changed.slug);
+    const room = rooms.get(changed?.slug);
     if (!room) return;
     merge(room, changed);
     if (shown === room.slug && showingRoom) view.showRoom(room);
@@ -337,60 +305,15 @@ export function createRooms({ onSwitch, onMemberCount, onUnreadTotal, onIncoming
     if (!room) return;
     room.pane?.destroy();
     rooms.delete(slug);
+    requests.forget(slug);
     if (shown === slug) open(LOBBY, { push: false });
     else render();
     banner.show(message);
   }
 
-  // ---- access requests ----------------------------------------------------------------------
-
-  async function countRequests(room) {
-    const pending = await listRequests(room.slug).catch(() => []);
-    for (const { name } of pending) {
-      if (!room.requests.has(nameKey(name))) room.requests.set(nameKey(name), null);
-    }
-    if (shown === room.slug) view.setRequestCount(room.requests.size);
-  }
-
-  async function openRequests(slug) {
-    const room = rooms.get(slug);
-    const names = await requests.open(slug);
-    if (room && names) {
-      room.requests = new Map(names.map((n) => [nameKey(n), room.requests.get(nameKey(n)) ?? null]));
-      view.setRequestCount(room.requests.size);
-    }
-  }
-
-  function requestArrived(room, user) {
-    const notice = room.pane?.log.addNotice(`${user} asks to join #${room.slug}.`, 'request', [
-      { label: 'Approve', onClick: () => decideFromNotice(room, user, true) },
-      { label: 'Deny', onClick: () => decideFromNotice(room, user, false) },
-    ]);
-    room.requests.set(nameKey(user), notice ?? null);
-    if (shown === room.slug) view.setRequestCount(room.requests.size);
-    else banner.show(`${user} asks to join #${room.slug}.`);
-  }
-
-  async function decideFromNotice(room, user, approve) {
-    const notice = room.requests.get(nameKey(user));
-    for (const button of notice?.querySelectorAll('button') ?? []) button.disabled = true;
-    const err = await requests.decide(room.slug, user, approve);
-    if (err) {
-      for (const button of notice?.querySelectorAll('button') ?? []) button.disabled = false;
-      room.pane?.log.addNotice(`Could not answer ${user}: ${explainRoomError(err)}`, 'error');
-    }
-  }
-
-  function decided(slug, name, approve) {
-    const room = rooms.get(slug);
-    if (!room) return;
-    const notice = room.requests.get(nameKey(name));
-    if (notice) {
-      for (const button of notice.querySelectorAll('button')) button.remove();
-      notice.querySelector('.notice-text').textContent = `${name} asked to join: ${approve ? 'approved' : 'denied'}.`;
-    }
-    room.requests.delete(nameKey(name));
-    if (shown === slug) view.setRequestCount(room.requests.size);
+  function requestArrived(slug, user) {
+    requests.arrived(slug, user, rooms.get(slug)?.pane?.log);
+    if (shown !== slug) banner.show(`${user} asks to join #${slug}.`);
   }
 
   async function accessDecided(slug, approved) {
@@ -410,26 +333,6 @@ export function createRooms({ onSwitch, onMemberCount, onUnreadTotal, onIncoming
     render();
   }
 
-  function message(room, data) {
-    if (!isUser(data.author) || data.id === undefined) return;
-    room.pane.typing.remove(data.author.name);
-    const own = isOwn(data.author);
-    if (!room.pane.log.addMessage(data, { own }) || own) return;
-    countUnread(room, 1);
-    onIncoming();
-  }
-
-  function presence(room, event, user) {
-    if (!isUser(user)) return;
-    const isLobby = room.slug === LOBBY;
-    if (event === 'member_joined') {
-      if (room.pane.members.add(user) && isLobby) room.pane.log.addNotice(`${user.name} joined`, 'join');
-      return;
-    }
-    room.pane.typing.remove(user.name);
-    if (room.pane.members.remove(user) && isLobby) room.pane.log.addNotice(`${user.name} left`, 'leave');
-  }
-
   /** Applies an event that names a room (`data.room`). */
   function handleEvent(event, data) {
     const slug = typeof data.room === 'string' ? data.room : data.room?.slug;
@@ -437,23 +340,13 @@ export function createRooms({ onSwitch, onMemberCount, onUnreadTotal, onIncoming
     switch (event) {
       case 'room_removed': drop(slug, (REMOVED[data.reason] ?? REMOVED.removed)(slug)); return;
       case 'access_decided': accessDecided(slug, Boolean(data.approved)); return;
-      case 'access_requested': if (room) requestArrived(room, String(data.user)); return;
+      case 'access_requested': if (room) requestArrived(slug, String(data.user)); return;
+      case 'room_updated': updated(data.room); return;
       default: break;
     }
-    if (!room?.pane) return;
-    switch (event) {
-      case 'message': message(room, data); break;
-      case 'member_joined':
-      case 'member_left': presence(room, event, data.user); break;
-      case 'typing':
-        if (isUser(data.user) && !isOwn(data.user)) room.pane.typing.update(data.user, Boolean(data.active));
-        break;
-      case 'room_updated': updated(data.room); break;
-      case 'history_cleared':
-        room.pane.log.clear();
-        room.pane.log.addNotice('The history of this room was cleared.', 'info');
-        break;
-      default: break; // events from later protocol versions are ignored
+    if (room?.pane && applyPaneEvent(room.pane, slug, event, data, isOwn)) {
+      countUnread(room, 1);
+      onIncoming();
     }
   }
 
@@ -468,7 +361,7 @@ export function createRooms({ onSwitch, onMemberCount, onUnreadTotal, onIncoming
       session = s;
       whenReady = ready;
       const lobby = roomRecord(LOBBY, { name: 'Lobby', access: 'member' });
-      rooms.set(LOBBY, lobby);
+      rooms.add(lobby);
       ensurePane(lobby);
       $('room-new').hidden = isGuest();
       $('rooms-note').hidden = !isGuest();
