@@ -102,10 +102,6 @@ export function createMemberList(listEl, onCount) {
       if (removed) render();
       return removed;
     },
-    clear() {
-      members.clear();
-      render();
-    },
     /** How many members are listed. */
     count: () => members.size,
   };

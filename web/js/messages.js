@@ -208,7 +208,5 @@ export function createMessageLog(listEl, jumpButton, { onNearTop } = {}) {
       stick = true;
       jumpButton.hidden = true;
     },
-
-    scrollToEnd,
   };
 }

@@ -58,7 +58,6 @@ export function createRoomPane(slug, { onNearTop, onMemberCount }) {
     log: createMessageLog(list, jump, { onNearTop }),
     members,
     typing,
-    visible,
     show() {
       for (const el of [logBox, memberList, typingLine]) el.hidden = false;
       onMemberCount(members.count());

@@ -19,7 +19,7 @@ const SEND_ATTEMPTS = 3;
 const RETRYABLE = new Set(['disconnected', 'timeout', 'offline']);
 
 /** A random `client_msg_id`. (`crypto.randomUUID` exists only on https or localhost.) */
-export function newClientMsgId() {
+function newClientMsgId() {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
@@ -77,7 +77,9 @@ export async function loadOlder(gw, room, isOwn) {
     const messages = Array.isArray(page.messages) ? page.messages : [];
     log.setEdge(null);
     addAll(room, messages, isOwn);
-    if (messages.length < OLDER_PAGE) markStart(room);
+    // The server may cap the page below OLDER_PAGE, so only an empty page or seq 1 (the first
+    // message a room ever had) proves there is nothing older.
+    if (messages.length === 0 || messages[0].seq <= 1) markStart(room);
   } catch {
     log.setEdge(null); // the next scroll tries again
   } finally {

@@ -6,8 +6,7 @@
  * a reload. This module only parses and writes `location`; what a route shows is up to callers.
  */
 
-/** The lobby route. */
-export const LOBBY_ROUTE = Object.freeze({ name: 'lobby' });
+const LOBBY_ROUTE = Object.freeze({ name: 'lobby' });
 
 /** Parses a pathname into `{name: 'lobby'}`, `{name: 'room', slug}` or `{name: 'invite', token}`. */
 export function parseRoute(pathname) {
