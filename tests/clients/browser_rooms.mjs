@@ -287,7 +287,11 @@ async function run() {
   }
 
   // ---- invites that cannot be used, rooms that do not exist --------------------------------
-  const once = await step('A', 'creates a single-use invite', (page) => createInvite(page, { expiry: '3600', maxUses: '1' }));
+  const once = await step('A', 'creates a single-use invite', async (page) => {
+    const url = await createInvite(page, { expiry: '3600', maxUses: '1' });
+    await page.click('#invite-dialog [data-close]');
+    return url;
+  });
   await step('B', 'the single-use invite works once', async (page) => {
     await page.goto(once, { timeout: STEP_MS });
     await waitForRoom(page, slug, roomName);
