@@ -57,7 +57,8 @@ export function createRoomList() {
 
     /**
      * Applies a fresh `GET /api/rooms` listing. Rooms missing from it are forgotten, except
-     * joined ones, which are returned so the caller can close them properly.
+     * joined ones the user is no longer a member of (removed while away): those are returned
+     * so the caller can close them properly.
      * @returns {object[]} joined rooms the user has lost
      */
     applyListing(listed) {
@@ -70,9 +71,9 @@ export function createRoomList() {
       }
       const lost = [];
       for (const room of [...rooms.values()]) {
-        if (room.slug === LOBBY || slugs.has(room.slug)) continue;
-        if (room.pane) lost.push(room);
-        else rooms.delete(room.slug);
+        if (room.slug === LOBBY) continue;
+        if (room.pane && (!slugs.has(room.slug) || room.access !== 'member')) lost.push(room);
+        else if (!slugs.has(room.slug)) rooms.delete(room.slug);
       }
       return lost;
     },

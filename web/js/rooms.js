@@ -111,6 +111,8 @@ export function createRooms({ onSwitch, onMemberCount, onUnreadTotal, onIncoming
     if (s !== session) return;
     for (const room of rooms.applyListing(listed)) {
       drop(room.slug, `You are no longer a member of #${room.slug}.`);
+      const item = listed.find((l) => l.slug === room.slug);
+      if (item) rooms.add(roomRecord(item.slug, item)); // still listed, e.g. a public room
     }
     render();
   }
