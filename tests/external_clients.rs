@@ -58,3 +58,9 @@ async fn two_browser_pages_chat_and_a_reload_restores_the_identity() {
     let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("test-output/browser");
     run_script("node", "browser_lobby.mjs", &[out.display().to_string()]).await;
 }
+
+#[tokio::test]
+async fn two_browsers_share_a_private_room_through_an_invite_link() {
+    let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("test-output/browser");
+    run_script("node", "browser_rooms.mjs", &[out.display().to_string()]).await;
+}

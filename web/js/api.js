@@ -66,6 +66,12 @@ export const get = (path) => request('GET', path);
 /** `POST path` with an optional JSON body. */
 export const post = (path, body) => request('POST', path, body);
 
+/** `PATCH path` with a JSON body. */
+export const patch = (path, body) => request('PATCH', path, body);
+
+/** `DELETE path`. */
+export const del = (path) => request('DELETE', path);
+
 /** Reads a JSON body, tolerating empty or non-JSON bodies (proxies, HTML error pages). */
 async function readJson(response) {
   let text;

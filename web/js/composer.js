@@ -78,5 +78,12 @@ export function createComposer({ form, textarea, button }, { onSend, onInput }) 
       textarea.value = '';
       autoGrow();
     },
+    /** Replaces the text (another room's draft) and returns what was there. */
+    swap(text) {
+      const previous = textarea.value;
+      textarea.value = text;
+      autoGrow();
+      return previous;
+    },
   };
 }

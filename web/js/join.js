@@ -123,10 +123,13 @@ export function createJoinView(root, { onJoined }) {
   }
 
   return {
-    /** Shows the screen, optionally with a message (e.g. why the session ended). */
-    show(message = '') {
+    /**
+     * Shows the screen, optionally with a message (e.g. why the session ended) and a tab to
+     * start on (rooms need an account, so a room link starts on `register`).
+     */
+    show(message = '', { tab = active } = {}) {
       clearSecrets();
-      selectTab(active);
+      selectTab(tab);
       if (message) setMessage(message, 'info');
       // Let the view become visible before moving focus into it.
       requestAnimationFrame(() => firstInput().focus());

@@ -1,5 +1,5 @@
 /**
- * The lobby's member list (`#members`) and the role badges shared with message authors.
+ * One room's list of present members, and the role badges shared with message authors.
  *
  * Holds the set of present identities keyed by lower-cased name (names compare
  * case-insensitively) and re-renders the small sorted list on each change: staff first
@@ -44,7 +44,7 @@ function compareMembers(a, b) {
 }
 
 /**
- * @param {HTMLElement} listEl `#members`
+ * @param {HTMLElement} listEl the room's `<ul>` inside `#members`
  * @param {(count: number) => void} onCount called with the member count after each render
  */
 export function createMemberList(listEl, onCount) {
@@ -102,9 +102,7 @@ export function createMemberList(listEl, onCount) {
       if (removed) render();
       return removed;
     },
-    clear() {
-      members.clear();
-      render();
-    },
+    /** How many members are listed. */
+    count: () => members.size,
   };
 }

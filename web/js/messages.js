@@ -1,17 +1,20 @@
 /**
- * The message log (`#messages`): chat messages, system notices and auto-scroll.
+ * One room's message log: chat messages, system notices, auto-scroll and the history edge.
  *
  * Messages are deduplicated by server `id` (the sender gets its own message back as an event,
- * and a reconnect may replay nothing or everything — either way each id shows once). Text is
- * always inserted with `textContent`; newlines survive through CSS `white-space: pre-wrap`.
- * The log follows the newest line unless the reader has scrolled up, in which case a
- * "New messages" button offers the jump instead. Old lines are trimmed to bound memory.
+ * and a reconnect or an older page may overlap what is shown) and, in persistent rooms, kept
+ * in `seq` order whatever order pages and events arrive in. Text is always inserted with
+ * `textContent`; newlines survive through CSS `white-space: pre-wrap`. The log follows the
+ * newest line unless the reader has scrolled up, in which case a "New messages" button offers
+ * the jump instead; scrolling near the top asks the owner for older history (`onNearTop`).
+ * While following the newest line, old lines are trimmed to bound memory.
  */
 
 import { badgeFor, guestTagFor } from './members.js';
 
 const MAX_LINES = 500;
 const STICK_THRESHOLD_PX = 48;
+const NEAR_TOP_PX = 120;
 
 /** `HH:MM` in local time from epoch milliseconds. */
 export function formatTime(ts) {
@@ -33,13 +36,44 @@ function timeElement(ts, className) {
   return el;
 }
 
+function messageElement({ id, ts, author, text, seq }, own) {
+  const item = document.createElement('li');
+  item.className = 'message';
+  if (own) item.classList.add('message-own');
+  item.dataset.id = String(id);
+  if (Number.isInteger(seq)) item.dataset.seq = String(seq);
+
+  const header = document.createElement('div');
+  header.className = 'message-header';
+  const badge = badgeFor(author);
+  if (badge) header.append(badge);
+  const name = document.createElement('span');
+  name.className = 'message-author';
+  name.textContent = author?.name ?? '?';
+  header.append(name);
+  const guest = guestTagFor(author);
+  if (guest) header.append(guest);
+  header.append(timeElement(ts, 'message-time'));
+
+  const body = document.createElement('div');
+  body.className = 'message-text';
+  body.textContent = text ?? '';
+
+  item.append(header, body);
+  return item;
+}
+
 /**
- * @param {HTMLElement} listEl `#messages`
- * @param {HTMLButtonElement} jumpButton `#jump-latest`
+ * @param {HTMLElement} listEl the `<ol>` of this room
+ * @param {HTMLButtonElement} jumpButton this room's "New messages" button
+ * @param {{onNearTop?: () => void}} [options]
  */
-export function createMessageLog(listEl, jumpButton) {
+export function createMessageLog(listEl, jumpButton, { onNearTop } = {}) {
   const seen = new Set();
+  const edge = document.createElement('li');
+  edge.className = 'history-edge';
   let stick = true;
+  let newestSeq = null;
 
   const atBottom = () =>
     listEl.scrollHeight - listEl.scrollTop - listEl.clientHeight <= STICK_THRESHOLD_PX;
@@ -53,67 +87,72 @@ export function createMessageLog(listEl, jumpButton) {
   listEl.addEventListener('scroll', () => {
     stick = atBottom();
     if (stick) jumpButton.hidden = true;
+    if (onNearTop && listEl.scrollTop < NEAR_TOP_PX && listEl.scrollHeight > listEl.clientHeight) onNearTop();
   }, { passive: true });
   jumpButton.addEventListener('click', scrollToEnd);
-  // Keep the newest line in view when the viewport shrinks (mobile keyboard, composer growth).
+  // Keep the newest line in view when the viewport shrinks (mobile keyboard, composer growth)
+  // and when a hidden room is shown again.
   new ResizeObserver(() => {
     if (stick) listEl.scrollTop = listEl.scrollHeight;
   }).observe(listEl);
 
+  function trim() {
+    while (listEl.querySelectorAll('.message, .notice').length > MAX_LINES) {
+      const oldest = listEl.querySelector('.message, .notice');
+      if (oldest.dataset.id) seen.delete(oldest.dataset.id);
+      oldest.remove();
+      edge.remove(); // older history exists again
+    }
+  }
+
   function append(item, { forceScroll = false } = {}) {
     const follow = forceScroll || stick || atBottom();
     listEl.append(item);
-    while (listEl.childElementCount > MAX_LINES) {
-      const oldest = listEl.firstElementChild;
-      if (oldest.dataset.id) seen.delete(oldest.dataset.id);
-      oldest.remove();
+    if (follow) {
+      trim();
+      scrollToEnd();
+    } else {
+      jumpButton.hidden = false;
     }
-    if (follow) scrollToEnd();
-    else jumpButton.hidden = false;
+  }
+
+  /** Puts an older message before the first message with a higher seq, keeping the view still. */
+  function insertOlder(item, seq) {
+    const later = [...listEl.querySelectorAll('.message[data-seq]')]
+      .find((el) => Number(el.dataset.seq) > seq);
+    const fromBottom = listEl.scrollHeight - listEl.scrollTop;
+    listEl.insertBefore(item, later ?? null);
+    if (!stick) listEl.scrollTop = listEl.scrollHeight - fromBottom;
   }
 
   return {
     /**
-     * Renders a `message` event once per id.
+     * Renders a message once per id, in seq order when it has one.
      * @returns {boolean} false when the id was already shown
      */
-    addMessage({ id, ts, author, text }, { own = false } = {}) {
-      const key = String(id);
+    addMessage(message, { own = false } = {}) {
+      const key = String(message.id);
       if (seen.has(key)) return false;
       seen.add(key);
-
-      const item = document.createElement('li');
-      item.className = 'message';
-      if (own) item.classList.add('message-own');
-      item.dataset.id = key;
-
-      const header = document.createElement('div');
-      header.className = 'message-header';
-      const badge = badgeFor(author);
-      if (badge) header.append(badge);
-      const name = document.createElement('span');
-      name.className = 'message-author';
-      name.textContent = author?.name ?? '?';
-      header.append(name);
-      const guest = guestTagFor(author);
-      if (guest) header.append(guest);
-      header.append(timeElement(ts, 'message-time'));
-
-      const body = document.createElement('div');
-      body.className = 'message-text';
-      body.textContent = text ?? '';
-
-      item.append(header, body);
-      append(item, { forceScroll: own });
+      const item = messageElement(message, own);
+      const seq = message.seq;
+      if (Number.isInteger(seq) && newestSeq !== null && seq < newestSeq) {
+        insertOlder(item, seq);
+      } else {
+        if (Number.isInteger(seq)) newestSeq = seq;
+        append(item, { forceScroll: own });
+      }
       return true;
     },
 
     /**
-     * Adds a system line (join/leave, errors, connection changes).
+     * Adds a system line (join/leave, errors, connection changes, requests).
      * @param {string} text
-     * @param {string} kind `join` | `leave` | `error` | `connection` | `info`
+     * @param {string} kind `join` | `leave` | `error` | `connection` | `info` | `request`
+     * @param {Array<{label: string, onClick: (button: HTMLButtonElement) => void}>} [actions]
+     * @returns {HTMLElement} the line, so actions can update it
      */
-    addNotice(text, kind = 'info') {
+    addNotice(text, kind = 'info', actions = []) {
       const item = document.createElement('li');
       item.className = `notice notice-${kind}`;
       item.dataset.kind = kind;
@@ -122,17 +161,52 @@ export function createMessageLog(listEl, jumpButton) {
       body.className = 'notice-text';
       body.textContent = text;
       item.append(time, body);
+      for (const { label, onClick } of actions) {
+        const button = document.createElement('button');
+        button.type = 'button';
+        button.className = 'button notice-action';
+        button.textContent = label;
+        button.addEventListener('click', () => onClick(button));
+        item.append(button);
+      }
       append(item);
+      return item;
     },
 
-    /** Empties the log (a new identity starts with a clean slate). */
+    /** The lowest seq shown (where an older page ends), or null. */
+    oldestSeq() {
+      const first = listEl.querySelector('.message[data-seq]');
+      return first ? Number(first.dataset.seq) : null;
+    },
+
+    /** The highest seq seen so far (where a resume starts), or null. */
+    newestSeq: () => newestSeq,
+
+    /**
+     * Shows what lies above the oldest message: `loading`, `start` (nothing older) or nothing.
+     * @param {'loading'|'start'|null} state
+     * @param {string} [text] the sentence for `start`
+     */
+    setEdge(state, text = '') {
+      if (!state) {
+        edge.remove();
+        return;
+      }
+      edge.dataset.state = state;
+      edge.textContent = state === 'loading' ? 'Loading older messages…' : text;
+      if (listEl.firstElementChild !== edge) listEl.prepend(edge);
+    },
+
+    /** Whether the top edge says nothing older exists. */
+    atStart: () => edge.isConnected && edge.dataset.state === 'start',
+
+    /** Empties the log (a new identity, a cleared history, a gap too long to fill). */
     clear() {
       seen.clear();
+      newestSeq = null;
       listEl.replaceChildren();
       stick = true;
       jumpButton.hidden = true;
     },
-
-    scrollToEnd,
   };
 }

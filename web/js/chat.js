@@ -1,23 +1,22 @@
 /**
- * The chat view: the lobby room over the gateway.
+ * The chat view of one signed-in identity: the gateway connection and everything around the
+ * rooms.
  *
- * Glues the pieces together for one signed-in identity: the gateway connection (identify + join
- * on every connect), the member list, the message log, typing indicators, the composer, the
- * connection-state chip, logout and the narrow-screen member drawer. DOM listeners are wired
- * once; `enter()` starts a session and `leave()` tears it down, so switching identities never
- * leaks sockets or timers. Rendering details live in members.js / messages.js / typing.js.
+ * Owns the session life cycle (`enter()` starts one, `leave()` tears it down, so switching
+ * identities never leaks sockets or timers), the gateway handshake (identify, then the rooms
+ * join theirs), the header (identity, connection state, logout), the two narrow-screen drawers
+ * (rooms on the left, members on the right), the composer with outbound typing, and the unread
+ * count in the tab title. Everything about rooms is delegated to rooms.js.
  */
 
 import { post, describeError } from './api.js';
 import { Gateway, gatewayUrl } from './net.js';
-import { createMemberList, badgeFor, nameKey } from './members.js';
-import { createMessageLog } from './messages.js';
-import { createTypingIndicator, createTypingNotifier } from './typing.js';
+import { badgeFor } from './members.js';
+import { createTypingNotifier } from './typing.js';
 import { createComposer } from './composer.js';
+import { createRooms } from './rooms.js';
+import { onRouteChange } from './router.js';
 
-const ROOM = 'lobby';
-/** How long a send typed while (re)connecting waits for the connection before failing. */
-const SEND_WAIT_MS = 10000;
 const TITLE = document.title;
 
 const STATE_LABELS = {
@@ -32,57 +31,68 @@ const isUser = (user) => Boolean(user) && typeof user.name === 'string';
 /**
  * Wires the chat view once.
  * @param {{onSignedOut: (message: string) => void}} options called after the session ends
- * @returns {{enter: (profile: object) => void, leave: () => void}}
+ * @returns {{enter: (profile: object, route: object) => void, leave: () => void}}
  */
-export function createLobby({ onSignedOut }) {
+export function createChat({ onSignedOut }) {
   const $ = (id) => document.getElementById(id);
   const view = $('chat-view');
   const connState = $('conn-state');
   const connLabel = $('conn-label');
   const logoutButton = $('logout');
-  const membersToggle = $('members-toggle');
 
   /** The current session, or null while signed out. Callbacks compare against it to drop stale work. */
   let session = null;
   let countdown = null;
   let unread = 0;
+  const drafts = new Map(); // room slug → unsent composer text
+  let typingRoom = null; // the room the outbound typing state is about
 
-  const log = createMessageLog($('messages'), $('jump-latest'));
-  const members = createMemberList($('members'), (count) => {
-    $('member-count').textContent = String(count);
-    $('members-toggle-count').textContent = String(count);
+  const rooms = createRooms({
+    onSwitch: switched,
+    onMemberCount: (count) => {
+      $('member-count').textContent = String(count);
+      $('members-toggle-count').textContent = String(count);
+    },
+    onUnreadTotal: (total) => {
+      $('sidebar-unread').textContent = total > 0 ? String(total) : '';
+    },
+    onIncoming: noteUnread,
   });
-  const typingIn = createTypingIndicator($('typing'));
   const typingOut = createTypingNotifier((active) => {
-    session?.gateway.request('typing', { room: ROOM, active }).catch(() => {});
+    if (active) typingRoom = rooms.activeSlug();
+    if (typingRoom) session?.gateway.request('typing', { room: typingRoom, active }).catch(() => {});
   });
   const composer = createComposer(
     { form: $('composer-form'), textarea: $('composer'), button: $('send') },
     {
-      onSend: send,
+      onSend: (text) => {
+        typingOut.stop();
+        return rooms.send(text);
+      },
       onInput: (hasText) => {
-        if (session?.gateway.state === 'online') typingOut.input(hasText);
+        if (session?.gateway.state === 'online' && rooms.activeSlug()) typingOut.input(hasText);
       },
     },
   );
-
-  const isMe = (user) => Boolean(session) && isUser(user) && nameKey(user.name) === nameKey(session.me.name);
+  onRouteChange((route) => session && rooms.openRoute(route));
 
   // ---- session life cycle -------------------------------------------------------------------
 
-  function enter(profile) {
+  /** Starts a session for `profile` (a REST Profile) and opens `route` once connected. */
+  function enter(profile, route) {
     leave();
+    let ready;
     const s = {
       me: { name: profile.username ?? profile.name, kind: profile.kind, role: profile.role },
       gateway: null,
+      ready: new Promise((resolve) => { ready = resolve; }),
+      markReady: () => ready(),
       joinedBefore: false,
       wasOnline: false,
       expectClose: false,
       loggingOut: false,
     };
-    log.clear();
-    members.clear();
-    typingIn.clear();
+    drafts.clear();
     composer.reset();
     s.gateway = new Gateway({
       url: gatewayUrl(),
@@ -92,7 +102,9 @@ export function createLobby({ onSignedOut }) {
     });
     session = s;
     renderMe();
+    rooms.begin(s, s.ready);
     s.gateway.start();
+    rooms.openRoute(route);
     composer.focus();
   }
 
@@ -101,10 +113,10 @@ export function createLobby({ onSignedOut }) {
     const s = session;
     session = null;
     s.gateway.stop();
+    rooms.end();
     clearInterval(countdown);
     typingOut.reset();
-    typingIn.clear();
-    setMembersOpen(false);
+    setDrawer(null);
     logoutButton.disabled = false;
     unread = 0;
     document.title = TITLE;
@@ -124,17 +136,17 @@ export function createLobby({ onSignedOut }) {
         s.me = identity.user;
         renderMe();
       }
-      const joined = await gw.request('join', { room: ROOM });
+      await rooms.handshake(gw);
       if (s !== session) throw new Error('stale session');
-      members.reset(joined.members);
-      if (s.joinedBefore) log.addNotice('Reconnected.', 'connection');
+      if (s.joinedBefore) rooms.notice('Reconnected.', 'connection');
       s.joinedBefore = true;
+      s.markReady();
     } catch (err) {
       if (s === session) {
         if (err.code === 'unauthenticated') {
           signOut('Your session has ended. Please sign in again.');
-        } else if (!['disconnected', 'timeout', 'offline'].includes(err.code)) {
-          log.addNotice(`Could not join the lobby: ${describeError(err)}`, 'error');
+        } else if (err.code && !['disconnected', 'timeout', 'offline'].includes(err.code)) {
+          rooms.notice(`Could not connect: ${describeError(err)}`, 'error');
         }
       }
       throw err;
@@ -144,33 +156,12 @@ export function createLobby({ onSignedOut }) {
   // ---- server events ------------------------------------------------------------------------
 
   function handleEvent(event, data) {
-    if (data.room !== undefined && data.room !== ROOM) return;
-    switch (event) {
-      case 'message':
-        if (!isUser(data.author) || data.id === undefined) return;
-        typingIn.remove(data.author.name);
-        if (log.addMessage(data, { own: isMe(data.author) }) && !isMe(data.author)) noteUnread();
-        break;
-      case 'member_joined':
-        if (!isUser(data.user)) return;
-        if (members.add(data.user)) log.addNotice(`${data.user.name} joined`, 'join');
-        break;
-      case 'member_left':
-        if (!isUser(data.user)) return;
-        typingIn.remove(data.user.name);
-        if (members.remove(data.user)) log.addNotice(`${data.user.name} left`, 'leave');
-        break;
-      case 'typing':
-        if (isUser(data.user) && !isMe(data.user)) typingIn.update(data.user, Boolean(data.active));
-        break;
-      case 'error':
-        log.addNotice(`Error: ${describeError(data)}`, 'error');
-        break;
-      case 'closing':
-        handleClosing(data);
-        break;
-      default:
-        break; // events from later protocol versions are ignored
+    if (data.room !== undefined) {
+      rooms.handleEvent(event, data);
+    } else if (event === 'error') {
+      rooms.notice(`Error: ${describeError(data)}`, 'error');
+    } else if (event === 'closing') {
+      handleClosing(data);
     }
   }
 
@@ -184,26 +175,29 @@ export function createLobby({ onSignedOut }) {
     const text = reason === 'shutdown'
       ? 'The server is restarting. Reconnecting…'
       : `Disconnected by the server (${message || reason}). Reconnecting…`;
-    log.addNotice(text, 'connection');
+    rooms.notice(text, 'connection');
   }
 
-  // ---- sending ------------------------------------------------------------------------------
+  // ---- switching rooms ----------------------------------------------------------------------
 
-  async function send(text) {
-    const s = session;
-    if (!s) return false;
+  /** The open room changed: typing stops there, the draft stays with it, drawers close. */
+  function switched(room, previous) {
     typingOut.stop();
-    try {
-      if (s.gateway.state !== 'online') await s.gateway.whenOnline(SEND_WAIT_MS);
-      await s.gateway.request('send', { room: ROOM, text });
-      return true;
-    } catch (err) {
-      if (s === session) log.addNotice(`Message not sent: ${describeError(err)}`, 'error');
-      return false;
+    const next = room?.slug ?? null;
+    if (previous !== next) {
+      const draft = composer.swap(drafts.get(next) ?? '');
+      drafts.delete(next);
+      if (previous && draft.trim()) drafts.set(previous, draft);
     }
+    $('composer').placeholder = !room || room.slug === 'lobby' ? 'Message the lobby' : `Message #${room.slug}`;
+    if (!room) {
+      $('member-count').textContent = '';
+      $('members-toggle-count').textContent = '';
+    }
+    setDrawer(null);
   }
 
-  // ---- header: identity, connection state, logout, drawer -----------------------------------
+  // ---- header: identity, connection state, logout, drawers ----------------------------------
 
   function renderMe() {
     const me = session.me;
@@ -211,7 +205,6 @@ export function createLobby({ onSignedOut }) {
     const badge = badgeFor(me);
     $('me-badge').replaceChildren(...(badge ? [badge] : []));
     $('me-guest').hidden = me.kind !== 'guest';
-    members.setSelf(me.name);
   }
 
   function renderState(state, { retryAt }) {
@@ -236,10 +229,10 @@ export function createLobby({ onSignedOut }) {
       s.expectClose = false;
     } else if (s.wasOnline && state !== 'connecting') {
       s.wasOnline = false;
-      typingIn.clear();
+      rooms.clearTyping();
       typingOut.reset();
       if (!s.expectClose) {
-        log.addNotice(state === 'offline'
+        rooms.notice(state === 'offline'
           ? 'You are offline. Waiting for the network…'
           : 'Connection lost. Reconnecting…', 'connection');
       }
@@ -259,7 +252,7 @@ export function createLobby({ onSignedOut }) {
         if (s === session) {
           s.loggingOut = false;
           logoutButton.disabled = false;
-          log.addNotice(`Could not log out: ${describeError(err)}`, 'error');
+          rooms.notice(`Could not log out: ${describeError(err)}`, 'error');
         }
         return;
       }
@@ -267,19 +260,31 @@ export function createLobby({ onSignedOut }) {
     if (s === session) signOut('');
   });
 
-  function setMembersOpen(open) {
-    view.classList.toggle('members-open', open);
-    membersToggle.setAttribute('aria-expanded', String(open));
-    membersToggle.title = open ? 'Hide members' : 'Show members';
+  // On narrow screens the room list and the member list are drawers; at most one is open.
+  const drawers = {
+    sidebar: { toggle: $('sidebar-toggle'), label: 'rooms' },
+    members: { toggle: $('members-toggle'), label: 'members' },
+  };
+  let openDrawer = null;
+
+  function setDrawer(name) {
+    openDrawer = name;
+    for (const [key, { toggle, label }] of Object.entries(drawers)) {
+      const open = key === name;
+      view.classList.toggle(`${key}-open`, open);
+      toggle.setAttribute('aria-expanded', String(open));
+      toggle.title = open ? `Hide ${label}` : `Show ${label}`;
+    }
   }
-  membersToggle.addEventListener('click', () => {
-    setMembersOpen(!view.classList.contains('members-open'));
-  });
-  view.querySelector('.chat-main').addEventListener('pointerdown', () => setMembersOpen(false));
+  for (const [key, { toggle }] of Object.entries(drawers)) {
+    toggle.addEventListener('click', () => setDrawer(openDrawer === key ? null : key));
+  }
+  view.querySelector('.chat-main').addEventListener('pointerdown', () => setDrawer(null));
   document.addEventListener('keydown', (event) => {
-    if (event.key === 'Escape' && view.classList.contains('members-open')) {
-      setMembersOpen(false);
-      membersToggle.focus();
+    if (event.key === 'Escape' && openDrawer) {
+      const toggle = drawers[openDrawer].toggle;
+      setDrawer(null);
+      toggle.focus();
     }
   });
 

@@ -1,0 +1,366 @@
+#!/usr/bin/env node
+// Parlor's persistent rooms in the web app, in headless Chromium (Debian's /usr/bin/chromium)
+// driven by playwright-core.
+//
+// Usage: node browser_rooms.mjs BASE_URL [OUT_DIR]
+//   BASE_URL  e.g. http://127.0.0.1:38211
+//   OUT_DIR   where screenshots go (created); default: $TMPDIR/parlor-browser-shots
+//
+// Two separate browser contexts (two users). A registers, creates a private room through the
+// dialog (after seeing `invalid_room` and `room_taken` explained), and creates an invite link
+// through the UI. B opens the link while signed out, registers and lands in the room. They
+// exchange messages both ways; a message to a room that is not on screen shows an unread
+// badge; B reloads and sees the history again; HTML in a message is shown as text; a used-up
+// invite shows `invite_unusable`; an unknown room offers to create it. Writes rooms-a.png,
+// rooms-b.png and rooms-narrow.png (360×740, room drawer open); on failure failure.png (the
+// page being checked) and failure-other.png. Exits 0 on success, 1 on the first failed check,
+// 2 on bad usage, 3 on overrun (45 s watchdog). Needs `npm ci` in tests/clients and chromium.
+
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+
+const DEADLINE_MS = 45000;
+const STEP_MS = 8000;
+const CHROMIUM = process.env.PARLOR_CHROMIUM || '/usr/bin/chromium';
+
+class CheckFailed extends Error {}
+
+const log = (line) => console.log(line);
+const digits = (n) => String(Math.floor(Math.random() * 10 ** n)).padStart(n, '0');
+
+const base = process.argv[2];
+if (!base || !/^https?:\/\//.test(base)) {
+  console.error('usage: node browser_rooms.mjs BASE_URL [OUT_DIR]');
+  process.exit(2);
+}
+const baseUrl = base.replace(/\/+$/, '');
+const outDir = resolve(process.argv[3] || join(tmpdir(), 'parlor-browser-shots'));
+mkdirSync(outDir, { recursive: true });
+
+let browser = null;
+const pages = {}; // label -> page
+let current = null; // label of the page the running step is about
+const problems = []; // uncaught page errors and dialogs: each one fails the run
+
+function ok(what) {
+  log(`  ok - ${what}`);
+}
+
+/** Runs one bounded step; a timeout or assertion inside becomes a CheckFailed naming it. */
+async function step(label, what, fn) {
+  current = label;
+  try {
+    const result = await fn(pages[label]);
+    if (problems.length) throw new CheckFailed(problems.join('; '));
+    ok(`${label}: ${what}`);
+    return result;
+  } catch (err) {
+    if (err instanceof CheckFailed) throw new CheckFailed(`${label}: ${what}: ${err.message}`);
+    throw new CheckFailed(`${label}: ${what}: ${String(err && err.message).split('\n')[0]}`);
+  }
+}
+
+function assert(cond, message, detail) {
+  if (!cond) throw new CheckFailed(detail === undefined ? message : `${message} (got: ${JSON.stringify(detail)})`);
+}
+
+/** Waits until the log of room `slug` has a message with exactly `text` (and author, if given). */
+function waitForMessage(page, slug, text, author) {
+  return page.waitForFunction(([room, want, who]) => {
+    for (const item of document.querySelectorAll(`#messages .room-log[data-room="${room}"] .message`)) {
+      const body = item.querySelector('.message-text');
+      const name = item.querySelector('.message-author');
+      if (body && body.textContent === want && (!who || (name && name.textContent === who))) return true;
+    }
+    return false;
+  }, [slug, text, author], { timeout: STEP_MS });
+}
+
+/** Waits for the chat view of `name`: visible, `#me` is the name, state online. */
+async function waitForChat(page, name) {
+  await page.locator('#chat-view').waitFor({ state: 'visible', timeout: STEP_MS });
+  await page.locator('#conn-state[data-state="online"]').waitFor({ state: 'attached', timeout: STEP_MS });
+  const me = (await page.locator('#me').textContent({ timeout: STEP_MS })) ?? '';
+  assert(me.trim() === name, `#me should be ${name}`, me);
+}
+
+/** Waits until room `slug` is open: its title shown, its log visible, the address bar in step. */
+async function waitForRoom(page, slug, name) {
+  await page.locator(`#room-title[data-room="${slug}"]`).waitFor({ state: 'visible', timeout: STEP_MS });
+  await page.locator(`#messages .room-log[data-room="${slug}"]`).waitFor({ state: 'visible', timeout: STEP_MS });
+  const title = await page.locator('#room-title').textContent();
+  assert(title === name, `#room-title should be ${name}`, title);
+  const path = new URL(page.url()).pathname;
+  assert(path === (slug === 'lobby' ? '/' : `/room/${slug}`), 'the address bar should name the room', path);
+  await page.locator(`#room-list .room-link[data-room="${slug}"][aria-current="page"]`).waitFor({ state: 'attached' });
+}
+
+async function send(page, text) {
+  const composer = page.locator('#composer');
+  await composer.fill(text, { timeout: STEP_MS });
+  await composer.press('Enter', { timeout: STEP_MS });
+  await page.waitForFunction(() => document.querySelector('#composer').value === '', null, { timeout: STEP_MS });
+}
+
+async function register(page, name, password) {
+  await page.click('#tab-register');
+  await page.locator('#register-username').waitFor({ state: 'visible' });
+  await page.fill('#register-username', name);
+  await page.fill('#register-password', password);
+  await page.click('#register-submit');
+  await waitForChat(page, name);
+}
+
+/** Creates an invite through the dialog and returns the URL it shows. */
+async function createInvite(page, { expiry, maxUses }) {
+  await page.click('#room-invite');
+  await page.locator('#invite-dialog').waitFor({ state: 'visible' });
+  await page.selectOption('#invite-expiry', expiry);
+  await page.fill('#invite-max-uses', maxUses);
+  await page.click('#invite-create');
+  await page.locator('#invite-result').waitFor({ state: 'visible' });
+  return page.inputValue('#invite-url');
+}
+
+async function openPage(context, label) {
+  const page = await context.newPage();
+  page.setDefaultTimeout(STEP_MS);
+  page.on('pageerror', (err) => problems.push(`${label}: uncaught page error: ${err.message}`));
+  page.on('dialog', (dialog) => {
+    problems.push(`${label}: unexpected ${dialog.type()} dialog: ${dialog.message()}`);
+    dialog.dismiss().catch(() => {});
+  });
+  page.on('console', (msg) => {
+    // Expected HTTP errors (401 before joining, the 4xx this test provokes) are not worth a line.
+    if (msg.type() === 'error' && !/status of 4\d\d/.test(msg.text())) log(`  [${label} console.error] ${msg.text()}`);
+  });
+  pages[label] = page;
+  return page;
+}
+
+async function shot(page, file, opts = {}) {
+  const path = join(outDir, file);
+  await page.screenshot({ path, timeout: 5000, ...opts });
+  log(`  screenshot ${path}`);
+}
+
+async function run() {
+  const tag = digits(6);
+  const nickA = `RmA${tag}`;
+  const nickB = `RmB${tag}`;
+  const password = `pw-${digits(8)}-Parlor`;
+  const slug = `club-${tag}`;
+  const roomName = `Club ${tag}`;
+  const topic = `<i>topic</i> ${tag}`;
+
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    timeout: 15000,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  ok(`launched ${CHROMIUM} (Chromium ${browser.version()})`);
+  const viewport = { width: 1200, height: 800 };
+  const ctxA = await browser.newContext({ viewport });
+  await ctxA.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseUrl });
+  const ctxB = await browser.newContext({ viewport });
+  await openPage(ctxA, 'A');
+  await openPage(ctxB, 'B');
+
+  // ---- A registers and creates a private room ------------------------------------------------
+  await step('A', `register as ${nickA}`, async (page) => {
+    await page.goto(`${baseUrl}/`, { timeout: STEP_MS });
+    await page.locator('#join-view').waitFor({ state: 'visible' });
+    await register(page, nickA, password);
+    await waitForRoom(page, 'lobby', 'Lobby');
+  });
+  await step('A', 'the create dialog explains invalid_room', async (page) => {
+    await page.click('#room-new');
+    await page.locator('#create-room-dialog').waitFor({ state: 'visible' });
+    await page.fill('#create-room-slug', 'Not a slug!');
+    await page.click('#create-room-submit');
+    await page.locator('#create-room-error[data-code="invalid_room"]').waitFor({ state: 'visible' });
+  });
+  await step('A', `creates private room ${slug} and lands in it`, async (page) => {
+    await page.fill('#create-room-slug', slug);
+    await page.fill('#create-room-name', roomName);
+    await page.fill('#create-room-topic', topic);
+    await page.check('#create-room-private');
+    await page.click('#create-room-submit');
+    await page.locator('#create-room-dialog').waitFor({ state: 'hidden' });
+    await waitForRoom(page, slug, roomName);
+    const shown = await page.locator('#room-topic').textContent();
+    assert(shown === topic, 'the topic should be shown as text', shown);
+    assert(await page.locator('#room-topic i').count() === 0, 'the topic HTML was rendered');
+    await page.locator('#room-invite').waitFor({ state: 'visible' });
+  });
+  await step('A', 'the same address again is explained as room_taken', async (page) => {
+    await page.click('#room-new');
+    await page.fill('#create-room-slug', slug);
+    await page.click('#create-room-submit');
+    await page.locator('#create-room-error[data-code="room_taken"]').waitFor({ state: 'visible' });
+    await page.click('#create-room-dialog [data-close]');
+    await page.locator('#create-room-dialog').waitFor({ state: 'hidden' });
+  });
+
+  // ---- the invite --------------------------------------------------------------------------
+  const inviteUrl = await step('A', 'creates an invite link (1 day, 5 uses) and copies it', async (page) => {
+    const url = await createInvite(page, { expiry: '86400', maxUses: '5' });
+    assert(url.startsWith(`${baseUrl}/invite/`) && url.length > `${baseUrl}/invite/`.length + 10,
+      'the invite URL should be a full /invite/<token> link', url);
+    await page.click('#invite-copy');
+    await page.waitForFunction(() => /Copied/.test(document.querySelector('#invite-copied').textContent));
+    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    assert(copied === url, 'the clipboard should hold the link', copied);
+    await page.click('#invite-dialog [data-close]');
+    return url;
+  });
+
+  // ---- B opens the link signed out, registers, lands in the room ---------------------------
+  await step('B', 'opening the invite signed out asks to log in or register', async (page) => {
+    await page.goto(inviteUrl, { timeout: STEP_MS });
+    await page.locator('#join-view').waitFor({ state: 'visible' });
+    await page.waitForFunction(() => /invited/.test(document.querySelector('#join-error').textContent));
+  });
+  await step('B', `registers as ${nickB} and lands in the room`, async (page) => {
+    await register(page, nickB, password);
+    await waitForRoom(page, slug, roomName);
+  });
+  await step('A', `the room's member list shows ${nickB}`, (page) =>
+    page.locator(`#members .members[data-room="${slug}"] .member[data-name="${nickB}"]`).waitFor({ state: 'visible' }));
+
+  // ---- messages both ways ------------------------------------------------------------------
+  const hello = `hello room from A ${tag}`;
+  const reply = `reply in the room from B ${tag}`;
+  await step('A', 'sends to the room', async (page) => {
+    await send(page, hello);
+    await waitForMessage(page, slug, hello, nickA);
+  });
+  await step('B', "sees A's message", (page) => waitForMessage(page, slug, hello, nickA));
+  await step('B', 'replies', (page) => send(page, reply));
+  await step('A', "sees B's reply", (page) => waitForMessage(page, slug, reply, nickB));
+
+  // ---- unread badge for a room that is not on screen ----------------------------------------
+  const away = `while A is in the lobby ${tag}`;
+  await step('A', 'switches to the lobby', async (page) => {
+    await page.click('#room-list .room-link[data-room="lobby"]');
+    await waitForRoom(page, 'lobby', 'Lobby');
+  });
+  await step('B', 'sends while A is elsewhere', (page) => send(page, away));
+  await step('A', 'the room shows one unread message', async (page) => {
+    const badge = page.locator(`#room-list .room-link[data-room="${slug}"] .unread-badge`);
+    await badge.waitFor({ state: 'visible' });
+    assert(await badge.textContent() === '1', 'unread badge should say 1', await badge.textContent());
+  });
+  await step('A', 'opening the room clears the badge and shows the message', async (page) => {
+    await page.click(`#room-list .room-link[data-room="${slug}"]`);
+    await waitForRoom(page, slug, roomName);
+    await waitForMessage(page, slug, away, nickB);
+    assert(await page.locator(`#room-list .room-link[data-room="${slug}"] .unread-badge`).count() === 0,
+      'the badge should be gone');
+  });
+
+  // ---- reload: history comes back ----------------------------------------------------------
+  await step('B', 'reload reopens the room with its history', async (page) => {
+    await page.reload({ timeout: STEP_MS });
+    await waitForChat(page, nickB);
+    await waitForRoom(page, slug, roomName);
+    for (const [text, author] of [[hello, nickA], [reply, nickB], [away, nickB]]) {
+      await waitForMessage(page, slug, text, author);
+    }
+    const ids = await page.$$eval(`#messages .room-log[data-room="${slug}"] .message`, (items) => items.map((m) => m.dataset.id));
+    assert(new Set(ids).size === ids.length && ids.length === 3, 'each message once', ids);
+  });
+
+  // ---- HTML is text --------------------------------------------------------------------------
+  const html = '<b>bold</b><img src=x onerror=alert(1)>';
+  await step('A', 'sends a message containing HTML', (page) => send(page, html));
+  for (const label of ['B', 'A']) {
+    await step(label, 'shows the HTML message literally, with no b/img element', async (page) => {
+      await waitForMessage(page, slug, html, nickA);
+      const found = await page.evaluate(() => document.querySelectorAll('#messages b, #messages img').length);
+      assert(found === 0, 'HTML was rendered as elements', found);
+    });
+  }
+
+  // ---- invites that cannot be used, rooms that do not exist --------------------------------
+  const once = await step('A', 'creates a single-use invite', async (page) => {
+    const url = await createInvite(page, { expiry: '3600', maxUses: '1' });
+    await page.click('#invite-dialog [data-close]');
+    return url;
+  });
+  await step('B', 'the single-use invite works once', async (page) => {
+    await page.goto(once, { timeout: STEP_MS });
+    await waitForRoom(page, slug, roomName);
+  });
+  await step('B', 'the second use shows invite_unusable', async (page) => {
+    await page.goto(once, { timeout: STEP_MS });
+    await page.locator('#room-state[data-code="invite_unusable"]').waitFor({ state: 'visible' });
+  });
+  await step('B', 'an unknown room offers to create it', async (page) => {
+    await page.goto(`${baseUrl}/room/nothing-${tag}`, { timeout: STEP_MS });
+    await page.locator('#room-state[data-code="not_found"]').waitFor({ state: 'visible' });
+    await page.locator('#room-state-create').waitFor({ state: 'visible' });
+  });
+  await step('B', 'back to the room', async (page) => {
+    await page.click(`#room-list .room-link[data-room="${slug}"]`);
+    await waitForRoom(page, slug, roomName);
+  });
+
+  // ---- screenshots ---------------------------------------------------------------------------
+  await step('A', 'screenshot rooms-a.png', (page) => shot(page, 'rooms-a.png'));
+  await step('B', 'screenshot rooms-b.png', (page) => shot(page, 'rooms-b.png'));
+  await step('B', 'narrow 360×740: composer visible, room drawer opens, screenshot rooms-narrow.png', async (page) => {
+    await page.setViewportSize({ width: 360, height: 740 });
+    const box = await page.locator('#composer').boundingBox();
+    assert(box && box.x >= 0 && box.x + box.width <= 361 && box.y + box.height <= 741,
+      '#composer should lie inside the 360×740 viewport', box);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert(overflow <= 1, 'the narrow layout should not scroll sideways', overflow);
+    await page.click('#sidebar-toggle');
+    await page.locator(`#sidebar .room-link[data-room="${slug}"]`).waitFor({ state: 'visible' });
+    await shot(page, 'rooms-narrow.png');
+  });
+}
+
+async function failureShots() {
+  const first = pages[current] ? current : Object.keys(pages)[0];
+  const order = first ? [first, ...Object.keys(pages).filter((l) => l !== first)] : [];
+  for (const [i, label] of order.entries()) {
+    const file = i === 0 ? 'failure.png' : 'failure-other.png';
+    try {
+      await shot(pages[label], file);
+      log(`  (${file} is page ${label})`);
+    } catch (err) {
+      log(`  could not take ${file}: ${err && err.message}`);
+    }
+  }
+}
+
+const watchdog = setTimeout(async () => {
+  console.log(`FAIL: browser_rooms.mjs did not finish within ${DEADLINE_MS} ms (last page: ${current})`);
+  const bail = setTimeout(() => process.exit(3), 1500);
+  await failureShots().catch(() => {});
+  clearTimeout(bail);
+  process.exit(3);
+}, DEADLINE_MS);
+
+log(`playwright-core against ${baseUrl}; screenshots in ${outDir}`);
+const started = Date.now();
+try {
+  await run();
+  log(`all checks passed in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  clearTimeout(watchdog);
+  await Promise.race([browser.close(), new Promise((r) => setTimeout(r, 3000))]);
+  process.exit(0);
+} catch (err) {
+  console.log(`FAIL: ${err instanceof CheckFailed ? err.message : `unexpected ${err && err.stack}`}`);
+  if (problems.length) console.log(`  page problems: ${problems.join('; ')}`);
+  await failureShots();
+  clearTimeout(watchdog);
+  if (browser) await Promise.race([browser.close(), new Promise((r) => setTimeout(r, 3000))]).catch(() => {});
+  process.exit(1);
+}

@@ -1,0 +1,78 @@
+/**
+ * REST calls for persistent rooms, and plain-language text for their error codes.
+ *
+ * One function per endpoint the app uses, so views never build `/api/rooms/…` paths by hand
+ * (slugs, names and tokens are always URL-encoded here). Errors are the `ApiError`s of api.js;
+ * `explainRoomError` turns their stable codes into a sentence that keeps the code visible.
+ */
+
+import { get, post, patch, del, describeError } from './api.js';
+
+/** The lobby's name: the one room that is not persistent. */
+export const LOBBY = 'lobby';
+const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])$/;
+
+const roomPath = (slug) => `/api/rooms/${encodeURIComponent(slug)}`;
+
+/** Whether `slug` follows the server's address rules (so offering to create it makes sense). */
+export function isCreatableSlug(slug) {
+  return SLUG_PATTERN.test(slug) && slug !== LOBBY;
+}
+
+/** `[{slug, name, topic, private, access, role}]`, every room the caller may see or asked for. */
+export async function listRooms() {
+  const answer = await get('/api/rooms');
+  return Array.isArray(answer?.rooms) ? answer.rooms : [];
+}
+
+/** Creates a room owned by the caller; resolves with its Room. */
+export const createRoom = ({ slug, name, topic, isPrivate }) =>
+  post('/api/rooms', { slug, name: name || undefined, topic: topic || undefined, private: isPrivate });
+
+/** Changes settings (only the fields given); resolves with the Room. */
+export const updateRoom = (slug, changes) => patch(roomPath(slug), changes);
+
+export const deleteRoom = (slug) => del(roomPath(slug));
+
+/** Gives up membership (not for owners). */
+export const leaveRoom = (slug) => del(`${roomPath(slug)}/membership`);
+
+/** Creates an invite link; resolves with `{token, path, invite}`. */
+export const createInvite = (slug, { ttlSecs, maxUses }) =>
+  post(`${roomPath(slug)}/invites`, { ttl_secs: ttlSecs, max_uses: maxUses ?? undefined });
+
+/** Redeems an invite token; resolves with the Room the caller is now a member of. */
+export const redeemInvite = (token) => post(`/api/invites/${encodeURIComponent(token)}`);
+
+/** Asks the owner of a private room to let the caller in (answers the same for unknown rooms). */
+export const requestAccess = (slug) => post(`${roomPath(slug)}/requests`);
+
+/** `[{name, created_at}]`, the pending requests (owners and admins). */
+export async function listRequests(slug) {
+  const answer = await get(`${roomPath(slug)}/requests`);
+  return Array.isArray(answer?.requests) ? answer.requests : [];
+}
+
+export const decideRequest = (slug, name, approve) =>
+  post(`${roomPath(slug)}/requests/${encodeURIComponent(name)}`, { approve });
+
+const EXPLANATIONS = {
+  room_taken: 'Another room already uses that address.',
+  invalid_room: 'That does not fit the rules for rooms',
+  invite_unusable: 'This invite link has expired, was used up or was revoked.',
+  registration_required: 'Rooms are for registered accounts. Log out and register to use them.',
+  banned: 'You are banned from this room.',
+  forbidden: 'You are not allowed to do that.',
+  not_found: 'There is no such room, or it is private.',
+};
+
+/**
+ * A sentence for a room error, ending with its code: `invalid_room` keeps the server's message
+ * because it says which rule was broken.
+ */
+export function explainRoomError(err) {
+  const text = EXPLANATIONS[err?.code];
+  if (!text) return describeError(err);
+  if (err.code === 'invalid_room' && err.message) return `${text}: ${err.message} (${err.code})`;
+  return `${text} (${err.code})`;
+}

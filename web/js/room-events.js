@@ -1,0 +1,56 @@
+/**
+ * What live events do inside one room's pane: messages (others' counted as incoming),
+ * presence, typing and a cleared history.
+ *
+ * Join and leave lines are written in the lobby only: in a persistent room, someone going
+ * offline is still a member, so a "left" line would mislead. Events that change the set of
+ * rooms (removed, updated, access decisions) are rooms.js's business.
+ */
+
+import { LOBBY } from './room-api.js';
+
+const isUser = (user) => Boolean(user) && typeof user.name === 'string';
+
+function message(pane, data, isOwn) {
+  if (!isUser(data.author) || data.id === undefined) return false;
+  pane.typing.remove(data.author.name);
+  const own = isOwn(data.author);
+  return pane.log.addMessage(data, { own }) && !own;
+}
+
+function joined(pane, slug, user) {
+  if (pane.members.add(user) && slug === LOBBY) pane.log.addNotice(`${user.name} joined`, 'join');
+}
+
+function left(pane, slug, user) {
+  pane.typing.remove(user.name);
+  if (pane.members.remove(user) && slug === LOBBY) pane.log.addNotice(`${user.name} left`, 'leave');
+}
+
+/**
+ * Applies a room event to the pane of room `slug`.
+ * @param {(user: object) => boolean} isOwn whether a user is the signed-in identity
+ * @returns {boolean} true when someone else's new message was added
+ */
+export function applyPaneEvent(pane, slug, event, data, isOwn) {
+  switch (event) {
+    case 'message':
+      return message(pane, data, isOwn);
+    case 'member_joined':
+      if (isUser(data.user)) joined(pane, slug, data.user);
+      break;
+    case 'member_left':
+      if (isUser(data.user)) left(pane, slug, data.user);
+      break;
+    case 'typing':
+      if (isUser(data.user) && !isOwn(data.user)) pane.typing.update(data.user, Boolean(data.active));
+      break;
+    case 'history_cleared':
+      pane.log.clear();
+      pane.log.addNotice('The history of this room was cleared.', 'info');
+      break;
+    default:
+      break; // events from later protocol versions are ignored
+  }
+  return false;
+}

@@ -1,0 +1,50 @@
+/**
+ * Client-side routes: the address bar is the open room.
+ *
+ * `/` is the lobby, `/room/<slug>` a persistent room and `/invite/<token>` an invite to redeem.
+ * The server answers every such path with the app shell, so these work as bookmarks and after
+ * a reload. This module only parses and writes `location`; what a route shows is up to callers.
+ */
+
+const LOBBY_ROUTE = Object.freeze({ name: 'lobby' });
+
+/** Parses a pathname into `{name: 'lobby'}`, `{name: 'room', slug}` or `{name: 'invite', token}`. */
+export function parseRoute(pathname) {
+  const [, kind, value, ...rest] = pathname.split('/');
+  if (rest.length || !value) return LOBBY_ROUTE;
+  let decoded;
+  try {
+    decoded = decodeURIComponent(value);
+  } catch {
+    return LOBBY_ROUTE;
+  }
+  if (kind === 'room') {
+    const slug = decoded.toLowerCase();
+    return slug === 'lobby' ? LOBBY_ROUTE : { name: 'room', slug };
+  }
+  if (kind === 'invite') return { name: 'invite', token: decoded };
+  return LOBBY_ROUTE;
+}
+
+/** The route in the address bar now. */
+export const currentRoute = () => parseRoute(location.pathname);
+
+/** The path of a room (`/` for the lobby). */
+export function roomUrl(slug) {
+  return slug === 'lobby' ? '/' : `/room/${encodeURIComponent(slug)}`;
+}
+
+/**
+ * Shows `path` in the address bar without loading anything. `replace` overwrites the current
+ * entry (redirects such as a redeemed invite must not come back on "Back").
+ */
+export function setUrl(path, { replace = false } = {}) {
+  if (location.pathname === path) return;
+  if (replace) history.replaceState(null, '', path);
+  else history.pushState(null, '', path);
+}
+
+/** Calls `handler(route)` when the user goes back or forward. */
+export function onRouteChange(handler) {
+  window.addEventListener('popstate', () => handler(currentRoute()));
+}
