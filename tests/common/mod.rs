@@ -208,6 +208,20 @@ impl TestApp {
         }
     }
 
+    /// Stops the server and starts a new one over the same data (on a new port).
+    pub async fn restart(&mut self) {
+        self.stop().await.expect("the server stops cleanly");
+        let server = Server::build(self.config.clone())
+            .await
+            .expect("the server builds again");
+        self.addr = server.local_addr();
+        self.stop = CancellationToken::new();
+        let signal = self.stop.clone();
+        self.server = Some(tokio::spawn(
+            server.run(async move { signal.cancelled().await }),
+        ));
+    }
+
     /// Stops the server as a signal would and waits for it to finish.
     pub async fn stop(&mut self) -> anyhow::Result<()> {
         self.stop.cancel();
