@@ -15,7 +15,7 @@ async fn a_guest_identifies_by_nick_and_gets_a_token_that_restores_it() {
     assert_eq!(ack["ok"], true, "{ack}");
     assert_eq!(
         ack["data"]["user"],
-        json!({ "name": nick, "kind": "guest", "role": "user" })
+        json!({ "name": nick, "kind": "guest", "role": "user", "verified": false })
     );
     let token = ack["data"]["token"].as_str().unwrap().to_owned();
     first.close().await;
