@@ -379,3 +379,93 @@ async fn the_root_account_comes_from_the_configuration_and_a_hash_wins() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["user"]["role"], "root");
 }
+
+#[tokio::test]
+async fn ignoring_is_stealthy_and_filters_messages_typing_whispers_and_invitations() {
+    let app = common::spawn_app().await;
+    let ann = app.caller(&unique_name("ann")).await;
+    let bob = app.caller(&unique_name("bob")).await;
+    let carol = app.caller(&unique_name("car")).await;
+    let bob_name = bob.name().await;
+    let (mut ann_live, mut bob_live, mut carol_live) = (
+        ann.gateway().await,
+        bob.gateway().await,
+        carol.gateway().await,
+    );
+    for client in [&mut ann_live, &mut bob_live, &mut carol_live] {
+        client.join_lobby().await;
+    }
+    bob.create_room("shared", false).await;
+    bob.say_in("shared", "before the ignore").await;
+
+    let (status, _) = ann
+        .call(
+            "PUT",
+            &format!("/api/ignores/{}", bob_name.to_uppercase()),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    let (_, list) = ann.call("GET", "/api/ignores", None).await;
+    assert_eq!(list["ignores"], json!([bob_name.to_ascii_lowercase()]));
+
+    let sent = bob_live.say("can anyone hear me").await;
+    assert!(sent["id"].is_string(), "the ignored side sees a normal ack");
+    carol_live
+        .frame_where(|f| f["event"] == "message" && f["data"]["text"] == "can anyone hear me")
+        .await;
+    bob_live
+        .request("typing", json!({ "room": "lobby", "active": true }))
+        .await;
+    let from_bob = |f: &Value| {
+        ["message", "typing", "conversation_updated"].contains(&f["event"].as_str().unwrap_or(""))
+            && (f["data"]["author"]["name"] == bob_name.as_str()
+                || f["data"]["user"]["name"] == bob_name.as_str()
+                || f["data"]["conversation"]["peer"] == bob_name.as_str())
+    };
+    let opened = bob_live
+        .request("pm_open", json!({ "user": ann.name().await }))
+        .await;
+    assert_eq!(opened["data"]["state"], "pending", "{opened}");
+    ann_live
+        .assert_no_frame(Duration::from_millis(400), from_bob)
+        .await;
+    let joined = ann_live.request("join", json!({ "room": "shared" })).await;
+    assert_eq!(
+        joined["data"]["messages"],
+        json!([]),
+        "history is filtered too"
+    );
+
+    let mut gus = app.lobby_guest(&unique_name("gus")).await;
+    let gus_name = gus.join_lobby().await["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap().to_owned())
+        .find(|n| n.starts_with("gus"))
+        .unwrap();
+    let ack = ann_live
+        .request("ignore", json!({ "user": gus_name }))
+        .await;
+    assert_eq!(ack["ok"], true, "{ack}");
+    let whisper = gus
+        .request("whisper", json!({ "to": ann.name().await, "text": "psst" }))
+        .await;
+    assert_eq!(
+        whisper["ok"], true,
+        "the ignored guest sees success: {whisper}"
+    );
+    ann_live
+        .assert_no_frame(Duration::from_millis(300), |f| f["event"] == "whisper")
+        .await;
+
+    let ack = ann_live
+        .request("unignore", json!({ "user": bob_name }))
+        .await;
+    assert_eq!(ack["ok"], true);
+    bob_live.say("and now?").await;
+    ann_live
+        .frame_where(|f| f["event"] == "message" && f["data"]["text"] == "and now?")
+        .await;
+}

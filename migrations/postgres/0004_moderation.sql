@@ -1,4 +1,5 @@
--- Moderation: the verified badge, bans and mutes that outlive restarts, and the audit log.
+-- Moderation: the verified badge, bans and mutes that outlive restarts, the audit log, and
+-- ignore lists.
 ALTER TABLE users ADD COLUMN verified BIGINT NOT NULL DEFAULT 0;
 
 -- A ban (by name, by address, or both) or a mute (by name). Lifting one deletes its row; the
@@ -28,3 +29,11 @@ CREATE TABLE audit_log (
     detail   TEXT
 );
 CREATE INDEX audit_log_by_ts ON audit_log (ts);
+
+-- Whom each account ignores (by case-folded name), stealthily.
+CREATE TABLE ignores (
+    user_id     BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    ignored_key TEXT   NOT NULL,
+    created_at  BIGINT NOT NULL,
+    PRIMARY KEY (user_id, ignored_key)
+);

@@ -8,6 +8,7 @@ mod ephemeral;
 mod error;
 mod extract;
 mod health;
+mod ignores;
 mod rooms;
 mod users;
 
@@ -31,7 +32,8 @@ pub struct ErrorResponse {
     info(title = "Parlor", description = "REST API of the Parlor chat server. Real-time commands and events are described in docs/protocol.md."),
     paths(
         account::register, account::login, account::guest, account::logout, account::change_password,
-        users::me, users::user, users::online, health::health,
+        users::me, users::user, users::online, ignores::list, ignores::add, ignores::remove,
+        health::health,
         rooms::list, rooms::create, rooms::show, rooms::update, rooms::delete, rooms::history,
         rooms::post, rooms::clear, rooms::join, rooms::leave, rooms::members, rooms::remove_member,
         rooms::set_role, rooms::ban, rooms::unban, rooms::create_invite, rooms::invites,
@@ -61,6 +63,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/user/@me", get(users::me))
         .route("/api/user/{name}", get(users::user))
         .route("/api/online", get(users::online))
+        .route("/api/ignores", get(ignores::list))
+        .route(
+            "/api/ignores/{name}",
+            put(ignores::add).delete(ignores::remove),
+        )
         .route("/api/rooms", get(rooms::list).post(rooms::create))
         .route(
             "/api/rooms/{slug}",

@@ -15,7 +15,7 @@ pub enum Command {
     Send(SendMessage),
     Typing(Typing),
     History(History),
-    OpenConversation(OpenConversation),
+    OpenConversation(UserRef),
     AcceptConversation(RoomRef),
     DeclineConversation(RoomRef),
     CloseConversation(RoomRef),
@@ -28,6 +28,8 @@ pub enum Command {
     Unmute(ModTarget),
     Verify(Verify),
     SetRole(SetRole),
+    Ignore(UserRef),
+    Unignore(UserRef),
 }
 
 /// Resolve who this connection is: a session token, a new guest nick, or neither (then the
@@ -59,10 +61,10 @@ pub struct JoinRoom {
     pub device: Option<String>,
 }
 
-/// Open a private conversation with another account.
+/// A command about one other user: open a conversation with them, ignore or unignore them.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct OpenConversation {
+pub struct UserRef {
     pub user: String,
 }
 
@@ -212,6 +214,8 @@ impl Command {
             "unmute" => Command::Unmute(payload(name, data)?),
             "verify" => Command::Verify(payload(name, data)?),
             "set_role" => Command::SetRole(payload(name, data)?),
+            "ignore" => Command::Ignore(payload(name, data)?),
+            "unignore" => Command::Unignore(payload(name, data)?),
             other => return Err(CoreError::UnknownCommand(truncate(other))),
         })
     }
@@ -238,6 +242,8 @@ impl Command {
             Command::Unmute(_) => "unmute",
             Command::Verify(_) => "verify",
             Command::SetRole(_) => "set_role",
+            Command::Ignore(_) => "ignore",
+            Command::Unignore(_) => "unignore",
         }
     }
 }

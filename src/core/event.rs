@@ -136,6 +136,19 @@ impl Event {
         }
     }
 
+    /// The case-folded name of who wrote or did this, for events an ignore list filters.
+    pub fn author_key(&self) -> Option<String> {
+        match self {
+            Event::Message(message) => Some(message.author.name.to_ascii_lowercase()),
+            Event::Typing { user, .. } => Some(user.name.to_ascii_lowercase()),
+            Event::Whisper { from, .. } => Some(from.name.to_ascii_lowercase()),
+            Event::ConversationUpdated { conversation } => {
+                Some(conversation.peer.to_ascii_lowercase())
+            }
+            _ => None,
+        }
+    }
+
     /// The `{"event", "data"}` envelope as JSON.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()

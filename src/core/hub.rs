@@ -9,7 +9,7 @@ use super::event::{CloseReason, UserView};
 use crate::auth::{OnlineNames, SessionId};
 use crate::domain::Role;
 use crate::store::Principal;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
@@ -44,6 +44,8 @@ pub struct Hub {
     online: Mutex<HashMap<String, Online>>,
     conns: Mutex<HashMap<ConnId, Registered>>,
     simple_slots: Mutex<std::collections::HashSet<Principal>>,
+    /// Who ignores whom: a case-folded name → the identities ignoring it.
+    ignored_by: RwLock<HashMap<String, HashSet<Principal>>>,
 }
 
 /// Locks ignore poisoning: no critical section here can panic half-way through an update.
@@ -163,12 +165,16 @@ impl Hub {
         rooms.get(room).map(sorted_members).unwrap_or_default()
     }
 
-    /// Queues a broadcast on every local connection in the room, except those of `except`.
+    /// Queues a broadcast on every local connection in the room, except those of `except` and
+    /// of whoever ignores its author.
     pub fn deliver(&self, room: &str, broadcast: &Arc<Broadcast>, except: Option<Principal>) {
+        let ignoring = self.ignoring(broadcast);
         let rooms = self.rooms.read().unwrap_or_else(PoisonError::into_inner);
         let Some(room) = rooms.get(room) else { return };
         for (principal, member) in &room.members {
-            if Some(*principal) == except {
+            if Some(*principal) == except
+                || ignoring.as_ref().is_some_and(|i| i.contains(principal))
+            {
                 continue;
             }
             for conn in &member.conns {
@@ -206,8 +212,14 @@ impl Hub {
             .unwrap_or_default()
     }
 
-    /// Queues an event on every connection of one identity.
+    /// Queues an event on every connection of one identity (unless it ignores the author).
     pub fn deliver_to(&self, principal: Principal, broadcast: &Arc<Broadcast>) {
+        if self
+            .ignoring(broadcast)
+            .is_some_and(|ignoring| ignoring.contains(&principal))
+        {
+            return;
+        }
         for registered in lock(&self.conns).values() {
             if registered.principal == Some(principal) {
                 registered.handle.deliver(broadcast);
@@ -294,6 +306,46 @@ impl Hub {
         sessions.sort_by(|a, b| a.0.cmp(&b.0));
         sessions.dedup();
         sessions
+    }
+
+    /// The identities ignoring a broadcast's author, if it has one and anybody does.
+    fn ignoring(&self, broadcast: &Broadcast) -> Option<HashSet<Principal>> {
+        let author = broadcast.event.author_key()?;
+        let ignored_by = self
+            .ignored_by
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        ignored_by.get(&author).cloned()
+    }
+
+    /// Whether `principal` ignores the (case-folded) name.
+    pub fn ignores(&self, principal: Principal, name_key: &str) -> bool {
+        let ignored_by = self
+            .ignored_by
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        ignored_by
+            .get(name_key)
+            .is_some_and(|who| who.contains(&principal))
+    }
+
+    /// Records that `principal` ignores (`true`) or no longer ignores a case-folded name.
+    pub fn set_ignore(&self, principal: Principal, name_key: &str, ignore: bool) {
+        let mut ignored_by = self
+            .ignored_by
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        if ignore {
+            ignored_by
+                .entry(name_key.to_owned())
+                .or_default()
+                .insert(principal);
+        } else if let Some(who) = ignored_by.get_mut(name_key) {
+            who.remove(&principal);
+            if who.is_empty() {
+                ignored_by.remove(name_key);
+            }
+        }
     }
 
     /// Takes the one `/ws` slot of an identity; `false` if it is taken.

@@ -12,13 +12,14 @@ mod conversations;
 mod error;
 mod event;
 mod hub;
+mod ignores;
 mod moderation;
 mod rooms;
 
 pub use bus::{Bus, LocalBus};
 pub use command::{
-    Ban, Command, History, Identify, JoinRoom, MarkRead, ModTarget, Mute, OpenConversation,
-    RoomRef, SendMessage, SetRole, Typing, Unban, Verify, Whisper,
+    Ban, Command, History, Identify, JoinRoom, MarkRead, ModTarget, Mute, RoomRef, SendMessage,
+    SetRole, Typing, Unban, UserRef, Verify, Whisper,
 };
 pub use connection::{
     Broadcast, ConnHandle, ConnId, ConnInfo, Connection, Encoding, Next, Outbound, Outbox, Reply,
@@ -212,6 +213,14 @@ impl Core {
             Command::Unmute(unmute) => self.unmute(conn, unmute).await,
             Command::Verify(verify) => self.verify(conn, verify).await,
             Command::SetRole(change) => self.set_role(conn, change).await,
+            Command::Ignore(UserRef { user }) => {
+                self.set_ignore(identified(conn)?, &user, true).await?;
+                Ok(json!({}))
+            }
+            Command::Unignore(UserRef { user }) => {
+                self.set_ignore(identified(conn)?, &user, false).await?;
+                Ok(json!({}))
+            }
         }
     }
 
@@ -237,7 +246,7 @@ impl Core {
         } else {
             return Err(AuthError::Unauthenticated.into());
         };
-        self.bind(conn, identity)?;
+        self.bind(conn, identity).await?;
         if let Some(identity) = &conn.identity {
             if let Err(err) = self.auth.touch_guest(identity, &ip).await {
                 tracing::warn!(error = %err, "could not record guest activity");
@@ -249,12 +258,13 @@ impl Core {
 
     /// Binds an already resolved identity to a connection (the `/ws` framing resolves the
     /// cookie before upgrading).
-    pub fn bind(&self, conn: &mut Connection, identity: Identity) -> Result<(), CoreError> {
+    pub async fn bind(&self, conn: &mut Connection, identity: Identity) -> Result<(), CoreError> {
         self.check_not_banned(
             Some(&identity.name),
             &conn.info.ip.to_string(),
             identity.role,
         )?;
+        self.load_ignores(&identity).await?;
         if !self.hub.claim_name(
             &identity.name_key(),
             identity.principal,

@@ -106,6 +106,7 @@ impl Core {
             None => self.rooms.messages_before(&room, None, None).await?,
         };
         let page_full = messages.len() >= self.rooms.settings().history_page;
+        let messages = self.without_ignored(identity.principal, messages);
         let value = json!({
             "room": RoomView::of(&room, role),
             "members": members,
@@ -220,6 +221,7 @@ impl Core {
                     .await?
             }
         };
+        let messages = self.without_ignored(identity.principal, messages);
         Ok(json!({ "room": room.slug, "messages": messages_json(&room.slug, messages) }))
     }
 

@@ -62,7 +62,7 @@ async fn serve(state: AppState, mut socket: WebSocket, info: ConnInfo, identity:
     let principal = identity.principal;
     let me = identity.name.clone();
     let (mut conn, outbox) = state.core.open(info);
-    let joined = match state.core.bind(&mut conn, identity) {
+    let joined = match state.core.bind(&mut conn, identity).await {
         Ok(()) => {
             state
                 .core

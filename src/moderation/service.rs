@@ -254,6 +254,28 @@ impl Moderation {
         Ok(())
     }
 
+    /// The case-folded names an account ignores.
+    pub async fn ignores_of(&self, user_id: i64) -> Result<Vec<String>, ModerationError> {
+        Ok(self.store.ignores_of(user_id).await?)
+    }
+
+    /// Ignores (`true`) or stops ignoring a case-folded name.
+    pub async fn set_ignore(
+        &self,
+        user_id: i64,
+        name_key: &str,
+        ignore: bool,
+    ) -> Result<(), ModerationError> {
+        if ignore {
+            self.store
+                .add_ignore(user_id, name_key, now_millis())
+                .await?;
+        } else {
+            self.store.remove_ignore(user_id, name_key).await?;
+        }
+        Ok(())
+    }
+
     /// Upkeep: deletes sanctions that ran out and refreshes the copy in force.
     pub async fn purge_expired(&self) -> Result<u64, ModerationError> {
         let purged = self.store.purge_expired_sanctions(now_millis()).await?;

@@ -10,6 +10,7 @@ mod audit;
 mod conversations;
 mod ephemeral;
 mod guests;
+mod ignores;
 mod invites;
 mod keys;
 mod messages;

@@ -1,0 +1,55 @@
+//! The caller's ignore list over REST. Ignoring is stealthy: the ignored side sees nothing.
+
+use super::extract::CurrentSession;
+use super::{ApiError, ErrorResponse};
+use crate::app::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Serialize, ToSchema)]
+pub struct IgnoreList {
+    /// Case-folded names.
+    ignores: Vec<String>,
+}
+
+#[utoipa::path(get, path = "/api/ignores", tag = "users",
+    responses((status = 200, body = IgnoreList), (status = 403, description = "registration_required", body = ErrorResponse)))]
+pub async fn list(
+    State(state): State<AppState>,
+    session: CurrentSession,
+) -> Result<Json<IgnoreList>, ApiError> {
+    let ignores = state.core.ignores(&session.identity).await?;
+    Ok(Json(IgnoreList { ignores }))
+}
+
+#[utoipa::path(put, path = "/api/ignores/{name}", tag = "users", params(("name" = String, Path)),
+    responses((status = 204, description = "Ignored (messages, typing, whispers and conversation invitations from that name are no longer delivered)"),
+        (status = 422, description = "invalid_payload", body = ErrorResponse)))]
+pub async fn add(
+    State(state): State<AppState>,
+    session: CurrentSession,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .core
+        .set_ignore(&session.identity, &name, true)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(delete, path = "/api/ignores/{name}", tag = "users", params(("name" = String, Path)),
+    responses((status = 204, description = "No longer ignored")))]
+pub async fn remove(
+    State(state): State<AppState>,
+    session: CurrentSession,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .core
+        .set_ignore(&session.identity, &name, false)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
