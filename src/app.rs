@@ -5,7 +5,7 @@ use crate::auth::{Auth, AuthSettings};
 use crate::config::Config;
 use crate::core::{Core, CoreSettings, Hub, LocalBus};
 use crate::crypto::{KeySource, Keyring, MasterKey};
-use crate::domain::{now_millis, Role};
+use crate::domain::{client_address, now_millis, Networks, Role};
 use crate::moderation::Moderation;
 use crate::rooms::{Rooms, RoomsSettings};
 use crate::store::Store;
@@ -27,10 +27,25 @@ pub struct AppState(Arc<App>);
 
 pub struct App {
     pub config: Config,
+    /// `admin_cidrs` and `trusted_proxies`, parsed once.
+    pub admin_networks: Networks,
+    pub trusted_proxies: Networks,
     pub store: Store,
     pub core: Core,
     /// Connection tasks, awaited (with a grace period) on shutdown.
     pub tasks: TaskTracker,
+}
+
+impl App {
+    /// The client's address behind trusted proxies (see [`client_address`]).
+    pub fn client_ip(
+        &self,
+        peer: std::net::IpAddr,
+        headers: &axum::http::HeaderMap,
+    ) -> std::net::IpAddr {
+        let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+        client_address(peer, forwarded, &self.trusted_proxies)
+    }
 }
 
 impl Deref for AppState {
@@ -157,6 +172,8 @@ impl Server {
             .context("cannot load bans and mutes")?;
         let core = Core::new(auth, rooms, moderation, hub, bus, settings);
         let state = AppState(Arc::new(App {
+            admin_networks: config.admin_networks()?,
+            trusted_proxies: config.trusted_proxy_networks()?,
             config,
             store,
             core,
@@ -221,6 +238,7 @@ impl Server {
         }
         maintenance.abort();
         expiry.abort();
+        state.core.flush_audit().await;
         state.store.close().await;
         tracing::info!("stopped");
         Ok(())

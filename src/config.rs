@@ -2,6 +2,7 @@
 //! (and `DATABASE_URL`). Loaded and validated once at start-up; the rest of the server only
 //! reads a [`Config`].
 
+use crate::domain::Networks;
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -31,6 +32,12 @@ pub struct Config {
     /// Origins allowed to open WebSocket connections, besides same-origin pages.
     #[serde(deserialize_with = "list_or_csv")]
     pub public_origins: Vec<String>,
+    /// Networks the admin panel and its API answer from (CIDRs or addresses).
+    #[serde(deserialize_with = "list_or_csv")]
+    pub admin_cidrs: Vec<String>,
+    /// Proxies whose `X-Forwarded-For` is believed (CIDRs or addresses); none by default.
+    #[serde(deserialize_with = "list_or_csv")]
+    pub trusted_proxies: Vec<String>,
     pub session_ttl_secs: u64,
     pub password_min_length: usize,
     pub max_message_chars: usize,
@@ -74,6 +81,17 @@ impl Default for Config {
             root_password: None,
             root_password_hash: None,
             public_origins: Vec::new(),
+            admin_cidrs: [
+                "127.0.0.0/8",
+                "::1/128",
+                "10.0.0.0/8",
+                "172.16.0.0/12",
+                "192.168.0.0/16",
+                "fc00::/7",
+            ]
+            .map(String::from)
+            .to_vec(),
+            trusted_proxies: Vec::new(),
             session_ttl_secs: 7 * 24 * 3600,
             password_min_length: 8,
             max_message_chars: 500,
@@ -137,7 +155,21 @@ impl Config {
                 "public origin {bad:?} must look like https://chat.example.org"
             )));
         }
+        self.admin_networks()?;
+        self.trusted_proxy_networks()?;
         Ok(())
+    }
+
+    /// `admin_cidrs`, parsed.
+    pub fn admin_networks(&self) -> Result<Networks, ConfigError> {
+        Networks::parse(&self.admin_cidrs)
+            .map_err(|e| ConfigError::Invalid(format!("admin_cidrs: {e}")))
+    }
+
+    /// `trusted_proxies`, parsed.
+    pub fn trusted_proxy_networks(&self) -> Result<Networks, ConfigError> {
+        Networks::parse(&self.trusted_proxies)
+            .map_err(|e| ConfigError::Invalid(format!("trusted_proxies: {e}")))
     }
 
     /// The database URL in force: the configured one or SQLite in the data directory.
@@ -175,6 +207,8 @@ impl fmt::Debug for Config {
             .field("database_url", &self.database_url)
             .field("master_key", &self.master_key)
             .field("public_origins", &self.public_origins)
+            .field("admin_cidrs", &self.admin_cidrs)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish_non_exhaustive()
     }
 }

@@ -17,11 +17,13 @@ CREATE TABLE sanctions (
 CREATE INDEX sanctions_by_name ON sanctions (name_key);
 CREATE INDEX sanctions_by_ip ON sanctions (ip);
 
--- Every moderation and admin action (message metadata joins it in a later migration).
+-- Every message's metadata and every moderation and admin action. `identity` is who acted:
+-- `user:<id>` or `guest:<public id>`.
 CREATE TABLE audit_log (
     id       INTEGER PRIMARY KEY AUTOINCREMENT,
     ts       BIGINT NOT NULL,
     actor    TEXT   NOT NULL,
+    identity TEXT,
     actor_ip TEXT,
     action   TEXT   NOT NULL,
     target   TEXT,
@@ -29,6 +31,8 @@ CREATE TABLE audit_log (
     detail   TEXT
 );
 CREATE INDEX audit_log_by_ts ON audit_log (ts);
+CREATE INDEX audit_log_by_ip ON audit_log (actor_ip);
+CREATE INDEX audit_log_by_identity ON audit_log (identity);
 
 -- Whom each account ignores (by case-folded name), stealthily.
 CREATE TABLE ignores (

@@ -3,6 +3,7 @@
 //! types and call services; no SQL and no chat rules live here.
 
 mod account;
+mod admin;
 mod conversations;
 mod ephemeral;
 mod error;
@@ -40,7 +41,8 @@ pub struct ErrorResponse {
         rooms::revoke_invite, rooms::redeem, rooms::request_access, rooms::requests, rooms::decide,
         conversations::list, conversations::open, conversations::accept, conversations::decline,
         conversations::close, conversations::mark_read, ephemeral::create, ephemeral::hosted, ephemeral::activate,
-        ephemeral::door,
+        ephemeral::door, admin::users, admin::sanctions, admin::connections,
+        admin::close_connection, admin::act, admin::audit,
     ),
     tags(
         (name = "account", description = "Registration, login, guests, sessions"),
@@ -48,6 +50,7 @@ pub struct ErrorResponse {
         (name = "rooms", description = "Persistent rooms: membership, history, invites, access requests, moderation"),
         (name = "conversations", description = "Private conversations between two accounts, and read markers"),
         (name = "ephemeral", description = "Ephemeral 1-on-1 rooms reached by a short code"),
+        (name = "admin", description = "The admin panel's API: mod+ from an admin network; cookie-authenticated changes need this server's Origin"),
         (name = "operations", description = "Health"),
     )
 )]
@@ -128,6 +131,15 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/ephemeral/{code}", get(ephemeral::door))
         .route("/api/ephemeral/{code}/activate", post(ephemeral::activate))
+        .route("/api/admin/users", get(admin::users))
+        .route("/api/admin/sanctions", get(admin::sanctions))
+        .route("/api/admin/connections", get(admin::connections))
+        .route(
+            "/api/admin/connections/{id}",
+            delete(admin::close_connection),
+        )
+        .route("/api/admin/actions/{action}", post(admin::act))
+        .route("/api/admin/audit", get(admin::audit))
         .route("/api/openapi.json", get(openapi))
         .route("/health", get(health::health))
 }

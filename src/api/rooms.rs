@@ -2,7 +2,7 @@
 //! bans, invites and access requests. Every handler goes through the chat core, so the checks
 //! and live effects are those of the real-time path.
 
-use super::extract::{Body, CurrentSession};
+use super::extract::{Body, ClientIp, CurrentSession};
 use super::{ApiError, ErrorResponse};
 use crate::app::AppState;
 use crate::core::{History, Posted};
@@ -168,6 +168,7 @@ pub struct PostBody {
 pub async fn post(
     State(state): State<AppState>,
     session: CurrentSession,
+    ClientIp(ip): ClientIp,
     Path(slug): Path<String>,
     Body(body): Body<PostBody>,
 ) -> Result<(StatusCode, Json<Posted>), ApiError> {
@@ -175,6 +176,7 @@ pub async fn post(
         .core
         .post(
             &session.identity,
+            &ip,
             &slug,
             &body.text,
             body.client_msg_id.as_deref(),

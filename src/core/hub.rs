@@ -7,7 +7,7 @@
 use super::connection::{Broadcast, ConnHandle, ConnId};
 use super::event::{CloseReason, UserView};
 use crate::auth::{OnlineNames, SessionId};
-use crate::domain::Role;
+use crate::domain::{now_millis, Millis};
 use crate::store::Principal;
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
@@ -32,9 +32,23 @@ struct Online {
 struct Registered {
     handle: Arc<ConnHandle>,
     ip: IpAddr,
+    since: Millis,
     session: Option<SessionId>,
     principal: Option<Principal>,
-    role: Role,
+    user: Option<UserView>,
+}
+
+/// A live connection as the admin panel lists it.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct LiveConnection {
+    pub id: ConnId,
+    /// Who it is, once identified.
+    #[schema(value_type = Option<Object>)]
+    pub user: Option<UserView>,
+    #[schema(value_type = String)]
+    pub ip: IpAddr,
+    pub rooms: Vec<String>,
+    pub since: Millis,
 }
 
 /// Rooms, presence and connections of this node.
@@ -60,9 +74,10 @@ impl Hub {
             Registered {
                 handle,
                 ip,
+                since: now_millis(),
                 session: None,
                 principal: None,
-                role: Role::User,
+                user: None,
             },
         );
     }
@@ -79,7 +94,7 @@ impl Hub {
         principal: Principal,
         conn: ConnId,
         session: &SessionId,
-        role: Role,
+        user: &UserView,
     ) -> bool {
         let mut online = lock(&self.online);
         match online.get_mut(name_key) {
@@ -99,7 +114,7 @@ impl Hub {
         if let Some(registered) = lock(&self.conns).get_mut(&conn) {
             registered.session = Some(session.clone());
             registered.principal = Some(principal);
-            registered.role = role;
+            registered.user = Some(user.clone());
         }
         true
     }
@@ -239,7 +254,8 @@ impl Hub {
     /// Closes every connection from an address, except those of moderators and above.
     pub fn close_address(&self, ip: IpAddr, reason: CloseReason) {
         for registered in lock(&self.conns).values() {
-            if registered.ip == ip && !registered.role.moderates() {
+            let staff = registered.user.as_ref().is_some_and(|u| u.role.moderates());
+            if registered.ip == ip && !staff {
                 registered.handle.close(reason);
             }
         }
@@ -258,7 +274,7 @@ impl Hub {
     pub fn update_user(&self, principal: Principal, user: &UserView) -> Vec<String> {
         for registered in lock(&self.conns).values_mut() {
             if registered.principal == Some(principal) {
-                registered.role = user.role;
+                registered.user = Some(user.clone());
                 registered.handle.update_badges(user.role, user.verified);
             }
         }
@@ -290,6 +306,44 @@ impl Hub {
     pub fn close_all(&self, reason: CloseReason) {
         for registered in lock(&self.conns).values() {
             registered.handle.close(reason);
+        }
+    }
+
+    /// Every open connection: who, from where, in which rooms, since when.
+    pub fn live_connections(&self) -> Vec<LiveConnection> {
+        let mut rooms_of: HashMap<ConnId, Vec<String>> = HashMap::new();
+        for (name, room) in self
+            .rooms
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+        {
+            for conn in room.members.values().flat_map(|m| &m.conns) {
+                rooms_of.entry(conn.id).or_default().push(name.clone());
+            }
+        }
+        let mut live: Vec<LiveConnection> = lock(&self.conns)
+            .values()
+            .map(|r| LiveConnection {
+                id: r.handle.id,
+                user: r.user.clone(),
+                ip: r.ip,
+                rooms: rooms_of.remove(&r.handle.id).unwrap_or_default(),
+                since: r.since,
+            })
+            .collect();
+        live.sort_by_key(|c| c.id);
+        live
+    }
+
+    /// Closes one connection.
+    pub fn close_connection(&self, id: ConnId, reason: CloseReason) -> bool {
+        match lock(&self.conns).get(&id) {
+            Some(registered) => {
+                registered.handle.close(reason);
+                true
+            }
+            None => false,
         }
     }
 

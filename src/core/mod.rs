@@ -26,7 +26,7 @@ pub use connection::{
 };
 pub use error::CoreError;
 pub use event::{CloseReason, Event, MessageEvent, RemovedReason, UserView};
-pub use hub::Hub;
+pub use hub::{Hub, LiveConnection};
 pub use rooms::Posted;
 
 use crate::auth::{Auth, AuthError, Identity, SessionId};
@@ -177,7 +177,8 @@ impl Core {
             Command::Join(JoinRoom { room, .. }) => self.join(conn, &room),
             Command::Leave(RoomRef { room }) => self.leave(conn, &room),
             Command::Send(send) if Self::is_persistent(&send.room) => {
-                self.send_to_room(identified(conn)?, send).await
+                let ip = conn.info.ip.to_string();
+                self.send_to_room(identified(conn)?, &ip, send).await
             }
             Command::Send(send) => self.send(conn, send),
             Command::Typing(typing) => self.typing(conn, typing),
@@ -206,13 +207,13 @@ impl Core {
                     .await?;
                 Ok(json!({}))
             }
-            Command::Kick(kick) => self.kick(conn, kick).await,
-            Command::Ban(ban) => self.ban(conn, ban).await,
-            Command::Unban(unban) => self.unban(conn, unban).await,
-            Command::Mute(mute) => self.mute(conn, mute).await,
-            Command::Unmute(unmute) => self.unmute(conn, unmute).await,
-            Command::Verify(verify) => self.verify(conn, verify).await,
-            Command::SetRole(change) => self.set_role(conn, change).await,
+            Command::Kick(kick) => self.kick(&Self::actor(conn)?, kick).await,
+            Command::Ban(ban) => self.ban(&Self::actor(conn)?, ban).await,
+            Command::Unban(unban) => self.unban(&Self::actor(conn)?, unban).await,
+            Command::Mute(mute) => self.mute(&Self::actor(conn)?, mute).await,
+            Command::Unmute(unmute) => self.unmute(&Self::actor(conn)?, unmute).await,
+            Command::Verify(verify) => self.verify(&Self::actor(conn)?, verify).await,
+            Command::SetRole(change) => self.set_role(&Self::actor(conn)?, change).await,
             Command::Ignore(UserRef { user }) => {
                 self.set_ignore(identified(conn)?, &user, true).await?;
                 Ok(json!({}))
@@ -270,7 +271,7 @@ impl Core {
             identity.principal,
             conn.id(),
             &identity.session,
-            identity.role,
+            &UserView::from(&identity),
         ) {
             return Err(CoreError::NickTaken);
         }
@@ -322,6 +323,9 @@ impl Core {
         let text = MessageText::parse(&send.text, self.settings.max_message_chars)?;
         self.check_not_muted(identity)?;
         self.check_rate(&identity.session)?;
+        self.moderation
+            .audit_log()
+            .record_message(identity, &conn.info.ip.to_string(), &send.room);
         let id = self
             .next_message
             .fetch_add(1, Ordering::Relaxed)
@@ -392,6 +396,11 @@ impl Core {
     pub fn revoke(&self, sessions: &[SessionId]) {
         self.hub
             .close_sessions(sessions, CloseReason::SessionRevoked);
+    }
+
+    /// Writes what the audit log still holds (on shutdown, before the database closes).
+    pub async fn flush_audit(&self) {
+        self.moderation.audit_log().flush().await;
     }
 
     /// Tells every connection the server is stopping and closes it.

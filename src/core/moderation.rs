@@ -10,7 +10,7 @@ use super::{Core, CoreError};
 use crate::auth::{Identity, IdentityKind};
 use crate::domain::{Role, LOBBY};
 use crate::moderation::{Actor, ModerationError, Target};
-use crate::store::Principal;
+use crate::store::{AuditFilter, AuditRow, Principal, SanctionRow};
 use serde_json::{json, Value};
 use std::net::IpAddr;
 
@@ -27,6 +27,16 @@ impl Core {
             Some(ban) => Err(CoreError::Banned(ban.reason.unwrap_or_default())),
             None => Ok(()),
         }
+    }
+
+    /// The bans and mutes in force.
+    pub fn sanctions(&self) -> Vec<SanctionRow> {
+        self.moderation.in_force()
+    }
+
+    /// A page of the audit log.
+    pub async fn audit_page(&self, filter: &AuditFilter) -> Result<Vec<AuditRow>, CoreError> {
+        Ok(self.moderation.audit_page(filter).await?)
     }
 
     /// Refuses to let a muted identity write.
@@ -58,7 +68,8 @@ impl Core {
         })
     }
 
-    fn actor<'a>(conn: &'a Connection) -> Result<Actor<'a>, CoreError> {
+    /// The identity behind a connection, acting from the connection's address.
+    pub(super) fn actor(conn: &Connection) -> Result<Actor<'_>, CoreError> {
         let identity = conn.identity.as_ref().ok_or(CoreError::NotIdentified)?;
         Ok(Actor {
             identity,
@@ -76,15 +87,10 @@ impl Core {
         self.bus.publish(&room, Broadcast::new(event), None);
     }
 
-    pub(super) async fn kick(
-        &self,
-        conn: &Connection,
-        kick: ModTarget,
-    ) -> Result<Value, CoreError> {
-        let actor = Self::actor(conn)?;
+    pub async fn kick(&self, actor: &Actor<'_>, kick: ModTarget) -> Result<Value, CoreError> {
         let target = self.target(&kick.user, false).await?;
         self.moderation
-            .kick(&actor, &target, kick.reason.as_deref())
+            .kick(actor, &target, kick.reason.as_deref())
             .await?;
         if let Some(principal) = target.principal {
             self.hub.close_principal(principal, CloseReason::Kicked);
@@ -96,8 +102,7 @@ impl Core {
 
     /// Bans a name (and, with `with_ip`, the address it uses), or an address alone. The
     /// target's sessions are revoked and matching connections close at once.
-    pub(super) async fn ban(&self, conn: &Connection, ban: Ban) -> Result<Value, CoreError> {
-        let actor = Self::actor(conn)?;
+    pub async fn ban(&self, actor: &Actor<'_>, ban: Ban) -> Result<Value, CoreError> {
         let target = match &ban.user {
             Some(name) => Some(self.target(name, true).await?),
             None => None,
@@ -121,7 +126,7 @@ impl Core {
         let ip_text = address.map(|ip| ip.to_string());
         self.moderation
             .ban(
-                &actor,
+                actor,
                 target.as_ref(),
                 ip_text.as_deref(),
                 ban.reason.as_deref(),
@@ -157,8 +162,7 @@ impl Core {
         Ok(last.and_then(|ip| ip.parse().ok()))
     }
 
-    pub(super) async fn unban(&self, conn: &Connection, unban: Unban) -> Result<Value, CoreError> {
-        let actor = Self::actor(conn)?;
+    pub async fn unban(&self, actor: &Actor<'_>, unban: Unban) -> Result<Value, CoreError> {
         let ip = unban
             .ip
             .as_deref()
@@ -167,44 +171,33 @@ impl Core {
             .map(|ip| ip.to_string());
         let name_key = unban.user.as_deref().map(str::to_ascii_lowercase);
         self.moderation
-            .unban(&actor, name_key.as_deref(), ip.as_deref())
+            .unban(actor, name_key.as_deref(), ip.as_deref())
             .await?;
         Ok(json!({}))
     }
 
-    pub(super) async fn mute(&self, conn: &Connection, mute: Mute) -> Result<Value, CoreError> {
-        let actor = Self::actor(conn)?;
+    pub async fn mute(&self, actor: &Actor<'_>, mute: Mute) -> Result<Value, CoreError> {
         let target = self.target(&mute.user, true).await?;
         self.moderation
-            .mute(&actor, &target, mute.reason.as_deref(), mute.duration_secs)
+            .mute(actor, &target, mute.reason.as_deref(), mute.duration_secs)
             .await?;
         let text = format!("{} was muted by {}", target.name, actor.identity.name);
         self.notice(mute.room, with_reason(text, mute.reason.as_deref()));
         Ok(json!({}))
     }
 
-    pub(super) async fn unmute(
-        &self,
-        conn: &Connection,
-        unmute: ModTarget,
-    ) -> Result<Value, CoreError> {
-        let actor = Self::actor(conn)?;
+    pub async fn unmute(&self, actor: &Actor<'_>, unmute: ModTarget) -> Result<Value, CoreError> {
         let target = self.target(&unmute.user, true).await?;
-        self.moderation.unmute(&actor, &target).await?;
+        self.moderation.unmute(actor, &target).await?;
         let text = format!("{} may speak again", target.name);
         self.notice(unmute.room, text);
         Ok(json!({}))
     }
 
-    pub(super) async fn verify(
-        &self,
-        conn: &Connection,
-        verify: Verify,
-    ) -> Result<Value, CoreError> {
-        let actor = Self::actor(conn)?;
+    pub async fn verify(&self, actor: &Actor<'_>, verify: Verify) -> Result<Value, CoreError> {
         let target = self.target(&verify.user, false).await?;
         self.moderation
-            .verify(&actor, &target, verify.verified)
+            .verify(actor, &target, verify.verified)
             .await?;
         self.refresh_badges(&target, target.role, verify.verified);
         let text = match verify.verified {
@@ -215,15 +208,10 @@ impl Core {
         Ok(json!({}))
     }
 
-    pub(super) async fn set_role(
-        &self,
-        conn: &Connection,
-        change: SetRole,
-    ) -> Result<Value, CoreError> {
-        let actor = Self::actor(conn)?;
+    pub async fn set_role(&self, actor: &Actor<'_>, change: SetRole) -> Result<Value, CoreError> {
         let target = self.target(&change.user, false).await?;
         self.moderation
-            .set_role(&actor, &target, change.role)
+            .set_role(actor, &target, change.role)
             .await?;
         let verified = match target.principal {
             Some(Principal::User(id)) => self.auth.is_verified(id).await?,

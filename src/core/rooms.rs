@@ -121,11 +121,13 @@ impl Core {
     pub(super) async fn send_to_room(
         &self,
         identity: &Identity,
+        ip: &str,
         send: SendMessage,
     ) -> Result<Value, CoreError> {
         let posted = self
             .post(
                 identity,
+                ip,
                 &send.room,
                 &send.text,
                 send.client_msg_id.as_deref(),
@@ -138,6 +140,7 @@ impl Core {
     pub async fn post(
         &self,
         identity: &Identity,
+        ip: &str,
         slug: &str,
         text: &str,
         client_msg_id: Option<&str>,
@@ -165,6 +168,9 @@ impl Core {
             duplicate: !new,
         };
         if new {
+            self.moderation
+                .audit_log()
+                .record_message(identity, ip, &room.slug);
             let (seq, author) = (message.seq, message.author_id);
             let event = Event::Message(MessageEvent::stored(&room.slug, message));
             self.bus.publish(&room.slug, Broadcast::new(event), None);

@@ -8,6 +8,7 @@ mod conversation;
 mod email;
 mod message;
 mod name;
+mod network;
 mod rate;
 mod role;
 mod room;
@@ -18,6 +19,7 @@ pub use conversation::{
 pub use email::{Email, EmailError};
 pub use message::{MessageText, MessageTextError};
 pub use name::{Name, NameError};
+pub use network::{client_address, NetworkError, Networks};
 pub use rate::RateWindow;
 pub use role::Role;
 pub use room::{parse_room_name, parse_topic, RoomRole, RoomRuleError, RoomSlug, LOBBY};

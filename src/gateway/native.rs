@@ -36,7 +36,7 @@ pub async fn upgrade(
         );
     }
     let info = ConnInfo {
-        ip: peer.ip(),
+        ip: state.client_ip(peer.ip(), &headers),
         credential: session_cookie(&headers),
     };
     let tasks = state.tasks.clone();

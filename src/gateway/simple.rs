@@ -50,7 +50,7 @@ pub async fn upgrade(
         );
     }
     let info = ConnInfo {
-        ip: peer.ip(),
+        ip: state.client_ip(peer.ip(), &headers),
         credential: Some(token),
     };
     let tasks = state.tasks.clone();

@@ -80,7 +80,7 @@ async fn on_connect(socket: SocketRef, TryData(auth): TryData<Value>, state: App
         .ok()
         .and_then(|auth| auth.get("token").and_then(Value::as_str).map(str::to_owned));
     let info = ConnInfo {
-        ip: peer,
+        ip: state.client_ip(peer, &parts.headers),
         credential: auth_token.or_else(|| session_cookie(&parts.headers)),
     };
     let (conn, outbox) = state.core.open(info);

@@ -5,8 +5,10 @@
 //! This is a service: it decides and stores. Live effects — closing a banned user's
 //! connections, notices where an action happened, refreshed badges — are the core's part.
 
+mod audit;
 mod error;
 mod service;
 
+pub use audit::{identity_key, AuditLog};
 pub use error::ModerationError;
 pub use service::{Actor, Moderation, Target};

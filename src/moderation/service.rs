@@ -1,10 +1,11 @@
 //! The moderation service: rules, stored sanctions with an in-memory copy of those in force
 //! (checked on every login, connection and message), and the audit log.
 
+use super::audit::{identity_key, AuditLog};
 use super::ModerationError;
 use crate::auth::Identity;
 use crate::domain::{now_millis, Millis, Role};
-use crate::store::{AuditEntry, NewSanction, Principal, SanctionRow, Store};
+use crate::store::{AuditEntry, AuditFilter, AuditRow, NewSanction, Principal, SanctionRow, Store};
 use std::sync::{Arc, PoisonError, RwLock};
 
 /// The longest a timed ban or mute may last: ten years (longer: leave the duration out).
@@ -35,12 +36,14 @@ impl Target {
 pub struct Moderation {
     store: Store,
     in_force: Arc<RwLock<Vec<SanctionRow>>>,
+    audit: Arc<AuditLog>,
 }
 
 impl Moderation {
     /// Loads the sanctions in force.
     pub async fn load(store: Store) -> Result<Self, ModerationError> {
         let moderation = Self {
+            audit: Arc::new(AuditLog::start(store.clone())),
             store,
             in_force: Arc::default(),
         };
@@ -240,15 +243,16 @@ impl Moderation {
         target: Option<&str>,
         detail: Option<&str>,
     ) -> Result<(), ModerationError> {
-        self.store
-            .audit(AuditEntry {
+        self.audit
+            .record_now(AuditEntry {
                 ts: now_millis(),
-                actor: &actor.identity.name,
-                actor_ip: Some(&actor.ip),
-                action,
-                target,
+                actor: actor.identity.name.clone(),
+                identity: Some(identity_key(actor.identity)),
+                actor_ip: Some(actor.ip.clone()),
+                action: action.to_owned(),
+                target: target.map(str::to_owned),
                 room: None,
-                detail,
+                detail: detail.map(str::to_owned),
             })
             .await?;
         Ok(())
@@ -274,6 +278,28 @@ impl Moderation {
             self.store.remove_ignore(user_id, name_key).await?;
         }
         Ok(())
+    }
+
+    /// The bans and mutes in force.
+    pub fn in_force(&self) -> Vec<SanctionRow> {
+        let now = now_millis();
+        self.in_force
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .filter(|s| s.expires_at.is_none_or(|at| at > now))
+            .cloned()
+            .collect()
+    }
+
+    /// The audit log (message metadata is recorded through it).
+    pub fn audit_log(&self) -> &AuditLog {
+        &self.audit
+    }
+
+    /// A page of the audit log.
+    pub async fn audit_page(&self, filter: &AuditFilter) -> Result<Vec<AuditRow>, ModerationError> {
+        Ok(self.store.audit_page(filter).await?)
     }
 
     /// Upkeep: deletes sanctions that ran out and refreshes the copy in force.

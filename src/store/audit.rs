@@ -4,22 +4,45 @@ use super::{Store, StoreError};
 use crate::domain::Millis;
 
 /// What one audit entry records.
-pub struct AuditEntry<'a> {
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
     pub ts: Millis,
-    pub actor: &'a str,
-    pub actor_ip: Option<&'a str>,
-    pub action: &'a str,
-    pub target: Option<&'a str>,
-    pub room: Option<&'a str>,
-    pub detail: Option<&'a str>,
+    /// The actor's name as shown.
+    pub actor: String,
+    /// `user:<id>` or `guest:<public id>`.
+    pub identity: Option<String>,
+    pub actor_ip: Option<String>,
+    pub action: String,
+    pub target: Option<String>,
+    pub room: Option<String>,
+    pub detail: Option<String>,
+}
+
+/// Which audit entries to read. Absent fields do not filter.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub ip: Option<String>,
+    /// `user:<id>` or `guest:<public id>`.
+    pub identity: Option<String>,
+    pub actor: Option<String>,
+    pub room: Option<String>,
+    pub action: Option<String>,
+    /// Matched case-insensitively against the action, target and detail.
+    pub text: Option<String>,
+    pub from: Option<Millis>,
+    pub to: Option<Millis>,
+    /// Entries with an id below this (the cursor of the next page).
+    pub before: i64,
+    pub limit: i64,
 }
 
 /// A stored audit entry.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
 pub struct AuditRow {
     pub id: i64,
     pub ts: Millis,
     pub actor: String,
+    pub identity: Option<String>,
     pub actor_ip: Option<String>,
     pub action: String,
     pub target: Option<String>,
@@ -28,36 +51,71 @@ pub struct AuditRow {
 }
 
 impl Store {
-    pub async fn audit(&self, entry: AuditEntry<'_>) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO audit_log (ts, actor, actor_ip, action, target, room, detail) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(entry.ts)
-        .bind(entry.actor)
-        .bind(entry.actor_ip)
-        .bind(entry.action)
-        .bind(entry.target)
-        .bind(entry.room)
-        .bind(entry.detail)
-        .execute(&self.pool)
-        .await?;
+    /// Writes many entries in one transaction.
+    pub async fn audit_many(&self, entries: &[AuditEntry]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for entry in entries {
+            sqlx::query(
+                "INSERT INTO audit_log (ts, actor, identity, actor_ip, action, target, room, detail) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(entry.ts)
+            .bind(&entry.actor)
+            .bind(entry.identity.as_deref())
+            .bind(entry.actor_ip.as_deref())
+            .bind(&entry.action)
+            .bind(entry.target.as_deref())
+            .bind(entry.room.as_deref())
+            .bind(entry.detail.as_deref())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
-    /// The newest entries first, a page of `limit` before `before_id`.
-    pub async fn audit_page(
-        &self,
-        before_id: i64,
-        limit: i64,
-    ) -> Result<Vec<AuditRow>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT id, ts, actor, actor_ip, action, target, room, detail FROM audit_log \
-             WHERE id < $1 ORDER BY id DESC LIMIT $2",
-        )
-        .bind(before_id)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?)
+    /// The newest entries matching `filter` first: a page of `limit` below id `before`.
+    pub async fn audit_page(&self, filter: &AuditFilter) -> Result<Vec<AuditRow>, StoreError> {
+        let mut sql = String::from(
+            "SELECT id, ts, actor, identity, actor_ip, action, target, room, detail FROM audit_log \
+             WHERE id < $1 AND ts >= $2 AND ts <= $3",
+        );
+        let mut texts: Vec<String> = Vec::new();
+        let mut with = |clause: &str, value: String| {
+            texts.push(value);
+            sql.push_str(&clause.replace('?', &format!("${}", texts.len() + 3)));
+        };
+        if let Some(ip) = &filter.ip {
+            with(" AND actor_ip = ?", ip.clone());
+        }
+        if let Some(identity) = &filter.identity {
+            with(" AND identity = ?", identity.clone());
+        }
+        if let Some(actor) = &filter.actor {
+            with(" AND LOWER(actor) = ?", actor.to_lowercase());
+        }
+        if let Some(room) = &filter.room {
+            with(" AND room = ?", room.clone());
+        }
+        if let Some(action) = &filter.action {
+            with(" AND action = ?", action.clone());
+        }
+        if let Some(text) = &filter.text {
+            let pattern = super::contains_pattern(&text.to_lowercase());
+            with(
+                " AND LOWER(action || ' ' || COALESCE(target, '') || ' ' || COALESCE(detail, '')) \
+                 LIKE ? ESCAPE '\\'",
+                pattern,
+            );
+        }
+        sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", texts.len() + 4));
+        let mut query = sqlx::query_as(&sql)
+            .bind(filter.before)
+            .bind(filter.from.unwrap_or(0))
+            .bind(filter.to.unwrap_or(i64::MAX));
+        for value in texts {
+            query = query.bind(value);
+        }
+        Ok(query.bind(filter.limit).fetch_all(&self.pool).await?)
     }
 }

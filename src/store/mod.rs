@@ -19,7 +19,7 @@ mod sanctions;
 mod sessions;
 mod users;
 
-pub use audit::{AuditEntry, AuditRow};
+pub use audit::{AuditEntry, AuditFilter, AuditRow};
 pub use conversations::ConversationRow;
 pub use ephemeral::{ArchiveRow, DeviceRow, NewArchive, MAX_DEVICES};
 pub use guests::GuestRow;
@@ -121,6 +121,15 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// A `LIKE … ESCAPE '\'` pattern matching text that contains `text` literally.
+fn contains_pattern(text: &str) -> String {
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
 }
 
 fn affected(result: AnyQueryResult) -> bool {

@@ -5,7 +5,7 @@ use super::{Store, StoreError};
 use crate::domain::Millis;
 
 /// A stored ban or mute.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
 pub struct SanctionRow {
     pub id: i64,
     /// `ban` or `mute`.

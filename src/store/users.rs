@@ -107,6 +107,32 @@ impl Store {
         Ok(affected(result))
     }
 
+    /// Accounts whose name contains `query` (case-insensitive), by name: a page.
+    pub async fn search_users(
+        &self,
+        query: &str,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<UserRow>, StoreError> {
+        let pattern = format!(
+            "%{}%",
+            query
+                .to_ascii_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        let sql = format!(
+            "SELECT {COLUMNS} FROM users WHERE name_key LIKE $1 ESCAPE '\\' ORDER BY name_key LIMIT $2 OFFSET $3"
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(pattern)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
     pub async fn set_verified(&self, user_id: i64, verified: bool) -> Result<bool, StoreError> {
         let result = sqlx::query("UPDATE users SET verified = $1 WHERE id = $2")
             .bind(i64::from(verified))

@@ -1,0 +1,348 @@
+//! The admin API behind the admin panel: users, bans and mutes, live connections, moderation
+//! actions and the audit log (with CSV and JSON Lines export).
+//!
+//! Every endpoint needs role mod+ **and** a client address inside `admin_cidrs` (behind
+//! trusted proxies only). Requests that change something and authenticate by cookie must carry
+//! an `Origin` of this server (or a configured public origin): a cross-site form or script
+//! cannot act with an admin's cookie.
+
+use super::extract::{client_ip, CurrentSession};
+use super::{ApiError, ErrorResponse};
+use crate::app::AppState;
+use crate::auth::Identity;
+use crate::core::{CloseReason, Command, LiveConnection};
+use crate::domain::Role;
+use crate::error::ErrorCode;
+use crate::moderation::Actor;
+use crate::store::{AuditFilter, AuditRow, SanctionRow};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::request::Parts;
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::net::IpAddr;
+use utoipa::{IntoParams, ToSchema};
+
+/// A moderator (or above) calling from an admin network.
+pub struct AdminSession {
+    pub identity: Identity,
+    pub ip: IpAddr,
+}
+
+impl AdminSession {
+    fn actor(&self) -> Actor<'_> {
+        Actor {
+            identity: &self.identity,
+            ip: self.ip.to_string(),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for AdminSession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let ip = client_ip(parts, state);
+        if !state.admin_networks.contains(ip) {
+            return Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "the admin API is not reachable from this network",
+            ));
+        }
+        let CurrentSession { identity } = CurrentSession::from_request_parts(parts, state).await?;
+        if !identity.role.moderates() {
+            return Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "the admin API is for moderators",
+            ));
+        }
+        if changes_state(&parts.method) && !cross_site_safe(parts, state) {
+            return Err(ApiError::new(
+                ErrorCode::OriginNotAllowed,
+                "admin actions need an Origin header of this server",
+            ));
+        }
+        Ok(AdminSession { identity, ip })
+    }
+}
+
+fn changes_state(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// Bearer tokens are never sent by a browser on its own; cookies are, so a cookie-authenticated
+/// change must come from a page of this server.
+fn cross_site_safe(parts: &Parts, state: &AppState) -> bool {
+    parts.headers.contains_key(AUTHORIZATION)
+        || (parts.headers.contains_key(axum::http::header::ORIGIN)
+            && crate::gateway::origin_allowed(&parts.headers, &state.config.public_origins))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UserQuery {
+    /// Part of a name.
+    #[serde(default)]
+    q: String,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AdminUser {
+    name: String,
+    #[schema(value_type = String)]
+    role: Role,
+    verified: bool,
+    online: bool,
+    created_at: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserList {
+    users: Vec<AdminUser>,
+}
+
+#[utoipa::path(get, path = "/api/admin/users", tag = "admin", params(UserQuery),
+    responses((status = 200, body = UserList), (status = 403, description = "forbidden", body = ErrorResponse)))]
+pub async fn users(
+    State(state): State<AppState>,
+    _admin: AdminSession,
+    Query(query): Query<UserQuery>,
+) -> Result<Json<UserList>, ApiError> {
+    let limit = query.limit.unwrap_or(50).clamp(1, 500);
+    let rows = state
+        .store
+        .search_users(&query.q, limit, query.offset.unwrap_or(0).max(0))
+        .await
+        .map_err(crate::auth::AuthError::from)?;
+    let hub = state.core.hub();
+    let users = rows
+        .into_iter()
+        .map(|u| AdminUser {
+            online: hub.principal_of(&u.name.to_ascii_lowercase()).is_some(),
+            role: u.role(),
+            verified: u.verified != 0,
+            created_at: u.created_at,
+            name: u.name,
+        })
+        .collect();
+    Ok(Json(UserList { users }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SanctionList {
+    bans: Vec<SanctionRow>,
+    mutes: Vec<SanctionRow>,
+}
+
+#[utoipa::path(get, path = "/api/admin/sanctions", tag = "admin",
+    responses((status = 200, description = "Bans and mutes in force", body = SanctionList)))]
+pub async fn sanctions(State(state): State<AppState>, _admin: AdminSession) -> Json<SanctionList> {
+    let (bans, mutes) = state
+        .core
+        .sanctions()
+        .into_iter()
+        .partition(|s| s.kind == "ban");
+    Json(SanctionList { bans, mutes })
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ConnectionList {
+    connections: Vec<LiveConnection>,
+}
+
+#[utoipa::path(get, path = "/api/admin/connections", tag = "admin",
+    responses((status = 200, description = "Live connections: id, identity, address, rooms, since", body = ConnectionList)))]
+pub async fn connections(
+    State(state): State<AppState>,
+    _admin: AdminSession,
+) -> Json<ConnectionList> {
+    Json(ConnectionList {
+        connections: state.core.hub().live_connections(),
+    })
+}
+
+#[utoipa::path(delete, path = "/api/admin/connections/{id}", tag = "admin", params(("id" = u64, Path)),
+    responses((status = 204, description = "Closed (closing: kicked)"), (status = 404, body = ErrorResponse)))]
+pub async fn close_connection(
+    State(state): State<AppState>,
+    _admin: AdminSession,
+    Path(id): Path<u64>,
+) -> Result<StatusCode, ApiError> {
+    if state.core.hub().close_connection(id, CloseReason::Kicked) {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::new(ErrorCode::NotFound, "no such connection"))
+    }
+}
+
+#[utoipa::path(post, path = "/api/admin/actions/{action}", tag = "admin",
+    params(("action" = String, Path, description = "kick, ban, unban, mute, unmute, verify or set_role")),
+    request_body(content = Object, description = "The same data as the gateway command of that name"),
+    responses((status = 204, description = "Done, audited, and in effect on live connections"),
+        (status = 403, description = "forbidden, origin_not_allowed", body = ErrorResponse),
+        (status = 404, description = "not_found", body = ErrorResponse)))]
+pub async fn act(
+    State(state): State<AppState>,
+    admin: AdminSession,
+    Path(action): Path<String>,
+    super::extract::Body(body): super::extract::Body<Value>,
+) -> Result<StatusCode, ApiError> {
+    let actor = admin.actor();
+    let core = &state.core;
+    match Command::parse(&action, body)? {
+        Command::Kick(kick) => core.kick(&actor, kick).await?,
+        Command::Ban(ban) => core.ban(&actor, ban).await?,
+        Command::Unban(unban) => core.unban(&actor, unban).await?,
+        Command::Mute(mute) => core.mute(&actor, mute).await?,
+        Command::Unmute(unmute) => core.unmute(&actor, unmute).await?,
+        Command::Verify(verify) => core.verify(&actor, verify).await?,
+        Command::SetRole(change) => core.set_role(&actor, change).await?,
+        _ => return Err(ApiError::new(ErrorCode::NotFound, "no such admin action")),
+    };
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    ip: Option<String>,
+    /// `user:<id>` or `guest:<public id>`.
+    identity: Option<String>,
+    /// The acting name.
+    actor: Option<String>,
+    room: Option<String>,
+    action: Option<String>,
+    /// Searched (case-insensitively) in the action, its target and detail.
+    text: Option<String>,
+    /// Milliseconds since the epoch, inclusive.
+    from: Option<i64>,
+    to: Option<i64>,
+    /// The `next` cursor of the previous page.
+    before: Option<i64>,
+    limit: Option<i64>,
+    /// `json` (default), `csv` or `jsonl`.
+    format: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AuditPage {
+    entries: Vec<AuditRow>,
+    /// Pass as `before` for the next (older) page; absent on the last page.
+    next: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/admin/audit", tag = "admin", params(AuditQuery),
+    responses((status = 200, description = "Newest first; `format=csv` or `jsonl` exports the filtered page", body = AuditPage)))]
+pub async fn audit(
+    State(state): State<AppState>,
+    _admin: AdminSession,
+    Query(query): Query<AuditQuery>,
+) -> Result<Response, ApiError> {
+    let filter = AuditFilter {
+        ip: query.ip,
+        identity: query.identity,
+        actor: query.actor,
+        room: query.room,
+        action: query.action,
+        text: query.text.filter(|t| !t.trim().is_empty()),
+        from: query.from,
+        to: query.to,
+        before: query.before.unwrap_or(i64::MAX),
+        limit: query.limit.unwrap_or(100).clamp(1, 10_000),
+    };
+    let entries = state.core.audit_page(&filter).await?;
+    let next = (entries.len() as i64 == filter.limit)
+        .then(|| entries.last().map(|e| e.id))
+        .flatten();
+    Ok(match query.format.as_deref().unwrap_or("json") {
+        "csv" => export(
+            entries.iter().map(csv_line),
+            "text/csv; charset=utf-8",
+            Some(CSV_HEADER),
+        ),
+        "jsonl" => export(
+            entries
+                .iter()
+                .map(|e| serde_json::to_string(e).unwrap_or_default()),
+            "application/x-ndjson",
+            None,
+        ),
+        "json" => Json(AuditPage { entries, next }).into_response(),
+        _ => {
+            return Err(ApiError::new(
+                ErrorCode::InvalidRequest,
+                "format: json, csv or jsonl",
+            ))
+        }
+    })
+}
+
+const CSV_HEADER: &str = "id,ts,actor,identity,actor_ip,action,target,room,detail";
+
+fn export(
+    lines: impl Iterator<Item = String>,
+    content_type: &'static str,
+    header: Option<&str>,
+) -> Response {
+    let mut body = header.map(|h| format!("{h}\n")).unwrap_or_default();
+    for line in lines {
+        body.push_str(&line);
+        body.push('\n');
+    }
+    ([(CONTENT_TYPE, content_type)], body).into_response()
+}
+
+fn csv_line(entry: &AuditRow) -> String {
+    let fields = [
+        entry.id.to_string(),
+        entry.ts.to_string(),
+        entry.actor.clone(),
+        entry.identity.clone().unwrap_or_default(),
+        entry.actor_ip.clone().unwrap_or_default(),
+        entry.action.clone(),
+        entry.target.clone().unwrap_or_default(),
+        entry.room.clone().unwrap_or_default(),
+        entry.detail.clone().unwrap_or_default(),
+    ];
+    fields
+        .iter()
+        .map(|f| csv_field(f))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Quotes a CSV field when needed; a leading `=`, `+`, `-` or `@` is defused so a spreadsheet
+/// does not run it as a formula.
+fn csv_field(raw: &str) -> String {
+    let defused = if raw.starts_with(['=', '+', '-', '@']) {
+        format!("'{raw}")
+    } else {
+        raw.to_owned()
+    };
+    if defused.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", defused.replace('"', "\"\""))
+    } else {
+        defused
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    #[test]
+    fn csv_fields_are_quoted_and_formulas_defused() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=cmd()"), "'=cmd()");
+    }
+}
