@@ -288,3 +288,82 @@ async fn the_audit_log_filters_pages_and_exports() {
         assert!(entry["action"].is_string());
     }
 }
+
+#[tokio::test]
+async fn admins_read_any_rooms_transcript_and_ephemeral_archives() {
+    let app = spawn_app_with(|c| {
+        with_root(c);
+        c.ephemeral_ttl_secs = 1;
+    })
+    .await;
+    let root = root_token(&app).await;
+    let owner = app.caller(&unique_name("own")).await;
+    let peer = app.caller(&unique_name("peer")).await;
+    owner.create_room("hidden", true).await;
+    owner.say_in("hidden", "only members see this").await;
+    let body = json!({ "user": peer.name().await });
+    let (_, conversation) = owner.call("POST", "/api/conversations", Some(body)).await;
+    let (_, created) = owner.call("POST", "/api/ephemeral", None).await;
+    let code = created["code"].as_str().unwrap();
+    owner
+        .call("POST", &format!("/api/ephemeral/{code}/activate"), None)
+        .await;
+    let mut guest = app.lobby_guest(&unique_name("eg")).await;
+    let room = format!("e:{code}");
+    guest
+        .request(
+            "join",
+            json!({ "room": room, "device": "admin-test-device" }),
+        )
+        .await;
+    guest
+        .request("send", json!({ "room": room, "text": "for the archive" }))
+        .await;
+    assert_eq!(guest.event("room_removed").await["reason"], "expired");
+
+    let (status, listed) = admin(&app, "GET", "/api/admin/rooms", &root, &[], None).await;
+    assert_eq!(status, 200, "{listed}");
+    let kinds: Vec<(&str, &str)> = listed["rooms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["kind"].as_str().unwrap(), r["slug"].as_str().unwrap()))
+        .collect();
+    assert!(kinds.contains(&("room", "hidden")), "{kinds:?}");
+    assert!(kinds.contains(&("pm", conversation["room"].as_str().unwrap())));
+    let (status, transcript) = admin(
+        &app,
+        "GET",
+        "/api/admin/rooms/hidden/messages",
+        &root,
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(transcript["messages"][0]["text"], "only members see this");
+    let (_, archives) = admin(&app, "GET", "/api/admin/archives", &root, &[], None).await;
+    assert_eq!(archives["archives"][0]["code"], code);
+    assert_eq!(
+        archives["archives"][0]["transcript"]["messages"][0]["text"],
+        "for the archive"
+    );
+    let reads = audit_until(&app, &root, "action=read_transcript", 1).await;
+    assert_eq!(
+        reads["entries"][0]["target"], "hidden",
+        "reading a transcript is audited"
+    );
+    let user = app
+        .user_token(&unique_name("usr"), "correct horse battery")
+        .await;
+    let (status, _) = admin(
+        &app,
+        "GET",
+        "/api/admin/rooms/hidden/messages",
+        &user,
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(status, 403);
+}

@@ -14,6 +14,7 @@ use crate::core::{CloseReason, Command, LiveConnection};
 use crate::domain::Role;
 use crate::error::ErrorCode;
 use crate::moderation::Actor;
+use crate::rooms::{AdminRoom, ArchiveView};
 use crate::store::{AuditFilter, AuditRow, SanctionRow};
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
@@ -208,6 +209,83 @@ pub async fn act(
         _ => return Err(ApiError::new(ErrorCode::NotFound, "no such admin action")),
     };
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AdminRoomList {
+    rooms: Vec<AdminRoom>,
+}
+
+#[utoipa::path(get, path = "/api/admin/rooms", tag = "admin",
+    responses((status = 200, description = "Every room, conversation and live ephemeral room", body = AdminRoomList)))]
+pub async fn rooms(
+    State(state): State<AppState>,
+    _admin: AdminSession,
+) -> Result<Json<AdminRoomList>, ApiError> {
+    let rooms = state.core.rooms().all().await?;
+    Ok(Json(AdminRoomList { rooms }))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// A sequence number (transcripts) or an archive id: entries below it.
+    before: Option<i64>,
+    limit: Option<usize>,
+}
+
+#[utoipa::path(get, path = "/api/admin/rooms/{slug}/messages", tag = "admin", params(("slug" = String, Path), PageQuery),
+    responses((status = 200, description = "A page of the transcript, oldest first (the read is audited)", body = Object),
+        (status = 404, body = ErrorResponse)))]
+pub async fn transcript(
+    State(state): State<AppState>,
+    admin: AdminSession,
+    Path(slug): Path<String>,
+    Query(page): Query<PageQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let messages = state
+        .core
+        .rooms()
+        .transcript(&slug, page.before, page.limit)
+        .await?;
+    state
+        .core
+        .record_admin_read(&admin.actor(), "read_transcript", &slug)
+        .await?;
+    let lines: Vec<Value> = messages
+        .into_iter()
+        .map(|m| {
+            serde_json::json!({
+                "seq": m.seq, "ts": m.created_at, "author": m.author_name, "text": m.text,
+            })
+        })
+        .collect();
+    Ok(Json(serde_json::json!({ "room": slug, "messages": lines })))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ArchiveList {
+    archives: Vec<ArchiveView>,
+}
+
+#[utoipa::path(get, path = "/api/admin/archives", tag = "admin", params(PageQuery),
+    responses((status = 200, description = "Expired ephemeral rooms' transcripts, newest first (the read is audited)", body = ArchiveList)))]
+pub async fn archives(
+    State(state): State<AppState>,
+    admin: AdminSession,
+    Query(page): Query<PageQuery>,
+) -> Result<Json<ArchiveList>, ApiError> {
+    let limit = i64::try_from(page.limit.unwrap_or(20).clamp(1, 100)).unwrap_or(20);
+    let archives = state
+        .core
+        .rooms()
+        .archives(limit, page.before.unwrap_or(i64::MAX))
+        .await?;
+    state
+        .core
+        .record_admin_read(&admin.actor(), "read_archives", "archives")
+        .await?;
+    Ok(Json(ArchiveList { archives }))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -42,7 +42,8 @@ pub struct ErrorResponse {
         conversations::list, conversations::open, conversations::accept, conversations::decline,
         conversations::close, conversations::mark_read, ephemeral::create, ephemeral::hosted, ephemeral::activate,
         ephemeral::door, admin::users, admin::sanctions, admin::connections,
-        admin::close_connection, admin::act, admin::audit,
+        admin::close_connection, admin::act, admin::audit, admin::rooms, admin::transcript,
+        admin::archives,
     ),
     tags(
         (name = "account", description = "Registration, login, guests, sessions"),
@@ -140,6 +141,9 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/admin/actions/{action}", post(admin::act))
         .route("/api/admin/audit", get(admin::audit))
+        .route("/api/admin/rooms", get(admin::rooms))
+        .route("/api/admin/rooms/{slug}/messages", get(admin::transcript))
+        .route("/api/admin/archives", get(admin::archives))
         .route("/api/openapi.json", get(openapi))
         .route("/health", get(health::health))
 }

@@ -39,6 +39,19 @@ impl Core {
         Ok(self.moderation.audit_page(filter).await?)
     }
 
+    /// Audits an admin's read of stored content.
+    pub async fn record_admin_read(
+        &self,
+        actor: &Actor<'_>,
+        action: &str,
+        target: &str,
+    ) -> Result<(), CoreError> {
+        Ok(self
+            .moderation
+            .record(actor, action, Some(target), None)
+            .await?)
+    }
+
     /// Refuses to let a muted identity write.
     pub(super) fn check_not_muted(&self, identity: &Identity) -> Result<(), CoreError> {
         match self.moderation.mute_on(&identity.name_key()) {

@@ -126,7 +126,8 @@ impl Moderation {
             .await?;
         self.reload().await?;
         let target_text = describe(name_key.as_deref(), ip);
-        self.audit(actor, "ban", Some(&target_text), reason).await?;
+        self.record(actor, "ban", Some(&target_text), reason)
+            .await?;
         Ok(row)
     }
 
@@ -151,7 +152,7 @@ impl Moderation {
             return Err(ModerationError::NothingToLift);
         }
         self.reload().await?;
-        self.audit(actor, "unban", Some(&describe(name_key, ip)), None)
+        self.record(actor, "unban", Some(&describe(name_key, ip)), None)
             .await
     }
 
@@ -175,7 +176,7 @@ impl Moderation {
             })
             .await?;
         self.reload().await?;
-        self.audit(actor, "mute", Some(&target.name), reason).await
+        self.record(actor, "mute", Some(&target.name), reason).await
     }
 
     pub async fn unmute(&self, actor: &Actor<'_>, target: &Target) -> Result<(), ModerationError> {
@@ -184,7 +185,7 @@ impl Moderation {
             return Err(ModerationError::NothingToLift);
         }
         self.reload().await?;
-        self.audit(actor, "unmute", Some(&target.name), None).await
+        self.record(actor, "unmute", Some(&target.name), None).await
     }
 
     /// Sets or clears an account's verified badge.
@@ -200,7 +201,7 @@ impl Moderation {
         };
         self.store.set_verified(user_id, verified).await?;
         let action = if verified { "verify" } else { "unverify" };
-        self.audit(actor, action, Some(&target.name), None).await
+        self.record(actor, action, Some(&target.name), None).await
     }
 
     /// Gives an account another global role.
@@ -221,7 +222,7 @@ impl Moderation {
         }
         self.store.set_role(user_id, role).await?;
         let detail = format!("{} -> {}", target.role.as_str(), role.as_str());
-        self.audit(actor, "set_role", Some(&target.name), Some(&detail))
+        self.record(actor, "set_role", Some(&target.name), Some(&detail))
             .await
     }
 
@@ -233,10 +234,11 @@ impl Moderation {
         reason: Option<&str>,
     ) -> Result<(), ModerationError> {
         self.check_rank(actor, target)?;
-        self.audit(actor, "kick", Some(&target.name), reason).await
+        self.record(actor, "kick", Some(&target.name), reason).await
     }
 
-    async fn audit(
+    /// Writes an audit entry for an action by `actor` (also admin reads of transcripts).
+    pub async fn record(
         &self,
         actor: &Actor<'_>,
         action: &str,

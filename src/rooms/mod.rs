@@ -6,12 +6,14 @@
 //! it for real-time commands and adds the live effects (presence, fan-out, telling people); the
 //! REST API reaches it through the core too, so both paths apply the same checks.
 
+mod admin;
 mod conversations;
 mod ephemeral;
 mod error;
 mod service;
 mod view;
 
+pub use admin::AdminRoom;
 pub use conversations::Notice;
 pub use error::RoomError;
 pub use service::{

@@ -347,6 +347,12 @@ impl Store {
         Ok(())
     }
 
+    /// Every stored room of every kind, newest first (for the admin panel).
+    pub async fn all_rooms(&self) -> Result<Vec<RoomRow>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM rooms ORDER BY id DESC");
+        Ok(sqlx::query_as(&sql).fetch_all(&self.pool).await?)
+    }
+
     /// Rooms with a history retention, for the upkeep that prunes them.
     pub async fn rooms_with_retention(&self) -> Result<Vec<(i64, i64)>, StoreError> {
         Ok(
