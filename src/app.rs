@@ -1,7 +1,7 @@
 //! Assembles the server from its parts: configuration → store → services → core → router; and
 //! runs it until a shutdown signal, then closes every connection and the database cleanly.
 
-use crate::auth::{Auth, AuthSettings};
+use crate::auth::Auth;
 use crate::config::Config;
 use crate::core::{Core, CoreSettings, Hub, LocalBus};
 use crate::crypto::{KeySource, Keyring, MasterKey};
@@ -149,14 +149,7 @@ impl Server {
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
-        let auth = Auth::new(
-            store.clone(),
-            AuthSettings {
-                session_ttl: config.session_ttl(),
-                password_min_length: config.password_min_length,
-                guest_nick_by_ip: config.guest_nick_by_ip,
-            },
-        );
+        let auth = Auth::new(store.clone(), config.auth_settings());
         bootstrap_root(&auth, &config).await?;
         let hub = Arc::new(Hub::default());
         let bus = Arc::new(LocalBus::new(Arc::clone(&hub)));
@@ -165,6 +158,7 @@ impl Server {
             rate_limit_messages: config.rate_limit_messages,
             rate_window: config.rate_window(),
             outbound_queue: config.outbound_queue,
+            max_connections_per_ip: config.max_connections_per_ip,
         };
         let rooms = room_service(&config, store.clone(), keyring);
         let moderation = Moderation::load(store.clone())

@@ -1,7 +1,7 @@
 //! The command line: `parlor serve` (the default), `parlor user add` and `parlor keys rotate`.
 
 use crate::app::{shutdown_signal, Server};
-use crate::auth::{Auth, AuthSettings};
+use crate::auth::Auth;
 use crate::config::{Config, LogFormat};
 use crate::crypto::{rotate, MasterKey};
 use crate::domain::Role;
@@ -98,14 +98,7 @@ async fn add_user(config: Config, name: &str, role: Role) -> anyhow::Result<()> 
     let store = Store::connect(&config.database_url())
         .await
         .context("cannot open the database")?;
-    let auth = Auth::new(
-        store.clone(),
-        AuthSettings {
-            session_ttl: config.session_ttl(),
-            password_min_length: config.password_min_length,
-            guest_nick_by_ip: config.guest_nick_by_ip,
-        },
-    );
+    let auth = Auth::new(store.clone(), config.auth_settings());
     let user = auth.upsert_user(name, password, role).await?;
     store.close().await;
     println!("user {} saved with role {}", user.name, user.role);

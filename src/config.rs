@@ -2,6 +2,7 @@
 //! (and `DATABASE_URL`). Loaded and validated once at start-up; the rest of the server only
 //! reads a [`Config`].
 
+use crate::auth::{AuthSettings, ThrottleSettings};
 use crate::domain::Networks;
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
@@ -51,6 +52,17 @@ pub struct Config {
     pub rate_limit_window_secs: u64,
     /// Largest accepted real-time frame in bytes.
     pub max_frame_bytes: usize,
+    /// Real-time connections allowed per client address (0: no limit).
+    pub max_connections_per_ip: usize,
+    /// Failed logins allowed per account from one address, and per address, within
+    /// `login_window_secs`; an account takes ten times the first limit from all addresses
+    /// together. Every limit lifts by itself when the window slides.
+    pub login_attempts_per_account: usize,
+    pub login_attempts_per_ip: usize,
+    pub login_window_secs: u64,
+    /// Registrations allowed per address within `registration_window_secs`.
+    pub registrations_per_ip: usize,
+    pub registration_window_secs: u64,
     /// Events queued per connection before it is dropped as a slow consumer.
     pub outbound_queue: usize,
     /// Give an anonymous guest from the same IP their previous nick back when it is free.
@@ -102,6 +114,12 @@ impl Default for Config {
             rate_limit_window_secs: 5,
             max_frame_bytes: 16 * 1024,
             outbound_queue: 1024,
+            max_connections_per_ip: 64,
+            login_attempts_per_account: 5,
+            login_attempts_per_ip: 20,
+            login_window_secs: 900,
+            registrations_per_ip: 10,
+            registration_window_secs: 3600,
             guest_nick_by_ip: true,
             shutdown_grace_secs: 10,
             log: "info".into(),
@@ -144,6 +162,17 @@ impl Config {
             ),
             ("max_frame_bytes", self.max_frame_bytes),
             ("outbound_queue", self.outbound_queue),
+            (
+                "login_attempts_per_account",
+                self.login_attempts_per_account,
+            ),
+            ("login_attempts_per_ip", self.login_attempts_per_ip),
+            ("login_window_secs", self.login_window_secs as usize),
+            ("registrations_per_ip", self.registrations_per_ip),
+            (
+                "registration_window_secs",
+                self.registration_window_secs as usize,
+            ),
         ];
         if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(ConfigError::Invalid(format!(
@@ -185,6 +214,22 @@ impl Config {
 
     pub fn session_ttl(&self) -> Duration {
         Duration::from_secs(self.session_ttl_secs)
+    }
+
+    /// The identity layer's settings.
+    pub fn auth_settings(&self) -> AuthSettings {
+        AuthSettings {
+            session_ttl: self.session_ttl(),
+            password_min_length: self.password_min_length,
+            guest_nick_by_ip: self.guest_nick_by_ip,
+            throttle: ThrottleSettings {
+                login_attempts_per_account: self.login_attempts_per_account,
+                login_attempts_per_ip: self.login_attempts_per_ip,
+                login_window: Duration::from_secs(self.login_window_secs),
+                registrations_per_ip: self.registrations_per_ip,
+                registration_window: Duration::from_secs(self.registration_window_secs),
+            },
+        }
     }
 
     pub fn rate_window(&self) -> Duration {

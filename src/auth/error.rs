@@ -25,6 +25,8 @@ pub enum AuthError {
     InvalidCredentials,
     #[error("no valid session")]
     Unauthenticated,
+    #[error("too many attempts; try again in {0} s")]
+    Throttled(u64),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("password hashing failed: {0}")]
@@ -35,6 +37,7 @@ impl AuthError {
     pub fn code(&self) -> ErrorCode {
         match self {
             AuthError::InvalidUsername(_) => ErrorCode::InvalidUsername,
+            AuthError::Throttled(_) => ErrorCode::RateLimited,
             AuthError::InvalidNick(_) => ErrorCode::InvalidNick,
             AuthError::InvalidEmail => ErrorCode::InvalidEmail,
             AuthError::PasswordTooShort(_) => ErrorCode::PasswordTooShort,

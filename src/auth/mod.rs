@@ -8,10 +8,12 @@ mod error;
 mod identity;
 mod password;
 mod service;
+mod throttle;
 mod token;
 
 pub use error::AuthError;
 pub use identity::{Identity, IdentityKind, OnlineNames};
 pub use password::hash_password;
 pub use service::{Auth, AuthSettings, Login, Registered, SessionGrant};
+pub use throttle::ThrottleSettings;
 pub use token::{hash_token, new_secret, SessionId};

@@ -1,10 +1,12 @@
 //! The identity service: register, log in, join as a guest, resolve and revoke sessions.
 
 use super::password::{is_argon2_hash, verify_password};
+use super::throttle::{ThrottleSettings, Throttles};
 use super::token::{new_public_id, new_secret};
 use super::{hash_password, hash_token, AuthError, Identity, OnlineNames, SessionId};
 use crate::domain::{now_millis, Email, Millis, Name, Role};
 use crate::store::{GuestRow, NewUser, Principal, Store, StoreError, UserRow};
+use std::sync::Arc;
 use std::time::Duration;
 use tracing::instrument;
 
@@ -14,6 +16,7 @@ pub struct AuthSettings {
     pub session_ttl: Duration,
     pub password_min_length: usize,
     pub guest_nick_by_ip: bool,
+    pub throttle: ThrottleSettings,
 }
 
 /// A new session: the token goes to the client once; only its hash is stored.
@@ -43,15 +46,20 @@ pub enum Login {
 const EXTEND_SLACK_MS: Millis = 60_000;
 
 /// The identity service. Cheap to clone.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Auth {
     store: Store,
     settings: AuthSettings,
+    throttles: Arc<Throttles>,
 }
 
 impl Auth {
     pub fn new(store: Store, settings: AuthSettings) -> Self {
-        Self { store, settings }
+        Self {
+            throttles: Arc::new(Throttles::new(&settings.throttle)),
+            store,
+            settings,
+        }
     }
 
     /// Registers a key account (no password) or a password account (logged in at once).
@@ -64,6 +72,7 @@ impl Auth {
         ip: &str,
         online: &dyn OnlineNames,
     ) -> Result<Registered, AuthError> {
+        self.throttles.registration(ip)?;
         let name = Name::parse(username).map_err(|e| AuthError::InvalidUsername(e.to_string()))?;
         let email = email
             .map(|raw| Email::parse(raw).map_err(|_| AuthError::InvalidEmail))
@@ -138,6 +147,26 @@ impl Auth {
     /// Checks credentials and opens a session.
     #[instrument(skip_all)]
     pub async fn login(&self, login: Login, ip: &str) -> Result<SessionGrant, AuthError> {
+        let account = match &login {
+            Login::Key(_) => String::from("(key)"),
+            Login::Password { login, .. } => login.trim().to_lowercase(),
+        };
+        self.throttles.check_login(&account, ip)?;
+        match self.check_credentials(login).await {
+            Ok(user) => {
+                self.throttles.login_succeeded(&account, ip);
+                self.open_session(Principal::User(user.id), ip).await
+            }
+            Err(err) => {
+                if matches!(err, AuthError::InvalidCredentials) {
+                    self.throttles.login_failed(&account, ip);
+                }
+                Err(err)
+            }
+        }
+    }
+
+    async fn check_credentials(&self, login: Login) -> Result<UserRow, AuthError> {
         let user = match login {
             Login::Key(key) => self.store.user_by_key_hash(&hash_token(&key)).await?,
             Login::Password { login, password } => {
@@ -152,8 +181,7 @@ impl Auth {
                 user
             }
         };
-        let user = user.ok_or(AuthError::InvalidCredentials)?;
-        self.open_session(Principal::User(user.id), ip).await
+        user.ok_or(AuthError::InvalidCredentials)
     }
 
     /// Creates a guest identity. Without a nick, a guest from the same IP gets a nick it used
@@ -270,6 +298,11 @@ impl Auth {
     pub async fn is_verified(&self, user_id: i64) -> Result<bool, AuthError> {
         let user = self.store.user_by_id(user_id).await?;
         Ok(user.is_some_and(|u| u.verified != 0))
+    }
+
+    /// Forgets login and registration windows nobody has used for a while.
+    pub fn forget_idle_throttles(&self) {
+        self.throttles.forget_idle();
     }
 
     /// Deletes expired sessions.

@@ -58,6 +58,8 @@ pub struct Hub {
     online: Mutex<HashMap<String, Online>>,
     conns: Mutex<HashMap<ConnId, Registered>>,
     simple_slots: Mutex<std::collections::HashSet<Principal>>,
+    /// Open connections per client address.
+    per_address: Mutex<HashMap<IpAddr, usize>>,
     /// Who ignores whom: a case-folded name → the identities ignoring it.
     ignored_by: RwLock<HashMap<String, HashSet<Principal>>>,
 }
@@ -69,6 +71,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Hub {
     pub fn register(&self, handle: Arc<ConnHandle>, ip: IpAddr) {
+        *lock(&self.per_address).entry(ip).or_default() += 1;
         lock(&self.conns).insert(
             handle.id,
             Registered {
@@ -83,7 +86,21 @@ impl Hub {
     }
 
     pub fn unregister(&self, id: ConnId) {
-        lock(&self.conns).remove(&id);
+        let Some(gone) = lock(&self.conns).remove(&id) else {
+            return;
+        };
+        let mut per_address = lock(&self.per_address);
+        if let Some(count) = per_address.get_mut(&gone.ip) {
+            *count -= 1;
+            if *count == 0 {
+                per_address.remove(&gone.ip);
+            }
+        }
+    }
+
+    /// How many connections are open from an address.
+    pub fn connections_from(&self, ip: IpAddr) -> usize {
+        lock(&self.per_address).get(&ip).copied().unwrap_or(0)
     }
 
     /// Claims `name_key` for `principal`, counting one more connection. Fails when another

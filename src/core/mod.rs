@@ -47,6 +47,8 @@ pub struct CoreSettings {
     pub rate_limit_messages: usize,
     pub rate_window: Duration,
     pub outbound_queue: usize,
+    /// Open connections allowed per client address (0: no limit).
+    pub max_connections_per_ip: usize,
 }
 
 /// The chat core. Shared by every framing through `Arc`.
@@ -107,6 +109,12 @@ impl Core {
     /// This node's presence and rooms.
     pub fn hub(&self) -> &Hub {
         &self.hub
+    }
+
+    /// Whether another connection from this address is allowed.
+    pub fn admits_connection_from(&self, ip: std::net::IpAddr) -> bool {
+        let cap = self.settings.max_connections_per_ip;
+        cap == 0 || self.hub.connections_from(ip) < cap
     }
 
     /// Opens a connection: the framing keeps the [`Connection`] in its reader and gives the
@@ -416,6 +424,7 @@ impl Core {
                 tracing::warn!(error = %err, "could not extend a live session");
             }
         }
+        self.auth.forget_idle_throttles();
         if let Err(err) = self.moderation.purge_expired().await {
             tracing::warn!(error = %err, "could not purge expired bans and mutes");
         }

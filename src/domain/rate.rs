@@ -24,6 +24,29 @@ impl RateWindow {
 
     /// Records an event at `now` if it fits the limit; returns whether it was accepted.
     pub fn try_acquire(&mut self, now: Instant) -> bool {
+        self.forget_before(now);
+        if self.accepted.len() >= self.limit {
+            return false;
+        }
+        self.accepted.push_back(now);
+        true
+    }
+
+    /// Whether the window is full at `now` (the next event would be refused), without
+    /// recording anything.
+    pub fn is_full(&mut self, now: Instant) -> bool {
+        self.forget_before(now);
+        self.accepted.len() >= self.limit
+    }
+
+    /// How long until the oldest event leaves the window.
+    pub fn retry_after(&self, now: Instant) -> Duration {
+        self.accepted.front().map_or(Duration::ZERO, |&oldest| {
+            self.window.saturating_sub(now.duration_since(oldest))
+        })
+    }
+
+    fn forget_before(&mut self, now: Instant) {
         while let Some(&oldest) = self.accepted.front() {
             if now.duration_since(oldest) >= self.window {
                 self.accepted.pop_front();
@@ -31,11 +54,6 @@ impl RateWindow {
                 break;
             }
         }
-        if self.accepted.len() >= self.limit {
-            return false;
-        }
-        self.accepted.push_back(now);
-        true
     }
 
     /// Whether nothing was accepted within the last window (the window can be forgotten).

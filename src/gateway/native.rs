@@ -35,8 +35,15 @@ pub async fn upgrade(
             "this origin may not open a connection",
         );
     }
+    let ip = state.client_ip(peer.ip(), &headers);
+    if !state.core.admits_connection_from(ip) {
+        return refusal(
+            ErrorCode::RateLimited,
+            "too many connections from this address",
+        );
+    }
     let info = ConnInfo {
-        ip: state.client_ip(peer.ip(), &headers),
+        ip,
         credential: session_cookie(&headers),
     };
     let tasks = state.tasks.clone();

@@ -36,6 +36,13 @@ pub async fn upgrade(
             "this origin may not open a connection",
         );
     }
+    let ip = state.client_ip(peer.ip(), &headers);
+    if !state.core.admits_connection_from(ip) {
+        return refusal(
+            ErrorCode::RateLimited,
+            "too many connections from this address",
+        );
+    }
     let Some(token) = session_cookie(&headers) else {
         return refusal(ErrorCode::Unauthenticated, "a session cookie is required");
     };
@@ -50,7 +57,7 @@ pub async fn upgrade(
         );
     }
     let info = ConnInfo {
-        ip: state.client_ip(peer.ip(), &headers),
+        ip,
         credential: Some(token),
     };
     let tasks = state.tasks.clone();

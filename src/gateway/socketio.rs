@@ -60,22 +60,31 @@ fn check_origin(
 ) -> impl Fn(SocketRef) -> std::future::Ready<Result<(), &'static str>> + Clone + Send + Sync + 'static
 {
     move |socket: SocketRef| {
-        let allowed = origin_allowed(&socket.req_parts().headers, &state.config.public_origins);
-        std::future::ready(if allowed {
-            Ok(())
-        } else {
+        let parts = socket.req_parts();
+        let allowed = origin_allowed(&parts.headers, &state.config.public_origins);
+        let ip = state.client_ip(peer_of(parts), &parts.headers);
+        std::future::ready(if !allowed {
             Err("origin_not_allowed")
+        } else if !state.core.admits_connection_from(ip) {
+            Err("rate_limited")
+        } else {
+            Ok(())
         })
     }
 }
 
-async fn on_connect(socket: SocketRef, TryData(auth): TryData<Value>, state: AppState) {
-    let parts = socket.req_parts();
-    let peer = parts
+/// The TCP peer of the request that opened the Engine.IO connection.
+fn peer_of(parts: &axum::http::request::Parts) -> std::net::IpAddr {
+    parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|info| info.0.ip())
-        .unwrap_or(Ipv4Addr::UNSPECIFIED.into());
+        .unwrap_or(Ipv4Addr::UNSPECIFIED.into())
+}
+
+async fn on_connect(socket: SocketRef, TryData(auth): TryData<Value>, state: AppState) {
+    let parts = socket.req_parts();
+    let peer = peer_of(parts);
     let auth_token = auth
         .ok()
         .and_then(|auth| auth.get("token").and_then(Value::as_str).map(str::to_owned));
