@@ -132,6 +132,7 @@ export function createEphemeralRooms(ctx) {
       room.closed = true;
       room.topic = topicOf(room);
       room.pane?.typing.clear();
+      room.pane?.members.reset([]);
       room.pane?.log.addNotice('This room has closed: its time ran out. Nothing more can be sent.', 'closed');
       if (ctx.isShown(slug)) {
         clearInterval(ticker);

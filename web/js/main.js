@@ -17,7 +17,7 @@ import { createJoinView } from './join.js';
 import { createChat } from './chat.js';
 import { currentRoute } from './router.js';
 import { createDoorView } from './door.js';
-import { asRoomCode } from './room-names.js';
+import { asRoomCode, closedCodeNote } from './room-names.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -47,7 +47,7 @@ function showView(name) {
 function routeMessage() {
   const route = currentRoute();
   if (route.name === 'invite') return 'You have been invited to a room. Log in or register to join it.';
-  if (route.name === 'room') return `Log in or register to open #${route.slug}.`;
+  if (route.name === 'room') return `Log in or register to open #${route.slug}.${closedCodeNote(route.slug)}`;
   return '';
 }
 

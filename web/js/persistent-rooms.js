@@ -11,6 +11,7 @@ import {
   listRooms, leaveRoom, redeemInvite, requestAccess, isCreatableSlug, explainRoomError,
 } from './room-api.js';
 import { roomRecord, merge } from './room-list.js';
+import { closedCodeNote } from './room-names.js';
 import { createRoomDialog } from './create-room.js';
 import { createInviteDialog } from './invite.js';
 import { createSettingsDialog } from './room-settings.js';
@@ -135,7 +136,7 @@ export function createPersistentRooms(ctx) {
         actions.push({ label: 'Ask to join', id: 'room-state-request', onClick: () => askToJoin(slug) });
       }
       actions.push(ctx.toLobby);
-      ctx.showState(slug, `There is no room #${slug}, or it is private.`, { code: 'not_found', actions });
+      ctx.showState(slug, `There is no room #${slug}, or it is private.${closedCodeNote(slug)}`, { code: 'not_found', actions });
     },
 
     /** Redeems `/invite/<token>` and opens its room in place of the invite address. */

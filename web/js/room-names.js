@@ -36,6 +36,14 @@ export const codeOf = (name) => name.slice(2);
 /** The local name of the whisper tab with `peer` (names compare case-insensitively). */
 export const whisperName = (peer) => `w:${String(peer).toLowerCase()}`;
 
+/**
+ * A sentence to add when `slug` could be the code of a 1-on-1 room that has closed (a share
+ * link outlives its room, and the address then means a persistent room), else ''.
+ */
+export function closedCodeNote(slug) {
+  return asRoomCode(slug) ? ' If this was the link of a 1-on-1 room, that room has closed.' : '';
+}
+
 /** What a state card calls a room it cannot show. */
 export function roomHeading(name) {
   switch (roomKind(name)) {

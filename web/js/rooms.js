@@ -25,7 +25,7 @@ import { nameKey } from './members.js';
 import { createPersistentRooms } from './persistent-rooms.js';
 import { createPrivateRooms } from './private-rooms.js';
 import { explainPrivateError } from './conversation-api.js';
-import { roomKind, roomHeading } from './room-names.js';
+import { roomKind, roomHeading, closedCodeNote } from './room-names.js';
 
 /** How long opening a room waits for the connection. */
 const CONNECT_WAIT_MS = 10000;
@@ -193,7 +193,7 @@ export function createRooms({ onSwitch, onMemberCount, onUnreadTotal, onIncoming
     }
     if (privateRooms.showUnjoined(room, { push }) || persistent.showUnjoined(slug, room, { push })) return;
     if (isGuest() && (kind === 'room' || kind === 'pm')) {
-      showState(slug, explainRoomError({ code: 'registration_required' }),
+      showState(slug, `${explainRoomError({ code: 'registration_required' })}${closedCodeNote(slug)}`,
         { push, code: 'registration_required', actions: [toLobby] });
       return;
     }
