@@ -49,5 +49,6 @@ export function createNewConversationDialog({ onStart }) {
       dialog.open();
       input.focus();
     },
+    close: () => dialog.close(),
   };
 }

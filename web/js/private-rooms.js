@@ -41,7 +41,7 @@ export function createPrivateRooms(ctx) {
       ctx.banner.show(`Could not start a conversation with ${name}: ${explainPrivateError(err)}`, 'error');
     }
   }
-  createMemberMenu({ me: ctx.me, onMessage: message, onWhisper: (user) => whispers.open(user) });
+  const memberMenu = createMemberMenu({ me: ctx.me, onMessage: message, onWhisper: (user) => whispers.open(user) });
 
   const closers = { pm: conversations.close, whisper: whispers.close, ephemeral: ephemeral.leave };
 
@@ -129,9 +129,11 @@ export function createPrivateRooms(ctx) {
       else if (id === 'ephemeral-host') hostDialog.open();
     },
 
-    /** Sign-out: timers stop, dialogs close. */
+    /** Sign-out: timers stop, the menu and dialogs close. */
     stop() {
       ephemeral.stop();
+      memberMenu.close();
+      newConversation.close();
       hostDialog.close();
     },
   };
