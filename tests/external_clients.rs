@@ -64,3 +64,9 @@ async fn two_browsers_share_a_private_room_through_an_invite_link() {
     let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("test-output/browser");
     run_script("node", "browser_rooms.mjs", &[out.display().to_string()]).await;
 }
+
+#[tokio::test]
+async fn browsers_hold_private_conversations_whispers_and_an_ephemeral_room() {
+    let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("test-output/browser");
+    run_script("node", "browser_private.mjs", &[out.display().to_string()]).await;
+}

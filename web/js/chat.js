@@ -28,6 +28,22 @@ const STATE_LABELS = {
 
 const isUser = (user) => Boolean(user) && typeof user.name === 'string';
 
+/** The composer's placeholder for the room on screen (null: a state card). */
+function placeholderFor(room) {
+  switch (room?.kind) {
+    case 'room': return `Message #${room.slug}`;
+    case 'pm': return `Message ${room.peer}`;
+    case 'whisper': return `Whisper to ${room.peer} (not stored)`;
+    case 'ephemeral': return `Message ${room.name}`;
+    default: return 'Message the lobby';
+  }
+}
+
+/** The room typing indicators go to: not whisper tabs (no room on the server) or closed rooms. */
+function typingRoomOf(room) {
+  return room && room.kind !== 'whisper' && !room.closed ? room.slug : null;
+}
+
 /**
  * Wires the chat view once.
  * @param {{onSignedOut: (message: string) => void}} options called after the session ends
@@ -59,7 +75,7 @@ export function createChat({ onSignedOut }) {
     onIncoming: noteUnread,
   });
   const typingOut = createTypingNotifier((active) => {
-    if (active) typingRoom = rooms.activeSlug();
+    if (active) typingRoom = typingRoomOf(rooms.activeRoom());
     if (typingRoom) session?.gateway.request('typing', { room: typingRoom, active }).catch(() => {});
   });
   const composer = createComposer(
@@ -70,7 +86,7 @@ export function createChat({ onSignedOut }) {
         return rooms.send(text);
       },
       onInput: (hasText) => {
-        if (session?.gateway.state === 'online' && rooms.activeSlug()) typingOut.input(hasText);
+        if (session?.gateway.state === 'online' && typingRoomOf(rooms.activeRoom())) typingOut.input(hasText);
       },
     },
   );
@@ -156,13 +172,21 @@ export function createChat({ onSignedOut }) {
   // ---- server events ------------------------------------------------------------------------
 
   function handleEvent(event, data) {
-    if (data.room !== undefined) {
-      rooms.handleEvent(event, data);
-    } else if (event === 'error') {
+    if (event === 'error') {
       rooms.notice(`Error: ${describeError(data)}`, 'error');
     } else if (event === 'closing') {
       handleClosing(data);
+    } else {
+      if (event === 'user_updated') selfUpdated(data.user);
+      rooms.handleEvent(event, data);
     }
+  }
+
+  /** Our own role or verified badge changed. */
+  function selfUpdated(user) {
+    if (!isUser(user) || user.name.toLowerCase() !== session.me.name.toLowerCase()) return;
+    session.me = { ...session.me, ...user };
+    renderMe();
   }
 
   function handleClosing({ reason, message }) {
@@ -189,7 +213,7 @@ export function createChat({ onSignedOut }) {
       drafts.delete(next);
       if (previous && draft.trim()) drafts.set(previous, draft);
     }
-    $('composer').placeholder = !room || room.slug === 'lobby' ? 'Message the lobby' : `Message #${room.slug}`;
+    $('composer').placeholder = placeholderFor(room);
     if (!room) {
       $('member-count').textContent = '';
       $('members-toggle-count').textContent = '';

@@ -1,7 +1,7 @@
 /**
  * What the app's modal dialogs (`<dialog class="dialog">` in index.html) share: opening as a
- * modal, closing from any `[data-close]` button (Escape is the browser's), and an error line
- * that shows a room error's sentence and keeps its code in `data-code`.
+ * modal, closing from any `[data-close]` button (Escape is the browser's), an error line
+ * that shows a room error's sentence and keeps its code in `data-code`, and copying a link.
  */
 
 import { explainRoomError } from './room-api.js';
@@ -35,5 +35,20 @@ export async function whileBusy(button, task) {
     await task();
   } finally {
     button.disabled = false;
+  }
+}
+
+/**
+ * Copies the text of `input` and says so in `status`. Uses the Clipboard API where the page
+ * may, and falls back to selecting the text (plain-http deployments on another host have no
+ * Clipboard API).
+ */
+export async function copyField(input, status) {
+  try {
+    await navigator.clipboard.writeText(input.value);
+    status.textContent = 'Copied to the clipboard.';
+  } catch {
+    input.select();
+    status.textContent = 'Press Ctrl+C (⌘C) to copy the selected link.';
   }
 }

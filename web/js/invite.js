@@ -3,12 +3,11 @@
  * an optional use limit, then shows the full URL with a copy button.
  *
  * The token is shown only once by the server, so the dialog keeps the URL visible until it is
- * closed. Copying uses the Clipboard API where the page may, and falls back to selecting the
- * text (plain-http deployments on another host have no Clipboard API).
+ * closed.
  */
 
 import { createInvite } from './room-api.js';
-import { wireDialog, showError, whileBusy } from './dialog.js';
+import { wireDialog, showError, whileBusy, copyField } from './dialog.js';
 
 export function createInviteDialog() {
   const $ = (id) => document.getElementById(id);
@@ -39,15 +38,7 @@ export function createInviteDialog() {
     });
   });
 
-  $('invite-copy').addEventListener('click', async () => {
-    try {
-      await navigator.clipboard.writeText(urlInput.value);
-      copied.textContent = 'Copied to the clipboard.';
-    } catch {
-      urlInput.select();
-      copied.textContent = 'Press Ctrl+C (⌘C) to copy the selected link.';
-    }
-  });
+  $('invite-copy').addEventListener('click', () => copyField(urlInput, copied));
 
   return {
     /** Opens the dialog for the room `roomSlug`. */

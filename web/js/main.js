@@ -5,8 +5,10 @@
  * and shows either the chat (200: a reload restores the same identity without typing) or the
  * join screen (401). The address bar names what to open (`/`, `/room/<slug>`,
  * `/invite/<token>`); it is read when the chat starts, so an invite opened while signed out is
- * redeemed right after logging in or registering. Afterwards this module only switches between
- * the two views; each view module owns its own DOM and behaviour.
+ * redeemed right after logging in or registering. The share link of a live ephemeral room
+ * (`/room/<CODE>`) opened while signed out shows that room's door instead of the join screen.
+ * Afterwards this module only switches between the views; each view module owns its own DOM
+ * and behaviour.
  */
 
 import { get, describeError } from './api.js';
@@ -14,21 +16,29 @@ import { initTheme } from './settings.js';
 import { createJoinView } from './join.js';
 import { createChat } from './chat.js';
 import { currentRoute } from './router.js';
+import { createDoorView } from './door.js';
+import { asRoomCode, closedCodeNote } from './room-names.js';
 
 const $ = (id) => document.getElementById(id);
 
 const joinView = $('join-view');
 const chatView = $('chat-view');
+const doorView = $('door-view');
 
 initTheme($('theme-toggle'));
 
 const join = createJoinView(joinView, { onJoined: showChat });
-const chat = createChat({ onSignedOut: showJoin });
+const chat = createChat({ onSignedOut: showSignedOut });
+const door = createDoorView(doorView, {
+  onJoined: showChat,
+  onAccount: (code) => showJoin(`Log in or register to join room ${code}.`),
+});
 
 function showView(name) {
   $('boot').hidden = true;
   joinView.hidden = name !== 'join';
   chatView.hidden = name !== 'chat';
+  doorView.hidden = name !== 'door';
   $('chat-tools').hidden = name !== 'chat';
   $('sidebar-toggle').hidden = name !== 'chat';
 }
@@ -37,7 +47,7 @@ function showView(name) {
 function routeMessage() {
   const route = currentRoute();
   if (route.name === 'invite') return 'You have been invited to a room. Log in or register to join it.';
-  if (route.name === 'room') return `Log in or register to open #${route.slug}.`;
+  if (route.name === 'room') return `Log in or register to open #${route.slug}.${closedCodeNote(route.slug)}`;
   return '';
 }
 
@@ -47,6 +57,28 @@ function showJoin(message = '') {
   showView('join');
   const aboutRoom = currentRoute().name !== 'lobby';
   join.show(message || routeMessage(), aboutRoom ? { tab: 'register' } : {});
+}
+
+/** The code in the address bar, if it could be an ephemeral room's share link. */
+function routeCode() {
+  const route = currentRoute();
+  return route.name === 'room' ? asRoomCode(route.slug.replace(/^e:/, '')) : null;
+}
+
+/**
+ * Signed out: the door of the ephemeral room the address names, if it is one that is live,
+ * else the join screen (always the join screen when there is a message to show).
+ */
+async function showSignedOut(message = '') {
+  const code = routeCode();
+  if (!message && code) {
+    chat.leave();
+    if (await door.show(code)) {
+      showView('door');
+      return;
+    }
+  }
+  showJoin(message);
 }
 
 /** Enters the chat as `profile` (a REST Profile), opening what the address bar names. */
@@ -59,7 +91,7 @@ async function boot() {
   try {
     showChat(await get('/api/user/@me'));
   } catch (err) {
-    showJoin(err.code === 'unauthenticated' || err.status === 401 ? '' : describeError(err));
+    showSignedOut(err.code === 'unauthenticated' || err.status === 401 ? '' : describeError(err));
   }
 }
 

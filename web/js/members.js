@@ -3,7 +3,8 @@
  *
  * Holds the set of present identities keyed by lower-cased name (names compare
  * case-insensitively) and re-renders the small sorted list on each change: staff first
- * (root, admin, mod), then everyone else, alphabetically. Knows nothing about the network.
+ * (root, admin, mod), then everyone else, alphabetically. Everyone but the current identity is
+ * a button (member-menu.js offers what can be done with them). Knows nothing about the network.
  */
 
 const BADGES = {
@@ -38,6 +39,26 @@ export function guestTagFor(user) {
   return el;
 }
 
+/** The "verified" check mark, or null for identities no moderator verified. */
+function verifiedTagFor(user) {
+  if (!user?.verified) return null;
+  const el = document.createElement('span');
+  el.className = 'verified-tag';
+  el.textContent = '✓';
+  el.title = 'verified';
+  el.setAttribute('role', 'img');
+  el.setAttribute('aria-label', 'verified');
+  return el;
+}
+
+/** Badge, name, verified mark and guest tag of a member, in that order. */
+function memberParts(user) {
+  const name = document.createElement('span');
+  name.className = 'member-name';
+  name.textContent = user.name;
+  return [badgeFor(user), name, verifiedTagFor(user), guestTagFor(user)].filter(Boolean);
+}
+
 function compareMembers(a, b) {
   const rank = (ROLE_RANK[a.role] ?? 3) - (ROLE_RANK[b.role] ?? 3);
   return rank || a.name.localeCompare(b.name, undefined, { sensitivity: 'base' });
@@ -56,18 +77,20 @@ export function createMemberList(listEl, onCount) {
     for (const user of [...members.values()].sort(compareMembers)) {
       const item = document.createElement('li');
       item.className = 'member';
-      if (nameKey(user.name) === selfKey) item.classList.add('member-self');
       item.dataset.name = user.name;
       item.dataset.role = user.role || 'user';
       item.dataset.kind = user.kind || 'user';
-      const badge = badgeFor(user);
-      if (badge) item.append(badge);
-      const name = document.createElement('span');
-      name.className = 'member-name';
-      name.textContent = user.name;
-      item.append(name);
-      const guest = guestTagFor(user);
-      if (guest) item.append(guest);
+      if (nameKey(user.name) === selfKey) {
+        item.classList.add('member-self');
+        item.append(...memberParts(user));
+      } else {
+        const button = document.createElement('button');
+        button.type = 'button';
+        button.className = 'member-button';
+        button.setAttribute('aria-haspopup', 'menu');
+        button.append(...memberParts(user));
+        item.append(button);
+      }
       fragment.append(item);
     }
     listEl.replaceChildren(fragment);
@@ -95,6 +118,13 @@ export function createMemberList(listEl, onCount) {
       members.set(key, user);
       render();
       return isNew;
+    },
+    /** Refreshes a present member's badges (`user_updated`); absent users are not added. */
+    update(user) {
+      const key = nameKey(user.name);
+      if (!members.has(key)) return;
+      members.set(key, user);
+      render();
     },
     /** Removes a member; returns true when it was present. */
     remove(user) {

@@ -148,7 +148,8 @@ export function createMessageLog(listEl, jumpButton, { onNearTop } = {}) {
     /**
      * Adds a system line (join/leave, errors, connection changes, requests).
      * @param {string} text
-     * @param {string} kind `join` | `leave` | `error` | `connection` | `info` | `request`
+     * @param {string} kind `join` | `leave` | `error` | `connection` | `info` | `request` |
+     *   `moderation` | `closed`
      * @param {Array<{label: string, onClick: (button: HTMLButtonElement) => void}>} [actions]
      * @returns {HTMLElement} the line, so actions can update it
      */

@@ -1,6 +1,6 @@
 /**
  * What live events do inside one room's pane: messages (others' counted as incoming),
- * presence, typing and a cleared history.
+ * presence, typing, a cleared history and moderation notices (kick, mute, verify…).
  *
  * Join and leave lines are written in the lobby only: in a persistent room, someone going
  * offline is still a member, so a "left" line would mislead. Events that change the set of
@@ -48,6 +48,9 @@ export function applyPaneEvent(pane, slug, event, data, isOwn) {
     case 'history_cleared':
       pane.log.clear();
       pane.log.addNotice('The history of this room was cleared.', 'info');
+      break;
+    case 'notice':
+      if (typeof data.text === 'string') pane.log.addNotice(data.text, 'moderation');
       break;
     default:
       break; // events from later protocol versions are ignored

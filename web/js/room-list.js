@@ -1,16 +1,20 @@
 /**
- * The rooms a session knows about: one record per room, keyed by slug, with the lobby always
- * first. A record merges what the server said about the room (the `GET /api/rooms` listing,
- * join acks, `room_updated`) with the client's own state (its pane, unread count, whether a
- * join can resume). This module holds data only; joining and showing are rooms.js's.
+ * The rooms a session knows about: one record per room, keyed by slug (the wire name), with
+ * the lobby always first. A record merges what the server said about the room (the
+ * `GET /api/rooms` listing, join acks, `room_updated`, a Conversation) with the client's own
+ * state (its pane, unread count, whether a join can resume). Conversations, ephemeral rooms
+ * and whisper tabs are records too, told apart by `kind` (room-names.js). This module holds
+ * data only; joining and showing are rooms.js's.
  */
 
 import { LOBBY } from './room-api.js';
+import { roomKind } from './room-names.js';
 
 /** A fresh record for a room; listing and Room fields are merged into it as they arrive. */
 export function roomRecord(slug, fields = {}) {
   return {
     slug,
+    kind: roomKind(slug), // lobby | room | pm | ephemeral | whisper
     name: slug,
     topic: null,
     private: false,
@@ -24,8 +28,16 @@ export function roomRecord(slug, fields = {}) {
   };
 }
 
-/** Merges a Room or a listing into a record; a `null` role (as in `room_updated`) keeps ours. */
+/**
+ * Merges a Room or a listing into a record; a `null` role (as in `room_updated`) keeps ours.
+ * A conversation's or ephemeral room's Room names it by its wire name: only its newest
+ * sequence number is worth taking (the record names it by the peer or the code).
+ */
 export function merge(room, fields) {
+  if (room.kind !== 'room') {
+    if (Number.isInteger(fields.last_seq)) room.last_seq = fields.last_seq;
+    return;
+  }
   const { role, ...rest } = fields;
   Object.assign(room, rest);
   if (role) room.role = role;
@@ -52,8 +64,15 @@ export function createRoomList() {
     /** Unread messages over all rooms. */
     unreadTotal: () => [...rooms.values()].reduce((sum, room) => sum + room.unread, 0),
 
-    /** The persistent rooms the user is a member of. */
-    memberRooms: () => [...rooms.values()].filter((r) => r.slug !== LOBBY && r.access === 'member'),
+    /** The rooms to join on every connect: member rooms, accepted conversations, live 1-on-1s. */
+    joinable: () => [...rooms.values()].filter((r) => {
+      switch (r.kind) {
+        case 'room': return r.access === 'member';
+        case 'pm': return r.state !== 'invited';
+        case 'ephemeral': return !r.closed;
+        default: return false; // the lobby is joined first; whispers are not rooms
+      }
+    }),
 
     /**
      * Applies a fresh `GET /api/rooms` listing. Rooms missing from it are forgotten, except
@@ -71,7 +90,7 @@ export function createRoomList() {
       }
       const lost = [];
       for (const room of [...rooms.values()]) {
-        if (room.slug === LOBBY) continue;
+        if (room.kind !== 'room') continue;
         if (room.pane && (!slugs.has(room.slug) || room.access !== 'member')) lost.push(room);
         else if (!slugs.has(room.slug)) rooms.delete(room.slug);
       }

@@ -7,11 +7,14 @@
  *  - Scrolling up fetches older pages with `history {before: <oldest seq shown>}`.
  *  - Sends in persistent rooms carry a `client_msg_id`, and a send cut off by a reconnect is
  *    retried with the same id: the server stores it once and acks the retry as a duplicate.
+ *  - Conversations and ephemeral rooms work the same way; an ephemeral room's join also names
+ *    this browser's device (device.js), which the room is locked to.
  *
  * A room here is the record kept by rooms.js (`slug`, `pane`, `synced`, `loadingOlder`).
  */
 
 import { LOBBY } from './room-api.js';
+import { deviceId } from './device.js';
 
 const OLDER_PAGE = 50;
 const SEND_WAIT_MS = 10000;
@@ -30,10 +33,16 @@ function addAll(room, messages, isOwn) {
   return list.filter((m) => room.pane.log.addMessage(m, { own: isOwn(m.author) }));
 }
 
+const BEGINNINGS = {
+  pm: (room) => `This is the beginning of your conversation with ${room.name}.`,
+  ephemeral: (room) => `This is the beginning of ${room.name}.`,
+};
+
 /** Marks the top of the log as the start of the room when nothing older exists. */
 function markStart(room) {
   if (room.pane.log.oldestSeq() !== null) {
-    room.pane.log.setEdge('start', `This is the beginning of #${room.slug}.`);
+    const text = BEGINNINGS[room.kind]?.(room) ?? `This is the beginning of #${room.slug}.`;
+    room.pane.log.setEdge('start', text);
   }
 }
 
@@ -50,6 +59,7 @@ export async function joinRoom(gw, room, isOwn) {
   const request = resume
     ? { room: room.slug, since: room.pane.log.newestSeq() ?? 0 }
     : { room: room.slug };
+  if (room.kind === 'ephemeral') request.device = deviceId();
   const ack = await gw.request('join', request);
   room.pane.members.reset(ack.members);
   let missed = [];

@@ -3,10 +3,9 @@
  * role allows) and the state card that stands in for the log and composer when there is no
  * room to show (no such room, a pending request, an unusable invite, rooms for guests).
  *
- * Which actions exist is decided here from the room's `role`; what they do is the caller's.
+ * Which actions exist is decided here from the room's kind and `role` (only persistent rooms
+ * have any); what they do is the caller's.
  */
-
-import { LOBBY } from './room-api.js';
 
 const MODERATORS = new Set(['owner', 'admin']);
 const CONFIRM_MS = 4000;
@@ -61,7 +60,7 @@ export function createRoomView({ onInvite, onSettings, onRequests, onLeave }) {
 
   function showActions(room) {
     resetLeave();
-    const persistent = Boolean(room) && room.slug !== LOBBY;
+    const persistent = room?.kind === 'room';
     const moderates = persistent && MODERATORS.has(room.role);
     buttons.invite.hidden = !moderates;
     buttons.settings.hidden = !moderates;
@@ -70,12 +69,22 @@ export function createRoomView({ onInvite, onSettings, onRequests, onLeave }) {
   }
 
   return {
-    /** Shows a joined room (`{slug, name, topic, private, role}`). */
+    /**
+     * Shows a joined room (`{slug, kind, name, topic, private, role, closed}`); a closed one
+     * (an expired 1-on-1 room) keeps its log but loses the composer.
+     */
     showRoom(room) {
       setHeading(room.name, room.topic ?? '', room.slug);
       showActions(room);
       state.hidden = true;
       for (const part of roomParts) part.hidden = false;
+      $('composer-form').hidden = Boolean(room.closed);
+    },
+
+    /** Replaces the topic line of the room on screen (a countdown). */
+    setTopic(text) {
+      topic.textContent = text;
+      topic.hidden = !text;
     },
 
     /**

@@ -1,42 +1,48 @@
 /**
- * The rooms of one signed-in session: the lobby plus the persistent rooms of `GET /api/rooms`,
- * which one is open, and what server events do to them.
+ * The rooms of one signed-in session: the lobby, the persistent rooms of `GET /api/rooms`, and
+ * the private ones (conversations, whisper tabs, ephemeral 1-on-1 rooms); which one is open,
+ * and what server events do to them.
  *
- * Every room the user is a member of is joined on every (re)connect, so its events arrive even
- * while another room is on screen (they count as unread). Opening a room that is not joined
- * yet (a public room, a link) joins it; one the caller cannot see gets a state card with the
- * options that make sense. The open room is mirrored in the address bar. Per-room DOM lives in
- * room-pane.js, the records in room-list.js, gateway traffic in room-sync.js, in-room events in
- * room-events.js, the dialogs in their own modules.
+ * Every room the user is in is joined on every (re)connect, so its events arrive even while
+ * another room is on screen (they count as unread). Opening a room that is not joined yet (a
+ * public room, a link) joins it; one the caller cannot see gets a state card with the options
+ * that make sense. The open room is mirrored in the address bar. This module is the one owner
+ * of records and panes; what differs per kind lives in persistent-rooms.js and
+ * private-rooms.js, which it calls at those points. Per-room DOM is room-pane.js's, the
+ * records room-list.js's, gateway traffic room-sync.js's, in-room events room-events.js's.
  */
 
-import {
-  LOBBY, listRooms, leaveRoom, redeemInvite, requestAccess, isCreatableSlug, explainRoomError,
-} from './room-api.js';
+import { LOBBY, explainRoomError } from './room-api.js';
 import { createRoomList, roomRecord, merge } from './room-list.js';
 import { createRoomPane } from './room-pane.js';
 import { joinRoom, loadOlder, sendMessage } from './room-sync.js';
 import { applyPaneEvent } from './room-events.js';
 import { createSidebar } from './sidebar.js';
 import { createRoomView } from './room-view.js';
-import { createRoomDialog } from './create-room.js';
-import { createInviteDialog } from './invite.js';
-import { createSettingsDialog } from './room-settings.js';
-import { createRequests } from './requests.js';
 import { createBanner } from './banner.js';
 import { roomUrl, setUrl } from './router.js';
 import { nameKey } from './members.js';
+import { createPersistentRooms } from './persistent-rooms.js';
+import { createPrivateRooms } from './private-rooms.js';
+import { explainPrivateError } from './conversation-api.js';
+import { roomKind, roomHeading, closedCodeNote } from './room-names.js';
 
 /** How long opening a room waits for the connection. */
 const CONNECT_WAIT_MS = 10000;
 const CONNECTION_ERRORS = new Set(['disconnected', 'timeout', 'offline']);
-const MODERATORS = new Set(['owner', 'admin']);
+/** Why a room went away, by `room_removed` reason; `label` is `#slug` or a private room's name. */
 const REMOVED = {
-  left: (slug) => `You left #${slug}.`,
-  removed: (slug) => `You were removed from #${slug}.`,
-  banned: (slug) => `You were banned from #${slug}.`,
-  deleted: (slug) => `#${slug} was deleted.`,
+  left: (label) => `You left ${label}.`,
+  removed: (label) => `You were removed from ${label}.`,
+  banned: (label) => `You were banned from ${label}.`,
+  deleted: (label) => `${label} was deleted.`,
 };
+
+/** A sentence for `err` about `room` (a record or a wire name). */
+function explain(room, err) {
+  const kind = typeof room === 'string' ? roomKind(room) : room.kind;
+  return kind === 'room' || kind === 'lobby' ? explainRoomError(err) : explainPrivateError(err);
+}
 
 /**
  * @param {object} hooks
@@ -55,32 +61,34 @@ export function createRooms({ onSwitch, onMemberCount, onUnreadTotal, onIncoming
   let whenReady = null; // the first handshake's promise: routes wait for the room list
 
   const banner = createBanner();
-  const sidebar = createSidebar($('room-list'), { onSelect: (slug) => open(slug) });
+  const toLobby = { label: 'Go to the lobby', onClick: () => open(LOBBY) };
+  const persistent = createPersistentRooms(kindContext());
+  const privateRooms = createPrivateRooms(kindContext());
+  const sidebar = createSidebar($('room-list'), {
+    onSelect: (slug) => open(slug),
+    onAction: (action, slug) => privateRooms.action(action, slug),
+    onGroupAction: (id) => privateRooms.groupAction(id),
+  });
   const view = createRoomView({
-    onInvite: () => inviteDialog.open(shown),
-    onSettings: () => settingsDialog.open(rooms.get(shown), { isOwner: rooms.get(shown)?.role === 'owner' }),
-    onRequests: () => requests.open(shown),
-    onLeave: () => leave(shown),
+    onInvite: () => persistent.invite(shown),
+    onSettings: () => persistent.settings(rooms.get(shown)),
+    onRequests: () => persistent.requests(shown),
+    onLeave: () => persistent.leave(shown),
   });
-  const createDialog = createRoomDialog({ onCreated: (room) => created(room) });
-  const inviteDialog = createInviteDialog();
-  const settingsDialog = createSettingsDialog({
-    onSaved: (room) => updated(room),
-    onDeleted: (slug) => drop(slug, REMOVED.deleted(slug)),
-  });
-  const requests = createRequests({
-    onCount: (slug, count) => {
-      if (shown === slug) view.setRequestCount(count);
-    },
-  });
-  $('room-new').addEventListener('click', () => createDialog.open());
 
   const isGuest = () => session?.me.kind === 'guest';
-  const isOwn = (author) => typeof author?.name === 'string' && nameKey(author.name) === nameKey(session.me.name);
+  const isOwn = (author) => typeof author?.name === 'string' && Boolean(session)
+    && nameKey(author.name) === nameKey(session.me.name);
+  const isShown = (slug) => showingRoom && shown === slug;
   const activeRoom = () => (showingRoom ? rooms.get(shown) ?? null : null);
+  /** How sentences name a room: `#slug`, or a private room's name (the peer, `Room CODE`). */
+  const label = (slug) => {
+    const room = rooms.get(slug);
+    return room && room.kind !== 'room' ? room.name : `#${slug}`;
+  };
 
   function render() {
-    sidebar.render(rooms.ordered(), shown);
+    sidebar.render(rooms.ordered(), shown, { actions: session ? privateRooms.groupActions() : {} });
     onUnreadTotal(rooms.unreadTotal());
   }
 
@@ -95,62 +103,48 @@ export function createRooms({ onSwitch, onMemberCount, onUnreadTotal, onIncoming
     return room.pane;
   }
 
-  // ---- the room list ------------------------------------------------------------------------
-
-  /** Reloads `GET /api/rooms`; rooms the user has lost while away are closed. */
-  async function refreshList() {
-    if (!session || isGuest()) return;
-    const s = session;
-    let listed;
-    try {
-      listed = await listRooms();
-    } catch (err) {
-      if (s === session) banner.show(`Could not load the rooms: ${explainRoomError(err)}`, 'error');
-      return;
-    }
-    if (s !== session) return;
-    for (const room of rooms.applyListing(listed)) {
-      drop(room.slug, `You are no longer a member of #${room.slug}.`);
-      const item = listed.find((l) => l.slug === room.slug);
-      if (item) rooms.add(roomRecord(item.slug, item)); // still listed, e.g. a public room
-    }
-    render();
-  }
-
   // ---- joining ------------------------------------------------------------------------------
 
-  /** Joins (or re-joins) a member room on the current connection. */
+  /** Joins (or re-joins) a member room, conversation or 1-on-1 room on the current connection. */
   async function join(room) {
     ensurePane(room);
     const { room: ack, missed } = await joinRoom(session.gateway, room, isOwn);
     merge(room, ack);
-    room.access = 'member';
+    if (room.kind === 'room') room.access = 'member';
+    else privateRooms.joined(room);
+    // A conversation's unread count comes from the server's list, which already holds these.
     const others = missed.filter((m) => !isOwn(m.author));
-    if (others.length) countUnread(room, others.length);
+    if (others.length && room.kind !== 'pm') countUnread(room, others.length);
   }
 
-  /** The handshake's part, on every connect: the lobby, the room list, every member room. */
+  /** Joins a room in the background (an event made it appear); else the next connect does. */
+  function attach(room) {
+    if (session?.gateway.state !== 'online') return;
+    const s = session;
+    join(room).then(render, (err) => {
+      if (s === session && !CONNECTION_ERRORS.has(err.code)) drop(room.slug, `${label(room.slug)}: ${explain(room, err)}`);
+    });
+  }
+
+  /** The handshake's part, on every connect: the lobby, the lists, every room to be in. */
   async function handshake(gw) {
     const lobby = rooms.get(LOBBY);
     const joined = await gw.request('join', { room: LOBBY });
     lobby.pane.members.reset(joined.members);
-    if (isGuest()) {
-      render();
-      return;
-    }
-    await refreshList();
-    await Promise.all(rooms.memberRooms().map((room) => join(room).catch((err) => {
+    await persistent.refreshList();
+    await privateRooms.refresh({ guest: isGuest() });
+    await Promise.all(rooms.joinable().map((room) => join(room).catch((err) => {
       if (CONNECTION_ERRORS.has(err.code)) throw err; // the handshake fails and is retried
-      drop(room.slug, `#${room.slug}: ${explainRoomError(err)}`);
+      drop(room.slug, `${label(room.slug)}: ${explain(room, err)}`);
     })));
     render();
   }
 
-  // ---- opening ------------------------------------------------------------------------------
+  // ---- showing ------------------------------------------------------------------------------
 
-  /** Puts `path` in the address bar; `push` undefined leaves the address alone. */
+  /** Puts `path` in the address bar; `push` undefined (or no path) leaves the address alone. */
   function syncUrl(path, push) {
-    if (push !== undefined) setUrl(path, { replace: !push });
+    if (push !== undefined && path) setUrl(path, { replace: !push });
   }
 
   function select(room, { push } = {}) {
@@ -164,15 +158,15 @@ export function createRooms({ onSwitch, onMemberCount, onUnreadTotal, onIncoming
     syncUrl(roomUrl(room.slug), push);
     render();
     onSwitch(room, previous);
-    view.setRequestCount(requests.count(room.slug));
-    if (MODERATORS.has(room.role) && room.private) requests.load(room.slug);
+    persistent.shown(room);
+    privateRooms.shown(room);
   }
 
   /**
    * Shows the state card about `slug` (null: about no room, such as an invite).
    * @param {object} options `push` as for select(); `heading`, `code` and `actions` for the card
    */
-  function showState(slug, text, { push, heading = `#${slug}`, code = '', actions = [] } = {}) {
+  function showState(slug, text, { push, heading = roomHeading(slug), code = '', actions = [] } = {}) {
     const previous = showingRoom ? shown : null;
     for (const room of rooms.values()) room.pane?.hide();
     shown = slug;
@@ -181,34 +175,30 @@ export function createRooms({ onSwitch, onMemberCount, onUnreadTotal, onIncoming
     if (slug) syncUrl(roomUrl(slug), push);
     render();
     onSwitch(null, previous);
+    privateRooms.shown(null);
   }
 
-  const toLobby = { label: 'Go to the lobby', onClick: () => open(LOBBY) };
-
-  /** Opens a room by slug: shows it, joins it first, or explains why it cannot be shown. */
+  /** Opens a room by name: shows it, joins it first, or explains why it cannot be shown. */
   async function open(slug, { push = true } = {}) {
     const ticket = ++openCount;
     const room = rooms.get(slug);
+    const kind = roomKind(slug);
     if (room?.pane) {
       select(room, { push });
       return;
     }
-    if (isGuest()) {
-      showState(slug, explainRoomError({ code: 'registration_required' }),
+    if (kind === 'whisper') { // a closed whisper tab has nothing to show
+      open(LOBBY, { push: false });
+      return;
+    }
+    if (privateRooms.showUnjoined(room, { push }) || persistent.showUnjoined(slug, room, { push })) return;
+    if (isGuest() && (kind === 'room' || kind === 'pm')) {
+      showState(slug, `${explainRoomError({ code: 'registration_required' })}${closedCodeNote(slug)}`,
         { push, code: 'registration_required', actions: [toLobby] });
       return;
     }
-    if (room?.access === 'requested') {
-      showState(slug, `You asked to join #${slug}. Its owner has not decided yet.`, { push, code: 'requested', actions: [toLobby] });
-      return;
-    }
-    if (room?.access === 'invited') {
-      showState(slug, `You are invited to #${slug}. Open the invite link you were sent to join it.`,
-        { push, code: 'invited', actions: [toLobby] });
-      return;
-    }
-    showState(slug, `Opening #${slug}…`, { push, code: 'opening' });
-    const record = room ?? roomRecord(slug);
+    showState(slug, `Opening ${label(slug)}…`, { push, code: 'opening' });
+    const record = room ?? roomRecord(slug, privateRooms.fields(slug));
     try {
       if (session.gateway.state !== 'online') await session.gateway.whenOnline(CONNECT_WAIT_MS);
       await join(record);
@@ -227,129 +217,103 @@ export function createRooms({ onSwitch, onMemberCount, onUnreadTotal, onIncoming
 
   /** The state card for a room that could not be opened. */
   function unavailable(slug, err) {
-    if (err.code !== 'not_found') {
-      showState(slug, explainRoomError(err), { code: err.code, actions: [toLobby] });
+    if (roomKind(slug) === 'room') {
+      persistent.unavailable(slug, err);
       return;
     }
-    const actions = [];
-    if (isCreatableSlug(slug)) {
-      actions.push({ label: `Create #${slug}`, id: 'room-state-create', primary: true, onClick: () => createDialog.open(slug) });
-      actions.push({ label: 'Ask to join', id: 'room-state-request', onClick: () => askToJoin(slug) });
-    }
-    actions.push(toLobby);
-    showState(slug, `There is no room #${slug}, or it is private.`, { code: 'not_found', actions });
+    const card = privateRooms.unavailable(slug, err);
+    if (!rooms.get(slug)?.pane && !CONNECTION_ERRORS.has(err.code)) rooms.delete(slug);
+    showState(slug, card?.text ?? explain(slug, err), { code: err.code, actions: [...(card?.actions ?? []), toLobby] });
   }
 
-  async function askToJoin(slug) {
-    try {
-      await requestAccess(slug);
-    } catch (err) {
-      showState(slug, explainRoomError(err), { code: err.code, actions: [toLobby] });
-      return;
-    }
-    await refreshList();
-    showState(slug, `Request sent. If #${slug} is a private room, its owner will decide.`,
-      { code: 'requested', actions: [toLobby] });
-  }
-
-  /** Redeems `/invite/<token>` and opens its room in place of the invite address. */
-  async function redeem(token) {
-    const heading = 'Invite';
-    if (isGuest()) {
-      showState(null, explainRoomError({ code: 'registration_required' }),
-        { heading, code: 'registration_required', actions: [toLobby] });
-      return;
-    }
-    showState(null, 'Opening the invite…', { heading, code: 'opening' });
-    let room;
-    try {
-      room = await redeemInvite(token);
-    } catch (err) {
-      const text = err.code === 'not_found' ? 'This invite link is not valid.' : explainRoomError(err);
-      showState(null, text, { heading, code: err.code, actions: [toLobby] });
-      return;
-    }
-    await refreshList();
-    await open(room.slug, { push: false });
-  }
-
-  // ---- changes made here --------------------------------------------------------------------
-
-  async function created(made) {
-    await refreshList();
-    if (!rooms.has(made.slug)) rooms.add(roomRecord(made.slug, { access: 'member' }));
-    merge(rooms.get(made.slug), made);
-    await open(made.slug);
-  }
-
-  function updated(changed) {
-    const room = rooms.get(changed?.slug);
-    if (!room) return;
-    merge(room, changed);
-    if (shown === room.slug && showingRoom) view.showRoom(room);
-    render();
-  }
-
-  async function leave(slug) {
-    try {
-      await leaveRoom(slug);
-    } catch (err) {
-      banner.show(`Could not leave #${slug}: ${explainRoomError(err)}`, 'error');
-      return;
-    }
-    drop(slug, REMOVED.left(slug));
-    refreshList();
-  }
-
-  /** Forgets a room the user is no longer in; if it was open, the lobby takes its place. */
-  function drop(slug, message) {
+  /** Forgets a room; if it was on screen, the lobby takes its place. */
+  function forget(slug) {
     const room = rooms.get(slug);
-    if (!room) return;
+    if (!room) return false;
     room.pane?.destroy();
     rooms.delete(slug);
-    requests.forget(slug);
+    persistent.forget(slug);
     if (shown === slug) open(LOBBY, { push: false });
     else render();
-    banner.show(message);
+    return true;
   }
 
-  function requestArrived(slug, user) {
-    requests.arrived(slug, user, rooms.get(slug)?.pane?.log);
-    if (shown !== slug) banner.show(`${user} asks to join #${slug}.`);
-  }
-
-  async function accessDecided(slug, approved) {
-    banner.show(approved ? `Your request to join #${slug} was approved.` : `Your request to join #${slug} was denied.`);
-    await refreshList();
-    const room = rooms.get(slug);
-    if (approved && room && shown === slug && !showingRoom) await open(slug, { push: false });
-    else if (approved && room && !room.pane) await join(room).catch(() => {});
-    render();
+  /** Forgets a room the user is no longer in, saying why. */
+  function drop(slug, message) {
+    if (forget(slug)) banner.show(message);
   }
 
   // ---- server events ------------------------------------------------------------------------
 
   function countUnread(room, count) {
-    if (showingRoom && shown === room.slug) return;
+    if (isShown(room.slug)) return;
     room.unread += count;
     render();
   }
 
-  /** Applies an event that names a room (`data.room`). */
+  /** A badge changed (`user_updated`): every member list showing that user follows. */
+  function userUpdated(user) {
+    if (typeof user?.name !== 'string') return;
+    for (const room of rooms.values()) room.pane?.members.update(user);
+  }
+
+  /** Applies a server event (those about the connection itself are chat.js's). */
   function handleEvent(event, data) {
-    const slug = typeof data.room === 'string' ? data.room : data.room?.slug;
-    const room = rooms.get(slug);
-    switch (event) {
-      case 'room_removed': drop(slug, (REMOVED[data.reason] ?? REMOVED.removed)(slug)); return;
-      case 'access_decided': accessDecided(slug, Boolean(data.approved)); return;
-      case 'access_requested': if (room) requestArrived(slug, String(data.user)); return;
-      case 'room_updated': updated(data.room); return;
-      default: break;
+    if (privateRooms.handleEvent(event, data)) return;
+    if (event === 'user_updated') {
+      userUpdated(data.user);
+      return;
     }
-    if (room?.pane && applyPaneEvent(room.pane, slug, event, data, isOwn)) {
+    const slug = typeof data.room === 'string' ? data.room : data.room?.slug;
+    if (typeof slug !== 'string' || persistent.handleEvent(event, slug, data)) return;
+    if (event === 'room_removed') {
+      drop(slug, (REMOVED[data.reason] ?? REMOVED.removed)(label(slug)));
+      return;
+    }
+    const room = rooms.get(slug);
+    if (!room?.pane) return;
+    if (applyPaneEvent(room.pane, slug, event, data, isOwn)) {
       countUnread(room, 1);
       onIncoming();
     }
+    if (event === 'message') privateRooms.afterMessage(room, data.seq);
+  }
+
+  /** What the per-kind modules may do with the rooms of the session. */
+  function kindContext() {
+    return {
+      rooms,
+      banner,
+      toLobby,
+      session: () => session,
+      gateway: () => session?.gateway ?? null,
+      me: () => session?.me ?? null,
+      isGuest: () => isGuest(),
+      isOwn: (user) => isOwn(user),
+      isShown: (slug) => isShown(slug),
+      /** Whether the state card about `slug` is on screen. */
+      stateShown: (slug) => !showingRoom && shown === slug,
+      ensurePane: (room) => ensurePane(room),
+      join: (room) => join(room),
+      attach: (room) => attach(room),
+      open: (slug, options) => open(slug, options),
+      showState: (slug, text, options) => showState(slug, text, options),
+      forget: (slug) => forget(slug),
+      drop: (slug, message) => drop(slug, message),
+      render: () => render(),
+      countUnread: (room, count) => countUnread(room, count),
+      onIncoming: () => onIncoming(),
+      /** Redraws the header of `room` if it is on screen (its state or topic changed). */
+      refreshView: (room) => {
+        if (isShown(room.slug)) view.showRoom(room);
+      },
+      setTopic: (slug, text) => {
+        if (isShown(slug)) view.setTopic(text);
+      },
+      setRequestCount: (slug, count) => {
+        if (shown === slug) view.setRequestCount(count);
+      },
+    };
   }
 
   // ---- the session --------------------------------------------------------------------------
@@ -365,14 +329,13 @@ export function createRooms({ onSwitch, onMemberCount, onUnreadTotal, onIncoming
       const lobby = roomRecord(LOBBY, { name: 'Lobby', access: 'member' });
       rooms.add(lobby);
       ensurePane(lobby);
-      $('room-new').hidden = isGuest();
-      $('rooms-note').hidden = !isGuest();
-      $('rooms-note').textContent = 'Rooms are for registered accounts.';
+      persistent.begin(isGuest());
       select(lobby);
     },
 
     /** Forgets everything of the identity (sign-out). */
     end() {
+      privateRooms.stop();
       for (const room of rooms.values()) room.pane?.destroy();
       rooms.clear();
       session = null;
@@ -386,28 +349,34 @@ export function createRooms({ onSwitch, onMemberCount, onUnreadTotal, onIncoming
     async openRoute(route, { push = false } = {}) {
       const s = session;
       if (route.name !== 'lobby') {
-        const heading = route.name === 'invite' ? 'Invite' : `#${route.slug}`;
+        const heading = route.name === 'invite' ? 'Invite' : roomHeading(route.slug);
         showState(route.slug ?? null, 'Connecting…', { heading, code: 'opening' });
         await whenReady;
       }
       if (s !== session) return;
-      if (route.name === 'invite') await redeem(route.token);
-      else await open(route.name === 'room' ? route.slug : LOBBY, { push });
+      if (route.name === 'invite') {
+        await persistent.redeem(route.token);
+      } else if (route.name === 'room') {
+        const slug = await privateRooms.resolve(route.slug); // a share link `/room/<CODE>`?
+        if (s === session) await open(slug, { push });
+      } else {
+        await open(LOBBY, { push });
+      }
     },
 
-    /** The slug of the open room, or null while a state card is shown. */
-    activeSlug: () => activeRoom()?.slug ?? null,
+    /** The open room's record, or null while a state card is shown. */
+    activeRoom,
 
-    /** Sends to the open room; resolves true when the server stored it. */
+    /** Sends to the open room; resolves true when the server took it. */
     async send(text) {
       const room = activeRoom();
-      if (!room || !session) return false;
+      if (!room || !session || room.closed) return false;
       const s = session;
       try {
-        await sendMessage(s.gateway, room.slug, text);
+        if (!await privateRooms.send(room, text)) await sendMessage(s.gateway, room.slug, text);
         return true;
       } catch (err) {
-        if (s === session) room.pane?.log.addNotice(`Message not sent: ${explainRoomError(err)}`, 'error');
+        if (s === session) room.pane?.log.addNotice(`Message not sent: ${explain(room, err)}`, 'error');
         return false;
       }
     },

@@ -2,9 +2,13 @@
  * Client-side routes: the address bar is the open room.
  *
  * `/` is the lobby, `/room/<slug>` a persistent room and `/invite/<token>` an invite to redeem.
+ * `/room/<CODE>` is also the share link of an ephemeral room and `/room/pm:<id>:<id>` a private
+ * conversation; callers tell them apart (room-names.js). Whisper tabs have no address.
  * The server answers every such path with the app shell, so these work as bookmarks and after
  * a reload. This module only parses and writes `location`; what a route shows is up to callers.
  */
+
+import { roomKind, codeOf } from './room-names.js';
 
 const LOBBY_ROUTE = Object.freeze({ name: 'lobby' });
 
@@ -29,9 +33,16 @@ export function parseRoute(pathname) {
 /** The route in the address bar now. */
 export const currentRoute = () => parseRoute(location.pathname);
 
-/** The path of a room (`/` for the lobby). */
+/** The path of a room (`/` for the lobby), or null for a whisper tab (it has none). */
 export function roomUrl(slug) {
-  return slug === 'lobby' ? '/' : `/room/${encodeURIComponent(slug)}`;
+  switch (roomKind(slug)) {
+    case 'lobby': return '/';
+    case 'whisper': return null;
+    case 'ephemeral': return `/room/${codeOf(slug)}`;
+    // `:` needs no escaping in a path segment; `pm:3:7` reads better than `pm%3A3%3A7`.
+    case 'pm': return `/room/${encodeURIComponent(slug).replaceAll('%3A', ':')}`;
+    default: return `/room/${encodeURIComponent(slug)}`;
+  }
 }
 
 /**

@@ -1,21 +1,67 @@
 /**
  * The room list in the sidebar (`#room-list`): the lobby and the persistent rooms, grouped by
- * the caller's access, with an unread count per room and the open room marked.
+ * the caller's access, then the "Conversations" group (private conversations, whisper tabs and
+ * ephemeral 1-on-1 rooms), with an unread count per entry and the open one marked.
  *
- * The list is a sequence of titled groups so that other kinds of conversation can become
- * groups of their own. Room names come from users and are inserted as text. Clicks are
- * reported with the room's slug; what opening means is the caller's business.
+ * The list is a sequence of titled groups; a group may carry actions in its title row (it is
+ * then shown even when empty) and entries with their own buttons (close, accept, decline).
+ * Names come from users and are inserted as text. Clicks are reported with the room's name
+ * and the action; what they mean is the caller's business.
  */
 
 import { LOBBY } from './room-api.js';
 
+const PRIVATE_KINDS = new Set(['pm', 'whisper', 'ephemeral']);
+const isRoom = (room) => room.kind === 'room';
+
 /** In order; the first group sits right under the sidebar's own "Rooms" heading. */
 const GROUPS = [
-  { title: '', accepts: (room) => room.slug === LOBBY || room.access === 'member' },
-  { title: 'Invitations', accepts: (room) => room.access === 'invited', tag: 'invited' },
-  { title: 'Waiting for approval', accepts: (room) => room.access === 'requested', tag: 'pending' },
-  { title: 'Public rooms', accepts: (room) => room.access === 'public' },
+  { id: 'rooms', title: '', accepts: (room) => room.kind === 'lobby' || (isRoom(room) && room.access === 'member') },
+  {
+    id: 'conversations',
+    title: 'Conversations',
+    accepts: (room) => PRIVATE_KINDS.has(room.kind),
+    private: true,
+    empty: 'No conversations yet. Pick someone in a member list to write to them.',
+  },
+  { id: 'invitations', title: 'Invitations', accepts: (room) => isRoom(room) && room.access === 'invited', tag: 'invited' },
+  { id: 'requested', title: 'Waiting for approval', accepts: (room) => isRoom(room) && room.access === 'requested', tag: 'pending' },
+  { id: 'public', title: 'Public rooms', accepts: (room) => isRoom(room) && room.access === 'public' },
 ];
+
+const ICONS = { pm: '@', whisper: '🤫', ephemeral: '⏱' };
+const CLOSE_LABELS = { pm: 'Close the conversation', whisper: 'Close the whispers', ephemeral: 'Leave the room' };
+
+/** The small tag after a private entry's name, if any. */
+function privateTag(room) {
+  if (room.kind === 'pm' && room.state !== 'open') return room.state; // pending | invited
+  if (room.kind === 'whisper') return 'not stored';
+  if (room.kind === 'ephemeral' && room.closed) return 'closed';
+  return '';
+}
+
+/** Invitations first, then by name. */
+function comparePrivate(a, b) {
+  const invited = Number(b.state === 'invited') - Number(a.state === 'invited');
+  return invited || a.name.localeCompare(b.name, undefined, { sensitivity: 'base' });
+}
+
+function tagElement(text) {
+  const tag = document.createElement('span');
+  tag.className = 'access-tag';
+  tag.textContent = text;
+  return tag;
+}
+
+function actionButton(action, slug, label, className) {
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = className;
+  button.dataset.action = action;
+  button.dataset.room = slug;
+  button.textContent = label;
+  return button;
+}
 
 function roomButton(room, active) {
   const button = document.createElement('button');
@@ -23,17 +69,20 @@ function roomButton(room, active) {
   button.className = 'room-link';
   button.dataset.room = room.slug;
   button.dataset.access = room.slug === LOBBY ? 'member' : room.access;
+  button.dataset.kind = room.kind;
   if (active) button.setAttribute('aria-current', 'page');
   button.title = room.topic ? `${room.name} — ${room.topic}` : room.name;
 
   const icon = document.createElement('span');
   icon.className = 'room-icon';
   icon.setAttribute('aria-hidden', 'true');
-  icon.textContent = room.private ? '🔒' : '#';
+  icon.textContent = ICONS[room.kind] ?? (room.private ? '🔒' : '#');
   const name = document.createElement('span');
   name.className = 'room-name';
   name.textContent = room.name;
   button.append(icon, name);
+  const tag = privateTag(room);
+  if (tag) button.append(tagElement(tag));
   if (room.unread > 0) {
     const badge = document.createElement('span');
     badge.className = 'unread-badge';
@@ -44,39 +93,103 @@ function roomButton(room, active) {
   return button;
 }
 
-function groupElement(group, rooms, activeSlug) {
+/** A conversation, whisper tab or ephemeral room: its link, then accept/decline or close. */
+function privateItem(room, active) {
+  const item = document.createElement('li');
+  item.className = 'private-item';
+  item.append(roomButton(room, active));
+  if (room.kind === 'pm' && room.state === 'invited') {
+    const answer = document.createElement('div');
+    answer.className = 'private-answer';
+    answer.append(
+      actionButton('accept', room.slug, 'Accept', 'button button-primary private-action'),
+      actionButton('decline', room.slug, 'Decline', 'button private-action'),
+    );
+    item.append(answer);
+  } else {
+    const close = actionButton('close', room.slug, '×', 'icon-button private-close');
+    close.title = CLOSE_LABELS[room.kind];
+    close.setAttribute('aria-label', `${CLOSE_LABELS[room.kind]}: ${room.name}`);
+    item.append(close);
+  }
+  return item;
+}
+
+function groupTitle(group, actions) {
+  const head = document.createElement('div');
+  head.className = 'room-group-head';
+  const title = document.createElement('h3');
+  title.className = 'room-group-title';
+  title.textContent = group.title;
+  head.append(title);
+  for (const { id, icon, label } of actions) {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'icon-button group-action';
+    button.id = id;
+    button.dataset.groupAction = id;
+    button.title = label;
+    const glyph = document.createElement('span');
+    glyph.setAttribute('aria-hidden', 'true');
+    glyph.textContent = icon;
+    const text = document.createElement('span');
+    text.className = 'visually-hidden';
+    text.textContent = label;
+    button.append(glyph, text);
+    head.append(button);
+  }
+  return head;
+}
+
+function groupElement(group, rooms, activeSlug, actions) {
   const section = document.createElement('section');
   section.className = 'room-group';
-  if (group.title) {
-    const title = document.createElement('h3');
-    title.className = 'room-group-title';
-    title.textContent = group.title;
-    section.append(title);
-  }
+  section.dataset.group = group.id;
+  if (group.title) section.append(groupTitle(group, actions));
   const list = document.createElement('ul');
   list.className = 'room-group-list';
-  for (const room of rooms) {
-    const item = document.createElement('li');
-    const button = roomButton(room, room.slug === activeSlug);
-    if (group.tag) {
-      const tag = document.createElement('span');
-      tag.className = 'access-tag';
-      tag.textContent = group.tag;
-      button.append(tag);
+  const entries = group.private ? [...rooms].sort(comparePrivate) : rooms;
+  for (const room of entries) {
+    const active = room.slug === activeSlug;
+    if (group.private) {
+      list.append(privateItem(room, active));
+      continue;
     }
+    const item = document.createElement('li');
+    const button = roomButton(room, active);
+    if (group.tag) button.append(tagElement(group.tag));
     item.append(button);
     list.append(item);
   }
   section.append(list);
+  if (!entries.length && group.empty) {
+    const hint = document.createElement('p');
+    hint.className = 'room-group-empty';
+    hint.textContent = group.empty;
+    section.append(hint);
+  }
   return section;
 }
 
 /**
  * @param {HTMLElement} container `#room-list`
- * @param {{onSelect: (slug: string) => void}} handlers
+ * @param {object} handlers
+ * @param {(slug: string) => void} handlers.onSelect an entry was clicked
+ * @param {(action: string, slug: string) => void} handlers.onAction `close` | `accept` | `decline`
+ * @param {(id: string) => void} handlers.onGroupAction a button in a group's title row
  */
-export function createSidebar(container, { onSelect }) {
+export function createSidebar(container, { onSelect, onAction, onGroupAction }) {
   container.addEventListener('click', (event) => {
+    const groupAction = event.target.closest('[data-group-action]');
+    if (groupAction) {
+      onGroupAction(groupAction.dataset.groupAction);
+      return;
+    }
+    const action = event.target.closest('[data-action]');
+    if (action) {
+      onAction(action.dataset.action, action.dataset.room);
+      return;
+    }
     const button = event.target.closest('.room-link');
     if (button) onSelect(button.dataset.room);
   });
@@ -84,14 +197,19 @@ export function createSidebar(container, { onSelect }) {
   return {
     /**
      * Redraws the list.
-     * @param {Array<{slug, name, topic, private, access, unread}>} rooms lobby first
+     * @param {object[]} rooms room records, lobby first
      * @param {string|null} activeSlug the open room
+     * @param {object} [options]
+     * @param {object} [options.actions] group id → `[{id, icon, label}]` for its title row
      */
-    render(rooms, activeSlug) {
+    render(rooms, activeSlug, { actions = {} } = {}) {
       const fragment = document.createDocumentFragment();
       for (const group of GROUPS) {
         const members = rooms.filter(group.accepts);
-        if (members.length) fragment.append(groupElement(group, members, activeSlug));
+        const groupActions = actions[group.id] ?? [];
+        if (members.length || groupActions.length) {
+          fragment.append(groupElement(group, members, activeSlug, groupActions));
+        }
       }
       container.replaceChildren(fragment);
     },

@@ -1,0 +1,422 @@
+#!/usr/bin/env node
+// Parlor's private conversations, whispers and ephemeral 1-on-1 rooms in the web app, in
+// headless Chromium (Debian's /usr/bin/chromium) driven by playwright-core.
+//
+// Usage: node browser_private.mjs BASE_URL [OUT_DIR]
+//   BASE_URL  e.g. http://127.0.0.1:38211
+//   OUT_DIR   where screenshots go (created); default: $TMPDIR/parlor-browser-shots
+//
+// Four browser contexts. (a) A and B register; "New conversation" explains `not_found`; A starts
+// a conversation with B from the lobby's member list and writes while it is pending; B sees the
+// invitation, accepts and reads it; messages go both ways; a message while B is in the lobby
+// shows an unread badge that opening the conversation clears, and after a reload it stays
+// cleared (the read marker is on the server); A closes the conversation and B's next message
+// brings it back. (b) A creates a 1-on-1 room in the host dialog; C opens its link signed out
+// and is told to wait for the host; A activates it; C picks an offered name and lands in the
+// room with a countdown; A joins from the dialog; they exchange messages; D opening the link
+// (in lower case) is told the room is locked to two devices; C (a guest) whispers to A from the
+// member list and A sees it in a tab marked "not stored". Writes private-a.png, private-b.png,
+// private-c.png, private-door.png and private-narrow.png (360×740, C's room drawer open); on
+// failure failure.png (the page being checked) and failure-other.png. Exits 0 on success, 1 on
+// the first failed check, 2 on bad usage, 3 on overrun (60 s watchdog). Needs `npm ci` in
+// tests/clients and chromium.
+
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+
+const DEADLINE_MS = 60000;
+const STEP_MS = 8000;
+const CHROMIUM = process.env.PARLOR_CHROMIUM || '/usr/bin/chromium';
+
+class CheckFailed extends Error {}
+
+const log = (line) => console.log(line);
+const digits = (n) => String(Math.floor(Math.random() * 10 ** n)).padStart(n, '0');
+
+const base = process.argv[2];
+if (!base || !/^https?:\/\//.test(base)) {
+  console.error('usage: node browser_private.mjs BASE_URL [OUT_DIR]');
+  process.exit(2);
+}
+const baseUrl = base.replace(/\/+$/, '');
+const outDir = resolve(process.argv[3] || join(tmpdir(), 'parlor-browser-shots'));
+mkdirSync(outDir, { recursive: true });
+
+let browser = null;
+const pages = {}; // label -> page
+let current = null; // label of the page the running step is about
+const problems = []; // uncaught page errors and dialogs: each one fails the run
+
+function ok(what) {
+  log(`  ok - ${what}`);
+}
+
+/** Runs one bounded step; a timeout or assertion inside becomes a CheckFailed naming it. */
+async function step(label, what, fn) {
+  current = label;
+  try {
+    const result = await fn(pages[label]);
+    if (problems.length) throw new CheckFailed(problems.join('; '));
+    ok(`${label}: ${what}`);
+    return result;
+  } catch (err) {
+    if (err instanceof CheckFailed) throw new CheckFailed(`${label}: ${what}: ${err.message}`);
+    throw new CheckFailed(`${label}: ${what}: ${String(err && err.message).split('\n')[0]}`);
+  }
+}
+
+function assert(cond, message, detail) {
+  if (!cond) throw new CheckFailed(detail === undefined ? message : `${message} (got: ${JSON.stringify(detail)})`);
+}
+
+/** Waits until the log of room `slug` has a message with exactly `text` (and author, if given). */
+function waitForMessage(page, slug, text, author) {
+  return page.waitForFunction(([room, want, who]) => {
+    for (const item of document.querySelectorAll(`#messages .room-log[data-room="${room}"] .message`)) {
+      const body = item.querySelector('.message-text');
+      const name = item.querySelector('.message-author');
+      if (body && body.textContent === want && (!who || (name && name.textContent === who))) return true;
+    }
+    return false;
+  }, [slug, text, author], { timeout: STEP_MS });
+}
+
+/** Waits for the chat view of `name`: visible, `#me` is the name, state online. */
+async function waitForChat(page, name) {
+  await page.locator('#chat-view').waitFor({ state: 'visible', timeout: STEP_MS });
+  await page.locator('#conn-state[data-state="online"]').waitFor({ state: 'attached', timeout: STEP_MS });
+  const me = (await page.locator('#me').textContent({ timeout: STEP_MS })) ?? '';
+  assert(me.trim() === name, `#me should be ${name}`, me);
+}
+
+/** Waits until room `slug` is open under the title `title`, its log visible, marked in the list. */
+async function waitForRoom(page, slug, title) {
+  await page.locator(`#room-title[data-room="${slug}"]`).waitFor({ state: 'visible', timeout: STEP_MS });
+  await page.locator(`#messages .room-log[data-room="${slug}"]`).waitFor({ state: 'visible', timeout: STEP_MS });
+  const shown = await page.locator('#room-title').textContent();
+  assert(shown === title, `#room-title should be ${title}`, shown);
+  await page.locator(`#room-list .room-link[data-room="${slug}"][aria-current="page"]`).waitFor({ state: 'attached' });
+}
+
+const entry = (slug) => `#room-list .room-link[data-room="${slug}"]`;
+const memberButton = (room, name) => `#members .members[data-room="${room}"] .member[data-name="${name}"] .member-button`;
+
+async function send(page, text) {
+  const composer = page.locator('#composer');
+  await composer.fill(text, { timeout: STEP_MS });
+  await composer.press('Enter', { timeout: STEP_MS });
+  await page.waitForFunction(() => document.querySelector('#composer').value === '', null, { timeout: STEP_MS });
+}
+
+async function register(page, name, password) {
+  await page.goto(`${baseUrl}/`, { timeout: STEP_MS });
+  await page.click('#tab-register');
+  await page.locator('#register-username').waitFor({ state: 'visible' });
+  await page.fill('#register-username', name);
+  await page.fill('#register-password', password);
+  await page.click('#register-submit');
+  await waitForChat(page, name);
+  await waitForRoom(page, 'lobby', 'Lobby');
+}
+
+/** The tag text of a sidebar entry ('' when it has none). */
+async function entryTag(page, slug) {
+  const tags = page.locator(`${entry(slug)} .access-tag`);
+  return (await tags.count()) ? (await tags.first().textContent()) : '';
+}
+
+/** The unread badge of a sidebar entry must say `count` (0: no badge). */
+async function expectUnread(page, slug, count) {
+  const badge = page.locator(`${entry(slug)} .unread-badge`);
+  if (count === 0) {
+    await badge.waitFor({ state: 'detached' });
+    return;
+  }
+  await badge.waitFor({ state: 'visible' });
+  const text = await badge.textContent();
+  assert(text === String(count), `the unread badge should say ${count}`, text);
+}
+
+/** Opens the share link as a signed-out visitor and returns the door's state. */
+async function openDoor(page, url) {
+  await page.goto(url, { timeout: STEP_MS });
+  await page.locator('#door-view').waitFor({ state: 'visible' });
+  return page.locator('#door-view').getAttribute('data-state');
+}
+
+/** Picks the first offered name on the door and returns it, once the chat shows that name. */
+async function pickName(page) {
+  const first = page.locator('#door-names .door-name').first();
+  await first.waitFor({ state: 'visible' });
+  const name = await first.getAttribute('data-name');
+  await first.click();
+  await waitForChat(page, name);
+  return name;
+}
+
+async function openPage(context, label) {
+  const page = await context.newPage();
+  page.setDefaultTimeout(STEP_MS);
+  page.on('pageerror', (err) => problems.push(`${label}: uncaught page error: ${err.message}`));
+  page.on('dialog', (dialog) => {
+    problems.push(`${label}: unexpected ${dialog.type()} dialog: ${dialog.message()}`);
+    dialog.dismiss().catch(() => {});
+  });
+  page.on('console', (msg) => {
+    // Expected HTTP errors (401 before joining, the 4xx this test provokes) are not worth a line.
+    if (msg.type() === 'error' && !/status of 4\d\d/.test(msg.text())) log(`  [${label} console.error] ${msg.text()}`);
+  });
+  pages[label] = page;
+  return page;
+}
+
+async function shot(page, file, opts = {}) {
+  const path = join(outDir, file);
+  await page.screenshot({ path, timeout: 5000, ...opts });
+  log(`  screenshot ${path}`);
+}
+
+/** (a) A private conversation between two accounts, from invitation to unread counts. */
+async function conversation(tag, password) {
+  const nickA = `PmA${tag}`;
+  const nickB = `PmB${tag}`;
+  await step('A', `register as ${nickA}`, (page) => register(page, nickA, password));
+  await step('B', `register as ${nickB}`, (page) => register(page, nickB, password));
+
+  await step('A', '"New conversation" with an unknown name explains not_found', async (page) => {
+    await page.click('#conversation-new');
+    await page.locator('#conversation-dialog').waitFor({ state: 'visible' });
+    await page.fill('#conversation-user', `nobody${tag}`);
+    await page.click('#conversation-submit');
+    await page.locator('#conversation-error[data-code="not_found"]').waitFor({ state: 'visible' });
+    await page.click('#conversation-dialog [data-close]');
+    await page.locator('#conversation-dialog').waitFor({ state: 'hidden' });
+  });
+
+  const slug = await step('A', `starts a conversation with ${nickB} from the lobby's member list`, async (page) => {
+    await page.click(memberButton('lobby', nickB));
+    await page.click('#member-menu-message');
+    const title = page.locator('#room-title[data-room^="pm:"]');
+    await title.waitFor({ state: 'visible' });
+    const room = await title.getAttribute('data-room');
+    await waitForRoom(page, room, nickB);
+    assert(new URL(page.url()).pathname === `/room/${room}`, 'the address bar should name the conversation', page.url());
+    assert(await entryTag(page, room) === 'pending', 'the entry should say pending', await entryTag(page, room));
+    return room;
+  });
+  const early = `written while pending ${tag}`;
+  await step('A', 'writes while B has not accepted yet', async (page) => {
+    await send(page, early);
+    await waitForMessage(page, slug, early, nickA);
+  });
+
+  await step('B', 'sees the invitation and accepts it from the sidebar', async (page) => {
+    await page.locator(`#room-list [data-action="accept"][data-room="${slug}"]`).waitFor({ state: 'visible' });
+    assert(await entryTag(page, slug) === 'invited', 'the entry should say invited', await entryTag(page, slug));
+    await page.click(`#room-list [data-action="accept"][data-room="${slug}"]`);
+    await waitForRoom(page, slug, nickA);
+    await waitForMessage(page, slug, early, nickA);
+  });
+  await step('A', 'the conversation is no longer pending', (page) =>
+    page.locator(`${entry(slug)} .access-tag`).waitFor({ state: 'detached' }));
+
+  const reply = `reply from B ${tag}`;
+  await step('B', 'replies', (page) => send(page, reply));
+  await step('A', "sees B's reply", (page) => waitForMessage(page, slug, reply, nickB));
+
+  const away = `while B is in the lobby ${tag}`;
+  await step('B', 'switches to the lobby', async (page) => {
+    await page.click(entry('lobby'));
+    await waitForRoom(page, 'lobby', 'Lobby');
+  });
+  await step('A', 'writes while B is elsewhere', (page) => send(page, away));
+  await step('B', 'the conversation shows one unread message', (page) => expectUnread(page, slug, 1));
+  await step('B', 'opening the conversation clears the badge', async (page) => {
+    await page.click(entry(slug));
+    await waitForRoom(page, slug, nickA);
+    await waitForMessage(page, slug, away, nickA);
+    await expectUnread(page, slug, 0);
+  });
+  await step('B', 'after going to the lobby and reloading, nothing is unread (the read marker moved)', async (page) => {
+    await page.click(entry('lobby'));
+    await waitForRoom(page, 'lobby', 'Lobby');
+    await page.reload({ timeout: STEP_MS });
+    await waitForChat(page, nickB);
+    await page.locator(entry(slug)).waitFor({ state: 'visible' });
+    assert(await page.locator(`${entry(slug)} .unread-badge`).count() === 0, 'no unread badge after the reload');
+  });
+
+  await step('A', 'closes the conversation (×): it leaves the list', async (page) => {
+    await page.click(`#room-list [data-action="close"][data-room="${slug}"]`);
+    await page.locator(entry(slug)).waitFor({ state: 'detached' });
+    await waitForRoom(page, 'lobby', 'Lobby');
+  });
+  const again = `B writes again ${tag}`;
+  await step('B', 'writes in the conversation again', async (page) => {
+    await page.click(entry(slug));
+    await waitForRoom(page, slug, nickA);
+    await send(page, again);
+  });
+  await step('A', "B's message brings the conversation back, unread", async (page) => {
+    await expectUnread(page, slug, 1);
+    await page.click(entry(slug));
+    await waitForRoom(page, slug, nickB);
+    await waitForMessage(page, slug, again, nickB);
+  });
+  return { nickA, slug };
+}
+
+/** (b) An ephemeral 1-on-1 room: host dialog, door, join, messages, locked, a whisper. */
+async function ephemeralRoom(nickA) {
+  const { code, link } = await step('A', 'creates a 1-on-1 room in the host dialog', async (page) => {
+    await page.click('#ephemeral-host');
+    await page.locator('#host-dialog').waitFor({ state: 'visible' });
+    await page.click('#host-create');
+    const item = page.locator('#host-rooms .host-room').first();
+    await item.waitFor({ state: 'visible' });
+    const made = await item.getAttribute('data-code');
+    assert(/^[ABCDEFGHJKMNPQRSTUVWXYZ23456789]{4}$/.test(made), 'a 4-character code', made);
+    const url = await item.locator('.host-link').inputValue();
+    assert(url === `${baseUrl}/room/${made}`, 'the share link should be /room/<CODE>', url);
+    return { code: made, link: url };
+  });
+  const room = `e:${code}`;
+
+  await step('C', 'opening the link before activation says to wait for the host', async (page) => {
+    assert(await openDoor(page, link) === 'waiting', 'the door should be waiting');
+    const text = await page.locator('#door-text').textContent();
+    assert(/Waiting for the host/.test(text), 'the door should say it waits for the host', text);
+    await shot(page, 'private-door.png');
+  });
+  await step('A', 'activates the room: the dialog shows the time left', async (page) => {
+    const item = page.locator(`#host-rooms .host-room[data-code="${code}"]`);
+    await item.locator('.host-activate').click();
+    await page.locator(`#host-rooms .host-room[data-code="${code}"][data-active="true"]`).waitFor({ state: 'visible' });
+    const status = await item.locator('.host-status').textContent();
+    assert(/closes in 2[34] h/.test(status), 'the status should count down from 24 h', status);
+  });
+  const nickC = await step('C', 'the door opens by itself; picking an offered name lands in the room', async (page) => {
+    await page.locator('#door-view[data-state="open"]').waitFor({ state: 'visible', timeout: STEP_MS });
+    const name = await pickName(page);
+    await waitForRoom(page, room, `Room ${code}`);
+    assert(new URL(page.url()).pathname === `/room/${code}`, 'the address bar should be the share link', page.url());
+    await page.waitForFunction(() => /closes in/.test(document.querySelector('#room-topic').textContent));
+    return name;
+  });
+  await step('A', 'joins from the host dialog', async (page) => {
+    await page.click(`#host-rooms .host-room[data-code="${code}"] .host-join`);
+    await waitForRoom(page, room, `Room ${code}`);
+  });
+
+  const hello = `hello 1-on-1 from A ${code}`;
+  const answer = `answer from C ${code}`;
+  await step('A', 'writes in the room', (page) => send(page, hello));
+  await step('C', "sees A's message and answers", async (page) => {
+    await waitForMessage(page, room, hello, nickA);
+    await send(page, answer);
+  });
+  await step('A', "sees C's answer", (page) => waitForMessage(page, room, answer, nickC));
+
+  await step('D', 'a third device is told the room is locked', async (page) => {
+    assert(await openDoor(page, `${baseUrl}/room/${code.toLowerCase()}`) === 'open', 'the door should be open');
+    await pickName(page);
+    await page.locator('#room-state[data-code="room_locked"]').waitFor({ state: 'visible' });
+    const text = await page.locator('#room-state-text').textContent();
+    assert(/locked/.test(text) && /two devices/.test(text), 'the card should say the room is locked to two devices', text);
+  });
+
+  const whisper = `psst from C ${code}`;
+  await step('C', `whispers to ${nickA} from the member list`, async (page) => {
+    await page.click(memberButton(room, nickA));
+    await page.click('#member-menu-whisper');
+    await waitForRoom(page, `w:${nickA.toLowerCase()}`, nickA);
+    await send(page, whisper);
+    await waitForMessage(page, `w:${nickA.toLowerCase()}`, whisper, nickC);
+  });
+  await step('A', 'gets the whisper in a tab marked "not stored"', async (page) => {
+    const tab = `w:${nickC.toLowerCase()}`;
+    await expectUnread(page, tab, 1);
+    assert(await entryTag(page, tab) === 'not stored', 'the tab should say not stored', await entryTag(page, tab));
+    await page.click(entry(tab));
+    await waitForRoom(page, tab, nickC);
+    await waitForMessage(page, tab, whisper, nickC);
+  });
+  await step('C', 'back to the room', async (page) => {
+    await page.click(entry(room));
+    await waitForRoom(page, room, `Room ${code}`);
+  });
+}
+
+async function run() {
+  const tag = digits(6);
+  const password = `pw-${digits(8)}-Parlor`;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    timeout: 15000,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  ok(`launched ${CHROMIUM} (Chromium ${browser.version()})`);
+  const viewport = { width: 1200, height: 800 };
+  for (const label of ['A', 'B', 'C', 'D']) await openPage(await browser.newContext({ viewport }), label);
+
+  const { nickA } = await conversation(tag, password);
+  await ephemeralRoom(nickA);
+
+  await step('A', 'screenshot private-a.png', (page) => shot(page, 'private-a.png'));
+  await step('B', 'screenshot private-b.png', (page) => shot(page, 'private-b.png'));
+  await step('C', 'screenshot private-c.png', (page) => shot(page, 'private-c.png'));
+  await step('C', 'narrow 360×740: composer visible, room drawer opens, screenshot private-narrow.png', async (page) => {
+    await page.setViewportSize({ width: 360, height: 740 });
+    const box = await page.locator('#composer').boundingBox();
+    assert(box && box.x >= 0 && box.x + box.width <= 361 && box.y + box.height <= 741,
+      '#composer should lie inside the 360×740 viewport', box);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert(overflow <= 1, 'the narrow layout should not scroll sideways', overflow);
+    await page.click('#sidebar-toggle');
+    await page.locator('#sidebar .room-link[data-kind="ephemeral"]').waitFor({ state: 'visible' });
+    await shot(page, 'private-narrow.png');
+  });
+}
+
+async function failureShots() {
+  const first = pages[current] ? current : Object.keys(pages)[0];
+  const order = first ? [first, ...Object.keys(pages).filter((l) => l !== first)] : [];
+  for (const [i, label] of order.slice(0, 2).entries()) {
+    const file = i === 0 ? 'failure.png' : 'failure-other.png';
+    try {
+      await shot(pages[label], file);
+      log(`  (${file} is page ${label})`);
+    } catch (err) {
+      log(`  could not take ${file}: ${err && err.message}`);
+    }
+  }
+}
+
+const watchdog = setTimeout(async () => {
+  console.log(`FAIL: browser_private.mjs did not finish within ${DEADLINE_MS} ms (last page: ${current})`);
+  const bail = setTimeout(() => process.exit(3), 1500);
+  await failureShots().catch(() => {});
+  clearTimeout(bail);
+  process.exit(3);
+}, DEADLINE_MS);
+
+log(`playwright-core against ${baseUrl}; screenshots in ${outDir}`);
+const started = Date.now();
+try {
+  await run();
+  log(`all checks passed in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  clearTimeout(watchdog);
+  await Promise.race([browser.close(), new Promise((r) => setTimeout(r, 3000))]);
+  process.exit(0);
+} catch (err) {
+  console.log(`FAIL: ${err instanceof CheckFailed ? err.message : `unexpected ${err && err.stack}`}`);
+  if (problems.length) console.log(`  page problems: ${problems.join('; ')}`);
+  await failureShots();
+  clearTimeout(watchdog);
+  if (browser) await Promise.race([browser.close(), new Promise((r) => setTimeout(r, 3000))]).catch(() => {});
+  process.exit(1);
+}

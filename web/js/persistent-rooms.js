@@ -1,0 +1,191 @@
+/**
+ * What is particular to persistent rooms, behind one face for rooms.js: the room list of
+ * `GET /api/rooms`, the dialogs (create, invite, settings), access requests, invite links,
+ * leaving, and the state cards of rooms that cannot be opened (requested, invited, missing).
+ *
+ * rooms.js stays the one owner of room records, panes, joining and the screen; it calls the
+ * hooks here and hands over `ctx`, what may be done with the records (rooms.js, `kindContext`).
+ */
+
+import {
+  listRooms, leaveRoom, redeemInvite, requestAccess, isCreatableSlug, explainRoomError,
+} from './room-api.js';
+import { roomRecord, merge } from './room-list.js';
+import { closedCodeNote } from './room-names.js';
+import { createRoomDialog } from './create-room.js';
+import { createInviteDialog } from './invite.js';
+import { createSettingsDialog } from './room-settings.js';
+import { createRequests } from './requests.js';
+
+const MODERATORS = new Set(['owner', 'admin']);
+
+/** @param {object} ctx the coordinator (see rooms.js, `kindContext`) */
+export function createPersistentRooms(ctx) {
+  const $ = (id) => document.getElementById(id);
+  const createDialog = createRoomDialog({ onCreated: (room) => created(room) });
+  const inviteDialog = createInviteDialog();
+  const settingsDialog = createSettingsDialog({
+    onSaved: (room) => updated(room),
+    onDeleted: (slug) => ctx.drop(slug, `#${slug} was deleted.`),
+  });
+  const requests = createRequests({ onCount: (slug, count) => ctx.setRequestCount(slug, count) });
+  $('room-new').addEventListener('click', () => createDialog.open());
+
+  /** Reloads `GET /api/rooms`; rooms the user has lost while away are closed. */
+  async function refreshList() {
+    const s = ctx.session();
+    if (!s || ctx.isGuest()) return;
+    let listed;
+    try {
+      listed = await listRooms();
+    } catch (err) {
+      if (s === ctx.session()) ctx.banner.show(`Could not load the rooms: ${explainRoomError(err)}`, 'error');
+      return;
+    }
+    if (s !== ctx.session()) return;
+    for (const room of ctx.rooms.applyListing(listed)) {
+      ctx.drop(room.slug, `You are no longer a member of #${room.slug}.`);
+      const item = listed.find((l) => l.slug === room.slug);
+      if (item) ctx.rooms.add(roomRecord(item.slug, item)); // still listed, e.g. a public room
+    }
+    ctx.render();
+  }
+
+  async function askToJoin(slug) {
+    try {
+      await requestAccess(slug);
+    } catch (err) {
+      ctx.showState(slug, explainRoomError(err), { code: err.code, actions: [ctx.toLobby] });
+      return;
+    }
+    await refreshList();
+    ctx.showState(slug, `Request sent. If #${slug} is a private room, its owner will decide.`,
+      { code: 'requested', actions: [ctx.toLobby] });
+  }
+
+  async function created(made) {
+    await refreshList();
+    if (!ctx.rooms.has(made.slug)) ctx.rooms.add(roomRecord(made.slug, { access: 'member' }));
+    merge(ctx.rooms.get(made.slug), made);
+    await ctx.open(made.slug);
+  }
+
+  function updated(changed) {
+    const room = ctx.rooms.get(changed?.slug);
+    if (!room) return;
+    merge(room, changed);
+    ctx.refreshView(room);
+    ctx.render();
+  }
+
+  function requestArrived(slug, user) {
+    requests.arrived(slug, user, ctx.rooms.get(slug)?.pane?.log);
+    if (!ctx.isShown(slug)) ctx.banner.show(`${user} asks to join #${slug}.`);
+  }
+
+  async function accessDecided(slug, approved) {
+    ctx.banner.show(approved ? `Your request to join #${slug} was approved.` : `Your request to join #${slug} was denied.`);
+    await refreshList();
+    const room = ctx.rooms.get(slug);
+    if (approved && room && ctx.stateShown(slug)) await ctx.open(slug, { push: false });
+    else if (approved && room && !room.pane) await ctx.join(room).catch(() => {});
+    ctx.render();
+  }
+
+  return {
+    refreshList,
+
+    /** The header buttons of the room on screen. */
+    invite: (slug) => inviteDialog.open(slug),
+    settings: (room) => settingsDialog.open(room, { isOwner: room?.role === 'owner' }),
+    requests: (slug) => requests.open(slug),
+    async leave(slug) {
+      try {
+        await leaveRoom(slug);
+      } catch (err) {
+        ctx.banner.show(`Could not leave #${slug}: ${explainRoomError(err)}`, 'error');
+        return;
+      }
+      ctx.drop(slug, `You left #${slug}.`);
+      refreshList();
+    },
+
+    /** Shows the card of a room the user asked for or is invited to; true if it did. */
+    showUnjoined(slug, room, { push }) {
+      if (room?.access === 'requested') {
+        ctx.showState(slug, `You asked to join #${slug}. Its owner has not decided yet.`, { push, code: 'requested', actions: [ctx.toLobby] });
+        return true;
+      }
+      if (room?.access === 'invited') {
+        ctx.showState(slug, `You are invited to #${slug}. Open the invite link you were sent to join it.`,
+          { push, code: 'invited', actions: [ctx.toLobby] });
+        return true;
+      }
+      return false;
+    },
+
+    /** The state card for a room that could not be opened. */
+    unavailable(slug, err) {
+      if (err.code !== 'not_found') {
+        ctx.showState(slug, explainRoomError(err), { code: err.code, actions: [ctx.toLobby] });
+        return;
+      }
+      const actions = [];
+      if (isCreatableSlug(slug)) {
+        actions.push({ label: `Create #${slug}`, id: 'room-state-create', primary: true, onClick: () => createDialog.open(slug) });
+        actions.push({ label: 'Ask to join', id: 'room-state-request', onClick: () => askToJoin(slug) });
+      }
+      actions.push(ctx.toLobby);
+      ctx.showState(slug, `There is no room #${slug}, or it is private.${closedCodeNote(slug)}`, { code: 'not_found', actions });
+    },
+
+    /** Redeems `/invite/<token>` and opens its room in place of the invite address. */
+    async redeem(token) {
+      const heading = 'Invite';
+      if (ctx.isGuest()) {
+        ctx.showState(null, explainRoomError({ code: 'registration_required' }),
+          { heading, code: 'registration_required', actions: [ctx.toLobby] });
+        return;
+      }
+      ctx.showState(null, 'Opening the invite…', { heading, code: 'opening' });
+      let room;
+      try {
+        room = await redeemInvite(token);
+      } catch (err) {
+        const text = err.code === 'not_found' ? 'This invite link is not valid.' : explainRoomError(err);
+        ctx.showState(null, text, { heading, code: err.code, actions: [ctx.toLobby] });
+        return;
+      }
+      await refreshList();
+      await ctx.open(room.slug, { push: false });
+    },
+
+    /** A room was put on screen: its pending requests, for those who decide them. */
+    shown(room) {
+      ctx.setRequestCount(room.slug, requests.count(room.slug));
+      if (room.kind === 'room' && MODERATORS.has(room.role) && room.private) requests.load(room.slug);
+    },
+
+    /** Events only persistent rooms have; true when handled. */
+    handleEvent(event, slug, data) {
+      switch (event) {
+        case 'access_decided': accessDecided(slug, Boolean(data.approved)); return true;
+        case 'access_requested':
+          if (ctx.rooms.has(slug)) requestArrived(slug, String(data.user));
+          return true;
+        case 'room_updated': updated(data.room); return true;
+        default: return false;
+      }
+    },
+
+    /** A room went away: its requests too. */
+    forget: (slug) => requests.forget(slug),
+
+    /** A new identity: creating rooms is for accounts. */
+    begin(guest) {
+      $('room-new').hidden = guest;
+      $('rooms-note').hidden = !guest;
+      $('rooms-note').textContent = 'Rooms are for registered accounts.';
+    },
+  };
+}
