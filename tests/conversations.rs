@@ -46,6 +46,15 @@ async fn a_conversation_opens_when_the_peer_accepts_and_both_chat() {
 
     let first = ann.say_in(&room, "hello before you accept").await;
     assert_eq!(first["seq"], 1);
+    let grew = bob_live.event("conversation_updated").await;
+    assert_eq!(
+        (
+            grew["conversation"]["state"].as_str(),
+            grew["conversation"]["unread"].as_i64()
+        ),
+        (Some("invited"), Some(1)),
+        "the invitation's unread count grows live"
+    );
     bob_live
         .expect_error("join", json!({ "room": room }), "not_found")
         .await;
@@ -230,7 +239,11 @@ async fn declining_is_silent_and_outsiders_see_nothing() {
             Some(json!({ "user": carol.name().await })),
         )
         .await;
-    assert_eq!(status, 400, "{body}");
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (422, Some("invalid_request")),
+        "{body}"
+    );
 }
 
 #[tokio::test]

@@ -92,6 +92,7 @@ async fn a_guest_and_the_host_chat_and_a_third_device_is_refused() {
     assert_eq!(door_before["active"], false);
     let names = door_before["names"].as_array().unwrap();
     assert_eq!(names.len(), 3, "a few names to pick from: {door_before}");
+    assert_eq!(door_before["places_left"], 2);
     let (_, early) = guest_joins(&app, &code, ONE_DEVICE).await;
     assert_eq!(early["error"]["code"], "room_not_active", "{early}");
 
@@ -124,6 +125,11 @@ async fn a_guest_and_the_host_chat_and_a_third_device_is_refused() {
         .frame_where(|f| f["event"] == "message" && f["data"]["text"] == "hello guest")
         .await;
 
+    let (_, full) = door(&app, &code).await;
+    assert_eq!(
+        full["places_left"], 0,
+        "the door says the room is full: {full}"
+    );
     let (_, refused) = guest_joins(&app, &code, THIRD_DEVICE).await;
     assert_eq!(refused["error"]["code"], "room_locked", "{refused}");
     let mut no_device = app.lobby_guest("nodevice").await;

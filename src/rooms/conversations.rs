@@ -38,9 +38,7 @@ impl Rooms {
             .await?
             .ok_or(RoomError::NoSuchUser)?;
         if peer.id == me {
-            return Err(RoomError::InvalidSetting(
-                "a conversation needs another user",
-            ));
+            return Err(RoomError::WithYourself);
         }
         let name = pm_room_name(me, peer.id);
         let room = match self.store.room_by_slug(&name).await? {
@@ -144,8 +142,9 @@ impl Rooms {
         Ok(())
     }
 
-    /// After a message in a conversation: drops what exceeds the cap and shows the
-    /// conversation again to a peer who had closed it (returned, to be told).
+    /// After a message in a conversation: drops what exceeds the cap, and returns how the
+    /// conversation now looks to the peer when they must be told: an invitation they have not
+    /// declined (its unread count grew), or a conversation they had closed (shown again).
     pub async fn after_pm_message(
         &self,
         room: &RoomRow,
@@ -160,9 +159,12 @@ impl Rooms {
             return Ok(None);
         };
         let peer = if a == author { b } else { a };
-        if self.store.pm_invite_pending(room.id, peer).await?
-            || !self.store.set_hidden(room.id, peer, false).await?
-        {
+        let tell = if self.store.pm_invite_pending(room.id, peer).await? {
+            !self.store.is_hidden(room.id, peer).await?
+        } else {
+            self.store.set_hidden(room.id, peer, false).await?
+        };
+        if !tell {
             return Ok(None);
         }
         Ok(Some(self.view_for(room, peer).await?))

@@ -8,7 +8,7 @@ use super::view::{ArchiveView, EphemeralDoor, EphemeralView, Transcript, Transcr
 use super::{account_id, RoomError, Rooms, Visible};
 use crate::auth::{hash_token, Identity};
 use crate::domain::{now_millis, offered_names, Millis, RoomCode, RoomKind, RoomRole};
-use crate::store::{NewArchive, NewRoom, RoomRow, StoreError};
+use crate::store::{NewArchive, NewRoom, RoomRow, StoreError, MAX_DEVICES};
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 
 /// Tries at drawing a free code before giving up.
@@ -86,8 +86,10 @@ impl Rooms {
     /// What a code opens onto: whether the room is active, and names to join under.
     pub async fn ephemeral_door(&self, code: &str) -> Result<EphemeralDoor, RoomError> {
         let room = self.live_ephemeral(code).await?;
+        let admitted = i64::try_from(self.store.devices(room.id).await?.len()).unwrap_or(i64::MAX);
         let view = EphemeralView::of(&room);
         Ok(EphemeralDoor {
+            places_left: (MAX_DEVICES - admitted).max(0),
             code: view.code,
             room: view.room,
             active: view.active,

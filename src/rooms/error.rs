@@ -28,6 +28,8 @@ pub enum RoomError {
     NoSuchMember,
     #[error("no such user")]
     NoSuchUser,
+    #[error("a conversation needs another user")]
+    WithYourself,
     #[error("no free room code right now; try again")]
     NoFreeCode,
     #[error("device: an id of 8 to 128 characters that this browser keeps")]
@@ -58,6 +60,7 @@ impl RoomError {
                 ErrorCode::NotFound
             }
             RoomError::NoFreeCode => ErrorCode::Unavailable,
+            RoomError::WithYourself => ErrorCode::InvalidRequest,
             RoomError::DeviceRequired => ErrorCode::InvalidPayload,
             RoomError::NotActive => ErrorCode::RoomNotActive,
             RoomError::Locked => ErrorCode::RoomLocked,

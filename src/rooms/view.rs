@@ -218,6 +218,9 @@ pub struct EphemeralDoor {
     pub expires_at: Option<Millis>,
     /// Free display names to join under.
     pub names: Vec<String>,
+    /// Devices that may still join (0: locked to two others; a device already admitted may
+    /// always come back).
+    pub places_left: i64,
 }
 
 /// The sealed transcript of an expired ephemeral room, opened.

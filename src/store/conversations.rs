@@ -131,6 +131,17 @@ impl Store {
         Ok(affected(result))
     }
 
+    /// Whether a member has closed (or declined) the conversation.
+    pub async fn is_hidden(&self, room_id: i64, user_id: i64) -> Result<bool, StoreError> {
+        let row: Option<(i64,)> =
+            sqlx::query_as("SELECT hidden FROM room_members WHERE room_id = $1 AND user_id = $2")
+                .bind(room_id)
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.is_some_and(|(hidden,)| hidden != 0))
+    }
+
     /// Moves a member's read marker forward (never back).
     pub async fn mark_read(&self, room_id: i64, user_id: i64, seq: i64) -> Result<(), StoreError> {
         sqlx::query(
