@@ -222,6 +222,17 @@ async fn the_audit_log_filters_pages_and_exports() {
     assert_eq!(by_identity["entries"].as_array().unwrap().len(), 4);
     let by_text = audit_until(&app, &root, "text=spam%20LINKS", 1).await;
     assert_eq!(by_text["entries"][0]["action"], "ban");
+    let in_text = audit_until(&app, &root, "text=MESSAGE%201", 1).await;
+    let found = in_text["entries"].as_array().unwrap();
+    assert_eq!(
+        found.len(),
+        1,
+        "a stored message's text is searched, decrypted: {in_text}"
+    );
+    assert_eq!(
+        (found[0]["room"].as_str(), found[0]["detail"].as_str()),
+        (Some("audited"), Some("seq 2"))
+    );
     let (_, none) = admin(&app, "GET", "/api/admin/audit?text=%25", &root, &[], None).await;
     assert_eq!(
         none["entries"],

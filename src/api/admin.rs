@@ -298,7 +298,8 @@ pub struct AuditQuery {
     actor: Option<String>,
     room: Option<String>,
     action: Option<String>,
-    /// Searched (case-insensitively) in the action, its target and detail.
+    /// Searched (case-insensitively) in the action, its target and detail, and in the text of
+    /// stored messages (decrypted on the server; lobby messages are never stored).
     text: Option<String>,
     /// Milliseconds since the epoch, inclusive.
     from: Option<i64>,
@@ -330,16 +331,17 @@ pub async fn audit(
         actor: query.actor,
         room: query.room,
         action: query.action,
-        text: query.text.filter(|t| !t.trim().is_empty()),
         from: query.from,
         to: query.to,
         before: query.before.unwrap_or(i64::MAX),
         limit: query.limit.unwrap_or(100).clamp(1, 10_000),
     };
-    let entries = state.core.audit_page(&filter).await?;
-    let next = (entries.len() as i64 == filter.limit)
-        .then(|| entries.last().map(|e| e.id))
-        .flatten();
+    let text = query
+        .text
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    let (entries, next) = state.core.audit_page(&filter, text).await?;
     Ok(match query.format.as_deref().unwrap_or("json") {
         "csv" => export(
             entries.iter().map(csv_line),

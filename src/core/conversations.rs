@@ -88,9 +88,12 @@ impl Core {
             return Err(CoreError::ConversationRequired);
         }
         self.check_rate(&identity.session)?;
-        self.moderation
-            .audit_log()
-            .record_message(identity, &conn.info.ip.to_string(), "whisper");
+        self.moderation.audit_log().record_message(
+            identity,
+            &conn.info.ip.to_string(),
+            "whisper",
+            None,
+        );
         let id = self
             .next_message
             .fetch_add(1, Ordering::Relaxed)

@@ -331,9 +331,12 @@ impl Core {
         let text = MessageText::parse(&send.text, self.settings.max_message_chars)?;
         self.check_not_muted(identity)?;
         self.check_rate(&identity.session)?;
-        self.moderation
-            .audit_log()
-            .record_message(identity, &conn.info.ip.to_string(), &send.room);
+        self.moderation.audit_log().record_message(
+            identity,
+            &conn.info.ip.to_string(),
+            &send.room,
+            None,
+        );
         let id = self
             .next_message
             .fetch_add(1, Ordering::Relaxed)

@@ -10,6 +10,7 @@ use super::{Core, CoreError};
 use crate::auth::{Identity, IdentityKind};
 use crate::domain::{Role, LOBBY};
 use crate::moderation::{Actor, ModerationError, Target};
+use crate::rooms::MessageOpener;
 use crate::store::{AuditFilter, AuditRow, Principal, SanctionRow};
 use serde_json::{json, Value};
 use std::net::IpAddr;
@@ -34,9 +35,41 @@ impl Core {
         self.moderation.in_force()
     }
 
-    /// A page of the audit log.
-    pub async fn audit_page(&self, filter: &AuditFilter) -> Result<Vec<AuditRow>, CoreError> {
-        Ok(self.moderation.audit_page(filter).await?)
+    /// A page of the audit log and the cursor of the next one. With `text`, entries match
+    /// when their action, target or detail contains it, or — for stored messages — when the
+    /// message's text does (decrypted here); at most [`AUDIT_SCAN`] entries are read per page.
+    pub async fn audit_page(
+        &self,
+        filter: &AuditFilter,
+        text: Option<&str>,
+    ) -> Result<(Vec<AuditRow>, Option<i64>), CoreError> {
+        let Some(needle) = text.map(str::to_lowercase) else {
+            let rows = self.moderation.audit_page(filter).await?;
+            let next = full_page_cursor(&rows, filter.limit);
+            return Ok((rows, next));
+        };
+        let mut scan = AuditFilter {
+            limit: 500,
+            ..filter.clone()
+        };
+        let mut opener = self.rooms.opener();
+        let (mut found, mut scanned) = (Vec::new(), 0);
+        loop {
+            let rows = self.moderation.audit_page(&scan).await?;
+            if rows.is_empty() {
+                return Ok((found, None));
+            }
+            for row in rows {
+                scan.before = row.id;
+                scanned += 1;
+                if audit_text_matches(&row, &needle, &mut opener).await? {
+                    found.push(row);
+                }
+                if found.len() as i64 == filter.limit || scanned >= AUDIT_SCAN {
+                    return Ok((found, Some(scan.before)));
+                }
+            }
+        }
     }
 
     /// Audits an admin's read of stored content.
@@ -251,6 +284,42 @@ impl Core {
                 .publish(&room, std::sync::Arc::clone(&event), Some(principal));
         }
         self.hub.deliver_to(principal, &event);
+    }
+}
+
+/// Audit entries one text search reads before it answers with what it found (and a cursor).
+const AUDIT_SCAN: usize = 20_000;
+
+fn full_page_cursor(rows: &[AuditRow], limit: i64) -> Option<i64> {
+    (rows.len() as i64 == limit)
+        .then(|| rows.last().map(|r| r.id))
+        .flatten()
+}
+
+async fn audit_text_matches(
+    row: &AuditRow,
+    needle: &str,
+    opener: &mut MessageOpener<'_>,
+) -> Result<bool, CoreError> {
+    let fields = [Some(&row.action), row.target.as_ref(), row.detail.as_ref()];
+    if fields
+        .into_iter()
+        .flatten()
+        .any(|f| f.to_lowercase().contains(needle))
+    {
+        return Ok(true);
+    }
+    let stored = row
+        .detail
+        .as_deref()
+        .and_then(|d| d.strip_prefix("seq "))
+        .and_then(|seq| seq.parse::<i64>().ok());
+    match (row.action.as_str(), &row.room, stored) {
+        ("message", Some(room), Some(seq)) => Ok(opener
+            .text(room, seq)
+            .await?
+            .is_some_and(|text| text.to_lowercase().contains(needle))),
+        _ => Ok(false),
     }
 }
 

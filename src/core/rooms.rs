@@ -170,7 +170,7 @@ impl Core {
         if new {
             self.moderation
                 .audit_log()
-                .record_message(identity, ip, &room.slug);
+                .record_message(identity, ip, &room.slug, Some(message.seq));
             let (seq, author) = (message.seq, message.author_id);
             let event = Event::Message(MessageEvent::stored(&room.slug, message));
             self.bus.publish(&room.slug, Broadcast::new(event), None);

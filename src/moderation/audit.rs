@@ -46,8 +46,9 @@ impl AuditLog {
         }
     }
 
-    /// Queues a message's metadata: when, where, who, from which address.
-    pub fn record_message(&self, identity: &Identity, ip: &str, room: &str) {
+    /// Queues a message's metadata: when, where, who, from which address, and for a stored
+    /// message its sequence number (`detail: "seq <n>"`, so its text can be found later).
+    pub fn record_message(&self, identity: &Identity, ip: &str, room: &str, seq: Option<i64>) {
         let entry = AuditEntry {
             ts: now_millis(),
             actor: identity.name.clone(),
@@ -56,7 +57,7 @@ impl AuditLog {
             action: "message".into(),
             target: None,
             room: Some(room.to_owned()),
-            detail: None,
+            detail: seq.map(|seq| format!("seq {seq}")),
         };
         if self.tx.try_send(Queued::Entry(entry)).is_err() {
             let dropped = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;

@@ -4,6 +4,8 @@
 
 use super::view::{ArchiveView, PlainMessage, RoomView};
 use super::{RoomError, Rooms};
+use crate::store::RoomRow;
+use std::collections::HashMap;
 
 /// A room as the admin panel lists it.
 #[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
@@ -55,5 +57,38 @@ impl Rooms {
             opened.push(self.archive(id).await?);
         }
         Ok(opened)
+    }
+}
+
+/// Opens stored messages by room and sequence number, looking each room up once (for the
+/// audit log's text search).
+pub struct MessageOpener<'a> {
+    rooms: &'a Rooms,
+    found: HashMap<String, Option<RoomRow>>,
+}
+
+impl Rooms {
+    pub fn opener(&self) -> MessageOpener<'_> {
+        MessageOpener {
+            rooms: self,
+            found: HashMap::new(),
+        }
+    }
+}
+
+impl MessageOpener<'_> {
+    /// The text of message `seq` in `room`, if it is still stored.
+    pub async fn text(&mut self, room: &str, seq: i64) -> Result<Option<String>, RoomError> {
+        if !self.found.contains_key(room) {
+            let row = self.rooms.store.room_by_slug(room).await?;
+            self.found.insert(room.to_owned(), row);
+        }
+        let Some(Some(row)) = self.found.get(room) else {
+            return Ok(None);
+        };
+        let page = self.rooms.store.messages_after(row.id, seq - 1, 1).await?;
+        let row = row.clone();
+        let opened = self.rooms.open_all(&row, page).await?;
+        Ok(opened.into_iter().find(|m| m.seq == seq).map(|m| m.text))
     }
 }

@@ -13,7 +13,7 @@ mod error;
 mod service;
 mod view;
 
-pub use admin::AdminRoom;
+pub use admin::{AdminRoom, MessageOpener};
 pub use conversations::Notice;
 pub use error::RoomError;
 pub use service::{

@@ -27,8 +27,6 @@ pub struct AuditFilter {
     pub actor: Option<String>,
     pub room: Option<String>,
     pub action: Option<String>,
-    /// Matched case-insensitively against the action, target and detail.
-    pub text: Option<String>,
     pub from: Option<Millis>,
     pub to: Option<Millis>,
     /// Entries with an id below this (the cursor of the next page).
@@ -99,14 +97,6 @@ impl Store {
         }
         if let Some(action) = &filter.action {
             with(" AND action = ?", action.clone());
-        }
-        if let Some(text) = &filter.text {
-            let pattern = super::contains_pattern(&text.to_lowercase());
-            with(
-                " AND LOWER(action || ' ' || COALESCE(target, '') || ' ' || COALESCE(detail, '')) \
-                 LIKE ? ESCAPE '\\'",
-                pattern,
-            );
         }
         sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", texts.len() + 4));
         let mut query = sqlx::query_as(&sql)

@@ -114,14 +114,7 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<Vec<UserRow>, StoreError> {
-        let pattern = format!(
-            "%{}%",
-            query
-                .to_ascii_lowercase()
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
+        let pattern = super::contains_pattern(&query.to_ascii_lowercase());
         let sql = format!(
             "SELECT {COLUMNS} FROM users WHERE name_key LIKE $1 ESCAPE '\\' ORDER BY name_key LIMIT $2 OFFSET $3"
         );
