@@ -469,3 +469,38 @@ async fn ignoring_is_stealthy_and_filters_messages_typing_whispers_and_invitatio
         .frame_where(|f| f["event"] == "message" && f["data"]["text"] == "and now?")
         .await;
 }
+
+#[tokio::test]
+async fn admins_move_users_into_rooms_and_mods_may_not() {
+    let app = spawn_app_with(with_root).await;
+    let mut root = connect(&app, "root", ROOT_PASSWORD).await;
+    let (admin_name, mut admin) = staff(&app, &mut root, "adm", "admin").await;
+    let (_, mut moderator) = staff(&app, &mut root, "mod", "mod").await;
+    let (name, mut user) = staff(&app, &mut root, "usr", "user").await;
+    let (_, token) = login(&app, &admin_name, PASSWORD).await;
+    let owner = common::Caller::with_token(&app, token["token"].as_str().unwrap());
+    owner.create_room("staff-only", true).await;
+
+    let ack = moderator
+        .request("move", json!({ "user": name, "room": "staff-only" }))
+        .await;
+    assert_eq!(ack["error"]["code"], "forbidden", "{ack}");
+    let ack = admin
+        .request("move", json!({ "user": name, "room": "staff-only" }))
+        .await;
+    assert_eq!(ack["ok"], true, "{ack}");
+    let moved = user.event("moved").await;
+    assert_eq!(
+        (moved["room"].as_str(), moved["by"].as_str()),
+        (Some("staff-only"), Some(admin_name.as_str()))
+    );
+    let joined = user.request("join", json!({ "room": "staff-only" })).await;
+    assert_eq!(joined["ok"], true, "a member now: {joined}");
+    admin
+        .expect_error(
+            "move",
+            json!({ "user": name, "room": "nowhere" }),
+            "not_found",
+        )
+        .await;
+}

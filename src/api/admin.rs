@@ -185,7 +185,7 @@ pub async fn close_connection(
 }
 
 #[utoipa::path(post, path = "/api/admin/actions/{action}", tag = "admin",
-    params(("action" = String, Path, description = "kick, ban, unban, mute, unmute, verify or set_role")),
+    params(("action" = String, Path, description = "kick, ban, unban, mute, unmute, verify, set_role or move")),
     request_body(content = Object, description = "The same data as the gateway command of that name"),
     responses((status = 204, description = "Done, audited, and in effect on live connections"),
         (status = 403, description = "forbidden, origin_not_allowed", body = ErrorResponse),
@@ -206,6 +206,7 @@ pub async fn act(
         Command::Unmute(unmute) => core.unmute(&actor, unmute).await?,
         Command::Verify(verify) => core.verify(&actor, verify).await?,
         Command::SetRole(change) => core.set_role(&actor, change).await?,
+        Command::Move(move_user) => core.move_user(&actor, move_user).await?,
         _ => return Err(ApiError::new(ErrorCode::NotFound, "no such admin action")),
     };
     Ok(StatusCode::NO_CONTENT)

@@ -30,6 +30,7 @@ pub enum Command {
     SetRole(SetRole),
     Ignore(UserRef),
     Unignore(UserRef),
+    Move(MoveUser),
 }
 
 /// Resolve who this connection is: a session token, a new guest nick, or neither (then the
@@ -178,6 +179,14 @@ pub struct Verify {
     pub room: Option<String>,
 }
 
+/// Move a user into a room (admin+): they become a member and their clients are told to open it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MoveUser {
+    pub user: String,
+    pub room: String,
+}
+
 /// Give an account another global role.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -216,6 +225,7 @@ impl Command {
             "set_role" => Command::SetRole(payload(name, data)?),
             "ignore" => Command::Ignore(payload(name, data)?),
             "unignore" => Command::Unignore(payload(name, data)?),
+            "move" => Command::Move(payload(name, data)?),
             other => return Err(CoreError::UnknownCommand(truncate(other))),
         })
     }
@@ -244,6 +254,7 @@ impl Command {
             Command::SetRole(_) => "set_role",
             Command::Ignore(_) => "ignore",
             Command::Unignore(_) => "unignore",
+            Command::Move(_) => "move",
         }
     }
 }

@@ -103,6 +103,11 @@ pub enum Event {
         room: String,
         text: String,
     },
+    /// To a user an admin moved: open this room.
+    Moved {
+        room: String,
+        by: String,
+    },
     /// Someone's role or verified badge changed: to the rooms they are in, and to them.
     UserUpdated {
         user: UserView,
@@ -131,6 +136,7 @@ impl Event {
             Event::Whisper { .. } => "whisper",
             Event::Notice { .. } => "notice",
             Event::UserUpdated { .. } => "user_updated",
+            Event::Moved { .. } => "moved",
             Event::Error(_) => "error",
             Event::Closing { .. } => "closing",
         }

@@ -18,8 +18,8 @@ mod rooms;
 
 pub use bus::{Bus, LocalBus};
 pub use command::{
-    Ban, Command, History, Identify, JoinRoom, MarkRead, ModTarget, Mute, RoomRef, SendMessage,
-    SetRole, Typing, Unban, UserRef, Verify, Whisper,
+    Ban, Command, History, Identify, JoinRoom, MarkRead, ModTarget, MoveUser, Mute, RoomRef,
+    SendMessage, SetRole, Typing, Unban, UserRef, Verify, Whisper,
 };
 pub use connection::{
     Broadcast, ConnHandle, ConnId, ConnInfo, Connection, Encoding, Next, Outbound, Outbox, Reply,
@@ -222,6 +222,7 @@ impl Core {
             Command::Unmute(unmute) => self.unmute(&Self::actor(conn)?, unmute).await,
             Command::Verify(verify) => self.verify(&Self::actor(conn)?, verify).await,
             Command::SetRole(change) => self.set_role(&Self::actor(conn)?, change).await,
+            Command::Move(move_user) => self.move_user(&Self::actor(conn)?, move_user).await,
             Command::Ignore(UserRef { user }) => {
                 self.set_ignore(identified(conn)?, &user, true).await?;
                 Ok(json!({}))

@@ -3,14 +3,14 @@
 //! notices where the action happened, refreshed badges. The rules are the
 //! [`Moderation`](crate::moderation::Moderation) service's.
 
-use super::command::{Ban, ModTarget, Mute, SetRole, Unban, Verify};
+use super::command::{Ban, ModTarget, MoveUser, Mute, SetRole, Unban, Verify};
 use super::connection::{Broadcast, Connection};
 use super::event::{CloseReason, Event, UserView};
 use super::{Core, CoreError};
 use crate::auth::{Identity, IdentityKind};
 use crate::domain::{Role, LOBBY};
 use crate::moderation::{Actor, ModerationError, Target};
-use crate::rooms::MessageOpener;
+use crate::rooms::{MessageOpener, RoomError};
 use crate::store::{AuditFilter, AuditRow, Principal, SanctionRow};
 use serde_json::{json, Value};
 use std::net::IpAddr;
@@ -264,6 +264,37 @@ impl Core {
             _ => false,
         };
         self.refresh_badges(&target, change.role, verified);
+        Ok(json!({}))
+    }
+
+    /// Moves a user into a room (admin+): makes them a member of a persistent room and tells
+    /// their clients to open it.
+    pub async fn move_user(
+        &self,
+        actor: &Actor<'_>,
+        move_user: MoveUser,
+    ) -> Result<Value, CoreError> {
+        let target = self.target(&move_user.user, false).await?;
+        let principal = target.principal.ok_or(ModerationError::NoSuchUser)?;
+        self.moderation.check_move(actor, &target).await?;
+        let room = if move_user.room == LOBBY {
+            LOBBY.to_owned()
+        } else {
+            let Principal::User(user_id) = principal else {
+                return Err(RoomError::RegistrationRequired.into());
+            };
+            self.rooms.admit(user_id, &move_user.room).await?.slug
+        };
+        self.moderation
+            .record(actor, "move", Some(&target.name), Some(&room))
+            .await?;
+        let event = Broadcast::new(Event::Moved {
+            room: room.clone(),
+            by: actor.identity.name.clone(),
+        });
+        self.hub.deliver_to(principal, &event);
+        let text = format!("{} was moved here by {}", target.name, actor.identity.name);
+        self.notice(Some(room), text);
         Ok(json!({}))
     }
 

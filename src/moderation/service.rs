@@ -226,6 +226,18 @@ impl Moderation {
             .await
     }
 
+    /// Checks that the actor may move the target into a room: admins and root, from above.
+    pub async fn check_move(
+        &self,
+        actor: &Actor<'_>,
+        target: &Target,
+    ) -> Result<(), ModerationError> {
+        if actor.identity.role < Role::Admin {
+            return Err(ModerationError::Forbidden);
+        }
+        self.check_rank(actor, target)
+    }
+
     /// Records an action that changes nothing stored (a kick) after checking rank.
     pub async fn kick(
         &self,

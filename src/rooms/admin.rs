@@ -46,6 +46,28 @@ impl Rooms {
         self.messages_before(&room, before, limit).await
     }
 
+    /// Makes an account a member of a persistent room (an admin moved them there).
+    pub async fn admit(&self, user_id: i64, slug: &str) -> Result<RoomRow, RoomError> {
+        let room = self
+            .store
+            .room_by_slug(&slug.to_ascii_lowercase())
+            .await?
+            .filter(|r| r.kind() == crate::domain::RoomKind::Room)
+            .ok_or(RoomError::NotFound)?;
+        if self.store.is_banned_from_room(room.id, user_id).await? {
+            return Err(RoomError::Banned);
+        }
+        self.store
+            .add_member(
+                room.id,
+                user_id,
+                crate::domain::RoomRole::Member.as_str(),
+                crate::domain::now_millis(),
+            )
+            .await?;
+        Ok(room)
+    }
+
     /// Archives, newest first, opened.
     pub async fn archives(
         &self,

@@ -385,7 +385,15 @@ impl TestApp {
     }
 }
 
-impl Caller<'_> {
+impl<'a> Caller<'a> {
+    /// A REST caller for a token obtained elsewhere (a login).
+    pub fn with_token(app: &'a TestApp, token: &str) -> Self {
+        Caller {
+            app,
+            token: token.to_owned(),
+            http: reqwest::Client::new(),
+        }
+    }
     /// Sends a request; returns the status and the JSON body (`null` when there is none).
     pub async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
