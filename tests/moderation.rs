@@ -184,6 +184,16 @@ async fn a_name_ban_disconnects_at_once_and_refuses_every_way_back() {
     assert_eq!(ack["ok"], true, "{ack}");
     let (status, _) = login(&app, &target, PASSWORD).await;
     assert_eq!(status, 200, "unbanned: back in");
+
+    let ack = moderator
+        .request("ban", json!({ "user": target, "duration_secs": 1 }))
+        .await;
+    assert_eq!(ack["ok"], true, "{ack}");
+    let (status, _) = login(&app, &target, PASSWORD).await;
+    assert_eq!(status, 403, "a timed ban holds while it runs");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let (status, _) = login(&app, &target, PASSWORD).await;
+    assert_eq!(status, 200, "and ends by itself");
     let audit = count_rows(&database(&app).await, "audit_log").await;
     assert!(
         audit >= 3,
