@@ -6,6 +6,7 @@
 //! it for real-time commands and adds the live effects (presence, fan-out, telling people); the
 //! REST API reaches it through the core too, so both paths apply the same checks.
 
+mod access;
 mod admin;
 mod conversations;
 mod ephemeral;
@@ -13,11 +14,12 @@ mod error;
 mod service;
 mod view;
 
+pub use access::CreateInvite;
 pub use admin::{AdminRoom, MessageOpener};
 pub use conversations::Notice;
 pub use error::RoomError;
 pub use service::{
-    account_id, author_id, CreateInvite, CreateRoom, Rooms, RoomsSettings, SettingsPatch, Visible,
+    account_id, author_id, CreateRoom, Rooms, RoomsSettings, SettingsPatch, Visible,
 };
 pub use view::{
     Access, ArchiveView, ConversationState, ConversationView, EphemeralDoor, EphemeralView,

@@ -2,17 +2,17 @@
 //! REST) a request comes by. It answers "may this identity do this to this room?" and does it
 //! in the store; live effects (presence, fan-out, telling people) are the core's part.
 
-use super::view::{InviteView, PlainMessage, RequestView, RoomListing, RoomView};
+use super::view::{PlainMessage, RoomListing, RoomView};
 use super::RoomError;
-use crate::auth::{hash_token, new_secret, Identity};
+use crate::auth::Identity;
 use crate::crypto::Keyring;
 use crate::domain::{
-    now_millis, parse_room_name, parse_topic, Email, MessageText, Millis, RoomCode, RoomKind,
-    RoomRole, RoomSlug,
+    now_millis, parse_room_name, parse_topic, MessageText, Millis, RoomCode, RoomKind, RoomRole,
+    RoomSlug,
 };
 use crate::store::{
-    Appended, InviteRow, MessageRow, NewInvite, NewMessage, NewRoom, Principal, RoomRow,
-    RoomSettings, Store, StoreError, UserRow,
+    Appended, MessageRow, NewMessage, NewRoom, Principal, RoomRow, RoomSettings, Store, StoreError,
+    UserRow,
 };
 
 /// Room rules that come from configuration.
@@ -49,14 +49,6 @@ pub struct SettingsPatch {
     pub retention_days: Option<Option<i64>>,
 }
 
-/// What creating an invite takes.
-#[derive(Debug, Clone)]
-pub struct CreateInvite {
-    pub ttl_secs: i64,
-    pub max_uses: Option<i64>,
-    pub email: Option<String>,
-}
-
 /// A room the caller may see, and their role in it (none for a public room they have not
 /// joined).
 #[derive(Debug, Clone)]
@@ -64,9 +56,6 @@ pub struct Visible {
     pub room: RoomRow,
     pub role: Option<RoomRole>,
 }
-
-/// The longest an invite may live: 30 days.
-const MAX_INVITE_TTL_SECS: i64 = 30 * 24 * 3600;
 
 /// The room service. Cheap to clone.
 #[derive(Clone)]
@@ -93,7 +82,7 @@ pub fn author_id(identity: &Identity) -> i64 {
     }
 }
 
-fn parse_role(role: Option<String>) -> Option<RoomRole> {
+pub(super) fn parse_role(role: Option<String>) -> Option<RoomRole> {
     role.and_then(|r| r.parse().ok())
 }
 
@@ -186,7 +175,7 @@ impl Rooms {
     }
 
     /// The room and the caller's role when they are an owner or admin there.
-    async fn moderated(
+    pub(super) async fn moderated(
         &self,
         identity: &Identity,
         slug: &str,
@@ -365,175 +354,7 @@ impl Rooms {
             .collect())
     }
 
-    /// Creates an invite link; returns its secret token (shown once) and the invite.
-    pub async fn create_invite(
-        &self,
-        identity: &Identity,
-        slug: &str,
-        new: CreateInvite,
-    ) -> Result<(String, InviteView), RoomError> {
-        let (room, _) = self.moderated(identity, slug).await?;
-        if !(1..=MAX_INVITE_TTL_SECS).contains(&new.ttl_secs) {
-            return Err(RoomError::InvalidSetting(
-                "ttl_secs must be between 1 and 2592000",
-            ));
-        }
-        if new.max_uses.is_some_and(|n| !(1..=100_000).contains(&n)) {
-            return Err(RoomError::InvalidSetting(
-                "max_uses must be between 1 and 100000",
-            ));
-        }
-        let email_key = match new.email.as_deref() {
-            Some(raw) => Some(
-                Email::parse(raw)
-                    .map_err(|_| RoomError::InvalidSetting("email is not a valid address"))?
-                    .key(),
-            ),
-            None => None,
-        };
-        let token = new_secret();
-        let now = now_millis();
-        let invite = self
-            .store
-            .create_invite(NewInvite {
-                room_id: room.id,
-                token_hash: &hash_token(&token),
-                created_by: account_id(identity)?,
-                email_key: email_key.as_deref(),
-                max_uses: new.max_uses,
-                expires_at: now + new.ttl_secs * 1000,
-                created_at: now,
-            })
-            .await?;
-        Ok((token, invite.into()))
-    }
-
-    pub async fn invites(
-        &self,
-        identity: &Identity,
-        slug: &str,
-    ) -> Result<Vec<InviteView>, RoomError> {
-        let (room, _) = self.moderated(identity, slug).await?;
-        Ok(self
-            .store
-            .invites_of_room(room.id)
-            .await?
-            .into_iter()
-            .map(Into::into)
-            .collect())
-    }
-
-    pub async fn revoke_invite(
-        &self,
-        identity: &Identity,
-        slug: &str,
-        invite_id: i64,
-    ) -> Result<(), RoomError> {
-        let (room, _) = self.moderated(identity, slug).await?;
-        if self.store.revoke_invite(room.id, invite_id).await? {
-            Ok(())
-        } else {
-            Err(RoomError::NotFound)
-        }
-    }
-
-    /// Joins the room an invite token opens.
-    pub async fn redeem_invite(
-        &self,
-        identity: &Identity,
-        token: &str,
-    ) -> Result<RoomRow, RoomError> {
-        let user_id = account_id(identity)?;
-        let invite: InviteRow = self
-            .store
-            .invite_by_token_hash(&hash_token(token))
-            .await?
-            .ok_or(RoomError::NotFound)?;
-        if let Some(bound) = &invite.email_key {
-            let own = identity.email.as_deref().map(str::to_ascii_lowercase);
-            if own.as_deref() != Some(bound.as_str()) {
-                return Err(RoomError::InviteNotForYou);
-            }
-        }
-        if self
-            .store
-            .is_banned_from_room(invite.room_id, user_id)
-            .await?
-        {
-            return Err(RoomError::Banned);
-        }
-        if !self
-            .store
-            .redeem_invite(invite.id, user_id, now_millis())
-            .await?
-        {
-            return Err(RoomError::InviteUnusable);
-        }
-        let room = self.store.room_by_id(invite.room_id).await?;
-        room.ok_or(RoomError::NotFound)
-    }
-
-    /// Asks to join a private room. Returns the room when a new request was recorded (so its
-    /// moderators can be told); `None` otherwise — including for rooms that do not exist, so
-    /// asking reveals nothing.
-    pub async fn request_access(
-        &self,
-        identity: &Identity,
-        slug: &str,
-    ) -> Result<Option<RoomRow>, RoomError> {
-        let user_id = account_id(identity)?;
-        let Some(room) = self.store.room_by_slug(&slug.to_ascii_lowercase()).await? else {
-            return Ok(None);
-        };
-        if room.private == 0
-            || room.kind() != RoomKind::Room
-            || self.store.member_role(room.id, user_id).await?.is_some()
-            || self.store.is_banned_from_room(room.id, user_id).await?
-        {
-            return Ok(None);
-        }
-        Ok(self
-            .store
-            .request_access(room.id, user_id, now_millis())
-            .await?
-            .then_some(room))
-    }
-
-    pub async fn requests(
-        &self,
-        identity: &Identity,
-        slug: &str,
-    ) -> Result<Vec<RequestView>, RoomError> {
-        let (room, _) = self.moderated(identity, slug).await?;
-        let pending = self.store.access_requests(room.id).await?;
-        Ok(pending
-            .into_iter()
-            .map(|(_, name, created_at)| RequestView { name, created_at })
-            .collect())
-    }
-
-    /// Approves or denies a pending request; returns the room and the requester's id.
-    pub async fn decide(
-        &self,
-        identity: &Identity,
-        slug: &str,
-        requester: &str,
-        approve: bool,
-    ) -> Result<(RoomRow, i64), RoomError> {
-        let (room, _) = self.moderated(identity, slug).await?;
-        let user = self.user(requester).await?;
-        if !self.store.drop_access_request(room.id, user.id).await? {
-            return Err(RoomError::NoSuchMember);
-        }
-        if approve {
-            self.store
-                .add_member(room.id, user.id, RoomRole::Member.as_str(), now_millis())
-                .await?;
-        }
-        Ok((room, user.id))
-    }
-
-    async fn user(&self, name: &str) -> Result<UserRow, RoomError> {
+    pub(super) async fn user(&self, name: &str) -> Result<UserRow, RoomError> {
         self.store
             .user_by_name_key(&name.to_ascii_lowercase())
             .await?
