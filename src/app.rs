@@ -2,7 +2,7 @@
 //! runs it until a shutdown signal, then closes every connection and the database cleanly.
 
 use crate::auth::Auth;
-use crate::config::Config;
+use crate::config::{Config, Secret};
 use crate::core::{Core, CoreSettings, Hub, LocalBus};
 use crate::crypto::{KeySource, Keyring, MasterKey};
 use crate::domain::{client_address, now_millis, Networks, Role};
@@ -113,11 +113,18 @@ pub fn room_service(config: &Config, store: Store, keyring: Keyring) -> Rooms {
 }
 
 /// Creates or updates the root account named by `root_user`, when set. A password hash wins
-/// over a password; with neither, start-up stops with a clear message.
+/// over a password; with neither, start-up stops with a clear message. An account that is
+/// already root with these credentials is left alone (its sessions survive a restart).
 async fn bootstrap_root(auth: &Auth, config: &Config) -> anyhow::Result<()> {
     let Some(name) = config.root_user.as_deref() else {
         return Ok(());
     };
+    let hash = config.root_password_hash.as_ref().map(Secret::expose);
+    let password = config.root_password.as_ref().map(Secret::expose);
+    if auth.is_root_with(name, hash, password).await? {
+        tracing::info!(user = %name, "root account ready (unchanged)");
+        return Ok(());
+    }
     let user = match (&config.root_password_hash, &config.root_password) {
         (Some(hash), _) => {
             auth.upsert_user_with_hash(name, hash.expose(), Role::Root)

@@ -350,6 +350,8 @@ async fn verify_and_role_changes_reach_people_live() {
 async fn bans_and_mutes_survive_a_restart() {
     let mut app = spawn_app_with(with_root).await;
     let mut root = connect(&app, "root", ROOT_PASSWORD).await;
+    let (_, root_session) = login(&app, "root", ROOT_PASSWORD).await;
+    let root_token = root_session["token"].as_str().unwrap().to_owned();
     let (banned, _) = staff(&app, &mut root, "ban", "user").await;
     let (muted, _) = staff(&app, &mut root, "mut", "user").await;
     assert_eq!(
@@ -365,6 +367,14 @@ async fn bans_and_mutes_survive_a_restart() {
     app.restart().await;
     let (status, _) = login(&app, &banned, PASSWORD).await;
     assert_eq!(status, 403, "still banned after a restart");
+    let mut again = app.gateway().await;
+    let ack = again
+        .request("identify", json!({ "token": root_token }))
+        .await;
+    assert_eq!(
+        ack["ok"], true,
+        "an unchanged root bootstrap keeps root's sessions: {ack}"
+    );
     let mut client = connect(&app, &muted, PASSWORD).await;
     client.join_lobby().await;
     client

@@ -120,6 +120,32 @@ impl Auth {
         self.upsert_user_with_hash(username, &hash, role).await
     }
 
+    /// Whether `name` is already a root account with this hash (or, without one, password).
+    pub async fn is_root_with(
+        &self,
+        name: &str,
+        hash: Option<&str>,
+        password: Option<&str>,
+    ) -> Result<bool, AuthError> {
+        let Some(user) = self
+            .store
+            .user_by_name_key(&name.to_ascii_lowercase())
+            .await?
+        else {
+            return Ok(false);
+        };
+        if user.role() != Role::Root {
+            return Ok(false);
+        }
+        Ok(match (hash, password) {
+            (Some(hash), _) => user.password_hash.as_deref() == Some(hash),
+            (None, Some(password)) => {
+                verify_password(user.password_hash, password.to_owned()).await
+            }
+            (None, None) => false,
+        })
+    }
+
     /// As [`Auth::upsert_user`], with an argon2 PHC hash instead of the password.
     pub async fn upsert_user_with_hash(
         &self,
