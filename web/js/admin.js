@@ -40,9 +40,10 @@ export function createAdminPanel() {
   }
 
   function deny(err) {
-    denied.textContent = 'The admin panel is not available here. The server answered: '
-      + `${explainAdminError(err)}. Its admin API only answers moderators who connect from one of `
-      + 'its admin networks; ask an administrator if you should have access.';
+    const said = err.message ? `“${err.message}” ` : '';
+    denied.textContent = `The admin panel is not available from here: the server answered ${said}`
+      + `(${err.code}). It answers moderators only when they connect from one of its admin `
+      + 'networks; ask an administrator if you should have access.';
     denied.hidden = false;
   }
 

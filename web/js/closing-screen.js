@@ -36,9 +36,14 @@ export function createClosingScreen() {
   const screen = $('closed-screen');
   const reasonLine = $('closed-reason');
   let shown = 0; // counts show() calls, so a late reason never lands on a newer screen
+  let blocking = false;
 
-  // Escape must not dismiss it: what happened still holds.
+  // Escape must not dismiss it: what happened still holds. (Browsers let a repeated Escape
+  // close a modal dialog anyway, so it comes straight back.)
   screen.addEventListener('cancel', (event) => event.preventDefault());
+  screen.addEventListener('close', () => {
+    if (blocking) screen.showModal();
+  });
 
   function button(label, onClick, primary) {
     const el = document.createElement('button');
@@ -59,6 +64,7 @@ export function createClosingScreen() {
     reasonLine.hidden = true;
     reasonLine.textContent = '';
     $('closed-actions').replaceChildren(...actions.map(({ label, onClick, primary }) => button(label, onClick, primary)));
+    blocking = true;
     if (!screen.open) screen.showModal();
     screen.querySelector('.closed-actions button')?.focus();
     return shown;
@@ -66,6 +72,7 @@ export function createClosingScreen() {
 
   function hide() {
     shown += 1;
+    blocking = false;
     if (screen.open) screen.close();
   }
 
