@@ -1,8 +1,8 @@
 /**
  * The admin panel's "Live sessions" tab: every open connection — its id, who it is (guests
  * included, unlike the users tab), its address, the rooms it is in and since when — with
- * "Disconnect" (closes that one connection: `closing: kicked`) and "Ban…" (the name, and on
- * request the address).
+ * "Kick" (closes that one connection: `closing: kicked`) and "Ban…" (the name, and on request
+ * the address).
  */
 
 import { closeConnection, listConnections } from './admin-api.js';
@@ -22,9 +22,9 @@ export function createSessionsTab(ctx) {
     const options = { disabled: !reachable, title: reachable ? '' : OUT_OF_REACH };
     const who = user ? `${user.name}’s connection ${connection.id}` : `connection ${connection.id}`;
     const box = element('span', 'admin-actions');
-    box.append(rowButton('Disconnect',
+    box.append(rowButton('Kick',
       () => ctx.run(() => closeConnection(connection.id), `Closed ${who}.`, `Could not close ${who}`),
-      { ...options, action: 'disconnect' }));
+      { ...options, action: 'kick', title: options.title || 'Close this connection; they may come back' }));
     if (user) {
       box.append(rowButton('Ban…', () => ctx.moderate('ban', user.name), { ...options, danger: true, action: 'ban' }));
     }

@@ -11,7 +11,7 @@
 
 import { act, explainAdminError, isDenied } from './admin-api.js';
 import { moderates } from './roles.js';
-import { setUrl } from './router.js';
+import { ADMIN_PATH, setUrl } from './router.js';
 import { moderateDialog } from './moderate-dialog.js';
 import { createUsersTab } from './admin-users.js';
 import { createSanctionsTab } from './admin-sanctions.js';
@@ -19,7 +19,6 @@ import { createSessionsTab } from './admin-sessions.js';
 import { createRoomsTab } from './admin-rooms.js';
 import { createAuditTab } from './admin-audit.js';
 
-export const ADMIN_PATH = '/admin';
 const TAB_NAMES = ['users', 'bans', 'mutes', 'sessions', 'rooms', 'audit'];
 
 /** Wires the panel once; `setIdentity` decides who sees the button. */

@@ -11,6 +11,8 @@
 
 import { roomKind, codeOf } from './room-names.js';
 
+/** The admin panel's address. */
+export const ADMIN_PATH = '/admin';
 const LOBBY_ROUTE = Object.freeze({ name: 'lobby' });
 const ADMIN_ROUTE = Object.freeze({ name: 'admin' });
 
@@ -19,7 +21,7 @@ const ADMIN_ROUTE = Object.freeze({ name: 'admin' });
  * or `{name: 'admin'}`.
  */
 export function parseRoute(pathname) {
-  if (pathname === '/admin') return ADMIN_ROUTE;
+  if (pathname === ADMIN_PATH) return ADMIN_ROUTE;
   const [, kind, value, ...rest] = pathname.split('/');
   if (rest.length || !value) return LOBBY_ROUTE;
   let decoded;
