@@ -4,7 +4,8 @@
 
 mod common;
 
-use common::spawn_app;
+use common::spawn_app_with;
+use parlor::config::{Config, Secret};
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -12,9 +13,28 @@ fn clients_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/clients")
 }
 
-/// Runs a client script against the server and fails the test with its output if it fails.
+/// Where the browser scripts put their screenshots.
+fn screenshot_dir() -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("test-output/browser")
+        .display()
+        .to_string()
+}
+
+/// Runs a client script against a server with test defaults (see [`run_script_with`]).
 async fn run_script(program: &str, script: &str, extra_args: &[String]) {
-    let app = spawn_app().await;
+    run_script_with(program, script, extra_args, |_| {}).await;
+}
+
+/// Runs a client script against a server configured by `adjust` and fails the test with the
+/// script's output if it fails.
+async fn run_script_with(
+    program: &str,
+    script: &str,
+    extra_args: &[String],
+    adjust: impl FnOnce(&mut Config),
+) {
+    let app = spawn_app_with(adjust).await;
     let base = app.url("");
     let dir = clients_dir();
     let (program, script, args) = (program.to_owned(), script.to_owned(), extra_args.to_vec());
@@ -55,18 +75,27 @@ async fn node_socketio_client_chats_over_websocket_and_polling() {
 
 #[tokio::test]
 async fn two_browser_pages_chat_and_a_reload_restores_the_identity() {
-    let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("test-output/browser");
-    run_script("node", "browser_lobby.mjs", &[out.display().to_string()]).await;
+    run_script("node", "browser_lobby.mjs", &[screenshot_dir()]).await;
 }
 
 #[tokio::test]
 async fn two_browsers_share_a_private_room_through_an_invite_link() {
-    let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("test-output/browser");
-    run_script("node", "browser_rooms.mjs", &[out.display().to_string()]).await;
+    run_script("node", "browser_rooms.mjs", &[screenshot_dir()]).await;
 }
 
 #[tokio::test]
 async fn browsers_hold_private_conversations_whispers_and_an_ephemeral_room() {
-    let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("test-output/browser");
-    run_script("node", "browser_private.mjs", &[out.display().to_string()]).await;
+    run_script("node", "browser_private.mjs", &[screenshot_dir()]).await;
+}
+
+#[tokio::test]
+async fn a_moderator_made_in_the_admin_panel_bans_a_user_whose_page_says_why() {
+    const ROOT: &str = "root";
+    const ROOT_PASSWORD: &str = "root password for the browser";
+    let args = [screenshot_dir(), ROOT.to_owned(), ROOT_PASSWORD.to_owned()];
+    run_script_with("node", "browser_admin.mjs", &args, |config| {
+        config.root_user = Some(ROOT.into());
+        config.root_password = Some(Secret::new(ROOT_PASSWORD));
+    })
+    .await;
 }

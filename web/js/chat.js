@@ -6,7 +6,9 @@
  * identities never leaks sockets or timers), the gateway handshake (identify, then the rooms
  * join theirs), the header (identity, connection state, logout), the two narrow-screen drawers
  * (rooms on the left, members on the right), the composer with outbound typing, and the unread
- * count in the tab title. Everything about rooms is delegated to rooms.js.
+ * count in the tab title. When a moderator closes the connection it stops reconnecting and
+ * shows the blocking screen (closing-screen.js). Everything about rooms is delegated to
+ * rooms.js, the admin panel (staff only, at `/admin`) to admin.js.
  */
 
 import { post, describeError } from './api.js';
@@ -16,6 +18,8 @@ import { createTypingNotifier } from './typing.js';
 import { createComposer } from './composer.js';
 import { createRooms } from './rooms.js';
 import { onRouteChange } from './router.js';
+import { createAdminPanel } from './admin.js';
+import { createClosingScreen, lookUpBanReason } from './closing-screen.js';
 
 const TITLE = document.title;
 
@@ -90,7 +94,17 @@ export function createChat({ onSignedOut }) {
       },
     },
   );
-  onRouteChange((route) => session && rooms.openRoute(route));
+  const admin = createAdminPanel();
+  const closingScreen = createClosingScreen();
+  onRouteChange((route) => session && openRoute(route));
+
+  /** Opens what an address names: the admin panel over the chat, or a room. */
+  function openRoute(route) {
+    if (route.name === 'admin' && admin.open({ push: false })) return;
+    admin.close({ push: false });
+    // Not staff (any more): the lobby, which also takes `/admin` out of the address bar.
+    rooms.openRoute(route.name === 'admin' ? { name: 'lobby' } : route);
+  }
 
   // ---- session life cycle -------------------------------------------------------------------
 
@@ -120,7 +134,7 @@ export function createChat({ onSignedOut }) {
     renderMe();
     rooms.begin(s, s.ready);
     s.gateway.start();
-    rooms.openRoute(route);
+    openRoute(route);
     composer.focus();
   }
 
@@ -130,6 +144,8 @@ export function createChat({ onSignedOut }) {
     session = null;
     s.gateway.stop();
     rooms.end();
+    admin.setIdentity(null);
+    closingScreen.hide();
     clearInterval(countdown);
     typingOut.reset();
     setDrawer(null);
@@ -196,10 +212,32 @@ export function createChat({ onSignedOut }) {
       if (!session.loggingOut) signOut('You were signed out: this session was ended.');
       return;
     }
+    if (reason === 'banned' || reason === 'kicked') {
+      closedByModerator(reason, message);
+      return;
+    }
     const text = reason === 'shutdown'
       ? 'The server is restarting. Reconnecting…'
       : `Disconnected by the server (${message || reason}). Reconnecting…`;
     rooms.notice(text, 'connection');
+  }
+
+  /**
+   * Kicked or banned: no reconnecting behind the blocking screen. A kick may come back at once
+   * ("Reconnect"); a ban only leaves (its session is revoked anyway).
+   */
+  function closedByModerator(reason, message) {
+    const s = session;
+    s.gateway.stop();
+    admin.close();
+    if (reason === 'kicked') {
+      rooms.notice('A moderator disconnected you.', 'error');
+      closingScreen.kicked(message, () => s === session && s.gateway.start());
+      return;
+    }
+    rooms.notice('You have been banned.', 'error');
+    closingScreen.banned(message, lookUpBanReason(s.me.name),
+      () => s === session && signOut('You are banned from this chat.'));
   }
 
   // ---- switching rooms ----------------------------------------------------------------------
@@ -229,6 +267,7 @@ export function createChat({ onSignedOut }) {
     const badge = badgeFor(me);
     $('me-badge').replaceChildren(...(badge ? [badge] : []));
     $('me-guest').hidden = me.kind !== 'guest';
+    admin.setIdentity(me);
   }
 
   function renderState(state, { retryAt }) {

@@ -4,8 +4,8 @@
  * Applies the theme, asks the server who we are (`GET /api/user/@me` with the session cookie)
  * and shows either the chat (200: a reload restores the same identity without typing) or the
  * join screen (401). The address bar names what to open (`/`, `/room/<slug>`,
- * `/invite/<token>`); it is read when the chat starts, so an invite opened while signed out is
- * redeemed right after logging in or registering. The share link of a live ephemeral room
+ * `/invite/<token>`, `/admin`); it is read when the chat starts, so an invite opened while
+ * signed out is redeemed right after logging in or registering. The share link of a live ephemeral room
  * (`/room/<CODE>`) opened while signed out shows that room's door instead of the join screen.
  * Afterwards this module only switches between the views; each view module owns its own DOM
  * and behaviour.
@@ -47,6 +47,7 @@ function showView(name) {
 function routeMessage() {
   const route = currentRoute();
   if (route.name === 'invite') return 'You have been invited to a room. Log in or register to join it.';
+  if (route.name === 'admin') return 'Log in with a moderator account to open the admin panel.';
   if (route.name === 'room') return `Log in or register to open #${route.slug}.${closedCodeNote(route.slug)}`;
   return '';
 }
@@ -55,7 +56,7 @@ function routeMessage() {
 function showJoin(message = '') {
   chat.leave();
   showView('join');
-  const aboutRoom = currentRoute().name !== 'lobby';
+  const aboutRoom = !['lobby', 'admin'].includes(currentRoute().name);
   join.show(message || routeMessage(), aboutRoom ? { tab: 'register' } : {});
 }
 

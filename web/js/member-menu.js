@@ -1,7 +1,8 @@
 /**
  * The menu that opens on someone in a member list (`#member-menu`): "Message" starts a private
  * conversation (both sides have accounts), "Whisper" opens a whisper tab (either side is a
- * guest). Nothing is offered for yourself, whose entry is not a button.
+ * guest), and for moderators "Kick…", "Mute…" and "Ban…" on anyone of a lower role (in the room
+ * whose list it is). Nothing is offered for yourself, whose entry is not a button.
  *
  * One menu element serves every room's list: clicks are delegated from `#members`, and the menu
  * is placed under the clicked entry (fixed position, kept inside the viewport). It closes on a
@@ -9,15 +10,20 @@
  * as text.
  */
 
+import { mayActOn } from './roles.js';
+
 const MARGIN_PX = 8;
+const MODERATION = [['kick', 'Kick…'], ['mute', 'Mute…'], ['ban', 'Ban…']];
 
 /**
  * @param {object} options
  * @param {() => {kind: string}|null} options.me the signed-in identity
  * @param {(name: string) => void} options.onMessage start or show a conversation with `name`
  * @param {(user: {name: string, kind: string}) => void} options.onWhisper open a whisper tab
+ * @param {(action: string, user: {name: string, room: string}) => void} options.onModerate
+ *   kick, mute or ban `user` (a moderator's choice); `room` is the list's room
  */
-export function createMemberMenu({ me, onMessage, onWhisper }) {
+export function createMemberMenu({ me, onMessage, onWhisper, onModerate }) {
   const $ = (id) => document.getElementById(id);
   const menu = $('member-menu');
   let opener = null; // the member button the menu belongs to
@@ -56,6 +62,13 @@ export function createMemberMenu({ me, onMessage, onWhisper }) {
     if (self.kind === 'guest' || user.kind === 'guest') {
       list.push(item('Whisper', 'member-menu-whisper', () => onWhisper(user)));
     }
+    if (mayActOn(self.role, user.role)) {
+      for (const [action, label] of MODERATION) {
+        const choice = item(label, `member-menu-${action}`, () => onModerate(action, user));
+        choice.classList.add('member-menu-moderation');
+        list.push(choice);
+      }
+    }
     return list;
   }
 
@@ -72,7 +85,12 @@ export function createMemberMenu({ me, onMessage, onWhisper }) {
 
   function open(button) {
     const entry = button.closest('.member');
-    const user = { name: entry.dataset.name, kind: entry.dataset.kind, role: entry.dataset.role };
+    const user = {
+      name: entry.dataset.name,
+      kind: entry.dataset.kind,
+      role: entry.dataset.role,
+      room: entry.closest('.members')?.dataset.room,
+    };
     close();
     const heading = document.createElement('p');
     heading.className = 'member-menu-name';

@@ -7,12 +7,13 @@
  * a button (member-menu.js offers what can be done with them). Knows nothing about the network.
  */
 
+import { rankOf } from './roles.js';
+
 const BADGES = {
   root: { icon: '👑', label: 'root' },
   admin: { icon: '⚔️', label: 'admin' },
   mod: { icon: '🛡️', label: 'moderator' },
 };
-const ROLE_RANK = { root: 0, admin: 1, mod: 2, user: 3 };
 
 /** Lower-cased key for a name. */
 export const nameKey = (name) => String(name).toLowerCase();
@@ -40,7 +41,7 @@ export function guestTagFor(user) {
 }
 
 /** The "verified" check mark, or null for identities no moderator verified. */
-function verifiedTagFor(user) {
+export function verifiedTagFor(user) {
   if (!user?.verified) return null;
   const el = document.createElement('span');
   el.className = 'verified-tag';
@@ -60,7 +61,7 @@ function memberParts(user) {
 }
 
 function compareMembers(a, b) {
-  const rank = (ROLE_RANK[a.role] ?? 3) - (ROLE_RANK[b.role] ?? 3);
+  const rank = rankOf(a.role) - rankOf(b.role);
   return rank || a.name.localeCompare(b.name, undefined, { sensitivity: 'base' });
 }
 

@@ -1,7 +1,8 @@
 /**
  * The private side of a session, behind one face for rooms.js: conversations (conversations.js),
  * whisper tabs (whispers.js) and ephemeral 1-on-1 rooms (ephemeral.js), plus the ways in — the
- * member menu, the "New conversation" dialog and the host's 1-on-1 rooms dialog.
+ * member menu (with its moderation choices), the "New conversation" dialog and the host's
+ * 1-on-1 rooms dialog.
  *
  * rooms.js stays the one owner of room records, panes, joining and the screen; it calls the
  * hooks here at the points where these kinds differ from a persistent room, and hands over
@@ -12,6 +13,8 @@ import { createConversations } from './conversations.js';
 import { createWhispers } from './whispers.js';
 import { createEphemeralRooms } from './ephemeral.js';
 import { createMemberMenu } from './member-menu.js';
+import { moderateMember } from './member-moderation.js';
+import { moderateDialog } from './moderate-dialog.js';
 import { createNewConversationDialog } from './new-conversation.js';
 import { createHostDialog } from './ephemeral-host.js';
 import { explainPrivateError } from './conversation-api.js';
@@ -41,7 +44,12 @@ export function createPrivateRooms(ctx) {
       ctx.banner.show(`Could not start a conversation with ${name}: ${explainPrivateError(err)}`, 'error');
     }
   }
-  const memberMenu = createMemberMenu({ me: ctx.me, onMessage: message, onWhisper: (user) => whispers.open(user) });
+  const memberMenu = createMemberMenu({
+    me: ctx.me,
+    onMessage: message,
+    onWhisper: (user) => whispers.open(user),
+    onModerate: (action, user) => moderateMember(ctx.gateway, action, user),
+  });
 
   const closers = { pm: conversations.close, whisper: whispers.close, ephemeral: ephemeral.leave };
 
@@ -133,6 +141,7 @@ export function createPrivateRooms(ctx) {
     stop() {
       ephemeral.stop();
       memberMenu.close();
+      moderateDialog().close();
       newConversation.close();
       hostDialog.close();
     },

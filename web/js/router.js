@@ -1,7 +1,8 @@
 /**
- * Client-side routes: the address bar is the open room.
+ * Client-side routes: the address bar is the open room (or the admin panel).
  *
- * `/` is the lobby, `/room/<slug>` a persistent room and `/invite/<token>` an invite to redeem.
+ * `/` is the lobby, `/room/<slug>` a persistent room, `/invite/<token>` an invite to redeem and
+ * `/admin` the admin panel.
  * `/room/<CODE>` is also the share link of an ephemeral room and `/room/pm:<id>:<id>` a private
  * conversation; callers tell them apart (room-names.js). Whisper tabs have no address.
  * The server answers every such path with the app shell, so these work as bookmarks and after
@@ -10,10 +11,17 @@
 
 import { roomKind, codeOf } from './room-names.js';
 
+/** The admin panel's address. */
+export const ADMIN_PATH = '/admin';
 const LOBBY_ROUTE = Object.freeze({ name: 'lobby' });
+const ADMIN_ROUTE = Object.freeze({ name: 'admin' });
 
-/** Parses a pathname into `{name: 'lobby'}`, `{name: 'room', slug}` or `{name: 'invite', token}`. */
+/**
+ * Parses a pathname into `{name: 'lobby'}`, `{name: 'room', slug}`, `{name: 'invite', token}`
+ * or `{name: 'admin'}`.
+ */
 export function parseRoute(pathname) {
+  if (pathname === ADMIN_PATH) return ADMIN_ROUTE;
   const [, kind, value, ...rest] = pathname.split('/');
   if (rest.length || !value) return LOBBY_ROUTE;
   let decoded;

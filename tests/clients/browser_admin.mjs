@@ -1,0 +1,375 @@
+#!/usr/bin/env node
+// Parlor's admin panel and moderation in the web app, in headless Chromium (Debian's
+// /usr/bin/chromium) driven by playwright-core.
+//
+// Usage: node browser_admin.mjs BASE_URL OUT_DIR ROOT_USER ROOT_PASSWORD
+//   BASE_URL  e.g. http://127.0.0.1:38211 (a fresh server whose root account is ROOT_USER)
+//   OUT_DIR   where screenshots go (created)
+//
+// Three browser contexts. Root logs in (A) and sees the 👑 badge and the Admin button; M
+// registers (B) and sees no Admin button; U joins the lobby as a guest (C) and chats. Root
+// opens the panel at /admin, finds M in the Users tab and makes M a moderator: M's page gets
+// the Admin button and everyone's member list the 🛡️ badge. M mutes U from the lobby's member
+// menu (U's message is refused with `muted`) and lifts it in the Mutes tab; a free ban of the
+// root account is refused with a clear `forbidden`; M finds U under Live sessions and bans U
+// with a reason. U's page shows the blocking "You have been banned" screen with that reason and
+// opens no new connection; the lobby shows the notice; the Bans tab lists U; the audit log,
+// filtered by action=ban, shows the ban with its reason, and its CSV export holds it. Writes
+// admin-users.png, admin-sessions.png, admin-bans.png, admin-audit.png, admin-banned.png and
+// admin-narrow.png (360×740); on failure failure.png (the page being checked) and
+// failure-other.png. Exits 0 on success, 1 on the first failed check, 2 on bad usage, 3 on
+// overrun (60 s watchdog). Needs `npm ci` in tests/clients and chromium.
+
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const DEADLINE_MS = 60000;
+const STEP_MS = 8000;
+/** How long U's page is watched for a reconnect attempt after the ban. */
+const NO_RECONNECT_MS = 3000;
+const CHROMIUM = process.env.PARLOR_CHROMIUM || '/usr/bin/chromium';
+
+class CheckFailed extends Error {}
+
+const log = (line) => console.log(line);
+const digits = (n) => String(Math.floor(Math.random() * 10 ** n)).padStart(n, '0');
+
+const [base, outArg, rootUser, rootPassword] = process.argv.slice(2);
+if (!base || !/^https?:\/\//.test(base) || !outArg || !rootUser || !rootPassword) {
+  console.error('usage: node browser_admin.mjs BASE_URL OUT_DIR ROOT_USER ROOT_PASSWORD');
+  process.exit(2);
+}
+const baseUrl = base.replace(/\/+$/, '');
+const outDir = resolve(outArg);
+mkdirSync(outDir, { recursive: true });
+
+let browser = null;
+const pages = {}; // label -> page
+let current = null; // label of the page the running step is about
+const problems = []; // uncaught page errors and dialogs: each one fails the run
+const sockets = {}; // label -> WebSockets the page opened
+
+function ok(what) {
+  log(`  ok - ${what}`);
+}
+
+/** Runs one bounded step; a timeout or assertion inside becomes a CheckFailed naming it. */
+async function step(label, what, fn) {
+  current = label;
+  try {
+    const result = await fn(pages[label]);
+    if (problems.length) throw new CheckFailed(problems.join('; '));
+    ok(`${label}: ${what}`);
+    return result;
+  } catch (err) {
+    if (err instanceof CheckFailed) throw new CheckFailed(`${label}: ${what}: ${err.message}`);
+    throw new CheckFailed(`${label}: ${what}: ${String(err && err.message).split('\n')[0]}`);
+  }
+}
+
+function assert(cond, message, detail) {
+  if (!cond) throw new CheckFailed(detail === undefined ? message : `${message} (got: ${JSON.stringify(detail)})`);
+}
+
+/** Waits for the chat view of `name`: visible, `#me` is the name, state online. */
+async function waitForChat(page, name) {
+  await page.locator('#chat-view').waitFor({ state: 'visible', timeout: STEP_MS });
+  await page.locator('#conn-state[data-state="online"]').waitFor({ state: 'attached', timeout: STEP_MS });
+  const me = (await page.locator('#me').textContent({ timeout: STEP_MS })) ?? '';
+  assert(me.trim() === name, `#me should be ${name}`, me);
+}
+
+/** Waits until the lobby's log has a line (message or notice) whose text contains `text`. */
+function waitForLobbyLine(page, text) {
+  return page.waitForFunction((want) => [...document.querySelectorAll(
+    '#messages .room-log[data-room="lobby"] .message-text, #messages .room-log[data-room="lobby"] .notice-text',
+  )].some((el) => el.textContent.includes(want)), text, { timeout: STEP_MS });
+}
+
+const member = (name) => `#members .members[data-room="lobby"] .member[data-name="${name}"]`;
+
+async function send(page, text) {
+  const composer = page.locator('#composer');
+  await composer.fill(text, { timeout: STEP_MS });
+  await composer.press('Enter', { timeout: STEP_MS });
+  await page.waitForFunction(() => document.querySelector('#composer').value === '', null, { timeout: STEP_MS });
+}
+
+async function joinWith(page, tab, fields, submit, name) {
+  await page.goto(`${baseUrl}/`, { timeout: STEP_MS });
+  await page.click(`#tab-${tab}`);
+  for (const [selector, value] of Object.entries(fields)) {
+    await page.locator(selector).waitFor({ state: 'visible' });
+    await page.fill(selector, value);
+  }
+  await page.click(submit);
+  await waitForChat(page, name);
+}
+
+/** Opens the admin panel's tab `tab` (the panel itself first, if needed). */
+async function openAdminTab(page, tab) {
+  if (await page.locator('#admin-panel').isHidden()) await page.click('#admin-toggle');
+  await page.locator('#admin-panel').waitFor({ state: 'visible' });
+  await page.click(`#admin-tab-${tab}`);
+  await page.locator(`#admin-${tab}`).waitFor({ state: 'visible' });
+}
+
+/** Waits until the status line says something containing `text` with `kind` (ok | error). */
+async function expectStatus(page, kind, text) {
+  await page.locator(`#admin-status[data-kind="${kind}"]`).waitFor({ state: 'visible' });
+  const shown = await page.locator('#admin-status').textContent();
+  assert(shown.includes(text), `the status line should mention "${text}"`, shown);
+}
+
+/** Fills the moderation dialog (open) and submits it. */
+async function confirmModeration(page, { reason, duration }) {
+  await page.locator('#moderate-dialog[open]').waitFor({ state: 'visible' });
+  if (reason !== undefined) await page.fill('#moderate-reason', reason);
+  if (duration !== undefined) await page.selectOption('#moderate-duration', duration);
+  await page.click('#moderate-submit');
+}
+
+async function openPage(context, label) {
+  const page = await context.newPage();
+  page.setDefaultTimeout(STEP_MS);
+  sockets[label] = [];
+  page.on('websocket', (ws) => sockets[label].push(ws.url()));
+  page.on('pageerror', (err) => problems.push(`${label}: uncaught page error: ${err.message}`));
+  page.on('dialog', (dialog) => {
+    problems.push(`${label}: unexpected ${dialog.type()} dialog: ${dialog.message()}`);
+    dialog.dismiss().catch(() => {});
+  });
+  page.on('console', (msg) => {
+    // Expected refusals (401 before joining, 403 for forbidden or banned) are not worth a line.
+    if (msg.type() === 'error' && !/status of 40[13]/.test(msg.text())) log(`  [${label} console.error] ${msg.text()}`);
+  });
+  pages[label] = page;
+  return page;
+}
+
+async function shot(page, file, opts = {}) {
+  const path = join(outDir, file);
+  await page.screenshot({ path, timeout: 5000, ...opts });
+  log(`  screenshot ${path}`);
+}
+
+async function run() {
+  const tag = digits(6);
+  const modName = `mod${tag}`;
+  const userName = `u${tag}`;
+  const password = `pw-${digits(8)}-Parlor`;
+  const banReason = `spamming the lobby ${tag}`;
+
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    timeout: 15000,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  ok(`launched ${CHROMIUM} (Chromium ${browser.version()})`);
+  const viewport = { width: 1200, height: 800 };
+  for (const label of ['A', 'B', 'C']) await openPage(await browser.newContext({ viewport }), label);
+
+  // ---- three identities ----------------------------------------------------------------------
+  await step('A', `root logs in as ${rootUser}: 👑 badge and the Admin button`, async (page) => {
+    await joinWith(page, 'login', { '#login-username': rootUser, '#login-password': rootPassword }, '#login-submit', rootUser);
+    await page.locator('#me-badge .badge-root[aria-label="root"]').waitFor({ state: 'visible' });
+    await page.locator('#admin-toggle').waitFor({ state: 'visible' });
+  });
+  await step('B', `registers as ${modName}: no Admin button yet`, async (page) => {
+    await joinWith(page, 'register', { '#register-username': modName, '#register-password': password }, '#register-submit', modName);
+    assert(await page.locator('#admin-toggle').isHidden(), 'a plain user must not see the Admin button');
+  });
+  await step('C', `joins as guest ${userName} and chats`, async (page) => {
+    await joinWith(page, 'guest', { '#join-guest-nick': userName }, '#join-guest-submit', userName);
+    await send(page, `hello from ${userName}`);
+  });
+  await step('B', `sees ${userName}'s message`, (page) => waitForLobbyLine(page, `hello from ${userName}`));
+
+  // ---- root makes M a moderator in the Users tab ---------------------------------------------
+  await step('A', `Users tab at /admin finds ${modName}`, async (page) => {
+    await openAdminTab(page, 'users');
+    assert(new URL(page.url()).pathname === '/admin', 'the address should be /admin', page.url());
+    await page.fill('#admin-users-q', modName);
+    await page.press('#admin-users-q', 'Enter');
+    await page.locator(`#admin-users-list tr[data-name="${modName}"]`).waitFor({ state: 'visible' });
+    await shot(page, 'admin-users.png');
+  });
+  await step('A', `gives ${modName} the role mod`, async (page) => {
+    await page.selectOption(`#admin-users-list tr[data-name="${modName}"] select.admin-role-select`, 'mod');
+    await expectStatus(page, 'ok', `${modName} is now moderator`);
+    await page.locator(`#admin-users-list tr[data-name="${modName}"][data-role="mod"]`).waitFor({ state: 'attached' });
+  });
+  await step('B', 'gets the 🛡️ badge and the Admin button without reloading', async (page) => {
+    await page.locator('#me-badge .badge-mod[aria-label="moderator"]').waitFor({ state: 'visible' });
+    await page.locator('#admin-toggle').waitFor({ state: 'visible' });
+  });
+  await step('C', `member list shows ${modName} with the 🛡️ badge (titled "moderator")`, async (page) => {
+    const badge = page.locator(`${member(modName)} .badge-mod`);
+    await badge.waitFor({ state: 'visible' });
+    assert(await badge.getAttribute('title') === 'moderator', 'the badge needs its text alternative');
+  });
+  await step('A', 'back to the chat: the address is / again', async (page) => {
+    await page.click('#admin-close');
+    await page.locator('#admin-panel').waitFor({ state: 'hidden' });
+    assert(new URL(page.url()).pathname === '/', 'the address should be / again', page.url());
+  });
+
+  // ---- the member menu: mute from the lobby, unmute in the Mutes tab -------------------------
+  await step('B', `member menu on ${userName} offers Kick, Mute and Ban; mutes for 10 minutes`, async (page) => {
+    await page.click(`${member(userName)} .member-button`);
+    for (const action of ['kick', 'mute', 'ban']) await page.locator(`#member-menu-${action}`).waitFor({ state: 'visible' });
+    await page.click('#member-menu-mute');
+    await confirmModeration(page, { reason: 'cool down', duration: '600' });
+    await page.locator('#moderate-dialog').waitFor({ state: 'hidden' });
+  });
+  await step('C', 'sees the mute notice, and a message is refused with `muted`', async (page) => {
+    await waitForLobbyLine(page, `${userName} was muted by ${modName}: cool down`);
+    await page.fill('#composer', 'can I still talk?');
+    await page.press('#composer', 'Enter');
+    await waitForLobbyLine(page, 'Message not sent: you are muted');
+    await page.fill('#composer', ''); // a refused message stays in the composer
+  });
+  await step('B', `Mutes tab lists ${userName}; Unmute lifts it`, async (page) => {
+    await openAdminTab(page, 'mutes');
+    const entry = page.locator(`#admin-mutes-list tr[data-name="${userName}"]`);
+    await entry.waitFor({ state: 'visible' });
+    await entry.locator('button[data-action="unmute"]').click();
+    await expectStatus(page, 'ok', `${userName} is no longer muted`);
+    await entry.waitFor({ state: 'detached' });
+  });
+
+  // ---- refusals are shown plainly ------------------------------------------------------------
+  await step('B', `banning the root account is refused with a clear "forbidden"`, async (page) => {
+    await openAdminTab(page, 'bans');
+    await page.click('#admin-bans-new');
+    await page.locator('#moderate-user').waitFor({ state: 'visible' });
+    await page.fill('#moderate-user', rootUser);
+    await confirmModeration(page, { reason: 'no' });
+    await page.waitForFunction(() => /Not allowed: .*\(forbidden\)/.test(document.querySelector('#moderate-error').textContent));
+    await page.click('#moderate-dialog [data-close]');
+    await page.locator('#moderate-dialog').waitFor({ state: 'hidden' });
+  });
+
+  // ---- M bans U from Live sessions -----------------------------------------------------------
+  const socketsBefore = sockets.C.length;
+  await step('B', `Live sessions lists ${userName}; bans with a reason`, async (page) => {
+    await openAdminTab(page, 'sessions');
+    const entry = page.locator(`#admin-sessions-list tr[data-name="${userName}"]`).first();
+    await entry.waitFor({ state: 'visible' });
+    const ip = await entry.getAttribute('data-ip');
+    assert(ip && ip.length > 0, 'the connection should show an address', ip);
+    await shot(page, 'admin-sessions.png');
+    await entry.locator('button[data-action="ban"]').click();
+    await confirmModeration(page, { reason: banReason });
+    await expectStatus(page, 'ok', `${userName} was banned`);
+  });
+  await step('C', 'shows "You have been banned" with the reason, blocking the page', async (page) => {
+    await page.locator('#closed-screen[open][data-kind="banned"]').waitFor({ state: 'visible' });
+    const title = await page.locator('#closed-title').textContent();
+    assert(title === 'You have been banned', 'the screen should say so', title);
+    await page.locator('#closed-reason').waitFor({ state: 'visible' });
+    const reason = await page.locator('#closed-reason').textContent();
+    assert(reason === `Reason: ${banReason}`, 'the reason should be shown', reason);
+    await shot(page, 'admin-banned.png');
+  });
+  await step('C', `opens no new connection within ${NO_RECONNECT_MS / 1000} s and stays offline`, async (page) => {
+    await page.waitForTimeout(NO_RECONNECT_MS);
+    assert(sockets.C.length === socketsBefore, 'the page must not reconnect after a ban', sockets.C.length - socketsBefore);
+    const state = await page.locator('#conn-state').getAttribute('data-state');
+    assert(state === 'offline', 'the connection state should be offline', state);
+    assert(await page.locator('#closed-screen[open]').isVisible(), 'the ban screen should still be shown');
+  });
+  await step('A', 'the lobby shows the ban notice with the reason', (page) =>
+    waitForLobbyLine(page, `${userName} was banned by ${modName}: ${banReason}`));
+
+  // ---- the Bans tab and the audit log --------------------------------------------------------
+  await step('B', `Bans tab lists ${userName} with the reason`, async (page) => {
+    await openAdminTab(page, 'bans');
+    const entry = page.locator(`#admin-bans-list tr[data-name="${userName}"]`);
+    await entry.waitFor({ state: 'visible' });
+    const text = await entry.textContent();
+    assert(text.includes(banReason) && text.includes(modName), 'the ban should show its reason and author', text);
+    await shot(page, 'admin-bans.png');
+  });
+  await step('B', 'audit log filtered by action=ban shows the ban, with CSV and JSONL exports', async (page) => {
+    await openAdminTab(page, 'audit');
+    const note = await page.locator('#admin-audit-note').textContent();
+    assert(/end-to-end-encrypted/i.test(note), 'the note on what text search covers should be shown', note);
+    await page.fill('#admin-audit-action', 'ban');
+    await page.click('#admin-audit-apply');
+    const entry = page.locator(`#admin-audit-list tr[data-action="ban"][data-target="${userName}"]`);
+    await entry.waitFor({ state: 'visible' });
+    const text = await entry.textContent();
+    assert(text.includes(banReason) && text.includes(modName), 'the entry should show the actor and the reason', text);
+    const others = await page.locator('#admin-audit-list tr[data-action]:not([data-action="ban"])').count();
+    assert(others === 0, 'the filter should leave only bans', others);
+    const csv = await page.locator('#admin-audit-csv').getAttribute('href');
+    assert(csv.includes('action=ban') && csv.includes('format=csv'), 'the CSV link should carry the filter', csv);
+    const jsonl = await page.locator('#admin-audit-jsonl').getAttribute('href');
+    assert(jsonl.includes('action=ban') && jsonl.includes('format=jsonl'), 'the JSONL link should carry the filter', jsonl);
+    const exported = await page.evaluate(async (href) => (await fetch(href)).text(), csv);
+    assert(exported.startsWith('id,ts,actor') && exported.includes(banReason), 'the CSV export should hold the ban', exported.slice(0, 200));
+    await shot(page, 'admin-audit.png');
+  });
+  await step('B', 'narrow 360×740: the panel fits, screenshot admin-narrow.png', async (page) => {
+    await page.setViewportSize({ width: 360, height: 740 });
+    await openAdminTab(page, 'bans');
+    await page.locator(`#admin-bans-list tr[data-name="${userName}"]`).waitFor({ state: 'visible' });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert(overflow <= 1, 'the page should not scroll sideways', overflow);
+    const panelOverflow = await page.evaluate(() => {
+      const panel = document.querySelector('#admin-panel');
+      return panel.scrollWidth - panel.clientWidth;
+    });
+    assert(panelOverflow <= 1, 'the admin panel should not scroll sideways', panelOverflow);
+    await shot(page, 'admin-narrow.png');
+  });
+  await step('C', '"Back to the start page" shows the join screen, which says why', async (page) => {
+    await page.click('#closed-actions button');
+    await page.locator('#join-view').waitFor({ state: 'visible' });
+    const message = await page.locator('#join-error').textContent();
+    assert(/banned/i.test(message), 'the join screen should say the user is banned', message);
+  });
+}
+
+async function failureShots() {
+  const first = pages[current] ? current : Object.keys(pages)[0];
+  const order = first ? [first, ...Object.keys(pages).filter((l) => l !== first)] : [];
+  for (const [i, label] of order.slice(0, 2).entries()) {
+    const file = i === 0 ? 'failure.png' : 'failure-other.png';
+    try {
+      await shot(pages[label], file);
+      log(`  (${file} is page ${label})`);
+    } catch (err) {
+      log(`  could not take ${file}: ${err && err.message}`);
+    }
+  }
+}
+
+const watchdog = setTimeout(async () => {
+  console.log(`FAIL: browser_admin.mjs did not finish within ${DEADLINE_MS} ms (last page: ${current})`);
+  const bail = setTimeout(() => process.exit(3), 1500);
+  await failureShots().catch(() => {});
+  clearTimeout(bail);
+  process.exit(3);
+}, DEADLINE_MS);
+
+log(`playwright-core against ${baseUrl}; screenshots in ${outDir}`);
+const started = Date.now();
+try {
+  await run();
+  log(`all checks passed in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  clearTimeout(watchdog);
+  await Promise.race([browser.close(), new Promise((r) => setTimeout(r, 3000))]);
+  process.exit(0);
+} catch (err) {
+  console.log(`FAIL: ${err instanceof CheckFailed ? err.message : `unexpected ${err && err.stack}`}`);
+  if (problems.length) console.log(`  page problems: ${problems.join('; ')}`);
+  await failureShots();
+  clearTimeout(watchdog);
+  if (browser) await Promise.race([browser.close(), new Promise((r) => setTimeout(r, 3000))]).catch(() => {});
+  process.exit(1);
+}
