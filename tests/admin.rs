@@ -145,6 +145,10 @@ async fn live_connections_are_listed_and_can_be_closed() {
         (entry["ip"].as_str(), entry["rooms"].clone()),
         (Some("127.0.0.1"), json!(["lobby"]))
     );
+    assert!(
+        entry["identity"].as_str().unwrap().starts_with("guest:"),
+        "{entry}"
+    );
     let path = format!("/api/admin/connections/{}", entry["id"]);
     let (status, _) = admin(&app, "DELETE", &path, &root, &[], None).await;
     assert_eq!(status, 204);
@@ -197,7 +201,7 @@ async fn the_audit_log_filters_pages_and_exports() {
     let ack = live
         .request(
             "ban",
-            json!({ "user": "someone-else", "reason": "Spam links" }),
+            json!({ "user": "someone-else", "reason": "Spam links", "room": "audited" }),
         )
         .await;
     assert_eq!(ack["ok"], true, "{ack}");
@@ -216,8 +220,12 @@ async fn the_audit_log_filters_pages_and_exports() {
     let identity = first["identity"].as_str().unwrap().to_owned();
     assert!(identity.starts_with("user:"), "{identity}");
 
-    let in_room = audit_until(&app, &root, "room=audited", 3).await;
-    assert_eq!(in_room["entries"].as_array().unwrap().len(), 3);
+    let in_room = audit_until(&app, &root, "room=audited", 4).await;
+    assert_eq!(
+        in_room["entries"].as_array().unwrap().len(),
+        4,
+        "three messages and the ban issued there: {in_room}"
+    );
     let by_identity = audit_until(&app, &root, &format!("identity={identity}"), 4).await;
     assert_eq!(by_identity["entries"].as_array().unwrap().len(), 4);
     let by_text = audit_until(&app, &root, "text=spam%20LINKS", 1).await;

@@ -135,6 +135,10 @@ async fn a_name_ban_disconnects_at_once_and_refuses_every_way_back() {
         .find(|f| f["event"] == "closing")
         .expect("told before closing");
     assert_eq!(closing["data"]["reason"], "banned");
+    assert_eq!(
+        closing["data"]["detail"], "spam",
+        "the banned user is told why"
+    );
     let notice = moderator.event("notice").await;
     assert!(
         notice["text"].as_str().unwrap().contains(&target),

@@ -17,7 +17,7 @@ use crate::moderation::Actor;
 use crate::rooms::{AdminRoom, ArchiveView};
 use crate::store::{AuditFilter, AuditRow, SanctionRow};
 use axum::extract::{FromRequestParts, Path, Query, State};
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::header::{AUTHORIZATION, CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -38,6 +38,7 @@ impl AdminSession {
         Actor {
             identity: &self.identity,
             ip: self.ip.to_string(),
+            room: None,
         }
     }
 }
@@ -98,6 +99,8 @@ pub struct UserQuery {
 #[derive(Serialize, ToSchema)]
 pub struct AdminUser {
     name: String,
+    /// `user:<id>`, as the audit log names accounts.
+    identity: String,
     #[schema(value_type = String)]
     role: Role,
     verified: bool,
@@ -127,6 +130,7 @@ pub async fn users(
     let users = rows
         .into_iter()
         .map(|u| AdminUser {
+            identity: format!("user:{}", u.id),
             online: hub.principal_of(&u.name.to_ascii_lowercase()).is_some(),
             role: u.role(),
             verified: u.verified != 0,
@@ -346,14 +350,14 @@ pub async fn audit(
     Ok(match query.format.as_deref().unwrap_or("json") {
         "csv" => export(
             entries.iter().map(csv_line),
-            "text/csv; charset=utf-8",
+            ("text/csv; charset=utf-8", "audit.csv"),
             Some(CSV_HEADER),
         ),
         "jsonl" => export(
             entries
                 .iter()
                 .map(|e| serde_json::to_string(e).unwrap_or_default()),
-            "application/x-ndjson",
+            ("application/x-ndjson", "audit.jsonl"),
             None,
         ),
         "json" => Json(AuditPage { entries, next }).into_response(),
@@ -368,9 +372,10 @@ pub async fn audit(
 
 const CSV_HEADER: &str = "id,ts,actor,identity,actor_ip,action,target,room,detail";
 
+/// A download: `(content type, file name)`, an optional header line, then one line each.
 fn export(
     lines: impl Iterator<Item = String>,
-    content_type: &'static str,
+    (content_type, file_name): (&'static str, &'static str),
     header: Option<&str>,
 ) -> Response {
     let mut body = header.map(|h| format!("{h}\n")).unwrap_or_default();
@@ -378,7 +383,15 @@ fn export(
         body.push_str(&line);
         body.push('\n');
     }
-    ([(CONTENT_TYPE, content_type)], body).into_response()
+    let disposition = format!("attachment; filename=\"{file_name}\"");
+    (
+        [
+            (CONTENT_TYPE, content_type.to_owned()),
+            (CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 fn csv_line(entry: &AuditRow) -> String {

@@ -81,6 +81,7 @@ pub struct ConnHandle {
     tx: mpsc::Sender<Outbound>,
     close: CancellationToken,
     close_reason: OnceLock<CloseReason>,
+    close_detail: OnceLock<String>,
     /// A new role and verified badge for the identity, applied before its next command.
     badge_update: Mutex<Option<(Role, bool)>>,
 }
@@ -114,6 +115,14 @@ impl ConnHandle {
     pub fn close(&self, reason: CloseReason) {
         let _ = self.close_reason.set(reason);
         self.close.cancel();
+    }
+
+    /// As [`ConnHandle::close`], with a moderator's reason for the client to show.
+    pub fn close_with(&self, reason: CloseReason, detail: Option<&str>) {
+        if let Some(detail) = detail.filter(|d| !d.trim().is_empty()) {
+            let _ = self.close_detail.set(detail.trim().to_owned());
+        }
+        self.close(reason);
     }
 }
 
@@ -172,6 +181,11 @@ impl Outbox {
         self.handle.close.clone()
     }
 
+    /// The `closing` event to send before closing for `reason`.
+    pub fn closing_event(&self, reason: CloseReason) -> Event {
+        Event::closing_with(reason, self.handle.close_detail.get().cloned())
+    }
+
     fn reason(&self) -> CloseReason {
         self.handle
             .close_reason
@@ -207,6 +221,7 @@ impl Connection {
             tx,
             close: CancellationToken::new(),
             close_reason: OnceLock::new(),
+            close_detail: OnceLock::new(),
             badge_update: Mutex::new(None),
         });
         let outbox = Outbox {

@@ -116,6 +116,9 @@ pub enum Event {
     Closing {
         reason: CloseReason,
         message: &'static str,
+        /// What a moderator gave as the reason (kicks and bans), if anything.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        detail: Option<String>,
     },
 }
 
@@ -172,9 +175,14 @@ impl Event {
     }
 
     pub fn closing(reason: CloseReason) -> Self {
+        Self::closing_with(reason, None)
+    }
+
+    pub fn closing_with(reason: CloseReason, detail: Option<String>) -> Self {
         Event::Closing {
             reason,
             message: reason.message(),
+            detail,
         }
     }
 }

@@ -6,8 +6,9 @@
 
 use super::connection::{Broadcast, ConnHandle, ConnId};
 use super::event::{CloseReason, UserView};
-use crate::auth::{OnlineNames, SessionId};
+use crate::auth::{Identity, OnlineNames, SessionId};
 use crate::domain::{now_millis, Millis};
+use crate::moderation::identity_key;
 use crate::store::Principal;
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
@@ -36,6 +37,8 @@ struct Registered {
     session: Option<SessionId>,
     principal: Option<Principal>,
     user: Option<UserView>,
+    /// How the audit log names the identity.
+    identity: Option<String>,
 }
 
 /// A live connection as the admin panel lists it.
@@ -45,6 +48,8 @@ pub struct LiveConnection {
     /// Who it is, once identified.
     #[schema(value_type = Option<Object>)]
     pub user: Option<UserView>,
+    /// `user:<id>` or `guest:<public id>`, as the audit log names it.
+    pub identity: Option<String>,
     #[schema(value_type = String)]
     pub ip: IpAddr,
     pub rooms: Vec<String>,
@@ -81,6 +86,7 @@ impl Hub {
                 session: None,
                 principal: None,
                 user: None,
+                identity: None,
             },
         );
     }
@@ -105,21 +111,15 @@ impl Hub {
 
     /// Claims `name_key` for `principal`, counting one more connection. Fails when another
     /// identity is online under that name.
-    pub fn claim_name(
-        &self,
-        name_key: &str,
-        principal: Principal,
-        conn: ConnId,
-        session: &SessionId,
-        user: &UserView,
-    ) -> bool {
+    pub fn claim_name(&self, identity: &Identity, conn: ConnId) -> bool {
+        let (name_key, principal) = (identity.name_key(), identity.principal);
         let mut online = lock(&self.online);
-        match online.get_mut(name_key) {
+        match online.get_mut(&name_key) {
             Some(entry) if entry.principal != principal => return false,
             Some(entry) => entry.conns += 1,
             None => {
                 online.insert(
-                    name_key.to_owned(),
+                    name_key,
                     Online {
                         principal,
                         conns: 1,
@@ -129,9 +129,10 @@ impl Hub {
         }
         drop(online);
         if let Some(registered) = lock(&self.conns).get_mut(&conn) {
-            registered.session = Some(session.clone());
+            registered.session = Some(identity.session.clone());
             registered.principal = Some(principal);
-            registered.user = Some(user.clone());
+            registered.user = Some(UserView::from(identity));
+            registered.identity = Some(identity_key(identity));
         }
         true
     }
@@ -259,21 +260,21 @@ impl Hub {
         }
     }
 
-    /// Closes every connection of one identity.
-    pub fn close_principal(&self, principal: Principal, reason: CloseReason) {
+    /// Closes every connection of one identity, with a moderator's reason.
+    pub fn close_principal(&self, principal: Principal, reason: CloseReason, detail: Option<&str>) {
         for registered in lock(&self.conns).values() {
             if registered.principal == Some(principal) {
-                registered.handle.close(reason);
+                registered.handle.close_with(reason, detail);
             }
         }
     }
 
     /// Closes every connection from an address, except those of moderators and above.
-    pub fn close_address(&self, ip: IpAddr, reason: CloseReason) {
+    pub fn close_address(&self, ip: IpAddr, reason: CloseReason, detail: Option<&str>) {
         for registered in lock(&self.conns).values() {
             let staff = registered.user.as_ref().is_some_and(|u| u.role.moderates());
             if registered.ip == ip && !staff {
-                registered.handle.close(reason);
+                registered.handle.close_with(reason, detail);
             }
         }
     }
@@ -344,6 +345,7 @@ impl Hub {
             .map(|r| LiveConnection {
                 id: r.handle.id,
                 user: r.user.clone(),
+                identity: r.identity.clone(),
                 ip: r.ip,
                 rooms: rooms_of.remove(&r.handle.id).unwrap_or_default(),
                 since: r.since,

@@ -31,7 +31,7 @@ pub use rooms::Posted;
 
 use crate::auth::{Auth, AuthError, Identity, SessionId};
 pub use crate::domain::LOBBY;
-use crate::domain::{now_millis, MessageText, RateWindow};
+use crate::domain::{now_millis, MessageText, RateWindow, Role};
 use crate::moderation::Moderation;
 use crate::rooms::Rooms;
 use serde_json::{json, Value};
@@ -246,6 +246,7 @@ impl Core {
         let (identity, new_token) = if let Some(token) = identify.token {
             (self.auth.resolve(&token).await?, None)
         } else if let Some(nick) = identify.nick {
+            self.check_not_banned(Some(&nick), &ip, Role::User)?;
             let grant = self
                 .auth
                 .create_guest(Some(&nick), &ip, self.hub.as_ref())
@@ -275,13 +276,7 @@ impl Core {
             identity.role,
         )?;
         self.load_ignores(&identity).await?;
-        if !self.hub.claim_name(
-            &identity.name_key(),
-            identity.principal,
-            conn.id(),
-            &identity.session,
-            &UserView::from(&identity),
-        ) {
+        if !self.hub.claim_name(&identity, conn.id()) {
             return Err(CoreError::NickTaken);
         }
         tracing::info!(conn = conn.id(), kind = ?identity.kind(), "identified");

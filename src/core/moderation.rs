@@ -120,6 +120,7 @@ impl Core {
         Ok(Actor {
             identity,
             ip: conn.info.ip.to_string(),
+            room: None,
         })
     }
 
@@ -134,12 +135,14 @@ impl Core {
     }
 
     pub async fn kick(&self, actor: &Actor<'_>, kick: ModTarget) -> Result<Value, CoreError> {
+        let actor = &actor.in_room(kick.room.as_deref());
         let target = self.target(&kick.user, false).await?;
         self.moderation
             .kick(actor, &target, kick.reason.as_deref())
             .await?;
         if let Some(principal) = target.principal {
-            self.hub.close_principal(principal, CloseReason::Kicked);
+            self.hub
+                .close_principal(principal, CloseReason::Kicked, kick.reason.as_deref());
         }
         let text = format!("{} was kicked by {}", target.name, actor.identity.name);
         self.notice(kick.room, with_reason(text, kick.reason.as_deref()));
@@ -149,6 +152,7 @@ impl Core {
     /// Bans a name (and, with `with_ip`, the address it uses), or an address alone. The
     /// target's sessions are revoked and matching connections close at once.
     pub async fn ban(&self, actor: &Actor<'_>, ban: Ban) -> Result<Value, CoreError> {
+        let actor = &actor.in_room(ban.room.as_deref());
         let target = match &ban.user {
             Some(name) => Some(self.target(name, true).await?),
             None => None,
@@ -184,12 +188,13 @@ impl Core {
             ..
         }) = &target
         {
-            let sessions = self.auth.revoke_all(*principal).await?;
-            self.hub.close_sessions(&sessions, CloseReason::Banned);
-            self.hub.close_principal(*principal, CloseReason::Banned);
+            self.hub
+                .close_principal(*principal, CloseReason::Banned, ban.reason.as_deref());
+            self.auth.revoke_all(*principal).await?;
         }
         if let Some(ip) = address {
-            self.hub.close_address(ip, CloseReason::Banned);
+            self.hub
+                .close_address(ip, CloseReason::Banned, ban.reason.as_deref());
         }
         let banned = target
             .as_ref()
@@ -223,6 +228,7 @@ impl Core {
     }
 
     pub async fn mute(&self, actor: &Actor<'_>, mute: Mute) -> Result<Value, CoreError> {
+        let actor = &actor.in_room(mute.room.as_deref());
         let target = self.target(&mute.user, true).await?;
         self.moderation
             .mute(actor, &target, mute.reason.as_deref(), mute.duration_secs)
@@ -233,6 +239,7 @@ impl Core {
     }
 
     pub async fn unmute(&self, actor: &Actor<'_>, unmute: ModTarget) -> Result<Value, CoreError> {
+        let actor = &actor.in_room(unmute.room.as_deref());
         let target = self.target(&unmute.user, true).await?;
         self.moderation.unmute(actor, &target).await?;
         let text = format!("{} may speak again", target.name);
@@ -241,6 +248,7 @@ impl Core {
     }
 
     pub async fn verify(&self, actor: &Actor<'_>, verify: Verify) -> Result<Value, CoreError> {
+        let actor = &actor.in_room(verify.room.as_deref());
         let target = self.target(&verify.user, false).await?;
         self.moderation
             .verify(actor, &target, verify.verified)
@@ -286,7 +294,12 @@ impl Core {
             self.rooms.admit(user_id, &move_user.room).await?.slug
         };
         self.moderation
-            .record(actor, "move", Some(&target.name), Some(&room))
+            .record(
+                &actor.in_room(Some(&room)),
+                "move",
+                Some(&target.name),
+                None,
+            )
             .await?;
         let event = Broadcast::new(Event::Moved {
             room: room.clone(),

@@ -6,8 +6,7 @@
 use super::{limit, refusal, session_cookie};
 use crate::app::AppState;
 use crate::core::{
-    CloseReason, Command, ConnInfo, Connection, CoreError, Encoding, Event, Next, Outbound, Outbox,
-    Reply,
+    CloseReason, Command, ConnInfo, Connection, CoreError, Encoding, Next, Outbound, Outbox, Reply,
 };
 use crate::error::ErrorCode;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
@@ -137,7 +136,7 @@ async fn write(mut sink: SplitSink<WebSocket, Message>, mut outbox: Outbox) {
                 }
             }
             Next::Close(reason) => {
-                let closing = Event::closing(reason).to_json();
+                let closing = outbox.closing_event(reason).to_json();
                 let _ = sink.feed(Message::Text(closing.into())).await;
                 let frame = CloseFrame {
                     code: close_code(reason),

@@ -184,7 +184,7 @@ async fn write(socket: SocketRef, mut outbox: Outbox, pending: PendingAcks) {
                 }
             }
             Next::Close(reason) => {
-                let event = Event::closing(reason);
+                let event = outbox.closing_event(reason);
                 let _ = socket.emit(event.name(), &event_data(&event));
                 let _ = socket.disconnect();
                 return;

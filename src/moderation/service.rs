@@ -11,10 +11,22 @@ use std::sync::{Arc, PoisonError, RwLock};
 /// The longest a timed ban or mute may last: ten years (longer: leave the duration out).
 const MAX_DURATION_SECS: u64 = 10 * 365 * 24 * 3600;
 
-/// Who acts, and from where.
+/// Who acts, from which address, and in which room (where its notice goes).
 pub struct Actor<'a> {
     pub identity: &'a Identity,
     pub ip: String,
+    pub room: Option<String>,
+}
+
+impl<'a> Actor<'a> {
+    /// The same actor, acting in `room`.
+    pub fn in_room(&self, room: Option<&str>) -> Actor<'a> {
+        Actor {
+            identity: self.identity,
+            ip: self.ip.clone(),
+            room: room.map(str::to_owned),
+        }
+    }
 }
 
 /// Whom an action is about: an account, an online guest, or (for bans and mutes) a name.
@@ -265,7 +277,7 @@ impl Moderation {
                 actor_ip: Some(actor.ip.clone()),
                 action: action.to_owned(),
                 target: target.map(str::to_owned),
-                room: None,
+                room: actor.room.clone(),
                 detail: detail.map(str::to_owned),
             })
             .await?;
