@@ -19,7 +19,7 @@ import { createComposer } from './composer.js';
 import { createRooms } from './rooms.js';
 import { onRouteChange } from './router.js';
 import { createAdminPanel } from './admin.js';
-import { createClosingScreen, lookUpBanReason } from './closing-screen.js';
+import { createClosingScreen } from './closing-screen.js';
 
 const TITLE = document.title;
 
@@ -205,7 +205,7 @@ export function createChat({ onSignedOut }) {
     renderMe();
   }
 
-  function handleClosing({ reason, message }) {
+  function handleClosing({ reason, message, detail }) {
     session.expectClose = true; // the close that follows needs no "connection lost" notice
     if (reason === 'session_revoked') {
       // During our own logout the click handler finishes the job once the POST returns.
@@ -213,7 +213,7 @@ export function createChat({ onSignedOut }) {
       return;
     }
     if (reason === 'banned' || reason === 'kicked') {
-      closedByModerator(reason, message);
+      closedByModerator(reason, message, detail);
       return;
     }
     const text = reason === 'shutdown'
@@ -226,7 +226,7 @@ export function createChat({ onSignedOut }) {
    * Kicked or banned: no reconnecting behind the blocking screen. A kick may come back at once
    * ("Reconnect"); a ban only leaves (its session is revoked anyway).
    */
-  function closedByModerator(reason, message) {
+  function closedByModerator(reason, message, detail) {
     const s = session;
     s.gateway.stop();
     admin.close();
@@ -236,7 +236,7 @@ export function createChat({ onSignedOut }) {
       return;
     }
     rooms.notice('You have been banned.', 'error');
-    closingScreen.banned(message, lookUpBanReason(s.me.name),
+    closingScreen.banned(message, detail ?? '',
       () => s === session && signOut('You are banned from this chat.'));
   }
 

@@ -4,38 +4,14 @@
  * banned", with the moderator's reason if there is one, and only a way back to the start page).
  * The caller stops reconnecting before showing it.
  *
- * The `closing` event does not carry a ban's reason, and a banned session is revoked, so the
- * reason is asked for where the server states it: creating a guest under the banned name is
- * refused with `banned` and the reason. Should that not be refused (the ban was already lifted),
- * the new guest session is ended again at once, so looking never signs anyone in.
+ * The ban's reason comes with the `closing` event (`detail`).
  */
-
-import { post } from './api.js';
-
-const BANNED_PREFIX = /^you are banned from this chat:\s*/i;
-
-/**
- * Why the server bans `name` (or this address): the reason, '' when it gave none, or null
- * when it could not be learned.
- */
-export async function lookUpBanReason(name) {
-  try {
-    await post('/api/guest', { nick: name });
-  } catch (err) {
-    if (err.code !== 'banned') return null;
-    const message = err.message ?? '';
-    return BANNED_PREFIX.test(message) ? message.replace(BANNED_PREFIX, '') : '';
-  }
-  await post('/api/logout').catch(() => {});
-  return null;
-}
 
 /** Wires the screen once. */
 export function createClosingScreen() {
   const $ = (id) => document.getElementById(id);
   const screen = $('closed-screen');
   const reasonLine = $('closed-reason');
-  let shown = 0; // counts show() calls, so a late reason never lands on a newer screen
   let blocking = false;
 
   // Escape must not dismiss it: what happened still holds. (Browsers let a repeated Escape
@@ -55,7 +31,6 @@ export function createClosingScreen() {
   }
 
   function show({ kind, icon, title, text, actions }) {
-    shown += 1;
     for (const open of document.querySelectorAll('dialog[open]')) if (open !== screen) open.close();
     screen.dataset.kind = kind;
     $('closed-icon').textContent = icon;
@@ -67,11 +42,9 @@ export function createClosingScreen() {
     blocking = true;
     if (!screen.open) screen.showModal();
     screen.querySelector('.closed-actions button')?.focus();
-    return shown;
   }
 
   function hide() {
-    shown += 1;
     blocking = false;
     if (screen.open) screen.close();
   }
@@ -88,18 +61,16 @@ export function createClosingScreen() {
       });
     },
 
-    /** Banned: says so, then adds the reason once `reason` (a promise of it) settles. */
-    async banned(message, reason, onLeave) {
-      const ticket = show({
+    /** Banned: says so, with the moderator's `reason` (or that none was given). */
+    banned(message, reason, onLeave) {
+      show({
         kind: 'banned',
         icon: '⛔',
         title: 'You have been banned',
         text: `${capitalize(message || 'you are banned from this chat')}. The chat will not reconnect.`,
         actions: [{ label: 'Back to the start page', onClick: () => { hide(); onLeave(); } }],
       });
-      const why = await reason;
-      if (ticket !== shown || why === null) return;
-      reasonLine.textContent = why ? `Reason: ${why}` : 'No reason was given.';
+      reasonLine.textContent = reason ? `Reason: ${reason}` : 'No reason was given.';
       reasonLine.hidden = false;
     },
 
