@@ -232,6 +232,9 @@ async fn an_address_ban_keeps_guests_out_but_not_staff() {
         (status, body["error"]["code"].as_str()),
         (403, Some("banned"))
     );
+    let register = json!({ "username": unique_name("new"), "password": PASSWORD });
+    let (status, body) = app.post(&app.http(), "/api/register", register).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (403, Some("banned")), "{body}");
     let (status, _) = login(&app, &moderator_name, PASSWORD).await;
     assert_eq!(status, 200, "staff are not locked out by an address ban");
     moderator.join_lobby().await;

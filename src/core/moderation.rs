@@ -224,6 +224,8 @@ impl Core {
         self.moderation
             .unban(actor, name_key.as_deref(), ip.as_deref())
             .await?;
+        let lifted = unban.user.or(ip).unwrap_or_default();
+        self.notice(None, format!("{lifted} was unbanned by {}", actor.identity.name));
         Ok(json!({}))
     }
 
@@ -272,6 +274,13 @@ impl Core {
             _ => false,
         };
         self.refresh_badges(&target, change.role, verified);
+        let text = format!(
+            "{} is now {} (by {})",
+            target.name,
+            change.role.as_str(),
+            actor.identity.name
+        );
+        self.notice(None, text);
         Ok(json!({}))
     }
 
