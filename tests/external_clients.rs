@@ -89,6 +89,17 @@ async fn browsers_hold_private_conversations_whispers_and_an_ephemeral_room() {
 }
 
 #[tokio::test]
+async fn python_socketio_clients_are_muted_kicked_and_banned() {
+    const ROOT_PASSWORD: &str = "root password for python";
+    let args = ["root".to_owned(), ROOT_PASSWORD.to_owned()];
+    run_script_with("python3", "sio_moderation.py", &args, |config| {
+        config.root_user = Some("root".into());
+        config.root_password = Some(Secret::new(ROOT_PASSWORD));
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn a_moderator_made_in_the_admin_panel_bans_a_user_whose_page_says_why() {
     const ROOT: &str = "root";
     const ROOT_PASSWORD: &str = "root password for the browser";
