@@ -1,13 +1,13 @@
 /**
  * The admin panel's "Live sessions" tab: every open connection — its id, who it is (guests
  * included, unlike the users tab), its address, the rooms it is in and since when — with
- * "Kick" (closes that one connection: `closing: kicked`) and "Ban…" (the name, and on request
- * the address).
+ * "Kick" (closes that one connection: `closing: kicked`), "Move…" (admins: into a room, which
+ * the user's pages then open) and "Ban…" (the name, and on request the address).
  */
 
-import { closeConnection, listConnections } from './admin-api.js';
+import { act, closeConnection, listConnections } from './admin-api.js';
 import { element, row, rowButton, showTable, userCell, when } from './admin-table.js';
-import { mayActOn } from './roles.js';
+import { mayActOn, rankOf } from './roles.js';
 
 const LABELS = ['Connection', 'Identity', 'Address', 'Rooms', 'Since', 'Actions'];
 const OUT_OF_REACH = 'Only for users with a lower role than yours';
@@ -25,10 +25,21 @@ export function createSessionsTab(ctx) {
     box.append(rowButton('Kick',
       () => ctx.run(() => closeConnection(connection.id), `Closed ${who}.`, `Could not close ${who}`),
       { ...options, action: 'kick', title: options.title || 'Close this connection; they may come back' }));
+    if (user && rankOf(ctx.me().role) <= rankOf('admin')) {
+      box.append(rowButton('Move…', () => move(user.name), { ...options, action: 'move' }));
+    }
     if (user) {
       box.append(rowButton('Ban…', () => ctx.moderate('ban', user.name), { ...options, danger: true, action: 'ban' }));
     }
     return box;
+  }
+
+  /** Asks for a room and moves `name` there. */
+  function move(name) {
+    const room = window.prompt(`Move ${name} into which room? (its address, or lobby)`, 'lobby');
+    if (!room?.trim()) return;
+    const slug = room.trim();
+    ctx.run(() => act('move', { user: name, room: slug }), `Moved ${name} to ${slug}.`, `Could not move ${name}`);
   }
 
   function connectionRow(connection) {

@@ -264,6 +264,11 @@ export function createRooms({ onSwitch, onMemberCount, onUnreadTotal, onIncoming
       userUpdated(data.user);
       return;
     }
+    if (event === 'moved' && typeof data.room === 'string') {
+      const moved = `${data.by ?? 'An admin'} moved you here.`;
+      open(data.room).then(() => rooms.get(data.room)?.pane?.log.addNotice(moved, 'info'));
+      return;
+    }
     const slug = typeof data.room === 'string' ? data.room : data.room?.slug;
     if (typeof slug !== 'string' || persistent.handleEvent(event, slug, data)) return;
     if (event === 'room_removed') {
