@@ -234,7 +234,11 @@ async fn an_address_ban_keeps_guests_out_but_not_staff() {
     );
     let register = json!({ "username": unique_name("new"), "password": PASSWORD });
     let (status, body) = app.post(&app.http(), "/api/register", register).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (403, Some("banned")), "{body}");
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (403, Some("banned")),
+        "{body}"
+    );
     let (status, _) = login(&app, &moderator_name, PASSWORD).await;
     assert_eq!(status, 200, "staff are not locked out by an address ban");
     moderator.join_lobby().await;
@@ -529,5 +533,39 @@ async fn admins_move_users_into_rooms_and_mods_may_not() {
             json!({ "user": name, "room": "nowhere" }),
             "not_found",
         )
+        .await;
+}
+
+#[tokio::test]
+async fn admins_delete_accounts_below_them_with_their_rooms_and_never_the_root() {
+    let app = spawn_app_with(with_root).await;
+    let mut root = connect(&app, "root", ROOT_PASSWORD).await;
+    let (_, mut admin) = staff(&app, &mut root, "adm", "admin").await;
+    let (peer_name, _peer) = staff(&app, &mut root, "adm", "admin").await;
+    let (name, mut user) = staff(&app, &mut root, "usr", "user").await;
+    let (_, session) = login(&app, &name, PASSWORD).await;
+    let doomed = common::Caller::with_token(&app, session["token"].as_str().unwrap());
+    doomed.create_room("doomed-room", false).await;
+    doomed.say_in("doomed-room", "soon gone").await;
+
+    for target in ["root", peer_name.as_str()] {
+        admin
+            .expect_error("delete_user", json!({ "user": target }), "forbidden")
+            .await;
+    }
+    let ack = admin.request("delete_user", json!({ "user": name })).await;
+    assert_eq!(ack["ok"], true, "{ack}");
+    assert!(user
+        .until_closed()
+        .await
+        .iter()
+        .any(|f| f["data"]["reason"] == "session_revoked"));
+    let (status, _) = login(&app, &name, PASSWORD).await;
+    assert_eq!(status, 401, "the account is gone");
+    let db = database(&app).await;
+    assert_eq!(count_rows(&db, "rooms").await, 0, "with the rooms it owned");
+    assert_eq!(count_rows(&db, "messages").await, 0);
+    assert_eq!(count_rows(&db, "data_keys").await, 0, "and their keys");
+    root.expect_error("delete_user", json!({ "user": "root" }), "forbidden")
         .await;
 }

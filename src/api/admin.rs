@@ -189,7 +189,7 @@ pub async fn close_connection(
 }
 
 #[utoipa::path(post, path = "/api/admin/actions/{action}", tag = "admin",
-    params(("action" = String, Path, description = "kick, ban, unban, mute, unmute, verify, set_role or move")),
+    params(("action" = String, Path, description = "kick, ban, unban, mute, unmute, verify, set_role, move or delete_user")),
     request_body(content = Object, description = "The same data as the gateway command of that name"),
     responses((status = 204, description = "Done, audited, and in effect on live connections"),
         (status = 403, description = "forbidden, origin_not_allowed", body = ErrorResponse),
@@ -211,6 +211,7 @@ pub async fn act(
         Command::Verify(verify) => core.verify(&actor, verify).await?,
         Command::SetRole(change) => core.set_role(&actor, change).await?,
         Command::Move(move_user) => core.move_user(&actor, move_user).await?,
+        Command::DeleteUser(target) => core.delete_user(&actor, &target.user).await?,
         _ => return Err(ApiError::new(ErrorCode::NotFound, "no such admin action")),
     };
     Ok(StatusCode::NO_CONTENT)

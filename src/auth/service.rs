@@ -316,6 +316,13 @@ impl Auth {
         Ok(hashes.into_iter().map(SessionId).collect())
     }
 
+    /// Deletes an account with its sessions.
+    pub async fn delete_account(&self, user_id: i64) -> Result<(), AuthError> {
+        self.store.delete_user_sessions(user_id).await?;
+        self.store.delete_user(user_id).await?;
+        Ok(())
+    }
+
     /// The address an identity last signed in from.
     pub async fn last_address(&self, principal: Principal) -> Result<Option<String>, AuthError> {
         Ok(self.store.last_session_ip(principal).await?)

@@ -31,6 +31,7 @@ pub enum Command {
     Ignore(UserRef),
     Unignore(UserRef),
     Move(MoveUser),
+    DeleteUser(UserRef),
 }
 
 /// Resolve who this connection is: a session token, a new guest nick, or neither (then the
@@ -226,6 +227,7 @@ impl Command {
             "ignore" => Command::Ignore(payload(name, data)?),
             "unignore" => Command::Unignore(payload(name, data)?),
             "move" => Command::Move(payload(name, data)?),
+            "delete_user" => Command::DeleteUser(payload(name, data)?),
             other => return Err(CoreError::UnknownCommand(truncate(other))),
         })
     }
@@ -255,6 +257,7 @@ impl Command {
             Command::Ignore(_) => "ignore",
             Command::Unignore(_) => "unignore",
             Command::Move(_) => "move",
+            Command::DeleteUser(_) => "delete_user",
         }
     }
 }

@@ -223,6 +223,9 @@ impl Core {
             Command::Verify(verify) => self.verify(&Self::actor(conn)?, verify).await,
             Command::SetRole(change) => self.set_role(&Self::actor(conn)?, change).await,
             Command::Move(move_user) => self.move_user(&Self::actor(conn)?, move_user).await,
+            Command::DeleteUser(UserRef { user }) => {
+                self.delete_user(&Self::actor(conn)?, &user).await
+            }
             Command::Ignore(UserRef { user }) => {
                 self.set_ignore(identified(conn)?, &user, true).await?;
                 Ok(json!({}))

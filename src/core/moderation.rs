@@ -5,7 +5,7 @@
 
 use super::command::{Ban, ModTarget, MoveUser, Mute, SetRole, Unban, Verify};
 use super::connection::{Broadcast, Connection};
-use super::event::{CloseReason, Event, UserView};
+use super::event::{CloseReason, Event, RemovedReason, UserView};
 use super::{Core, CoreError};
 use crate::auth::{Identity, IdentityKind};
 use crate::domain::{Role, LOBBY};
@@ -225,7 +225,10 @@ impl Core {
             .unban(actor, name_key.as_deref(), ip.as_deref())
             .await?;
         let lifted = unban.user.or(ip).unwrap_or_default();
-        self.notice(None, format!("{lifted} was unbanned by {}", actor.identity.name));
+        self.notice(
+            None,
+            format!("{lifted} was unbanned by {}", actor.identity.name),
+        );
         Ok(json!({}))
     }
 
@@ -317,6 +320,27 @@ impl Core {
         self.hub.deliver_to(principal, &event);
         let text = format!("{} was moved here by {}", target.name, actor.identity.name);
         self.notice(Some(room), text);
+        Ok(json!({}))
+    }
+
+    /// Deletes an account (admin+, from above): the rooms it owns go with their messages and
+    /// keys (their members are told), its sessions end and its connections close.
+    pub async fn delete_user(&self, actor: &Actor<'_>, name: &str) -> Result<Value, CoreError> {
+        let target = self.target(name, false).await?;
+        let user_id = self.moderation.check_delete(actor, &target).await?;
+        let principal = Principal::User(user_id);
+        for room in self.rooms.delete_owned_by(user_id).await? {
+            let notice = Broadcast::new(Event::RoomRemoved {
+                room: room.slug.clone(),
+                reason: RemovedReason::Deleted,
+            });
+            for handle in self.hub.close_room(&room.slug) {
+                handle.deliver(&notice);
+            }
+        }
+        self.hub
+            .close_principal(principal, CloseReason::SessionRevoked, None);
+        self.auth.delete_account(user_id).await?;
         Ok(json!({}))
     }
 

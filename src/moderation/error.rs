@@ -9,7 +9,7 @@ pub enum ModerationError {
     Forbidden,
     #[error("no such user")]
     NoSuchUser,
-    #[error("the last root account cannot be demoted")]
+    #[error("the last root account cannot be demoted or deleted")]
     LastRoot,
     #[error("{0}")]
     Invalid(&'static str),

@@ -250,6 +250,28 @@ impl Moderation {
         self.check_rank(actor, target)
     }
 
+    /// Checks that the actor may delete the target's account (admins and root, from above; the
+    /// last root never), and audits it; the caller deletes.
+    pub async fn check_delete(
+        &self,
+        actor: &Actor<'_>,
+        target: &Target,
+    ) -> Result<i64, ModerationError> {
+        if actor.identity.role < Role::Admin {
+            return Err(ModerationError::Forbidden);
+        }
+        self.check_rank(actor, target)?;
+        let Some(Principal::User(user_id)) = target.principal else {
+            return Err(ModerationError::Invalid("only accounts can be deleted"));
+        };
+        if target.role == Role::Root && self.store.count_with_role(Role::Root).await? <= 1 {
+            return Err(ModerationError::LastRoot);
+        }
+        self.record(actor, "delete_user", Some(&target.name), None)
+            .await?;
+        Ok(user_id)
+    }
+
     /// Records an action that changes nothing stored (a kick) after checking rank.
     pub async fn kick(
         &self,

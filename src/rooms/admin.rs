@@ -68,6 +68,17 @@ impl Rooms {
         Ok(room)
     }
 
+    /// Deletes every room an account owns, each with its messages and key (the account is
+    /// being deleted); returns them, to close them live.
+    pub async fn delete_owned_by(&self, user_id: i64) -> Result<Vec<RoomRow>, RoomError> {
+        let owned = self.store.rooms_owned_by(user_id).await?;
+        for room in &owned {
+            self.store.delete_room(room.id).await?;
+            self.keyring.destroy_key(room.data_key_id).await?;
+        }
+        Ok(owned)
+    }
+
     /// Archives, newest first, opened.
     pub async fn archives(
         &self,

@@ -347,6 +347,15 @@ impl Store {
         Ok(())
     }
 
+    /// The rooms of every kind an account owns (or hosts).
+    pub async fn rooms_owned_by(&self, user_id: i64) -> Result<Vec<RoomRow>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM rooms WHERE owner_id = $1 ORDER BY id");
+        Ok(sqlx::query_as(&sql)
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
     /// Every stored room of every kind, newest first (for the admin panel).
     pub async fn all_rooms(&self) -> Result<Vec<RoomRow>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM rooms ORDER BY id DESC");

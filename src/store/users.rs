@@ -135,6 +135,16 @@ impl Store {
         Ok(affected(result))
     }
 
+    /// Deletes an account; its sessions, memberships, bans, requests and ignore list go with it
+    /// (the caller deletes the rooms it owns first, with their keys).
+    pub async fn delete_user(&self, user_id: i64) -> Result<bool, StoreError> {
+        let result = sqlx::query("DELETE FROM users WHERE id = $1")
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(affected(result))
+    }
+
     /// How many accounts hold `role` (the last root must stay).
     pub async fn count_with_role(&self, role: Role) -> Result<i64, StoreError> {
         let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users WHERE role = $1")

@@ -1,13 +1,14 @@
 /**
  * The admin panel's "Users" tab: accounts found by name (paged), with role, verified mark and
  * presence, and what may be done to each — give a role (admins and root, below their own),
- * verify or unverify, kick, mute, ban. Controls for someone at or above the caller's own
+ * verify or unverify, kick, mute, ban, and (admins and root) delete the account with the rooms
+ * it owns. Controls for someone at or above the caller's own
  * level are disabled; the server decides in the end, and its refusals reach the status line.
  */
 
 import { searchUsers } from './admin-api.js';
 import { element, row, rowButton, showTable, userCell, when } from './admin-table.js';
-import { assignableRoles, mayActOn } from './roles.js';
+import { assignableRoles, mayActOn, rankOf } from './roles.js';
 
 const LABELS = ['User', 'Role', 'Verified', 'Online', 'Created', 'Actions'];
 const PAGE = 25;
@@ -61,7 +62,17 @@ export function createUsersTab(ctx) {
       rowButton('Mute…', () => ctx.moderate('mute', user.name), { ...options, action: 'mute' }),
       rowButton('Ban…', () => ctx.moderate('ban', user.name), { ...options, danger: true, action: 'ban' }),
     );
+    if (rankOf(ctx.me().role) <= rankOf('admin')) {
+      box.append(rowButton('Delete…', () => deleteAccount(user.name),
+        { ...options, danger: true, action: 'delete_user' }));
+    }
     return box;
+  }
+
+  /** Deletes an account after a confirmation naming what goes with it. */
+  function deleteAccount(name) {
+    const sure = window.confirm(`Delete the account ${name}? Its sessions end and the rooms it owns are deleted with their messages. This cannot be undone.`);
+    if (sure) ctx.act('delete_user', { user: name }, `${name}'s account was deleted.`);
   }
 
   function userRow(user) {
