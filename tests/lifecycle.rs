@@ -146,6 +146,37 @@ async fn user_add_creates_a_root_account_that_can_log_in() {
     assert!(wait(&mut child).success());
 }
 
+#[tokio::test]
+async fn the_root_account_comes_from_the_environment_with_a_hash() {
+    let dir = tempfile::tempdir().unwrap();
+    let hash = parlor::auth::hash_password("hashed secret 1".into())
+        .await
+        .unwrap();
+    let env = [
+        ("PARLOR_ROOT_USER", "chief"),
+        ("PARLOR_ROOT_PASSWORD", "ignored when a hash is set"),
+        ("PARLOR_ROOT_PASSWORD_HASH", hash.as_str()),
+    ];
+    let (mut child, url) = start(dir.path(), &env);
+    let client = reqwest::Client::new();
+    let login = |password: &str| {
+        client
+            .post(format!("{url}/api/login"))
+            .json(&json!({ "username": "chief", "password": password }))
+            .send()
+    };
+    assert_eq!(
+        login("ignored when a hash is set").await.unwrap().status(),
+        401
+    );
+    let response = login("hashed secret 1").await.unwrap();
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["user"]["role"], "root");
+    sigterm(&child);
+    assert!(wait(&mut child).success());
+}
+
 #[test]
 fn help_lists_the_commands() {
     let output = Command::new(BIN).arg("--help").output().unwrap();

@@ -168,7 +168,7 @@ async fn a_name_ban_disconnects_at_once_and_refuses_every_way_back() {
     assert_eq!(status, 403, "the name is banned in any case: {body}");
 
     let ack = moderator
-        .request("ban", json!({ "user": guest_nick, "reason": "alt" }))
+        .request("kickban", json!({ "user": guest_nick, "reason": "alt" }))
         .await;
     assert_eq!(
         ack["ok"], true,

@@ -218,7 +218,8 @@ impl Command {
             "read" => Command::MarkRead(payload(name, data)?),
             "whisper" => Command::Whisper(payload(name, data)?),
             "kick" => Command::Kick(payload(name, data)?),
-            "ban" => Command::Ban(payload(name, data)?),
+            // A ban closes the user's connections at once: it is a kickban.
+            "ban" | "kickban" => Command::Ban(payload(name, data)?),
             "unban" => Command::Unban(payload(name, data)?),
             "mute" => Command::Mute(payload(name, data)?),
             "unmute" => Command::Unmute(payload(name, data)?),

@@ -341,6 +341,11 @@ impl Core {
         self.hub
             .close_principal(principal, CloseReason::SessionRevoked, None);
         self.auth.delete_account(user_id).await?;
+        let text = format!(
+            "{}'s account was deleted by {}",
+            target.name, actor.identity.name
+        );
+        self.notice(None, text);
         Ok(json!({}))
     }
 
