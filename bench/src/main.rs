@@ -2,18 +2,21 @@
 //!
 //! It runs on one thread (pin it with `taskset`), opens N WebSocket clients, has M of them send
 //! at a fixed open-loop rate, and reports end-to-end latency (HDR histogram), loss, duplicates,
-//! reordering, and the CPU time of the server and of itself as JSON lines. `bench/run.sh` runs
-//! the whole matrix and `bench/report.py` writes `bench/REPORT.md`.
+//! reordering, memory per connection, and the CPU time of the server and of itself as JSON
+//! lines on stdout (progress goes to stderr). `bench/run.sh` runs the whole matrix and
+//! `bench/report.py` writes `bench/REPORT.md`.
 
 mod fleet;
 mod procfs;
 mod rawws;
+mod rest;
 mod scenario;
 mod stats;
 mod wire;
 
 use clap::{Args, Parser, Subcommand};
-use scenario::Setup;
+use fleet::RampPlan;
+use scenario::{IdleSpec, Setup, SweepSpec, LOBBY};
 
 #[derive(Parser)]
 #[command(
@@ -34,32 +37,80 @@ struct Common {
     target: wire::Target,
     #[arg(long, default_value_t = 100)]
     clients: usize,
-    #[arg(long, default_value_t = 1)]
-    senders: usize,
+    /// Clients that send. `sweep` takes a list (`1,10`) and sweeps once per entry on the same
+    /// connections; the other scenarios use the largest.
+    #[arg(long, value_delimiter = ',', default_value = "1")]
+    senders: Vec<usize>,
     /// Message text size in bytes.
     #[arg(long, default_value_t = 100)]
     payload: usize,
     /// Server process id, for its CPU time and memory.
     #[arg(long)]
     server_pid: Option<u32>,
+    /// Handshakes in flight at once while connecting.
+    #[arg(long, default_value_t = 64)]
+    connect_parallel: usize,
+    /// Clients connected per batch; the fleet waits for presence events to settle in between.
+    #[arg(long, default_value_t = 1000)]
+    connect_batch: usize,
+}
+
+/// The idle-memory measurement's settings (for `idle`, and `sweep --idle`).
+#[derive(Args, Clone)]
+struct IdleArgs {
+    /// Seconds to wait after connecting, and after the burst, before reading memory.
+    #[arg(long, default_value_t = 5.0)]
+    settle_secs: f64,
+    #[arg(long, default_value_t = 100_000.0)]
+    burst_deliveries_per_s: f64,
+    #[arg(long, default_value_t = 2.0)]
+    burst_secs: f64,
+}
+
+impl IdleArgs {
+    fn spec(&self) -> IdleSpec {
+        IdleSpec {
+            settle_secs: self.settle_secs,
+            burst_deliveries_per_s: self.burst_deliveries_per_s,
+            burst_secs: self.burst_secs,
+        }
+    }
 }
 
 #[derive(Subcommand)]
 enum Scenario {
-    /// Raise the delivery rate until p99 exceeds the limit or a message is lost.
+    /// Find the highest delivery rate with p99 within the limit and nothing lost.
     Sweep {
         #[command(flatten)]
         common: Common,
-        #[arg(long, default_value_t = 50_000.0)]
+        /// First rate in deliveries/s (one message to a room of N is N deliveries).
+        #[arg(long, default_value_t = 20_000.0)]
         start: f64,
         #[arg(long, default_value_t = 4_000_000.0)]
         max: f64,
-        #[arg(long, default_value_t = 1.5)]
-        factor: f64,
+        /// Rate multiplier between coarse steps.
         #[arg(long, default_value_t = 4.0)]
+        factor: f64,
+        /// Bisection steps between the last passing and the first failing rate.
+        #[arg(long, default_value_t = 3)]
+        refine: u32,
+        #[arg(long, default_value_t = 2.0)]
         step_secs: f64,
+        /// Steps last long enough for this many messages, up to --max-step-secs.
+        #[arg(long, default_value_t = 3.0)]
+        min_sends: f64,
+        #[arg(long, default_value_t = 15.0)]
+        max_step_secs: f64,
         #[arg(long, default_value_t = 50.0)]
         p99_ms: f64,
+        /// Steps (by --factor) past the fastest lossless one in search of the lossless ceiling.
+        #[arg(long, default_value_t = 4)]
+        lossless_steps: u32,
+        /// Measure idle memory on the fresh connections first (needs a fresh server).
+        #[arg(long)]
+        idle: bool,
+        #[command(flatten)]
+        idle_args: IdleArgs,
     },
     /// One step at a fixed rate; exits non-zero on any loss (the CI smoke run).
     Fixed {
@@ -70,25 +121,43 @@ enum Scenario {
         #[arg(long, default_value_t = 3.0)]
         secs: f64,
     },
-    /// Memory per idle connection, after a burst, and idle again.
+    /// Memory per idle connection, after a broadcast burst, and idle again.
     Idle {
         #[command(flatten)]
         common: Common,
-        #[arg(long, default_value_t = 5)]
-        settle_secs: u64,
+        #[command(flatten)]
+        idle: IdleArgs,
+        /// Parlor clients only identify, without joining the lobby (for comparison).
+        #[arg(long)]
+        no_join: bool,
     },
-    /// Send → ack latency of one sender.
+    /// Send → ack latency, in the lobby or (with --room) in a persistent room.
     Ack {
         #[command(flatten)]
         common: Common,
+        /// Messages per second (all senders together).
         #[arg(long, default_value_t = 200.0)]
         rate: f64,
         #[arg(long, default_value_t = 5.0)]
         secs: f64,
+        /// A persistent room slug: the run registers accounts and creates it (Parlor only).
+        #[arg(long, default_value = LOBBY)]
+        room: String,
     },
 }
 
-fn setup(common: &Common) -> Setup {
+impl Scenario {
+    fn common(&self) -> &Common {
+        match self {
+            Scenario::Sweep { common, .. }
+            | Scenario::Fixed { common, .. }
+            | Scenario::Idle { common, .. }
+            | Scenario::Ack { common, .. } => common,
+        }
+    }
+}
+
+fn setup(common: &Common, room: &str) -> Setup {
     let stamp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() % 10_000)
@@ -97,15 +166,49 @@ fn setup(common: &Common) -> Setup {
         url: common.url.trim_end_matches('/').to_owned(),
         target: common.target,
         clients: common.clients,
-        senders: common.senders.min(common.clients),
+        senders: common
+            .senders
+            .iter()
+            .copied()
+            .max()
+            .unwrap_or(1)
+            .clamp(1, common.clients.max(1)),
         payload: common.payload,
         server_pid: common.server_pid,
         nick_prefix: format!("lg{stamp}_"),
+        room: room.to_owned(),
+        ramp: RampPlan {
+            parallel: common.connect_parallel,
+            batch: common.connect_batch,
+        },
     }
+}
+
+/// Fails early when this process cannot open a socket per client, and warns when the server
+/// cannot either: both show up later as mysterious connection failures.
+fn check_file_limits(common: &Common) -> anyhow::Result<()> {
+    let need = common.clients as u64 + 64;
+    if let Some(limit) = procfs::open_files_limit(None) {
+        anyhow::ensure!(
+            limit >= need,
+            "loadgen may open {limit} files but {} clients need about {need}: raise `ulimit -n`",
+            common.clients
+        );
+    }
+    if let Some(limit) = common
+        .server_pid
+        .and_then(|pid| procfs::open_files_limit(Some(pid)))
+    {
+        if limit < need {
+            eprintln!("warning: the server may open only {limit} files; {need} are needed");
+        }
+    }
+    Ok(())
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    check_file_limits(cli.scenario.common())?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -117,23 +220,53 @@ fn main() -> anyhow::Result<()> {
                 start,
                 max,
                 factor,
+                refine,
                 step_secs,
+                min_sends,
+                max_step_secs,
                 p99_ms,
-            } => scenario::sweep(&setup(&common), start, max, factor, step_secs, p99_ms)
-                .await
-                .map(|()| true),
+                lossless_steps,
+                idle,
+                idle_args,
+            } => {
+                let spec = SweepSpec {
+                    start,
+                    max,
+                    factor,
+                    refine,
+                    step_secs,
+                    min_sends,
+                    max_step_secs,
+                    p99_ms,
+                    lossless_steps,
+                };
+                let setup = setup(&common, LOBBY);
+                let idle = idle.then(|| idle_args.spec());
+                scenario::sweep(&setup, &common.senders, &spec, idle.as_ref())
+                    .await
+                    .map(|()| true)
+            }
             Scenario::Fixed {
                 common,
                 deliveries_per_s,
                 secs,
-            } => scenario::fixed(&setup(&common), deliveries_per_s, secs).await,
+            } => scenario::fixed(&setup(&common, LOBBY), deliveries_per_s, secs).await,
             Scenario::Idle {
                 common,
-                settle_secs,
-            } => scenario::idle(&setup(&common), settle_secs)
-                .await
-                .map(|()| true),
-            Scenario::Ack { common, rate, secs } => scenario::ack(&setup(&common), rate, secs)
+                idle,
+                no_join,
+            } => {
+                let room = if no_join { "" } else { LOBBY };
+                scenario::idle(&setup(&common, room), &idle.spec())
+                    .await
+                    .map(|()| true)
+            }
+            Scenario::Ack {
+                common,
+                rate,
+                secs,
+                room,
+            } => scenario::ack(&setup(&common, &room), rate, secs)
                 .await
                 .map(|()| true),
         }

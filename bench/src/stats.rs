@@ -22,6 +22,9 @@ pub struct Stats {
     pub errors: u64,
     /// Messages of an earlier step that arrived after it was closed.
     pub stale: u64,
+    /// When the step's first and latest messages arrived (µs on the fleet's clock).
+    pub first_arrival_us: Option<u64>,
+    pub last_arrival_us: u64,
     senders: usize,
     seqs: Vec<Seq>,
 }
@@ -37,6 +40,8 @@ impl Stats {
             out_of_order: 0,
             errors: 0,
             stale: 0,
+            first_arrival_us: None,
+            last_arrival_us: 0,
             senders: senders.max(1),
             seqs: vec![Seq::default(); receivers * senders.max(1)],
         }
@@ -50,6 +55,8 @@ impl Stats {
         self.duplicates = 0;
         self.out_of_order = 0;
         self.errors = 0;
+        self.first_arrival_us = None;
+        self.last_arrival_us = 0;
         self.seqs.iter_mut().for_each(|s| *s = Seq::default());
     }
 
@@ -89,6 +96,8 @@ impl Stats {
             self.out_of_order += 1;
         }
         self.delivered += 1;
+        self.first_arrival_us.get_or_insert(now_us);
+        self.last_arrival_us = now_us;
         let _ = self
             .latency_us
             .record(now_us.saturating_sub(marker.sent_us).max(1));
@@ -96,6 +105,13 @@ impl Stats {
 
     pub fn percentile_us(&self, quantile: f64) -> u64 {
         self.latency_us.value_at_quantile(quantile)
+    }
+
+    /// Seconds from the first to the latest arrival: for a server that keeps up, about the
+    /// step's length; for one that falls behind, longer.
+    pub fn arrival_secs(&self) -> f64 {
+        self.first_arrival_us
+            .map_or(0.0, |first| (self.last_arrival_us - first) as f64 / 1e6)
     }
 }
 

@@ -9,8 +9,8 @@
 //! Payloads carry a marker `~P<step>:<sender>:<seq>:<intended send µs>~` that receivers find
 //! with a substring search instead of a JSON parse, so the generator stays cheap per frame.
 
-use crate::rawws::RawWs;
-use anyhow::bail;
+use crate::rawws::{Frame, RawWs};
+use anyhow::{anyhow, bail};
 
 pub type Socket = RawWs;
 
@@ -55,11 +55,29 @@ pub enum Inbound {
     Ack(u64),
     Ping,
     Error,
+    /// The server's `closing` event, with its reason (`slow_consumer`, `shutdown`, …).
+    Closing(String),
     Other,
 }
 
-/// Opens a client and completes the handshake (identify and join for Parlor).
-pub async fn connect(base: &str, target: Target, nick: &str) -> anyhow::Result<Socket> {
+/// Who a client is when it identifies with Parlor.
+#[derive(Clone, Debug)]
+pub enum Login {
+    /// A new guest with this nick (lobby only).
+    Guest(String),
+    /// A registered account's session token (needed for persistent rooms).
+    Token(String),
+}
+
+/// Opens a client and completes the handshake: for Socket.IO the `0` open packet and the `40`
+/// namespace connect; for Parlor (both framings) also `identify` and `join room` (unless `room`
+/// is empty), each acked.
+pub async fn connect(
+    base: &str,
+    target: Target,
+    login: &Login,
+    room: &str,
+) -> anyhow::Result<Socket> {
     let ws_base = base.replacen("http", "ws", 1);
     let url = if target.is_socketio() {
         format!("{ws_base}/socket.io/?EIO=4&transport=websocket")
@@ -67,40 +85,38 @@ pub async fn connect(base: &str, target: Target, nick: &str) -> anyhow::Result<S
         format!("{ws_base}/gateway")
     };
     let mut socket = RawWs::connect(&url).await?;
-    match target {
-        Target::ParlorNative => {
-            request(
-                &mut socket,
-                target,
-                1,
-                "identify",
-                &format!(r#"{{"nick":"{nick}"}}"#),
-            )
-            .await?;
-            request(&mut socket, target, 2, "join", r#"{"room":"lobby"}"#).await?;
-        }
-        Target::ParlorSocketio | Target::Socketio => {
-            expect_prefix(&mut socket, "0").await?;
-            socket.queue_text("40");
-            socket.flush().await?;
-            expect_prefix(&mut socket, "40").await?;
-            if target == Target::ParlorSocketio {
-                request(
-                    &mut socket,
-                    target,
-                    1,
-                    "identify",
-                    &format!(r#"{{"nick":"{nick}"}}"#),
-                )
-                .await?;
-                request(&mut socket, target, 2, "join", r#"{"room":"lobby"}"#).await?;
-            }
+    if target.is_socketio() {
+        expect_prefix(&mut socket, "0").await?;
+        socket.queue_text("40");
+        socket.flush().await?;
+        expect_prefix(&mut socket, "40").await?;
+    }
+    if target != Target::Socketio {
+        let identify = match login {
+            Login::Guest(nick) => format!(r#"{{"nick":"{nick}"}}"#),
+            Login::Token(token) => format!(r#"{{"token":"{token}"}}"#),
+        };
+        request(&mut socket, target, 1, "identify", &identify).await?;
+        if !room.is_empty() {
+            let join = format!(r#"{{"room":"{room}"}}"#);
+            request(&mut socket, target, 2, "join", &join).await?;
         }
     }
     Ok(socket)
 }
 
-/// Sends a command with an ack id and waits for a successful ack.
+/// What the handshake does with one incoming frame.
+enum Handshake {
+    Done(anyhow::Result<()>),
+    EnginePong,
+    WsPong(Vec<u8>),
+    Closed,
+    Skip,
+}
+
+/// Sends a command with an ack id and waits for a successful ack. Events that arrive meanwhile
+/// (presence of earlier clients) are skipped without copying: a lobby join's ack carries every
+/// member, so it is large when thousands are online.
 async fn request(
     socket: &mut Socket,
     target: Target,
@@ -111,21 +127,51 @@ async fn request(
     socket.queue_text(&command(target, event, data, Some(ack)));
     socket.flush().await?;
     loop {
-        let text = socket.next_text().await?;
-        match inspect(target, &text) {
-            Inbound::Ack(id) if id == ack => {
-                if text.contains(r#""ok":true"#) {
-                    return Ok(());
+        let next = match socket.next_frame() {
+            Some(Frame::Text(text)) => match inspect(target, text) {
+                Inbound::Ack(id) if id == ack => Handshake::Done(if is_ok(text) {
+                    Ok(())
+                } else {
+                    Err(anyhow!("{event} refused: {}", abbreviate(text)))
+                }),
+                Inbound::Ping => Handshake::EnginePong,
+                _ => Handshake::Skip,
+            },
+            Some(Frame::Ping(payload)) => Handshake::WsPong(payload.to_vec()),
+            Some(Frame::Close) => Handshake::Closed,
+            Some(Frame::Other) => Handshake::Skip,
+            None => {
+                if socket.fill().await? == 0 {
+                    bail!("connection closed during {event}");
                 }
-                bail!("{event} refused: {text}");
+                continue;
             }
-            Inbound::Ping => {
-                socket.queue_text("3");
-                socket.flush().await?;
-            }
-            _ => {}
+        };
+        match next {
+            Handshake::Done(result) => return result,
+            Handshake::EnginePong => socket.queue_text("3"),
+            Handshake::WsPong(payload) => socket.queue_pong(&payload),
+            Handshake::Closed => bail!("closed by the server during {event}"),
+            Handshake::Skip => {}
+        }
+        if socket.has_output() {
+            socket.flush().await?;
         }
     }
+}
+
+/// Whether an ack says `"ok":true`. Parlor writes `ok` as the last key, so search from the end.
+fn is_ok(text: &str) -> bool {
+    text.rfind(r#""ok":"#)
+        .is_some_and(|at| text[at + 5..].starts_with("true"))
+}
+
+fn abbreviate(text: &str) -> &str {
+    let mut end = text.len().min(200);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 /// Waits for a packet starting with `prefix`, answering pings meanwhile.
@@ -138,7 +184,7 @@ async fn expect_prefix(socket: &mut Socket, prefix: &str) -> anyhow::Result<()> 
         } else if text.starts_with(prefix) {
             return Ok(());
         } else {
-            bail!("expected a {prefix:?} packet, got {text:?}");
+            bail!("expected a {prefix:?} packet, got {:?}", abbreviate(&text));
         }
     }
 }
@@ -153,8 +199,14 @@ pub fn command(target: Target, event: &str, data: &str, ack: Option<u64>) -> Str
     }
 }
 
-/// A chat message of `size` bytes of text carrying `marker`.
-pub fn message(target: Target, marker: Marker, size: usize, ack: Option<u64>) -> String {
+/// A chat message for `room` of `size` bytes of text carrying `marker`.
+pub fn message(
+    target: Target,
+    room: &str,
+    marker: Marker,
+    size: usize,
+    ack: Option<u64>,
+) -> String {
     let mut text = format!(
         "~P{}:{}:{}:{}~",
         marker.step, marker.sender, marker.seq, marker.sent_us
@@ -165,7 +217,7 @@ pub fn message(target: Target, marker: Marker, size: usize, ack: Option<u64>) ->
     command(
         target,
         "send",
-        &format!(r#"{{"room":"lobby","text":"{text}"}}"#),
+        &format!(r#"{{"room":"{room}","text":"{text}"}}"#),
         ack,
     )
 }
@@ -186,6 +238,9 @@ pub fn inspect(target: Target, text: &str) -> Inbound {
         if text.starts_with(r#"42["error""#) {
             return Inbound::Error;
         }
+        if text.starts_with(r#"42["closing""#) {
+            return Inbound::Closing(close_reason(text));
+        }
     } else {
         if let Some(rest) = text.strip_prefix(r#"{"ack":"#) {
             let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
@@ -194,8 +249,18 @@ pub fn inspect(target: Target, text: &str) -> Inbound {
         if text.starts_with(r#"{"event":"error""#) {
             return Inbound::Error;
         }
+        if text.starts_with(r#"{"event":"closing""#) {
+            return Inbound::Closing(close_reason(text));
+        }
     }
     find_marker(text).map_or(Inbound::Other, Inbound::Message)
+}
+
+fn close_reason(text: &str) -> String {
+    text.split_once(r#""reason":""#)
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .map_or("unknown", |(reason, _)| reason)
+        .to_owned()
 }
 
 fn find_marker(text: &str) -> Option<Marker> {
@@ -224,7 +289,7 @@ mod tests {
             sent_us: 123_456,
         };
         for target in [Target::ParlorNative, Target::Socketio] {
-            let frame = message(target, marker, 100, None);
+            let frame = message(target, "lobby", marker, 100, None);
             // Servers wrap the text in their own event; the marker survives any wrapping.
             let echoed = format!(r#"{{"event":"message","data":{{"x":{frame:?}}}}}"#);
             assert_eq!(
@@ -240,6 +305,25 @@ mod tests {
         assert_eq!(
             inspect(Target::ParlorNative, r#"{"ack":9,"ok":true}"#),
             Inbound::Ack(9)
+        );
+    }
+
+    #[test]
+    fn acks_and_closing_events_are_recognised() {
+        assert!(is_ok(r#"{"ack":2,"data":{"members":[]},"ok":true}"#));
+        assert!(!is_ok(
+            r#"{"ack":2,"error":{"code":"nick_taken"},"ok":false}"#
+        ));
+        assert!(is_ok(r#"432[{"data":{},"ok":true}]"#));
+        let closing = r#"{"event":"closing","data":{"reason":"slow_consumer","message":"…"}}"#;
+        assert_eq!(
+            inspect(Target::ParlorNative, closing),
+            Inbound::Closing("slow_consumer".into())
+        );
+        let closing = r#"42["closing",{"message":"…","reason":"shutdown"}]"#;
+        assert_eq!(
+            inspect(Target::ParlorSocketio, closing),
+            Inbound::Closing("shutdown".into())
         );
     }
 }
