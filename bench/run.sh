@@ -88,6 +88,7 @@ start_server() {
     server_data=$(mktemp -d /tmp/parlor-bench.XXXXXX)
     PARLOR_LISTEN="127.0.0.1:$port" PARLOR_DATA_DIR="$server_data" PARLOR_LOG=warn \
       PARLOR_RATE_LIMIT_MESSAGES=1000000000 PARLOR_MAX_FRAME_BYTES=65536 PARLOR_SHUTDOWN_GRACE_SECS=2 \
+      PARLOR_MAX_CONNECTIONS_PER_IP=0 PARLOR_REGISTRATIONS_PER_IP=1000000 \
       taskset -c 0 "$bin/parlor" serve 2>>"$out/parlor.log" &
     server_pid=$!
     wait_http "$url/health" || return 1
