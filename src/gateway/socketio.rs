@@ -140,10 +140,14 @@ impl FromMessageParts<LocalAdapter> for Enqueue {
         if let Err(mpsc::error::TrySendError::Full(inbound)) =
             tx.try_send(Inbound { event, data, ack })
         {
-            if let Some((_, sender)) = inbound.ack {
-                let body = CoreError::RateLimited.body();
-                let _ = sender.send(&serde_json::json!({ "ok": false, "error": body }));
-            }
+            // Refused, never dropped silently: the ack says so, or else an `error` event.
+            let body = CoreError::RateLimited.body();
+            let _ = match inbound.ack {
+                Some((_, sender)) => {
+                    sender.send(&serde_json::json!({ "ok": false, "error": body }))
+                }
+                None => s.emit("error", &body),
+            };
         }
         Ok(Enqueue)
     }
@@ -179,6 +183,9 @@ async fn write(socket: SocketRef, mut outbox: Outbox, pending: PendingAcks) {
             Next::Batch => {
                 for item in batch.drain(..) {
                     if emit(&socket, item, &pending).is_err() {
+                        // socketioxide's own queue is full: the client cannot keep up. Close
+                        // rather than stay open and silently deliver nothing more.
+                        let _ = socket.disconnect();
                         return;
                     }
                 }
