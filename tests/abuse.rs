@@ -116,3 +116,31 @@ async fn connections_per_address_are_capped() {
         }
     }
 }
+
+#[tokio::test]
+async fn wrong_room_codes_slow_an_address_down() {
+    let app = spawn_app_with(|c| {
+        c.trusted_proxies = vec!["127.0.0.1".into()];
+        c.login_attempts_per_ip = 3;
+    })
+    .await;
+    let look = |code: &'static str, from: &'static str| {
+        app.http()
+            .get(app.url(&format!("/api/ephemeral/{code}")))
+            .header("x-forwarded-for", from)
+            .send()
+    };
+    for code in ["AAAA", "BBBB", "CCCC"] {
+        assert_eq!(
+            look(code, "198.51.100.7").await.unwrap().status().as_u16(),
+            404
+        );
+    }
+    let refused = look("DDDD", "198.51.100.7").await.unwrap();
+    assert_eq!(refused.status().as_u16(), 429, "probing codes is braked");
+    assert_eq!(
+        look("DDDD", "203.0.113.9").await.unwrap().status().as_u16(),
+        404,
+        "others are not"
+    );
+}

@@ -2,7 +2,7 @@
 //! looks it up (no session needed) to pick a display name, then joins over the gateway with
 //! `join {room: "e:<CODE>", device}`.
 
-use super::extract::CurrentSession;
+use super::extract::{ClientIp, CurrentSession};
 use super::{ApiError, ErrorResponse};
 use crate::app::AppState;
 use crate::rooms::{EphemeralDoor, EphemeralView};
@@ -59,10 +59,12 @@ pub async fn activate(
 
 #[utoipa::path(get, path = "/api/ephemeral/{code}", tag = "ephemeral", params(("code" = String, Path)),
     responses((status = 200, description = "Whether it is open, and names to join under", body = EphemeralDoor),
-        (status = 404, description = "no live room with this code", body = ErrorResponse)))]
+        (status = 404, description = "no live room with this code", body = ErrorResponse),
+        (status = 429, description = "rate_limited: too many wrong codes from this address", body = ErrorResponse)))]
 pub async fn door(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     Path(code): Path<String>,
 ) -> Result<Json<EphemeralDoor>, ApiError> {
-    Ok(Json(state.core.ephemeral_door(&code).await?))
+    Ok(Json(state.core.ephemeral_door(&code, &ip).await?))
 }

@@ -333,6 +333,16 @@ impl Auth {
         Ok(user.is_some_and(|u| u.verified != 0))
     }
 
+    /// Refuses a room-code guess from an address that has guessed wrong too often.
+    pub fn check_code_guess(&self, ip: &str) -> Result<(), AuthError> {
+        self.throttles.check_guess(ip)
+    }
+
+    /// Counts a wrong room-code guess against the address.
+    pub fn code_guess_failed(&self, ip: &str) {
+        self.throttles.guess_failed(ip);
+    }
+
     /// Forgets login and registration windows nobody has used for a while.
     pub fn forget_idle_throttles(&self) {
         self.throttles.forget_idle();

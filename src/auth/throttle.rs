@@ -1,4 +1,5 @@
-//! Brute-force brakes: failed logins per account-and-address, per address and per account, and
+//! Brute-force brakes: failed logins per account-and-address, per address and per account,
+//! wrong room codes per address (sharing the address's failed-login budget), and
 //! registrations per address, each in a sliding window. A limit only ever delays: when the
 //! window slides it lifts by itself, and a failure from an attacker's address does not count
 //! against the same account from another address (only the much larger per-account limit
@@ -116,6 +117,19 @@ impl Throttles {
     /// A success from an address clears that account's failures from it.
     pub fn login_succeeded(&self, account: &str, ip: &str) {
         self.login_pair.forget(&format!("{account}\n{ip}"));
+    }
+
+    /// Refuses a guess at a secret — a room code — while the address is over its budget of
+    /// failed guesses (the same budget as failed logins from that address).
+    pub fn check_guess(&self, ip: &str) -> Result<(), AuthError> {
+        match self.login_ip.wait(ip, Instant::now()) {
+            Some(wait) => Err(throttled(wait)),
+            None => Ok(()),
+        }
+    }
+
+    pub fn guess_failed(&self, ip: &str) {
+        self.login_ip.record(ip, Instant::now());
     }
 
     /// Counts a registration attempt; refuses it when the address has used its share.

@@ -10,7 +10,7 @@ use super::event::{Event, RemovedReason, UserView};
 use super::{Core, CoreError};
 use crate::auth::Identity;
 use crate::domain::{now_millis, MessageText, Millis};
-use crate::rooms::{ConversationView, EphemeralDoor, EphemeralView, Notice};
+use crate::rooms::{ConversationView, EphemeralDoor, EphemeralView, Notice, RoomError};
 use crate::store::Principal;
 use serde_json::{json, Value};
 use std::sync::atomic::Ordering;
@@ -126,8 +126,15 @@ impl Core {
         Ok(view)
     }
 
-    pub async fn ephemeral_door(&self, code: &str) -> Result<EphemeralDoor, CoreError> {
-        Ok(self.rooms.ephemeral_door(code).await?)
+    /// What a code opens onto. Wrong codes count against the address, which is refused for a
+    /// while after too many (codes are short; this keeps them from being probed).
+    pub async fn ephemeral_door(&self, code: &str, ip: &str) -> Result<EphemeralDoor, CoreError> {
+        self.auth.check_code_guess(ip)?;
+        let door = self.rooms.ephemeral_door(code).await;
+        if matches!(door, Err(RoomError::NotFound)) {
+            self.auth.code_guess_failed(ip);
+        }
+        Ok(door?)
     }
 
     /// Closes the ephemeral rooms whose time is up (everyone in them is told) and returns

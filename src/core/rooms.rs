@@ -84,10 +84,19 @@ impl Core {
         // Locked before the join itself: an ephemeral room admits devices one at a time.
         let lock = self.room_lock(&room_key(&join.room));
         let _ordered = lock.lock().await;
-        let Visible { room, role } = self
+        let guessing_code = RoomCode::from_room_name(&join.room).is_some();
+        let ip = conn.info.ip.to_string();
+        if guessing_code {
+            self.auth.check_code_guess(&ip)?;
+        }
+        let joined = self
             .rooms
             .join(&identity, &join.room, join.device.as_deref())
-            .await?;
+            .await;
+        if guessing_code && matches!(joined, Err(RoomError::NotFound)) {
+            self.auth.code_guess_failed(&ip);
+        }
+        let Visible { room, role } = joined?;
         let user = UserView::from(&identity);
         let (first, members) = self
             .hub
