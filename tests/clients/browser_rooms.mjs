@@ -16,19 +16,12 @@
 // page being checked) and failure-other.png. Exits 0 on success, 1 on the first failed check,
 // 2 on bad usage, 3 on overrun (45 s watchdog). Needs `npm ci` in tests/clients and chromium.
 
-import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
+import { CHROMIUM, STEP_MS, assert, createHarness, digits, log, ok } from './harness.mjs';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 
 const DEADLINE_MS = 45000;
-const STEP_MS = 8000;
-const CHROMIUM = process.env.PARLOR_CHROMIUM || '/usr/bin/chromium';
-
-class CheckFailed extends Error {}
-
-const log = (line) => console.log(line);
-const digits = (n) => String(Math.floor(Math.random() * 10 ** n)).padStart(n, '0');
 
 const base = process.argv[2];
 if (!base || !/^https?:\/\//.test(base)) {
@@ -39,32 +32,9 @@ const baseUrl = base.replace(/\/+$/, '');
 const outDir = resolve(process.argv[3] || join(tmpdir(), 'parlor-browser-shots'));
 mkdirSync(outDir, { recursive: true });
 
-let browser = null;
-const pages = {}; // label -> page
-let current = null; // label of the page the running step is about
-const problems = []; // uncaught page errors and dialogs: each one fails the run
-
-function ok(what) {
-  log(`  ok - ${what}`);
-}
-
-/** Runs one bounded step; a timeout or assertion inside becomes a CheckFailed naming it. */
-async function step(label, what, fn) {
-  current = label;
-  try {
-    const result = await fn(pages[label]);
-    if (problems.length) throw new CheckFailed(problems.join('; '));
-    ok(`${label}: ${what}`);
-    return result;
-  } catch (err) {
-    if (err instanceof CheckFailed) throw new CheckFailed(`${label}: ${what}: ${err.message}`);
-    throw new CheckFailed(`${label}: ${what}: ${String(err && err.message).split('\n')[0]}`);
-  }
-}
-
-function assert(cond, message, detail) {
-  if (!cond) throw new CheckFailed(detail === undefined ? message : `${message} (got: ${JSON.stringify(detail)})`);
-}
+const { pages, problems, step, shot, launch, finish } = createHarness({
+  script: 'browser_rooms.mjs', outDir, deadlineMs: DEADLINE_MS,
+});
 
 /** Waits until the log of room `slug` has a message with exactly `text` (and author, if given). */
 function waitForMessage(page, slug, text, author) {
@@ -140,12 +110,6 @@ async function openPage(context, label) {
   return page;
 }
 
-async function shot(page, file, opts = {}) {
-  const path = join(outDir, file);
-  await page.screenshot({ path, timeout: 5000, ...opts });
-  log(`  screenshot ${path}`);
-}
-
 async function run() {
   const tag = digits(6);
   const nickA = `RmA${tag}`;
@@ -155,7 +119,7 @@ async function run() {
   const roomName = `Club ${tag}`;
   const topic = `<i>topic</i> ${tag}`;
 
-  browser = await chromium.launch({
+  const browser = await launch({
     executablePath: CHROMIUM,
     headless: true,
     timeout: 15000,
@@ -326,41 +290,5 @@ async function run() {
   });
 }
 
-async function failureShots() {
-  const first = pages[current] ? current : Object.keys(pages)[0];
-  const order = first ? [first, ...Object.keys(pages).filter((l) => l !== first)] : [];
-  for (const [i, label] of order.entries()) {
-    const file = i === 0 ? 'failure.png' : 'failure-other.png';
-    try {
-      await shot(pages[label], file);
-      log(`  (${file} is page ${label})`);
-    } catch (err) {
-      log(`  could not take ${file}: ${err && err.message}`);
-    }
-  }
-}
-
-const watchdog = setTimeout(async () => {
-  console.log(`FAIL: browser_rooms.mjs did not finish within ${DEADLINE_MS} ms (last page: ${current})`);
-  const bail = setTimeout(() => process.exit(3), 1500);
-  await failureShots().catch(() => {});
-  clearTimeout(bail);
-  process.exit(3);
-}, DEADLINE_MS);
-
 log(`playwright-core against ${baseUrl}; screenshots in ${outDir}`);
-const started = Date.now();
-try {
-  await run();
-  log(`all checks passed in ${((Date.now() - started) / 1000).toFixed(1)}s`);
-  clearTimeout(watchdog);
-  await Promise.race([browser.close(), new Promise((r) => setTimeout(r, 3000))]);
-  process.exit(0);
-} catch (err) {
-  console.log(`FAIL: ${err instanceof CheckFailed ? err.message : `unexpected ${err && err.stack}`}`);
-  if (problems.length) console.log(`  page problems: ${problems.join('; ')}`);
-  await failureShots();
-  clearTimeout(watchdog);
-  if (browser) await Promise.race([browser.close(), new Promise((r) => setTimeout(r, 3000))]).catch(() => {});
-  process.exit(1);
-}
+await finish(run);

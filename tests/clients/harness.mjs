@@ -1,0 +1,100 @@
+// The harness every browser script shares: bounded steps that name what failed, assertions,
+// screenshots, failure screenshots of the pages involved, a watchdog, and the exit codes
+// (0 success, 1 first failed check, 3 overrun; the scripts themselves use 2 for bad usage).
+
+import { chromium } from 'playwright-core';
+import { join } from 'node:path';
+
+export const STEP_MS = 8000;
+export const CHROMIUM = process.env.PARLOR_CHROMIUM || '/usr/bin/chromium';
+
+export class CheckFailed extends Error {}
+
+export const log = (line) => console.log(line);
+export const ok = (what) => log(`  ok - ${what}`);
+export const digits = (n) => String(Math.floor(Math.random() * 10 ** n)).padStart(n, '0');
+
+export function assert(cond, message, detail) {
+  if (!cond) throw new CheckFailed(detail === undefined ? message : `${message} (got: ${JSON.stringify(detail)})`);
+}
+
+/**
+ * One script's run: `pages` (label → page) and `problems` (uncaught page errors and dialogs,
+ * each of which fails the run) are filled by the script; `finish(run)` runs it to an exit code.
+ */
+export function createHarness({ script, outDir, deadlineMs }) {
+  const pages = {};
+  const problems = [];
+  let current = null; // label of the page the running step is about
+  let browser = null;
+
+  /** Runs one bounded step; a timeout or assertion inside becomes a CheckFailed naming it. */
+  async function step(label, what, fn) {
+    current = label;
+    try {
+      const result = await fn(pages[label]);
+      if (problems.length) throw new CheckFailed(problems.join('; '));
+      ok(`${label}: ${what}`);
+      return result;
+    } catch (err) {
+      if (err instanceof CheckFailed) throw new CheckFailed(`${label}: ${what}: ${err.message}`);
+      throw new CheckFailed(`${label}: ${what}: ${String(err && err.message).split('\n')[0]}`);
+    }
+  }
+
+  async function shot(page, file, opts = {}) {
+    const path = join(outDir, file);
+    await page.screenshot({ path, timeout: 5000, ...opts });
+    log(`  screenshot ${path}`);
+  }
+
+  /** failure.png of the page being checked, failure-other.png of one other. */
+  async function failureShots() {
+    const first = pages[current] ? current : Object.keys(pages)[0];
+    const order = first ? [first, ...Object.keys(pages).filter((l) => l !== first)] : [];
+    for (const [i, label] of order.slice(0, 2).entries()) {
+      const file = i === 0 ? 'failure.png' : 'failure-other.png';
+      try {
+        await shot(pages[label], file);
+        log(`  (${file} is page ${label})`);
+      } catch (err) {
+        log(`  could not take ${file}: ${err && err.message}`);
+      }
+    }
+  }
+
+  async function launch(options) {
+    browser = await chromium.launch(options);
+    return browser;
+  }
+
+  const closeBrowser = () => Promise.race([browser.close(), new Promise((r) => setTimeout(r, 3000))]);
+
+  /** Runs `run` under the watchdog and exits with the run's code. */
+  async function finish(run) {
+    const watchdog = setTimeout(async () => {
+      console.log(`FAIL: ${script} did not finish within ${deadlineMs} ms (last page: ${current})`);
+      const bail = setTimeout(() => process.exit(3), 1500);
+      await failureShots().catch(() => {});
+      clearTimeout(bail);
+      process.exit(3);
+    }, deadlineMs);
+    const started = Date.now();
+    try {
+      await run();
+      log(`all checks passed in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+      clearTimeout(watchdog);
+      await closeBrowser();
+      process.exit(0);
+    } catch (err) {
+      console.log(`FAIL: ${err instanceof CheckFailed ? err.message : `unexpected ${err && err.stack}`}`);
+      if (problems.length) console.log(`  page problems: ${problems.join('; ')}`);
+      await failureShots();
+      clearTimeout(watchdog);
+      if (browser) await closeBrowser().catch(() => {});
+      process.exit(1);
+    }
+  }
+
+  return { pages, problems, step, shot, launch, finish };
+}
