@@ -24,22 +24,28 @@ use socketioxide::SocketIo;
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex, PoisonError};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 /// Commands a socket may have waiting before further ones are refused as `rate_limited`.
 const INBOUND_QUEUE: usize = 64;
 
 /// Builds the Socket.IO layer for the router.
+///
+/// The connection is opened by the connect *middleware*: socketioxide sends the client its `40`
+/// connect packet before it runs the connect handler, in a task of its own, so a client's first
+/// event could otherwise arrive before anything is there to receive it. The handler only hands
+/// the connected socket to the writer; if the connect fails, the socket goes away with the
+/// writer's half of the handoff and both tasks end.
 pub fn layer(state: AppState) -> (SocketIoLayer, SocketIo) {
     let (layer, io) = SocketIo::builder()
-        .ws_read_buffer_size(4 * 1024)
+        .ws_read_buffer_size(1024)
         .max_payload(state.config.max_frame_bytes as u64)
         .max_buffer_size(state.config.outbound_queue)
         .build_layer();
-    let origin_check = check_origin(state.clone());
-    let connect =
-        move |socket: SocketRef, auth: TryData<Value>| on_connect(socket, auth, state.clone());
-    io.ns("/", connect.with(origin_check));
+    let admit = move |socket: SocketRef, auth: TryData<Value>| {
+        std::future::ready(admit(&state, socket, auth))
+    };
+    io.ns("/", start_writer.with(admit));
     (layer, io)
 }
 
@@ -55,22 +61,26 @@ struct InboundTx(mpsc::Sender<Inbound>);
 
 type PendingAcks = Arc<Mutex<HashMap<u64, AckSender>>>;
 
-fn check_origin(
-    state: AppState,
-) -> impl Fn(SocketRef) -> std::future::Ready<Result<(), &'static str>> + Clone + Send + Sync + 'static
-{
-    move |socket: SocketRef| {
-        let parts = socket.req_parts();
-        let allowed = origin_allowed(&parts.headers, &state.config.public_origins);
-        let ip = state.client_ip(peer_of(parts), &parts.headers);
-        std::future::ready(if !allowed {
-            Err("origin_not_allowed")
-        } else if !state.core.admits_connection_from(ip) {
-            Err("rate_limited")
-        } else {
-            Ok(())
-        })
+/// Checks the origin and the per-address cap, then opens the connection in the core.
+fn admit(
+    state: &AppState,
+    socket: SocketRef,
+    TryData(auth): TryData<Value>,
+) -> Result<(), &'static str> {
+    let parts = socket.req_parts();
+    let ip = state.client_ip(peer_of(parts), &parts.headers);
+    if !origin_allowed(&parts.headers, &state.config.public_origins) {
+        return Err("origin_not_allowed");
     }
+    if !state.core.admits_connection_from(ip) {
+        return Err("rate_limited");
+    }
+    let auth_token = auth
+        .ok()
+        .and_then(|auth| auth.get("token").and_then(Value::as_str).map(str::to_owned));
+    let credential = auth_token.or_else(|| session_cookie(&parts.headers));
+    open(state, socket, ConnInfo { ip, credential });
+    Ok(())
 }
 
 /// The TCP peer of the request that opened the Engine.IO connection.
@@ -82,33 +92,45 @@ fn peer_of(parts: &axum::http::request::Parts) -> std::net::IpAddr {
         .unwrap_or(Ipv4Addr::UNSPECIFIED.into())
 }
 
-async fn on_connect(socket: SocketRef, TryData(auth): TryData<Value>, state: AppState) {
-    let parts = socket.req_parts();
-    let peer = peer_of(parts);
-    let auth_token = auth
-        .ok()
-        .and_then(|auth| auth.get("token").and_then(Value::as_str).map(str::to_owned));
-    let info = ConnInfo {
-        ip: state.client_ip(peer, &parts.headers),
-        credential: auth_token.or_else(|| session_cookie(&parts.headers)),
-    };
+/// The writer's half of the socket handoff, kept in the socket until it is connected.
+#[derive(Clone)]
+struct WriterStart(Arc<Mutex<Option<oneshot::Sender<SocketRef>>>>);
+
+/// Starts the connection's reader and writer and routes every event into its inbound queue.
+fn open(state: &AppState, socket: SocketRef, info: ConnInfo) {
     let (conn, outbox) = state.core.open(info);
     let (tx, rx) = mpsc::channel(INBOUND_QUEUE);
+    let (start, started) = oneshot::channel();
     socket.extensions.insert(InboundTx(tx));
+    socket
+        .extensions
+        .insert(WriterStart(Arc::new(Mutex::new(Some(start)))));
     socket.on_fallback(|_: Enqueue| async {});
+    socket.on_disconnect(|socket: SocketRef| async move {
+        socket.extensions.remove::<InboundTx>();
+    });
     let pending = PendingAcks::default();
-    let writer = state
-        .tasks
-        .spawn(write(socket.clone(), outbox, Arc::clone(&pending)));
-    let reader = read(state.clone(), conn, rx, pending);
+    let reader = read(state.clone(), conn, rx, Arc::clone(&pending));
+    let writer = state.tasks.spawn(async move {
+        if let Ok(socket) = started.await {
+            write(socket, outbox, pending).await;
+        }
+    });
     state.tasks.spawn(async move {
         reader.await;
         writer.abort();
     });
-    let on_disconnect = |socket: SocketRef| async move {
-        socket.extensions.remove::<InboundTx>();
-    };
-    socket.on_disconnect(on_disconnect);
+}
+
+/// The connect handler: the socket is connected, the writer may use it.
+async fn start_writer(socket: SocketRef) {
+    let start = socket.extensions.remove::<WriterStart>();
+    let start = start.and_then(|WriterStart(slot)| {
+        slot.lock().unwrap_or_else(PoisonError::into_inner).take()
+    });
+    if let Some(start) = start {
+        let _ = start.send(socket);
+    }
 }
 
 /// Extractor that queues the message in arrival order (see the module docs).
