@@ -12,6 +12,7 @@ use crate::store::Store;
 use crate::{api, gateway, web};
 use anyhow::Context;
 use axum::Router;
+use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::ops::Deref;
@@ -64,6 +65,8 @@ pub struct Server {
 
 /// How often sessions in use are extended and expired ones purged.
 const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(60);
+/// How often large rooms hear how many are present.
+const CROWD_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Opens the database and the keyring over it, loading (or, on first start, generating) the
 /// master key and checking that it opens the stored data keys.
@@ -166,6 +169,7 @@ impl Server {
             rate_window: config.rate_window(),
             outbound_queue: config.outbound_queue,
             max_connections_per_ip: config.max_connections_per_ip,
+            presence_limit: config.presence_limit,
         };
         let rooms = room_service(&config, store.clone(), keyring);
         let moderation = Moderation::load(store.clone())
@@ -210,6 +214,7 @@ impl Server {
         let expiry = state
             .tasks
             .spawn(expire_rooms_on_time(state.clone(), stop.clone()));
+        let crowds = state.tasks.spawn(count_crowds(state.clone(), stop.clone()));
         tracing::info!("Parlor listening on http://{}", listener.local_addr()?);
 
         let signal = {
@@ -239,6 +244,7 @@ impl Server {
         }
         maintenance.abort();
         expiry.abort();
+        crowds.abort();
         state.core.flush_audit().await;
         state.store.close().await;
         tracing::info!("stopped");
@@ -252,6 +258,18 @@ async fn maintain(state: AppState, stop: CancellationToken) {
         tokio::select! {
             _ = stop.cancelled() => return,
             _ = tick.tick() => state.core.maintain().await,
+        }
+    }
+}
+
+/// Tells each large room, every few seconds, how many are present (see `core::crowds`).
+async fn count_crowds(state: AppState, stop: CancellationToken) {
+    let mut tick = tokio::time::interval(CROWD_INTERVAL);
+    let mut announced = HashMap::new();
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tick.tick() => state.core.announce_crowds(&mut announced),
         }
     }
 }

@@ -54,6 +54,9 @@ pub struct Config {
     pub max_frame_bytes: usize,
     /// Real-time connections allowed per client address (0: no limit).
     pub max_connections_per_ip: usize,
+    /// Rooms with more members present than this announce no single joins and leaves, only a
+    /// `member_count` every few seconds.
+    pub presence_limit: usize,
     /// Failed logins allowed per account from one address, and per address, within
     /// `login_window_secs`; an account takes ten times the first limit from all addresses
     /// together. Every limit lifts by itself when the window slides.
@@ -115,6 +118,7 @@ impl Default for Config {
             max_frame_bytes: 16 * 1024,
             outbound_queue: 1024,
             max_connections_per_ip: 64,
+            presence_limit: 1000,
             login_attempts_per_account: 5,
             login_attempts_per_ip: 20,
             login_window_secs: 900,
@@ -162,6 +166,7 @@ impl Config {
             ),
             ("max_frame_bytes", self.max_frame_bytes),
             ("outbound_queue", self.outbound_queue),
+            ("presence_limit", self.presence_limit),
             (
                 "login_attempts_per_account",
                 self.login_attempts_per_account,

@@ -84,7 +84,8 @@ pub async fn online(State(state): State<AppState>) -> Json<OnlineResponse> {
     let online_clients = state
         .core
         .hub()
-        .members(LOBBY)
+        .members(LOBBY, None, usize::MAX)
+        .members
         .into_iter()
         .map(|u| u.name)
         .collect();

@@ -15,6 +15,7 @@ pub enum Command {
     Send(SendMessage),
     Typing(Typing),
     History(History),
+    Members(Members),
     OpenConversation(UserRef),
     AcceptConversation(RoomRef),
     DeclineConversation(RoomRef),
@@ -105,6 +106,18 @@ pub struct History {
     pub before: Option<i64>,
     #[serde(default)]
     pub after: Option<i64>,
+    #[serde(default)]
+    pub limit: Option<usize>,
+}
+
+/// A page of a room's member list (present members, staff first, then by name), starting
+/// after the `next` cursor of the previous page.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Members {
+    pub room: String,
+    #[serde(default)]
+    pub after: Option<String>,
     #[serde(default)]
     pub limit: Option<usize>,
 }
@@ -211,6 +224,7 @@ impl Command {
             "send" => Command::Send(payload(name, data)?),
             "typing" => Command::Typing(payload(name, data)?),
             "history" => Command::History(payload(name, data)?),
+            "members" => Command::Members(payload(name, data)?),
             "pm_open" => Command::OpenConversation(payload(name, data)?),
             "pm_accept" => Command::AcceptConversation(payload(name, data)?),
             "pm_decline" => Command::DeclineConversation(payload(name, data)?),
@@ -242,6 +256,7 @@ impl Command {
             Command::Send(_) => "send",
             Command::Typing(_) => "typing",
             Command::History(_) => "history",
+            Command::Members(_) => "members",
             Command::OpenConversation(_) => "pm_open",
             Command::AcceptConversation(_) => "pm_accept",
             Command::DeclineConversation(_) => "pm_decline",

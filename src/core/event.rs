@@ -55,6 +55,12 @@ pub enum Event {
         room: String,
         user: UserView,
     },
+    /// How many are present in a room too large for a join/leave event per member; sent
+    /// every few seconds while the number changes.
+    MemberCount {
+        room: String,
+        count: usize,
+    },
     Message(MessageEvent),
     Typing {
         room: String,
@@ -128,6 +134,7 @@ impl Event {
         match self {
             Event::MemberJoined { .. } => "member_joined",
             Event::MemberLeft { .. } => "member_left",
+            Event::MemberCount { .. } => "member_count",
             Event::Message(_) => "message",
             Event::Typing { .. } => "typing",
             Event::RoomUpdated { .. } => "room_updated",

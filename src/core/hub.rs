@@ -6,6 +6,7 @@
 
 use super::connection::{Broadcast, ConnHandle, ConnId};
 use super::event::{CloseReason, UserView};
+use super::presence::{MemberCursor, MemberPage, Presence};
 use crate::auth::{Identity, OnlineNames, SessionId};
 use crate::domain::{now_millis, Millis};
 use crate::moderation::identity_key;
@@ -13,17 +14,6 @@ use crate::store::Principal;
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
-
-#[derive(Default)]
-struct Member {
-    user: Option<UserView>,
-    conns: Vec<Arc<ConnHandle>>,
-}
-
-#[derive(Default)]
-struct Room {
-    members: HashMap<Principal, Member>,
-}
 
 struct Online {
     principal: Principal,
@@ -59,7 +49,7 @@ pub struct LiveConnection {
 /// Rooms, presence and connections of this node.
 #[derive(Default)]
 pub struct Hub {
-    rooms: RwLock<HashMap<String, Room>>,
+    rooms: RwLock<HashMap<String, Presence>>,
     online: Mutex<HashMap<String, Online>>,
     conns: Mutex<HashMap<ConnId, Registered>>,
     simple_slots: Mutex<std::collections::HashSet<Principal>>,
@@ -155,47 +145,61 @@ impl Hub {
         }
     }
 
-    /// Adds a connection to a room. Returns whether the identity is new in the room, and the
-    /// members after the join, sorted by name.
+    /// Adds a connection to a room. Returns whether the identity is new in the room, and how
+    /// many are present after the join.
     pub fn join(
         &self,
         room: &str,
         user: &UserView,
         principal: Principal,
         handle: &Arc<ConnHandle>,
-    ) -> (bool, Vec<UserView>) {
+    ) -> (bool, usize) {
         let mut rooms = self.rooms.write().unwrap_or_else(PoisonError::into_inner);
         let room = rooms.entry(room.to_owned()).or_default();
-        let member = room.members.entry(principal).or_default();
-        let first = member.conns.is_empty();
-        if !member.conns.iter().any(|c| c.id == handle.id) {
-            member.conns.push(Arc::clone(handle));
-        }
-        member.user = Some(user.clone());
-        (first, sorted_members(room))
+        let first = room.add(principal, user, handle);
+        (first, room.len())
     }
 
     /// Removes a connection from a room. Returns the member's view if that was its last
-    /// connection there (it has left).
-    pub fn leave(&self, room_name: &str, principal: Principal, conn: ConnId) -> Option<UserView> {
+    /// connection there (it has left), with how many are still present.
+    pub fn leave(
+        &self,
+        room_name: &str,
+        principal: Principal,
+        conn: ConnId,
+    ) -> Option<(UserView, usize)> {
         let mut rooms = self.rooms.write().unwrap_or_else(PoisonError::into_inner);
         let room = rooms.get_mut(room_name)?;
-        let member = room.members.get_mut(&principal)?;
-        member.conns.retain(|c| c.id != conn);
-        if !member.conns.is_empty() {
-            return None;
-        }
-        let user = room.members.remove(&principal).and_then(|m| m.user);
-        if room.members.is_empty() {
+        let user = room.remove_conn(principal, conn)?;
+        let left = room.len();
+        if room.is_empty() {
             rooms.remove(room_name);
         }
-        user
+        Some((user, left))
     }
 
-    /// The members of a room, sorted by name.
-    pub fn members(&self, room: &str) -> Vec<UserView> {
+    /// One page of a room's members, in list order (staff first, then by name).
+    pub fn members(&self, room: &str, after: Option<&MemberCursor>, limit: usize) -> MemberPage {
         let rooms = self.rooms.read().unwrap_or_else(PoisonError::into_inner);
-        rooms.get(room).map(sorted_members).unwrap_or_default()
+        match rooms.get(room) {
+            Some(room) => room.page(after, limit),
+            None => Presence::default().page(None, 0),
+        }
+    }
+
+    /// How many are present in each room with more than `limit` members, and in `also`.
+    pub fn crowds(&self, limit: usize, also: &HashSet<String>) -> HashMap<String, usize> {
+        let rooms = self.rooms.read().unwrap_or_else(PoisonError::into_inner);
+        let mut counts: HashMap<String, usize> = rooms
+            .iter()
+            .filter(|(_, room)| room.len() > limit)
+            .map(|(name, room)| (name.clone(), room.len()))
+            .collect();
+        for name in also {
+            let count = rooms.get(name).map_or(0, Presence::len);
+            counts.insert(name.clone(), count);
+        }
+        counts
     }
 
     /// Queues a broadcast on every local connection in the room, except those of `except` and
@@ -204,7 +208,7 @@ impl Hub {
         let ignoring = self.ignoring(broadcast);
         let rooms = self.rooms.read().unwrap_or_else(PoisonError::into_inner);
         let Some(room) = rooms.get(room) else { return };
-        for (principal, member) in &room.members {
+        for (principal, member) in room.iter() {
             if Some(*principal) == except
                 || ignoring.as_ref().is_some_and(|i| i.contains(principal))
             {
@@ -217,23 +221,24 @@ impl Hub {
     }
 
     /// Takes every connection of `principal` out of a room. Returns those connections and, if
-    /// the identity was there, how it appeared (for the leave notice).
+    /// the identity was there, how it appeared and how many remain (for the leave notice).
     pub fn evict(
         &self,
         room_name: &str,
         principal: Principal,
-    ) -> (Vec<Arc<ConnHandle>>, Option<UserView>) {
+    ) -> (Vec<Arc<ConnHandle>>, Option<(UserView, usize)>) {
         let mut rooms = self.rooms.write().unwrap_or_else(PoisonError::into_inner);
         let Some(room) = rooms.get_mut(room_name) else {
             return (Vec::new(), None);
         };
-        let Some(member) = room.members.remove(&principal) else {
+        let Some(member) = room.remove(principal) else {
             return (Vec::new(), None);
         };
-        if room.members.is_empty() {
+        let remaining = room.len();
+        if room.is_empty() {
             rooms.remove(room_name);
         }
-        (member.conns, member.user)
+        (member.conns, Some((member.user, remaining)))
     }
 
     /// Empties a room (it was deleted); returns the connections that were in it.
@@ -241,7 +246,7 @@ impl Hub {
         let mut rooms = self.rooms.write().unwrap_or_else(PoisonError::into_inner);
         rooms
             .remove(room_name)
-            .map(|room| room.members.into_values().flat_map(|m| m.conns).collect())
+            .map(Presence::into_conns)
             .unwrap_or_default()
     }
 
@@ -299,11 +304,7 @@ impl Hub {
         let mut rooms = self.rooms.write().unwrap_or_else(PoisonError::into_inner);
         rooms
             .iter_mut()
-            .filter_map(|(name, room)| {
-                let member = room.members.get_mut(&principal)?;
-                member.user = Some(user.clone());
-                Some(name.clone())
-            })
+            .filter_map(|(name, room)| room.update(principal, user).then(|| name.clone()))
             .collect()
     }
 
@@ -336,7 +337,7 @@ impl Hub {
             .unwrap_or_else(PoisonError::into_inner)
             .iter()
         {
-            for conn in room.members.values().flat_map(|m| &m.conns) {
+            for conn in room.iter().flat_map(|(_, m)| &m.conns) {
                 rooms_of.entry(conn.id).or_default().push(name.clone());
             }
         }
@@ -437,14 +438,4 @@ impl OnlineNames for Hub {
             .get(name_key)
             .is_some_and(|entry| Some(entry.principal) != except)
     }
-}
-
-fn sorted_members(room: &Room) -> Vec<UserView> {
-    let mut members: Vec<UserView> = room
-        .members
-        .values()
-        .filter_map(|m| m.user.clone())
-        .collect();
-    members.sort_by_key(|u| u.name.to_ascii_lowercase());
-    members
 }

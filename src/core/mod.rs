@@ -9,11 +9,13 @@ mod bus;
 mod command;
 mod connection;
 mod conversations;
+mod crowds;
 mod error;
 mod event;
 mod hub;
 mod ignores;
 mod moderation;
+mod presence;
 mod rooms;
 
 pub use bus::{Bus, LocalBus};
@@ -27,6 +29,7 @@ pub use connection::{
 pub use error::CoreError;
 pub use event::{CloseReason, Event, MessageEvent, RemovedReason, UserView};
 pub use hub::{Hub, LiveConnection};
+pub use presence::{MemberCursor, MemberPage};
 pub use rooms::Posted;
 
 use crate::auth::{Auth, AuthError, Identity, SessionId};
@@ -49,6 +52,8 @@ pub struct CoreSettings {
     pub outbound_queue: usize,
     /// Open connections allowed per client address (0: no limit).
     pub max_connections_per_ip: usize,
+    /// Rooms with more members than this announce no single joins and leaves.
+    pub presence_limit: usize,
 }
 
 /// The chat core. Shared by every framing through `Arc`.
@@ -192,6 +197,7 @@ impl Core {
             Command::Typing(typing) => self.typing(conn, typing),
             Command::Whisper(whisper) => self.whisper(conn, whisper),
             Command::History(query) => self.history(identified(conn)?, query).await,
+            Command::Members(query) => self.members(conn, query),
             Command::OpenConversation(open) => {
                 let view = self
                     .open_conversation(identified(conn)?, &open.user)
@@ -294,17 +300,13 @@ impl Core {
         }
         let user = UserView::from(identity);
         let principal = identity.principal;
-        let (first, members) = self.hub.join(room, &user, principal, &conn.handle);
+        let (first, present) = self.hub.join(room, &user, principal, &conn.handle);
         conn.rooms.insert(room.to_owned());
         if first {
-            let event = Event::MemberJoined {
-                room: room.to_owned(),
-                user,
-            };
-            self.bus
-                .publish(room, Broadcast::new(event), Some(principal));
+            self.announce_joined(room, user, present, principal);
         }
-        Ok(json!({ "room": room, "members": members }))
+        let (members, count, next) = self.first_members(room);
+        Ok(json!({ "room": room, "members": members, "member_count": count, "members_next": next }))
     }
 
     fn leave(&self, conn: &mut Connection, room: &str) -> Result<Value, CoreError> {
@@ -312,12 +314,8 @@ impl Core {
         if !conn.rooms.remove(room) {
             return Err(CoreError::NotInRoom);
         }
-        if let Some(user) = self.hub.leave(room, identity.principal, conn.id()) {
-            let event = Event::MemberLeft {
-                room: room.to_owned(),
-                user,
-            };
-            self.bus.publish(room, Broadcast::new(event), None);
+        if let Some((user, remaining)) = self.hub.leave(room, identity.principal, conn.id()) {
+            self.announce_left(room, user, remaining);
         }
         Ok(json!({}))
     }
@@ -389,12 +387,9 @@ impl Core {
     pub fn close(&self, conn: Connection) {
         if let Some(identity) = &conn.identity {
             for room in &conn.rooms {
-                if let Some(user) = self.hub.leave(room, identity.principal, conn.id()) {
-                    let event = Event::MemberLeft {
-                        room: room.clone(),
-                        user,
-                    };
-                    self.bus.publish(room, Broadcast::new(event), None);
+                if let Some((user, remaining)) = self.hub.leave(room, identity.principal, conn.id())
+                {
+                    self.announce_left(room, user, remaining);
                 }
             }
             self.hub.release_name(&identity.name_key());

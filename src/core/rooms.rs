@@ -98,17 +98,12 @@ impl Core {
         }
         let Visible { room, role } = joined?;
         let user = UserView::from(&identity);
-        let (first, members) = self
+        let (first, present) = self
             .hub
             .join(&room.slug, &user, identity.principal, &conn.handle);
         conn.rooms.insert(room.slug.clone());
         if first {
-            let event = Event::MemberJoined {
-                room: room.slug.clone(),
-                user,
-            };
-            self.bus
-                .publish(&room.slug, Broadcast::new(event), Some(identity.principal));
+            self.announce_joined(&room.slug, user, present, identity.principal);
         }
         let messages = match join.since {
             Some(since) => self.rooms.messages_after(&room, since).await?,
@@ -116,9 +111,12 @@ impl Core {
         };
         let page_full = messages.len() >= self.rooms.settings().history_page;
         let messages = self.without_ignored(identity.principal, messages);
+        let (members, member_count, members_next) = self.first_members(&room.slug);
         let value = json!({
             "room": RoomView::of(&room, role),
             "members": members,
+            "member_count": member_count,
+            "members_next": members_next,
             "messages": messages_json(&room.slug, messages),
             "more": page_full,
         });
@@ -392,12 +390,8 @@ impl Core {
         for handle in handles {
             handle.deliver(&notice);
         }
-        if let Some(user) = user {
-            let event = Event::MemberLeft {
-                room: slug.to_owned(),
-                user,
-            };
-            self.bus.publish(slug, Broadcast::new(event), None);
+        if let Some((user, remaining)) = user {
+            self.announce_left(slug, user, remaining);
         }
     }
 

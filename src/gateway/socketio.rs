@@ -125,9 +125,8 @@ fn open(state: &AppState, socket: SocketRef, info: ConnInfo) {
 /// The connect handler: the socket is connected, the writer may use it.
 async fn start_writer(socket: SocketRef) {
     let start = socket.extensions.remove::<WriterStart>();
-    let start = start.and_then(|WriterStart(slot)| {
-        slot.lock().unwrap_or_else(PoisonError::into_inner).take()
-    });
+    let start = start
+        .and_then(|WriterStart(slot)| slot.lock().unwrap_or_else(PoisonError::into_inner).take());
     if let Some(start) = start {
         let _ = start.send(socket);
     }

@@ -4,8 +4,8 @@
 use super::{affected, Store, StoreError};
 use crate::domain::Millis;
 
-/// Whom a session stands for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Whom a session stands for. (Ordered only so that lists can break ties stably.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Principal {
     User(i64),
     Guest(i64),

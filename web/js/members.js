@@ -1,10 +1,13 @@
 /**
  * One room's list of present members, and the role badges shared with message authors.
  *
- * Holds the set of present identities keyed by lower-cased name (names compare
- * case-insensitively) and re-renders the small sorted list on each change: staff first
- * (root, admin, mod), then everyone else, alphabetically. Everyone but the current identity is
- * a button (member-menu.js offers what can be done with them). Knows nothing about the network.
+ * Holds the present identities keyed by lower-cased name (names compare case-insensitively)
+ * and re-renders the sorted list on each change: staff first (root, admin, mod), then everyone
+ * else, alphabetically. Everyone but the current identity is a button (member-menu.js offers
+ * what can be done with them). The server sends a large room's list a page at a time and
+ * counts it separately: the list shows what has been loaded, a "Show more" button reads the
+ * next page through the `loadMore` the join gave, and the count is the server's. Knows
+ * nothing about the network itself.
  */
 
 import { rankOf } from './roles.js';
@@ -72,6 +75,22 @@ function compareMembers(a, b) {
 export function createMemberList(listEl, onCount) {
   const members = new Map();
   let selfKey = '';
+  let total = 0;
+  let next = null;
+  let loadMore = null;
+  let loading = false;
+
+  function moreButton() {
+    const item = document.createElement('li');
+    item.className = 'members-more';
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.textContent = `Show more (${Math.max(total - members.size, 0)})`;
+    button.disabled = loading;
+    button.addEventListener('click', readNextPage);
+    item.append(button);
+    return item;
+  }
 
   function render() {
     const fragment = document.createDocumentFragment();
@@ -94,8 +113,30 @@ export function createMemberList(listEl, onCount) {
       }
       fragment.append(item);
     }
+    if (next && loadMore) fragment.append(moreButton());
     listEl.replaceChildren(fragment);
-    onCount(members.size);
+    onCount(total);
+  }
+
+  function addAll(users) {
+    for (const user of users || []) {
+      if (user && typeof user.name === 'string') members.set(nameKey(user.name), user);
+    }
+  }
+
+  async function readNextPage() {
+    if (loading || !next || !loadMore) return;
+    loading = true;
+    render();
+    try {
+      const page = await loadMore(next);
+      addAll(page.members);
+      next = typeof page.next === 'string' ? page.next : null;
+      if (Number.isInteger(page.count)) total = page.count;
+    } finally {
+      loading = false;
+      render();
+    }
   }
 
   return {
@@ -104,12 +145,17 @@ export function createMemberList(listEl, onCount) {
       selfKey = nameKey(name);
       render();
     },
-    /** Replaces the whole list (the `join` ack). */
-    reset(users) {
+    /**
+     * Replaces the whole list with a join ack's first page.
+     * @param {object[]} users
+     * @param {{count?: number, next?: string|null, loadMore?: (after: string) => Promise<object>}} [paging]
+     */
+    reset(users, paging = {}) {
       members.clear();
-      for (const user of users || []) {
-        if (user && typeof user.name === 'string') members.set(nameKey(user.name), user);
-      }
+      addAll(users);
+      total = Number.isInteger(paging.count) ? paging.count : members.size;
+      next = typeof paging.next === 'string' ? paging.next : null;
+      loadMore = paging.loadMore || null;
       render();
     },
     /** Adds or updates a member; returns true when it was not present before. */
@@ -117,6 +163,7 @@ export function createMemberList(listEl, onCount) {
       const key = nameKey(user.name);
       const isNew = !members.has(key);
       members.set(key, user);
+      if (isNew) total += 1;
       render();
       return isNew;
     },
@@ -127,13 +174,20 @@ export function createMemberList(listEl, onCount) {
       members.set(key, user);
       render();
     },
-    /** Removes a member; returns true when it was present. */
+    /** Removes a member (who may not be on a loaded page); returns true when it was listed. */
     remove(user) {
       const removed = members.delete(nameKey(user.name));
-      if (removed) render();
+      total = Math.max(total - 1, members.size);
+      render();
       return removed;
     },
-    /** How many members are listed. */
-    count: () => members.size,
+    /** The server's count of a room too large to announce each join (`member_count`). */
+    setCount(count) {
+      if (!Number.isInteger(count)) return;
+      total = count;
+      render();
+    },
+    /** How many members are present. */
+    count: () => total,
   };
 }

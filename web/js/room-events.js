@@ -42,6 +42,9 @@ export function applyPaneEvent(pane, slug, event, data, isOwn) {
     case 'member_left':
       if (isUser(data.user)) left(pane, slug, data.user);
       break;
+    case 'member_count':
+      pane.members.setCount(data.count);
+      break;
     case 'typing':
       if (isUser(data.user) && !isOwn(data.user)) pane.typing.update(data.user, Boolean(data.active));
       break;

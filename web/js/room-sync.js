@@ -47,6 +47,18 @@ function markStart(room) {
 }
 
 /**
+ * How a join ack's member list goes on: its count and cursor, and how to read the next page.
+ * @param {import('./net.js').Gateway} gw
+ */
+export function memberPaging(gw, slug, ack) {
+  return {
+    count: ack.member_count,
+    next: ack.members_next,
+    loadMore: (after) => gw.request('members', { room: slug, after }),
+  };
+}
+
+/**
  * Joins a room on the current connection and fills its pane from the ack.
  * @param {import('./net.js').Gateway} gw
  * @param {object} room with a pane
@@ -61,7 +73,7 @@ export async function joinRoom(gw, room, isOwn) {
     : { room: room.slug };
   if (room.kind === 'ephemeral') request.device = deviceId();
   const ack = await gw.request('join', request);
-  room.pane.members.reset(ack.members);
+  room.pane.members.reset(ack.members, memberPaging(gw, room.slug, ack));
   let missed = [];
   if (resume && ack.more) {
     room.pane.log.clear();

@@ -15,7 +15,7 @@
 import { LOBBY, explainRoomError } from './room-api.js';
 import { createRoomList, roomRecord, merge } from './room-list.js';
 import { createRoomPane } from './room-pane.js';
-import { joinRoom, loadOlder, sendMessage } from './room-sync.js';
+import { joinRoom, loadOlder, memberPaging, sendMessage } from './room-sync.js';
 import { applyPaneEvent } from './room-events.js';
 import { createSidebar } from './sidebar.js';
 import { createRoomView } from './room-view.js';
@@ -130,7 +130,7 @@ export function createRooms({ onSwitch, onMemberCount, onUnreadTotal, onIncoming
   async function handshake(gw) {
     const lobby = rooms.get(LOBBY);
     const joined = await gw.request('join', { room: LOBBY });
-    lobby.pane.members.reset(joined.members);
+    lobby.pane.members.reset(joined.members, memberPaging(gw, LOBBY, joined));
     await persistent.refreshList();
     await privateRooms.refresh({ guest: isGuest() });
     await Promise.all(rooms.joinable().map((room) => join(room).catch((err) => {
