@@ -206,6 +206,7 @@ impl Server {
             .merge(gateway::routes())
             .fallback(web::asset)
             .layer(socketio)
+            .layer(axum::middleware::from_fn(gateway::socketio::detach_request))
             .layer(axum::middleware::from_fn(web::security_headers))
             .with_state(state.clone());
 

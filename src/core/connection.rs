@@ -144,10 +144,14 @@ pub enum Next {
 const MAX_BATCH: usize = 256;
 
 impl Outbox {
-    /// Waits for work: fills `batch` with everything queued (up to a bound) or reports that
-    /// the connection must close. Closing takes priority over queued items.
+    /// Waits for work: adds everything queued (up to a bound) to `batch`, which the writer
+    /// empties, or reports that the connection must close. Closing takes priority over queued
+    /// items. Cancel-safe: an item taken from the queue is already in `batch`.
     pub async fn next(&mut self, batch: &mut Vec<Outbound>) -> Next {
-        batch.clear();
+        if !batch.is_empty() {
+            self.drain_into(batch);
+            return Next::Batch;
+        }
         tokio::select! {
             biased;
             _ = self.handle.close.cancelled() => return Next::Close(self.reason()),

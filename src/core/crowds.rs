@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
 
 /// Members in a join ack, and in a `members` page unless the client asks for another size.
-pub const MEMBER_PAGE: usize = 100;
+pub const MEMBER_PAGE: usize = 50;
 /// The largest `members` page a client may ask for.
 const MAX_MEMBER_PAGE: usize = 500;
 

@@ -41,13 +41,14 @@ pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
         .filter(|value| !value.is_empty())
 }
 
-/// Applies the frame and buffer limits every WebSocket upgrade gets. Small read buffers keep
-/// idle connections cheap; writes are batched by the writer tasks.
+/// Applies the frame and buffer limits every WebSocket upgrade gets. Client frames are small,
+/// so a small read buffer keeps idle connections cheap. The write buffer is what a batch of
+/// frames is gathered in before a write: it never shrinks, so it stays small too.
 fn limit(upgrade: WebSocketUpgrade, state: &AppState) -> WebSocketUpgrade {
     let max = state.config.max_frame_bytes;
     upgrade
-        .read_buffer_size(4 * 1024)
-        .write_buffer_size(16 * 1024)
+        .read_buffer_size(1024)
+        .write_buffer_size(8 * 1024)
         .max_message_size(max)
         .max_frame_size(max)
 }

@@ -11,7 +11,11 @@ use crate::app::AppState;
 use crate::core::{
     Command, ConnInfo, Connection, CoreError, Encoding, Event, Next, Outbound, Outbox, Reply,
 };
+use axum::body::Body;
 use axum::extract::ConnectInfo;
+use axum::http::{HeaderName, HeaderValue, Request, Uri};
+use axum::middleware;
+use axum::response::Response;
 use bytes::Bytes;
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -47,6 +51,28 @@ pub fn layer(state: AppState) -> (SocketIoLayer, SocketIo) {
     };
     io.ns("/", start_writer.with(admit));
     (layer, io)
+}
+
+/// Gives a Socket.IO request's URI and headers memory of their own. socketioxide keeps each
+/// socket's request parts for the socket's life, and hyper parses them as slices of the HTTP
+/// connection's read buffer, which would stay allocated with them (about 16 KiB a socket).
+pub async fn detach_request(request: Request<Body>, next: middleware::Next) -> Response {
+    if !request.uri().path().starts_with("/socket.io/") {
+        return next.run(request).await;
+    }
+    let (mut parts, body) = request.into_parts();
+    parts.headers = parts
+        .headers
+        .iter()
+        .filter_map(|(name, value)| {
+            let name = HeaderName::from_bytes(name.as_str().as_bytes()).ok()?;
+            Some((name, HeaderValue::from_bytes(value.as_bytes()).ok()?))
+        })
+        .collect();
+    if let Ok(uri) = Uri::try_from(parts.uri.to_string()) {
+        parts.uri = uri;
+    }
+    next.run(Request::from_parts(parts, body)).await
 }
 
 /// One command as it arrived, waiting for the socket's reader task.
@@ -190,7 +216,9 @@ async fn read(
             id
         });
         match Command::parse(&event, data) {
-            Ok(command) => state.core.dispatch(&mut conn, command, ack).await,
+            // Boxed: the reader's future would otherwise be as large as the largest
+            // command's, for the connection's whole life.
+            Ok(command) => Box::pin(state.core.dispatch(&mut conn, command, ack)).await,
             Err(err) => state.core.reply_error(&conn, ack, err),
         }
     }
