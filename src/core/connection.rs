@@ -67,11 +67,12 @@ pub struct Reply {
     pub result: Result<serde_json::Value, ErrorBody>,
 }
 
-/// What a connection's writer receives.
+/// What a connection's writer receives. Two words wide, so an idle connection's queue blocks
+/// stay small.
 #[derive(Debug)]
 pub enum Outbound {
     Event(Arc<Broadcast>),
-    Reply(Reply),
+    Reply(Box<Reply>),
 }
 
 /// The core's handle on a connection: enough to deliver to it and to close it.
@@ -102,7 +103,7 @@ impl ConnHandle {
 
     /// Queues a reply to one of the connection's own commands.
     pub fn reply(&self, reply: Reply) {
-        self.push(Outbound::Reply(reply));
+        self.push(Outbound::Reply(Box::new(reply)));
     }
 
     fn push(&self, item: Outbound) {

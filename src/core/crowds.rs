@@ -11,8 +11,11 @@ use crate::store::Principal;
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
 
-/// Members in a join ack, and in a `members` page unless the client asks for another size.
-pub const MEMBER_PAGE: usize = 50;
+/// Members in a join ack: about a screenful (every connection's write buffer keeps the size
+/// of the largest frame it wrote, so the ack stays small).
+const FIRST_PAGE: usize = 20;
+/// Members in a `members` page unless the client asks for another size.
+const MEMBER_PAGE: usize = 100;
 /// The largest `members` page a client may ask for.
 const MAX_MEMBER_PAGE: usize = 500;
 
@@ -47,7 +50,7 @@ impl Core {
 
     /// The member-list part of a join ack: the first page and how many are present.
     pub(super) fn first_members(&self, room: &str) -> (Value, Value, Value) {
-        let page = self.hub.members(room, None, MEMBER_PAGE);
+        let page = self.hub.members(room, None, FIRST_PAGE);
         (json!(page.members), json!(page.count), json!(page.next))
     }
 

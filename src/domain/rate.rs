@@ -18,7 +18,8 @@ impl RateWindow {
         Self {
             limit,
             window,
-            accepted: VecDeque::with_capacity(limit),
+            // Grows with use: a generous limit must not reserve its whole size up front.
+            accepted: VecDeque::new(),
         }
     }
 
@@ -67,6 +68,12 @@ impl RateWindow {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_huge_limit_reserves_nothing_up_front() {
+        let mut window = RateWindow::new(usize::MAX, Duration::from_secs(5));
+        assert!(window.try_acquire(Instant::now()));
+    }
 
     #[test]
     fn allows_the_limit_then_refuses_until_the_window_slides() {

@@ -150,7 +150,7 @@ fn encode(item: Outbound) -> Utf8Bytes {
             .encoded(Encoding::Native, |event| Some(Bytes::from(event.to_json())))
             .and_then(|bytes| Utf8Bytes::try_from(bytes.clone()).ok())
             .unwrap_or_default(),
-        Outbound::Reply(reply) => encode_reply(reply).into(),
+        Outbound::Reply(reply) => encode_reply(*reply).into(),
     }
 }
 

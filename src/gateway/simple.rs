@@ -8,7 +8,7 @@ use crate::app::AppState;
 use crate::auth::Identity;
 use crate::core::{
     Command, ConnInfo, Connection, CoreError, Encoding, Event, JoinRoom, Next, Outbound, Outbox,
-    Reply, SendMessage, LOBBY,
+    SendMessage, LOBBY,
 };
 use crate::error::ErrorCode;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
@@ -181,8 +181,8 @@ fn encode(item: Outbound, me: &str) -> Option<Utf8Bytes> {
             let bytes = broadcast.encoded(Encoding::Simple, encode_event)?;
             Utf8Bytes::try_from(bytes.clone()).ok()
         }
-        Outbound::Reply(Reply { result, .. }) => Some(
-            match result {
+        Outbound::Reply(reply) => Some(
+            match reply.result {
                 Ok(_) => json!({ "status": true }),
                 Err(error) => json!({ "status": false, "code": error.code }),
             }

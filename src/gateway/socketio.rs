@@ -267,7 +267,8 @@ fn emit(
                 None => Ok(()),
             }
         }
-        Outbound::Reply(Reply { ack, result }) => {
+        Outbound::Reply(reply) => {
+            let Reply { ack, result } = *reply;
             let sender = ack.and_then(|id| {
                 pending
                     .lock()
