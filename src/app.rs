@@ -11,6 +11,7 @@ use crate::rooms::{Rooms, RoomsSettings};
 use crate::store::Store;
 use crate::{api, gateway, web};
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use axum::Router;
 use std::collections::HashMap;
 use std::future::Future;
@@ -227,6 +228,13 @@ impl Server {
                 state.core.shutdown();
             }
         };
+        // Writes are already gathered per connection: Nagle's algorithm would only hold a
+        // connection's next batch back until the previous one is acknowledged.
+        let listener = listener.tap_io(|tcp| {
+            if let Err(err) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %err, "could not set TCP_NODELAY");
+            }
+        });
         axum::serve(
             listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),

@@ -13,7 +13,9 @@ use bytes::Bytes;
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::Duration;
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 /// Process-unique connection number.
@@ -131,6 +133,8 @@ impl ConnHandle {
 pub struct Outbox {
     rx: mpsc::Receiver<Outbound>,
     handle: Arc<ConnHandle>,
+    /// When the last batch was handed to the writer.
+    last_batch: Option<Instant>,
 }
 
 /// What the writer should do next.
@@ -143,6 +147,11 @@ pub enum Next {
 
 /// The most items written per flush: bounds the latency a large backlog adds to the first one.
 const MAX_BATCH: usize = 256;
+/// A connection that wrote less than this long ago waits out the rest of it before writing
+/// again, so that under load one write (and one TCP segment) carries many frames. Sockets are
+/// `TCP_NODELAY`, so this short, bounded wait is the only coalescing; an idle connection never
+/// waits.
+const COALESCE_WINDOW: Duration = Duration::from_millis(4);
 
 impl Outbox {
     /// Waits for work: adds everything queued (up to a bound) to `batch`, which the writer
@@ -162,13 +171,20 @@ impl Outbox {
             },
         }
         self.drain_into(batch);
-        if batch.len() == 1 {
+        let busy_until = self
+            .last_batch
+            .map(|at| at + COALESCE_WINDOW)
+            .filter(|until| *until > Instant::now());
+        if let Some(until) = busy_until {
+            tokio::time::sleep_until(until).await;
+            self.drain_into(batch);
+        } else if batch.len() == 1 {
             // Let the tasks that are ready (typically readers publishing more events) run
-            // first: under load the queue refills meanwhile and one write carries many frames;
-            // when idle this costs a few microseconds.
+            // first; when idle this costs a few microseconds.
             tokio::task::yield_now().await;
             self.drain_into(batch);
         }
+        self.last_batch = Some(Instant::now());
         Next::Batch
     }
 
@@ -232,6 +248,7 @@ impl Connection {
         let outbox = Outbox {
             rx,
             handle: Arc::clone(&handle),
+            last_batch: None,
         };
         let conn = Self {
             handle,
@@ -310,6 +327,45 @@ mod tests {
         let mut batch = Vec::new();
         assert!(matches!(outbox.next(&mut batch).await, Next::Batch));
         assert_eq!(batch.len(), 5);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_busy_connection_gathers_what_arrives_within_the_window_into_one_batch() {
+        let (conn, mut outbox) = open(8);
+        let handle = Arc::clone(&conn.handle);
+        let mut batch = Vec::new();
+        conn.notify(Event::closing(CloseReason::Shutdown));
+        outbox.next(&mut batch).await;
+        assert_eq!(batch.len(), 1);
+        batch.clear();
+
+        conn.notify(Event::closing(CloseReason::Shutdown));
+        tokio::spawn(async move {
+            tokio::time::sleep(COALESCE_WINDOW / 2).await;
+            handle.deliver(&Broadcast::new(Event::closing(CloseReason::Shutdown)));
+        });
+        let started = Instant::now();
+        outbox.next(&mut batch).await;
+        assert_eq!(
+            batch.len(),
+            2,
+            "what arrived within the window shares the write"
+        );
+        assert!(started.elapsed() <= COALESCE_WINDOW);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_idle_connection_writes_at_once() {
+        let (conn, mut outbox) = open(8);
+        let mut batch = Vec::new();
+        for _ in 0..2 {
+            tokio::time::sleep(COALESCE_WINDOW * 2).await;
+            conn.notify(Event::closing(CloseReason::Shutdown));
+            let started = Instant::now();
+            outbox.next(&mut batch).await;
+            assert_eq!(started.elapsed(), Duration::ZERO);
+            batch.clear();
+        }
     }
 
     #[test]

@@ -7,17 +7,22 @@
 //
 // Two separate browser contexts (two users): A joins as a guest, B registers. Checks presence,
 // messages both ways, the typing indicator, that a reload of B restores the chat without any
-// typing, and that HTML in a message is shown as text. Writes lobby-a.png, lobby-b.png and
+// typing, and that HTML in a message is shown as text; then a crowd of socket.io-client guests
+// fills the lobby past the join ack's first page, and B's list shows the server's count and
+// reads the rest with "Show more". Writes lobby-a.png, lobby-b.png and
 // lobby-narrow.png (360×740); on failure failure.png (the page being checked) and
 // failure-other.png. Exits 0 on success, 1 on the first failed check, 2 on bad usage,
-// 3 on overrun (28 s watchdog). Needs `npm ci` in tests/clients and the chromium package.
+// 3 on overrun (40 s watchdog). Needs `npm ci` in tests/clients and the chromium package.
 
 import { mkdirSync } from 'node:fs';
+import { io } from 'socket.io-client';
 import { CHROMIUM, STEP_MS, assert, createHarness, digits, log, ok } from './harness.mjs';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 
-const DEADLINE_MS = 28000;
+const DEADLINE_MS = 40000;
+/** More guests than a join ack lists (its first page holds 20). */
+const CROWD = 24;
 
 const base = process.argv[2];
 if (!base || !/^https?:\/\//.test(base)) {
@@ -51,6 +56,20 @@ async function waitForChat(page, name) {
   const me = (await page.locator('#me').textContent({ timeout: STEP_MS })) ?? '';
   assert(me.trim() === name, `#me should be ${name}`, me);
   assert(await page.locator('#join-view').isHidden(), '#join-view should be hidden');
+}
+
+/** A guest in the lobby over socket.io-client, for a crowd. */
+async function crowdGuest(nick) {
+  const socket = io(baseUrl, { transports: ['websocket'], reconnection: false, timeout: STEP_MS });
+  await new Promise((done, fail) => {
+    socket.once('connect', done);
+    socket.once('connect_error', fail);
+  });
+  for (const [event, data] of [['identify', { nick }], ['join', { room: 'lobby' }]]) {
+    const reply = await socket.timeout(STEP_MS).emitWithAck(event, data);
+    assert(reply && reply.ok, `crowd guest ${nick}: ${event}`, reply);
+  }
+  return socket;
 }
 
 function member(page, name) {
@@ -187,6 +206,33 @@ async function run() {
   // give a (wrongly) rendered onerror handler a moment to fire its alert()
   await pageA.waitForTimeout(300);
   await step('A', 'no dialog was opened by the HTML message', async () => {});
+
+  // ---- a crowd: the list comes a page at a time ---------------------------------------------
+  const crowd = [];
+  await step('-', `${CROWD} socket.io-client guests join the lobby`, async () => {
+    for (let i = 0; i < CROWD; i += 1) crowd.push(await crowdGuest(`Cr${tag}${String(i).padStart(2, '0')}`));
+  });
+  const present = CROWD + 2;
+  await step('B', `after a reload: ${present} counted, fewer listed, a "Show more" button`, async (page) => {
+    await page.reload({ timeout: STEP_MS });
+    await waitForChat(page, nickB);
+    await page.waitForFunction((want) => document.querySelector('#member-count')?.textContent === String(want),
+      present, { timeout: STEP_MS });
+    const listed = await page.locator('#members .member:visible').count();
+    assert(listed < present, 'the join ack lists one page only', listed);
+    await page.locator('#members .members-more button:visible').waitFor();
+  });
+  await step('B', '"Show more" lists everyone and goes away', async (page) => {
+    await page.click('#members .members-more button:visible');
+    await page.waitForFunction((want) => document.querySelectorAll('#members .member[data-name]').length >= want
+      && !document.querySelector('#members .members-more'), present, { timeout: STEP_MS });
+    await member(page, nickA).waitFor({ state: 'attached' });
+  });
+  await step('A', 'the crowd leaving is counted down', async (page) => {
+    for (const socket of crowd) socket.disconnect();
+    await page.waitForFunction(() => document.querySelector('#member-count')?.textContent === '2', null,
+      { timeout: STEP_MS });
+  });
 
   // ---- screenshots ---------------------------------------------------------------------------
   await step('A', 'screenshot lobby-a.png', (page) => shot(page, 'lobby-a.png'));
