@@ -287,8 +287,11 @@ impl Fleet {
         let mut ws_pings = Vec::new();
         while let Some(frame) = socket.next_frame() {
             match frame {
-                Frame::Text(text) if self.on_frame(receiver, text) => pongs += 1,
-                Frame::Text(_) => busy = true,
+                Frame::Text(text) => match self.on_frame(receiver, text) {
+                    Reaction::Pong => pongs += 1,
+                    Reaction::Gone => return false,
+                    Reaction::Traffic => busy = true,
+                },
                 Frame::Ping(payload) => ws_pings.push(payload.to_vec()),
                 Frame::Close => return false,
                 Frame::Other => {}
@@ -308,8 +311,8 @@ impl Fleet {
         true
     }
 
-    /// Records a frame; returns whether it was an Engine.IO ping that needs a pong.
-    fn on_frame(&self, receiver: usize, text: &str) -> bool {
+    /// Records a frame and says what it asks of the client.
+    fn on_frame(&self, receiver: usize, text: &str) -> Reaction {
         match wire::inspect(self.target, text) {
             Inbound::Message(marker) => {
                 self.stats
@@ -328,9 +331,24 @@ impl Fleet {
             Inbound::Closing(reason) => {
                 *self.close_reasons.borrow_mut().entry(reason).or_default() += 1;
             }
-            Inbound::Ping => return true,
+            Inbound::Disconnected => {
+                let mut reasons = self.close_reasons.borrow_mut();
+                *reasons.entry("socketio_disconnect".into()).or_default() += 1;
+                return Reaction::Gone;
+            }
+            Inbound::Ping => return Reaction::Pong,
             Inbound::Other => {}
         }
-        false
+        Reaction::Traffic
     }
+}
+
+/// What one incoming frame asks of a client's loop.
+enum Reaction {
+    /// An Engine.IO ping: answer it (keep-alive, not traffic).
+    Pong,
+    /// Anything else the server sent.
+    Traffic,
+    /// The server dropped the client.
+    Gone,
 }

@@ -57,6 +57,8 @@ pub enum Inbound {
     Error,
     /// The server's `closing` event, with its reason (`slow_consumer`, `shutdown`, …).
     Closing(String),
+    /// Socket.IO's namespace disconnect (`41`): the server dropped the client.
+    Disconnected,
     Other,
 }
 
@@ -228,6 +230,9 @@ pub fn inspect(target: Target, text: &str) -> Inbound {
         if text == "2" {
             return Inbound::Ping;
         }
+        if text == "41" {
+            return Inbound::Disconnected;
+        }
         if let Some(rest) = text.strip_prefix("43") {
             let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
             return digits.parse().map_or(Inbound::Other, Inbound::Ack);
@@ -298,6 +303,7 @@ mod tests {
             );
         }
         assert_eq!(inspect(Target::Socketio, "2"), Inbound::Ping);
+        assert_eq!(inspect(Target::ParlorSocketio, "41"), Inbound::Disconnected);
         assert_eq!(
             inspect(Target::Socketio, r#"4317[{"ok":true}]"#),
             Inbound::Ack(17)

@@ -1,12 +1,14 @@
 //! The native framing: one JSON envelope per WebSocket text frame (see `docs/protocol.md`).
 //!
-//! One task per connection decodes envelopes into commands for the core and drains the
-//! connection's outbox, writing each batch with a single flush.
+//! A reader loop decodes envelopes into commands for the core; a writer task drains the
+//! connection's outbox and writes each batch with a single flush. They are two tasks so that a
+//! client busy writing is still read while its own events wait for it to read: a client that
+//! writes without reading meanwhile could otherwise block both sides.
 
 use super::{limit, refusal, session_cookie};
 use crate::app::AppState;
 use crate::core::{
-    CloseReason, Command, ConnInfo, Connection, CoreError, Encoding, Next, Outbound, Reply,
+    CloseReason, Command, ConnInfo, Connection, CoreError, Encoding, Next, Outbound, Outbox, Reply,
 };
 use crate::error::ErrorCode;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
@@ -14,7 +16,8 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use bytes::Bytes;
-use futures_util::SinkExt;
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
 use serde_json::Value;
 use std::net::SocketAddr;
@@ -48,54 +51,26 @@ pub async fn upgrade(
     limit(upgrade, &state).on_upgrade(move |socket| tasks.track_future(serve(state, socket, info)))
 }
 
-/// Runs one connection until either side ends it: one task reads commands and writes what
-/// the connection's outbox holds, each batch in one flush.
-async fn serve(state: AppState, mut socket: WebSocket, info: ConnInfo) {
-    let (mut conn, mut outbox) = state.core.open(info);
+/// Runs one connection until either side ends it.
+async fn serve(state: AppState, socket: WebSocket, info: ConnInfo) {
+    let (mut conn, outbox) = state.core.open(info);
     let closed = outbox.closed();
-    let mut batch = Vec::new();
-    loop {
-        tokio::select! {
-            biased;
-            next = outbox.next(&mut batch) => match next {
-                Next::Batch => {
-                    let written = tokio::select! {
-                        written = write_batch(&mut socket, &mut batch) => written,
-                        // A client that stops reading must not hold the task forever.
-                        _ = closed.cancelled() => false,
-                    };
-                    if !written {
-                        break;
-                    }
-                }
-                Next::Close(reason) => {
-                    let goodbye = say_goodbye(&mut socket, outbox.closing_event(reason), reason);
-                    let _ = tokio::time::timeout(GOODBYE_PATIENCE, goodbye).await;
-                    break;
-                }
-            },
-            frame = socket.recv() => match frame {
-                Some(Ok(Message::Text(text))) => {
-                    // Boxed: the connection's future would otherwise be as large as the
-                    // largest command's, for the connection's whole life.
-                    Box::pin(handle_text(&state, &mut conn, &text)).await;
-                }
-                Some(Ok(Message::Binary(_))) => {
-                    let err = CoreError::InvalidFrame(
-                        "binary frames are not part of the protocol".into(),
-                    );
-                    state.core.reply_error(&conn, None, err);
-                }
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
-            },
-        }
-    }
+    let (sink, stream) = socket.split();
+    let mut writer = state.tasks.spawn(write(sink, outbox));
+    read(&state, &mut conn, stream, &closed).await;
     state.core.close(conn);
+    if closed.is_cancelled() {
+        // The server closes: let the writer say why, but not forever.
+        if tokio::time::timeout(Duration::from_secs(2), &mut writer)
+            .await
+            .is_err()
+        {
+            writer.abort();
+        }
+    } else {
+        writer.abort();
+    }
 }
-
-/// How long a closing connection may take to say why before it is dropped.
-const GOODBYE_PATIENCE: Duration = Duration::from_secs(2);
 
 /// What a client frame looks like before its `event` is known to be a command.
 #[derive(Deserialize)]
@@ -105,6 +80,34 @@ struct Envelope {
     data: Value,
     #[serde(default)]
     ack: Option<u64>,
+}
+
+async fn read(
+    state: &AppState,
+    conn: &mut Connection,
+    mut stream: SplitStream<WebSocket>,
+    closed: &tokio_util::sync::CancellationToken,
+) {
+    loop {
+        let frame = tokio::select! {
+            _ = closed.cancelled() => return,
+            frame = stream.next() => frame,
+        };
+        match frame {
+            Some(Ok(Message::Text(text))) => {
+                // Boxed: the reader's future would otherwise be as large as the largest
+                // command's, for the connection's whole life.
+                Box::pin(handle_text(state, conn, &text)).await;
+            }
+            Some(Ok(Message::Binary(_))) => {
+                let err =
+                    CoreError::InvalidFrame("binary frames are not part of the protocol".into());
+                state.core.reply_error(conn, None, err);
+            }
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+            Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,
+        }
+    }
 }
 
 async fn handle_text(state: &AppState, conn: &mut Connection, text: &str) {
@@ -124,24 +127,32 @@ async fn handle_text(state: &AppState, conn: &mut Connection, text: &str) {
     }
 }
 
-/// Writes a batch of queued items and flushes once; `false` when the socket failed.
-async fn write_batch(socket: &mut WebSocket, batch: &mut Vec<Outbound>) -> bool {
-    for item in batch.drain(..) {
-        if socket.feed(Message::Text(encode(item))).await.is_err() {
-            return false;
+async fn write(mut sink: SplitSink<WebSocket, Message>, mut outbox: Outbox) {
+    let mut batch = Vec::new();
+    loop {
+        match outbox.next(&mut batch).await {
+            Next::Batch => {
+                for item in batch.drain(..) {
+                    if sink.feed(Message::Text(encode(item))).await.is_err() {
+                        return;
+                    }
+                }
+                if sink.flush().await.is_err() {
+                    return;
+                }
+            }
+            Next::Close(reason) => {
+                let closing = outbox.closing_event(reason).to_json();
+                let _ = sink.feed(Message::Text(closing.into())).await;
+                let frame = CloseFrame {
+                    code: close_code(reason),
+                    reason: Utf8Bytes::from_static(reason.message()),
+                };
+                let _ = sink.send(Message::Close(Some(frame))).await;
+                return;
+            }
         }
     }
-    socket.flush().await.is_ok()
-}
-
-/// Sends the `closing` event and a close frame.
-async fn say_goodbye(socket: &mut WebSocket, closing: crate::core::Event, reason: CloseReason) {
-    let _ = socket.feed(Message::Text(closing.to_json().into())).await;
-    let frame = CloseFrame {
-        code: close_code(reason),
-        reason: Utf8Bytes::from_static(reason.message()),
-    };
-    let _ = socket.send(Message::Close(Some(frame))).await;
 }
 
 fn encode(item: Outbound) -> Utf8Bytes {
