@@ -3,15 +3,15 @@
 # Parlor (native and Socket.IO framings) and the Node socket.io peer in the same run — server
 # pinned to core 0, generator to core 1 — and writes bench/REPORT.md.
 #
-#   bench/run.sh                      full matrix, ≈ 25 min on 2 cores (see bench/analysis.md)
-#   bench/run.sh --quick              N ∈ 100, 1 000 only, no 10 000-client ramp (≈ 6 min)
+#   bench/run.sh                      full matrix, ≈ 11 min on 2 cores (see bench/analysis.md)
+#   bench/run.sh --quick              N ∈ 100, 1 000 only (≈ 7 min)
 #   bench/run.sh --targets parlor-native --sizes "100 10000"      a part of the matrix
 #   bench/run.sh --no-build           use the binaries already built
 #
 # Per target and room size N: one fresh server, one fleet of N clients, a rate sweep with one
 # sender and then ten on the same connections; at the largest N the fleet's idle memory is
-# measured first (connecting 10 000 clients to a Parlor room takes minutes, so one ramp serves
-# both). Then send → ack latency in the lobby and, for Parlor, in a persistent room.
+# measured first on the same connections (one ramp serves both). Then send → ack latency in the
+# lobby and, for Parlor, in a persistent room.
 # Loopback only; every run is bounded by `timeout`; progress goes to the terminal, JSON lines
 # to bench/results/results.jsonl.
 set -euo pipefail
