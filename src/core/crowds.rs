@@ -5,7 +5,7 @@
 //! the rest.
 
 use super::command::Members;
-use super::presence::MemberCursor;
+use super::presence::{MemberCursor, MemberPage};
 use super::{Broadcast, Connection, Core, CoreError, Event, UserView};
 use crate::store::Principal;
 use serde_json::{json, Value};
@@ -49,9 +49,8 @@ impl Core {
     }
 
     /// The member-list part of a join ack: the first page and how many are present.
-    pub(super) fn first_members(&self, room: &str) -> (Value, Value, Value) {
-        let page = self.hub.members(room, None, FIRST_PAGE);
-        (json!(page.members), json!(page.count), json!(page.next))
+    pub(super) fn first_members(&self, room: &str) -> MemberPage {
+        self.hub.members(room, None, FIRST_PAGE)
     }
 
     /// The `members` command: a page of a room the connection is in.

@@ -305,8 +305,13 @@ impl Core {
         if first {
             self.announce_joined(room, user, present, principal);
         }
-        let (members, count, next) = self.first_members(room);
-        Ok(json!({ "room": room, "members": members, "member_count": count, "members_next": next }))
+        let page = self.first_members(room);
+        Ok(json!({
+            "room": room,
+            "members": page.members,
+            "member_count": page.count,
+            "members_next": page.next,
+        }))
     }
 
     fn leave(&self, conn: &mut Connection, room: &str) -> Result<Value, CoreError> {

@@ -6,7 +6,6 @@ use super::connection::{ConnHandle, ConnId};
 use super::event::UserView;
 use crate::domain::Role;
 use crate::store::Principal;
-use serde::Serialize;
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, HashMap};
 use std::ops::Bound;
@@ -69,7 +68,7 @@ impl MemberCursor {
 }
 
 /// One page of a room's member list.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct MemberPage {
     pub members: Vec<UserView>,
     /// How many are present in all.

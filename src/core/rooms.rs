@@ -111,12 +111,12 @@ impl Core {
         };
         let page_full = messages.len() >= self.rooms.settings().history_page;
         let messages = self.without_ignored(identity.principal, messages);
-        let (members, member_count, members_next) = self.first_members(&room.slug);
+        let page = self.first_members(&room.slug);
         let value = json!({
             "room": RoomView::of(&room, role),
-            "members": members,
-            "member_count": member_count,
-            "members_next": members_next,
+            "members": page.members,
+            "member_count": page.count,
+            "members_next": page.next,
             "messages": messages_json(&room.slug, messages),
             "more": page_full,
         });
