@@ -8,10 +8,10 @@
 #   bench/run.sh --targets parlor-native --sizes "100 10000"      a part of the matrix
 #   bench/run.sh --no-build           use the binaries already built
 #
-# Per target and room size N: one fresh server, one fleet of N clients, a rate sweep with one
-# sender and then ten on the same connections; at the largest N the fleet's idle memory is
-# measured first on the same connections (one ramp serves both). Then send → ack latency in the
-# lobby and, for Parlor, in a persistent room.
+# Per target, room size N and number of senders (1, 10): one fresh server, one fleet of N
+# clients, a rate sweep (a sweep ends in overload, which must not weigh on the next one); at the
+# largest N the first fleet's idle memory is measured before its sweep. Then send → ack latency
+# in the lobby and, for Parlor, in a persistent room.
 # Loopback only; every run is bounded by `timeout`; progress goes to the terminal, JSON lines
 # to bench/results/results.jsonl.
 set -euo pipefail
@@ -111,7 +111,7 @@ gen() {
 
 server_of() { [ "$1" = socketio ] && echo peer || echo parlor; }
 
-runs=$(( ${#targets[@]} * ${#sizes[@]} + ${#targets[@]} ))
+runs=$(( ${#targets[@]} * ${#sizes[@]} * 2 + ${#targets[@]} ))
 for t in "${targets[@]}"; do
   if [ "$t" != socketio ]; then runs=$((runs + 1)); fi
 done
@@ -124,15 +124,17 @@ for target in "${targets[@]}"; do
     # are offered, so the sweep finds the latency-bound rate instead of starting above it.
     start=20000
     [ "$n" -ge 10000 ] && start=2000
-    extra=()
-    limit=400
-    if [ "$n" = "$largest" ]; then extra=(--idle); limit=1200; fi
-    say "fan-out: $target, $n clients, 1 then 10 senders${extra[0]:+, idle memory first}"
-    if start_server "$(server_of "$target")"; then
-      gen "$limit" sweep --target "$target" --clients "$n" --senders 1,10 --start "$start" \
-        ${extra[@]+"${extra[@]}"} || echo "   sweep failed or timed out" >&2
-    fi
-    stop_server
+    for senders in 1 10; do
+      extra=()
+      limit=400
+      if [ "$n" = "$largest" ] && [ "$senders" = 1 ]; then extra=(--idle); limit=1200; fi
+      say "fan-out: $target, $n clients, $senders sender(s)${extra[0]:+, idle memory first}"
+      if start_server "$(server_of "$target")"; then
+        gen "$limit" sweep --target "$target" --clients "$n" --senders "$senders" --start "$start" \
+          ${extra[@]+"${extra[@]}"} || echo "   sweep failed or timed out" >&2
+      fi
+      stop_server
+    done
   done
   say "send → ack latency, lobby: $target"
   if start_server "$(server_of "$target")"; then
