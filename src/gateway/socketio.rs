@@ -53,11 +53,15 @@ pub fn layer(state: AppState) -> (SocketIoLayer, SocketIo) {
     (layer, io)
 }
 
-/// Gives a Socket.IO request's URI and headers memory of their own. socketioxide keeps each
-/// socket's request parts for the socket's life, and hyper parses them as slices of the HTTP
-/// connection's read buffer, which would stay allocated with them (about 16 KiB a socket).
+/// Gives the request that opens a Socket.IO session a URI and headers of their own.
+/// socketioxide keeps that request's parts for the socket's life, and hyper parses them as
+/// slices of the HTTP connection's read buffer, which would stay allocated with them (about
+/// 16 KiB a socket). Requests of an existing session (`sid=`, e.g. every poll) pass as they are.
 pub async fn detach_request(request: Request<Body>, next: middleware::Next) -> Response {
-    if !request.uri().path().starts_with("/socket.io/") {
+    let uri = request.uri();
+    let opens_session = uri.path().starts_with("/socket.io/")
+        && !uri.query().is_some_and(|query| query.contains("sid="));
+    if !opens_session {
         return next.run(request).await;
     }
     let (mut parts, body) = request.into_parts();
