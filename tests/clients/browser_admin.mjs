@@ -21,7 +21,7 @@
 // overrun (60 s watchdog). Needs `npm ci` in tests/clients and chromium.
 
 import { mkdirSync } from 'node:fs';
-import { CHROMIUM, STEP_MS, assert, createHarness, digits, log, ok } from './harness.mjs';
+import { STEP_MS, assert, createHarness, digits, log, ok } from './harness.mjs';
 import { join, resolve } from 'node:path';
 
 const DEADLINE_MS = 60000;
@@ -37,7 +37,7 @@ const baseUrl = base.replace(/\/+$/, '');
 const outDir = resolve(outArg);
 mkdirSync(outDir, { recursive: true });
 
-const { pages, problems, step, shot, launch, finish } = createHarness({
+const { step, shot, launch, openPage: openHarnessPage, finish } = createHarness({
   script: 'browser_admin.mjs', outDir, deadlineMs: DEADLINE_MS,
 });
 
@@ -101,21 +101,11 @@ async function confirmModeration(page, { reason, duration }) {
   await page.click('#moderate-submit');
 }
 
+/** A page whose WebSocket URLs are recorded (refusals 401/403 are expected here). */
 async function openPage(context, label) {
-  const page = await context.newPage();
-  page.setDefaultTimeout(STEP_MS);
+  const page = await openHarnessPage(context, label, /status of 40[13]/);
   sockets[label] = [];
   page.on('websocket', (ws) => sockets[label].push(ws.url()));
-  page.on('pageerror', (err) => problems.push(`${label}: uncaught page error: ${err.message}`));
-  page.on('dialog', (dialog) => {
-    problems.push(`${label}: unexpected ${dialog.type()} dialog: ${dialog.message()}`);
-    dialog.dismiss().catch(() => {});
-  });
-  page.on('console', (msg) => {
-    // Expected refusals (401 before joining, 403 for forbidden or banned) are not worth a line.
-    if (msg.type() === 'error' && !/status of 40[13]/.test(msg.text())) log(`  [${label} console.error] ${msg.text()}`);
-  });
-  pages[label] = page;
   return page;
 }
 
@@ -126,14 +116,7 @@ async function run() {
   const password = `pw-${digits(8)}-Parlor`;
   const banReason = `spamming the lobby ${tag}`;
 
-  const browser = await launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: 15000,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  ok(`launched ${CHROMIUM} (Chromium ${browser.version()})`);
+  const browser = await launch();
   const viewport = { width: 1200, height: 800 };
   for (const label of ['A', 'B', 'C']) await openPage(await browser.newContext({ viewport }), label);
 

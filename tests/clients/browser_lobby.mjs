@@ -16,7 +16,7 @@
 
 import { mkdirSync } from 'node:fs';
 import { io } from 'socket.io-client';
-import { CHROMIUM, STEP_MS, assert, createHarness, digits, log, ok } from './harness.mjs';
+import { STEP_MS, assert, createHarness, digits, log, ok } from './harness.mjs';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 
@@ -33,7 +33,7 @@ const baseUrl = base.replace(/\/+$/, '');
 const outDir = resolve(process.argv[3] || join(tmpdir(), 'parlor-browser-shots'));
 mkdirSync(outDir, { recursive: true });
 
-const { pages, problems, step, shot, launch, finish } = createHarness({
+const { step, shot, launch, openPage, finish } = createHarness({
   script: 'browser_lobby.mjs', outDir, deadlineMs: DEADLINE_MS,
 });
 
@@ -82,36 +82,13 @@ async function send(page, text) {
   await composer.press('Enter', { timeout: STEP_MS });
 }
 
-async function openPage(context, label) {
-  const page = await context.newPage();
-  page.setDefaultTimeout(STEP_MS);
-  page.on('pageerror', (err) => problems.push(`${label}: uncaught page error: ${err.message}`));
-  page.on('dialog', (dialog) => {
-    problems.push(`${label}: unexpected ${dialog.type()} dialog: ${dialog.message()}`);
-    dialog.dismiss().catch(() => {});
-  });
-  page.on('console', (msg) => {
-    // The boot request GET /api/user/@me is expected to be 401 before joining: not worth a line.
-    if (msg.type() === 'error' && !/status of 401/.test(msg.text())) log(`  [${label} console.error] ${msg.text()}`);
-  });
-  pages[label] = page;
-  return page;
-}
-
 async function run() {
   const tag = digits(6);
   const nickA = `BrA${tag}`;
   const nickB = `BrB${tag}`;
   const password = `pw-${digits(8)}-Parlor`;
 
-  const browser = await launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: 15000,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  ok(`launched ${CHROMIUM} (Chromium ${browser.version()})`);
+  const browser = await launch();
   const viewport = { width: 1200, height: 800 };
   const ctxA = await browser.newContext({ viewport });
   const ctxB = await browser.newContext({ viewport });

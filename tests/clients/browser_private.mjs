@@ -22,7 +22,7 @@
 // tests/clients and chromium.
 
 import { mkdirSync } from 'node:fs';
-import { CHROMIUM, STEP_MS, assert, createHarness, digits, log, ok } from './harness.mjs';
+import { STEP_MS, assert, createHarness, digits, log } from './harness.mjs';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 
@@ -37,7 +37,7 @@ const baseUrl = base.replace(/\/+$/, '');
 const outDir = resolve(process.argv[3] || join(tmpdir(), 'parlor-browser-shots'));
 mkdirSync(outDir, { recursive: true });
 
-const { pages, problems, step, shot, launch, finish } = createHarness({
+const { step, shot, launch, openPage: openHarnessPage, finish } = createHarness({
   script: 'browser_private.mjs', outDir, deadlineMs: DEADLINE_MS,
 });
 
@@ -124,22 +124,6 @@ async function pickName(page) {
   await first.click();
   await waitForChat(page, name);
   return name;
-}
-
-async function openPage(context, label) {
-  const page = await context.newPage();
-  page.setDefaultTimeout(STEP_MS);
-  page.on('pageerror', (err) => problems.push(`${label}: uncaught page error: ${err.message}`));
-  page.on('dialog', (dialog) => {
-    problems.push(`${label}: unexpected ${dialog.type()} dialog: ${dialog.message()}`);
-    dialog.dismiss().catch(() => {});
-  });
-  page.on('console', (msg) => {
-    // Expected HTTP errors (401 before joining, the 4xx this test provokes) are not worth a line.
-    if (msg.type() === 'error' && !/status of 4\d\d/.test(msg.text())) log(`  [${label} console.error] ${msg.text()}`);
-  });
-  pages[label] = page;
-  return page;
 }
 
 /** (a) A private conversation between two accounts, from invitation to unread counts. */
@@ -313,19 +297,15 @@ async function ephemeralRoom(nickA) {
   });
 }
 
+/** The 4xx this test provokes (and 401 before joining) are not worth a console line. */
+const openExpecting4xx = (context, label) => openHarnessPage(context, label, /status of 4\d\d/);
+
 async function run() {
   const tag = digits(6);
   const password = `pw-${digits(8)}-Parlor`;
-  const browser = await launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: 15000,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  ok(`launched ${CHROMIUM} (Chromium ${browser.version()})`);
+  const browser = await launch();
   const viewport = { width: 1200, height: 800 };
-  for (const label of ['A', 'B', 'C', 'D']) await openPage(await browser.newContext({ viewport }), label);
+  for (const label of ['A', 'B', 'C', 'D']) await openExpecting4xx(await browser.newContext({ viewport }), label);
 
   const { nickA } = await conversation(tag, password);
   await ephemeralRoom(nickA);

@@ -17,7 +17,7 @@
 // 2 on bad usage, 3 on overrun (45 s watchdog). Needs `npm ci` in tests/clients and chromium.
 
 import { mkdirSync } from 'node:fs';
-import { CHROMIUM, STEP_MS, assert, createHarness, digits, log, ok } from './harness.mjs';
+import { STEP_MS, assert, createHarness, digits, log } from './harness.mjs';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 
@@ -32,7 +32,7 @@ const baseUrl = base.replace(/\/+$/, '');
 const outDir = resolve(process.argv[3] || join(tmpdir(), 'parlor-browser-shots'));
 mkdirSync(outDir, { recursive: true });
 
-const { pages, problems, step, shot, launch, finish } = createHarness({
+const { step, shot, launch, openPage: openHarnessPage, finish } = createHarness({
   script: 'browser_rooms.mjs', outDir, deadlineMs: DEADLINE_MS,
 });
 
@@ -94,21 +94,8 @@ async function createInvite(page, { expiry, maxUses }) {
   return page.inputValue('#invite-url');
 }
 
-async function openPage(context, label) {
-  const page = await context.newPage();
-  page.setDefaultTimeout(STEP_MS);
-  page.on('pageerror', (err) => problems.push(`${label}: uncaught page error: ${err.message}`));
-  page.on('dialog', (dialog) => {
-    problems.push(`${label}: unexpected ${dialog.type()} dialog: ${dialog.message()}`);
-    dialog.dismiss().catch(() => {});
-  });
-  page.on('console', (msg) => {
-    // Expected HTTP errors (401 before joining, the 4xx this test provokes) are not worth a line.
-    if (msg.type() === 'error' && !/status of 4\d\d/.test(msg.text())) log(`  [${label} console.error] ${msg.text()}`);
-  });
-  pages[label] = page;
-  return page;
-}
+/** The 4xx this test provokes (and 401 before joining) are not worth a console line. */
+const openExpecting4xx = (context, label) => openHarnessPage(context, label, /status of 4\d\d/);
 
 async function run() {
   const tag = digits(6);
@@ -119,20 +106,13 @@ async function run() {
   const roomName = `Club ${tag}`;
   const topic = `<i>topic</i> ${tag}`;
 
-  const browser = await launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: 15000,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  ok(`launched ${CHROMIUM} (Chromium ${browser.version()})`);
+  const browser = await launch();
   const viewport = { width: 1200, height: 800 };
   const ctxA = await browser.newContext({ viewport });
   await ctxA.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseUrl });
   const ctxB = await browser.newContext({ viewport });
-  await openPage(ctxA, 'A');
-  await openPage(ctxB, 'B');
+  await openExpecting4xx(ctxA, 'A');
+  await openExpecting4xx(ctxB, 'B');
 
   // ---- A registers and creates a private room ------------------------------------------------
   await step('A', `register as ${nickA}`, async (page) => {

@@ -19,8 +19,9 @@ export function assert(cond, message, detail) {
 }
 
 /**
- * One script's run: `pages` (label → page) and `problems` (uncaught page errors and dialogs,
- * each of which fails the run) are filled by the script; `finish(run)` runs it to an exit code.
+ * One script's run: `launch()` starts Chromium, `openPage(context, label)` opens a page that
+ * steps name by its label (its uncaught errors and dialogs fail the run), `step` checks, and
+ * `finish(run)` runs it all to an exit code.
  */
 export function createHarness({ script, outDir, deadlineMs }) {
   const pages = {};
@@ -63,9 +64,36 @@ export function createHarness({ script, outDir, deadlineMs }) {
     }
   }
 
-  async function launch(options) {
-    browser = await chromium.launch(options);
+  /** Debian's Chromium, headless, with the flags every script uses. */
+  async function launch() {
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      timeout: 15000,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    ok(`launched ${CHROMIUM} (Chromium ${browser.version()})`);
     return browser;
+  }
+
+  /**
+   * A page in `context` known as `label`: uncaught errors and dialogs fail the run, console
+   * errors are logged unless `expected` (the HTTP refusals the script provokes) matches them.
+   */
+  async function openPage(context, label, expected = /status of 401/) {
+    const page = await context.newPage();
+    page.setDefaultTimeout(STEP_MS);
+    page.on('pageerror', (err) => problems.push(`${label}: uncaught page error: ${err.message}`));
+    page.on('dialog', (dialog) => {
+      problems.push(`${label}: unexpected ${dialog.type()} dialog: ${dialog.message()}`);
+      dialog.dismiss().catch(() => {});
+    });
+    page.on('console', (msg) => {
+      if (msg.type() === 'error' && !expected.test(msg.text())) log(`  [${label} console.error] ${msg.text()}`);
+    });
+    pages[label] = page;
+    return page;
   }
 
   const closeBrowser = () => Promise.race([browser.close(), new Promise((r) => setTimeout(r, 3000))]);
@@ -96,5 +124,5 @@ export function createHarness({ script, outDir, deadlineMs }) {
     }
   }
 
-  return { pages, problems, step, shot, launch, finish };
+  return { step, shot, launch, openPage, finish };
 }
