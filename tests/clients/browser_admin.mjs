@@ -252,8 +252,12 @@ async function run() {
     await entry.waitFor({ state: 'visible' });
     const text = await entry.textContent();
     assert(text.includes(banReason) && text.includes(modName), 'the entry should show the actor and the reason', text);
+    // The tab first lists everything (the ban included); wait for the filtered page to replace it.
+    const onlyBans = await page.waitForFunction(() =>
+      document.querySelectorAll('#admin-audit-list tr[data-action]:not([data-action="ban"])').length === 0,
+    null, { timeout: STEP_MS }).then(() => true, () => false);
     const others = await page.locator('#admin-audit-list tr[data-action]:not([data-action="ban"])').count();
-    assert(others === 0, 'the filter should leave only bans', others);
+    assert(onlyBans && others === 0, 'the filter should leave only bans', others);
     const csv = await page.locator('#admin-audit-csv').getAttribute('href');
     assert(csv.includes('action=ban') && csv.includes('format=csv'), 'the CSV link should carry the filter', csv);
     const jsonl = await page.locator('#admin-audit-jsonl').getAttribute('href');
