@@ -56,61 +56,19 @@ struct Common {
 }
 
 /// The idle-memory measurement's settings (for `idle`, and `sweep --idle`).
-#[derive(Args, Clone)]
-struct IdleArgs {
-    /// Seconds to wait after connecting, and after the burst, before reading memory.
-    #[arg(long, default_value_t = 5.0)]
-    settle_secs: f64,
-    #[arg(long, default_value_t = 100_000.0)]
-    burst_deliveries_per_s: f64,
-    #[arg(long, default_value_t = 2.0)]
-    burst_secs: f64,
-}
-
-impl IdleArgs {
-    fn spec(&self) -> IdleSpec {
-        IdleSpec {
-            settle_secs: self.settle_secs,
-            burst_deliveries_per_s: self.burst_deliveries_per_s,
-            burst_secs: self.burst_secs,
-        }
-    }
-}
-
 #[derive(Subcommand)]
 enum Scenario {
     /// Find the highest delivery rate with p99 within the limit and nothing lost.
     Sweep {
         #[command(flatten)]
         common: Common,
-        /// First rate in deliveries/s (one message to a room of N is N deliveries).
-        #[arg(long, default_value_t = 20_000.0)]
-        start: f64,
-        #[arg(long, default_value_t = 4_000_000.0)]
-        max: f64,
-        /// Rate multiplier between coarse steps.
-        #[arg(long, default_value_t = 4.0)]
-        factor: f64,
-        /// Bisection steps between the last passing and the first failing rate.
-        #[arg(long, default_value_t = 3)]
-        refine: u32,
-        #[arg(long, default_value_t = 2.0)]
-        step_secs: f64,
-        /// Steps last long enough for this many messages, up to --max-step-secs.
-        #[arg(long, default_value_t = 3.0)]
-        min_sends: f64,
-        #[arg(long, default_value_t = 15.0)]
-        max_step_secs: f64,
-        #[arg(long, default_value_t = 50.0)]
-        p99_ms: f64,
-        /// Steps (by --factor) past the fastest lossless one in search of the lossless ceiling.
-        #[arg(long, default_value_t = 4)]
-        lossless_steps: u32,
+        #[command(flatten)]
+        spec: SweepSpec,
         /// Measure idle memory on the fresh connections first (needs a fresh server).
         #[arg(long)]
         idle: bool,
         #[command(flatten)]
-        idle_args: IdleArgs,
+        idle_spec: IdleSpec,
     },
     /// One step at a fixed rate; exits non-zero on any loss (the CI smoke run).
     Fixed {
@@ -126,7 +84,7 @@ enum Scenario {
         #[command(flatten)]
         common: Common,
         #[command(flatten)]
-        idle: IdleArgs,
+        idle: IdleSpec,
         /// Parlor clients only identify, without joining the lobby (for comparison).
         #[arg(long)]
         no_join: bool,
@@ -217,31 +175,12 @@ fn main() -> anyhow::Result<()> {
         match cli.scenario {
             Scenario::Sweep {
                 common,
-                start,
-                max,
-                factor,
-                refine,
-                step_secs,
-                min_sends,
-                max_step_secs,
-                p99_ms,
-                lossless_steps,
+                spec,
                 idle,
-                idle_args,
+                idle_spec,
             } => {
-                let spec = SweepSpec {
-                    start,
-                    max,
-                    factor,
-                    refine,
-                    step_secs,
-                    min_sends,
-                    max_step_secs,
-                    p99_ms,
-                    lossless_steps,
-                };
                 let setup = setup(&common, LOBBY);
-                let idle = idle.then(|| idle_args.spec());
+                let idle = idle.then_some(idle_spec);
                 scenario::sweep(&setup, &common.senders, &spec, idle.as_ref())
                     .await
                     .map(|()| true)
@@ -257,7 +196,7 @@ fn main() -> anyhow::Result<()> {
                 no_join,
             } => {
                 let room = if no_join { "" } else { LOBBY };
-                scenario::idle(&setup(&common, room), &idle.spec())
+                scenario::idle(&setup(&common, room), &idle)
                     .await
                     .map(|()| true)
             }

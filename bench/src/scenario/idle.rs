@@ -10,12 +10,15 @@ use crate::procfs;
 use serde_json::{json, Value};
 use std::time::Duration;
 
-/// How the idle measurement runs.
-#[derive(Clone, Debug)]
+/// How the idle measurement runs (also its command-line options).
+#[derive(Clone, Debug, clap::Args)]
 pub struct IdleSpec {
-    /// Wait this long after the ramp, and again after the burst, before reading memory.
+    /// Seconds to wait after connecting, and after the burst, before reading memory.
+    #[arg(long, default_value_t = 5.0)]
     pub settle_secs: f64,
+    #[arg(long, default_value_t = 100_000.0)]
     pub burst_deliveries_per_s: f64,
+    #[arg(long, default_value_t = 2.0)]
     pub burst_secs: f64,
 }
 

@@ -15,26 +15,35 @@ use serde_json::{json, Value};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-/// How a sweep searches.
-#[derive(Clone, Debug)]
+/// How a sweep searches (also its command-line options).
+#[derive(Clone, Debug, clap::Args)]
 pub struct SweepSpec {
-    /// First rate (deliveries/s).
+    /// First rate in deliveries/s (one message to a room of N is N deliveries).
+    #[arg(long, default_value_t = 20_000.0)]
     pub start: f64,
     /// Highest rate tried.
+    #[arg(long, default_value_t = 4_000_000.0)]
     pub max: f64,
     /// Rate multiplier between coarse steps.
+    #[arg(long, default_value_t = 4.0)]
     pub factor: f64,
-    /// Bisection steps between the last pass and the first failure.
+    /// Bisection steps between the last passing and the first failing rate.
+    #[arg(long, default_value_t = 3)]
     pub refine: u32,
     /// Shortest step, seconds.
+    #[arg(long, default_value_t = 2.0)]
     pub step_secs: f64,
-    /// A step lasts long enough for at least this many messages (at low rates in big rooms
-    /// a 2-second step would hold less than one)…
+    /// Steps last long enough for this many messages (at low rates in big rooms a 2-second
+    /// step would hold less than one), up to --max-step-secs.
+    #[arg(long, default_value_t = 3.0)]
     pub min_sends: f64,
-    /// …but never longer than this.
+    #[arg(long, default_value_t = 15.0)]
     pub max_step_secs: f64,
+    /// The latency limit a passing step stays within.
+    #[arg(long, default_value_t = 50.0)]
     pub p99_ms: f64,
-    /// Steps by `factor` past the fastest lossless one in search of the lossless ceiling.
+    /// Steps (by --factor) past the fastest lossless one in search of the lossless ceiling.
+    #[arg(long, default_value_t = 4)]
     pub lossless_steps: u32,
 }
 
