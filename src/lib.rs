@@ -8,6 +8,7 @@
 //! `rooms`, `domain` and the `Bus`; `rooms` calls `crypto`, `store` and `domain`; `auth` calls `store` and `domain`; `domain` calls nothing.
 //!
 //! - [`cli`] — the command line (`serve`, `user add`).
+//! - [`clock`] — where time comes from: the system, or a clock tests move by hand.
 //! - [`config`] — defaults → `parlor.toml` → `PARLOR_*` environment.
 //! - [`app`] — builds the state and router, runs and shuts down the server.
 //! - [`domain`] — pure rules and types: names, roles, message text, rate windows.
@@ -25,6 +26,7 @@ pub mod api;
 pub mod app;
 pub mod auth;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod core;
 pub mod crypto;
