@@ -5,7 +5,8 @@ use crate::auth::Auth;
 use crate::config::{Config, Secret};
 use crate::core::{Core, CoreSettings, Hub, LocalBus};
 use crate::crypto::{KeySource, Keyring, MasterKey};
-use crate::domain::{client_address, now_millis, Networks, Role};
+use crate::domain::{now_millis, Role};
+use crate::http::{App, AppState};
 use crate::moderation::Moderation;
 use crate::rooms::{Rooms, RoomsSettings};
 use crate::store::Store;
@@ -16,47 +17,11 @@ use axum::Router;
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-
-/// Everything a handler may need. Cheap to clone (one `Arc`).
-#[derive(Clone)]
-pub struct AppState(Arc<App>);
-
-pub struct App {
-    pub config: Config,
-    /// `admin_cidrs` and `trusted_proxies`, parsed once.
-    pub admin_networks: Networks,
-    pub trusted_proxies: Networks,
-    pub store: Store,
-    pub core: Core,
-    /// Connection tasks, awaited (with a grace period) on shutdown.
-    pub tasks: TaskTracker,
-}
-
-impl App {
-    /// The client's address behind trusted proxies (see [`client_address`]).
-    pub fn client_ip(
-        &self,
-        peer: std::net::IpAddr,
-        headers: &axum::http::HeaderMap,
-    ) -> std::net::IpAddr {
-        let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
-        client_address(peer, forwarded, &self.trusted_proxies)
-    }
-}
-
-impl Deref for AppState {
-    type Target = App;
-
-    fn deref(&self) -> &App {
-        &self.0
-    }
-}
 
 /// A bound, ready-to-run server.
 pub struct Server {
@@ -177,14 +142,14 @@ impl Server {
             .await
             .context("cannot load bans and mutes")?;
         let core = Core::new(auth, rooms, moderation, hub, bus, settings);
-        let state = AppState(Arc::new(App {
+        let state = AppState::new(App {
             admin_networks: config.admin_networks()?,
             trusted_proxies: config.trusted_proxy_networks()?,
             config,
             store,
             core,
             tasks: TaskTracker::new(),
-        }));
+        });
         Ok(Self { listener, state })
     }
 

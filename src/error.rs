@@ -1,6 +1,6 @@
 //! The stable, machine-readable error codes shared by REST responses and protocol acks.
 //!
-//! Each layer has its own error type (`AuthError`, `CoreError`, `ApiError`, …) and says which
+//! Each layer has its own error type (`AuthError`, `CoreError`, `HttpError`, …) and says which
 //! [`ErrorCode`] it is; the code decides the HTTP status here, once. Clients (and translations in
 //! the UI) key on the code, never on the message text.
 

@@ -33,6 +33,7 @@ pub mod crypto;
 pub mod domain;
 pub mod error;
 pub mod gateway;
+pub mod http;
 pub mod moderation;
 pub mod rooms;
 pub mod store;

@@ -2,8 +2,8 @@
 //! a strict Content-Security-Policy. Paths that are not files get `index.html` (the app routes
 //! on the client); unknown `/api/…` paths get a JSON 404.
 
-use crate::api::ApiError;
 use crate::error::ErrorCode;
+use crate::http::HttpError;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderName, HeaderValue, Request, Uri};
 use axum::middleware::Next;
@@ -16,14 +16,14 @@ static ASSETS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/web");
 pub async fn asset(uri: Uri) -> Response {
     let path = uri.path().trim_start_matches('/');
     if path.starts_with("api/") || path == "api" {
-        return ApiError::new(ErrorCode::NotFound, "no such endpoint").into_response();
+        return HttpError::new(ErrorCode::NotFound, "no such endpoint").into_response();
     }
     let file = ASSETS
         .get_file(path)
         .filter(|_| !path.is_empty())
         .or_else(|| ASSETS.get_file("index.html"));
     let Some(file) = file else {
-        return ApiError::new(ErrorCode::NotFound, "no such file").into_response();
+        return HttpError::new(ErrorCode::NotFound, "no such file").into_response();
     };
     let content_type = content_type(file.path().extension().and_then(|e| e.to_str()));
     (

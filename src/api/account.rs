@@ -1,12 +1,13 @@
 //! Account endpoints: register, log in, join as a guest, log out, change password.
 
-use super::extract::{Body, ClientIp, CurrentSession};
 use super::users::Profile;
-use super::{ApiError, ErrorResponse};
-use crate::app::AppState;
+use super::ErrorResponse;
 use crate::auth::{Login, Registered, SessionGrant};
 use crate::domain::Role;
 use crate::error::ErrorCode;
+use crate::http::AppState;
+use crate::http::HttpError;
+use crate::http::{Body, ClientIp, CurrentSession};
 use axum::extract::State;
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderValue, StatusCode};
@@ -84,7 +85,8 @@ pub async fn register(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     Body(request): Body<RegisterRequest>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, HttpError> {
+    let ip = ip.to_string();
     state
         .core
         .check_not_banned(Some(&request.username), &ip, Role::User)?;
@@ -123,7 +125,8 @@ pub async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     Body(request): Body<LoginRequest>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, HttpError> {
+    let ip = ip.to_string();
     let login = match request {
         LoginRequest {
             key: Some(key),
@@ -144,7 +147,7 @@ pub async fn login(
             password: Some(password),
         } => Login::Password { login, password },
         _ => {
-            return Err(ApiError::new(
+            return Err(HttpError::new(
                 ErrorCode::InvalidRequest,
                 "send {\"key\"} or {\"username\", \"password\"}",
             ))
@@ -171,7 +174,8 @@ pub async fn guest(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     Body(request): Body<GuestRequest>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, HttpError> {
+    let ip = ip.to_string();
     state
         .core
         .check_not_banned(request.nick.as_deref(), &ip, Role::User)?;
@@ -190,7 +194,7 @@ pub async fn guest(
 pub async fn logout(
     State(state): State<AppState>,
     session: CurrentSession,
-) -> Result<Response, ApiError> {
+) -> Result<Response, HttpError> {
     let revoked = session.identity.session;
     state.core.auth().logout(&revoked).await?;
     state.core.revoke(&[revoked]);
@@ -212,7 +216,8 @@ pub async fn change_password(
     ClientIp(ip): ClientIp,
     session: CurrentSession,
     Body(request): Body<PasswordRequest>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, HttpError> {
+    let ip = ip.to_string();
     let (grant, revoked) = state
         .core
         .auth()

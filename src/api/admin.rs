@@ -6,18 +6,19 @@
 //! an `Origin` of this server (or a configured public origin): a cross-site form or script
 //! cannot act with an admin's cookie.
 
-use super::extract::{client_ip, CurrentSession};
-use super::{ApiError, ErrorResponse};
-use crate::app::AppState;
+use super::ErrorResponse;
 use crate::auth::Identity;
 use crate::core::{CloseReason, Command, LiveConnection};
 use crate::domain::Role;
 use crate::error::ErrorCode;
+use crate::http::AppState;
+use crate::http::HttpError;
+use crate::http::{peer, Body, CurrentSession, Door};
 use crate::moderation::Actor;
 use crate::rooms::{AdminRoom, ArchiveView};
 use crate::store::{AuditFilter, AuditRow, SanctionRow};
 use axum::extract::{FromRequestParts, Path, Query, State};
-use axum::http::header::{AUTHORIZATION, CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -44,46 +45,28 @@ impl AdminSession {
 }
 
 impl FromRequestParts<AppState> for AdminSession {
-    type Rejection = ApiError;
+    type Rejection = HttpError;
 
     async fn from_request_parts(
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let ip = client_ip(parts, state);
-        if !state.admin_networks.contains(ip) {
-            return Err(ApiError::new(
-                ErrorCode::Forbidden,
-                "the admin API is not reachable from this network",
-            ));
-        }
+        let door = Door::Admin {
+            changes: !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS),
+        };
+        let admitted = state.admit(peer(parts), &parts.headers, door)?;
         let CurrentSession { identity } = CurrentSession::from_request_parts(parts, state).await?;
         if !identity.role.moderates() {
-            return Err(ApiError::new(
+            return Err(HttpError::new(
                 ErrorCode::Forbidden,
                 "the admin API is for moderators",
             ));
         }
-        if changes_state(&parts.method) && !cross_site_safe(parts, state) {
-            return Err(ApiError::new(
-                ErrorCode::OriginNotAllowed,
-                "admin actions need an Origin header of this server",
-            ));
-        }
-        Ok(AdminSession { identity, ip })
+        Ok(AdminSession {
+            identity,
+            ip: admitted.ip,
+        })
     }
-}
-
-fn changes_state(method: &Method) -> bool {
-    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
-}
-
-/// Bearer tokens are never sent by a browser on its own; cookies are, so a cookie-authenticated
-/// change must come from a page of this server.
-fn cross_site_safe(parts: &Parts, state: &AppState) -> bool {
-    parts.headers.contains_key(AUTHORIZATION)
-        || (parts.headers.contains_key(axum::http::header::ORIGIN)
-            && crate::gateway::origin_allowed(&parts.headers, &state.config.public_origins))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -119,7 +102,7 @@ pub async fn users(
     State(state): State<AppState>,
     _admin: AdminSession,
     Query(query): Query<UserQuery>,
-) -> Result<Json<UserList>, ApiError> {
+) -> Result<Json<UserList>, HttpError> {
     let limit = query.limit.unwrap_or(50).clamp(1, 500);
     let rows = state
         .store
@@ -180,11 +163,11 @@ pub async fn close_connection(
     State(state): State<AppState>,
     _admin: AdminSession,
     Path(id): Path<u64>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<StatusCode, HttpError> {
     if state.core.hub().close_connection(id, CloseReason::Kicked) {
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(ApiError::new(ErrorCode::NotFound, "no such connection"))
+        Err(HttpError::new(ErrorCode::NotFound, "no such connection"))
     }
 }
 
@@ -198,8 +181,8 @@ pub async fn act(
     State(state): State<AppState>,
     admin: AdminSession,
     Path(action): Path<String>,
-    super::extract::Body(body): super::extract::Body<Value>,
-) -> Result<StatusCode, ApiError> {
+    Body(body): Body<Value>,
+) -> Result<StatusCode, HttpError> {
     let actor = admin.actor();
     let core = &state.core;
     match Command::parse(&action, body)? {
@@ -212,7 +195,7 @@ pub async fn act(
         Command::SetRole(change) => core.set_role(&actor, change).await?,
         Command::Move(move_user) => core.move_user(&actor, move_user).await?,
         Command::DeleteUser(target) => core.delete_user(&actor, &target.user).await?,
-        _ => return Err(ApiError::new(ErrorCode::NotFound, "no such admin action")),
+        _ => return Err(HttpError::new(ErrorCode::NotFound, "no such admin action")),
     };
     Ok(StatusCode::NO_CONTENT)
 }
@@ -227,7 +210,7 @@ pub struct AdminRoomList {
 pub async fn rooms(
     State(state): State<AppState>,
     _admin: AdminSession,
-) -> Result<Json<AdminRoomList>, ApiError> {
+) -> Result<Json<AdminRoomList>, HttpError> {
     let rooms = state.core.rooms().all().await?;
     Ok(Json(AdminRoomList { rooms }))
 }
@@ -248,7 +231,7 @@ pub async fn transcript(
     admin: AdminSession,
     Path(slug): Path<String>,
     Query(page): Query<PageQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Value>, HttpError> {
     let messages = state
         .core
         .rooms()
@@ -280,7 +263,7 @@ pub async fn archives(
     State(state): State<AppState>,
     admin: AdminSession,
     Query(page): Query<PageQuery>,
-) -> Result<Json<ArchiveList>, ApiError> {
+) -> Result<Json<ArchiveList>, HttpError> {
     let limit = i64::try_from(page.limit.unwrap_or(20).clamp(1, 100)).unwrap_or(20);
     let archives = state
         .core
@@ -330,7 +313,7 @@ pub async fn audit(
     State(state): State<AppState>,
     _admin: AdminSession,
     Query(query): Query<AuditQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, HttpError> {
     let filter = AuditFilter {
         ip: query.ip,
         identity: query.identity,
@@ -363,7 +346,7 @@ pub async fn audit(
         ),
         "json" => Json(AuditPage { entries, next }).into_response(),
         _ => {
-            return Err(ApiError::new(
+            return Err(HttpError::new(
                 ErrorCode::InvalidRequest,
                 "format: json, csv or jsonl",
             ))

@@ -1,9 +1,10 @@
 //! Private conversations and read markers over REST. Messages in a conversation use the room
 //! endpoints with the conversation's `room` name (`/api/rooms/pm:3:7/messages`).
 
-use super::extract::{Body, CurrentSession};
-use super::{ApiError, ErrorResponse};
-use crate::app::AppState;
+use super::ErrorResponse;
+use crate::http::AppState;
+use crate::http::HttpError;
+use crate::http::{Body, CurrentSession};
 use crate::rooms::ConversationView;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -22,7 +23,7 @@ pub struct ConversationList {
 pub async fn list(
     State(state): State<AppState>,
     session: CurrentSession,
-) -> Result<Json<ConversationList>, ApiError> {
+) -> Result<Json<ConversationList>, HttpError> {
     let conversations = state.core.rooms().conversations(&session.identity).await?;
     Ok(Json(ConversationList { conversations }))
 }
@@ -41,7 +42,7 @@ pub async fn open(
     State(state): State<AppState>,
     session: CurrentSession,
     Body(body): Body<OpenBody>,
-) -> Result<Json<ConversationView>, ApiError> {
+) -> Result<Json<ConversationView>, HttpError> {
     Ok(Json(
         state
             .core
@@ -56,7 +57,7 @@ pub async fn accept(
     State(state): State<AppState>,
     session: CurrentSession,
     Path(room): Path<String>,
-) -> Result<Json<ConversationView>, ApiError> {
+) -> Result<Json<ConversationView>, HttpError> {
     Ok(Json(
         state
             .core
@@ -71,7 +72,7 @@ pub async fn decline(
     State(state): State<AppState>,
     session: CurrentSession,
     Path(room): Path<String>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<StatusCode, HttpError> {
     state
         .core
         .decline_conversation(&session.identity, &room)
@@ -85,7 +86,7 @@ pub async fn close(
     State(state): State<AppState>,
     session: CurrentSession,
     Path(room): Path<String>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<StatusCode, HttpError> {
     state
         .core
         .close_conversation(&session.identity, &room)
@@ -107,7 +108,7 @@ pub async fn mark_read(
     session: CurrentSession,
     Path(room): Path<String>,
     Body(body): Body<ReadBody>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<StatusCode, HttpError> {
     state
         .core
         .mark_read(&session.identity, &room, body.seq)

@@ -2,9 +2,10 @@
 //! looks it up (no session needed) to pick a display name, then joins over the gateway with
 //! `join {room: "e:<CODE>", device}`.
 
-use super::extract::{ClientIp, CurrentSession};
-use super::{ApiError, ErrorResponse};
-use crate::app::AppState;
+use super::ErrorResponse;
+use crate::http::AppState;
+use crate::http::HttpError;
+use crate::http::{ClientIp, CurrentSession};
 use crate::rooms::{EphemeralDoor, EphemeralView};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -16,7 +17,7 @@ use axum::Json;
 pub async fn create(
     State(state): State<AppState>,
     session: CurrentSession,
-) -> Result<(StatusCode, Json<EphemeralView>), ApiError> {
+) -> Result<(StatusCode, Json<EphemeralView>), HttpError> {
     let view = state.core.create_ephemeral(&session.identity).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
@@ -32,7 +33,7 @@ pub struct HostedList {
 pub async fn hosted(
     State(state): State<AppState>,
     session: CurrentSession,
-) -> Result<Json<HostedList>, ApiError> {
+) -> Result<Json<HostedList>, HttpError> {
     let rooms = state
         .core
         .rooms()
@@ -48,7 +49,7 @@ pub async fn activate(
     State(state): State<AppState>,
     session: CurrentSession,
     Path(code): Path<String>,
-) -> Result<Json<EphemeralView>, ApiError> {
+) -> Result<Json<EphemeralView>, HttpError> {
     Ok(Json(
         state
             .core
@@ -65,6 +66,7 @@ pub async fn door(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     Path(code): Path<String>,
-) -> Result<Json<EphemeralDoor>, ApiError> {
+) -> Result<Json<EphemeralDoor>, HttpError> {
+    let ip = ip.to_string();
     Ok(Json(state.core.ephemeral_door(&code, &ip).await?))
 }

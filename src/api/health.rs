@@ -1,8 +1,9 @@
 //! Liveness with a database round trip.
 
-use super::{ApiError, ErrorResponse};
-use crate::app::AppState;
+use super::ErrorResponse;
 use crate::error::ErrorCode;
+use crate::http::AppState;
+use crate::http::HttpError;
 use axum::extract::State;
 use axum::Json;
 use serde::Serialize;
@@ -18,7 +19,7 @@ pub struct Health {
     responses(
         (status = 200, description = "Serving, and the database answers", body = Health),
         (status = 503, description = "unavailable", body = ErrorResponse)))]
-pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
+pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, HttpError> {
     match state.store.ping().await {
         Ok(()) => Ok(Json(Health {
             status: "ok",
@@ -26,7 +27,7 @@ pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiEr
         })),
         Err(err) => {
             tracing::warn!(error = %err, "health check: database unreachable");
-            Err(ApiError::new(
+            Err(HttpError::new(
                 ErrorCode::Unavailable,
                 "the database is unreachable",
             ))

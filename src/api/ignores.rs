@@ -1,8 +1,9 @@
 //! The caller's ignore list over REST. Ignoring is stealthy: the ignored side sees nothing.
 
-use super::extract::CurrentSession;
-use super::{ApiError, ErrorResponse};
-use crate::app::AppState;
+use super::ErrorResponse;
+use crate::http::AppState;
+use crate::http::CurrentSession;
+use crate::http::HttpError;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -20,7 +21,7 @@ pub struct IgnoreList {
 pub async fn list(
     State(state): State<AppState>,
     session: CurrentSession,
-) -> Result<Json<IgnoreList>, ApiError> {
+) -> Result<Json<IgnoreList>, HttpError> {
     let ignores = state.core.ignores(&session.identity).await?;
     Ok(Json(IgnoreList { ignores }))
 }
@@ -32,7 +33,7 @@ pub async fn add(
     State(state): State<AppState>,
     session: CurrentSession,
     Path(name): Path<String>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<StatusCode, HttpError> {
     state
         .core
         .set_ignore(&session.identity, &name, true)
@@ -46,7 +47,7 @@ pub async fn remove(
     State(state): State<AppState>,
     session: CurrentSession,
     Path(name): Path<String>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<StatusCode, HttpError> {
     state
         .core
         .set_ignore(&session.identity, &name, false)

@@ -6,17 +6,13 @@ mod account;
 mod admin;
 mod conversations;
 mod ephemeral;
-mod error;
-mod extract;
 mod health;
 mod ignores;
 mod rooms;
 mod users;
 
-pub use error::ApiError;
-
-use crate::app::AppState;
 use crate::error::ErrorBody;
+use crate::http::AppState;
 use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use serde::Serialize;

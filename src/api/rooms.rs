@@ -2,11 +2,12 @@
 //! bans, invites and access requests. Every handler goes through the chat core, so the checks
 //! and live effects are those of the real-time path.
 
-use super::extract::{Body, ClientIp, CurrentSession};
-use super::{ApiError, ErrorResponse};
-use crate::app::AppState;
+use super::ErrorResponse;
 use crate::core::{History, Posted};
 use crate::domain::RoomRole;
+use crate::http::AppState;
+use crate::http::HttpError;
+use crate::http::{Body, ClientIp, CurrentSession};
 use crate::rooms::{
     CreateInvite, CreateRoom, InviteView, MemberView, RequestView, RoomListing, RoomView,
     SettingsPatch,
@@ -28,7 +29,7 @@ pub struct RoomList {
 pub async fn list(
     State(state): State<AppState>,
     session: CurrentSession,
-) -> Result<Json<RoomList>, ApiError> {
+) -> Result<Json<RoomList>, HttpError> {
     let rooms = state.core.rooms().list(&session.identity).await?;
     Ok(Json(RoomList { rooms }))
 }
@@ -51,7 +52,7 @@ pub async fn create(
     State(state): State<AppState>,
     session: CurrentSession,
     Body(body): Body<NewRoomBody>,
-) -> Result<(StatusCode, Json<RoomView>), ApiError> {
+) -> Result<(StatusCode, Json<RoomView>), HttpError> {
     let new = CreateRoom {
         slug: body.slug,
         name: body.name,
@@ -68,7 +69,7 @@ pub async fn show(
     State(state): State<AppState>,
     session: CurrentSession,
     Path(slug): Path<String>,
-) -> Result<Json<RoomView>, ApiError> {
+) -> Result<Json<RoomView>, HttpError> {
     Ok(Json(state.core.room(&session.identity, &slug).await?))
 }
 
@@ -99,7 +100,7 @@ pub async fn update(
     session: CurrentSession,
     Path(slug): Path<String>,
     Body(body): Body<SettingsBody>,
-) -> Result<Json<RoomView>, ApiError> {
+) -> Result<Json<RoomView>, HttpError> {
     let patch = SettingsPatch {
         name: body.name,
         topic: body.topic,
@@ -123,7 +124,7 @@ pub async fn delete(
     State(state): State<AppState>,
     session: CurrentSession,
     Path(slug): Path<String>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<StatusCode, HttpError> {
     state.core.delete_room(&session.identity, &slug).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -145,7 +146,7 @@ pub async fn history(
     session: CurrentSession,
     Path(slug): Path<String>,
     Query(query): Query<HistoryQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Value>, HttpError> {
     let query = History {
         room: slug,
         before: query.before,
@@ -171,7 +172,8 @@ pub async fn post(
     ClientIp(ip): ClientIp,
     Path(slug): Path<String>,
     Body(body): Body<PostBody>,
-) -> Result<(StatusCode, Json<Posted>), ApiError> {
+) -> Result<(StatusCode, Json<Posted>), HttpError> {
+    let ip = ip.to_string();
     let posted = state
         .core
         .post(
@@ -191,7 +193,7 @@ pub async fn clear(
     State(state): State<AppState>,
     session: CurrentSession,
     Path(slug): Path<String>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<StatusCode, HttpError> {
     state.core.clear_history(&session.identity, &slug).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -202,7 +204,7 @@ pub async fn join(
     State(state): State<AppState>,
     session: CurrentSession,
     Path(slug): Path<String>,
-) -> Result<Json<RoomView>, ApiError> {
+) -> Result<Json<RoomView>, HttpError> {
     let visible = state
         .core
         .rooms()
@@ -217,7 +219,7 @@ pub async fn leave(
     State(state): State<AppState>,
     session: CurrentSession,
     Path(slug): Path<String>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<StatusCode, HttpError> {
     state.core.leave_room(&session.identity, &slug).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -233,7 +235,7 @@ pub async fn members(
     State(state): State<AppState>,
     session: CurrentSession,
     Path(slug): Path<String>,
-) -> Result<Json<MemberList>, ApiError> {
+) -> Result<Json<MemberList>, HttpError> {
     let members = state.core.rooms().members(&session.identity, &slug).await?;
     Ok(Json(MemberList { members }))
 }
@@ -245,7 +247,7 @@ pub async fn remove_member(
     State(state): State<AppState>,
     session: CurrentSession,
     Path((slug, name)): Path<(String, String)>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<StatusCode, HttpError> {
     state
         .core
         .remove_member(&session.identity, &slug, &name)
@@ -269,7 +271,7 @@ pub async fn set_role(
     session: CurrentSession,
     Path((slug, name)): Path<(String, String)>,
     Body(body): Body<RoleBody>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<StatusCode, HttpError> {
     state
         .core
         .set_member_role(&session.identity, &slug, &name, body.role)
@@ -284,7 +286,7 @@ pub async fn ban(
     State(state): State<AppState>,
     session: CurrentSession,
     Path((slug, name)): Path<(String, String)>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<StatusCode, HttpError> {
     state
         .core
         .ban_member(&session.identity, &slug, &name)
@@ -299,7 +301,7 @@ pub async fn unban(
     State(state): State<AppState>,
     session: CurrentSession,
     Path((slug, name)): Path<(String, String)>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<StatusCode, HttpError> {
     state
         .core
         .rooms()
@@ -334,7 +336,7 @@ pub async fn create_invite(
     session: CurrentSession,
     Path(slug): Path<String>,
     Body(body): Body<InviteBody>,
-) -> Result<(StatusCode, Json<CreatedInvite>), ApiError> {
+) -> Result<(StatusCode, Json<CreatedInvite>), HttpError> {
     let new = CreateInvite {
         ttl_secs: body.ttl_secs.unwrap_or(7 * 24 * 3600),
         max_uses: body.max_uses,
@@ -366,7 +368,7 @@ pub async fn invites(
     State(state): State<AppState>,
     session: CurrentSession,
     Path(slug): Path<String>,
-) -> Result<Json<InviteList>, ApiError> {
+) -> Result<Json<InviteList>, HttpError> {
     let invites = state.core.rooms().invites(&session.identity, &slug).await?;
     Ok(Json(InviteList { invites }))
 }
@@ -378,7 +380,7 @@ pub async fn revoke_invite(
     State(state): State<AppState>,
     session: CurrentSession,
     Path((slug, id)): Path<(String, i64)>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<StatusCode, HttpError> {
     state
         .core
         .rooms()
@@ -395,7 +397,7 @@ pub async fn redeem(
     State(state): State<AppState>,
     session: CurrentSession,
     Path(token): Path<String>,
-) -> Result<Json<RoomView>, ApiError> {
+) -> Result<Json<RoomView>, HttpError> {
     Ok(Json(
         state.core.redeem_invite(&session.identity, &token).await?,
     ))
@@ -407,7 +409,7 @@ pub async fn request_access(
     State(state): State<AppState>,
     session: CurrentSession,
     Path(slug): Path<String>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<StatusCode, HttpError> {
     state.core.request_access(&session.identity, &slug).await?;
     Ok(StatusCode::ACCEPTED)
 }
@@ -423,7 +425,7 @@ pub async fn requests(
     State(state): State<AppState>,
     session: CurrentSession,
     Path(slug): Path<String>,
-) -> Result<Json<RequestList>, ApiError> {
+) -> Result<Json<RequestList>, HttpError> {
     let requests = state
         .core
         .rooms()
@@ -446,7 +448,7 @@ pub async fn decide(
     session: CurrentSession,
     Path((slug, name)): Path<(String, String)>,
     Body(body): Body<DecisionBody>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<StatusCode, HttpError> {
     state
         .core
         .decide_request(&session.identity, &slug, &name, body.approve)

@@ -1,12 +1,13 @@
 //! User look-ups: the caller's own profile, anyone's public profile, who is online.
 
-use super::extract::CurrentSession;
-use super::{ApiError, ErrorResponse};
-use crate::app::AppState;
+use super::ErrorResponse;
 use crate::auth::{Identity, IdentityKind, OnlineNames};
 use crate::core::{Hub, LOBBY};
 use crate::domain::Role;
 use crate::error::ErrorCode;
+use crate::http::AppState;
+use crate::http::CurrentSession;
+use crate::http::HttpError;
 use axum::extract::{Path, State};
 use axum::Json;
 use serde::Serialize;
@@ -60,14 +61,14 @@ pub async fn me(State(state): State<AppState>, session: CurrentSession) -> Json<
 pub async fn user(
     State(state): State<AppState>,
     Path(name): Path<String>,
-) -> Result<Json<Profile>, ApiError> {
+) -> Result<Json<Profile>, HttpError> {
     let hub = state.core.hub();
     let user = state
         .core
         .auth()
         .user_by_name(&name)
         .await?
-        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such user"))?;
+        .ok_or_else(|| HttpError::new(ErrorCode::NotFound, "no such user"))?;
     Ok(Json(Profile {
         online: hub.is_taken(&user.name.to_ascii_lowercase(), None),
         role: user.role(),

@@ -7,17 +7,11 @@
 //! - [`simple`]: the simple chat WebSocket at `/ws` for clients of the key-based chat API.
 
 pub mod native;
-mod origin;
 pub mod simple;
 pub mod socketio;
 
-pub use origin::origin_allowed;
-
-use crate::app::AppState;
-use crate::error::{ErrorBody, ErrorCode};
+use crate::http::AppState;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::http::header::COOKIE;
-use axum::http::HeaderMap;
 use axum::routing::get;
 use axum::Router;
 
@@ -26,19 +20,6 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/gateway", get(native::upgrade))
         .route("/ws", get(simple::upgrade))
-}
-
-/// The `session` cookie's value, if the request carries one.
-pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == "session")
-        .map(|(_, value)| value.to_owned())
-        .filter(|value| !value.is_empty())
 }
 
 /// Applies the frame and buffer limits every WebSocket upgrade gets. Client frames are small,
@@ -51,9 +32,4 @@ fn limit(upgrade: WebSocketUpgrade, state: &AppState) -> WebSocketUpgrade {
         .write_buffer_size(8 * 1024)
         .max_message_size(max)
         .max_frame_size(max)
-}
-
-/// The `{"error": …}` body of a refused upgrade.
-fn refusal(code: ErrorCode, message: &str) -> axum::response::Response {
-    crate::api::ApiError::from(ErrorBody::new(code, message)).into_response_with_body()
 }

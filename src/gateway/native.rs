@@ -5,16 +5,15 @@
 //! client busy writing is still read while its own events wait for it to read: a client that
 //! writes without reading meanwhile could otherwise block both sides.
 
-use super::{limit, refusal, session_cookie};
-use crate::app::AppState;
+use super::limit;
 use crate::core::{
     CloseReason, Command, ConnInfo, Connection, CoreError, Encoding, Next, Outbound, Outbox, Reply,
 };
-use crate::error::ErrorCode;
+use crate::http::{AppState, Door};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
@@ -30,22 +29,13 @@ pub async fn upgrade(
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    if !super::origin_allowed(&headers, &state.config.public_origins) {
-        return refusal(
-            ErrorCode::OriginNotAllowed,
-            "this origin may not open a connection",
-        );
-    }
-    let ip = state.client_ip(peer.ip(), &headers);
-    if !state.core.admits_connection_from(ip) {
-        return refusal(
-            ErrorCode::RateLimited,
-            "too many connections from this address",
-        );
-    }
+    let admitted = match state.admit(peer.ip(), &headers, Door::RealTime) {
+        Ok(admitted) => admitted,
+        Err(refused) => return refused.into_response(),
+    };
     let info = ConnInfo {
-        ip,
-        credential: session_cookie(&headers),
+        ip: admitted.ip,
+        credential: admitted.credential.map(|c| c.into_token()),
     };
     let tasks = state.tasks.clone();
     limit(upgrade, &state).on_upgrade(move |socket| tasks.track_future(serve(state, socket, info)))

@@ -3,18 +3,18 @@
 //! `{"status"}` frames out. It needs a session cookie, allows one `/ws` connection per user,
 //! and sits in the same lobby as every other framing.
 
-use super::{limit, refusal, session_cookie};
-use crate::app::AppState;
+use super::limit;
 use crate::auth::Identity;
 use crate::core::{
     Command, ConnInfo, Connection, CoreError, Encoding, Event, JoinRoom, Next, Outbound, Outbox,
     SendMessage, LOBBY,
 };
 use crate::error::ErrorCode;
+use crate::http::{AppState, Door, HttpError};
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
@@ -30,20 +30,11 @@ pub async fn upgrade(
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    if !super::origin_allowed(&headers, &state.config.public_origins) {
-        return refusal(
-            ErrorCode::OriginNotAllowed,
-            "this origin may not open a connection",
-        );
-    }
-    let ip = state.client_ip(peer.ip(), &headers);
-    if !state.core.admits_connection_from(ip) {
-        return refusal(
-            ErrorCode::RateLimited,
-            "too many connections from this address",
-        );
-    }
-    let Some(token) = session_cookie(&headers) else {
+    let admitted = match state.admit(peer.ip(), &headers, Door::RealTime) {
+        Ok(admitted) => admitted,
+        Err(refused) => return refused.into_response(),
+    };
+    let Some(token) = admitted.credential.map(|c| c.into_token()) else {
         return refusal(ErrorCode::Unauthenticated, "a session cookie is required");
     };
     let identity = match state.core.auth().resolve(&token).await {
@@ -57,7 +48,7 @@ pub async fn upgrade(
         );
     }
     let info = ConnInfo {
-        ip,
+        ip: admitted.ip,
         credential: Some(token),
     };
     let tasks = state.tasks.clone();
@@ -203,4 +194,8 @@ fn encode_event(event: &Event) -> Option<Bytes> {
         _ => return None,
     };
     Some(Bytes::from(value.to_string()))
+}
+
+fn refusal(code: ErrorCode, message: &str) -> Response {
+    HttpError::new(code, message).into_response()
 }

@@ -6,13 +6,11 @@
 //! socket applies commands in order. Acks travel through the core's outbox like any reply and
 //! are matched to the client's ack id when written.
 
-use super::{origin_allowed, session_cookie};
-use crate::app::AppState;
 use crate::core::{
     Command, ConnInfo, Connection, CoreError, Encoding, Event, Next, Outbound, Outbox, Reply,
 };
+use crate::http::{peer, AppState, Door};
 use axum::body::Body;
-use axum::extract::ConnectInfo;
 use axum::http::{HeaderName, HeaderValue, Request, Uri};
 use axum::middleware;
 use axum::response::Response;
@@ -26,7 +24,6 @@ use socketioxide::layer::SocketIoLayer;
 use socketioxide::socket::Socket;
 use socketioxide::SocketIo;
 use std::collections::HashMap;
-use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::{mpsc, oneshot};
 
@@ -91,35 +88,30 @@ struct InboundTx(mpsc::Sender<Inbound>);
 
 type PendingAcks = Arc<Mutex<HashMap<u64, AckSender>>>;
 
-/// Checks the origin and the per-address cap, then opens the connection in the core.
+/// Admits the connection (see [`crate::http::Door::RealTime`]), then opens it in the core. A
+/// token in the CONNECT packet's auth payload wins over the session cookie.
 fn admit(
     state: &AppState,
     socket: SocketRef,
     TryData(auth): TryData<Value>,
 ) -> Result<(), &'static str> {
     let parts = socket.req_parts();
-    let ip = state.client_ip(peer_of(parts), &parts.headers);
-    if !origin_allowed(&parts.headers, &state.config.public_origins) {
-        return Err("origin_not_allowed");
-    }
-    if !state.core.admits_connection_from(ip) {
-        return Err("rate_limited");
-    }
+    let admitted = state
+        .admit(peer(parts), &parts.headers, Door::RealTime)
+        .map_err(|refused| refused.code().as_str())?;
     let auth_token = auth
         .ok()
         .and_then(|auth| auth.get("token").and_then(Value::as_str).map(str::to_owned));
-    let credential = auth_token.or_else(|| session_cookie(&parts.headers));
-    open(state, socket, ConnInfo { ip, credential });
+    let credential = auth_token.or_else(|| admitted.credential.map(|c| c.into_token()));
+    open(
+        state,
+        socket,
+        ConnInfo {
+            ip: admitted.ip,
+            credential,
+        },
+    );
     Ok(())
-}
-
-/// The TCP peer of the request that opened the Engine.IO connection.
-fn peer_of(parts: &axum::http::request::Parts) -> std::net::IpAddr {
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|info| info.0.ip())
-        .unwrap_or(Ipv4Addr::UNSPECIFIED.into())
 }
 
 /// The writer's half of the socket handoff, kept in the socket until it is connected.

@@ -5,7 +5,7 @@
 use axum::http::header::{HOST, ORIGIN};
 use axum::http::HeaderMap;
 
-pub fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
+pub(super) fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
     let Some(origin) = headers.get(ORIGIN) else {
         return true;
     };

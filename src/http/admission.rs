@@ -1,0 +1,140 @@
+//! Admission: the one check a request passes before it may open a real-time connection (on
+//! any framing) or use the admin API. It settles, in this order:
+//!
+//! 1. **where the request comes from**: the client address behind trusted proxies, and whether
+//!    that address may come in — under its cap of open real-time connections, or inside an
+//!    admin network;
+//! 2. **which page sent it**: browsers send `Origin`, and only pages of this server (or a
+//!    configured public origin) may use a user's cookie. A real-time client that sends no
+//!    `Origin` is not a browser and passes; an admin change authenticated by cookie must carry
+//!    an allowed `Origin` (a cross-site form or script cannot act with an admin's cookie);
+//! 3. **what credential it carries**: a bearer token or the `session` cookie. Resolving it into
+//!    an identity is the caller's business (the framings do it at `identify`).
+
+use super::origin::origin_allowed;
+use super::{AppState, HttpError};
+use crate::error::ErrorCode;
+use axum::http::header::{AUTHORIZATION, COOKIE, ORIGIN};
+use axum::http::HeaderMap;
+use std::net::IpAddr;
+
+/// What a request wants to come in for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Door {
+    /// A real-time connection on one of the framings.
+    RealTime,
+    /// The admin API; `changes` for anything but a read.
+    Admin { changes: bool },
+}
+
+/// How a request proves who it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Credential {
+    /// `Authorization: Bearer …`: never sent by a browser on its own.
+    Bearer(String),
+    /// The `session` cookie: sent by the browser with every request to this server.
+    Cookie(String),
+}
+
+impl Credential {
+    /// The bearer token if there is one, else the session cookie.
+    pub fn of(headers: &HeaderMap) -> Option<Self> {
+        bearer_token(headers)
+            .map(Credential::Bearer)
+            .or_else(|| session_cookie(headers).map(Credential::Cookie))
+    }
+
+    pub fn token(&self) -> &str {
+        match self {
+            Credential::Bearer(token) | Credential::Cookie(token) => token,
+        }
+    }
+
+    pub fn into_token(self) -> String {
+        match self {
+            Credential::Bearer(token) | Credential::Cookie(token) => token,
+        }
+    }
+}
+
+/// A request that passed admission.
+#[derive(Debug)]
+pub struct Admitted {
+    /// The client's address (behind trusted proxies).
+    pub ip: IpAddr,
+    /// Its credential, if it carries one. Real-time connections only look at the cookie (their
+    /// clients send tokens in `identify`).
+    pub credential: Option<Credential>,
+}
+
+impl AppState {
+    /// Admits a request from `peer` with these headers through `door`, or says why not.
+    pub fn admit(
+        &self,
+        peer: IpAddr,
+        headers: &HeaderMap,
+        door: Door,
+    ) -> Result<Admitted, HttpError> {
+        let ip = self.client_ip(peer, headers);
+        let credential = match door {
+            Door::RealTime => session_cookie(headers).map(Credential::Cookie),
+            Door::Admin { .. } => Credential::of(headers),
+        };
+        match door {
+            Door::RealTime => {
+                if !origin_allowed(headers, &self.config.public_origins) {
+                    return Err(HttpError::new(
+                        ErrorCode::OriginNotAllowed,
+                        "this origin may not open a connection",
+                    ));
+                }
+                if !self.core.admits_connection_from(ip) {
+                    return Err(HttpError::new(
+                        ErrorCode::RateLimited,
+                        "too many connections from this address",
+                    ));
+                }
+            }
+            Door::Admin { changes } => {
+                if !self.admin_networks.contains(ip) {
+                    return Err(HttpError::new(
+                        ErrorCode::Forbidden,
+                        "the admin API is not reachable from this network",
+                    ));
+                }
+                let by_cookie = !matches!(credential, Some(Credential::Bearer(_)));
+                let from_this_server = headers.contains_key(ORIGIN)
+                    && origin_allowed(headers, &self.config.public_origins);
+                if changes && by_cookie && !from_this_server {
+                    return Err(HttpError::new(
+                        ErrorCode::OriginNotAllowed,
+                        "admin actions need an Origin header of this server",
+                    ));
+                }
+            }
+        }
+        Ok(Admitted { ip, credential })
+    }
+}
+
+/// The `session` cookie's value, if the request carries one.
+fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == "session")
+        .map(|(_, value)| value.to_owned())
+        .filter(|value| !value.is_empty())
+}
+
+fn bearer_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(|token| token.trim().to_owned())
+}

@@ -1,0 +1,62 @@
+//! The one HTTP error type: every refusal, from a REST handler, an extractor or a WebSocket
+//! upgrade, becomes `{"error": {"code", "message"}}` with the status its [`ErrorCode`]
+//! dictates. Internal failures are logged here and described to nobody.
+
+use crate::auth::AuthError;
+use crate::core::CoreError;
+use crate::error::{ErrorBody, ErrorCode};
+use crate::rooms::RoomError;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+#[derive(Debug)]
+pub struct HttpError(ErrorBody);
+
+impl HttpError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self(ErrorBody::new(code, message))
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        self.0.code
+    }
+}
+
+impl From<ErrorBody> for HttpError {
+    fn from(body: ErrorBody) -> Self {
+        Self(body)
+    }
+}
+
+impl From<AuthError> for HttpError {
+    fn from(err: AuthError) -> Self {
+        let code = err.code();
+        if matches!(code, ErrorCode::Internal | ErrorCode::Unavailable) {
+            tracing::error!(error = %err, "request failed");
+            return Self::new(code, "the server could not complete the request");
+        }
+        Self::new(code, err.to_string())
+    }
+}
+
+impl From<CoreError> for HttpError {
+    fn from(err: CoreError) -> Self {
+        Self(err.body())
+    }
+}
+
+impl From<RoomError> for HttpError {
+    fn from(err: RoomError) -> Self {
+        CoreError::from(err).into()
+    }
+}
+
+impl IntoResponse for HttpError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.0.code.http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        (status, Json(json!({ "error": self.0 }))).into_response()
+    }
+}

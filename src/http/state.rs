@@ -1,0 +1,50 @@
+//! The state every handler and framing receives: configuration, the parsed network lists, the
+//! chat core and the tasks that must finish before the server stops. Built once by `app`.
+
+use crate::config::Config;
+use crate::core::Core;
+use crate::domain::{client_address, Networks};
+use crate::store::Store;
+use axum::http::HeaderMap;
+use std::net::IpAddr;
+use std::ops::Deref;
+use std::sync::Arc;
+use tokio_util::task::TaskTracker;
+
+/// Everything a handler may need. Cheap to clone (one `Arc`).
+#[derive(Clone)]
+pub struct AppState(Arc<App>);
+
+pub struct App {
+    pub config: Config,
+    /// `admin_cidrs` and `trusted_proxies`, parsed once.
+    pub admin_networks: Networks,
+    pub trusted_proxies: Networks,
+    pub store: Store,
+    pub core: Core,
+    /// Connection tasks, awaited (with a grace period) on shutdown.
+    pub tasks: TaskTracker,
+}
+
+impl AppState {
+    pub fn new(app: App) -> Self {
+        Self(Arc::new(app))
+    }
+}
+
+impl App {
+    /// The client's address: the peer's, or the one a trusted proxy forwarded (see
+    /// [`client_address`]).
+    pub fn client_ip(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+        let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+        client_address(peer, forwarded, &self.trusted_proxies)
+    }
+}
+
+impl Deref for AppState {
+    type Target = App;
+
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
