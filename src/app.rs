@@ -2,10 +2,11 @@
 //! runs it until a shutdown signal, then closes every connection and the database cleanly.
 
 use crate::auth::Auth;
+use crate::clock::Clock;
 use crate::config::{Config, Secret};
-use crate::core::{Core, CoreSettings, Hub, LocalBus};
+use crate::core::{Chat, ChatParts, ChatSettings, Hub, LocalBus};
 use crate::crypto::{KeySource, Keyring, MasterKey};
-use crate::domain::{now_millis, Role};
+use crate::domain::Role;
 use crate::http::{App, AppState};
 use crate::moderation::Moderation;
 use crate::rooms::{Rooms, RoomsSettings};
@@ -14,7 +15,6 @@ use crate::{api, gateway, web};
 use anyhow::Context;
 use axum::serve::ListenerExt;
 use axum::Router;
-use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -28,11 +28,6 @@ pub struct Server {
     listener: TcpListener,
     state: AppState,
 }
-
-/// How often sessions in use are extended and expired ones purged.
-const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(60);
-/// How often large rooms hear how many are present.
-const CROWD_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Opens the database and the keyring over it, loading (or, on first start, generating) the
 /// master key and checking that it opens the stored data keys.
@@ -115,6 +110,11 @@ async fn bootstrap_root(auth: &Auth, config: &Config) -> anyhow::Result<()> {
 impl Server {
     /// Prepares the data directory, master key and database, and binds the listener.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with_clock(config, Clock::system()).await
+    }
+
+    /// [`Server::build`] on a given clock (tests run the server on a manual one).
+    pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Self> {
         std::fs::create_dir_all(config.data_dir.join("uploads")).with_context(|| {
             format!(
                 "cannot create the data directory {}",
@@ -129,7 +129,7 @@ impl Server {
         bootstrap_root(&auth, &config).await?;
         let hub = Arc::new(Hub::default());
         let bus = Arc::new(LocalBus::new(Arc::clone(&hub)));
-        let settings = CoreSettings {
+        let settings = ChatSettings {
             max_message_chars: config.max_message_chars,
             rate_limit_messages: config.rate_limit_messages,
             rate_window: config.rate_window(),
@@ -141,13 +141,22 @@ impl Server {
         let moderation = Moderation::load(store.clone())
             .await
             .context("cannot load bans and mutes")?;
-        let core = Core::new(auth, rooms, moderation, hub, bus, settings);
+        let chat = Chat::new(ChatParts {
+            auth,
+            rooms,
+            moderation,
+            store: store.clone(),
+            hub,
+            bus,
+            settings,
+            clock,
+        });
         let state = AppState::new(App {
             admin_networks: config.admin_networks()?,
             trusted_proxies: config.trusted_proxy_networks()?,
             config,
             store,
-            core,
+            chat,
             tasks: TaskTracker::new(),
         });
         Ok(Self { listener, state })
@@ -177,11 +186,10 @@ impl Server {
             .with_state(state.clone());
 
         let stop = CancellationToken::new();
-        let maintenance = state.tasks.spawn(maintain(state.clone(), stop.clone()));
-        let expiry = state
-            .tasks
-            .spawn(expire_rooms_on_time(state.clone(), stop.clone()));
-        let crowds = state.tasks.spawn(count_crowds(state.clone(), stop.clone()));
+        let upkeep = state.tasks.spawn({
+            let (state, stop) = (state.clone(), stop.clone());
+            async move { state.chat.upkeep.run(stop).await }
+        });
         tracing::info!("Parlor listening on http://{}", listener.local_addr()?);
 
         let signal = {
@@ -190,7 +198,7 @@ impl Server {
                 shutdown.await;
                 tracing::info!("shutting down: closing connections");
                 stop.cancel();
-                state.core.shutdown();
+                state.chat.sessions.shutdown();
             }
         };
         // Writes are already gathered per connection: Nagle's algorithm would only hold a
@@ -216,58 +224,11 @@ impl Server {
         {
             tracing::warn!("connections still open after the grace period; exiting anyway");
         }
-        maintenance.abort();
-        expiry.abort();
-        crowds.abort();
-        state.core.flush_audit().await;
+        upkeep.abort();
+        state.chat.flush_audit().await;
         state.store.close().await;
         tracing::info!("stopped");
         Ok(())
-    }
-}
-
-async fn maintain(state: AppState, stop: CancellationToken) {
-    let mut tick = tokio::time::interval(MAINTENANCE_INTERVAL);
-    loop {
-        tokio::select! {
-            _ = stop.cancelled() => return,
-            _ = tick.tick() => state.core.maintain().await,
-        }
-    }
-}
-
-/// Tells each large room, every few seconds, how many are present (see `core::crowds`).
-async fn count_crowds(state: AppState, stop: CancellationToken) {
-    let mut tick = tokio::time::interval(CROWD_INTERVAL);
-    let mut announced = HashMap::new();
-    loop {
-        tokio::select! {
-            _ = stop.cancelled() => return,
-            _ = tick.tick() => state.core.announce_crowds(&mut announced),
-        }
-    }
-}
-
-/// Closes each ephemeral room when its timer runs out: sleeps until the next one is due (at
-/// most a maintenance interval), or until a room is activated.
-async fn expire_rooms_on_time(state: AppState, stop: CancellationToken) {
-    loop {
-        let wait = match state.core.expire_ephemeral().await {
-            Ok(Some(at)) => {
-                Duration::from_millis(u64::try_from(at - now_millis()).unwrap_or(0).max(50))
-                    .min(MAINTENANCE_INTERVAL)
-            }
-            Ok(None) => MAINTENANCE_INTERVAL,
-            Err(err) => {
-                tracing::warn!(error = %err, "could not close expired ephemeral rooms");
-                MAINTENANCE_INTERVAL
-            }
-        };
-        tokio::select! {
-            _ = stop.cancelled() => return,
-            _ = tokio::time::sleep(wait) => {}
-            _ = state.core.timers_changed() => {}
-        }
     }
 }
 

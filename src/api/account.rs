@@ -3,7 +3,6 @@
 use super::users::Profile;
 use super::ErrorResponse;
 use crate::auth::{Login, Registered, SessionGrant};
-use crate::domain::Role;
 use crate::error::ErrorCode;
 use crate::http::AppState;
 use crate::http::HttpError;
@@ -86,18 +85,14 @@ pub async fn register(
     ClientIp(ip): ClientIp,
     Body(request): Body<RegisterRequest>,
 ) -> Result<Response, HttpError> {
-    let ip = ip.to_string();
-    state
-        .core
-        .check_not_banned(Some(&request.username), &ip, Role::User)?;
-    let auth = state.core.auth();
-    let registered = auth
+    let registered = state
+        .chat
+        .accounts
         .register(
             &request.username,
             request.password,
             request.email.as_deref(),
-            &ip,
-            state.core.hub(),
+            ip,
         )
         .await?;
     Ok(match registered {
@@ -126,7 +121,6 @@ pub async fn login(
     ClientIp(ip): ClientIp,
     Body(request): Body<LoginRequest>,
 ) -> Result<Response, HttpError> {
-    let ip = ip.to_string();
     let login = match request {
         LoginRequest {
             key: Some(key),
@@ -153,15 +147,7 @@ pub async fn login(
             ))
         }
     };
-    let grant = state.core.auth().login(login, &ip).await?;
-    let identity = &grant.identity;
-    if let Err(banned) = state
-        .core
-        .check_not_banned(Some(&identity.name), &ip, identity.role)
-    {
-        state.core.auth().logout(&identity.session).await?;
-        return Err(banned.into());
-    }
+    let grant = state.chat.accounts.login(login, ip).await?;
     Ok(session_response(&state, StatusCode::OK, grant))
 }
 
@@ -175,14 +161,10 @@ pub async fn guest(
     ClientIp(ip): ClientIp,
     Body(request): Body<GuestRequest>,
 ) -> Result<Response, HttpError> {
-    let ip = ip.to_string();
-    state
-        .core
-        .check_not_banned(request.nick.as_deref(), &ip, Role::User)?;
     let grant = state
-        .core
-        .auth()
-        .create_guest(request.nick.as_deref(), &ip, state.core.hub())
+        .chat
+        .accounts
+        .guest(request.nick.as_deref(), ip)
         .await?;
     Ok(session_response(&state, StatusCode::CREATED, grant))
 }
@@ -195,9 +177,11 @@ pub async fn logout(
     State(state): State<AppState>,
     session: CurrentSession,
 ) -> Result<Response, HttpError> {
-    let revoked = session.identity.session;
-    state.core.auth().logout(&revoked).await?;
-    state.core.revoke(&[revoked]);
+    state
+        .chat
+        .accounts
+        .logout(&session.identity.session)
+        .await?;
     let clear = HeaderValue::from_static("session=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax");
     Ok((
         AppendHeaders([(SET_COOKIE, clear)]),
@@ -217,18 +201,16 @@ pub async fn change_password(
     session: CurrentSession,
     Body(request): Body<PasswordRequest>,
 ) -> Result<Response, HttpError> {
-    let ip = ip.to_string();
-    let (grant, revoked) = state
-        .core
-        .auth()
+    let grant = state
+        .chat
+        .accounts
         .change_password(
             &session.identity,
             request.current_password,
             request.new_password,
-            &ip,
+            ip,
         )
         .await?;
-    state.core.revoke(&revoked);
     Ok(session_response(&state, StatusCode::OK, grant))
 }
 
@@ -245,7 +227,7 @@ fn new_session(state: &AppState, grant: SessionGrant) -> (HeaderValue, SessionRe
         state.config.secure_cookies(),
     );
     let body = SessionResponse {
-        user: Profile::of(&grant.identity, state.core.hub()),
+        user: Profile::of(&grant.identity, &state.chat.presence),
         token: grant.token,
     };
     (cookie, body)

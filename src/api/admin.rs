@@ -8,8 +8,7 @@
 
 use super::ErrorResponse;
 use crate::auth::Identity;
-use crate::core::{CloseReason, Command, LiveConnection};
-use crate::domain::Role;
+use crate::core::{AdminUser, LiveConnection};
 use crate::error::ErrorCode;
 use crate::http::AppState;
 use crate::http::HttpError;
@@ -80,18 +79,6 @@ pub struct UserQuery {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct AdminUser {
-    name: String,
-    /// `user:<id>`, as the audit log names accounts.
-    identity: String,
-    #[schema(value_type = String)]
-    role: Role,
-    verified: bool,
-    online: bool,
-    created_at: i64,
-}
-
-#[derive(Serialize, ToSchema)]
 pub struct UserList {
     users: Vec<AdminUser>,
 }
@@ -104,23 +91,11 @@ pub async fn users(
     Query(query): Query<UserQuery>,
 ) -> Result<Json<UserList>, HttpError> {
     let limit = query.limit.unwrap_or(50).clamp(1, 500);
-    let rows = state
-        .store
-        .search_users(&query.q, limit, query.offset.unwrap_or(0).max(0))
-        .await
-        .map_err(crate::auth::AuthError::from)?;
-    let hub = state.core.hub();
-    let users = rows
-        .into_iter()
-        .map(|u| AdminUser {
-            identity: format!("user:{}", u.id),
-            online: hub.principal_of(&u.name.to_ascii_lowercase()).is_some(),
-            role: u.role(),
-            verified: u.verified != 0,
-            created_at: u.created_at,
-            name: u.name,
-        })
-        .collect();
+    let users = state
+        .chat
+        .oversight
+        .users(&query.q, limit, query.offset.unwrap_or(0).max(0))
+        .await?;
     Ok(Json(UserList { users }))
 }
 
@@ -134,7 +109,8 @@ pub struct SanctionList {
     responses((status = 200, description = "Bans and mutes in force", body = SanctionList)))]
 pub async fn sanctions(State(state): State<AppState>, _admin: AdminSession) -> Json<SanctionList> {
     let (bans, mutes) = state
-        .core
+        .chat
+        .oversight
         .sanctions()
         .into_iter()
         .partition(|s| s.kind == "ban");
@@ -153,7 +129,7 @@ pub async fn connections(
     _admin: AdminSession,
 ) -> Json<ConnectionList> {
     Json(ConnectionList {
-        connections: state.core.hub().live_connections(),
+        connections: state.chat.oversight.connections(),
     })
 }
 
@@ -164,7 +140,7 @@ pub async fn close_connection(
     _admin: AdminSession,
     Path(id): Path<u64>,
 ) -> Result<StatusCode, HttpError> {
-    if state.core.hub().close_connection(id, CloseReason::Kicked) {
+    if state.chat.oversight.close_connection(id) {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(HttpError::new(ErrorCode::NotFound, "no such connection"))
@@ -183,20 +159,8 @@ pub async fn act(
     Path(action): Path<String>,
     Body(body): Body<Value>,
 ) -> Result<StatusCode, HttpError> {
-    let actor = admin.actor();
-    let core = &state.core;
-    match Command::parse(&action, body)? {
-        Command::Kick(kick) => core.kick(&actor, kick).await?,
-        Command::Ban(ban) => core.ban(&actor, ban).await?,
-        Command::Unban(unban) => core.unban(&actor, unban).await?,
-        Command::Mute(mute) => core.mute(&actor, mute).await?,
-        Command::Unmute(unmute) => core.unmute(&actor, unmute).await?,
-        Command::Verify(verify) => core.verify(&actor, verify).await?,
-        Command::SetRole(change) => core.set_role(&actor, change).await?,
-        Command::Move(move_user) => core.move_user(&actor, move_user).await?,
-        Command::DeleteUser(target) => core.delete_user(&actor, &target.user).await?,
-        _ => return Err(HttpError::new(ErrorCode::NotFound, "no such admin action")),
-    };
+    let command = state.chat.decode(&action, body)?;
+    command.moderate(&state.chat, &admin.actor()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -211,7 +175,7 @@ pub async fn rooms(
     State(state): State<AppState>,
     _admin: AdminSession,
 ) -> Result<Json<AdminRoomList>, HttpError> {
-    let rooms = state.core.rooms().all().await?;
+    let rooms = state.chat.oversight.rooms().await?;
     Ok(Json(AdminRoomList { rooms }))
 }
 
@@ -233,13 +197,9 @@ pub async fn transcript(
     Query(page): Query<PageQuery>,
 ) -> Result<Json<Value>, HttpError> {
     let messages = state
-        .core
-        .rooms()
-        .transcript(&slug, page.before, page.limit)
-        .await?;
-    state
-        .core
-        .record_admin_read(&admin.actor(), "read_transcript", &slug)
+        .chat
+        .oversight
+        .transcript(&admin.actor(), &slug, page.before, page.limit)
         .await?;
     let lines: Vec<Value> = messages
         .into_iter()
@@ -266,13 +226,9 @@ pub async fn archives(
 ) -> Result<Json<ArchiveList>, HttpError> {
     let limit = i64::try_from(page.limit.unwrap_or(20).clamp(1, 100)).unwrap_or(20);
     let archives = state
-        .core
-        .rooms()
-        .archives(limit, page.before.unwrap_or(i64::MAX))
-        .await?;
-    state
-        .core
-        .record_admin_read(&admin.actor(), "read_archives", "archives")
+        .chat
+        .oversight
+        .archives(&admin.actor(), limit, page.before.unwrap_or(i64::MAX))
         .await?;
     Ok(Json(ArchiveList { archives }))
 }
@@ -330,7 +286,7 @@ pub async fn audit(
         .as_deref()
         .map(str::trim)
         .filter(|t| !t.is_empty());
-    let (entries, next) = state.core.audit_page(&filter, text).await?;
+    let (entries, next) = state.chat.oversight.audit_page(&filter, text).await?;
     Ok(match query.format.as_deref().unwrap_or("json") {
         "csv" => export(
             entries.iter().map(csv_line),

@@ -4,7 +4,7 @@
 use super::ErrorResponse;
 use crate::http::AppState;
 use crate::http::HttpError;
-use crate::http::{Body, CurrentSession};
+use crate::http::{room_name, Body, CurrentSession};
 use crate::rooms::ConversationView;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -24,7 +24,7 @@ pub async fn list(
     State(state): State<AppState>,
     session: CurrentSession,
 ) -> Result<Json<ConversationList>, HttpError> {
-    let conversations = state.core.rooms().conversations(&session.identity).await?;
+    let conversations = state.chat.conversations.list(&session.identity).await?;
     Ok(Json(ConversationList { conversations }))
 }
 
@@ -45,8 +45,9 @@ pub async fn open(
 ) -> Result<Json<ConversationView>, HttpError> {
     Ok(Json(
         state
-            .core
-            .open_conversation(&session.identity, &body.user)
+            .chat
+            .conversations
+            .open(&session.identity, &body.user)
             .await?,
     ))
 }
@@ -60,8 +61,9 @@ pub async fn accept(
 ) -> Result<Json<ConversationView>, HttpError> {
     Ok(Json(
         state
-            .core
-            .accept_conversation(&session.identity, &room)
+            .chat
+            .conversations
+            .accept(&session.identity, &room_name(&room)?)
             .await?,
     ))
 }
@@ -74,8 +76,9 @@ pub async fn decline(
     Path(room): Path<String>,
 ) -> Result<StatusCode, HttpError> {
     state
-        .core
-        .decline_conversation(&session.identity, &room)
+        .chat
+        .conversations
+        .decline(&session.identity, &room_name(&room)?)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -88,8 +91,9 @@ pub async fn close(
     Path(room): Path<String>,
 ) -> Result<StatusCode, HttpError> {
     state
-        .core
-        .close_conversation(&session.identity, &room)
+        .chat
+        .conversations
+        .close(&session.identity, &room_name(&room)?)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -110,8 +114,9 @@ pub async fn mark_read(
     Body(body): Body<ReadBody>,
 ) -> Result<StatusCode, HttpError> {
     state
-        .core
-        .mark_read(&session.identity, &room, body.seq)
+        .chat
+        .conversations
+        .mark_read(&session.identity, &room_name(&room)?, body.seq)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -18,7 +18,11 @@ pub async fn create(
     State(state): State<AppState>,
     session: CurrentSession,
 ) -> Result<(StatusCode, Json<EphemeralView>), HttpError> {
-    let view = state.core.create_ephemeral(&session.identity).await?;
+    let view = state
+        .chat
+        .conversations
+        .create_ephemeral(&session.identity)
+        .await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -35,8 +39,8 @@ pub async fn hosted(
     session: CurrentSession,
 ) -> Result<Json<HostedList>, HttpError> {
     let rooms = state
-        .core
-        .rooms()
+        .chat
+        .conversations
         .hosted_ephemeral(&session.identity)
         .await?;
     Ok(Json(HostedList { rooms }))
@@ -52,7 +56,8 @@ pub async fn activate(
 ) -> Result<Json<EphemeralView>, HttpError> {
     Ok(Json(
         state
-            .core
+            .chat
+            .conversations
             .activate_ephemeral(&session.identity, &code)
             .await?,
     ))
@@ -67,6 +72,5 @@ pub async fn door(
     ClientIp(ip): ClientIp,
     Path(code): Path<String>,
 ) -> Result<Json<EphemeralDoor>, HttpError> {
-    let ip = ip.to_string();
-    Ok(Json(state.core.ephemeral_door(&code, &ip).await?))
+    Ok(Json(state.chat.conversations.door(&code, ip).await?))
 }

@@ -1,6 +1,8 @@
 //! The caller's ignore list over REST. Ignoring is stealthy: the ignored side sees nothing.
 
 use super::ErrorResponse;
+use crate::core::CoreError;
+use crate::domain::Name;
 use crate::http::AppState;
 use crate::http::CurrentSession;
 use crate::http::HttpError;
@@ -22,7 +24,7 @@ pub async fn list(
     State(state): State<AppState>,
     session: CurrentSession,
 ) -> Result<Json<IgnoreList>, HttpError> {
-    let ignores = state.core.ignores(&session.identity).await?;
+    let ignores = state.chat.ignores.list(&session.identity).await?;
     Ok(Json(IgnoreList { ignores }))
 }
 
@@ -34,9 +36,11 @@ pub async fn add(
     session: CurrentSession,
     Path(name): Path<String>,
 ) -> Result<StatusCode, HttpError> {
+    let name = Name::parse(&name).map_err(|e| CoreError::InvalidPayload(format!("user: {e}")))?;
     state
-        .core
-        .set_ignore(&session.identity, &name, true)
+        .chat
+        .ignores
+        .set(&session.identity, &name, true)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -48,9 +52,11 @@ pub async fn remove(
     session: CurrentSession,
     Path(name): Path<String>,
 ) -> Result<StatusCode, HttpError> {
+    let name = Name::parse(&name).map_err(|e| CoreError::InvalidPayload(format!("user: {e}")))?;
     state
-        .core
-        .set_ignore(&session.identity, &name, false)
+        .chat
+        .ignores
+        .set(&session.identity, &name, false)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

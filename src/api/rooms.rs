@@ -3,11 +3,12 @@
 //! and live effects are those of the real-time path.
 
 use super::ErrorResponse;
-use crate::core::{History, Posted};
+use crate::core::{CoreError, History, HistoryPage, Posted};
 use crate::domain::RoomRole;
+use crate::domain::{ClientMsgId, MessageText};
 use crate::http::AppState;
 use crate::http::HttpError;
-use crate::http::{Body, ClientIp, CurrentSession};
+use crate::http::{room_name, Body, ClientIp, CurrentSession};
 use crate::rooms::{
     CreateInvite, CreateRoom, InviteView, MemberView, RequestView, RoomListing, RoomView,
     SettingsPatch,
@@ -16,7 +17,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Serialize, ToSchema)]
@@ -30,7 +30,7 @@ pub async fn list(
     State(state): State<AppState>,
     session: CurrentSession,
 ) -> Result<Json<RoomList>, HttpError> {
-    let rooms = state.core.rooms().list(&session.identity).await?;
+    let rooms = state.chat.rooms.list(&session.identity).await?;
     Ok(Json(RoomList { rooms }))
 }
 
@@ -59,7 +59,7 @@ pub async fn create(
         topic: body.topic,
         private: body.private,
     };
-    let room = state.core.create_room(&session.identity, new).await?;
+    let room = state.chat.rooms.create(&session.identity, new).await?;
     Ok((StatusCode::CREATED, Json(room)))
 }
 
@@ -70,7 +70,7 @@ pub async fn show(
     session: CurrentSession,
     Path(slug): Path<String>,
 ) -> Result<Json<RoomView>, HttpError> {
-    Ok(Json(state.core.room(&session.identity, &slug).await?))
+    Ok(Json(state.chat.rooms.room(&session.identity, &slug).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -112,8 +112,9 @@ pub async fn update(
     };
     Ok(Json(
         state
-            .core
-            .update_room(&session.identity, &slug, patch)
+            .chat
+            .rooms
+            .update(&session.identity, &slug, patch)
             .await?,
     ))
 }
@@ -125,7 +126,7 @@ pub async fn delete(
     session: CurrentSession,
     Path(slug): Path<String>,
 ) -> Result<StatusCode, HttpError> {
-    state.core.delete_room(&session.identity, &slug).await?;
+    state.chat.rooms.delete(&session.identity, &slug).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -146,14 +147,16 @@ pub async fn history(
     session: CurrentSession,
     Path(slug): Path<String>,
     Query(query): Query<HistoryQuery>,
-) -> Result<Json<Value>, HttpError> {
+) -> Result<Json<HistoryPage>, HttpError> {
     let query = History {
-        room: slug,
+        room: room_name(&slug)?,
         before: query.before,
         after: query.after,
         limit: query.limit,
     };
-    Ok(Json(state.core.history(&session.identity, query).await?))
+    Ok(Json(
+        state.chat.rooms.history(&session.identity, query).await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -173,16 +176,18 @@ pub async fn post(
     Path(slug): Path<String>,
     Body(body): Body<PostBody>,
 ) -> Result<(StatusCode, Json<Posted>), HttpError> {
-    let ip = ip.to_string();
+    let text = MessageText::parse(&body.text, state.chat.limits.max_message_chars)
+        .map_err(CoreError::from)?;
+    let client_msg_id = body
+        .client_msg_id
+        .as_deref()
+        .map(ClientMsgId::parse)
+        .transpose()
+        .map_err(|e| CoreError::InvalidPayload(e.to_string()))?;
     let posted = state
-        .core
-        .post(
-            &session.identity,
-            &ip,
-            &slug,
-            &body.text,
-            body.client_msg_id.as_deref(),
-        )
+        .chat
+        .rooms
+        .post(&session.identity, ip, &slug, text, client_msg_id)
         .await?;
     Ok((StatusCode::CREATED, Json(posted)))
 }
@@ -194,7 +199,11 @@ pub async fn clear(
     session: CurrentSession,
     Path(slug): Path<String>,
 ) -> Result<StatusCode, HttpError> {
-    state.core.clear_history(&session.identity, &slug).await?;
+    state
+        .chat
+        .rooms
+        .clear_history(&session.identity, &slug)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -205,12 +214,9 @@ pub async fn join(
     session: CurrentSession,
     Path(slug): Path<String>,
 ) -> Result<Json<RoomView>, HttpError> {
-    let visible = state
-        .core
-        .rooms()
-        .join(&session.identity, &slug, None)
-        .await?;
-    Ok(Json(RoomView::of(&visible.room, visible.role)))
+    Ok(Json(
+        state.chat.membership.join(&session.identity, &slug).await?,
+    ))
 }
 
 #[utoipa::path(delete, path = "/api/rooms/{slug}/membership", tag = "rooms", params(("slug" = String, Path)),
@@ -220,7 +226,11 @@ pub async fn leave(
     session: CurrentSession,
     Path(slug): Path<String>,
 ) -> Result<StatusCode, HttpError> {
-    state.core.leave_room(&session.identity, &slug).await?;
+    state
+        .chat
+        .membership
+        .leave(&session.identity, &slug)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -236,7 +246,11 @@ pub async fn members(
     session: CurrentSession,
     Path(slug): Path<String>,
 ) -> Result<Json<MemberList>, HttpError> {
-    let members = state.core.rooms().members(&session.identity, &slug).await?;
+    let members = state
+        .chat
+        .membership
+        .members(&session.identity, &slug)
+        .await?;
     Ok(Json(MemberList { members }))
 }
 
@@ -249,8 +263,9 @@ pub async fn remove_member(
     Path((slug, name)): Path<(String, String)>,
 ) -> Result<StatusCode, HttpError> {
     state
-        .core
-        .remove_member(&session.identity, &slug, &name)
+        .chat
+        .membership
+        .remove(&session.identity, &slug, &name)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -273,8 +288,9 @@ pub async fn set_role(
     Body(body): Body<RoleBody>,
 ) -> Result<StatusCode, HttpError> {
     state
-        .core
-        .set_member_role(&session.identity, &slug, &name, body.role)
+        .chat
+        .membership
+        .set_role(&session.identity, &slug, &name, body.role)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -288,8 +304,9 @@ pub async fn ban(
     Path((slug, name)): Path<(String, String)>,
 ) -> Result<StatusCode, HttpError> {
     state
-        .core
-        .ban_member(&session.identity, &slug, &name)
+        .chat
+        .membership
+        .ban(&session.identity, &slug, &name)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -303,9 +320,9 @@ pub async fn unban(
     Path((slug, name)): Path<(String, String)>,
 ) -> Result<StatusCode, HttpError> {
     state
-        .core
-        .rooms()
-        .unban_member(&session.identity, &slug, &name)
+        .chat
+        .membership
+        .unban(&session.identity, &slug, &name)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -343,8 +360,9 @@ pub async fn create_invite(
         email: body.email,
     };
     let (token, invite) = state
-        .core
-        .create_invite(&session.identity, &slug, new)
+        .chat
+        .membership
+        .invite(&session.identity, &slug, new)
         .await?;
     let path = format!("/invite/{token}");
     Ok((
@@ -369,7 +387,11 @@ pub async fn invites(
     session: CurrentSession,
     Path(slug): Path<String>,
 ) -> Result<Json<InviteList>, HttpError> {
-    let invites = state.core.rooms().invites(&session.identity, &slug).await?;
+    let invites = state
+        .chat
+        .membership
+        .invites(&session.identity, &slug)
+        .await?;
     Ok(Json(InviteList { invites }))
 }
 
@@ -382,8 +404,8 @@ pub async fn revoke_invite(
     Path((slug, id)): Path<(String, i64)>,
 ) -> Result<StatusCode, HttpError> {
     state
-        .core
-        .rooms()
+        .chat
+        .membership
         .revoke_invite(&session.identity, &slug, id)
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -399,7 +421,11 @@ pub async fn redeem(
     Path(token): Path<String>,
 ) -> Result<Json<RoomView>, HttpError> {
     Ok(Json(
-        state.core.redeem_invite(&session.identity, &token).await?,
+        state
+            .chat
+            .membership
+            .redeem(&session.identity, &token)
+            .await?,
     ))
 }
 
@@ -410,7 +436,11 @@ pub async fn request_access(
     session: CurrentSession,
     Path(slug): Path<String>,
 ) -> Result<StatusCode, HttpError> {
-    state.core.request_access(&session.identity, &slug).await?;
+    state
+        .chat
+        .membership
+        .request_access(&session.identity, &slug)
+        .await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -427,8 +457,8 @@ pub async fn requests(
     Path(slug): Path<String>,
 ) -> Result<Json<RequestList>, HttpError> {
     let requests = state
-        .core
-        .rooms()
+        .chat
+        .membership
         .requests(&session.identity, &slug)
         .await?;
     Ok(Json(RequestList { requests }))
@@ -450,8 +480,9 @@ pub async fn decide(
     Body(body): Body<DecisionBody>,
 ) -> Result<StatusCode, HttpError> {
     state
-        .core
-        .decide_request(&session.identity, &slug, &name, body.approve)
+        .chat
+        .membership
+        .decide(&session.identity, &slug, &name, body.approve)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,8 +1,8 @@
 //! User look-ups: the caller's own profile, anyone's public profile, who is online.
 
 use super::ErrorResponse;
-use crate::auth::{Identity, IdentityKind, OnlineNames};
-use crate::core::{Hub, LOBBY};
+use crate::auth::{Identity, IdentityKind};
+use crate::core::Presence;
 use crate::domain::Role;
 use crate::error::ErrorCode;
 use crate::http::AppState;
@@ -28,12 +28,12 @@ pub struct Profile {
 
 impl Profile {
     /// The caller's own profile.
-    pub fn of(identity: &Identity, hub: &Hub) -> Self {
+    pub fn of(identity: &Identity, presence: &Presence) -> Self {
         Self {
             username: identity.name.clone(),
             kind: identity.kind(),
             role: identity.role,
-            online: hub.is_taken(&identity.name_key(), None),
+            online: presence.is_online(&identity.name_key()),
             created_at: identity.created_at,
             email: identity.email.clone(),
         }
@@ -50,7 +50,7 @@ pub struct OnlineResponse {
         (status = 200, description = "The caller's profile", body = Profile),
         (status = 401, description = "unauthenticated", body = ErrorResponse)))]
 pub async fn me(State(state): State<AppState>, session: CurrentSession) -> Json<Profile> {
-    Json(Profile::of(&session.identity, state.core.hub()))
+    Json(Profile::of(&session.identity, &state.chat.presence))
 }
 
 #[utoipa::path(get, path = "/api/user/{name}", tag = "users",
@@ -62,15 +62,17 @@ pub async fn user(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Json<Profile>, HttpError> {
-    let hub = state.core.hub();
     let user = state
-        .core
-        .auth()
-        .user_by_name(&name)
+        .chat
+        .accounts
+        .user(&name)
         .await?
         .ok_or_else(|| HttpError::new(ErrorCode::NotFound, "no such user"))?;
     Ok(Json(Profile {
-        online: hub.is_taken(&user.name.to_ascii_lowercase(), None),
+        online: state
+            .chat
+            .presence
+            .is_online(&user.name.to_ascii_lowercase()),
         role: user.role(),
         username: user.name,
         kind: IdentityKind::User,
@@ -82,13 +84,6 @@ pub async fn user(
 #[utoipa::path(get, path = "/api/online", tag = "users",
     responses((status = 200, description = "Names of everyone in the lobby", body = OnlineResponse)))]
 pub async fn online(State(state): State<AppState>) -> Json<OnlineResponse> {
-    let online_clients = state
-        .core
-        .hub()
-        .members(LOBBY, None, usize::MAX)
-        .members
-        .into_iter()
-        .map(|u| u.name)
-        .collect();
+    let online_clients = state.chat.presence.lobby_names();
     Json(OnlineResponse { online_clients })
 }

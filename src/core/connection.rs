@@ -6,6 +6,7 @@
 //! the queue is full the connection is closed as a slow consumer instead of buffering more.
 
 use super::event::{CloseReason, Event};
+use super::CoreError;
 use crate::auth::Identity;
 use crate::domain::Role;
 use crate::error::ErrorBody;
@@ -66,7 +67,29 @@ impl Broadcast {
 pub struct Reply {
     /// The client's ack id, when it asked for one.
     pub ack: Option<u64>,
-    pub result: Result<serde_json::Value, ErrorBody>,
+    pub result: Result<Answer, ErrorBody>,
+}
+
+/// A command's typed reply, serialised by the framing that writes it (each framing wraps it
+/// in its own envelope).
+pub struct Answer(Box<dyn erased_serde::Serialize + Send + Sync>);
+
+impl Answer {
+    pub fn new<T: serde::Serialize + Send + Sync + 'static>(value: T) -> Self {
+        Self(Box::new(value))
+    }
+}
+
+impl serde::Serialize for Answer {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        erased_serde::serialize(self.0.as_ref(), serializer)
+    }
+}
+
+impl std::fmt::Debug for Answer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Answer(..)")
+    }
 }
 
 /// What a connection's writer receives. Two words wide, so an idle connection's queue blocks
@@ -232,6 +255,9 @@ pub struct Connection {
     pub(super) info: ConnInfo,
     pub(super) identity: Option<Identity>,
     pub(super) rooms: BTreeSet<String>,
+    /// The ack id of the command being applied, and whether it has been answered.
+    ack: Option<u64>,
+    answered: bool,
 }
 
 impl Connection {
@@ -255,6 +281,8 @@ impl Connection {
             info,
             identity: None,
             rooms: BTreeSet::new(),
+            ack: None,
+            answered: false,
         };
         (conn, outbox)
     }
@@ -265,6 +293,52 @@ impl Connection {
 
     pub fn identity(&self) -> Option<&Identity> {
         self.identity.as_ref()
+    }
+
+    /// The connection's identity, or `unauthenticated` before `identify`.
+    pub fn identified(&self) -> Result<&Identity, CoreError> {
+        self.identity.as_ref().ok_or(CoreError::NotIdentified)
+    }
+
+    /// The client's address.
+    pub fn ip(&self) -> IpAddr {
+        self.info.ip
+    }
+
+    /// A command starts; its answer will carry `ack`.
+    pub(super) fn begin(&mut self, ack: Option<u64>) {
+        self.ack = ack;
+        self.answered = false;
+    }
+
+    /// Answers the command being applied, now: a command that must order its reply with
+    /// events (a stored room's join) answers before it returns. Only the first answer counts,
+    /// and a client that asked for no ack gets none.
+    pub(super) fn answer(&mut self, reply: impl serde::Serialize + Send + Sync + 'static) {
+        self.answer_with(Answer::new(reply));
+    }
+
+    pub(super) fn answer_with(&mut self, answer: Answer) {
+        if std::mem::replace(&mut self.answered, true) || self.ack.is_none() {
+            return;
+        }
+        self.handle.reply(Reply {
+            ack: self.ack,
+            result: Ok(answer),
+        });
+    }
+
+    /// Refuses the command being applied: in its ack, or as an `error` event when the client
+    /// asked for no ack.
+    pub(super) fn refuse(&mut self, err: CoreError) {
+        self.answered = true;
+        match self.ack {
+            Some(_) => self.handle.reply(Reply {
+                ack: self.ack,
+                result: Err(err.body()),
+            }),
+            None => self.notify(Event::Error(err.body())),
+        }
     }
 
     /// Applies a role or badge change made while the connection was waiting.
@@ -279,11 +353,6 @@ impl Connection {
             identity.role = role;
             identity.verified = verified;
         }
-    }
-
-    /// Queues the reply to a command on this connection.
-    pub fn reply(&self, reply: Reply) {
-        self.handle.reply(reply);
     }
 
     /// Queues a one-off event for this connection alone.

@@ -52,6 +52,8 @@ pub enum CoreError {
     NobodyOnline,
     #[error("registered users talk in conversations (pm_open); whispers are for guests")]
     ConversationRequired,
+    #[error("no such admin action")]
+    NoSuchAction,
 }
 
 impl CoreError {
@@ -76,6 +78,17 @@ impl CoreError {
             CoreError::AlreadyConnected => ErrorCode::AlreadyConnected,
             CoreError::NobodyOnline => ErrorCode::NotFound,
             CoreError::ConversationRequired => ErrorCode::Forbidden,
+            CoreError::NoSuchAction => ErrorCode::NotFound,
+        }
+    }
+
+    /// Names the command a payload error is about (`send: missing field text`).
+    pub fn in_command(self, name: &str) -> Self {
+        match self {
+            CoreError::InvalidPayload(detail) => {
+                CoreError::InvalidPayload(format!("{name}: {detail}"))
+            }
+            other => other,
         }
     }
 

@@ -1,12 +1,12 @@
 //! This node's live state: who is online, which connections sit in which room, and every open
 //! connection (for revocation and shutdown). Delivery to local connections happens here.
 //!
-//! Presence counts identities, not connections: a user with three tabs is one member, who
+//! Roster counts identities, not connections: a user with three tabs is one member, who
 //! joins with the first tab and leaves with the last.
 
 use super::connection::{Broadcast, ConnHandle, ConnId};
 use super::event::{CloseReason, UserView};
-use super::presence::{MemberCursor, MemberPage, Presence};
+use super::roster::{MemberCursor, MemberPage, Roster};
 use crate::auth::{Identity, OnlineNames, SessionId};
 use crate::domain::{now_millis, Millis};
 use crate::moderation::identity_key;
@@ -49,7 +49,7 @@ pub struct LiveConnection {
 /// Rooms, presence and connections of this node.
 #[derive(Default)]
 pub struct Hub {
-    rooms: RwLock<HashMap<String, Presence>>,
+    rooms: RwLock<HashMap<String, Roster>>,
     online: Mutex<HashMap<String, Online>>,
     conns: Mutex<HashMap<ConnId, Registered>>,
     simple_slots: Mutex<std::collections::HashSet<Principal>>,
@@ -183,7 +183,7 @@ impl Hub {
         let rooms = self.rooms.read().unwrap_or_else(PoisonError::into_inner);
         match rooms.get(room) {
             Some(room) => room.page(after, limit),
-            None => Presence::default().page(None, 0),
+            None => Roster::default().page(None, 0),
         }
     }
 
@@ -196,7 +196,7 @@ impl Hub {
             .map(|(name, room)| (name.clone(), room.len()))
             .collect();
         for name in also {
-            let count = rooms.get(name).map_or(0, Presence::len);
+            let count = rooms.get(name).map_or(0, Roster::len);
             counts.insert(name.clone(), count);
         }
         counts
@@ -246,7 +246,7 @@ impl Hub {
         let mut rooms = self.rooms.write().unwrap_or_else(PoisonError::into_inner);
         rooms
             .remove(room_name)
-            .map(Presence::into_conns)
+            .map(Roster::into_conns)
             .unwrap_or_default()
     }
 

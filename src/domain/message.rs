@@ -1,4 +1,7 @@
-//! The text of a chat message: trimmed, non-empty, bounded in characters.
+//! The text of a chat message (trimmed, non-empty, bounded in characters) and the client's
+//! idempotency id for it.
+
+use serde::{Deserialize, Deserializer};
 
 /// Message text that passed the length rules.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,6 +37,34 @@ impl MessageText {
     }
 }
 
+/// The id a client gives a message so that a retry stores it once: 1 to 64 bytes.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ClientMsgId(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("client_msg_id: 1 to 64 characters")]
+pub struct ClientMsgIdError;
+
+impl ClientMsgId {
+    pub fn parse(raw: &str) -> Result<Self, ClientMsgIdError> {
+        if raw.is_empty() || raw.len() > 64 {
+            return Err(ClientMsgIdError);
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for ClientMsgId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        ClientMsgId::parse(&raw).map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,5 +85,13 @@ mod tests {
             MessageText::parse(&"x".repeat(501), 500),
             Err(MessageTextError::TooLong { max: 500 })
         );
+    }
+
+    #[test]
+    fn client_msg_ids_are_1_to_64_bytes() {
+        assert!(ClientMsgId::parse("a").is_ok());
+        assert!(ClientMsgId::parse(&"x".repeat(64)).is_ok());
+        assert_eq!(ClientMsgId::parse(""), Err(ClientMsgIdError));
+        assert_eq!(ClientMsgId::parse(&"x".repeat(65)), Err(ClientMsgIdError));
     }
 }

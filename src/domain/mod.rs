@@ -12,17 +12,19 @@ mod network;
 mod rate;
 mod role;
 mod room;
+mod room_name;
 
 pub use conversation::{
     offered_names, pm_members, pm_room_name, RoomCode, RoomCodeError, RoomKind, CODE_ALPHABET,
 };
 pub use email::{Email, EmailError};
-pub use message::{MessageText, MessageTextError};
+pub use message::{ClientMsgId, ClientMsgIdError, MessageText, MessageTextError};
 pub use name::{Name, NameError};
 pub use network::{client_address, NetworkError, Networks};
 pub use rate::RateWindow;
 pub use role::Role;
 pub use room::{parse_room_name, parse_topic, RoomRole, RoomRuleError, RoomSlug, LOBBY};
+pub use room_name::{RoomName, RoomNameError};
 
 /// Milliseconds since the Unix epoch, UTC: the one timestamp format of the protocol and store.
 pub type Millis = i64;

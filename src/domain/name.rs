@@ -1,6 +1,7 @@
 //! User names and guest nicks share one rule: 1–20 characters of `[A-Za-z0-9_-]`, compared
 //! case-insensitively.
 
+use serde::{Deserialize, Deserializer};
 use std::fmt;
 
 /// Longest name in characters.
@@ -42,6 +43,13 @@ impl Name {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for Name {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        Name::parse(&raw).map_err(serde::de::Error::custom)
     }
 }
 

@@ -7,8 +7,9 @@
 
 use super::limit;
 use crate::core::{
-    CloseReason, Command, ConnInfo, Connection, CoreError, Encoding, Next, Outbound, Outbox, Reply,
+    Answer, CloseReason, ConnInfo, Connection, CoreError, Encoding, Next, Outbound, Outbox, Reply,
 };
+use crate::error::ErrorBody;
 use crate::http::{AppState, Door};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
@@ -17,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -43,12 +44,12 @@ pub async fn upgrade(
 
 /// Runs one connection until either side ends it.
 async fn serve(state: AppState, socket: WebSocket, info: ConnInfo) {
-    let (mut conn, outbox) = state.core.open(info);
+    let (mut conn, outbox) = state.chat.sessions.open(info);
     let closed = outbox.closed();
     let (sink, stream) = socket.split();
     let mut writer = state.tasks.spawn(write(sink, outbox));
     read(&state, &mut conn, stream, &closed).await;
-    state.core.close(conn);
+    state.chat.sessions.close(conn);
     if closed.is_cancelled() {
         // The server closes: let the writer say why, but not forever.
         if tokio::time::timeout(Duration::from_secs(2), &mut writer)
@@ -92,7 +93,7 @@ async fn read(
             Some(Ok(Message::Binary(_))) => {
                 let err =
                     CoreError::InvalidFrame("binary frames are not part of the protocol".into());
-                state.core.reply_error(conn, None, err);
+                state.chat.reply_error(conn, None, err);
             }
             Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
             Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,
@@ -108,12 +109,12 @@ async fn handle_text(state: &AppState, conn: &mut Connection, text: &str) {
                 .ok()
                 .and_then(|v| v.get("ack").and_then(Value::as_u64));
             let err = CoreError::InvalidFrame(format!("not a command envelope: {err}"));
-            return state.core.reply_error(conn, ack, err);
+            return state.chat.reply_error(conn, ack, err);
         }
     };
-    match Command::parse(&envelope.event, envelope.data) {
-        Ok(command) => state.core.dispatch(conn, command, envelope.ack).await,
-        Err(err) => state.core.reply_error(conn, envelope.ack, err),
+    match state.chat.decode(&envelope.event, envelope.data) {
+        Ok(command) => state.chat.dispatch(conn, command, envelope.ack).await,
+        Err(err) => state.chat.reply_error(conn, envelope.ack, err),
     }
 }
 
@@ -155,12 +156,25 @@ fn encode(item: Outbound) -> Utf8Bytes {
     }
 }
 
+/// `{"ack", "ok": true, "data"}` or `{"ack", "ok": false, "error"}`.
+#[derive(Serialize)]
+struct AckFrame<'a> {
+    ack: Option<u64>,
+    ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<&'a Answer>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a ErrorBody>,
+}
+
 fn encode_reply(Reply { ack, result }: Reply) -> String {
-    let body = match result {
-        Ok(data) => serde_json::json!({ "ack": ack, "ok": true, "data": data }),
-        Err(error) => serde_json::json!({ "ack": ack, "ok": false, "error": error }),
+    let frame = AckFrame {
+        ack,
+        ok: result.is_ok(),
+        data: result.as_ref().ok(),
+        error: result.as_ref().err(),
     };
-    body.to_string()
+    serde_json::to_string(&frame).unwrap_or_default()
 }
 
 /// WebSocket close codes: 1001 "going away" for shutdown, 1008 "policy" otherwise.

@@ -6,9 +6,9 @@
 use super::limit;
 use crate::auth::Identity;
 use crate::core::{
-    Command, ConnInfo, Connection, CoreError, Encoding, Event, JoinRoom, Next, Outbound, Outbox,
-    SendMessage, LOBBY,
+    Command, ConnInfo, Connection, CoreError, Encoding, Event, Next, Outbound, Outbox, SendMessage,
 };
+use crate::domain::{MessageText, RoomName};
 use crate::error::ErrorCode;
 use crate::http::{AppState, Door, HttpError};
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
@@ -37,11 +37,11 @@ pub async fn upgrade(
     let Some(token) = admitted.credential.map(|c| c.into_token()) else {
         return refusal(ErrorCode::Unauthenticated, "a session cookie is required");
     };
-    let identity = match state.core.auth().resolve(&token).await {
+    let identity = match state.chat.accounts.resolve(&token).await {
         Ok(identity) => identity,
         Err(err) => return refusal(err.code(), &err.to_string()),
     };
-    if !state.core.hub().take_simple_slot(identity.principal) {
+    if !state.chat.sessions.take_simple_slot(identity.principal) {
         return refusal(
             ErrorCode::AlreadyConnected,
             "this user already has a /ws connection",
@@ -59,36 +59,24 @@ pub async fn upgrade(
 async fn serve(state: AppState, mut socket: WebSocket, info: ConnInfo, identity: Identity) {
     let principal = identity.principal;
     let me = identity.name.clone();
-    let (mut conn, outbox) = state.core.open(info);
-    let joined = match state.core.bind(&mut conn, identity).await {
-        Ok(()) => {
-            state
-                .core
-                .handle(
-                    &mut conn,
-                    Command::Join(JoinRoom {
-                        room: LOBBY.into(),
-                        since: None,
-                        device: None,
-                    }),
-                )
-                .await
-        }
+    let (mut conn, outbox) = state.chat.sessions.open(info);
+    let joined = match state.chat.sessions.bind(&mut conn, identity).await {
+        Ok(()) => state.chat.lobby.join(&mut conn).map(|_| ()),
         Err(err) => Err(err),
     };
     if let Err(err) = joined {
         let refusal = json!({ "status": false, "code": err.code() }).to_string();
         let _ = socket.send(Message::Text(refusal.into())).await;
-        state.core.close(conn);
-        state.core.hub().free_simple_slot(principal);
+        state.chat.sessions.close(conn);
+        state.chat.sessions.free_simple_slot(principal);
         return;
     }
     let closed = outbox.closed();
     let (sink, stream) = socket.split();
     let writer = state.tasks.spawn(write(sink, outbox, me));
     read(&state, &mut conn, stream, &closed).await;
-    state.core.close(conn);
-    state.core.hub().free_simple_slot(principal);
+    state.chat.sessions.close(conn);
+    state.chat.sessions.free_simple_slot(principal);
     if !closed.is_cancelled() {
         writer.abort();
     }
@@ -114,7 +102,7 @@ async fn read(
         let text = match frame {
             Some(Ok(Message::Text(text))) => text,
             Some(Ok(Message::Binary(_))) => {
-                state.core.reply_error(
+                state.chat.reply_error(
                     conn,
                     Some(0),
                     CoreError::InvalidFrame("binary frame".into()),
@@ -126,16 +114,21 @@ async fn read(
         };
         match serde_json::from_str::<Frame>(&text) {
             Ok(Frame { message }) => {
-                let command = Command::Send(SendMessage {
-                    room: LOBBY.into(),
-                    text: message,
-                    client_msg_id: None,
-                });
-                state.core.dispatch(conn, command, Some(0)).await;
+                match MessageText::parse(&message, state.chat.limits.max_message_chars) {
+                    Ok(text) => {
+                        let command = Command::Send(SendMessage {
+                            room: RoomName::lobby(),
+                            text,
+                            client_msg_id: None,
+                        });
+                        state.chat.dispatch(conn, command, Some(0)).await;
+                    }
+                    Err(err) => state.chat.reply_error(conn, Some(0), err.into()),
+                }
             }
             Err(err) => {
                 state
-                    .core
+                    .chat
                     .reply_error(conn, Some(0), CoreError::InvalidFrame(err.to_string()))
             }
         }

@@ -7,7 +7,7 @@
 //! are matched to the client's ack id when written.
 
 use crate::core::{
-    Command, ConnInfo, Connection, CoreError, Encoding, Event, Next, Outbound, Outbox, Reply,
+    Answer, ConnInfo, Connection, CoreError, Encoding, Event, Next, Outbound, Outbox, Reply,
 };
 use crate::http::{peer, AppState, Door};
 use axum::body::Body;
@@ -120,7 +120,7 @@ struct WriterStart(Arc<Mutex<Option<oneshot::Sender<SocketRef>>>>);
 
 /// Starts the connection's reader and writer and routes every event into its inbound queue.
 fn open(state: &AppState, socket: SocketRef, info: ConnInfo) {
-    let (conn, outbox) = state.core.open(info);
+    let (conn, outbox) = state.chat.sessions.open(info);
     let (tx, rx) = mpsc::channel(INBOUND_QUEUE);
     let (start, started) = oneshot::channel();
     socket.extensions.insert(InboundTx(tx));
@@ -211,14 +211,14 @@ async fn read(
                 .insert(id, sender);
             id
         });
-        match Command::parse(&event, data) {
+        match state.chat.decode(&event, data) {
             // Boxed: the reader's future would otherwise be as large as the largest
             // command's, for the connection's whole life.
-            Ok(command) => Box::pin(state.core.dispatch(&mut conn, command, ack)).await,
-            Err(err) => state.core.reply_error(&conn, ack, err),
+            Ok(command) => Box::pin(state.chat.dispatch(&mut conn, command, ack)).await,
+            Err(err) => state.chat.reply_error(&mut conn, ack, err),
         }
     }
-    state.core.close(conn);
+    state.chat.sessions.close(conn);
 }
 
 async fn write(socket: SocketRef, mut outbox: Outbox, pending: PendingAcks) {
@@ -272,13 +272,23 @@ fn emit(
                     .remove(&id)
             });
             let Some(sender) = sender else { return Ok(()) };
-            let body = match result {
-                Ok(data) => serde_json::json!({ "ok": true, "data": data }),
-                Err(error) => serde_json::json!({ "ok": false, "error": error }),
-            };
-            sender.send(&body)
+            sender.send(&AckData {
+                ok: result.is_ok(),
+                data: result.as_ref().ok(),
+                error: result.as_ref().err(),
+            })
         }
     }
+}
+
+/// A Socket.IO ack's data: `{"ok": true, "data"}` or `{"ok": false, "error"}`.
+#[derive(serde::Serialize)]
+struct AckData<'a> {
+    ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<&'a Answer>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a crate::error::ErrorBody>,
 }
 
 fn event_data(event: &Event) -> Value {

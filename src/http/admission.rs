@@ -88,7 +88,7 @@ impl AppState {
                         "this origin may not open a connection",
                     ));
                 }
-                if !self.core.admits_connection_from(ip) {
+                if !self.chat.sessions.admits_connection_from(ip) {
                     return Err(HttpError::new(
                         ErrorCode::RateLimited,
                         "too many connections from this address",

@@ -41,7 +41,7 @@ impl FromRequestParts<AppState> for CurrentSession {
     ) -> Result<Self, Self::Rejection> {
         let credential = Credential::of(&parts.headers)
             .ok_or_else(|| HttpError::new(ErrorCode::Unauthenticated, "no session"))?;
-        let identity = state.core.auth().resolve(credential.token()).await?;
+        let identity = state.chat.accounts.resolve(credential.token()).await?;
         Ok(CurrentSession { identity })
     }
 }
@@ -66,4 +66,10 @@ pub fn peer(parts: &Parts) -> IpAddr {
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::from([0, 0, 0, 0]), |info| info.0.ip())
+}
+
+/// A room name from a path. A name that cannot be one is a room that does not exist.
+pub fn room_name(raw: &str) -> Result<crate::domain::RoomName, HttpError> {
+    crate::domain::RoomName::parse(raw)
+        .map_err(|_| HttpError::from(crate::core::CoreError::NotFound))
 }

@@ -2,7 +2,7 @@
 //! chat core and the tasks that must finish before the server stops. Built once by `app`.
 
 use crate::config::Config;
-use crate::core::Core;
+use crate::core::Chat;
 use crate::domain::{client_address, Networks};
 use crate::store::Store;
 use axum::http::HeaderMap;
@@ -21,7 +21,7 @@ pub struct App {
     pub admin_networks: Networks,
     pub trusted_proxies: Networks,
     pub store: Store,
-    pub core: Core,
+    pub chat: Chat,
     /// Connection tasks, awaited (with a grace period) on shutdown.
     pub tasks: TaskTracker,
 }

@@ -2,29 +2,40 @@
 //! whispers and conversation notices from ignored names on their way to the ignorer; history
 //! is filtered the same way. The ignored side sees no difference.
 
-use super::{Core, CoreError};
 use crate::auth::Identity;
+use crate::core::{CoreError, Hub};
 use crate::domain::Name;
+use crate::moderation::Moderation;
 use crate::rooms::{account_id, PlainMessage};
 use crate::store::Principal;
+use std::sync::Arc;
 
-impl Core {
+/// Cheap to clone.
+#[derive(Clone)]
+pub struct Ignores {
+    moderation: Arc<Moderation>,
+    hub: Arc<Hub>,
+}
+
+impl Ignores {
+    pub fn new(moderation: Arc<Moderation>, hub: Arc<Hub>) -> Self {
+        Self { moderation, hub }
+    }
+
     /// The names the caller ignores (case-folded).
-    pub async fn ignores(&self, identity: &Identity) -> Result<Vec<String>, CoreError> {
+    pub async fn list(&self, identity: &Identity) -> Result<Vec<String>, CoreError> {
         let user_id = account_id(identity)?;
         Ok(self.moderation.ignores_of(user_id).await?)
     }
 
     /// Ignores (`true`) or stops ignoring a name.
-    pub async fn set_ignore(
+    pub async fn set(
         &self,
         identity: &Identity,
-        name: &str,
+        name: &Name,
         ignore: bool,
     ) -> Result<(), CoreError> {
         let user_id = account_id(identity)?;
-        let name =
-            Name::parse(name).map_err(|e| CoreError::InvalidPayload(format!("user: {e}")))?;
         if name.key() == identity.name_key() {
             return Err(CoreError::InvalidPayload(
                 "user: you cannot ignore yourself".into(),
@@ -38,7 +49,7 @@ impl Core {
     }
 
     /// Loads an account's ignore list into the hub when it connects.
-    pub(super) async fn load_ignores(&self, identity: &Identity) -> Result<(), CoreError> {
+    pub(crate) async fn load(&self, identity: &Identity) -> Result<(), CoreError> {
         if let Principal::User(user_id) = identity.principal {
             for key in self.moderation.ignores_of(user_id).await? {
                 self.hub.set_ignore(identity.principal, &key, true);
@@ -48,7 +59,7 @@ impl Core {
     }
 
     /// Drops stored messages whose author the reader ignores.
-    pub(super) fn without_ignored(
+    pub(crate) fn without_ignored(
         &self,
         reader: Principal,
         messages: Vec<PlainMessage>,

@@ -67,6 +67,14 @@ impl MemberCursor {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for MemberCursor {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        MemberCursor::parse(&text)
+            .ok_or_else(|| serde::de::Error::custom("after is not a cursor from a page"))
+    }
+}
+
 /// One page of a room's member list.
 #[derive(Debug)]
 pub struct MemberPage {
@@ -79,12 +87,12 @@ pub struct MemberPage {
 
 /// The present members of one room.
 #[derive(Default)]
-pub(super) struct Presence {
+pub(super) struct Roster {
     members: HashMap<Principal, Member>,
     order: BTreeSet<ListKey>,
 }
 
-impl Presence {
+impl Roster {
     /// Adds a connection for an identity. Returns whether the identity is new here.
     pub fn add(&mut self, principal: Principal, user: &UserView, handle: &Arc<ConnHandle>) -> bool {
         if self.update(principal, user) {
@@ -199,8 +207,8 @@ mod tests {
         page.members.iter().map(|u| u.name.as_str()).collect()
     }
 
-    fn room(people: &[(&str, Role)]) -> Presence {
-        let mut room = Presence::default();
+    fn room(people: &[(&str, Role)]) -> Roster {
+        let mut room = Roster::default();
         for (i, (name, role)) in people.iter().enumerate() {
             room.add(
                 Principal::User(i as i64),
@@ -236,7 +244,7 @@ mod tests {
     fn a_page_that_reaches_the_end_has_no_next_cursor() {
         let room = room(&[("a", Role::User), ("b", Role::User)]);
         assert_eq!(room.page(None, 2).next, None);
-        assert_eq!(Presence::default().page(None, 2).members.len(), 0);
+        assert_eq!(Roster::default().page(None, 2).members.len(), 0);
     }
 
     #[test]

@@ -1,0 +1,164 @@
+//! Who belongs to a stored room, live: members and their roles, removals and room bans,
+//! leaving, invites and access requests. The rules are the [`Rooms`] service's; this tells the
+//! people concerned at once (an evicted member's connections leave the room, a room's owner
+//! and admins hear of an access request, a requester of the answer).
+
+use super::Presence;
+use crate::auth::Identity;
+use crate::core::event::{Event, RemovedReason};
+use crate::core::{Broadcast, CoreError};
+use crate::domain::RoomRole;
+use crate::rooms::{CreateInvite, InviteView, MemberView, RequestView, RoomView, Rooms, Visible};
+use crate::store::Principal;
+use std::sync::Arc;
+
+pub struct Membership {
+    rooms: Arc<Rooms>,
+    presence: Presence,
+}
+
+impl Membership {
+    pub fn new(rooms: Arc<Rooms>, presence: Presence) -> Self {
+        Self { rooms, presence }
+    }
+
+    /// Joins a room's membership without a connection (REST).
+    pub async fn join(&self, identity: &Identity, slug: &str) -> Result<RoomView, CoreError> {
+        let Visible { room, role } = self.rooms.join(identity, slug, None).await?;
+        Ok(RoomView::of(&room, role))
+    }
+
+    /// Gives up membership of a room on every connection of the caller.
+    pub async fn leave(&self, identity: &Identity, slug: &str) -> Result<(), CoreError> {
+        let room = self.rooms.leave(identity, slug).await?;
+        self.presence
+            .evict(&room.slug, identity.principal, RemovedReason::Left);
+        Ok(())
+    }
+
+    pub async fn members(
+        &self,
+        identity: &Identity,
+        slug: &str,
+    ) -> Result<Vec<MemberView>, CoreError> {
+        Ok(self.rooms.members(identity, slug).await?)
+    }
+
+    /// Removes a member: their connections leave the room at once and are told why.
+    pub async fn remove(
+        &self,
+        identity: &Identity,
+        slug: &str,
+        name: &str,
+    ) -> Result<(), CoreError> {
+        let (room, user_id) = self.rooms.remove_member(identity, slug, name).await?;
+        self.presence
+            .evict(&room.slug, Principal::User(user_id), RemovedReason::Removed);
+        Ok(())
+    }
+
+    /// Bans a user from a room: as a removal, and they cannot come back.
+    pub async fn ban(&self, identity: &Identity, slug: &str, name: &str) -> Result<(), CoreError> {
+        let (room, user_id) = self.rooms.ban_member(identity, slug, name).await?;
+        self.presence
+            .evict(&room.slug, Principal::User(user_id), RemovedReason::Banned);
+        Ok(())
+    }
+
+    pub async fn unban(
+        &self,
+        identity: &Identity,
+        slug: &str,
+        name: &str,
+    ) -> Result<(), CoreError> {
+        Ok(self.rooms.unban_member(identity, slug, name).await?)
+    }
+
+    pub async fn set_role(
+        &self,
+        identity: &Identity,
+        slug: &str,
+        name: &str,
+        role: RoomRole,
+    ) -> Result<(), CoreError> {
+        self.rooms
+            .set_member_role(identity, slug, name, role)
+            .await?;
+        Ok(())
+    }
+
+    /// A new invite: its secret token (shown once) and how it looks.
+    pub async fn invite(
+        &self,
+        identity: &Identity,
+        slug: &str,
+        new: CreateInvite,
+    ) -> Result<(String, InviteView), CoreError> {
+        Ok(self.rooms.create_invite(identity, slug, new).await?)
+    }
+
+    pub async fn invites(
+        &self,
+        identity: &Identity,
+        slug: &str,
+    ) -> Result<Vec<InviteView>, CoreError> {
+        Ok(self.rooms.invites(identity, slug).await?)
+    }
+
+    pub async fn revoke_invite(
+        &self,
+        identity: &Identity,
+        slug: &str,
+        id: i64,
+    ) -> Result<(), CoreError> {
+        Ok(self.rooms.revoke_invite(identity, slug, id).await?)
+    }
+
+    pub async fn redeem(&self, identity: &Identity, token: &str) -> Result<RoomView, CoreError> {
+        let room = self.rooms.redeem_invite(identity, token).await?;
+        Ok(RoomView::of(&room, Some(RoomRole::Member)))
+    }
+
+    /// Asks to join a private room; its online owner and admins are told at once.
+    pub async fn request_access(&self, identity: &Identity, slug: &str) -> Result<(), CoreError> {
+        let Some(room) = self.rooms.request_access(identity, slug).await? else {
+            return Ok(());
+        };
+        let event = Broadcast::new(Event::AccessRequested {
+            room: room.slug.clone(),
+            user: identity.name.clone(),
+        });
+        for moderator in self.rooms.moderator_ids(room.id).await? {
+            self.presence.tell(Principal::User(moderator), &event);
+        }
+        Ok(())
+    }
+
+    pub async fn requests(
+        &self,
+        identity: &Identity,
+        slug: &str,
+    ) -> Result<Vec<RequestView>, CoreError> {
+        Ok(self.rooms.requests(identity, slug).await?)
+    }
+
+    /// Approves or denies a request; the requester is told at once.
+    pub async fn decide(
+        &self,
+        identity: &Identity,
+        slug: &str,
+        requester: &str,
+        approve: bool,
+    ) -> Result<(), CoreError> {
+        let (room, user_id) = self
+            .rooms
+            .decide(identity, slug, requester, approve)
+            .await?;
+        let event = Broadcast::new(Event::AccessDecided {
+            room: room.slug,
+            approved: approve,
+        });
+        self.presence.tell(Principal::User(user_id), &event);
+        Ok(())
+    }
+}

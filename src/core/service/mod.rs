@@ -1,0 +1,30 @@
+//! The core's services, one concern each. Commands (from any framing) and REST handlers call
+//! the same methods; no service hands another's internals to the edge.
+
+mod accounts;
+mod conversations;
+mod ignores;
+mod lobby;
+mod locks;
+mod membership;
+mod moderation;
+mod oversight;
+mod presence;
+mod rooms;
+mod sessions;
+mod speech;
+mod upkeep;
+
+pub use accounts::Accounts;
+pub use conversations::Conversations;
+pub use ignores::Ignores;
+pub use lobby::{Lobby, LobbyJoined};
+pub use locks::RoomLocks;
+pub use membership::Membership;
+pub use moderation::{actor, LiveModeration};
+pub use oversight::{AdminUser, Oversight};
+pub use presence::{MembersPage, Presence};
+pub use rooms::{HistoryPage, Joined, LiveRooms, Posted, RoomJoined, Said};
+pub use sessions::{Identified, Sessions};
+pub use speech::{Speech, Utterance};
+pub use upkeep::Upkeep;

@@ -1,0 +1,198 @@
+//! What the admin panel reads: accounts, sanctions in force, live connections, every room,
+//! transcripts and archives (each read audited), and the audit log with its text search.
+//! Changes go through the same services as everyone's (moderation commands, room services).
+
+use crate::core::event::CloseReason;
+use crate::core::{CoreError, Hub, LiveConnection};
+use crate::domain::Role;
+use crate::moderation::{Actor, Moderation};
+use crate::rooms::{AdminRoom, ArchiveView, MessageOpener, PlainMessage, Rooms};
+use crate::store::{AuditFilter, AuditRow, SanctionRow, Store};
+use serde::Serialize;
+use std::sync::Arc;
+
+/// Audit entries one text search reads before it answers with what it found (and a cursor).
+const AUDIT_SCAN: usize = 20_000;
+
+/// An account as the admin panel lists it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct AdminUser {
+    pub name: String,
+    /// `user:<id>`, as the audit log names accounts.
+    pub identity: String,
+    #[schema(value_type = String)]
+    pub role: Role,
+    pub verified: bool,
+    pub online: bool,
+    pub created_at: i64,
+}
+
+pub struct Oversight {
+    store: Store,
+    moderation: Arc<Moderation>,
+    rooms: Arc<Rooms>,
+    hub: Arc<Hub>,
+}
+
+impl Oversight {
+    pub fn new(
+        store: Store,
+        moderation: Arc<Moderation>,
+        rooms: Arc<Rooms>,
+        hub: Arc<Hub>,
+    ) -> Self {
+        Self {
+            store,
+            moderation,
+            rooms,
+            hub,
+        }
+    }
+
+    /// Accounts whose name contains `q`.
+    pub async fn users(
+        &self,
+        q: &str,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<AdminUser>, CoreError> {
+        let rows = self
+            .store
+            .search_users(q, limit, offset)
+            .await
+            .map_err(crate::auth::AuthError::from)?;
+        Ok(rows
+            .into_iter()
+            .map(|u| AdminUser {
+                identity: format!("user:{}", u.id),
+                online: self
+                    .hub
+                    .principal_of(&u.name.to_ascii_lowercase())
+                    .is_some(),
+                role: u.role(),
+                verified: u.verified != 0,
+                created_at: u.created_at,
+                name: u.name,
+            })
+            .collect())
+    }
+
+    /// The bans and mutes in force.
+    pub fn sanctions(&self) -> Vec<SanctionRow> {
+        self.moderation.in_force()
+    }
+
+    /// Every open connection: who, from where, in which rooms, since when.
+    pub fn connections(&self) -> Vec<LiveConnection> {
+        self.hub.live_connections()
+    }
+
+    /// Closes one connection (the client hears it was kicked); `false` if there is none.
+    pub fn close_connection(&self, id: u64) -> bool {
+        self.hub.close_connection(id, CloseReason::Kicked)
+    }
+
+    /// Every room, conversation and live ephemeral room.
+    pub async fn rooms(&self) -> Result<Vec<AdminRoom>, CoreError> {
+        Ok(self.rooms.all().await?)
+    }
+
+    /// A page of any room's transcript; the read is audited.
+    pub async fn transcript(
+        &self,
+        actor: &Actor<'_>,
+        slug: &str,
+        before: Option<i64>,
+        limit: Option<usize>,
+    ) -> Result<Vec<PlainMessage>, CoreError> {
+        let messages = self.rooms.transcript(slug, before, limit).await?;
+        self.moderation
+            .record(actor, "read_transcript", Some(slug), None)
+            .await?;
+        Ok(messages)
+    }
+
+    /// Expired ephemeral rooms' transcripts, newest first; the read is audited.
+    pub async fn archives(
+        &self,
+        actor: &Actor<'_>,
+        limit: i64,
+        before: i64,
+    ) -> Result<Vec<ArchiveView>, CoreError> {
+        let archives = self.rooms.archives(limit, before).await?;
+        self.moderation
+            .record(actor, "read_archives", Some("archives"), None)
+            .await?;
+        Ok(archives)
+    }
+
+    /// A page of the audit log and the cursor of the next one. With `text`, entries match
+    /// when their action, target or detail contains it, or — for stored messages — when the
+    /// message's text does (decrypted here); at most [`AUDIT_SCAN`] entries are read per page.
+    pub async fn audit_page(
+        &self,
+        filter: &AuditFilter,
+        text: Option<&str>,
+    ) -> Result<(Vec<AuditRow>, Option<i64>), CoreError> {
+        let Some(needle) = text.map(str::to_lowercase) else {
+            let rows = self.moderation.audit_page(filter).await?;
+            let next = full_page_cursor(&rows, filter.limit);
+            return Ok((rows, next));
+        };
+        let mut scan = AuditFilter {
+            limit: 500,
+            ..filter.clone()
+        };
+        let mut opener = self.rooms.opener();
+        let (mut found, mut scanned) = (Vec::new(), 0);
+        loop {
+            let rows = self.moderation.audit_page(&scan).await?;
+            if rows.is_empty() {
+                return Ok((found, None));
+            }
+            for row in rows {
+                scan.before = row.id;
+                scanned += 1;
+                if audit_text_matches(&row, &needle, &mut opener).await? {
+                    found.push(row);
+                }
+                if found.len() as i64 == filter.limit || scanned >= AUDIT_SCAN {
+                    return Ok((found, Some(scan.before)));
+                }
+            }
+        }
+    }
+}
+
+fn full_page_cursor(rows: &[AuditRow], limit: i64) -> Option<i64> {
+    (rows.len() as i64 == limit)
+        .then(|| rows.last().map(|r| r.id))
+        .flatten()
+}
+
+async fn audit_text_matches(
+    row: &AuditRow,
+    needle: &str,
+    opener: &mut MessageOpener<'_>,
+) -> Result<bool, CoreError> {
+    let fields = [Some(&row.action), row.target.as_ref(), row.detail.as_ref()];
+    if fields
+        .into_iter()
+        .flatten()
+        .any(|f| f.to_lowercase().contains(needle))
+    {
+        return Ok(true);
+    }
+    let stored = row
+        .detail
+        .as_deref()
+        .and_then(|d| d.strip_prefix("seq "))
+        .and_then(|seq| seq.parse::<i64>().ok());
+    match (row.action.as_str(), &row.room, stored) {
+        ("message", Some(room), Some(seq)) => Ok(opener
+            .text(room, seq)
+            .await?
+            .is_some_and(|text| text.to_lowercase().contains(needle))),
+        _ => Ok(false),
+    }
+}

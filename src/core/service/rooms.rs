@@ -1,0 +1,330 @@
+//! Stored rooms, live: joining with history (and resuming), posting with a durable ack,
+//! history pages, and the live side of a room's settings (updates, cleared history,
+//! deletion). The rules (who may see, join, post, change what) are the
+//! [`Rooms`](crate::rooms::Rooms) service's; this adds presence, ordering and fan-out.
+
+use super::{Ignores, Presence, RoomLocks, Speech};
+use crate::auth::{Auth, Identity};
+use crate::clock::Clock;
+use crate::core::command::{History, JoinRoom};
+use crate::core::event::{Event, MessageEvent, RemovedReason, UserView};
+use crate::core::{Broadcast, Bus, Connection, CoreError};
+use crate::domain::{ClientMsgId, MessageText, RoomCode, RoomKind, RoomRole};
+use crate::rooms::{
+    author_id, CreateRoom, PlainMessage, RoomError, RoomListing, RoomView, Rooms, SettingsPatch,
+    Visible,
+};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+/// A message stored (through a command or the REST API).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Posted {
+    pub id: String,
+    pub seq: i64,
+    pub ts: i64,
+    /// `true` when this `client_msg_id` was already stored: nothing new was posted.
+    pub duplicate: bool,
+}
+
+/// What a message command answers: a live message's id and time, or a stored one's place.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Said {
+    Live(super::Utterance),
+    Stored(Posted),
+}
+
+/// The reply to joining a stored room.
+#[derive(Debug, Serialize)]
+pub struct RoomJoined {
+    pub room: RoomView,
+    pub members: Vec<UserView>,
+    pub member_count: usize,
+    pub members_next: Option<String>,
+    pub messages: Vec<MessageEvent>,
+    /// Whether older messages exist than the page holds.
+    pub more: bool,
+}
+
+/// The reply to `join`.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Joined {
+    Lobby(super::LobbyJoined),
+    /// A stored room's join answers itself, in order with the room's messages (see
+    /// [`RoomLocks`]); nothing is left to send.
+    InOrder,
+}
+
+/// A page of history.
+#[derive(Debug, Serialize)]
+pub struct HistoryPage {
+    pub room: String,
+    pub messages: Vec<MessageEvent>,
+}
+
+pub struct LiveRooms {
+    rooms: Arc<Rooms>,
+    auth: Arc<Auth>,
+    presence: Presence,
+    bus: Arc<dyn Bus>,
+    speech: Speech,
+    ignores: Ignores,
+    locks: RoomLocks,
+    clock: Clock,
+    /// When each (room, author) last posted, for slow mode.
+    slow_mode: Mutex<HashMap<(i64, i64), Instant>>,
+}
+
+impl LiveRooms {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        rooms: Arc<Rooms>,
+        auth: Arc<Auth>,
+        presence: Presence,
+        bus: Arc<dyn Bus>,
+        speech: Speech,
+        ignores: Ignores,
+        locks: RoomLocks,
+        clock: Clock,
+    ) -> Self {
+        Self {
+            rooms,
+            auth,
+            presence,
+            bus,
+            speech,
+            ignores,
+            locks,
+            clock,
+            slow_mode: Mutex::default(),
+        }
+    }
+
+    /// Joins a stored room on a connection: membership, presence, then history (the latest
+    /// page, or what came after `since` when resuming). Answers itself, under the room lock.
+    pub async fn join(&self, conn: &mut Connection, join: JoinRoom) -> Result<Joined, CoreError> {
+        let identity = conn.identified()?.clone();
+        // Locked before the join itself: an ephemeral room admits devices one at a time.
+        let _ordered = self.locks.lock(join.room.as_str()).await;
+        let guessing_code = RoomCode::from_room_name(join.room.as_str()).is_some();
+        let ip = conn.ip().to_string();
+        if guessing_code {
+            self.auth.check_code_guess(&ip)?;
+        }
+        let joined = self
+            .rooms
+            .join(&identity, join.room.as_str(), join.device.as_deref())
+            .await;
+        if guessing_code && matches!(joined, Err(RoomError::NotFound)) {
+            self.auth.code_guess_failed(&ip);
+        }
+        let Visible { room, role } = joined?;
+        let page = self.presence.enter(conn, &room.slug)?;
+        let messages = match join.since {
+            Some(since) => self.rooms.messages_after(&room, since).await?,
+            None => self.rooms.messages_before(&room, None, None).await?,
+        };
+        let more = messages.len() >= self.rooms.settings().history_page;
+        let messages = self.ignores.without_ignored(identity.principal, messages);
+        conn.answer(RoomJoined {
+            room: RoomView::of(&room, role),
+            members: page.members,
+            member_count: page.count,
+            members_next: page.next,
+            messages: events(&room.slug, messages),
+            more,
+        });
+        Ok(Joined::InOrder)
+    }
+
+    /// The one path a stored message takes, from the real-time gateway and from REST alike:
+    /// stored (durably) before it is published and acknowledged.
+    pub async fn post(
+        &self,
+        identity: &Identity,
+        ip: IpAddr,
+        room: &str,
+        text: MessageText,
+        client_msg_id: Option<ClientMsgId>,
+    ) -> Result<Posted, CoreError> {
+        let Visible { room, role } = self.rooms.visible(identity, room).await?;
+        let role = role.ok_or(CoreError::NotInRoom)?;
+        self.speech.may_speak(identity)?;
+        let _ordered = self.locks.lock(&room.slug).await;
+        self.check_slow_mode(room.id, author_id(identity), room.slow_mode_secs, role)?;
+        let client_msg_id = client_msg_id.as_ref().map(ClientMsgId::as_str);
+        let (message, new) = self
+            .rooms
+            .post(identity, &room, text.as_str(), client_msg_id)
+            .await?;
+        let posted = Posted {
+            id: message.id.to_string(),
+            seq: message.seq,
+            ts: message.created_at,
+            duplicate: !new,
+        };
+        if new {
+            self.speech
+                .record(identity, ip, &room.slug, Some(message.seq));
+            let (seq, author) = (message.seq, message.author_id);
+            let event = Event::Message(stored_event(&room.slug, message));
+            self.bus.publish(&room.slug, Broadcast::new(event), None);
+            if room.kind() == RoomKind::Pm {
+                let notice = self.rooms.after_pm_message(&room, seq, author).await?;
+                self.presence.tell_conversation(notice);
+            }
+        }
+        Ok(posted)
+    }
+
+    fn check_slow_mode(
+        &self,
+        room_id: i64,
+        user_id: i64,
+        secs: i64,
+        role: RoomRole,
+    ) -> Result<(), CoreError> {
+        let Ok(secs) = u64::try_from(secs) else {
+            return Ok(());
+        };
+        if secs == 0 || role.moderates() {
+            return Ok(());
+        }
+        let mut last = self
+            .slow_mode
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let now = self.clock.instant();
+        if let Some(previous) = last.get(&(room_id, user_id)) {
+            let elapsed = now.duration_since(*previous);
+            if elapsed < Duration::from_secs(secs) {
+                let wait = secs - elapsed.as_secs();
+                return Err(RoomError::SlowMode(wait).into());
+            }
+        }
+        last.insert((room_id, user_id), now);
+        Ok(())
+    }
+
+    /// Forgets slow-mode marks older than a day (upkeep).
+    pub(crate) fn forget_slow_mode(&self) {
+        let now = self.clock.instant();
+        self.slow_mode
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|_, last| now.duration_since(*last) < Duration::from_secs(86_400));
+    }
+
+    /// A page of history: before a sequence number (scrolling back) or after one (catching up).
+    pub async fn history(
+        &self,
+        identity: &Identity,
+        query: History,
+    ) -> Result<HistoryPage, CoreError> {
+        let Visible { room, .. } = self.rooms.visible(identity, query.room.as_str()).await?;
+        let messages = match (query.before, query.after) {
+            (Some(_), Some(_)) => {
+                return Err(CoreError::InvalidPayload(
+                    "history: before or after, not both".into(),
+                ))
+            }
+            (None, Some(after)) => self.rooms.messages_after(&room, after).await?,
+            (before, None) => {
+                self.rooms
+                    .messages_before(&room, before, query.limit)
+                    .await?
+            }
+        };
+        let messages = self.ignores.without_ignored(identity.principal, messages);
+        Ok(HistoryPage {
+            messages: events(&room.slug, messages),
+            room: room.slug,
+        })
+    }
+
+    /// The rooms the caller belongs to or may join.
+    pub async fn list(&self, identity: &Identity) -> Result<Vec<RoomListing>, CoreError> {
+        Ok(self.rooms.list(identity).await?)
+    }
+
+    pub async fn create(
+        &self,
+        identity: &Identity,
+        new: CreateRoom,
+    ) -> Result<RoomView, CoreError> {
+        Ok(self.rooms.create(identity, new).await?)
+    }
+
+    /// The room as the caller may see it.
+    pub async fn room(&self, identity: &Identity, slug: &str) -> Result<RoomView, CoreError> {
+        let Visible { room, role } = self.rooms.visible(identity, slug).await?;
+        Ok(RoomView::of(&room, role))
+    }
+
+    /// Changes a room's settings; everyone in it sees the new ones.
+    pub async fn update(
+        &self,
+        identity: &Identity,
+        slug: &str,
+        patch: SettingsPatch,
+    ) -> Result<RoomView, CoreError> {
+        let view = self.rooms.update_settings(identity, slug, patch).await?;
+        let public = RoomView {
+            role: None,
+            ..view.clone()
+        };
+        let event = Event::RoomUpdated { room: public };
+        self.bus.publish(&view.slug, Broadcast::new(event), None);
+        Ok(view)
+    }
+
+    pub async fn clear_history(&self, identity: &Identity, slug: &str) -> Result<(), CoreError> {
+        let room = self.rooms.clear_history(identity, slug).await?;
+        let event = Event::HistoryCleared {
+            room: room.slug.clone(),
+        };
+        self.bus.publish(&room.slug, Broadcast::new(event), None);
+        Ok(())
+    }
+
+    /// Deletes a room for good; everyone in it is told and leaves.
+    pub async fn delete(&self, identity: &Identity, slug: &str) -> Result<(), CoreError> {
+        let room = self.rooms.delete(identity, slug).await?;
+        self.presence.close_room(&room.slug, RemovedReason::Deleted);
+        Ok(())
+    }
+}
+
+/// Stored messages as the protocol delivers them.
+fn events(room: &str, messages: Vec<PlainMessage>) -> Vec<MessageEvent> {
+    messages
+        .into_iter()
+        .map(|m| stored_event(room, m))
+        .collect()
+}
+
+fn stored_event(room: &str, message: PlainMessage) -> MessageEvent {
+    MessageEvent {
+        room: room.to_owned(),
+        id: message.id.to_string(),
+        ts: message.created_at,
+        author: UserView {
+            name: message.author_name,
+            kind: if message.author_id < 0 {
+                crate::auth::IdentityKind::Guest
+            } else {
+                crate::auth::IdentityKind::User
+            },
+            role: message.author_role.parse().unwrap_or_default(),
+            verified: false,
+        },
+        text: message.text,
+        seq: Some(message.seq),
+        client_msg_id: message.client_msg_id,
+    }
+}

@@ -1,0 +1,162 @@
+//! Connections and who is behind them: opening and closing connections, `identify` (a token,
+//! a new guest nick, or the connection's own cookie), one name per identity online, the cap on
+//! connections per address, and closing connections when their sessions end or the server
+//! stops.
+
+use super::accounts::refuse_banned;
+use super::{Ignores, Presence};
+use crate::auth::{Auth, AuthError, Identity, SessionId};
+use crate::core::command::Identify;
+use crate::core::event::{CloseReason, UserView};
+use crate::core::{ConnInfo, Connection, CoreError, Hub, Outbox};
+use crate::moderation::Moderation;
+use crate::store::Principal;
+use serde::Serialize;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// The reply to `identify`: who the connection now is, and a new guest's session token.
+#[derive(Debug, Serialize)]
+pub struct Identified {
+    pub user: Option<UserView>,
+    pub token: Option<String>,
+}
+
+pub struct Sessions {
+    auth: Arc<Auth>,
+    moderation: Arc<Moderation>,
+    hub: Arc<Hub>,
+    presence: Presence,
+    ignores: Ignores,
+    outbound_queue: usize,
+    /// Open connections allowed per client address (0: no limit).
+    max_per_address: usize,
+    next_conn: AtomicU64,
+}
+
+impl Sessions {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        auth: Arc<Auth>,
+        moderation: Arc<Moderation>,
+        hub: Arc<Hub>,
+        presence: Presence,
+        ignores: Ignores,
+        outbound_queue: usize,
+        max_per_address: usize,
+    ) -> Self {
+        Self {
+            auth,
+            moderation,
+            hub,
+            presence,
+            ignores,
+            outbound_queue,
+            max_per_address,
+            next_conn: AtomicU64::new(1),
+        }
+    }
+
+    /// Whether another connection from this address is allowed.
+    pub fn admits_connection_from(&self, ip: IpAddr) -> bool {
+        self.max_per_address == 0 || self.hub.connections_from(ip) < self.max_per_address
+    }
+
+    /// Opens a connection: the framing keeps the [`Connection`] in its reader and gives the
+    /// [`Outbox`] to its writer.
+    pub fn open(&self, info: ConnInfo) -> (Connection, Outbox) {
+        let id = self.next_conn.fetch_add(1, Ordering::Relaxed);
+        let (conn, outbox) = Connection::open(id, info, self.outbound_queue);
+        self.hub.register(Arc::clone(&conn.handle), conn.info.ip);
+        (conn, outbox)
+    }
+
+    /// Ends a connection: leaves its rooms (telling the others), releases its name.
+    pub fn close(&self, conn: Connection) {
+        self.presence.leave_all(&conn);
+        if let Some(identity) = &conn.identity {
+            self.hub.release_name(&identity.name_key());
+        }
+        self.hub.unregister(conn.id());
+    }
+
+    /// The `identify` command.
+    pub async fn identify(
+        &self,
+        conn: &mut Connection,
+        identify: Identify,
+    ) -> Result<Identified, CoreError> {
+        if conn.identity.is_some() {
+            return Err(CoreError::AlreadyIdentified);
+        }
+        let ip = conn.ip();
+        let (identity, new_token) = if let Some(token) = identify.token {
+            (self.auth.resolve(&token).await?, None)
+        } else if let Some(nick) = identify.nick {
+            refuse_banned(&self.moderation, Some(&nick), ip, crate::domain::Role::User)?;
+            let grant = self
+                .auth
+                .create_guest(Some(&nick), &ip.to_string(), self.hub.as_ref())
+                .await?;
+            (grant.identity, Some(grant.token))
+        } else if let Some(token) = conn.info.credential.clone() {
+            (self.auth.resolve(&token).await?, None)
+        } else {
+            return Err(AuthError::Unauthenticated.into());
+        };
+        self.bind(conn, identity).await?;
+        if let Some(identity) = &conn.identity {
+            if let Err(err) = self.auth.touch_guest(identity, &ip.to_string()).await {
+                tracing::warn!(error = %err, "could not record guest activity");
+            }
+        }
+        Ok(Identified {
+            user: conn.identity.as_ref().map(UserView::from),
+            token: new_token,
+        })
+    }
+
+    /// Binds an already resolved identity to a connection (the `/ws` framing resolves the
+    /// cookie before upgrading).
+    pub async fn bind(&self, conn: &mut Connection, identity: Identity) -> Result<(), CoreError> {
+        refuse_banned(
+            &self.moderation,
+            Some(&identity.name),
+            conn.ip(),
+            identity.role,
+        )?;
+        self.ignores.load(&identity).await?;
+        if !self.hub.claim_name(&identity, conn.id()) {
+            return Err(CoreError::NickTaken);
+        }
+        tracing::info!(conn = conn.id(), kind = ?identity.kind(), "identified");
+        conn.identity = Some(identity);
+        Ok(())
+    }
+
+    /// Takes the one `/ws` slot of an identity; `false` if it is taken.
+    pub fn take_simple_slot(&self, principal: Principal) -> bool {
+        self.hub.take_simple_slot(principal)
+    }
+
+    pub fn free_simple_slot(&self, principal: Principal) {
+        self.hub.free_simple_slot(principal);
+    }
+
+    /// Closes the live connections of revoked sessions.
+    pub fn revoke(&self, sessions: &[SessionId]) {
+        self.hub
+            .close_sessions(sessions, CloseReason::SessionRevoked);
+    }
+
+    /// The sessions of all identified connections (to keep them from expiring while in use).
+    pub fn live_sessions(&self) -> Vec<SessionId> {
+        self.hub.live_sessions()
+    }
+
+    /// Tells every connection the server is stopping and closes it.
+    pub fn shutdown(&self) {
+        self.hub.close_all(CloseReason::Shutdown);
+    }
+}

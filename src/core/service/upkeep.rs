@@ -1,0 +1,113 @@
+//! Upkeep: the work nobody asks for. Every [`MAINTENANCE_INTERVAL`] it keeps sessions in use
+//! from expiring, purges expired sessions, bans and mutes, prunes messages past their room's
+//! retention, and forgets idle throttles, rate windows, slow-mode marks and room locks. Every
+//! [`CROWD_INTERVAL`] large rooms hear how many are present. Ephemeral rooms close the moment
+//! their time is up.
+//!
+//! All three loops sleep on the service's [`Clock`], so a test on a manual clock sees upkeep
+//! run by moving the clock.
+
+use super::{Conversations, LiveRooms, Presence, RoomLocks, Sessions, Speech};
+use crate::auth::Auth;
+use crate::clock::Clock;
+use crate::moderation::Moderation;
+use crate::rooms::Rooms;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// How often sessions in use are extended and expired things purged.
+pub const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(60);
+/// How often large rooms hear how many are present.
+pub const CROWD_INTERVAL: Duration = Duration::from_secs(5);
+
+/// The services upkeep tends to.
+pub struct Upkeep {
+    pub(crate) auth: Arc<Auth>,
+    pub(crate) moderation: Arc<Moderation>,
+    pub(crate) rooms: Arc<Rooms>,
+    pub(crate) sessions: Arc<Sessions>,
+    pub(crate) live_rooms: Arc<LiveRooms>,
+    pub(crate) conversations: Arc<Conversations>,
+    pub(crate) presence: Presence,
+    pub(crate) speech: Speech,
+    pub(crate) locks: RoomLocks,
+    pub(crate) clock: Clock,
+}
+
+impl Upkeep {
+    /// Runs the upkeep loops until `stop` is cancelled.
+    pub async fn run(&self, stop: CancellationToken) {
+        tokio::select! {
+            _ = stop.cancelled() => {}
+            _ = self.maintain_forever() => {}
+            _ = self.count_crowds_forever() => {}
+            _ = self.expire_rooms_forever() => {}
+        }
+    }
+
+    async fn maintain_forever(&self) {
+        loop {
+            self.maintain().await;
+            self.clock.sleep(MAINTENANCE_INTERVAL).await;
+        }
+    }
+
+    /// One round of upkeep.
+    pub async fn maintain(&self) {
+        for session in self.sessions.live_sessions() {
+            if let Err(err) = self.auth.keep_alive(&session).await {
+                tracing::warn!(error = %err, "could not extend a live session");
+            }
+        }
+        self.auth.forget_idle_throttles();
+        if let Err(err) = self.moderation.purge_expired().await {
+            tracing::warn!(error = %err, "could not purge expired bans and mutes");
+        }
+        match self.auth.purge_expired().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(purged = n, "expired sessions removed"),
+            Err(err) => tracing::warn!(error = %err, "could not purge expired sessions"),
+        }
+        match self.rooms.upkeep(self.clock.now_millis()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(pruned = n, "messages past their room's retention deleted"),
+            Err(err) => tracing::warn!(error = %err, "room upkeep failed"),
+        }
+        self.locks.prune();
+        self.live_rooms.forget_slow_mode();
+        self.speech.forget_idle();
+    }
+
+    /// Tells each large room, every few seconds, how many are present.
+    async fn count_crowds_forever(&self) {
+        let mut announced = HashMap::new();
+        loop {
+            self.presence.announce_crowds(&mut announced);
+            self.clock.sleep(CROWD_INTERVAL).await;
+        }
+    }
+
+    /// Closes each ephemeral room when its timer runs out: sleeps until the next one is due
+    /// (at most a maintenance interval), or until a room is activated.
+    async fn expire_rooms_forever(&self) {
+        loop {
+            let wait = match self.conversations.expire_due().await {
+                Ok(Some(at)) => {
+                    let due = u64::try_from(at - self.clock.now_millis()).unwrap_or(0);
+                    Duration::from_millis(due.max(50)).min(MAINTENANCE_INTERVAL)
+                }
+                Ok(None) => MAINTENANCE_INTERVAL,
+                Err(err) => {
+                    tracing::warn!(error = %err, "could not close expired ephemeral rooms");
+                    MAINTENANCE_INTERVAL
+                }
+            };
+            tokio::select! {
+                _ = self.clock.sleep(wait) => {}
+                _ = self.conversations.timers_changed() => {}
+            }
+        }
+    }
+}
