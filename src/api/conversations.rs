@@ -2,9 +2,7 @@
 //! endpoints with the conversation's `room` name (`/api/rooms/pm:3:7/messages`).
 
 use super::ErrorResponse;
-use crate::http::AppState;
-use crate::http::HttpError;
-use crate::http::{room_name, Body, CurrentSession};
+use crate::http::{room_name, AppState, Body, CurrentSession, HttpError};
 use crate::rooms::ConversationView;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;

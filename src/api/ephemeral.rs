@@ -3,9 +3,7 @@
 //! `join {room: "e:<CODE>", device}`.
 
 use super::ErrorResponse;
-use crate::http::AppState;
-use crate::http::HttpError;
-use crate::http::{ClientIp, CurrentSession};
+use crate::http::{AppState, ClientIp, CurrentSession, HttpError};
 use crate::rooms::{EphemeralDoor, EphemeralView};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;

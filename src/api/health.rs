@@ -2,8 +2,7 @@
 
 use super::ErrorResponse;
 use crate::error::ErrorCode;
-use crate::http::AppState;
-use crate::http::HttpError;
+use crate::http::{AppState, HttpError};
 use axum::extract::State;
 use axum::Json;
 use serde::Serialize;

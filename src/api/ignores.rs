@@ -3,9 +3,7 @@
 use super::ErrorResponse;
 use crate::core::CoreError;
 use crate::domain::Name;
-use crate::http::AppState;
-use crate::http::CurrentSession;
-use crate::http::HttpError;
+use crate::http::{AppState, CurrentSession, HttpError};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;

@@ -8,6 +8,7 @@ mod conversations;
 mod ephemeral;
 mod health;
 mod ignores;
+mod membership;
 mod rooms;
 mod users;
 
@@ -32,9 +33,9 @@ pub struct ErrorResponse {
         users::me, users::user, users::online, ignores::list, ignores::add, ignores::remove,
         health::health,
         rooms::list, rooms::create, rooms::show, rooms::update, rooms::delete, rooms::history,
-        rooms::post, rooms::clear, rooms::join, rooms::leave, rooms::members, rooms::remove_member,
-        rooms::set_role, rooms::ban, rooms::unban, rooms::create_invite, rooms::invites,
-        rooms::revoke_invite, rooms::redeem, rooms::request_access, rooms::requests, rooms::decide,
+        rooms::post, rooms::clear, membership::join, membership::leave, membership::members, membership::remove_member,
+        membership::set_role, membership::ban, membership::unban, membership::create_invite, membership::invites,
+        membership::revoke_invite, membership::redeem, membership::request_access, membership::requests, membership::decide,
         conversations::list, conversations::open, conversations::accept, conversations::decline,
         conversations::close, conversations::mark_read, ephemeral::create, ephemeral::hosted, ephemeral::activate,
         ephemeral::door, admin::users, admin::sanctions, admin::connections,
@@ -79,35 +80,38 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/api/rooms/{slug}/membership",
-            post(rooms::join).delete(rooms::leave),
+            post(membership::join).delete(membership::leave),
         )
-        .route("/api/rooms/{slug}/members", get(rooms::members))
+        .route("/api/rooms/{slug}/members", get(membership::members))
         .route(
             "/api/rooms/{slug}/members/{name}",
-            delete(rooms::remove_member),
+            delete(membership::remove_member),
         )
         .route(
             "/api/rooms/{slug}/members/{name}/role",
-            put(rooms::set_role),
+            put(membership::set_role),
         )
         .route(
             "/api/rooms/{slug}/bans/{name}",
-            put(rooms::ban).delete(rooms::unban),
+            put(membership::ban).delete(membership::unban),
         )
         .route(
             "/api/rooms/{slug}/invites",
-            get(rooms::invites).post(rooms::create_invite),
+            get(membership::invites).post(membership::create_invite),
         )
         .route(
             "/api/rooms/{slug}/invites/{id}",
-            delete(rooms::revoke_invite),
+            delete(membership::revoke_invite),
         )
-        .route("/api/invites/{token}", post(rooms::redeem))
+        .route("/api/invites/{token}", post(membership::redeem))
         .route(
             "/api/rooms/{slug}/requests",
-            get(rooms::requests).post(rooms::request_access),
+            get(membership::requests).post(membership::request_access),
         )
-        .route("/api/rooms/{slug}/requests/{name}", post(rooms::decide))
+        .route(
+            "/api/rooms/{slug}/requests/{name}",
+            post(membership::decide),
+        )
         .route(
             "/api/conversations",
             get(conversations::list).post(conversations::open),

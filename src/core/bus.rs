@@ -4,8 +4,8 @@
 //! [`LocalBus`] is the single-node implementation: publishing is delivering. A networked bus
 //! (Redis) implements the same trait, so the core does not change when Parlor scales out.
 
-use super::connection::Broadcast;
 use super::hub::Hub;
+use super::Broadcast;
 use crate::store::Principal;
 use std::sync::Arc;
 

@@ -4,9 +4,11 @@
 //! Roster counts identities, not connections: a user with three tabs is one member, who
 //! joins with the first tab and leaves with the last.
 
-use super::connection::{Broadcast, ConnHandle, ConnId};
+use super::connection::{ConnHandle, ConnId};
 use super::event::{CloseReason, UserView};
+use super::ignore_filter::IgnoreFilter;
 use super::roster::{MemberCursor, MemberPage, Roster};
+use super::Broadcast;
 use crate::auth::{Identity, OnlineNames, SessionId};
 use crate::domain::{now_millis, Millis};
 use crate::moderation::identity_key;
@@ -20,47 +22,32 @@ struct Online {
     conns: usize,
 }
 
-struct Registered {
-    handle: Arc<ConnHandle>,
-    ip: IpAddr,
-    since: Millis,
-    session: Option<SessionId>,
-    principal: Option<Principal>,
-    user: Option<UserView>,
+pub(super) struct Registered {
+    pub(super) handle: Arc<ConnHandle>,
+    pub(super) ip: IpAddr,
+    pub(super) since: Millis,
+    pub(super) session: Option<SessionId>,
+    pub(super) principal: Option<Principal>,
+    pub(super) user: Option<UserView>,
     /// How the audit log names the identity.
-    identity: Option<String>,
-}
-
-/// A live connection as the admin panel lists it.
-#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct LiveConnection {
-    pub id: ConnId,
-    /// Who it is, once identified.
-    #[schema(value_type = Option<Object>)]
-    pub user: Option<UserView>,
-    /// `user:<id>` or `guest:<public id>`, as the audit log names it.
-    pub identity: Option<String>,
-    #[schema(value_type = String)]
-    pub ip: IpAddr,
-    pub rooms: Vec<String>,
-    pub since: Millis,
+    pub(super) identity: Option<String>,
 }
 
 /// Rooms, presence and connections of this node.
 #[derive(Default)]
 pub struct Hub {
-    rooms: RwLock<HashMap<String, Roster>>,
+    pub(super) rooms: RwLock<HashMap<String, Roster>>,
     online: Mutex<HashMap<String, Online>>,
-    conns: Mutex<HashMap<ConnId, Registered>>,
+    pub(super) conns: Mutex<HashMap<ConnId, Registered>>,
     simple_slots: Mutex<std::collections::HashSet<Principal>>,
     /// Open connections per client address.
     per_address: Mutex<HashMap<IpAddr, usize>>,
-    /// Who ignores whom: a case-folded name → the identities ignoring it.
-    ignored_by: RwLock<HashMap<String, HashSet<Principal>>>,
+    /// Who ignores whom.
+    ignoring: IgnoreFilter,
 }
 
 /// Locks ignore poisoning: no critical section here can panic half-way through an update.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -205,7 +192,7 @@ impl Hub {
     /// Queues a broadcast on every local connection in the room, except those of `except` and
     /// of whoever ignores its author.
     pub fn deliver(&self, room: &str, broadcast: &Arc<Broadcast>, except: Option<Principal>) {
-        let ignoring = self.ignoring(broadcast);
+        let ignoring = self.ignoring.of(broadcast);
         let rooms = self.rooms.read().unwrap_or_else(PoisonError::into_inner);
         let Some(room) = rooms.get(room) else { return };
         for (principal, member) in room.iter() {
@@ -253,7 +240,8 @@ impl Hub {
     /// Queues an event on every connection of one identity (unless it ignores the author).
     pub fn deliver_to(&self, principal: Principal, broadcast: &Arc<Broadcast>) {
         if self
-            .ignoring(broadcast)
+            .ignoring
+            .of(broadcast)
             .is_some_and(|ignoring| ignoring.contains(&principal))
         {
             return;
@@ -328,34 +316,6 @@ impl Hub {
         }
     }
 
-    /// Every open connection: who, from where, in which rooms, since when.
-    pub fn live_connections(&self) -> Vec<LiveConnection> {
-        let mut rooms_of: HashMap<ConnId, Vec<String>> = HashMap::new();
-        for (name, room) in self
-            .rooms
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .iter()
-        {
-            for conn in room.iter().flat_map(|(_, m)| &m.conns) {
-                rooms_of.entry(conn.id).or_default().push(name.clone());
-            }
-        }
-        let mut live: Vec<LiveConnection> = lock(&self.conns)
-            .values()
-            .map(|r| LiveConnection {
-                id: r.handle.id,
-                user: r.user.clone(),
-                identity: r.identity.clone(),
-                ip: r.ip,
-                rooms: rooms_of.remove(&r.handle.id).unwrap_or_default(),
-                since: r.since,
-            })
-            .collect();
-        live.sort_by_key(|c| c.id);
-        live
-    }
-
     /// Closes one connection.
     pub fn close_connection(&self, id: ConnId, reason: CloseReason) -> bool {
         match lock(&self.conns).get(&id) {
@@ -382,44 +342,14 @@ impl Hub {
         sessions
     }
 
-    /// The identities ignoring a broadcast's author, if it has one and anybody does.
-    fn ignoring(&self, broadcast: &Broadcast) -> Option<HashSet<Principal>> {
-        let author = broadcast.event.author_key()?;
-        let ignored_by = self
-            .ignored_by
-            .read()
-            .unwrap_or_else(PoisonError::into_inner);
-        ignored_by.get(&author).cloned()
-    }
-
     /// Whether `principal` ignores the (case-folded) name.
     pub fn ignores(&self, principal: Principal, name_key: &str) -> bool {
-        let ignored_by = self
-            .ignored_by
-            .read()
-            .unwrap_or_else(PoisonError::into_inner);
-        ignored_by
-            .get(name_key)
-            .is_some_and(|who| who.contains(&principal))
+        self.ignoring.ignores(principal, name_key)
     }
 
     /// Records that `principal` ignores (`true`) or no longer ignores a case-folded name.
     pub fn set_ignore(&self, principal: Principal, name_key: &str, ignore: bool) {
-        let mut ignored_by = self
-            .ignored_by
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
-        if ignore {
-            ignored_by
-                .entry(name_key.to_owned())
-                .or_default()
-                .insert(principal);
-        } else if let Some(who) = ignored_by.get_mut(name_key) {
-            who.remove(&principal);
-            if who.is_empty() {
-                ignored_by.remove(name_key);
-            }
-        }
+        self.ignoring.set(principal, name_key, ignore);
     }
 
     /// Takes the one `/ws` slot of an identity; `false` if it is taken.

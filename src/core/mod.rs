@@ -26,6 +26,9 @@ mod dispatch;
 mod error;
 mod event;
 mod hub;
+mod ignore_filter;
+mod live;
+mod outbound;
 mod roster;
 mod service;
 
@@ -35,13 +38,12 @@ pub use command::{
     ModTarget, MoveUser, Mute, OpenConversation, SendMessage, SetRole, Typing, Unban, Verify,
     Whisper,
 };
-pub use connection::{
-    Answer, Broadcast, ConnHandle, ConnId, ConnInfo, Connection, Encoding, Next, Outbound, Outbox,
-    Reply,
-};
+pub use connection::{ConnHandle, ConnId, ConnInfo, Connection, Next, Outbox};
 pub use error::CoreError;
 pub use event::{CloseReason, Event, MessageEvent, RemovedReason, UserView};
-pub use hub::{Hub, LiveConnection};
+pub use hub::Hub;
+pub use live::LiveConnection;
+pub use outbound::{Answer, Broadcast, Encoding, Outbound, Reply};
 pub use roster::{MemberCursor, MemberPage};
 pub use service::*;
 

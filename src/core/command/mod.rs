@@ -22,7 +22,7 @@ pub use rooms::{History, JoinRoom, LeaveRoom, Members};
 pub use session::Identify;
 pub use talk::{SendMessage, Typing};
 
-use super::connection::{Answer, Connection};
+use super::{Answer, Connection};
 use super::{Chat, CoreError};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
