@@ -2,6 +2,7 @@
 //! runs it until a shutdown signal, then closes every connection and the database cleanly.
 
 use crate::auth::Auth;
+use crate::clock::Clock;
 use crate::config::{Config, Secret};
 use crate::core::{Core, CoreSettings, Hub, LocalBus};
 use crate::crypto::{KeySource, Keyring, MasterKey};
@@ -90,7 +91,7 @@ pub async fn open_storage(config: &Config) -> anyhow::Result<(Store, Keyring)> {
         Some(_) => KeySource::Configured,
         None => KeySource::File(MasterKey::file_in(&config.data_dir)),
     };
-    let keyring = Keyring::new(store.clone(), master_key, source);
+    let keyring = Keyring::new(store.clone(), master_key, source, Clock::system());
     if let Err(err) = keyring.verify().await {
         if generated {
             // A fresh key beside existing encrypted data is a wrong key; leave no trace.
@@ -113,6 +114,7 @@ pub fn room_service(config: &Config, store: Store, keyring: Keyring) -> Rooms {
             pm_history_cap: config.pm_history_cap,
             ephemeral_ttl_secs: config.ephemeral_ttl_secs,
         },
+        Clock::system(),
     )
 }
 
@@ -160,7 +162,7 @@ impl Server {
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
-        let auth = Auth::new(store.clone(), config.auth_settings());
+        let auth = Auth::new(store.clone(), config.auth_settings()?, Clock::system());
         bootstrap_root(&auth, &config).await?;
         let hub = Arc::new(Hub::default());
         let bus = Arc::new(LocalBus::new(Arc::clone(&hub)));
@@ -173,7 +175,7 @@ impl Server {
             presence_limit: config.presence_limit,
         };
         let rooms = room_service(&config, store.clone(), keyring);
-        let moderation = Moderation::load(store.clone())
+        let moderation = Moderation::load(store.clone(), Clock::system())
             .await
             .context("cannot load bans and mutes")?;
         let core = Core::new(auth, rooms, moderation, hub, bus, settings);

@@ -14,8 +14,8 @@ use crate::core::{CloseReason, Command, LiveConnection};
 use crate::domain::Role;
 use crate::error::ErrorCode;
 use crate::moderation::Actor;
+use crate::moderation::{AuditEntryView, AuditFilter, Sanction};
 use crate::rooms::{AdminRoom, ArchiveView};
-use crate::store::{AuditFilter, AuditRow, SanctionRow};
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::request::Parts;
@@ -122,18 +122,18 @@ pub async fn users(
 ) -> Result<Json<UserList>, ApiError> {
     let limit = query.limit.unwrap_or(50).clamp(1, 500);
     let rows = state
-        .store
+        .core
+        .auth()
         .search_users(&query.q, limit, query.offset.unwrap_or(0).max(0))
-        .await
-        .map_err(crate::auth::AuthError::from)?;
+        .await?;
     let hub = state.core.hub();
     let users = rows
         .into_iter()
         .map(|u| AdminUser {
             identity: format!("user:{}", u.id),
             online: hub.principal_of(&u.name.to_ascii_lowercase()).is_some(),
-            role: u.role(),
-            verified: u.verified != 0,
+            role: u.role,
+            verified: u.verified,
             created_at: u.created_at,
             name: u.name,
         })
@@ -143,8 +143,8 @@ pub async fn users(
 
 #[derive(Serialize, ToSchema)]
 pub struct SanctionList {
-    bans: Vec<SanctionRow>,
-    mutes: Vec<SanctionRow>,
+    bans: Vec<Sanction>,
+    mutes: Vec<Sanction>,
 }
 
 #[utoipa::path(get, path = "/api/admin/sanctions", tag = "admin",
@@ -228,7 +228,7 @@ pub async fn rooms(
     State(state): State<AppState>,
     _admin: AdminSession,
 ) -> Result<Json<AdminRoomList>, ApiError> {
-    let rooms = state.core.rooms().all().await?;
+    let rooms = state.core.rooms().admin().all().await?;
     Ok(Json(AdminRoomList { rooms }))
 }
 
@@ -252,6 +252,7 @@ pub async fn transcript(
     let messages = state
         .core
         .rooms()
+        .admin()
         .transcript(&slug, page.before, page.limit)
         .await?;
     state
@@ -285,6 +286,7 @@ pub async fn archives(
     let archives = state
         .core
         .rooms()
+        .admin()
         .archives(limit, page.before.unwrap_or(i64::MAX))
         .await?;
     state
@@ -319,7 +321,7 @@ pub struct AuditQuery {
 
 #[derive(Serialize, ToSchema)]
 pub struct AuditPage {
-    entries: Vec<AuditRow>,
+    entries: Vec<AuditEntryView>,
     /// Pass as `before` for the next (older) page; absent on the last page.
     next: Option<i64>,
 }
@@ -395,7 +397,7 @@ fn export(
         .into_response()
 }
 
-fn csv_line(entry: &AuditRow) -> String {
+fn csv_line(entry: &AuditEntryView) -> String {
     let fields = [
         entry.id.to_string(),
         entry.ts.to_string(),

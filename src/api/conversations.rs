@@ -23,7 +23,12 @@ pub async fn list(
     State(state): State<AppState>,
     session: CurrentSession,
 ) -> Result<Json<ConversationList>, ApiError> {
-    let conversations = state.core.rooms().conversations(&session.identity).await?;
+    let conversations = state
+        .core
+        .rooms()
+        .conversations()
+        .list(&session.identity)
+        .await?;
     Ok(Json(ConversationList { conversations }))
 }
 

@@ -36,7 +36,8 @@ pub async fn hosted(
     let rooms = state
         .core
         .rooms()
-        .hosted_ephemeral(&session.identity)
+        .ephemeral()
+        .hosted(&session.identity)
         .await?;
     Ok(Json(HostedList { rooms }))
 }

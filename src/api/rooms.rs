@@ -206,6 +206,7 @@ pub async fn join(
     let visible = state
         .core
         .rooms()
+        .membership()
         .join(&session.identity, &slug, None)
         .await?;
     Ok(Json(RoomView::of(&visible.room, visible.role)))
@@ -234,7 +235,12 @@ pub async fn members(
     session: CurrentSession,
     Path(slug): Path<String>,
 ) -> Result<Json<MemberList>, ApiError> {
-    let members = state.core.rooms().members(&session.identity, &slug).await?;
+    let members = state
+        .core
+        .rooms()
+        .membership()
+        .list(&session.identity, &slug)
+        .await?;
     Ok(Json(MemberList { members }))
 }
 
@@ -303,7 +309,8 @@ pub async fn unban(
     state
         .core
         .rooms()
-        .unban_member(&session.identity, &slug, &name)
+        .membership()
+        .unban(&session.identity, &slug, &name)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -367,7 +374,12 @@ pub async fn invites(
     session: CurrentSession,
     Path(slug): Path<String>,
 ) -> Result<Json<InviteList>, ApiError> {
-    let invites = state.core.rooms().invites(&session.identity, &slug).await?;
+    let invites = state
+        .core
+        .rooms()
+        .access()
+        .invites(&session.identity, &slug)
+        .await?;
     Ok(Json(InviteList { invites }))
 }
 
@@ -382,6 +394,7 @@ pub async fn revoke_invite(
     state
         .core
         .rooms()
+        .access()
         .revoke_invite(&session.identity, &slug, id)
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -427,6 +440,7 @@ pub async fn requests(
     let requests = state
         .core
         .rooms()
+        .access()
         .requests(&session.identity, &slug)
         .await?;
     Ok(Json(RequestList { requests }))

@@ -70,7 +70,7 @@ pub async fn user(
         .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such user"))?;
     Ok(Json(Profile {
         online: hub.is_taken(&user.name.to_ascii_lowercase(), None),
-        role: user.role(),
+        role: user.role,
         username: user.name,
         kind: IdentityKind::User,
         created_at: user.created_at,

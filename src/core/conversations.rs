@@ -9,9 +9,9 @@ use super::connection::{Broadcast, Connection};
 use super::event::{Event, RemovedReason, UserView};
 use super::{Core, CoreError};
 use crate::auth::Identity;
+use crate::domain::Principal;
 use crate::domain::{now_millis, MessageText, Millis};
 use crate::rooms::{ConversationView, EphemeralDoor, EphemeralView, Notice, RoomError};
-use crate::store::Principal;
 use serde_json::{json, Value};
 use std::sync::atomic::Ordering;
 
@@ -22,7 +22,7 @@ impl Core {
         identity: &Identity,
         user: &str,
     ) -> Result<ConversationView, CoreError> {
-        let (view, notice) = self.rooms.open_pm(identity, user).await?;
+        let (view, notice) = self.rooms.conversations().open(identity, user).await?;
         self.tell(notice);
         Ok(view)
     }
@@ -32,7 +32,7 @@ impl Core {
         identity: &Identity,
         room: &str,
     ) -> Result<ConversationView, CoreError> {
-        let (view, notice) = self.rooms.accept_pm(identity, room).await?;
+        let (view, notice) = self.rooms.conversations().accept(identity, room).await?;
         self.tell(Some(notice));
         Ok(view)
     }
@@ -42,7 +42,7 @@ impl Core {
         identity: &Identity,
         room: &str,
     ) -> Result<(), CoreError> {
-        Ok(self.rooms.decline_pm(identity, room).await?)
+        Ok(self.rooms.conversations().decline(identity, room).await?)
     }
 
     pub async fn close_conversation(
@@ -50,7 +50,7 @@ impl Core {
         identity: &Identity,
         room: &str,
     ) -> Result<(), CoreError> {
-        Ok(self.rooms.close_pm(identity, room).await?)
+        Ok(self.rooms.conversations().close(identity, room).await?)
     }
 
     pub async fn mark_read(
@@ -59,7 +59,11 @@ impl Core {
         room: &str,
         seq: i64,
     ) -> Result<(), CoreError> {
-        Ok(self.rooms.mark_read(identity, room, seq).await?)
+        Ok(self
+            .rooms
+            .conversations()
+            .mark_read(identity, room, seq)
+            .await?)
     }
 
     /// Tells one account how a conversation now looks to them, on each of their connections.
@@ -112,7 +116,7 @@ impl Core {
     }
 
     pub async fn create_ephemeral(&self, identity: &Identity) -> Result<EphemeralView, CoreError> {
-        Ok(self.rooms.create_ephemeral(identity).await?)
+        Ok(self.rooms.ephemeral().create(identity).await?)
     }
 
     /// Starts an ephemeral room's timer (and wakes the task that closes rooms on time).
@@ -121,7 +125,7 @@ impl Core {
         identity: &Identity,
         code: &str,
     ) -> Result<EphemeralView, CoreError> {
-        let view = self.rooms.activate_ephemeral(identity, code).await?;
+        let view = self.rooms.ephemeral().activate(identity, code).await?;
         self.timers.notify_one();
         Ok(view)
     }
@@ -130,7 +134,7 @@ impl Core {
     /// while after too many (codes are short; this keeps them from being probed).
     pub async fn ephemeral_door(&self, code: &str, ip: &str) -> Result<EphemeralDoor, CoreError> {
         self.auth.check_code_guess(ip)?;
-        let door = self.rooms.ephemeral_door(code).await;
+        let door = self.rooms.ephemeral().door(code).await;
         if matches!(door, Err(RoomError::NotFound)) {
             self.auth.code_guess_failed(ip);
         }
@@ -140,7 +144,7 @@ impl Core {
     /// Closes the ephemeral rooms whose time is up (everyone in them is told) and returns
     /// when the next one is due.
     pub async fn expire_ephemeral(&self) -> Result<Option<Millis>, CoreError> {
-        for room in self.rooms.expire_due(now_millis()).await? {
+        for room in self.rooms.ephemeral().expire_due(now_millis()).await? {
             let lock = self.room_lock(&room.slug);
             let _ordered = lock.lock().await;
             let notice = Broadcast::new(Event::RoomRemoved {
@@ -151,7 +155,7 @@ impl Core {
                 handle.deliver(&notice);
             }
         }
-        Ok(self.rooms.next_expiry().await?)
+        Ok(self.rooms.ephemeral().next_expiry().await?)
     }
 
     /// Resolves when an ephemeral room's timer was started (the expiry task re-plans).

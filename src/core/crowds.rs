@@ -7,7 +7,7 @@
 use super::command::Members;
 use super::presence::{MemberCursor, MemberPage};
 use super::{Broadcast, Connection, Core, CoreError, Event, UserView};
-use crate::store::Principal;
+use crate::domain::Principal;
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
 

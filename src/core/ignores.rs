@@ -5,8 +5,8 @@
 use super::{Core, CoreError};
 use crate::auth::Identity;
 use crate::domain::Name;
+use crate::domain::Principal;
 use crate::rooms::{account_id, PlainMessage};
-use crate::store::Principal;
 
 impl Core {
     /// The names the caller ignores (case-folded).

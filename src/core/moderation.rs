@@ -8,10 +8,9 @@ use super::connection::{Broadcast, Connection};
 use super::event::{CloseReason, Event, RemovedReason, UserView};
 use super::{Core, CoreError};
 use crate::auth::{Identity, IdentityKind};
-use crate::domain::{Role, LOBBY};
-use crate::moderation::{Actor, ModerationError, Target};
+use crate::domain::{Principal, Role, LOBBY};
+use crate::moderation::{Actor, AuditEntryView, AuditFilter, ModerationError, Sanction, Target};
 use crate::rooms::{MessageOpener, RoomError};
-use crate::store::{AuditFilter, AuditRow, Principal, SanctionRow};
 use serde_json::{json, Value};
 use std::net::IpAddr;
 
@@ -31,7 +30,7 @@ impl Core {
     }
 
     /// The bans and mutes in force.
-    pub fn sanctions(&self) -> Vec<SanctionRow> {
+    pub fn sanctions(&self) -> Vec<Sanction> {
         self.moderation.in_force()
     }
 
@@ -42,7 +41,7 @@ impl Core {
         &self,
         filter: &AuditFilter,
         text: Option<&str>,
-    ) -> Result<(Vec<AuditRow>, Option<i64>), CoreError> {
+    ) -> Result<(Vec<AuditEntryView>, Option<i64>), CoreError> {
         let Some(needle) = text.map(str::to_lowercase) else {
             let rows = self.moderation.audit_page(filter).await?;
             let next = full_page_cursor(&rows, filter.limit);
@@ -52,7 +51,7 @@ impl Core {
             limit: 500,
             ..filter.clone()
         };
-        let mut opener = self.rooms.opener();
+        let mut opener = self.rooms.admin().opener();
         let (mut found, mut scanned) = (Vec::new(), 0);
         loop {
             let rows = self.moderation.audit_page(&scan).await?;
@@ -98,7 +97,7 @@ impl Core {
     async fn target(&self, name: &str, any_name: bool) -> Result<Target, CoreError> {
         if let Some(user) = self.auth.user_by_name(name).await? {
             return Ok(Target {
-                role: user.role(),
+                role: user.role,
                 principal: Some(Principal::User(user.id)),
                 name: user.name,
             });
@@ -303,7 +302,11 @@ impl Core {
             let Principal::User(user_id) = principal else {
                 return Err(RoomError::RegistrationRequired.into());
             };
-            self.rooms.admit(user_id, &move_user.room).await?.slug
+            self.rooms
+                .admin()
+                .admit(user_id, &move_user.room)
+                .await?
+                .slug
         };
         self.moderation
             .record(
@@ -329,7 +332,7 @@ impl Core {
         let target = self.target(name, false).await?;
         let user_id = self.moderation.check_delete(actor, &target).await?;
         let principal = Principal::User(user_id);
-        for room in self.rooms.delete_owned_by(user_id).await? {
+        for room in self.rooms.admin().delete_owned_by(user_id).await? {
             let notice = Broadcast::new(Event::RoomRemoved {
                 room: room.slug.clone(),
                 reason: RemovedReason::Deleted,
@@ -372,14 +375,14 @@ impl Core {
 /// Audit entries one text search reads before it answers with what it found (and a cursor).
 const AUDIT_SCAN: usize = 20_000;
 
-fn full_page_cursor(rows: &[AuditRow], limit: i64) -> Option<i64> {
+fn full_page_cursor(rows: &[AuditEntryView], limit: i64) -> Option<i64> {
     (rows.len() as i64 == limit)
         .then(|| rows.last().map(|r| r.id))
         .flatten()
 }
 
 async fn audit_text_matches(
-    row: &AuditRow,
+    row: &AuditEntryView,
     needle: &str,
     opener: &mut MessageOpener<'_>,
 ) -> Result<bool, CoreError> {

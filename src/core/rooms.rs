@@ -11,13 +11,13 @@ use super::connection::{Broadcast, Connection};
 use super::event::{Event, MessageEvent, RemovedReason, UserView};
 use super::{Core, CoreError};
 use crate::auth::{Identity, IdentityKind};
+use crate::domain::Principal;
 use crate::domain::RoomRole;
 use crate::domain::{RoomCode, RoomKind};
 use crate::rooms::{
     author_id, CreateInvite, CreateRoom, InviteView, PlainMessage, RoomError, RoomView,
     SettingsPatch, Visible,
 };
-use crate::store::Principal;
 use serde_json::{json, Value};
 use std::sync::{Arc, PoisonError};
 use std::time::{Duration, Instant};
@@ -91,6 +91,7 @@ impl Core {
         }
         let joined = self
             .rooms
+            .membership()
             .join(&identity, &join.room, join.device.as_deref())
             .await;
         if guessing_code && matches!(joined, Err(RoomError::NotFound)) {
@@ -106,8 +107,8 @@ impl Core {
             self.announce_joined(&room.slug, user, present, identity.principal);
         }
         let messages = match join.since {
-            Some(since) => self.rooms.messages_after(&room, since).await?,
-            None => self.rooms.messages_before(&room, None, None).await?,
+            Some(since) => self.rooms.history().after(&room, since).await?,
+            None => self.rooms.history().before(&room, None, None).await?,
         };
         let page_full = messages.len() >= self.rooms.settings().history_page;
         let messages = self.without_ignored(identity.principal, messages);
@@ -166,6 +167,7 @@ impl Core {
         self.check_slow_mode(room.id, author_id(identity), room.slow_mode_secs, role)?;
         let (message, new) = self
             .rooms
+            .history()
             .post(identity, &room, text, client_msg_id)
             .await?;
         let posted = Posted {
@@ -182,7 +184,11 @@ impl Core {
             let event = Event::Message(MessageEvent::stored(&room.slug, message));
             self.bus.publish(&room.slug, Broadcast::new(event), None);
             if room.kind() == RoomKind::Pm {
-                let notice = self.rooms.after_pm_message(&room, seq, author).await?;
+                let notice = self
+                    .rooms
+                    .conversations()
+                    .after_message(&room, seq, author)
+                    .await?;
                 self.tell(notice);
             }
         }
@@ -227,10 +233,11 @@ impl Core {
                     "history: before or after, not both".into(),
                 ))
             }
-            (None, Some(after)) => self.rooms.messages_after(&room, after).await?,
+            (None, Some(after)) => self.rooms.history().after(&room, after).await?,
             (before, None) => {
                 self.rooms
-                    .messages_before(&room, before, query.limit)
+                    .history()
+                    .before(&room, before, query.limit)
                     .await?
             }
         };
@@ -253,7 +260,7 @@ impl Core {
         slug: &str,
         name: &str,
     ) -> Result<(), CoreError> {
-        let (room, user_id) = self.rooms.remove_member(identity, slug, name).await?;
+        let (room, user_id) = self.rooms.membership().remove(identity, slug, name).await?;
         self.evict(&room.slug, Principal::User(user_id), RemovedReason::Removed);
         Ok(())
     }
@@ -265,14 +272,14 @@ impl Core {
         slug: &str,
         name: &str,
     ) -> Result<(), CoreError> {
-        let (room, user_id) = self.rooms.ban_member(identity, slug, name).await?;
+        let (room, user_id) = self.rooms.membership().ban(identity, slug, name).await?;
         self.evict(&room.slug, Principal::User(user_id), RemovedReason::Banned);
         Ok(())
     }
 
     /// Gives up membership of a room on every connection of the caller.
     pub async fn leave_room(&self, identity: &Identity, slug: &str) -> Result<(), CoreError> {
-        let room = self.rooms.leave(identity, slug).await?;
+        let room = self.rooms.membership().leave(identity, slug).await?;
         self.evict(&room.slug, identity.principal, RemovedReason::Left);
         Ok(())
     }
@@ -285,13 +292,14 @@ impl Core {
         role: RoomRole,
     ) -> Result<(), CoreError> {
         self.rooms
-            .set_member_role(identity, slug, name, role)
+            .membership()
+            .set_role(identity, slug, name, role)
             .await?;
         Ok(())
     }
 
     pub async fn clear_history(&self, identity: &Identity, slug: &str) -> Result<(), CoreError> {
-        let room = self.rooms.clear_history(identity, slug).await?;
+        let room = self.rooms.history().clear(identity, slug).await?;
         let event = Event::HistoryCleared {
             room: room.slug.clone(),
         };
@@ -333,7 +341,11 @@ impl Core {
         slug: &str,
         new: CreateInvite,
     ) -> Result<(String, InviteView), CoreError> {
-        Ok(self.rooms.create_invite(identity, slug, new).await?)
+        Ok(self
+            .rooms
+            .access()
+            .create_invite(identity, slug, new)
+            .await?)
     }
 
     pub async fn redeem_invite(
@@ -341,20 +353,20 @@ impl Core {
         identity: &Identity,
         token: &str,
     ) -> Result<RoomView, CoreError> {
-        let room = self.rooms.redeem_invite(identity, token).await?;
+        let room = self.rooms.access().redeem_invite(identity, token).await?;
         Ok(RoomView::of(&room, Some(RoomRole::Member)))
     }
 
     /// Asks to join a private room; its online owner and admins are told at once.
     pub async fn request_access(&self, identity: &Identity, slug: &str) -> Result<(), CoreError> {
-        let Some(room) = self.rooms.request_access(identity, slug).await? else {
+        let Some(room) = self.rooms.access().request_access(identity, slug).await? else {
             return Ok(());
         };
         let event = Broadcast::new(Event::AccessRequested {
             room: room.slug.clone(),
             user: identity.name.clone(),
         });
-        for moderator in self.rooms.moderator_ids(room.id).await? {
+        for moderator in self.rooms.membership().moderator_ids(room.id).await? {
             self.hub.deliver_to(Principal::User(moderator), &event);
         }
         Ok(())
@@ -370,6 +382,7 @@ impl Core {
     ) -> Result<(), CoreError> {
         let (room, user_id) = self
             .rooms
+            .access()
             .decide(identity, slug, requester, approve)
             .await?;
         let event = Broadcast::new(Event::AccessDecided {

@@ -7,8 +7,10 @@
 
 mod audit;
 mod error;
+mod records;
 mod service;
 
 pub use audit::{identity_key, AuditLog};
 pub use error::ModerationError;
+pub use records::{AuditEntryView, AuditFilter, Sanction};
 pub use service::{Actor, Moderation, Target};
