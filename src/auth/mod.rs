@@ -17,6 +17,7 @@ pub use account::Account;
 pub use error::AuthError;
 pub use identity::{Identity, IdentityKind, OnlineNames};
 pub use password::{hash_password, PasswordParams};
-pub use service::{Auth, AuthSettings, Login, Registered, SessionGrant};
+pub use service::{Auth, AuthSettings, Login, Registered};
+pub use sessions::SessionGrant;
 pub use throttle::ThrottleSettings;
 pub use token::{hash_token, new_secret, SessionId};

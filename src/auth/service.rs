@@ -2,6 +2,7 @@
 //! resolve, extend, revoke) are in `sessions.rs`, the second half of [`Auth`].
 
 use super::password::{is_argon2_hash, PasswordParams, Passwords};
+use super::sessions::SessionGrant;
 use super::throttle::{ThrottleSettings, Throttles};
 use super::token::{new_public_id, new_secret};
 use super::{hash_token, Account, AuthError, Identity, OnlineNames, SessionId};
@@ -21,13 +22,6 @@ pub struct AuthSettings {
     pub throttle: ThrottleSettings,
     /// argon2 cost of new password hashes.
     pub password_hashing: PasswordParams,
-}
-
-/// A new session: the token goes to the client once; only its hash is stored.
-#[derive(Debug)]
-pub struct SessionGrant {
-    pub token: String,
-    pub identity: Identity,
 }
 
 /// What registration produced.

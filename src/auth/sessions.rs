@@ -3,7 +3,7 @@
 //! revoking them. A session stands for a [`Principal`]; the token goes to the client once and
 //! only its hash is stored.
 
-use super::service::{Auth, SessionGrant};
+use super::service::Auth;
 use super::token::new_secret;
 use super::{hash_token, AuthError, Identity, SessionId};
 use crate::domain::{Millis, Principal, Role};
@@ -12,6 +12,13 @@ use crate::store::GuestRow;
 /// How far the expiry may lag behind `now + ttl` before a use pushes it forward; keeps
 /// sliding expiry from writing on every request.
 const EXTEND_SLACK_MS: Millis = 60_000;
+
+/// A new session: the token goes to the client once; only its hash is stored.
+#[derive(Debug)]
+pub struct SessionGrant {
+    pub token: String,
+    pub identity: Identity,
+}
 
 impl Auth {
     /// Resolves a session token to its identity, pushing the sliding expiry forward.

@@ -2,8 +2,7 @@
 //! (checked on every login, connection and message), and the audit log.
 
 use super::audit::{identity_key, AuditLog};
-use super::{AuditEntryView, AuditFilter, ModerationError, Sanction};
-use crate::auth::Identity;
+use super::{Actor, AuditEntryView, AuditFilter, ModerationError, Sanction, Target};
 use crate::clock::Clock;
 use crate::domain::{Millis, Principal, Role};
 use crate::store::{AuditEntry, NewSanction, Store};
@@ -11,38 +10,6 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 /// The longest a timed ban or mute may last: ten years (longer: leave the duration out).
 const MAX_DURATION_SECS: u64 = 10 * 365 * 24 * 3600;
-
-/// Who acts, from which address, and in which room (where its notice goes).
-pub struct Actor<'a> {
-    pub identity: &'a Identity,
-    pub ip: String,
-    pub room: Option<String>,
-}
-
-impl<'a> Actor<'a> {
-    /// The same actor, acting in `room`.
-    pub fn in_room(&self, room: Option<&str>) -> Actor<'a> {
-        Actor {
-            identity: self.identity,
-            ip: self.ip.clone(),
-            room: room.map(str::to_owned),
-        }
-    }
-}
-
-/// Whom an action is about: an account, an online guest, or (for bans and mutes) a name.
-#[derive(Clone, Debug)]
-pub struct Target {
-    pub name: String,
-    pub principal: Option<Principal>,
-    pub role: Role,
-}
-
-impl Target {
-    pub fn name_key(&self) -> String {
-        self.name.to_ascii_lowercase()
-    }
-}
 
 /// The moderation service. Cheap to clone.
 #[derive(Clone)]
