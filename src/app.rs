@@ -32,6 +32,11 @@ pub struct Server {
 /// Opens the database and the keyring over it, loading (or, on first start, generating) the
 /// master key and checking that it opens the stored data keys.
 pub async fn open_storage(config: &Config) -> anyhow::Result<(Store, Keyring)> {
+    open_storage_on(config, Clock::system()).await
+}
+
+/// [`open_storage`] on a given clock.
+async fn open_storage_on(config: &Config, clock: Clock) -> anyhow::Result<(Store, Keyring)> {
     let configured_key = config.master_key.as_ref().map(|k| k.expose());
     let (master_key, generated) = MasterKey::load(configured_key, &config.data_dir)?;
     if generated {
@@ -50,7 +55,7 @@ pub async fn open_storage(config: &Config) -> anyhow::Result<(Store, Keyring)> {
         Some(_) => KeySource::Configured,
         None => KeySource::File(MasterKey::file_in(&config.data_dir)),
     };
-    let keyring = Keyring::new(store.clone(), master_key, source);
+    let keyring = Keyring::new(store.clone(), master_key, source, clock);
     if let Err(err) = keyring.verify().await {
         if generated {
             // A fresh key beside existing encrypted data is a wrong key; leave no trace.
@@ -64,6 +69,10 @@ pub async fn open_storage(config: &Config) -> anyhow::Result<(Store, Keyring)> {
 
 /// The room service as the server configures it (also for tools that read archives).
 pub fn room_service(config: &Config, store: Store, keyring: Keyring) -> Rooms {
+    room_service_on(config, store, keyring, Clock::system())
+}
+
+fn room_service_on(config: &Config, store: Store, keyring: Keyring, clock: Clock) -> Rooms {
     Rooms::new(
         store,
         keyring,
@@ -73,6 +82,7 @@ pub fn room_service(config: &Config, store: Store, keyring: Keyring) -> Rooms {
             pm_history_cap: config.pm_history_cap,
             ephemeral_ttl_secs: config.ephemeral_ttl_secs,
         },
+        clock,
     )
 }
 
@@ -121,13 +131,13 @@ impl Server {
                 config.data_dir.display()
             )
         })?;
-        let (store, keyring) = open_storage(&config).await?;
+        let (store, keyring) = open_storage_on(&config, clock.clone()).await?;
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
-        let auth = Auth::new(store.clone(), config.auth_settings());
+        let auth = Auth::new(store.clone(), config.auth_settings()?, clock.clone());
         bootstrap_root(&auth, &config).await?;
-        let hub = Arc::new(Hub::default());
+        let hub = Arc::new(Hub::new(clock.clone()));
         let bus = Arc::new(LocalBus::new(Arc::clone(&hub)));
         let settings = ChatSettings {
             max_message_chars: config.max_message_chars,
@@ -137,15 +147,14 @@ impl Server {
             max_connections_per_ip: config.max_connections_per_ip,
             presence_limit: config.presence_limit,
         };
-        let rooms = room_service(&config, store.clone(), keyring);
-        let moderation = Moderation::load(store.clone())
+        let rooms = room_service_on(&config, store.clone(), keyring, clock.clone());
+        let moderation = Moderation::load(store.clone(), clock.clone())
             .await
             .context("cannot load bans and mutes")?;
         let chat = Chat::new(ChatParts {
             auth,
             rooms,
             moderation,
-            store: store.clone(),
             hub,
             bus,
             settings,

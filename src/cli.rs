@@ -2,6 +2,7 @@
 
 use crate::app::{shutdown_signal, Server};
 use crate::auth::Auth;
+use crate::clock::Clock;
 use crate::config::{Config, LogFormat};
 use crate::crypto::{rotate, MasterKey};
 use crate::domain::Role;
@@ -98,10 +99,10 @@ async fn add_user(config: Config, name: &str, role: Role) -> anyhow::Result<()> 
     let store = Store::connect(&config.database_url())
         .await
         .context("cannot open the database")?;
-    let auth = Auth::new(store.clone(), config.auth_settings());
+    let auth = Auth::new(store.clone(), config.auth_settings()?, Clock::system());
     let user = auth.upsert_user(name, password, role).await?;
     store.close().await;
-    println!("user {} saved with role {}", user.name, user.role);
+    println!("user {} saved with role {}", user.name, user.role.as_str());
     Ok(())
 }
 

@@ -2,7 +2,7 @@
 //! (and `DATABASE_URL`). Loaded and validated once at start-up; the rest of the server only
 //! reads a [`Config`].
 
-use crate::auth::{AuthSettings, ThrottleSettings};
+use crate::auth::{AuthSettings, PasswordParams, ThrottleSettings};
 use crate::domain::Networks;
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
@@ -66,6 +66,12 @@ pub struct Config {
     /// Registrations allowed per address within `registration_window_secs`.
     pub registrations_per_ip: usize,
     pub registration_window_secs: u64,
+    /// argon2id cost of new password hashes: memory in KiB, passes, lanes. The defaults are
+    /// OWASP's minimum; lower values (for test suites) start with a warning. Stored hashes keep
+    /// the parameters they were made with.
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub argon2_parallelism: u32,
     /// Events queued per connection before it is dropped as a slow consumer.
     pub outbound_queue: usize,
     /// Give an anonymous guest from the same IP their previous nick back when it is free.
@@ -124,6 +130,9 @@ impl Default for Config {
             login_window_secs: 900,
             registrations_per_ip: 10,
             registration_window_secs: 3600,
+            argon2_memory_kib: argon2::Params::DEFAULT_M_COST,
+            argon2_iterations: argon2::Params::DEFAULT_T_COST,
+            argon2_parallelism: argon2::Params::DEFAULT_P_COST,
             guest_nick_by_ip: true,
             shutdown_grace_secs: 10,
             log: "info".into(),
@@ -191,7 +200,18 @@ impl Config {
         }
         self.admin_networks()?;
         self.trusted_proxy_networks()?;
+        self.password_params()?;
         Ok(())
+    }
+
+    /// `argon2_memory_kib`, `argon2_iterations` and `argon2_parallelism`, checked together.
+    pub fn password_params(&self) -> Result<PasswordParams, ConfigError> {
+        PasswordParams::new(
+            self.argon2_memory_kib,
+            self.argon2_iterations,
+            self.argon2_parallelism,
+        )
+        .map_err(ConfigError::Invalid)
     }
 
     /// `admin_cidrs`, parsed.
@@ -221,9 +241,9 @@ impl Config {
         Duration::from_secs(self.session_ttl_secs)
     }
 
-    /// The identity layer's settings.
-    pub fn auth_settings(&self) -> AuthSettings {
-        AuthSettings {
+    /// The identity layer's settings (an error when the argon2 parameters are invalid).
+    pub fn auth_settings(&self) -> Result<AuthSettings, ConfigError> {
+        Ok(AuthSettings {
             session_ttl: self.session_ttl(),
             password_min_length: self.password_min_length,
             guest_nick_by_ip: self.guest_nick_by_ip,
@@ -234,7 +254,8 @@ impl Config {
                 registrations_per_ip: self.registrations_per_ip,
                 registration_window: Duration::from_secs(self.registration_window_secs),
             },
-        }
+            password_hashing: self.password_params()?,
+        })
     }
 
     pub fn rate_window(&self) -> Duration {
@@ -335,6 +356,35 @@ mod tests {
                 !format!("{config:?}").contains("u:p"),
                 "secrets are redacted"
             );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn argon2_parameters_come_from_the_environment_and_are_checked() {
+        figment::Jail::expect_with(|jail| {
+            let defaults = Config::load(Path::new("missing.toml")).expect("loads");
+            assert_eq!(
+                defaults.password_params().unwrap(),
+                PasswordParams::default(),
+                "production defaults unchanged"
+            );
+            jail.set_env("PARLOR_ARGON2_MEMORY_KIB", "64");
+            jail.set_env("PARLOR_ARGON2_ITERATIONS", "1");
+            jail.set_env("PARLOR_ARGON2_PARALLELISM", "2");
+            let cheap = Config::load(Path::new("missing.toml")).expect("loads");
+            assert_eq!(
+                (
+                    cheap.argon2_memory_kib,
+                    cheap.argon2_iterations,
+                    cheap.argon2_parallelism
+                ),
+                (64, 1, 2)
+            );
+            assert!(cheap.password_params().unwrap().below_owasp_minimum());
+            jail.set_env("PARLOR_ARGON2_PARALLELISM", "16");
+            let err = Config::load(Path::new("missing.toml")).expect_err("64 KiB for 16 lanes");
+            assert!(err.to_string().contains("argon2"), "{err}");
             Ok(())
         });
     }

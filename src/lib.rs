@@ -11,7 +11,7 @@
 //! - [`clock`] — where time comes from: the system, or a clock tests move by hand.
 //! - [`config`] — defaults → `parlor.toml` → `PARLOR_*` environment.
 //! - [`app`] — builds the state and router, runs and shuts down the server.
-//! - [`domain`] — pure rules and types: names, roles, message text, rate windows.
+//! - [`domain`] — pure rules and types: identities (`Principal`), names, roles, message text, rate windows.
 //! - [`core`] — the transport-agnostic chat core: commands, events, rooms, presence, fan-out.
 //! - [`auth`] — accounts, guests and sessions.
 //! - [`rooms`] — persistent rooms: visibility, membership, invites, moderation, history.

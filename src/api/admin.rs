@@ -12,8 +12,8 @@ use crate::core::{AdminUser, LiveConnection};
 use crate::error::ErrorCode;
 use crate::http::{peer, AppState, Body, CurrentSession, Door, HttpError};
 use crate::moderation::Actor;
+use crate::moderation::{AuditEntryView, AuditFilter, Sanction};
 use crate::rooms::{AdminRoom, ArchiveView};
-use crate::store::{AuditFilter, AuditRow, SanctionRow};
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::request::Parts;
@@ -99,8 +99,8 @@ pub async fn users(
 
 #[derive(Serialize, ToSchema)]
 pub struct SanctionList {
-    bans: Vec<SanctionRow>,
-    mutes: Vec<SanctionRow>,
+    bans: Vec<Sanction>,
+    mutes: Vec<Sanction>,
 }
 
 #[utoipa::path(get, path = "/api/admin/sanctions", tag = "admin",
@@ -256,7 +256,7 @@ pub struct AuditQuery {
 
 #[derive(Serialize, ToSchema)]
 pub struct AuditPage {
-    entries: Vec<AuditRow>,
+    entries: Vec<AuditEntryView>,
     /// Pass as `before` for the next (older) page; absent on the last page.
     next: Option<i64>,
 }
@@ -332,7 +332,7 @@ fn export(
         .into_response()
 }
 
-fn csv_line(entry: &AuditRow) -> String {
+fn csv_line(entry: &AuditEntryView) -> String {
     let fields = [
         entry.id.to_string(),
         entry.ts.to_string(),

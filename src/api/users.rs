@@ -71,7 +71,7 @@ pub async fn user(
             .chat
             .presence
             .is_online(&user.name.to_ascii_lowercase()),
-        role: user.role(),
+        role: user.role,
         username: user.name,
         kind: IdentityKind::User,
         created_at: user.created_at,

@@ -1,7 +1,6 @@
 //! Who is behind a session.
 
-use crate::domain::Role;
-use crate::store::Principal;
+use crate::domain::{Principal, Role};
 use serde::Serialize;
 
 use super::SessionId;

@@ -4,16 +4,20 @@
 //!
 //! This module decides *who* someone is. What they may do in the chat is the core's business.
 
+mod account;
 mod error;
 mod identity;
 mod password;
 mod service;
+mod sessions;
 mod throttle;
 mod token;
 
+pub use account::Account;
 pub use error::AuthError;
 pub use identity::{Identity, IdentityKind, OnlineNames};
-pub use password::hash_password;
-pub use service::{Auth, AuthSettings, Login, Registered, SessionGrant};
+pub use password::{hash_password, PasswordParams};
+pub use service::{Auth, AuthSettings, Login, Registered};
+pub use sessions::SessionGrant;
 pub use throttle::ThrottleSettings;
 pub use token::{hash_token, new_secret, SessionId};

@@ -1,11 +1,14 @@
-//! The identity service: register, log in, join as a guest, resolve and revoke sessions.
+//! The identity service: register, log in, join as a guest, manage accounts. Sessions (open,
+//! resolve, extend, revoke) are in `sessions.rs`, the second half of [`Auth`].
 
-use super::password::{is_argon2_hash, verify_password};
+use super::password::{is_argon2_hash, PasswordParams, Passwords};
+use super::sessions::SessionGrant;
 use super::throttle::{ThrottleSettings, Throttles};
 use super::token::{new_public_id, new_secret};
-use super::{hash_password, hash_token, AuthError, Identity, OnlineNames, SessionId};
-use crate::domain::{now_millis, Email, Millis, Name, Role};
-use crate::store::{GuestRow, NewUser, Principal, Store, StoreError, UserRow};
+use super::{hash_token, Account, AuthError, Identity, OnlineNames, SessionId};
+use crate::clock::Clock;
+use crate::domain::{Email, Name, Principal, Role};
+use crate::store::{NewUser, Store, StoreError, UserRow};
 use std::sync::Arc;
 use std::time::Duration;
 use tracing::instrument;
@@ -17,13 +20,8 @@ pub struct AuthSettings {
     pub password_min_length: usize,
     pub guest_nick_by_ip: bool,
     pub throttle: ThrottleSettings,
-}
-
-/// A new session: the token goes to the client once; only its hash is stored.
-#[derive(Debug)]
-pub struct SessionGrant {
-    pub token: String,
-    pub identity: Identity,
+    /// argon2 cost of new password hashes.
+    pub password_hashing: PasswordParams,
 }
 
 /// What registration produced.
@@ -41,24 +39,25 @@ pub enum Login {
     Password { login: String, password: String },
 }
 
-/// How far the expiry may lag behind `now + ttl` before a use pushes it forward; keeps
-/// sliding expiry from writing on every request.
-const EXTEND_SLACK_MS: Millis = 60_000;
-
 /// The identity service. Cheap to clone.
 #[derive(Clone)]
 pub struct Auth {
-    store: Store,
-    settings: AuthSettings,
+    pub(super) store: Store,
+    pub(super) settings: AuthSettings,
+    pub(super) clock: Clock,
+    passwords: Passwords,
     throttles: Arc<Throttles>,
 }
 
 impl Auth {
-    pub fn new(store: Store, settings: AuthSettings) -> Self {
+    /// Logs a warning when the password hashing parameters are below OWASP's minimum.
+    pub fn new(store: Store, settings: AuthSettings, clock: Clock) -> Self {
         Self {
-            throttles: Arc::new(Throttles::new(&settings.throttle)),
+            throttles: Arc::new(Throttles::new(&settings.throttle, clock.clone())),
+            passwords: Passwords::new(settings.password_hashing.clone()),
             store,
             settings,
+            clock,
         }
     }
 
@@ -84,7 +83,7 @@ impl Auth {
             return Err(AuthError::UsernameTaken);
         }
         if let Some(email) = &email {
-            if self.store.email_registered(&email.key()).await? {
+            if self.store.users().email_registered(&email.key()).await? {
                 return Err(AuthError::EmailTaken);
             }
         }
@@ -96,7 +95,7 @@ impl Auth {
                 Ok(Registered::Key { key })
             }
             Some(password) => {
-                let hash = hash_password(password).await?;
+                let hash = self.passwords.hash(password).await?;
                 let user = self
                     .insert_user(&name, email.as_ref(), Some(&hash), None, Role::User)
                     .await?;
@@ -114,9 +113,9 @@ impl Auth {
         username: &str,
         password: String,
         role: Role,
-    ) -> Result<UserRow, AuthError> {
+    ) -> Result<Account, AuthError> {
         self.check_password_rules(&password)?;
-        let hash = hash_password(password).await?;
+        let hash = self.passwords.hash(password).await?;
         self.upsert_user_with_hash(username, &hash, role).await
     }
 
@@ -129,7 +128,8 @@ impl Auth {
     ) -> Result<bool, AuthError> {
         let Some(user) = self
             .store
-            .user_by_name_key(&name.to_ascii_lowercase())
+            .users()
+            .by_name_key(&name.to_ascii_lowercase())
             .await?
         else {
             return Ok(false);
@@ -140,7 +140,9 @@ impl Auth {
         Ok(match (hash, password) {
             (Some(hash), _) => user.password_hash.as_deref() == Some(hash),
             (None, Some(password)) => {
-                verify_password(user.password_hash, password.to_owned()).await
+                self.passwords
+                    .verify(user.password_hash, password.to_owned())
+                    .await
             }
             (None, None) => false,
         })
@@ -152,22 +154,21 @@ impl Auth {
         username: &str,
         hash: &str,
         role: Role,
-    ) -> Result<UserRow, AuthError> {
+    ) -> Result<Account, AuthError> {
         let name = Name::parse(username).map_err(|e| AuthError::InvalidUsername(e.to_string()))?;
         if !is_argon2_hash(hash) {
             return Err(AuthError::Hashing("not an argon2 PHC string".into()));
         }
-        if let Some(existing) = self.store.user_by_name_key(&name.key()).await? {
-            self.store.set_password_hash(existing.id, hash).await?;
-            self.store.set_role(existing.id, role).await?;
-            self.store.delete_user_sessions(existing.id).await?;
-            return Ok(self
-                .store
-                .user_by_id(existing.id)
-                .await?
-                .unwrap_or(existing));
+        let users = self.store.users();
+        if let Some(existing) = users.by_name_key(&name.key()).await? {
+            users.reset_credentials(existing.id, hash, role).await?;
+            let updated = users.by_id(existing.id).await?.unwrap_or(existing);
+            return Ok(updated.into());
         }
-        self.insert_user(&name, None, Some(hash), None, role).await
+        Ok(self
+            .insert_user(&name, None, Some(hash), None, role)
+            .await?
+            .into())
     }
 
     /// Checks credentials and opens a session.
@@ -194,14 +195,15 @@ impl Auth {
 
     async fn check_credentials(&self, login: Login) -> Result<UserRow, AuthError> {
         let user = match login {
-            Login::Key(key) => self.store.user_by_key_hash(&hash_token(&key)).await?,
+            Login::Key(key) => self.store.users().by_key_hash(&hash_token(&key)).await?,
             Login::Password { login, password } => {
                 let user = self
                     .store
-                    .user_by_login(&login.trim().to_lowercase())
+                    .users()
+                    .by_login(&login.trim().to_lowercase())
                     .await?;
                 let stored = user.as_ref().and_then(|u| u.password_hash.clone());
-                if !verify_password(stored, password).await {
+                if !self.passwords.verify(stored, password).await {
                     return Err(AuthError::InvalidCredentials);
                 }
                 user
@@ -231,40 +233,10 @@ impl Auth {
         };
         let guest = self
             .store
-            .create_guest(&new_public_id(), nick.as_str(), ip, now_millis())
+            .guests()
+            .create(&new_public_id(), nick.as_str(), ip, self.clock.now_millis())
             .await?;
         self.open_session(Principal::Guest(guest.id), ip).await
-    }
-
-    /// Resolves a session token to its identity, pushing the sliding expiry forward.
-    pub async fn resolve(&self, token: &str) -> Result<Identity, AuthError> {
-        let now = now_millis();
-        let session = self
-            .store
-            .live_session(&hash_token(token), now)
-            .await?
-            .ok_or(AuthError::Unauthenticated)?;
-        let fresh_expiry = now + self.ttl_millis();
-        if fresh_expiry - session.expires_at > EXTEND_SLACK_MS {
-            self.store
-                .extend_session(&session.token_hash, fresh_expiry)
-                .await?;
-        }
-        self.identity(session.principal, SessionId(session.token_hash))
-            .await
-    }
-
-    /// Pushes a live connection's session expiry forward.
-    pub async fn keep_alive(&self, session: &SessionId) -> Result<(), AuthError> {
-        let expires_at = now_millis() + self.ttl_millis();
-        self.store.extend_session(&session.0, expires_at).await?;
-        Ok(())
-    }
-
-    /// Revokes one session.
-    pub async fn logout(&self, session: &SessionId) -> Result<(), AuthError> {
-        self.store.delete_session(&session.0).await?;
-        Ok(())
     }
 
     /// Changes a password after checking the current one. Every session of the account is
@@ -282,54 +254,58 @@ impl Auth {
         };
         let user = self
             .store
-            .user_by_id(user_id)
+            .users()
+            .by_id(user_id)
             .await?
             .ok_or(AuthError::Unauthenticated)?;
         let Some(stored) = user.password_hash else {
             return Err(AuthError::NoPassword);
         };
-        if !verify_password(Some(stored), current).await {
+        if !self.passwords.verify(Some(stored), current).await {
             return Err(AuthError::InvalidCredentials);
         }
         self.check_password_rules(&new)?;
-        let hash = hash_password(new).await?;
-        self.store.set_password_hash(user_id, &hash).await?;
-        let revoked = self.store.delete_user_sessions(user_id).await?;
+        let hash = self.passwords.hash(new).await?;
+        let revoked = self.store.users().set_password(user_id, &hash).await?;
         let grant = self.open_session(identity.principal, ip).await?;
         Ok((grant, revoked.into_iter().map(SessionId).collect()))
     }
 
-    /// A registered user's stored account, by name.
-    pub async fn user_by_name(&self, name: &str) -> Result<Option<UserRow>, AuthError> {
-        Ok(self
+    /// A registered account, by name.
+    pub async fn user_by_name(&self, name: &str) -> Result<Option<Account>, AuthError> {
+        let user = self
             .store
-            .user_by_name_key(&name.to_ascii_lowercase())
-            .await?)
+            .users()
+            .by_name_key(&name.to_ascii_lowercase())
+            .await?;
+        Ok(user.map(Account::from))
     }
 
-    /// Revokes every session of an identity; returns them (to close their connections).
-    pub async fn revoke_all(&self, principal: Principal) -> Result<Vec<SessionId>, AuthError> {
-        let hashes = match principal {
-            Principal::User(id) => self.store.delete_user_sessions(id).await?,
-            Principal::Guest(id) => self.store.delete_guest_sessions(id).await?,
-        };
-        Ok(hashes.into_iter().map(SessionId).collect())
+    /// Accounts whose name contains `query` (case-insensitive), by name: a page.
+    pub async fn search_users(
+        &self,
+        query: &str,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<Account>, AuthError> {
+        let rows = self.store.users().search(query, limit, offset).await?;
+        Ok(rows.into_iter().map(Account::from).collect())
     }
 
     /// Deletes an account with its sessions.
     pub async fn delete_account(&self, user_id: i64) -> Result<(), AuthError> {
-        self.store.delete_user_sessions(user_id).await?;
-        self.store.delete_user(user_id).await?;
+        self.store.sessions().delete_of_user(user_id).await?;
+        self.store.users().delete(user_id).await?;
         Ok(())
     }
 
     /// The address an identity last signed in from.
     pub async fn last_address(&self, principal: Principal) -> Result<Option<String>, AuthError> {
-        Ok(self.store.last_session_ip(principal).await?)
+        Ok(self.store.sessions().last_ip(principal).await?)
     }
 
     pub async fn is_verified(&self, user_id: i64) -> Result<bool, AuthError> {
-        let user = self.store.user_by_id(user_id).await?;
+        let user = self.store.users().by_id(user_id).await?;
         Ok(user.is_some_and(|u| u.verified != 0))
     }
 
@@ -346,86 +322,6 @@ impl Auth {
     /// Forgets login and registration windows nobody has used for a while.
     pub fn forget_idle_throttles(&self) {
         self.throttles.forget_idle();
-    }
-
-    /// Deletes expired sessions.
-    pub async fn purge_expired(&self) -> Result<u64, AuthError> {
-        Ok(self.store.purge_expired_sessions(now_millis()).await?)
-    }
-
-    /// Records where a guest was last seen (for giving their nick back by IP).
-    pub async fn touch_guest(&self, identity: &Identity, ip: &str) -> Result<(), AuthError> {
-        if let Principal::Guest(id) = identity.principal {
-            self.store.touch_guest(id, ip, now_millis()).await?;
-        }
-        Ok(())
-    }
-
-    async fn open_session(
-        &self,
-        principal: Principal,
-        ip: &str,
-    ) -> Result<SessionGrant, AuthError> {
-        let token = new_secret();
-        let token_hash = hash_token(&token);
-        let now = now_millis();
-        self.store
-            .create_session(&token_hash, principal, ip, now, now + self.ttl_millis())
-            .await?;
-        let identity = self.identity(principal, SessionId(token_hash)).await?;
-        Ok(SessionGrant { token, identity })
-    }
-
-    async fn identity(
-        &self,
-        principal: Principal,
-        session: SessionId,
-    ) -> Result<Identity, AuthError> {
-        match principal {
-            Principal::User(id) => {
-                let user = self
-                    .store
-                    .user_by_id(id)
-                    .await?
-                    .ok_or(AuthError::Unauthenticated)?;
-                Ok(Identity {
-                    principal,
-                    role: user.role(),
-                    name: user.name,
-                    session,
-                    public_id: None,
-                    email: user.email,
-                    created_at: user.created_at,
-                    verified: user.verified != 0,
-                })
-            }
-            Principal::Guest(id) => {
-                let guest: GuestRow = self
-                    .store
-                    .guest_by_id(id)
-                    .await?
-                    .ok_or(AuthError::Unauthenticated)?;
-                // A guest's nick may have been registered while the guest was away.
-                if self
-                    .store
-                    .user_by_name_key(&guest.nick.to_ascii_lowercase())
-                    .await?
-                    .is_some()
-                {
-                    return Err(AuthError::NickTaken);
-                }
-                Ok(Identity {
-                    principal,
-                    role: Role::User,
-                    name: guest.nick,
-                    session,
-                    public_id: Some(guest.public_id),
-                    email: None,
-                    created_at: guest.created_at,
-                    verified: false,
-                })
-            }
-        }
     }
 
     async fn insert_user(
@@ -446,9 +342,9 @@ impl Auth {
             password_hash,
             key_hash,
             role,
-            created_at: now_millis(),
+            created_at: self.clock.now_millis(),
         };
-        self.store.create_user(new).await.map_err(|e| match e {
+        self.store.users().create(new).await.map_err(|e| match e {
             StoreError::Conflict(what) if what.contains("email") => AuthError::EmailTaken,
             StoreError::Conflict(_) => AuthError::UsernameTaken,
             other => other.into(),
@@ -457,12 +353,12 @@ impl Auth {
 
     async fn nick_is_free(&self, nick: &Name, online: &dyn OnlineNames) -> Result<bool, AuthError> {
         let key = nick.key();
-        Ok(!online.is_taken(&key, None) && self.store.user_by_name_key(&key).await?.is_none())
+        Ok(!online.is_taken(&key, None) && self.store.users().by_name_key(&key).await?.is_none())
     }
 
     async fn pick_guest_nick(&self, ip: &str, online: &dyn OnlineNames) -> Result<Name, AuthError> {
         if self.settings.guest_nick_by_ip {
-            for previous in self.store.recent_guest_nicks(ip, 5).await? {
+            for previous in self.store.guests().recent_nicks(ip, 5).await? {
                 if let Ok(nick) = Name::parse(&previous) {
                     if self.nick_is_free(&nick, online).await? {
                         return Ok(nick);
@@ -491,9 +387,5 @@ impl Auth {
             ));
         }
         Ok(())
-    }
-
-    fn ttl_millis(&self) -> Millis {
-        i64::try_from(self.settings.session_ttl.as_millis()).unwrap_or(i64::MAX / 2)
     }
 }

@@ -6,6 +6,7 @@
 //! does), so nobody can lock a real user out for good.
 
 use super::AuthError;
+use crate::clock::Clock;
 use crate::domain::RateWindow;
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
@@ -69,6 +70,7 @@ impl Windows {
 
 /// Every brake of the identity layer.
 pub struct Throttles {
+    clock: Clock,
     login_pair: Windows,
     login_ip: Windows,
     login_account: Windows,
@@ -80,9 +82,10 @@ fn throttled(wait: Duration) -> AuthError {
 }
 
 impl Throttles {
-    pub fn new(settings: &ThrottleSettings) -> Self {
+    pub fn new(settings: &ThrottleSettings, clock: Clock) -> Self {
         let per_account = settings.login_attempts_per_account;
         Self {
+            clock,
             login_pair: Windows::new(per_account, settings.login_window),
             login_ip: Windows::new(settings.login_attempts_per_ip, settings.login_window),
             login_account: Windows::new(per_account * 10, settings.login_window),
@@ -95,7 +98,7 @@ impl Throttles {
 
     /// Refuses a login attempt while any of its windows is full.
     pub fn check_login(&self, account: &str, ip: &str) -> Result<(), AuthError> {
-        let now = Instant::now();
+        let now = self.clock.instant();
         let waits = [
             self.login_pair.wait(&format!("{account}\n{ip}"), now),
             self.login_ip.wait(ip, now),
@@ -108,7 +111,7 @@ impl Throttles {
     }
 
     pub fn login_failed(&self, account: &str, ip: &str) {
-        let now = Instant::now();
+        let now = self.clock.instant();
         self.login_pair.record(&format!("{account}\n{ip}"), now);
         self.login_ip.record(ip, now);
         self.login_account.record(account, now);
@@ -122,19 +125,19 @@ impl Throttles {
     /// Refuses a guess at a secret — a room code — while the address is over its budget of
     /// failed guesses (the same budget as failed logins from that address).
     pub fn check_guess(&self, ip: &str) -> Result<(), AuthError> {
-        match self.login_ip.wait(ip, Instant::now()) {
+        match self.login_ip.wait(ip, self.clock.instant()) {
             Some(wait) => Err(throttled(wait)),
             None => Ok(()),
         }
     }
 
     pub fn guess_failed(&self, ip: &str) {
-        self.login_ip.record(ip, Instant::now());
+        self.login_ip.record(ip, self.clock.instant());
     }
 
     /// Counts a registration attempt; refuses it when the address has used its share.
     pub fn registration(&self, ip: &str) -> Result<(), AuthError> {
-        let now = Instant::now();
+        let now = self.clock.instant();
         if let Some(wait) = self.registration_ip.wait(ip, now) {
             return Err(throttled(wait));
         }
@@ -144,7 +147,7 @@ impl Throttles {
 
     /// Drops windows nobody has used for a while.
     pub fn forget_idle(&self) {
-        let now = Instant::now();
+        let now = self.clock.instant();
         for windows in [
             &self.login_pair,
             &self.login_ip,
@@ -161,13 +164,20 @@ mod tests {
     use super::*;
 
     fn throttles() -> Throttles {
-        Throttles::new(&ThrottleSettings {
-            login_attempts_per_account: 2,
-            login_attempts_per_ip: 5,
-            login_window: Duration::from_secs(60),
-            registrations_per_ip: 1,
-            registration_window: Duration::from_secs(60),
-        })
+        throttles_on(Clock::system())
+    }
+
+    fn throttles_on(clock: Clock) -> Throttles {
+        Throttles::new(
+            &ThrottleSettings {
+                login_attempts_per_account: 2,
+                login_attempts_per_ip: 5,
+                login_window: Duration::from_secs(60),
+                registrations_per_ip: 1,
+                registration_window: Duration::from_secs(60),
+            },
+            clock,
+        )
     }
 
     #[test]
@@ -187,6 +197,17 @@ mod tests {
             t.check_login("bob", "6.6.6.6").is_ok(),
             "other accounts from that address"
         );
+    }
+
+    #[test]
+    fn a_limit_lifts_when_the_window_slides() {
+        let (clock, hand) = Clock::manual();
+        let t = throttles_on(clock);
+        t.login_failed("ann", "6.6.6.6");
+        t.login_failed("ann", "6.6.6.6");
+        assert!(t.check_login("ann", "6.6.6.6").is_err());
+        hand.advance(Duration::from_secs(60));
+        assert!(t.check_login("ann", "6.6.6.6").is_ok());
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use super::hub::Hub;
 use super::Broadcast;
-use crate::store::Principal;
+use crate::domain::Principal;
 use std::sync::Arc;
 
 /// Carries room events to every node.

@@ -10,9 +10,10 @@ use super::ignore_filter::IgnoreFilter;
 use super::roster::{MemberCursor, MemberPage, Roster};
 use super::Broadcast;
 use crate::auth::{Identity, OnlineNames, SessionId};
-use crate::domain::{now_millis, Millis};
+use crate::clock::Clock;
+use crate::domain::Millis;
+use crate::domain::Principal;
 use crate::moderation::identity_key;
-use crate::store::Principal;
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
@@ -34,8 +35,9 @@ pub(super) struct Registered {
 }
 
 /// Rooms, presence and connections of this node.
-#[derive(Default)]
 pub struct Hub {
+    /// When connections opened, for the admin panel.
+    clock: Clock,
     pub(super) rooms: RwLock<HashMap<String, Roster>>,
     online: Mutex<HashMap<String, Online>>,
     pub(super) conns: Mutex<HashMap<ConnId, Registered>>,
@@ -52,6 +54,18 @@ pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Hub {
+    pub fn new(clock: Clock) -> Self {
+        Self {
+            clock,
+            rooms: RwLock::default(),
+            online: Mutex::default(),
+            conns: Mutex::default(),
+            simple_slots: Mutex::default(),
+            per_address: Mutex::default(),
+            ignoring: IgnoreFilter::default(),
+        }
+    }
+
     pub fn register(&self, handle: Arc<ConnHandle>, ip: IpAddr) {
         *lock(&self.per_address).entry(ip).or_default() += 1;
         lock(&self.conns).insert(
@@ -59,7 +73,7 @@ impl Hub {
             Registered {
                 handle,
                 ip,
-                since: now_millis(),
+                since: self.clock.now_millis(),
                 session: None,
                 principal: None,
                 user: None,

@@ -4,7 +4,7 @@
 //! when their owner connects.
 
 use super::Broadcast;
-use crate::store::Principal;
+use crate::domain::Principal;
 use std::collections::{HashMap, HashSet};
 use std::sync::{PoisonError, RwLock};
 

@@ -51,7 +51,6 @@ use crate::auth::Auth;
 use crate::clock::Clock;
 use crate::moderation::Moderation;
 use crate::rooms::Rooms;
-use crate::store::Store;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -73,7 +72,6 @@ pub struct ChatParts {
     pub auth: Auth,
     pub rooms: Rooms,
     pub moderation: Moderation,
-    pub store: Store,
     pub hub: Arc<Hub>,
     pub bus: Arc<dyn Bus>,
     pub settings: ChatSettings,
@@ -104,7 +102,6 @@ impl Chat {
             auth,
             rooms,
             moderation,
-            store,
             hub,
             bus,
             settings,
@@ -166,13 +163,13 @@ impl Chat {
             membership: Membership::new(Arc::clone(&rooms), presence.clone()),
             moderation: LiveModeration::new(
                 Arc::clone(&moderation),
-                auth,
+                Arc::clone(&auth),
                 Arc::clone(&rooms),
                 Arc::clone(&hub),
                 bus,
                 presence.clone(),
             ),
-            oversight: Oversight::new(store, Arc::clone(&moderation), rooms, hub),
+            oversight: Oversight::new(auth, Arc::clone(&moderation), rooms, hub),
             limits: Limits {
                 max_message_chars: settings.max_message_chars,
             },

@@ -4,8 +4,8 @@
 
 use super::connection::{ConnHandle, ConnId};
 use super::event::UserView;
+use crate::domain::Principal;
 use crate::domain::Role;
-use crate::store::Principal;
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, HashMap};
 use std::ops::Bound;

@@ -9,7 +9,7 @@
 
 use super::envelope::{OpenError, SecretKey};
 use super::master_key::{MasterKey, MasterKeyError};
-use crate::domain::now_millis;
+use crate::clock::Clock;
 use crate::store::{Store, StoreError, WrappedKey};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -51,6 +51,7 @@ pub struct Keyring(Arc<Inner>);
 
 struct Inner {
     store: Store,
+    clock: Clock,
     source: KeySource,
     master: RwLock<Arc<MasterKey>>,
     /// Master keys replaced while running; they still open keys wrapped before a rotation.
@@ -59,9 +60,10 @@ struct Inner {
 }
 
 impl Keyring {
-    pub fn new(store: Store, master: MasterKey, source: KeySource) -> Self {
+    pub fn new(store: Store, master: MasterKey, source: KeySource, clock: Clock) -> Self {
         Self(Arc::new(Inner {
             store,
+            clock,
             source,
             master: RwLock::new(Arc::new(master)),
             retired: Mutex::default(),
@@ -76,7 +78,7 @@ impl Keyring {
     /// Fails unless the master key opens the stored data keys: a wrong or missing key stops
     /// the server instead of writing content nobody can read back.
     pub async fn verify(&self) -> Result<(), CryptoError> {
-        if let Some(stored) = self.0.store.some_data_key().await? {
+        if let Some(stored) = self.0.store.data_keys().any().await? {
             self.unwrap_stored(&stored)?;
         }
         Ok(())
@@ -89,7 +91,8 @@ impl Keyring {
         let id = self
             .0
             .store
-            .insert_data_key(&master.id(), &master.wrap(&key), now_millis())
+            .data_keys()
+            .insert(&master.id(), &master.wrap(&key), self.0.clock.now_millis())
             .await?;
         self.cache().insert(id, key);
         Ok(id)
@@ -103,7 +106,8 @@ impl Keyring {
         let stored = self
             .0
             .store
-            .data_key(id)
+            .data_keys()
+            .by_id(id)
             .await?
             .ok_or(CryptoError::MissingKey(id))?;
         let key = match self.unwrap_stored(&stored) {
@@ -119,7 +123,7 @@ impl Keyring {
     /// Deletes a data key for good: whatever it sealed can no longer be read.
     pub async fn destroy_key(&self, id: i64) -> Result<(), CryptoError> {
         self.cache().remove(&id);
-        self.0.store.delete_data_key(id).await?;
+        self.0.store.data_keys().delete(id).await?;
         Ok(())
     }
 
@@ -127,7 +131,12 @@ impl Keyring {
     pub async fn follow_rotation(&self) -> Result<(), CryptoError> {
         self.reload()?;
         let master = self.master();
-        let stale = self.0.store.data_keys_not_wrapped_by(&master.id()).await?;
+        let stale = self
+            .0
+            .store
+            .data_keys()
+            .not_wrapped_by(&master.id())
+            .await?;
         let mut rewrapped = Vec::new();
         for stored in stale {
             if let Ok(key) = self.unwrap_stored(&stored) {
@@ -139,7 +148,8 @@ impl Keyring {
             let n = self
                 .0
                 .store
-                .rewrap_data_keys(&rewrapped, &master.id())
+                .data_keys()
+                .rewrap(&rewrapped, &master.id())
                 .await?;
             tracing::info!(keys = n, key_id = %master.id(), "data keys re-wrapped under the current master key");
         }
@@ -198,7 +208,7 @@ impl Keyring {
 /// Re-wraps every stored data key under `new` (the `parlor keys rotate` command). Bodies are
 /// not touched. Returns how many keys were re-wrapped.
 pub async fn rotate(store: &Store, old: &MasterKey, new: &MasterKey) -> Result<u64, CryptoError> {
-    let stale = store.data_keys_not_wrapped_by(&new.id()).await?;
+    let stale = store.data_keys().not_wrapped_by(&new.id()).await?;
     let mut rewrapped = Vec::with_capacity(stale.len());
     for stored in stale {
         if stored.kek_id != old.id() {
@@ -212,5 +222,5 @@ pub async fn rotate(store: &Store, old: &MasterKey, new: &MasterKey) -> Result<u
         let wrapped = new.wrap(&key);
         rewrapped.push((stored, wrapped));
     }
-    Ok(store.rewrap_data_keys(&rewrapped, &new.id()).await?)
+    Ok(store.data_keys().rewrap(&rewrapped, &new.id()).await?)
 }

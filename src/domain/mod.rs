@@ -1,4 +1,4 @@
-//! Pure domain rules and types: names, roles, rooms, message text, rate windows.
+//! Pure domain rules and types: identities, names, roles, rooms, message text, rate windows.
 //!
 //! Nothing in here does I/O or knows about HTTP, WebSocket or SQL. Input from the outside is
 //! parsed into these types at the edge (`Name::parse`, `MessageText::parse`); inside the server a
@@ -9,6 +9,7 @@ mod email;
 mod message;
 mod name;
 mod network;
+mod principal;
 mod rate;
 mod role;
 mod room;
@@ -21,6 +22,7 @@ pub use email::{Email, EmailError};
 pub use message::{ClientMsgId, ClientMsgIdError, MessageText, MessageTextError};
 pub use name::{Name, NameError};
 pub use network::{client_address, NetworkError, Networks};
+pub use principal::Principal;
 pub use rate::RateWindow;
 pub use role::Role;
 pub use room::{parse_room_name, parse_topic, RoomRole, RoomRuleError, RoomSlug, LOBBY};
@@ -28,11 +30,3 @@ pub use room_name::{RoomName, RoomNameError};
 
 /// Milliseconds since the Unix epoch, UTC: the one timestamp format of the protocol and store.
 pub type Millis = i64;
-
-/// The current wall-clock time in [`Millis`].
-pub fn now_millis() -> Millis {
-    let since_epoch = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX)
-}

@@ -3,8 +3,9 @@
 //! write; moderation actions are written before they are acknowledged.
 
 use crate::auth::Identity;
-use crate::domain::now_millis;
-use crate::store::{AuditEntry, Principal, Store, StoreError};
+use crate::clock::Clock;
+use crate::domain::Principal;
+use crate::store::{AuditEntry, Store, StoreError};
 use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::{mpsc, oneshot};
 
@@ -22,6 +23,7 @@ enum Queued {
 /// The audit log: a queue in front of one writer task.
 pub struct AuditLog {
     store: Store,
+    clock: Clock,
     tx: mpsc::Sender<Queued>,
     dropped: AtomicU64,
 }
@@ -36,11 +38,12 @@ pub fn identity_key(identity: &Identity) -> String {
 
 impl AuditLog {
     /// Starts the writer task (it ends when the log is dropped, after writing what is queued).
-    pub fn start(store: Store) -> Self {
+    pub fn start(store: Store, clock: Clock) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE);
         tokio::spawn(write_batches(store.clone(), rx));
         Self {
             store,
+            clock,
             tx,
             dropped: AtomicU64::new(0),
         }
@@ -50,7 +53,7 @@ impl AuditLog {
     /// message its sequence number (`detail: "seq <n>"`, so its text can be found later).
     pub fn record_message(&self, identity: &Identity, ip: &str, room: &str, seq: Option<i64>) {
         let entry = AuditEntry {
-            ts: now_millis(),
+            ts: self.clock.now_millis(),
             actor: identity.name.clone(),
             identity: Some(identity_key(identity)),
             actor_ip: Some(ip.to_owned()),
@@ -69,7 +72,7 @@ impl AuditLog {
 
     /// Writes an entry now (moderation and admin actions).
     pub async fn record_now(&self, entry: AuditEntry) -> Result<(), StoreError> {
-        self.store.audit_many(&[entry]).await
+        self.store.audit().write(&[entry]).await
     }
 
     /// Waits until everything queued so far is written.
@@ -98,7 +101,7 @@ async fn write_batches(store: Store, mut rx: mpsc::Receiver<Queued>) {
             };
         }
         if !batch.is_empty() {
-            if let Err(err) = store.audit_many(&batch).await {
+            if let Err(err) = store.audit().write(&batch).await {
                 tracing::error!(error = %err, entries = batch.len(), "could not write audit entries");
             }
             batch.clear();

@@ -7,8 +7,12 @@
 
 mod audit;
 mod error;
+mod parties;
+mod records;
 mod service;
 
 pub use audit::{identity_key, AuditLog};
 pub use error::ModerationError;
-pub use service::{Actor, Moderation, Target};
+pub use parties::{Actor, Target};
+pub use records::{AuditEntryView, AuditFilter, Sanction};
+pub use service::Moderation;

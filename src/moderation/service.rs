@@ -2,61 +2,31 @@
 //! (checked on every login, connection and message), and the audit log.
 
 use super::audit::{identity_key, AuditLog};
-use super::ModerationError;
-use crate::auth::Identity;
-use crate::domain::{now_millis, Millis, Role};
-use crate::store::{AuditEntry, AuditFilter, AuditRow, NewSanction, Principal, SanctionRow, Store};
+use super::{Actor, AuditEntryView, AuditFilter, ModerationError, Sanction, Target};
+use crate::clock::Clock;
+use crate::domain::{Millis, Principal, Role};
+use crate::store::{AuditEntry, NewSanction, Store};
 use std::sync::{Arc, PoisonError, RwLock};
 
 /// The longest a timed ban or mute may last: ten years (longer: leave the duration out).
 const MAX_DURATION_SECS: u64 = 10 * 365 * 24 * 3600;
 
-/// Who acts, from which address, and in which room (where its notice goes).
-pub struct Actor<'a> {
-    pub identity: &'a Identity,
-    pub ip: String,
-    pub room: Option<String>,
-}
-
-impl<'a> Actor<'a> {
-    /// The same actor, acting in `room`.
-    pub fn in_room(&self, room: Option<&str>) -> Actor<'a> {
-        Actor {
-            identity: self.identity,
-            ip: self.ip.clone(),
-            room: room.map(str::to_owned),
-        }
-    }
-}
-
-/// Whom an action is about: an account, an online guest, or (for bans and mutes) a name.
-#[derive(Clone, Debug)]
-pub struct Target {
-    pub name: String,
-    pub principal: Option<Principal>,
-    pub role: Role,
-}
-
-impl Target {
-    pub fn name_key(&self) -> String {
-        self.name.to_ascii_lowercase()
-    }
-}
-
 /// The moderation service. Cheap to clone.
 #[derive(Clone)]
 pub struct Moderation {
     store: Store,
-    in_force: Arc<RwLock<Vec<SanctionRow>>>,
+    clock: Clock,
+    in_force: Arc<RwLock<Vec<Sanction>>>,
     audit: Arc<AuditLog>,
 }
 
 impl Moderation {
     /// Loads the sanctions in force.
-    pub async fn load(store: Store) -> Result<Self, ModerationError> {
+    pub async fn load(store: Store, clock: Clock) -> Result<Self, ModerationError> {
         let moderation = Self {
-            audit: Arc::new(AuditLog::start(store.clone())),
+            audit: Arc::new(AuditLog::start(store.clone(), clock.clone())),
             store,
+            clock,
             in_force: Arc::default(),
         };
         moderation.reload().await?;
@@ -64,16 +34,21 @@ impl Moderation {
     }
 
     async fn reload(&self) -> Result<(), ModerationError> {
-        let active = self.store.active_sanctions(now_millis()).await?;
+        let active = self
+            .store
+            .sanctions()
+            .active(self.clock.now_millis())
+            .await?;
         *self
             .in_force
             .write()
-            .unwrap_or_else(PoisonError::into_inner) = active;
+            .unwrap_or_else(PoisonError::into_inner) =
+            active.into_iter().map(Sanction::from).collect();
         Ok(())
     }
 
-    fn find(&self, wanted: impl Fn(&SanctionRow) -> bool) -> Option<SanctionRow> {
-        let now = now_millis();
+    fn find(&self, wanted: impl Fn(&Sanction) -> bool) -> Option<Sanction> {
+        let now = self.clock.now_millis();
         self.in_force
             .read()
             .unwrap_or_else(PoisonError::into_inner)
@@ -84,7 +59,7 @@ impl Moderation {
 
     /// The ban that keeps this name or address out, if any. Address bans spare moderators and
     /// above, so staff cannot lock themselves out by banning a shared address.
-    pub fn ban_on(&self, name_key: Option<&str>, ip: &str, role: Role) -> Option<SanctionRow> {
+    pub fn ban_on(&self, name_key: Option<&str>, ip: &str, role: Role) -> Option<Sanction> {
         self.find(|s| {
             s.kind == "ban"
                 && (name_key.is_some_and(|n| s.name_key.as_deref() == Some(n))
@@ -93,7 +68,7 @@ impl Moderation {
     }
 
     /// The mute on this name, if any.
-    pub fn mute_on(&self, name_key: &str) -> Option<SanctionRow> {
+    pub fn mute_on(&self, name_key: &str) -> Option<Sanction> {
         self.find(|s| s.kind == "mute" && s.name_key.as_deref() == Some(name_key))
     }
 
@@ -114,7 +89,7 @@ impl Moderation {
         ip: Option<&str>,
         reason: Option<&str>,
         duration_secs: Option<u64>,
-    ) -> Result<SanctionRow, ModerationError> {
+    ) -> Result<Sanction, ModerationError> {
         match target {
             Some(target) => self.check_rank(actor, target)?,
             None if actor.identity.role.moderates() => {}
@@ -126,21 +101,22 @@ impl Moderation {
         let name_key = target.map(Target::name_key);
         let row = self
             .store
-            .add_sanction(NewSanction {
+            .sanctions()
+            .add(NewSanction {
                 kind: "ban",
                 name_key: name_key.as_deref(),
                 ip,
                 reason,
                 created_by: &actor.identity.name,
-                created_at: now_millis(),
-                expires_at: expiry(duration_secs)?,
+                created_at: self.clock.now_millis(),
+                expires_at: self.expiry(duration_secs)?,
             })
             .await?;
         self.reload().await?;
         let target_text = describe(name_key.as_deref(), ip);
         self.record(actor, "ban", Some(&target_text), reason)
             .await?;
-        Ok(row)
+        Ok(row.into())
     }
 
     /// Lifts the bans on a name or an address.
@@ -155,10 +131,10 @@ impl Moderation {
         }
         let mut lifted = 0;
         if let Some(name_key) = name_key {
-            lifted += self.store.lift_by_name("ban", name_key).await?;
+            lifted += self.store.sanctions().lift_by_name("ban", name_key).await?;
         }
         if let Some(ip) = ip {
-            lifted += self.store.lift_ip_bans(ip).await?;
+            lifted += self.store.sanctions().lift_ip_bans(ip).await?;
         }
         if lifted == 0 {
             return Err(ModerationError::NothingToLift);
@@ -177,14 +153,15 @@ impl Moderation {
     ) -> Result<(), ModerationError> {
         self.check_rank(actor, target)?;
         self.store
-            .add_sanction(NewSanction {
+            .sanctions()
+            .add(NewSanction {
                 kind: "mute",
                 name_key: Some(&target.name_key()),
                 ip: None,
                 reason,
                 created_by: &actor.identity.name,
-                created_at: now_millis(),
-                expires_at: expiry(duration_secs)?,
+                created_at: self.clock.now_millis(),
+                expires_at: self.expiry(duration_secs)?,
             })
             .await?;
         self.reload().await?;
@@ -193,7 +170,13 @@ impl Moderation {
 
     pub async fn unmute(&self, actor: &Actor<'_>, target: &Target) -> Result<(), ModerationError> {
         self.check_rank(actor, target)?;
-        if self.store.lift_by_name("mute", &target.name_key()).await? == 0 {
+        if self
+            .store
+            .sanctions()
+            .lift_by_name("mute", &target.name_key())
+            .await?
+            == 0
+        {
             return Err(ModerationError::NothingToLift);
         }
         self.reload().await?;
@@ -211,7 +194,7 @@ impl Moderation {
         let Some(Principal::User(user_id)) = target.principal else {
             return Err(ModerationError::Invalid("only accounts can be verified"));
         };
-        self.store.set_verified(user_id, verified).await?;
+        self.store.users().set_verified(user_id, verified).await?;
         let action = if verified { "verify" } else { "unverify" };
         self.record(actor, action, Some(&target.name), None).await
     }
@@ -229,10 +212,10 @@ impl Moderation {
         let Some(Principal::User(user_id)) = target.principal else {
             return Err(ModerationError::Invalid("only accounts have roles"));
         };
-        if target.role == Role::Root && self.store.count_with_role(Role::Root).await? <= 1 {
+        if target.role == Role::Root && self.store.users().count_with_role(Role::Root).await? <= 1 {
             return Err(ModerationError::LastRoot);
         }
-        self.store.set_role(user_id, role).await?;
+        self.store.users().set_role(user_id, role).await?;
         let detail = format!("{} -> {}", target.role.as_str(), role.as_str());
         self.record(actor, "set_role", Some(&target.name), Some(&detail))
             .await
@@ -264,7 +247,7 @@ impl Moderation {
         let Some(Principal::User(user_id)) = target.principal else {
             return Err(ModerationError::Invalid("only accounts can be deleted"));
         };
-        if target.role == Role::Root && self.store.count_with_role(Role::Root).await? <= 1 {
+        if target.role == Role::Root && self.store.users().count_with_role(Role::Root).await? <= 1 {
             return Err(ModerationError::LastRoot);
         }
         self.record(actor, "delete_user", Some(&target.name), None)
@@ -293,7 +276,7 @@ impl Moderation {
     ) -> Result<(), ModerationError> {
         self.audit
             .record_now(AuditEntry {
-                ts: now_millis(),
+                ts: self.clock.now_millis(),
                 actor: actor.identity.name.clone(),
                 identity: Some(identity_key(actor.identity)),
                 actor_ip: Some(actor.ip.clone()),
@@ -308,7 +291,7 @@ impl Moderation {
 
     /// The case-folded names an account ignores.
     pub async fn ignores_of(&self, user_id: i64) -> Result<Vec<String>, ModerationError> {
-        Ok(self.store.ignores_of(user_id).await?)
+        Ok(self.store.ignores().of(user_id).await?)
     }
 
     /// Ignores (`true`) or stops ignoring a case-folded name.
@@ -320,17 +303,18 @@ impl Moderation {
     ) -> Result<(), ModerationError> {
         if ignore {
             self.store
-                .add_ignore(user_id, name_key, now_millis())
+                .ignores()
+                .add(user_id, name_key, self.clock.now_millis())
                 .await?;
         } else {
-            self.store.remove_ignore(user_id, name_key).await?;
+            self.store.ignores().remove(user_id, name_key).await?;
         }
         Ok(())
     }
 
     /// The bans and mutes in force.
-    pub fn in_force(&self) -> Vec<SanctionRow> {
-        let now = now_millis();
+    pub fn in_force(&self) -> Vec<Sanction> {
+        let now = self.clock.now_millis();
         self.in_force
             .read()
             .unwrap_or_else(PoisonError::into_inner)
@@ -346,27 +330,36 @@ impl Moderation {
     }
 
     /// A page of the audit log.
-    pub async fn audit_page(&self, filter: &AuditFilter) -> Result<Vec<AuditRow>, ModerationError> {
-        Ok(self.store.audit_page(filter).await?)
+    pub async fn audit_page(
+        &self,
+        filter: &AuditFilter,
+    ) -> Result<Vec<AuditEntryView>, ModerationError> {
+        let rows = self.store.audit().page(&filter.to_store()).await?;
+        Ok(rows.into_iter().map(AuditEntryView::from).collect())
+    }
+
+    /// When a sanction of this duration ends (none: never).
+    fn expiry(&self, duration_secs: Option<u64>) -> Result<Option<Millis>, ModerationError> {
+        match duration_secs {
+            None => Ok(None),
+            Some(secs) if (1..=MAX_DURATION_SECS).contains(&secs) => Ok(Some(
+                self.clock.now_millis() + i64::try_from(secs * 1000).unwrap_or(i64::MAX / 2),
+            )),
+            Some(_) => Err(ModerationError::Invalid(
+                "duration_secs: 1 second to 10 years (leave it out for no end)",
+            )),
+        }
     }
 
     /// Upkeep: deletes sanctions that ran out and refreshes the copy in force.
     pub async fn purge_expired(&self) -> Result<u64, ModerationError> {
-        let purged = self.store.purge_expired_sanctions(now_millis()).await?;
+        let purged = self
+            .store
+            .sanctions()
+            .purge_expired(self.clock.now_millis())
+            .await?;
         self.reload().await?;
         Ok(purged)
-    }
-}
-
-fn expiry(duration_secs: Option<u64>) -> Result<Option<Millis>, ModerationError> {
-    match duration_secs {
-        None => Ok(None),
-        Some(secs) if (1..=MAX_DURATION_SECS).contains(&secs) => Ok(Some(
-            now_millis() + i64::try_from(secs * 1000).unwrap_or(i64::MAX / 2),
-        )),
-        Some(_) => Err(ModerationError::Invalid(
-            "duration_secs: 1 second to 10 years (leave it out for no end)",
-        )),
     }
 }
 

@@ -1,12 +1,13 @@
 //! Getting into a private room: invite links (expiry, use limit, e-mail binding, revocation)
 //! and access requests that the room's owner and admins decide on.
 
+use super::directory::Directory;
 use super::service::account_id;
 use super::view::{InviteView, RequestView};
-use super::{RoomError, Rooms};
+use super::{Room, RoomError};
 use crate::auth::{hash_token, new_secret, Identity};
-use crate::domain::{now_millis, Email, RoomKind, RoomRole};
-use crate::store::{InviteRow, NewInvite, RoomRow};
+use crate::domain::{Email, RoomKind, RoomRole};
+use crate::store::{InviteRow, NewInvite};
 
 /// What creating an invite takes.
 #[derive(Debug, Clone)]
@@ -19,7 +20,17 @@ pub struct CreateInvite {
 /// The longest an invite may live: 30 days.
 const MAX_INVITE_TTL_SECS: i64 = 30 * 24 * 3600;
 
-impl Rooms {
+/// Invites and access requests. Cheap to clone.
+#[derive(Clone)]
+pub struct RoomAccess {
+    dir: Directory,
+}
+
+impl RoomAccess {
+    pub(super) fn new(dir: Directory) -> Self {
+        Self { dir }
+    }
+
     /// Creates an invite link; returns its secret token (shown once) and the invite.
     pub async fn create_invite(
         &self,
@@ -27,7 +38,7 @@ impl Rooms {
         slug: &str,
         new: CreateInvite,
     ) -> Result<(String, InviteView), RoomError> {
-        let (room, _) = self.moderated(identity, slug).await?;
+        let (room, _) = self.dir.moderated(identity, slug).await?;
         if !(1..=MAX_INVITE_TTL_SECS).contains(&new.ttl_secs) {
             return Err(RoomError::InvalidSetting(
                 "ttl_secs must be between 1 and 2592000",
@@ -47,10 +58,12 @@ impl Rooms {
             None => None,
         };
         let token = new_secret();
-        let now = now_millis();
+        let now = self.dir.clock.now_millis();
         let invite = self
+            .dir
             .store
-            .create_invite(NewInvite {
+            .invites()
+            .create(NewInvite {
                 room_id: room.id,
                 token_hash: &hash_token(&token),
                 created_by: account_id(identity)?,
@@ -68,10 +81,12 @@ impl Rooms {
         identity: &Identity,
         slug: &str,
     ) -> Result<Vec<InviteView>, RoomError> {
-        let (room, _) = self.moderated(identity, slug).await?;
+        let (room, _) = self.dir.moderated(identity, slug).await?;
         Ok(self
+            .dir
             .store
-            .invites_of_room(room.id)
+            .invites()
+            .of_room(room.id)
             .await?
             .into_iter()
             .map(Into::into)
@@ -84,8 +99,8 @@ impl Rooms {
         slug: &str,
         invite_id: i64,
     ) -> Result<(), RoomError> {
-        let (room, _) = self.moderated(identity, slug).await?;
-        if self.store.revoke_invite(room.id, invite_id).await? {
+        let (room, _) = self.dir.moderated(identity, slug).await?;
+        if self.dir.store.invites().revoke(room.id, invite_id).await? {
             Ok(())
         } else {
             Err(RoomError::NotFound)
@@ -93,15 +108,13 @@ impl Rooms {
     }
 
     /// Joins the room an invite token opens.
-    pub async fn redeem_invite(
-        &self,
-        identity: &Identity,
-        token: &str,
-    ) -> Result<RoomRow, RoomError> {
+    pub async fn redeem_invite(&self, identity: &Identity, token: &str) -> Result<Room, RoomError> {
         let user_id = account_id(identity)?;
         let invite: InviteRow = self
+            .dir
             .store
-            .invite_by_token_hash(&hash_token(token))
+            .invites()
+            .by_token_hash(&hash_token(token))
             .await?
             .ok_or(RoomError::NotFound)?;
         if let Some(bound) = &invite.email_key {
@@ -111,20 +124,24 @@ impl Rooms {
             }
         }
         if self
+            .dir
             .store
-            .is_banned_from_room(invite.room_id, user_id)
+            .room_bans()
+            .is_banned(invite.room_id, user_id)
             .await?
         {
             return Err(RoomError::Banned);
         }
         if !self
+            .dir
             .store
-            .redeem_invite(invite.id, user_id, now_millis())
+            .invites()
+            .redeem(invite.id, user_id, self.dir.clock.now_millis())
             .await?
         {
             return Err(RoomError::InviteUnusable);
         }
-        let room = self.store.room_by_id(invite.room_id).await?;
+        let room = self.dir.by_id(invite.room_id).await?;
         room.ok_or(RoomError::NotFound)
     }
 
@@ -135,21 +152,28 @@ impl Rooms {
         &self,
         identity: &Identity,
         slug: &str,
-    ) -> Result<Option<RoomRow>, RoomError> {
+    ) -> Result<Option<Room>, RoomError> {
         let user_id = account_id(identity)?;
-        let Some(room) = self.store.room_by_slug(&slug.to_ascii_lowercase()).await? else {
+        let Some(room) = self.dir.by_slug(&slug.to_ascii_lowercase()).await? else {
             return Ok(None);
         };
-        if room.private == 0
+        if !room.private
             || room.kind() != RoomKind::Room
-            || self.store.member_role(room.id, user_id).await?.is_some()
-            || self.store.is_banned_from_room(room.id, user_id).await?
+            || self.dir.role_of(room.id, user_id).await?.is_some()
+            || self
+                .dir
+                .store
+                .room_bans()
+                .is_banned(room.id, user_id)
+                .await?
         {
             return Ok(None);
         }
         Ok(self
+            .dir
             .store
-            .request_access(room.id, user_id, now_millis())
+            .access_requests()
+            .add(room.id, user_id, self.dir.clock.now_millis())
             .await?
             .then_some(room))
     }
@@ -159,11 +183,14 @@ impl Rooms {
         identity: &Identity,
         slug: &str,
     ) -> Result<Vec<RequestView>, RoomError> {
-        let (room, _) = self.moderated(identity, slug).await?;
-        let pending = self.store.access_requests(room.id).await?;
+        let (room, _) = self.dir.moderated(identity, slug).await?;
+        let pending = self.dir.store.access_requests().list(room.id).await?;
         Ok(pending
             .into_iter()
-            .map(|(_, name, created_at)| RequestView { name, created_at })
+            .map(|r| RequestView {
+                name: r.name,
+                created_at: r.created_at,
+            })
             .collect())
     }
 
@@ -174,15 +201,28 @@ impl Rooms {
         slug: &str,
         requester: &str,
         approve: bool,
-    ) -> Result<(RoomRow, i64), RoomError> {
-        let (room, _) = self.moderated(identity, slug).await?;
-        let user = self.user(requester).await?;
-        if !self.store.drop_access_request(room.id, user.id).await? {
+    ) -> Result<(Room, i64), RoomError> {
+        let (room, _) = self.dir.moderated(identity, slug).await?;
+        let user = self.dir.member_account(requester).await?;
+        if !self
+            .dir
+            .store
+            .access_requests()
+            .drop(room.id, user.id)
+            .await?
+        {
             return Err(RoomError::NoSuchMember);
         }
         if approve {
-            self.store
-                .add_member(room.id, user.id, RoomRole::Member.as_str(), now_millis())
+            self.dir
+                .store
+                .members()
+                .add(
+                    room.id,
+                    user.id,
+                    RoomRole::Member.as_str(),
+                    self.dir.clock.now_millis(),
+                )
                 .await?;
         }
         Ok((room, user.id))

@@ -2,9 +2,12 @@
 //! (no room is end-to-end encrypted yet, so the server can open them all), and the archives of
 //! expired ephemeral rooms. Access control is the admin API's; reads are audited there.
 
+use super::directory::Directory;
+use super::ephemeral::Ephemeral;
+use super::history::History;
 use super::view::{ArchiveView, PlainMessage, RoomView};
-use super::{RoomError, Rooms};
-use crate::store::RoomRow;
+use super::{Room, RoomError};
+use crate::domain::{RoomKind, RoomRole};
 use std::collections::HashMap;
 
 /// A room as the admin panel lists it.
@@ -17,15 +20,32 @@ pub struct AdminRoom {
     pub room: RoomView,
 }
 
-impl Rooms {
+/// The admin panel's reads and the admin actions on rooms. Cheap to clone.
+#[derive(Clone)]
+pub struct RoomsAdmin {
+    dir: Directory,
+    history: History,
+    ephemeral: Ephemeral,
+}
+
+impl RoomsAdmin {
+    pub(super) fn new(dir: Directory, history: History, ephemeral: Ephemeral) -> Self {
+        Self {
+            dir,
+            history,
+            ephemeral,
+        }
+    }
+
     pub async fn all(&self) -> Result<Vec<AdminRoom>, RoomError> {
-        let rows = self.store.all_rooms().await?;
+        let rows = self.dir.store.rooms().all().await?;
         Ok(rows
-            .iter()
-            .map(|row| AdminRoom {
-                kind: row.kind.clone(),
-                expires_at: row.expires_at,
-                room: RoomView::of(row, None),
+            .into_iter()
+            .map(Room::from)
+            .map(|room| AdminRoom {
+                kind: room.kind().as_str().to_owned(),
+                expires_at: room.expires_at,
+                room: RoomView::of(&room, None),
             })
             .collect())
     }
@@ -38,31 +58,39 @@ impl Rooms {
         limit: Option<usize>,
     ) -> Result<Vec<PlainMessage>, RoomError> {
         let room = self
-            .store
-            .room_by_slug(name)
+            .dir
+            .by_slug(name)
             .await?
-            .or(self.store.room_by_slug(&name.to_ascii_lowercase()).await?)
+            .or(self.dir.by_slug(&name.to_ascii_lowercase()).await?)
             .ok_or(RoomError::NotFound)?;
-        self.messages_before(&room, before, limit).await
+        self.history.before(&room, before, limit).await
     }
 
     /// Makes an account a member of a persistent room (an admin moved them there).
-    pub async fn admit(&self, user_id: i64, slug: &str) -> Result<RoomRow, RoomError> {
+    pub async fn admit(&self, user_id: i64, slug: &str) -> Result<Room, RoomError> {
         let room = self
-            .store
-            .room_by_slug(&slug.to_ascii_lowercase())
+            .dir
+            .by_slug(&slug.to_ascii_lowercase())
             .await?
-            .filter(|r| r.kind() == crate::domain::RoomKind::Room)
+            .filter(|r| r.kind() == RoomKind::Room)
             .ok_or(RoomError::NotFound)?;
-        if self.store.is_banned_from_room(room.id, user_id).await? {
+        if self
+            .dir
+            .store
+            .room_bans()
+            .is_banned(room.id, user_id)
+            .await?
+        {
             return Err(RoomError::Banned);
         }
-        self.store
-            .add_member(
+        self.dir
+            .store
+            .members()
+            .add(
                 room.id,
                 user_id,
-                crate::domain::RoomRole::Member.as_str(),
-                crate::domain::now_millis(),
+                RoomRole::Member.as_str(),
+                self.dir.clock.now_millis(),
             )
             .await?;
         Ok(room)
@@ -70,11 +98,11 @@ impl Rooms {
 
     /// Deletes every room an account owns, each with its messages and key (the account is
     /// being deleted); returns them, to close them live.
-    pub async fn delete_owned_by(&self, user_id: i64) -> Result<Vec<RoomRow>, RoomError> {
-        let owned = self.store.rooms_owned_by(user_id).await?;
+    pub async fn delete_owned_by(&self, user_id: i64) -> Result<Vec<Room>, RoomError> {
+        let owned = self.dir.store.rooms().owned_by(user_id).await?;
+        let owned: Vec<Room> = owned.into_iter().map(Room::from).collect();
         for room in &owned {
-            self.store.delete_room(room.id).await?;
-            self.keyring.destroy_key(room.data_key_id).await?;
+            self.dir.destroy(room).await?;
         }
         Ok(owned)
     }
@@ -86,42 +114,37 @@ impl Rooms {
         before_id: i64,
     ) -> Result<Vec<ArchiveView>, RoomError> {
         let mut opened = Vec::new();
-        for id in self.archive_ids(limit, before_id).await? {
-            opened.push(self.archive(id).await?);
+        for id in self.ephemeral.archive_ids(limit, before_id).await? {
+            opened.push(self.ephemeral.archive(id).await?);
         }
         Ok(opened)
     }
-}
 
-/// Opens stored messages by room and sequence number, looking each room up once (for the
-/// audit log's text search).
-pub struct MessageOpener<'a> {
-    rooms: &'a Rooms,
-    found: HashMap<String, Option<RoomRow>>,
-}
-
-impl Rooms {
+    /// Opens stored messages by room and sequence number (for the audit log's text search).
     pub fn opener(&self) -> MessageOpener<'_> {
         MessageOpener {
-            rooms: self,
+            admin: self,
             found: HashMap::new(),
         }
     }
+}
+
+/// Opens stored messages by room and sequence number, looking each room up once.
+pub struct MessageOpener<'a> {
+    admin: &'a RoomsAdmin,
+    found: HashMap<String, Option<Room>>,
 }
 
 impl MessageOpener<'_> {
     /// The text of message `seq` in `room`, if it is still stored.
     pub async fn text(&mut self, room: &str, seq: i64) -> Result<Option<String>, RoomError> {
         if !self.found.contains_key(room) {
-            let row = self.rooms.store.room_by_slug(room).await?;
-            self.found.insert(room.to_owned(), row);
+            let found = self.admin.dir.by_slug(room).await?;
+            self.found.insert(room.to_owned(), found);
         }
-        let Some(Some(row)) = self.found.get(room) else {
+        let Some(Some(room)) = self.found.get(room) else {
             return Ok(None);
         };
-        let page = self.rooms.store.messages_after(row.id, seq - 1, 1).await?;
-        let row = row.clone();
-        let opened = self.rooms.open_all(&row, page).await?;
-        Ok(opened.into_iter().find(|m| m.seq == seq).map(|m| m.text))
+        self.admin.history.one(room, seq).await
     }
 }

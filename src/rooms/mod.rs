@@ -2,22 +2,35 @@
 //! requests, moderation by room owners and admins), private conversations and ephemeral 1-on-1
 //! rooms — and their encrypted history.
 //!
-//! This is a service: it decides and stores, and never touches connections. The chat core calls
-//! it for real-time commands and adds the live effects (presence, fan-out, telling people); the
-//! REST API reaches it through the core too, so both paths apply the same checks.
+//! These are services: they decide and store, and never touch connections. The chat core calls
+//! them for real-time commands and adds the live effects (presence, fan-out, telling people);
+//! the REST API reaches them through the core too, so both paths apply the same checks.
+//!
+//! [`Rooms`] handles persistent rooms themselves and hands out one service per concern:
+//! [`History`] (sealed messages), [`Membership`] (joining, leaving, members), [`RoomAccess`]
+//! (invites and requests), [`Conversations`], [`Ephemeral`] rooms and [`RoomsAdmin`]. They
+//! share one `Directory` (store, keyring, settings, clock, and who may see which room).
 
 mod access;
 mod admin;
 mod conversations;
+mod directory;
 mod ephemeral;
 mod error;
+mod history;
+mod membership;
+mod room;
 mod service;
 mod view;
 
-pub use access::CreateInvite;
-pub use admin::{AdminRoom, MessageOpener};
-pub use conversations::Notice;
+pub use access::{CreateInvite, RoomAccess};
+pub use admin::{AdminRoom, MessageOpener, RoomsAdmin};
+pub use conversations::{Conversations, Notice};
+pub use ephemeral::Ephemeral;
 pub use error::RoomError;
+pub use history::History;
+pub use membership::Membership;
+pub use room::Room;
 pub use service::{
     account_id, author_id, CreateRoom, Rooms, RoomsSettings, SettingsPatch, Visible,
 };

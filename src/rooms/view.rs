@@ -1,7 +1,8 @@
 //! What the room service hands out: rooms as a caller sees them, and decrypted messages.
 
+use super::Room;
 use crate::domain::{Millis, RoomRole};
-use crate::store::{InviteRow, ListedRoom, MemberRow, RoomRow};
+use crate::store::{InviteRow, ListedRoom, MemberRow};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -27,14 +28,14 @@ pub struct RoomView {
 }
 
 impl RoomView {
-    pub fn of(room: &RoomRow, role: Option<RoomRole>) -> Self {
+    pub fn of(room: &Room, role: Option<RoomRole>) -> Self {
         Self {
             slug: room.slug.clone(),
             name: room.name.clone(),
             topic: room.topic.clone(),
-            private: room.private != 0,
-            allow_images: room.allow_images != 0,
-            allow_videos: room.allow_videos != 0,
+            private: room.private,
+            allow_images: room.allow_images,
+            allow_videos: room.allow_videos,
             slow_mode_secs: room.slow_mode_secs,
             retention_days: room.retention_days,
             last_seq: room.last_seq,
@@ -197,7 +198,7 @@ pub struct EphemeralView {
 }
 
 impl EphemeralView {
-    pub fn of(room: &RoomRow) -> Self {
+    pub fn of(room: &Room) -> Self {
         Self {
             code: room.slug.trim_start_matches("e:").to_owned(),
             room: room.slug.clone(),

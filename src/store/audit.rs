@@ -1,7 +1,8 @@
 //! The audit log: one row per moderation or admin action.
 
-use super::{Store, StoreError};
+use super::StoreError;
 use crate::domain::Millis;
+use sqlx::AnyPool;
 
 /// What one audit entry records.
 #[derive(Debug, Clone)]
@@ -35,7 +36,7 @@ pub struct AuditFilter {
 }
 
 /// A stored audit entry.
-#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AuditRow {
     pub id: i64,
     pub ts: Millis,
@@ -48,9 +49,15 @@ pub struct AuditRow {
     pub detail: Option<String>,
 }
 
-impl Store {
+/// Queries on `audit_log`.
+#[derive(Clone, Copy, Debug)]
+pub struct Audit<'a> {
+    pub(super) pool: &'a AnyPool,
+}
+
+impl Audit<'_> {
     /// Writes many entries in one transaction.
-    pub async fn audit_many(&self, entries: &[AuditEntry]) -> Result<(), StoreError> {
+    pub async fn write(&self, entries: &[AuditEntry]) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         for entry in entries {
             sqlx::query(
@@ -73,7 +80,7 @@ impl Store {
     }
 
     /// The newest entries matching `filter` first: a page of `limit` below id `before`.
-    pub async fn audit_page(&self, filter: &AuditFilter) -> Result<Vec<AuditRow>, StoreError> {
+    pub async fn page(&self, filter: &AuditFilter) -> Result<Vec<AuditRow>, StoreError> {
         let mut sql = String::from(
             "SELECT id, ts, actor, identity, actor_ip, action, target, room, detail FROM audit_log \
              WHERE id < $1 AND ts >= $2 AND ts <= $3",
@@ -106,6 +113,6 @@ impl Store {
         for value in texts {
             query = query.bind(value);
         }
-        Ok(query.bind(filter.limit).fetch_all(&self.pool).await?)
+        Ok(query.bind(filter.limit).fetch_all(self.pool).await?)
     }
 }

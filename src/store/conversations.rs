@@ -1,8 +1,9 @@
 //! Private conversations: rooms of kind `pm` with exactly two members. A member with a row in
 //! `pm_invites` has not accepted the conversation yet; a `hidden` member has closed it.
 
-use super::{affected, Store, StoreError};
+use super::{affected, StoreError};
 use crate::domain::Millis;
+use sqlx::AnyPool;
 
 /// One conversation as one of its members sees it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -29,20 +30,26 @@ const CONVERSATION: &str = "SELECT r.slug AS room, u.name AS peer, r.last_seq, m
      JOIN room_members o ON o.room_id = r.id AND o.user_id <> $1 \
      JOIN users u ON u.id = o.user_id";
 
-impl Store {
+/// Queries on conversations: rooms of kind `pm`, their members and `pm_invites`.
+#[derive(Clone, Copy, Debug)]
+pub struct Conversations<'a> {
+    pub(super) pool: &'a AnyPool,
+}
+
+impl Conversations<'_> {
     /// The conversations a user has not closed, most recently active first.
-    pub async fn conversations_of(&self, user_id: i64) -> Result<Vec<ConversationRow>, StoreError> {
+    pub async fn of_user(&self, user_id: i64) -> Result<Vec<ConversationRow>, StoreError> {
         let sql = format!(
             "{CONVERSATION} WHERE r.kind = 'pm' AND m.hidden = 0 ORDER BY r.last_seq DESC, r.id DESC"
         );
         Ok(sqlx::query_as(&sql)
             .bind(user_id)
-            .fetch_all(&self.pool)
+            .fetch_all(self.pool)
             .await?)
     }
 
     /// One conversation as `user_id` sees it (also when closed).
-    pub async fn conversation_of(
+    pub async fn of(
         &self,
         room_id: i64,
         user_id: i64,
@@ -51,12 +58,12 @@ impl Store {
         Ok(sqlx::query_as(&sql)
             .bind(user_id)
             .bind(room_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.pool)
             .await?)
     }
 
     /// Adds both members of a new conversation; the peer must accept before reading it.
-    pub async fn add_pm_members(
+    pub async fn add_members(
         &self,
         room_id: i64,
         opener: i64,
@@ -85,18 +92,18 @@ impl Store {
     }
 
     /// Whether the user has yet to accept the conversation.
-    pub async fn pm_invite_pending(&self, room_id: i64, user_id: i64) -> Result<bool, StoreError> {
+    pub async fn invite_pending(&self, room_id: i64, user_id: i64) -> Result<bool, StoreError> {
         let found: Option<(i64,)> =
             sqlx::query_as("SELECT room_id FROM pm_invites WHERE room_id = $1 AND user_id = $2")
                 .bind(room_id)
                 .bind(user_id)
-                .fetch_optional(&self.pool)
+                .fetch_optional(self.pool)
                 .await?;
         Ok(found.is_some())
     }
 
     /// Accepts a pending conversation (and shows it); `false` if there was nothing to accept.
-    pub async fn accept_pm(&self, room_id: i64, user_id: i64) -> Result<bool, StoreError> {
+    pub async fn accept(&self, room_id: i64, user_id: i64) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         let accepted = sqlx::query("DELETE FROM pm_invites WHERE room_id = $1 AND user_id = $2")
             .bind(room_id)
@@ -126,7 +133,7 @@ impl Store {
         .bind(i64::from(hidden))
         .bind(room_id)
         .bind(user_id)
-        .execute(&self.pool)
+        .execute(self.pool)
         .await?;
         Ok(affected(result))
     }
@@ -137,7 +144,7 @@ impl Store {
             sqlx::query_as("SELECT hidden FROM room_members WHERE room_id = $1 AND user_id = $2")
                 .bind(room_id)
                 .bind(user_id)
-                .fetch_optional(&self.pool)
+                .fetch_optional(self.pool)
                 .await?;
         Ok(row.is_some_and(|(hidden,)| hidden != 0))
     }
@@ -151,20 +158,8 @@ impl Store {
         .bind(seq)
         .bind(room_id)
         .bind(user_id)
-        .execute(&self.pool)
+        .execute(self.pool)
         .await?;
         Ok(())
-    }
-
-    /// Deletes the messages of a room at or below a sequence number (the oldest ones).
-    pub async fn drop_messages_through(&self, room_id: i64, seq: i64) -> Result<u64, StoreError> {
-        Ok(
-            sqlx::query("DELETE FROM messages WHERE room_id = $1 AND seq <= $2")
-                .bind(room_id)
-                .bind(seq)
-                .execute(&self.pool)
-                .await?
-                .rows_affected(),
-        )
     }
 }

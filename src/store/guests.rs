@@ -1,7 +1,8 @@
 //! Guest identities: a nick and a public id, restored through their session token.
 
-use super::{Store, StoreError};
+use super::StoreError;
 use crate::domain::Millis;
+use sqlx::AnyPool;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct GuestRow {
@@ -12,8 +13,14 @@ pub struct GuestRow {
     pub created_at: Millis,
 }
 
-impl Store {
-    pub async fn create_guest(
+/// Queries on `guests`.
+#[derive(Clone, Copy, Debug)]
+pub struct Guests<'a> {
+    pub(super) pool: &'a AnyPool,
+}
+
+impl Guests<'_> {
+    pub async fn create(
         &self,
         public_id: &str,
         nick: &str,
@@ -28,42 +35,38 @@ impl Store {
         .bind(nick)
         .bind(ip)
         .bind(now)
-        .fetch_one(&self.pool)
+        .fetch_one(self.pool)
         .await?;
         Ok(row)
     }
 
-    pub async fn guest_by_id(&self, id: i64) -> Result<Option<GuestRow>, StoreError> {
+    pub async fn by_id(&self, id: i64) -> Result<Option<GuestRow>, StoreError> {
         Ok(
             sqlx::query_as("SELECT id, public_id, nick, created_at FROM guests WHERE id = $1")
                 .bind(id)
-                .fetch_optional(&self.pool)
+                .fetch_optional(self.pool)
                 .await?,
         )
     }
 
     /// The nicks guests from `ip` used, most recent first.
-    pub async fn recent_guest_nicks(
-        &self,
-        ip: &str,
-        limit: i64,
-    ) -> Result<Vec<String>, StoreError> {
+    pub async fn recent_nicks(&self, ip: &str, limit: i64) -> Result<Vec<String>, StoreError> {
         let rows: Vec<(String,)> = sqlx::query_as(
             "SELECT nick FROM guests WHERE ip = $1 ORDER BY last_seen_at DESC, id DESC LIMIT $2",
         )
         .bind(ip)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(self.pool)
         .await?;
         Ok(rows.into_iter().map(|(nick,)| nick).collect())
     }
 
-    pub async fn touch_guest(&self, id: i64, ip: &str, now: Millis) -> Result<(), StoreError> {
+    pub async fn touch(&self, id: i64, ip: &str, now: Millis) -> Result<(), StoreError> {
         sqlx::query("UPDATE guests SET ip = $1, last_seen_at = $2 WHERE id = $3")
             .bind(ip)
             .bind(now)
             .bind(id)
-            .execute(&self.pool)
+            .execute(self.pool)
             .await?;
         Ok(())
     }

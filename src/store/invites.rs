@@ -1,8 +1,9 @@
 //! Room invites: links with an expiry, an optional use limit and an optional e-mail binding.
 //! Only the SHA-256 of an invite's token is stored.
 
-use super::{affected, Store, StoreError};
+use super::{affected, StoreError};
 use crate::domain::Millis;
+use sqlx::AnyPool;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct InviteRow {
@@ -31,8 +32,14 @@ pub struct NewInvite<'a> {
 const COLUMNS: &str =
     "id, room_id, created_by, email_key, max_uses, uses, expires_at, revoked, created_at";
 
-impl Store {
-    pub async fn create_invite(&self, new: NewInvite<'_>) -> Result<InviteRow, StoreError> {
+/// Queries on `invites`.
+#[derive(Clone, Copy, Debug)]
+pub struct Invites<'a> {
+    pub(super) pool: &'a AnyPool,
+}
+
+impl Invites<'_> {
+    pub async fn create(&self, new: NewInvite<'_>) -> Result<InviteRow, StoreError> {
         let sql = format!(
             "INSERT INTO invites (room_id, token_hash, created_by, email_key, max_uses, expires_at, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {COLUMNS}"
@@ -45,32 +52,29 @@ impl Store {
             .bind(new.max_uses)
             .bind(new.expires_at)
             .bind(new.created_at)
-            .fetch_one(&self.pool)
+            .fetch_one(self.pool)
             .await?)
     }
 
-    pub async fn invite_by_token_hash(
-        &self,
-        token_hash: &str,
-    ) -> Result<Option<InviteRow>, StoreError> {
+    pub async fn by_token_hash(&self, token_hash: &str) -> Result<Option<InviteRow>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM invites WHERE token_hash = $1");
         Ok(sqlx::query_as(&sql)
             .bind(token_hash)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.pool)
             .await?)
     }
 
-    pub async fn invites_of_room(&self, room_id: i64) -> Result<Vec<InviteRow>, StoreError> {
+    pub async fn of_room(&self, room_id: i64) -> Result<Vec<InviteRow>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM invites WHERE room_id = $1 ORDER BY id");
         Ok(sqlx::query_as(&sql)
             .bind(room_id)
-            .fetch_all(&self.pool)
+            .fetch_all(self.pool)
             .await?)
     }
 
     /// Spends one use of a live invite and makes the user a member, in one transaction.
     /// `false` when the invite is no longer usable (expired, used up or revoked).
-    pub async fn redeem_invite(
+    pub async fn redeem(
         &self,
         invite_id: i64,
         user_id: i64,
@@ -109,11 +113,11 @@ impl Store {
         Ok(true)
     }
 
-    pub async fn revoke_invite(&self, room_id: i64, invite_id: i64) -> Result<bool, StoreError> {
+    pub async fn revoke(&self, room_id: i64, invite_id: i64) -> Result<bool, StoreError> {
         let result = sqlx::query("UPDATE invites SET revoked = 1 WHERE id = $1 AND room_id = $2")
             .bind(invite_id)
             .bind(room_id)
-            .execute(&self.pool)
+            .execute(self.pool)
             .await?;
         Ok(affected(result))
     }

@@ -2,8 +2,9 @@
 //! Each room numbers its messages with a sequence that only grows (`rooms.last_seq`), so a
 //! client resumes from the last number it saw.
 
-use super::{Store, StoreError};
+use super::StoreError;
 use crate::domain::Millis;
+use sqlx::AnyPool;
 
 /// A stored message with its sealed body.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -40,16 +41,22 @@ pub enum Appended {
 const COLUMNS: &str =
     "id, room_id, seq, author_id, author_name, author_role, client_msg_id, body, created_at";
 
-impl Store {
+/// Queries on `messages`.
+#[derive(Clone, Copy, Debug)]
+pub struct Messages<'a> {
+    pub(super) pool: &'a AnyPool,
+}
+
+impl Messages<'_> {
     /// Appends a message in one transaction: takes the room's next sequence number, seals the
     /// body with it and stores the row. A message with the same author and `client_msg_id`
     /// already in the room is returned instead of storing a second one.
-    pub async fn append_message(
+    pub async fn append(
         &self,
         new: NewMessage<'_>,
         seal: impl FnOnce(i64) -> Vec<u8>,
     ) -> Result<Appended, StoreError> {
-        if let Some(existing) = self.message_by_client_id(&new).await? {
+        if let Some(existing) = self.by_client_id(&new).await? {
             return Ok(Appended::Existing(existing));
         }
         let mut tx = self.pool.begin().await?;
@@ -81,10 +88,7 @@ impl Store {
             }
             Err(err) => {
                 drop(tx);
-                match (
-                    StoreError::from(err),
-                    self.message_by_client_id(&new).await?,
-                ) {
+                match (StoreError::from(err), self.by_client_id(&new).await?) {
                     // A concurrent retry won the race; its message is the one.
                     (StoreError::Conflict(_), Some(existing)) => Ok(Appended::Existing(existing)),
                     (err, _) => Err(err),
@@ -93,10 +97,7 @@ impl Store {
         }
     }
 
-    async fn message_by_client_id(
-        &self,
-        new: &NewMessage<'_>,
-    ) -> Result<Option<MessageRow>, StoreError> {
+    async fn by_client_id(&self, new: &NewMessage<'_>) -> Result<Option<MessageRow>, StoreError> {
         let Some(client_msg_id) = new.client_msg_id else {
             return Ok(None);
         };
@@ -107,12 +108,12 @@ impl Store {
             .bind(new.room_id)
             .bind(new.author_id)
             .bind(client_msg_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.pool)
             .await?)
     }
 
     /// Up to `limit` messages with a sequence number above `after`, oldest first.
-    pub async fn messages_after(
+    pub async fn after(
         &self,
         room_id: i64,
         after: i64,
@@ -125,13 +126,13 @@ impl Store {
             .bind(room_id)
             .bind(after)
             .bind(limit)
-            .fetch_all(&self.pool)
+            .fetch_all(self.pool)
             .await?)
     }
 
     /// Up to `limit` messages with a sequence number below `before`, oldest first (the page
     /// just before `before`).
-    pub async fn messages_before(
+    pub async fn before(
         &self,
         room_id: i64,
         before: i64,
@@ -144,28 +145,40 @@ impl Store {
             .bind(room_id)
             .bind(before)
             .bind(limit)
-            .fetch_all(&self.pool)
+            .fetch_all(self.pool)
             .await?;
         rows.reverse();
         Ok(rows)
     }
 
     /// Deletes every message of a room (its sequence keeps counting).
-    pub async fn clear_messages(&self, room_id: i64) -> Result<u64, StoreError> {
+    pub async fn clear(&self, room_id: i64) -> Result<u64, StoreError> {
         Ok(sqlx::query("DELETE FROM messages WHERE room_id = $1")
             .bind(room_id)
-            .execute(&self.pool)
+            .execute(self.pool)
             .await?
             .rows_affected())
     }
 
     /// Deletes a room's messages older than `cutoff`.
-    pub async fn prune_messages(&self, room_id: i64, cutoff: Millis) -> Result<u64, StoreError> {
+    pub async fn prune_before(&self, room_id: i64, cutoff: Millis) -> Result<u64, StoreError> {
         Ok(
             sqlx::query("DELETE FROM messages WHERE room_id = $1 AND created_at < $2")
                 .bind(room_id)
                 .bind(cutoff)
-                .execute(&self.pool)
+                .execute(self.pool)
+                .await?
+                .rows_affected(),
+        )
+    }
+
+    /// Deletes the messages of a room at or below a sequence number (the oldest ones).
+    pub async fn drop_through(&self, room_id: i64, seq: i64) -> Result<u64, StoreError> {
+        Ok(
+            sqlx::query("DELETE FROM messages WHERE room_id = $1 AND seq <= $2")
+                .bind(room_id)
+                .bind(seq)
+                .execute(self.pool)
                 .await?
                 .rows_affected(),
         )

@@ -1,35 +1,46 @@
 //! Persistence: one API over SQLite (the embedded default, in WAL mode) and PostgreSQL.
 //!
-//! All SQL lives in this module, one file per aggregate. Queries are built at run time with
+//! All SQL lives in this module, one file per aggregate. [`Store`] owns the pool and hands out
+//! one small repository per aggregate (`store.users()`, `store.rooms()`, …) that borrows it, so
+//! each file holds exactly one type's queries and a caller names the table it touches. Queries are built at run time with
 //! `query_as(..).bind(..)` on sqlx's `Any` driver, so the same statements serve both engines;
 //! they use only the common dialect (`$1` placeholders, `RETURNING`, `ON CONFLICT`). Each engine
 //! has its own `migrations/<engine>/` folder with the same meaning. Timestamps are UTC
 //! milliseconds (`BIGINT`).
 
+mod access_requests;
+mod archives;
 mod audit;
 mod conversations;
+mod data_keys;
 mod ephemeral;
 mod guests;
 mod ignores;
 mod invites;
-mod keys;
+mod members;
 mod messages;
+mod room_bans;
 mod rooms;
 mod sanctions;
 mod sessions;
 mod users;
 
-pub use audit::{AuditEntry, AuditFilter, AuditRow};
-pub use conversations::ConversationRow;
-pub use ephemeral::{ArchiveRow, DeviceRow, NewArchive, MAX_DEVICES};
-pub use guests::GuestRow;
-pub use invites::{InviteRow, NewInvite};
-pub use keys::WrappedKey;
-pub use messages::{Appended, MessageRow, NewMessage};
-pub use rooms::{ListedRoom, MemberRow, NewRoom, RoomRow, RoomSettings};
-pub use sanctions::{NewSanction, SanctionRow};
-pub use sessions::{Principal, SessionRow};
-pub use users::{NewUser, UserRow};
+pub use access_requests::{AccessRequests, RequestRow};
+pub use archives::{ArchiveRow, Archives, NewArchive};
+pub use audit::{Audit, AuditEntry, AuditFilter, AuditRow};
+pub use conversations::{ConversationRow, Conversations};
+pub use data_keys::{DataKeys, WrappedKey};
+pub use ephemeral::{DeviceRow, EphemeralRooms, MAX_DEVICES};
+pub use guests::{GuestRow, Guests};
+pub use ignores::Ignores;
+pub use invites::{InviteRow, Invites, NewInvite};
+pub use members::{MemberRow, Members};
+pub use messages::{Appended, MessageRow, Messages, NewMessage};
+pub use room_bans::RoomBans;
+pub use rooms::{ListedRoom, NewRoom, RoomRow, RoomSettings, Rooms};
+pub use sanctions::{NewSanction, SanctionRow, Sanctions};
+pub use sessions::{SessionRow, Sessions};
+pub use users::{NewUser, UserRow, Users};
 
 use sqlx::any::{AnyPoolOptions, AnyQueryResult};
 use sqlx::{AnyPool, Executor};
@@ -120,6 +131,86 @@ impl Store {
     /// Waits for in-flight queries and closes every connection (checkpointing SQLite's WAL).
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+
+    /// Registered accounts.
+    pub fn users(&self) -> Users<'_> {
+        Users { pool: &self.pool }
+    }
+
+    /// Guest identities.
+    pub fn guests(&self) -> Guests<'_> {
+        Guests { pool: &self.pool }
+    }
+
+    /// Session tokens (by hash) and whom they stand for.
+    pub fn sessions(&self) -> Sessions<'_> {
+        Sessions { pool: &self.pool }
+    }
+
+    /// Each account's ignore list.
+    pub fn ignores(&self) -> Ignores<'_> {
+        Ignores { pool: &self.pool }
+    }
+
+    /// Wrapped data keys.
+    pub fn data_keys(&self) -> DataKeys<'_> {
+        DataKeys { pool: &self.pool }
+    }
+
+    /// Rooms of every kind.
+    pub fn rooms(&self) -> Rooms<'_> {
+        Rooms { pool: &self.pool }
+    }
+
+    /// Who belongs to which room, in which role.
+    pub fn members(&self) -> Members<'_> {
+        Members { pool: &self.pool }
+    }
+
+    /// Who is banned from which room.
+    pub fn room_bans(&self) -> RoomBans<'_> {
+        RoomBans { pool: &self.pool }
+    }
+
+    /// Pending requests to join private rooms.
+    pub fn access_requests(&self) -> AccessRequests<'_> {
+        AccessRequests { pool: &self.pool }
+    }
+
+    /// Invite links.
+    pub fn invites(&self) -> Invites<'_> {
+        Invites { pool: &self.pool }
+    }
+
+    /// Sealed room messages.
+    pub fn messages(&self) -> Messages<'_> {
+        Messages { pool: &self.pool }
+    }
+
+    /// Private conversations between two accounts.
+    pub fn conversations(&self) -> Conversations<'_> {
+        Conversations { pool: &self.pool }
+    }
+
+    /// Ephemeral rooms' devices and timers.
+    pub fn ephemeral(&self) -> EphemeralRooms<'_> {
+        EphemeralRooms { pool: &self.pool }
+    }
+
+    /// Sealed transcripts of expired ephemeral rooms.
+    pub fn archives(&self) -> Archives<'_> {
+        Archives { pool: &self.pool }
+    }
+
+    /// Bans and mutes.
+    pub fn sanctions(&self) -> Sanctions<'_> {
+        Sanctions { pool: &self.pool }
+    }
+
+    /// The audit log.
+    pub fn audit(&self) -> Audit<'_> {
+        Audit { pool: &self.pool }
     }
 }
 

@@ -1,25 +1,9 @@
 //! Sessions: a token stands for a user or a guest until it expires or is revoked. Only the
 //! SHA-256 of a token is stored, so a copy of the database does not hand out live sessions.
 
-use super::{affected, Store, StoreError};
-use crate::domain::Millis;
-
-/// Whom a session stands for. (Ordered only so that lists can break ties stably.)
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Principal {
-    User(i64),
-    Guest(i64),
-}
-
-impl Principal {
-    /// A stable text form for columns that may hold either kind: `user:<id>` or `guest:<id>`.
-    pub fn key(&self) -> String {
-        match self {
-            Principal::User(id) => format!("user:{id}"),
-            Principal::Guest(id) => format!("guest:{id}"),
-        }
-    }
-}
+use super::{affected, StoreError};
+use crate::domain::{Millis, Principal};
+use sqlx::AnyPool;
 
 #[derive(Debug, Clone)]
 pub struct SessionRow {
@@ -30,8 +14,14 @@ pub struct SessionRow {
 
 type RawSession = (String, Option<i64>, Option<i64>, Millis);
 
-impl Store {
-    pub async fn create_session(
+/// Queries on `sessions`.
+#[derive(Clone, Copy, Debug)]
+pub struct Sessions<'a> {
+    pub(super) pool: &'a AnyPool,
+}
+
+impl Sessions<'_> {
+    pub async fn create(
         &self,
         token_hash: &str,
         principal: Principal,
@@ -53,13 +43,13 @@ impl Store {
         .bind(ip)
         .bind(now)
         .bind(expires_at)
-        .execute(&self.pool)
+        .execute(self.pool)
         .await?;
         Ok(())
     }
 
     /// The live (unexpired) session with this token hash.
-    pub async fn live_session(
+    pub async fn live(
         &self,
         token_hash: &str,
         now: Millis,
@@ -70,7 +60,7 @@ impl Store {
         )
         .bind(token_hash)
         .bind(now)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.pool)
         .await?;
         Ok(raw.and_then(|(token_hash, user_id, guest_id, expires_at)| {
             let principal = match (user_id, guest_id) {
@@ -86,52 +76,45 @@ impl Store {
         }))
     }
 
-    pub async fn extend_session(
-        &self,
-        token_hash: &str,
-        expires_at: Millis,
-    ) -> Result<(), StoreError> {
+    pub async fn extend(&self, token_hash: &str, expires_at: Millis) -> Result<(), StoreError> {
         sqlx::query("UPDATE sessions SET expires_at = $1 WHERE token_hash = $2")
             .bind(expires_at)
             .bind(token_hash)
-            .execute(&self.pool)
+            .execute(self.pool)
             .await?;
         Ok(())
     }
 
-    pub async fn delete_session(&self, token_hash: &str) -> Result<bool, StoreError> {
+    pub async fn delete(&self, token_hash: &str) -> Result<bool, StoreError> {
         let result = sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(token_hash)
-            .execute(&self.pool)
+            .execute(self.pool)
             .await?;
         Ok(affected(result))
     }
 
     /// Deletes every session of a user and returns their hashes (to close live connections).
-    pub async fn delete_user_sessions(&self, user_id: i64) -> Result<Vec<String>, StoreError> {
+    pub async fn delete_of_user(&self, user_id: i64) -> Result<Vec<String>, StoreError> {
         let rows: Vec<(String,)> =
             sqlx::query_as("DELETE FROM sessions WHERE user_id = $1 RETURNING token_hash")
                 .bind(user_id)
-                .fetch_all(&self.pool)
+                .fetch_all(self.pool)
                 .await?;
         Ok(rows.into_iter().map(|(hash,)| hash).collect())
     }
 
     /// Deletes every session of a guest and returns their hashes.
-    pub async fn delete_guest_sessions(&self, guest_id: i64) -> Result<Vec<String>, StoreError> {
+    pub async fn delete_of_guest(&self, guest_id: i64) -> Result<Vec<String>, StoreError> {
         let rows: Vec<(String,)> =
             sqlx::query_as("DELETE FROM sessions WHERE guest_id = $1 RETURNING token_hash")
                 .bind(guest_id)
-                .fetch_all(&self.pool)
+                .fetch_all(self.pool)
                 .await?;
         Ok(rows.into_iter().map(|(hash,)| hash).collect())
     }
 
     /// The address of an identity's newest session.
-    pub async fn last_session_ip(
-        &self,
-        principal: Principal,
-    ) -> Result<Option<String>, StoreError> {
+    pub async fn last_ip(&self, principal: Principal) -> Result<Option<String>, StoreError> {
         let (column, id) = match principal {
             Principal::User(id) => ("user_id", id),
             Principal::Guest(id) => ("guest_id", id),
@@ -140,16 +123,16 @@ impl Store {
             format!("SELECT ip FROM sessions WHERE {column} = $1 ORDER BY created_at DESC LIMIT 1");
         let row: Option<(String,)> = sqlx::query_as(&sql)
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.pool)
             .await?;
         Ok(row.map(|(ip,)| ip))
     }
 
     /// Removes expired sessions; returns how many.
-    pub async fn purge_expired_sessions(&self, now: Millis) -> Result<u64, StoreError> {
+    pub async fn purge_expired(&self, now: Millis) -> Result<u64, StoreError> {
         let result = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
             .bind(now)
-            .execute(&self.pool)
+            .execute(self.pool)
             .await?;
         Ok(result.rows_affected())
     }

@@ -1,7 +1,8 @@
 //! Registered accounts: password accounts and key accounts (bots and scripts).
 
-use super::{affected, Store, StoreError};
+use super::{affected, StoreError};
 use crate::domain::{Millis, Role};
+use sqlx::AnyPool;
 
 /// A stored account.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -37,8 +38,14 @@ pub struct NewUser<'a> {
 
 const COLUMNS: &str = "id, name, email, password_hash, role, created_at, verified";
 
-impl Store {
-    pub async fn create_user(&self, new: NewUser<'_>) -> Result<UserRow, StoreError> {
+/// Queries on `users`.
+#[derive(Clone, Copy, Debug)]
+pub struct Users<'a> {
+    pub(super) pool: &'a AnyPool,
+}
+
+impl Users<'_> {
+    pub async fn create(&self, new: NewUser<'_>) -> Result<UserRow, StoreError> {
         let sql = format!(
             "INSERT INTO users (name, name_key, email, email_key, password_hash, key_hash, role, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {COLUMNS}"
@@ -52,63 +59,95 @@ impl Store {
             .bind(new.key_hash)
             .bind(new.role.as_str())
             .bind(new.created_at)
-            .fetch_one(&self.pool)
+            .fetch_one(self.pool)
             .await?;
         Ok(row)
     }
 
-    pub async fn user_by_id(&self, id: i64) -> Result<Option<UserRow>, StoreError> {
+    pub async fn by_id(&self, id: i64) -> Result<Option<UserRow>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
         Ok(sqlx::query_as(&sql)
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.pool)
             .await?)
     }
 
-    pub async fn user_by_name_key(&self, name_key: &str) -> Result<Option<UserRow>, StoreError> {
+    pub async fn by_name_key(&self, name_key: &str) -> Result<Option<UserRow>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM users WHERE name_key = $1");
         Ok(sqlx::query_as(&sql)
             .bind(name_key)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.pool)
             .await?)
     }
 
     /// Finds a password login by user name or e-mail (both already case-folded).
-    pub async fn user_by_login(&self, login_key: &str) -> Result<Option<UserRow>, StoreError> {
+    pub async fn by_login(&self, login_key: &str) -> Result<Option<UserRow>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM users WHERE name_key = $1 OR email_key = $1");
         Ok(sqlx::query_as(&sql)
             .bind(login_key)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.pool)
             .await?)
     }
 
-    pub async fn user_by_key_hash(&self, key_hash: &str) -> Result<Option<UserRow>, StoreError> {
+    pub async fn by_key_hash(&self, key_hash: &str) -> Result<Option<UserRow>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM users WHERE key_hash = $1");
         Ok(sqlx::query_as(&sql)
             .bind(key_hash)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.pool)
             .await?)
     }
 
     pub async fn email_registered(&self, email_key: &str) -> Result<bool, StoreError> {
         let found: Option<(i64,)> = sqlx::query_as("SELECT id FROM users WHERE email_key = $1")
             .bind(email_key)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.pool)
             .await?;
         Ok(found.is_some())
     }
 
-    pub async fn set_password_hash(&self, user_id: i64, hash: &str) -> Result<bool, StoreError> {
-        let result = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+    /// Replaces an account's password and revokes its sessions, in one transaction; returns
+    /// the revoked sessions' hashes (to close live connections).
+    pub async fn set_password(&self, user_id: i64, hash: &str) -> Result<Vec<String>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(hash)
             .bind(user_id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
-        Ok(affected(result))
+        let revoked: Vec<(String,)> =
+            sqlx::query_as("DELETE FROM sessions WHERE user_id = $1 RETURNING token_hash")
+                .bind(user_id)
+                .fetch_all(&mut *tx)
+                .await?;
+        tx.commit().await?;
+        Ok(revoked.into_iter().map(|(hash,)| hash).collect())
+    }
+
+    /// Sets an account's password hash and role and revokes its sessions, in one transaction
+    /// (an operator reset the account).
+    pub async fn reset_credentials(
+        &self,
+        user_id: i64,
+        hash: &str,
+        role: Role,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE users SET password_hash = $1, role = $2 WHERE id = $3")
+            .bind(hash)
+            .bind(role.as_str())
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Accounts whose name contains `query` (case-insensitive), by name: a page.
-    pub async fn search_users(
+    pub async fn search(
         &self,
         query: &str,
         limit: i64,
@@ -122,7 +161,7 @@ impl Store {
             .bind(pattern)
             .bind(limit)
             .bind(offset)
-            .fetch_all(&self.pool)
+            .fetch_all(self.pool)
             .await?)
     }
 
@@ -130,17 +169,17 @@ impl Store {
         let result = sqlx::query("UPDATE users SET verified = $1 WHERE id = $2")
             .bind(i64::from(verified))
             .bind(user_id)
-            .execute(&self.pool)
+            .execute(self.pool)
             .await?;
         Ok(affected(result))
     }
 
     /// Deletes an account; its sessions, memberships, bans, requests and ignore list go with it
     /// (the caller deletes the rooms it owns first, with their keys).
-    pub async fn delete_user(&self, user_id: i64) -> Result<bool, StoreError> {
+    pub async fn delete(&self, user_id: i64) -> Result<bool, StoreError> {
         let result = sqlx::query("DELETE FROM users WHERE id = $1")
             .bind(user_id)
-            .execute(&self.pool)
+            .execute(self.pool)
             .await?;
         Ok(affected(result))
     }
@@ -149,7 +188,7 @@ impl Store {
     pub async fn count_with_role(&self, role: Role) -> Result<i64, StoreError> {
         let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users WHERE role = $1")
             .bind(role.as_str())
-            .fetch_one(&self.pool)
+            .fetch_one(self.pool)
             .await?;
         Ok(n)
     }
@@ -158,7 +197,7 @@ impl Store {
         let result = sqlx::query("UPDATE users SET role = $1 WHERE id = $2")
             .bind(role.as_str())
             .bind(user_id)
-            .execute(&self.pool)
+            .execute(self.pool)
             .await?;
         Ok(affected(result))
     }

@@ -2,12 +2,11 @@
 //! password changes. Each checks bans first (by name and address) in one place, and revoked
 //! sessions close their live connections at once.
 
-use crate::auth::{Auth, Identity, Login, Registered, SessionGrant, SessionId};
+use crate::auth::{Account, Auth, Identity, Login, Registered, SessionGrant, SessionId};
 use crate::core::event::CloseReason;
 use crate::core::{CoreError, Hub};
 use crate::domain::Role;
 use crate::moderation::Moderation;
-use crate::store::UserRow;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -109,7 +108,7 @@ impl Accounts {
     }
 
     /// An account by name.
-    pub async fn user(&self, name: &str) -> Result<Option<UserRow>, CoreError> {
+    pub async fn user(&self, name: &str) -> Result<Option<Account>, CoreError> {
         Ok(self.auth.user_by_name(name).await?)
     }
 }

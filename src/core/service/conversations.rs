@@ -10,9 +10,9 @@ use crate::clock::Clock;
 use crate::core::command::Whisper;
 use crate::core::event::{Event, RemovedReason, UserView};
 use crate::core::{Broadcast, Connection, CoreError, Hub};
+use crate::domain::Principal;
 use crate::domain::{Millis, RoomName};
 use crate::rooms::{ConversationView, EphemeralDoor, EphemeralView, RoomError, Rooms};
-use crate::store::Principal;
 use std::net::IpAddr;
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -54,7 +54,7 @@ impl Conversations {
 
     /// The caller's conversations.
     pub async fn list(&self, identity: &Identity) -> Result<Vec<ConversationView>, CoreError> {
-        Ok(self.rooms.conversations(identity).await?)
+        Ok(self.rooms.conversations().list(identity).await?)
     }
 
     /// Opens (or accepts, or shows again) a conversation with another account.
@@ -63,7 +63,7 @@ impl Conversations {
         identity: &Identity,
         user: &str,
     ) -> Result<ConversationView, CoreError> {
-        let (view, notice) = self.rooms.open_pm(identity, user).await?;
+        let (view, notice) = self.rooms.conversations().open(identity, user).await?;
         self.presence.tell_conversation(notice);
         Ok(view)
     }
@@ -73,17 +73,29 @@ impl Conversations {
         identity: &Identity,
         room: &RoomName,
     ) -> Result<ConversationView, CoreError> {
-        let (view, notice) = self.rooms.accept_pm(identity, room.as_str()).await?;
+        let (view, notice) = self
+            .rooms
+            .conversations()
+            .accept(identity, room.as_str())
+            .await?;
         self.presence.tell_conversation(Some(notice));
         Ok(view)
     }
 
     pub async fn decline(&self, identity: &Identity, room: &RoomName) -> Result<(), CoreError> {
-        Ok(self.rooms.decline_pm(identity, room.as_str()).await?)
+        Ok(self
+            .rooms
+            .conversations()
+            .decline(identity, room.as_str())
+            .await?)
     }
 
     pub async fn close(&self, identity: &Identity, room: &RoomName) -> Result<(), CoreError> {
-        Ok(self.rooms.close_pm(identity, room.as_str()).await?)
+        Ok(self
+            .rooms
+            .conversations()
+            .close(identity, room.as_str())
+            .await?)
     }
 
     pub async fn mark_read(
@@ -92,7 +104,11 @@ impl Conversations {
         room: &RoomName,
         seq: i64,
     ) -> Result<(), CoreError> {
-        Ok(self.rooms.mark_read(identity, room.as_str(), seq).await?)
+        Ok(self
+            .rooms
+            .conversations()
+            .mark_read(identity, room.as_str(), seq)
+            .await?)
     }
 
     /// A private message that is never stored, between two online identities of which at
@@ -125,7 +141,7 @@ impl Conversations {
     }
 
     pub async fn create_ephemeral(&self, identity: &Identity) -> Result<EphemeralView, CoreError> {
-        Ok(self.rooms.create_ephemeral(identity).await?)
+        Ok(self.rooms.ephemeral().create(identity).await?)
     }
 
     /// The ephemeral rooms the caller hosts.
@@ -133,7 +149,7 @@ impl Conversations {
         &self,
         identity: &Identity,
     ) -> Result<Vec<EphemeralView>, CoreError> {
-        Ok(self.rooms.hosted_ephemeral(identity).await?)
+        Ok(self.rooms.ephemeral().hosted(identity).await?)
     }
 
     /// Starts an ephemeral room's timer (and wakes the task that closes rooms on time).
@@ -142,7 +158,7 @@ impl Conversations {
         identity: &Identity,
         code: &str,
     ) -> Result<EphemeralView, CoreError> {
-        let view = self.rooms.activate_ephemeral(identity, code).await?;
+        let view = self.rooms.ephemeral().activate(identity, code).await?;
         self.timers.notify_one();
         Ok(view)
     }
@@ -152,7 +168,7 @@ impl Conversations {
     pub async fn door(&self, code: &str, ip: IpAddr) -> Result<EphemeralDoor, CoreError> {
         let ip = ip.to_string();
         self.auth.check_code_guess(&ip)?;
-        let door = self.rooms.ephemeral_door(code).await;
+        let door = self.rooms.ephemeral().door(code).await;
         if matches!(door, Err(RoomError::NotFound)) {
             self.auth.code_guess_failed(&ip);
         }
@@ -162,11 +178,16 @@ impl Conversations {
     /// Closes the ephemeral rooms whose time is up (everyone in them is told) and returns
     /// when the next one is due.
     pub async fn expire_due(&self) -> Result<Option<Millis>, CoreError> {
-        for room in self.rooms.expire_due(self.clock.now_millis()).await? {
+        for room in self
+            .rooms
+            .ephemeral()
+            .expire_due(self.clock.now_millis())
+            .await?
+        {
             let _ordered = self.locks.lock(&room.slug).await;
             self.presence.close_room(&room.slug, RemovedReason::Expired);
         }
-        Ok(self.rooms.next_expiry().await?)
+        Ok(self.rooms.ephemeral().next_expiry().await?)
     }
 
     /// Resolves when an ephemeral room's timer was started (the expiry task re-plans).

@@ -5,9 +5,9 @@
 use crate::auth::Identity;
 use crate::core::{CoreError, Hub};
 use crate::domain::Name;
+use crate::domain::Principal;
 use crate::moderation::Moderation;
 use crate::rooms::{account_id, PlainMessage};
-use crate::store::Principal;
 use std::sync::Arc;
 
 /// Cheap to clone.

@@ -7,9 +7,9 @@ use super::Presence;
 use crate::auth::Identity;
 use crate::core::event::{Event, RemovedReason};
 use crate::core::{Broadcast, CoreError};
+use crate::domain::Principal;
 use crate::domain::RoomRole;
 use crate::rooms::{CreateInvite, InviteView, MemberView, RequestView, RoomView, Rooms, Visible};
-use crate::store::Principal;
 use std::sync::Arc;
 
 pub struct Membership {
@@ -24,13 +24,13 @@ impl Membership {
 
     /// Joins a room's membership without a connection (REST).
     pub async fn join(&self, identity: &Identity, slug: &str) -> Result<RoomView, CoreError> {
-        let Visible { room, role } = self.rooms.join(identity, slug, None).await?;
+        let Visible { room, role } = self.rooms.membership().join(identity, slug, None).await?;
         Ok(RoomView::of(&room, role))
     }
 
     /// Gives up membership of a room on every connection of the caller.
     pub async fn leave(&self, identity: &Identity, slug: &str) -> Result<(), CoreError> {
-        let room = self.rooms.leave(identity, slug).await?;
+        let room = self.rooms.membership().leave(identity, slug).await?;
         self.presence
             .evict(&room.slug, identity.principal, RemovedReason::Left);
         Ok(())
@@ -41,7 +41,7 @@ impl Membership {
         identity: &Identity,
         slug: &str,
     ) -> Result<Vec<MemberView>, CoreError> {
-        Ok(self.rooms.members(identity, slug).await?)
+        Ok(self.rooms.membership().list(identity, slug).await?)
     }
 
     /// Removes a member: their connections leave the room at once and are told why.
@@ -51,7 +51,7 @@ impl Membership {
         slug: &str,
         name: &str,
     ) -> Result<(), CoreError> {
-        let (room, user_id) = self.rooms.remove_member(identity, slug, name).await?;
+        let (room, user_id) = self.rooms.membership().remove(identity, slug, name).await?;
         self.presence
             .evict(&room.slug, Principal::User(user_id), RemovedReason::Removed);
         Ok(())
@@ -59,7 +59,7 @@ impl Membership {
 
     /// Bans a user from a room: as a removal, and they cannot come back.
     pub async fn ban(&self, identity: &Identity, slug: &str, name: &str) -> Result<(), CoreError> {
-        let (room, user_id) = self.rooms.ban_member(identity, slug, name).await?;
+        let (room, user_id) = self.rooms.membership().ban(identity, slug, name).await?;
         self.presence
             .evict(&room.slug, Principal::User(user_id), RemovedReason::Banned);
         Ok(())
@@ -71,7 +71,7 @@ impl Membership {
         slug: &str,
         name: &str,
     ) -> Result<(), CoreError> {
-        Ok(self.rooms.unban_member(identity, slug, name).await?)
+        Ok(self.rooms.membership().unban(identity, slug, name).await?)
     }
 
     pub async fn set_role(
@@ -82,7 +82,8 @@ impl Membership {
         role: RoomRole,
     ) -> Result<(), CoreError> {
         self.rooms
-            .set_member_role(identity, slug, name, role)
+            .membership()
+            .set_role(identity, slug, name, role)
             .await?;
         Ok(())
     }
@@ -94,7 +95,11 @@ impl Membership {
         slug: &str,
         new: CreateInvite,
     ) -> Result<(String, InviteView), CoreError> {
-        Ok(self.rooms.create_invite(identity, slug, new).await?)
+        Ok(self
+            .rooms
+            .access()
+            .create_invite(identity, slug, new)
+            .await?)
     }
 
     pub async fn invites(
@@ -102,7 +107,7 @@ impl Membership {
         identity: &Identity,
         slug: &str,
     ) -> Result<Vec<InviteView>, CoreError> {
-        Ok(self.rooms.invites(identity, slug).await?)
+        Ok(self.rooms.access().invites(identity, slug).await?)
     }
 
     pub async fn revoke_invite(
@@ -111,24 +116,28 @@ impl Membership {
         slug: &str,
         id: i64,
     ) -> Result<(), CoreError> {
-        Ok(self.rooms.revoke_invite(identity, slug, id).await?)
+        Ok(self
+            .rooms
+            .access()
+            .revoke_invite(identity, slug, id)
+            .await?)
     }
 
     pub async fn redeem(&self, identity: &Identity, token: &str) -> Result<RoomView, CoreError> {
-        let room = self.rooms.redeem_invite(identity, token).await?;
+        let room = self.rooms.access().redeem_invite(identity, token).await?;
         Ok(RoomView::of(&room, Some(RoomRole::Member)))
     }
 
     /// Asks to join a private room; its online owner and admins are told at once.
     pub async fn request_access(&self, identity: &Identity, slug: &str) -> Result<(), CoreError> {
-        let Some(room) = self.rooms.request_access(identity, slug).await? else {
+        let Some(room) = self.rooms.access().request_access(identity, slug).await? else {
             return Ok(());
         };
         let event = Broadcast::new(Event::AccessRequested {
             room: room.slug.clone(),
             user: identity.name.clone(),
         });
-        for moderator in self.rooms.moderator_ids(room.id).await? {
+        for moderator in self.rooms.membership().moderator_ids(room.id).await? {
             self.presence.tell(Principal::User(moderator), &event);
         }
         Ok(())
@@ -139,7 +148,7 @@ impl Membership {
         identity: &Identity,
         slug: &str,
     ) -> Result<Vec<RequestView>, CoreError> {
-        Ok(self.rooms.requests(identity, slug).await?)
+        Ok(self.rooms.access().requests(identity, slug).await?)
     }
 
     /// Approves or denies a request; the requester is told at once.
@@ -152,6 +161,7 @@ impl Membership {
     ) -> Result<(), CoreError> {
         let (room, user_id) = self
             .rooms
+            .access()
             .decide(identity, slug, requester, approve)
             .await?;
         let event = Broadcast::new(Event::AccessDecided {

@@ -10,10 +10,10 @@ use crate::core::command::{
 };
 use crate::core::event::{CloseReason, Event, RemovedReason, UserView};
 use crate::core::{Broadcast, Bus, Connection, CoreError, Hub};
+use crate::domain::Principal;
 use crate::domain::{Name, Role, RoomName};
 use crate::moderation::{Actor, Moderation, ModerationError, Target};
 use crate::rooms::{RoomError, Rooms};
-use crate::store::Principal;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -59,7 +59,7 @@ impl LiveModeration {
     async fn target(&self, name: &Name, any_name: bool) -> Result<Target, CoreError> {
         if let Some(user) = self.auth.user_by_name(name.as_str()).await? {
             return Ok(Target {
-                role: user.role(),
+                role: user.role,
                 principal: Some(Principal::User(user.id)),
                 name: user.name,
             });
@@ -246,6 +246,7 @@ impl LiveModeration {
             };
             let slug = self
                 .rooms
+                .admin()
                 .admit(user_id, move_user.room.as_str())
                 .await?
                 .slug;
@@ -278,7 +279,7 @@ impl LiveModeration {
     ) -> Result<(), CoreError> {
         let target = self.target(&delete.user, false).await?;
         let user_id = self.moderation.check_delete(actor, &target).await?;
-        for room in self.rooms.delete_owned_by(user_id).await? {
+        for room in self.rooms.admin().delete_owned_by(user_id).await? {
             self.presence.close_room(&room.slug, RemovedReason::Deleted);
         }
         self.hub

@@ -2,12 +2,12 @@
 //! transcripts and archives (each read audited), and the audit log with its text search.
 //! Changes go through the same services as everyone's (moderation commands, room services).
 
+use crate::auth::Auth;
 use crate::core::event::CloseReason;
 use crate::core::{CoreError, Hub, LiveConnection};
 use crate::domain::Role;
-use crate::moderation::{Actor, Moderation};
+use crate::moderation::{Actor, AuditEntryView, AuditFilter, Moderation, Sanction};
 use crate::rooms::{AdminRoom, ArchiveView, MessageOpener, PlainMessage, Rooms};
-use crate::store::{AuditFilter, AuditRow, SanctionRow, Store};
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -28,7 +28,7 @@ pub struct AdminUser {
 }
 
 pub struct Oversight {
-    store: Store,
+    auth: Arc<Auth>,
     moderation: Arc<Moderation>,
     rooms: Arc<Rooms>,
     hub: Arc<Hub>,
@@ -36,13 +36,13 @@ pub struct Oversight {
 
 impl Oversight {
     pub fn new(
-        store: Store,
+        auth: Arc<Auth>,
         moderation: Arc<Moderation>,
         rooms: Arc<Rooms>,
         hub: Arc<Hub>,
     ) -> Self {
         Self {
-            store,
+            auth,
             moderation,
             rooms,
             hub,
@@ -56,12 +56,8 @@ impl Oversight {
         limit: i64,
         offset: i64,
     ) -> Result<Vec<AdminUser>, CoreError> {
-        let rows = self
-            .store
-            .search_users(q, limit, offset)
-            .await
-            .map_err(crate::auth::AuthError::from)?;
-        Ok(rows
+        let accounts = self.auth.search_users(q, limit, offset).await?;
+        Ok(accounts
             .into_iter()
             .map(|u| AdminUser {
                 identity: format!("user:{}", u.id),
@@ -69,8 +65,8 @@ impl Oversight {
                     .hub
                     .principal_of(&u.name.to_ascii_lowercase())
                     .is_some(),
-                role: u.role(),
-                verified: u.verified != 0,
+                role: u.role,
+                verified: u.verified,
                 created_at: u.created_at,
                 name: u.name,
             })
@@ -78,7 +74,7 @@ impl Oversight {
     }
 
     /// The bans and mutes in force.
-    pub fn sanctions(&self) -> Vec<SanctionRow> {
+    pub fn sanctions(&self) -> Vec<Sanction> {
         self.moderation.in_force()
     }
 
@@ -94,7 +90,7 @@ impl Oversight {
 
     /// Every room, conversation and live ephemeral room.
     pub async fn rooms(&self) -> Result<Vec<AdminRoom>, CoreError> {
-        Ok(self.rooms.all().await?)
+        Ok(self.rooms.admin().all().await?)
     }
 
     /// A page of any room's transcript; the read is audited.
@@ -105,7 +101,7 @@ impl Oversight {
         before: Option<i64>,
         limit: Option<usize>,
     ) -> Result<Vec<PlainMessage>, CoreError> {
-        let messages = self.rooms.transcript(slug, before, limit).await?;
+        let messages = self.rooms.admin().transcript(slug, before, limit).await?;
         self.moderation
             .record(actor, "read_transcript", Some(slug), None)
             .await?;
@@ -119,7 +115,7 @@ impl Oversight {
         limit: i64,
         before: i64,
     ) -> Result<Vec<ArchiveView>, CoreError> {
-        let archives = self.rooms.archives(limit, before).await?;
+        let archives = self.rooms.admin().archives(limit, before).await?;
         self.moderation
             .record(actor, "read_archives", Some("archives"), None)
             .await?;
@@ -133,7 +129,7 @@ impl Oversight {
         &self,
         filter: &AuditFilter,
         text: Option<&str>,
-    ) -> Result<(Vec<AuditRow>, Option<i64>), CoreError> {
+    ) -> Result<(Vec<AuditEntryView>, Option<i64>), CoreError> {
         let Some(needle) = text.map(str::to_lowercase) else {
             let rows = self.moderation.audit_page(filter).await?;
             let next = full_page_cursor(&rows, filter.limit);
@@ -143,7 +139,7 @@ impl Oversight {
             limit: 500,
             ..filter.clone()
         };
-        let mut opener = self.rooms.opener();
+        let mut opener = self.rooms.admin().opener();
         let (mut found, mut scanned) = (Vec::new(), 0);
         loop {
             let rows = self.moderation.audit_page(&scan).await?;
@@ -164,14 +160,14 @@ impl Oversight {
     }
 }
 
-fn full_page_cursor(rows: &[AuditRow], limit: i64) -> Option<i64> {
+fn full_page_cursor(rows: &[AuditEntryView], limit: i64) -> Option<i64> {
     (rows.len() as i64 == limit)
         .then(|| rows.last().map(|r| r.id))
         .flatten()
 }
 
 async fn audit_text_matches(
-    row: &AuditRow,
+    row: &AuditEntryView,
     needle: &str,
     opener: &mut MessageOpener<'_>,
 ) -> Result<bool, CoreError> {

@@ -10,9 +10,9 @@
 use crate::core::command::Members;
 use crate::core::event::{Event, RemovedReason, UserView};
 use crate::core::{Broadcast, Bus, Connection, CoreError, Hub, MemberPage};
+use crate::domain::Principal;
 use crate::domain::{RoomName, LOBBY};
 use crate::rooms::Notice;
-use crate::store::Principal;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;

@@ -118,6 +118,7 @@ impl LiveRooms {
         }
         let joined = self
             .rooms
+            .membership()
             .join(&identity, join.room.as_str(), join.device.as_deref())
             .await;
         if guessing_code && matches!(joined, Err(RoomError::NotFound)) {
@@ -126,8 +127,8 @@ impl LiveRooms {
         let Visible { room, role } = joined?;
         let page = self.presence.enter(conn, &room.slug)?;
         let messages = match join.since {
-            Some(since) => self.rooms.messages_after(&room, since).await?,
-            None => self.rooms.messages_before(&room, None, None).await?,
+            Some(since) => self.rooms.history().after(&room, since).await?,
+            None => self.rooms.history().before(&room, None, None).await?,
         };
         let more = messages.len() >= self.rooms.settings().history_page;
         let messages = self.ignores.without_ignored(identity.principal, messages);
@@ -160,6 +161,7 @@ impl LiveRooms {
         let client_msg_id = client_msg_id.as_ref().map(ClientMsgId::as_str);
         let (message, new) = self
             .rooms
+            .history()
             .post(identity, &room, text.as_str(), client_msg_id)
             .await?;
         let posted = Posted {
@@ -175,7 +177,11 @@ impl LiveRooms {
             let event = Event::Message(stored_event(&room.slug, message));
             self.bus.publish(&room.slug, Broadcast::new(event), None);
             if room.kind() == RoomKind::Pm {
-                let notice = self.rooms.after_pm_message(&room, seq, author).await?;
+                let notice = self
+                    .rooms
+                    .conversations()
+                    .after_message(&room, seq, author)
+                    .await?;
                 self.presence.tell_conversation(notice);
             }
         }
@@ -233,10 +239,11 @@ impl LiveRooms {
                     "history: before or after, not both".into(),
                 ))
             }
-            (None, Some(after)) => self.rooms.messages_after(&room, after).await?,
+            (None, Some(after)) => self.rooms.history().after(&room, after).await?,
             (before, None) => {
                 self.rooms
-                    .messages_before(&room, before, query.limit)
+                    .history()
+                    .before(&room, before, query.limit)
                     .await?
             }
         };
@@ -284,7 +291,7 @@ impl LiveRooms {
     }
 
     pub async fn clear_history(&self, identity: &Identity, slug: &str) -> Result<(), CoreError> {
-        let room = self.rooms.clear_history(identity, slug).await?;
+        let room = self.rooms.history().clear(identity, slug).await?;
         let event = Event::HistoryCleared {
             room: room.slug.clone(),
         };

@@ -1,8 +1,9 @@
 //! Data keys (DEKs), stored only wrapped by the master key, with the id of the master key that
 //! wrapped them so a rotation can find every key it still has to re-wrap.
 
-use super::{Store, StoreError};
+use super::StoreError;
 use crate::domain::Millis;
+use sqlx::AnyPool;
 
 /// One stored, wrapped data key.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -12,8 +13,14 @@ pub struct WrappedKey {
     pub wrapped: Vec<u8>,
 }
 
-impl Store {
-    pub async fn insert_data_key(
+/// Queries on `data_keys`.
+#[derive(Clone, Copy, Debug)]
+pub struct DataKeys<'a> {
+    pub(super) pool: &'a AnyPool,
+}
+
+impl DataKeys<'_> {
+    pub async fn insert(
         &self,
         kek_id: &str,
         wrapped: &[u8],
@@ -25,45 +32,42 @@ impl Store {
         .bind(kek_id)
         .bind(wrapped)
         .bind(now)
-        .fetch_one(&self.pool)
+        .fetch_one(self.pool)
         .await?;
         Ok(id)
     }
 
-    pub async fn data_key(&self, id: i64) -> Result<Option<WrappedKey>, StoreError> {
+    pub async fn by_id(&self, id: i64) -> Result<Option<WrappedKey>, StoreError> {
         Ok(
             sqlx::query_as("SELECT id, kek_id, wrapped FROM data_keys WHERE id = $1")
                 .bind(id)
-                .fetch_optional(&self.pool)
+                .fetch_optional(self.pool)
                 .await?,
         )
     }
 
     /// Any one stored key, to check at start-up that the master key opens what is stored.
-    pub async fn some_data_key(&self) -> Result<Option<WrappedKey>, StoreError> {
+    pub async fn any(&self) -> Result<Option<WrappedKey>, StoreError> {
         Ok(
             sqlx::query_as("SELECT id, kek_id, wrapped FROM data_keys ORDER BY id LIMIT 1")
-                .fetch_optional(&self.pool)
+                .fetch_optional(self.pool)
                 .await?,
         )
     }
 
     /// Every key not wrapped by `kek_id`.
-    pub async fn data_keys_not_wrapped_by(
-        &self,
-        kek_id: &str,
-    ) -> Result<Vec<WrappedKey>, StoreError> {
+    pub async fn not_wrapped_by(&self, kek_id: &str) -> Result<Vec<WrappedKey>, StoreError> {
         Ok(
             sqlx::query_as("SELECT id, kek_id, wrapped FROM data_keys WHERE kek_id <> $1")
                 .bind(kek_id)
-                .fetch_all(&self.pool)
+                .fetch_all(self.pool)
                 .await?,
         )
     }
 
     /// Stores re-wrapped keys in one transaction; each row changes only if it is still wrapped
     /// by the key it was read under. Returns how many rows changed.
-    pub async fn rewrap_data_keys(
+    pub async fn rewrap(
         &self,
         rewrapped: &[(WrappedKey, Vec<u8>)],
         new_kek_id: &str,
@@ -86,10 +90,10 @@ impl Store {
         Ok(changed)
     }
 
-    pub async fn delete_data_key(&self, id: i64) -> Result<(), StoreError> {
+    pub async fn delete(&self, id: i64) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM data_keys WHERE id = $1")
             .bind(id)
-            .execute(&self.pool)
+            .execute(self.pool)
             .await?;
         Ok(())
     }

@@ -1,0 +1,31 @@
+//! Who a session stands for: a registered account or a guest. Every layer names identities
+//! by this type (presence, fan-out, moderation, the store's session rows), so it lives here,
+//! below all of them, rather than in the store that happens to persist it.
+
+/// Whom a session stands for. (Ordered only so that lists can break ties stably.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Principal {
+    User(i64),
+    Guest(i64),
+}
+
+impl Principal {
+    /// A stable text form for columns that may hold either kind: `user:<id>` or `guest:<id>`.
+    pub fn key(&self) -> String {
+        match self {
+            Principal::User(id) => format!("user:{id}"),
+            Principal::Guest(id) => format!("guest:{id}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_name_the_kind_and_the_id() {
+        assert_eq!(Principal::User(7).key(), "user:7");
+        assert_eq!(Principal::Guest(7).key(), "guest:7");
+    }
+}

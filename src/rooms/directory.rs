@@ -1,0 +1,144 @@
+//! Finding rooms and deciding who may see them: the look-ups every room service starts from,
+//! and the parts they all share (store, keyring, settings, clock). Keeping visibility in one
+//! place is what makes a private room answer like a missing one on every path.
+
+use super::service::{account_id, RoomsSettings, Visible};
+use super::{Room, RoomError};
+use crate::auth::Identity;
+use crate::clock::Clock;
+use crate::crypto::Keyring;
+use crate::domain::{RoomCode, RoomKind, RoomRole};
+use crate::store::{Store, UserRow};
+
+/// What every room service holds. Cheap to clone.
+#[derive(Clone)]
+pub(super) struct Directory {
+    pub(super) store: Store,
+    pub(super) keyring: Keyring,
+    pub(super) settings: RoomsSettings,
+    pub(super) clock: Clock,
+}
+
+pub(super) fn parse_role(role: Option<String>) -> Option<RoomRole> {
+    role.and_then(|r| r.parse().ok())
+}
+
+impl Directory {
+    /// The room with this stored name, of any kind.
+    pub(super) async fn by_slug(&self, slug: &str) -> Result<Option<Room>, RoomError> {
+        Ok(self.store.rooms().by_slug(slug).await?.map(Room::from))
+    }
+
+    pub(super) async fn by_id(&self, id: i64) -> Result<Option<Room>, RoomError> {
+        Ok(self.store.rooms().by_id(id).await?.map(Room::from))
+    }
+
+    /// The user's role in the room, if a member.
+    pub(super) async fn role_of(
+        &self,
+        room_id: i64,
+        user_id: i64,
+    ) -> Result<Option<RoomRole>, RoomError> {
+        Ok(parse_role(
+            self.store.members().role(room_id, user_id).await?,
+        ))
+    }
+
+    /// The room if the caller may see it: members see their rooms (a conversation once they
+    /// have accepted it, an ephemeral room once they joined it from an admitted device);
+    /// everyone not banned sees public rooms. Anything else answers like a room that does not
+    /// exist.
+    pub(super) async fn visible(
+        &self,
+        identity: &Identity,
+        name: &str,
+    ) -> Result<Visible, RoomError> {
+        if let Some(code) = RoomCode::from_room_name(name) {
+            return self.ephemeral_visible(identity, &code).await;
+        }
+        let user_id = account_id(identity)?;
+        let room = self
+            .by_slug(&name.to_ascii_lowercase())
+            .await?
+            .ok_or(RoomError::NotFound)?;
+        let role = self.role_of(room.id, user_id).await?;
+        match (room.kind(), role) {
+            (RoomKind::Room, Some(_)) => {}
+            (RoomKind::Room, None) if !room.private => {
+                if self.store.room_bans().is_banned(room.id, user_id).await? {
+                    return Err(RoomError::Banned);
+                }
+            }
+            (RoomKind::Pm, Some(_))
+                if !self
+                    .store
+                    .conversations()
+                    .invite_pending(room.id, user_id)
+                    .await? => {}
+            _ => return Err(RoomError::NotFound),
+        }
+        Ok(Visible { room, role })
+    }
+
+    /// The room and the caller's role when they are an owner or admin there.
+    pub(super) async fn moderated(
+        &self,
+        identity: &Identity,
+        slug: &str,
+    ) -> Result<(Room, RoomRole), RoomError> {
+        match self.visible(identity, slug).await? {
+            Visible {
+                room,
+                role: Some(role),
+            } if role.moderates() && room.kind() == RoomKind::Room => Ok((room, role)),
+            _ => Err(RoomError::Forbidden),
+        }
+    }
+
+    /// An ephemeral room the caller joined from an admitted device.
+    async fn ephemeral_visible(
+        &self,
+        identity: &Identity,
+        code: &RoomCode,
+    ) -> Result<Visible, RoomError> {
+        let room = self.live_ephemeral(code.as_str()).await?;
+        if !self
+            .store
+            .ephemeral()
+            .uses_device(room.id, identity.principal)
+            .await?
+        {
+            return Err(RoomError::NotFound);
+        }
+        Ok(Visible {
+            room,
+            role: Some(RoomRole::Member),
+        })
+    }
+
+    /// The ephemeral room behind a code, unless it has expired.
+    pub(super) async fn live_ephemeral(&self, code: &str) -> Result<Room, RoomError> {
+        let code = RoomCode::parse(code).map_err(|_| RoomError::NotFound)?;
+        let now = self.clock.now_millis();
+        self.by_slug(&code.room_name())
+            .await?
+            .filter(|r| r.kind() == RoomKind::Ephemeral && r.expires_at.is_none_or(|at| at > now))
+            .ok_or(RoomError::NotFound)
+    }
+
+    /// The account a moderator names.
+    pub(super) async fn member_account(&self, name: &str) -> Result<UserRow, RoomError> {
+        self.store
+            .users()
+            .by_name_key(&name.to_ascii_lowercase())
+            .await?
+            .ok_or(RoomError::NoSuchMember)
+    }
+
+    /// Deletes a room with everything stored in it, and its data key.
+    pub(super) async fn destroy(&self, room: &Room) -> Result<(), RoomError> {
+        self.store.rooms().delete(room.id).await?;
+        self.keyring.destroy_key(room.data_key_id).await?;
+        Ok(())
+    }
+}

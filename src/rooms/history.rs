@@ -1,0 +1,167 @@
+//! Room history: messages sealed with their room's data key on the way in and opened on the
+//! way out, pages to scroll back or catch up, clearing, and pruning by retention. The store
+//! only ever sees ciphertext; every read and write of a body goes through here.
+
+use super::directory::Directory;
+use super::service::author_id;
+use super::{PlainMessage, Room, RoomError};
+use crate::auth::Identity;
+use crate::crypto::SecretKey;
+use crate::domain::{MessageText, Millis};
+use crate::store::{Appended, MessageRow, NewMessage};
+
+/// The history of every room. Cheap to clone.
+#[derive(Clone)]
+pub struct History {
+    dir: Directory,
+}
+
+impl History {
+    pub(super) fn new(dir: Directory) -> Self {
+        Self { dir }
+    }
+
+    /// Stores a message from a member, sealed with the room's key. Returns the message and
+    /// whether it is new (`false`: a retry of a message already stored).
+    pub async fn post(
+        &self,
+        identity: &Identity,
+        room: &Room,
+        text: &str,
+        client_msg_id: Option<&str>,
+    ) -> Result<(PlainMessage, bool), RoomError> {
+        let author_id = author_id(identity);
+        let text = MessageText::parse(text, self.dir.settings.max_message_chars)?;
+        let key = self.dir.keyring.key(room.data_key_id).await?;
+        let room_id = room.id;
+        let appended = self
+            .dir
+            .store
+            .messages()
+            .append(
+                NewMessage {
+                    room_id,
+                    author_id,
+                    author_name: &identity.name,
+                    author_role: identity.role.as_str(),
+                    client_msg_id,
+                    created_at: self.dir.clock.now_millis(),
+                },
+                |seq| {
+                    key.seal(
+                        text.as_str().as_bytes(),
+                        message_context(room_id, seq).as_bytes(),
+                    )
+                },
+            )
+            .await?;
+        match appended {
+            Appended::New(row) => Ok((open(&key, row)?, true)),
+            Appended::Existing(row) => Ok((open(&key, row)?, false)),
+        }
+    }
+
+    /// Up to one page of messages after sequence `after` (resuming), oldest first.
+    pub async fn after(&self, room: &Room, after: i64) -> Result<Vec<PlainMessage>, RoomError> {
+        let rows = self
+            .dir
+            .store
+            .messages()
+            .after(room.id, after, self.page(None))
+            .await?;
+        self.open_all(room, rows).await
+    }
+
+    /// The page of messages before sequence `before` (or the latest page), oldest first.
+    pub async fn before(
+        &self,
+        room: &Room,
+        before: Option<i64>,
+        limit: Option<usize>,
+    ) -> Result<Vec<PlainMessage>, RoomError> {
+        let rows = self
+            .dir
+            .store
+            .messages()
+            .before(room.id, before.unwrap_or(i64::MAX), self.page(limit))
+            .await?;
+        self.open_all(room, rows).await
+    }
+
+    /// Every stored message of a room, oldest first (an ephemeral room's whole transcript).
+    pub(super) async fn all(&self, room: &Room) -> Result<Vec<PlainMessage>, RoomError> {
+        let rows = self
+            .dir
+            .store
+            .messages()
+            .after(room.id, 0, i64::MAX)
+            .await?;
+        self.open_all(room, rows).await
+    }
+
+    /// Message `seq` of a room, opened, if it is still stored.
+    pub(super) async fn one(&self, room: &Room, seq: i64) -> Result<Option<String>, RoomError> {
+        let page = self.dir.store.messages().after(room.id, seq - 1, 1).await?;
+        let opened = self.open_all(room, page).await?;
+        Ok(opened.into_iter().find(|m| m.seq == seq).map(|m| m.text))
+    }
+
+    /// Deletes every message of the room (owners and admins).
+    pub async fn clear(&self, identity: &Identity, slug: &str) -> Result<Room, RoomError> {
+        let (room, _) = self.dir.moderated(identity, slug).await?;
+        self.dir.store.messages().clear(room.id).await?;
+        Ok(room)
+    }
+
+    /// Deletes messages past their room's retention; returns how many.
+    pub(super) async fn prune(&self, now: Millis) -> Result<u64, RoomError> {
+        let mut pruned = 0;
+        for (room_id, days) in self.dir.store.rooms().with_retention().await? {
+            pruned += self
+                .dir
+                .store
+                .messages()
+                .prune_before(room_id, now - days * 86_400_000)
+                .await?;
+        }
+        Ok(pruned)
+    }
+
+    fn page(&self, limit: Option<usize>) -> i64 {
+        let page = limit
+            .unwrap_or(self.dir.settings.history_page)
+            .clamp(1, self.dir.settings.history_page);
+        i64::try_from(page).unwrap_or(200)
+    }
+
+    async fn open_all(
+        &self,
+        room: &Room,
+        rows: Vec<MessageRow>,
+    ) -> Result<Vec<PlainMessage>, RoomError> {
+        let key = self.dir.keyring.key(room.data_key_id).await?;
+        rows.into_iter().map(|row| open(&key, row)).collect()
+    }
+}
+
+fn open(key: &SecretKey, row: MessageRow) -> Result<PlainMessage, RoomError> {
+    let plain = key
+        .open(&row.body, message_context(row.room_id, row.seq).as_bytes())
+        .map_err(|e| RoomError::Crypto(e.into()))?;
+    Ok(PlainMessage {
+        id: row.id,
+        author_id: row.author_id,
+        seq: row.seq,
+        author_name: row.author_name,
+        author_role: row.author_role,
+        client_msg_id: row.client_msg_id,
+        text: String::from_utf8_lossy(&plain).into_owned(),
+        created_at: row.created_at,
+    })
+}
+
+/// The associated data of a message body: its room and sequence number, so a body copied to
+/// another row does not decrypt.
+fn message_context(room_id: i64, seq: i64) -> String {
+    format!("parlor:message:room:{room_id}:seq:{seq}")
+}

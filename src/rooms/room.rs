@@ -1,0 +1,57 @@
+//! A room as the room services hand it out: the store's row with its flags and kind typed, so
+//! nothing above this layer reads a column's encoding (`0`/`1` flags, kind as text).
+
+use crate::domain::{Millis, RoomKind};
+use crate::store::RoomRow;
+
+/// A stored room of any kind.
+#[derive(Debug, Clone)]
+pub struct Room {
+    pub id: i64,
+    /// Its wire name: a slug, `pm:<id>:<id>` or `e:<CODE>`.
+    pub slug: String,
+    pub name: String,
+    pub topic: Option<String>,
+    pub private: bool,
+    /// The owner of a persistent room, the opener of a conversation, the host of an ephemeral
+    /// room.
+    pub owner_id: i64,
+    pub data_key_id: i64,
+    pub allow_images: bool,
+    pub allow_videos: bool,
+    pub slow_mode_secs: i64,
+    pub retention_days: Option<i64>,
+    pub last_seq: i64,
+    pub created_at: Millis,
+    /// Ephemeral rooms: when the activated room closes.
+    pub expires_at: Option<Millis>,
+    kind: RoomKind,
+}
+
+impl Room {
+    pub fn kind(&self) -> RoomKind {
+        self.kind
+    }
+}
+
+impl From<RoomRow> for Room {
+    fn from(row: RoomRow) -> Self {
+        Self {
+            kind: row.kind(),
+            id: row.id,
+            slug: row.slug,
+            name: row.name,
+            topic: row.topic,
+            private: row.private != 0,
+            owner_id: row.owner_id,
+            data_key_id: row.data_key_id,
+            allow_images: row.allow_images != 0,
+            allow_videos: row.allow_videos != 0,
+            slow_mode_secs: row.slow_mode_secs,
+            retention_days: row.retention_days,
+            last_seq: row.last_seq,
+            created_at: row.created_at,
+            expires_at: row.expires_at,
+        }
+    }
+}

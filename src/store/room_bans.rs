@@ -1,0 +1,66 @@
+//! Room bans: a room's owner or admins keep an account out of one room (global bans are
+//! sanctions). Banning removes the membership and any pending request in one transaction.
+
+use super::{affected, StoreError};
+use crate::domain::Millis;
+use sqlx::AnyPool;
+
+/// Queries on `room_bans`.
+#[derive(Clone, Copy, Debug)]
+pub struct RoomBans<'a> {
+    pub(super) pool: &'a AnyPool,
+}
+
+impl RoomBans<'_> {
+    /// Bans a user from the room: removes their membership and request, in one transaction.
+    pub async fn ban(
+        &self,
+        room_id: i64,
+        user_id: i64,
+        banned_by: i64,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for sql in [
+            "DELETE FROM room_members WHERE room_id = $1 AND user_id = $2",
+            "DELETE FROM access_requests WHERE room_id = $1 AND user_id = $2",
+        ] {
+            sqlx::query(sql)
+                .bind(room_id)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query(
+            "INSERT INTO room_bans (room_id, user_id, banned_by, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (room_id, user_id) DO NOTHING",
+        )
+        .bind(room_id)
+        .bind(user_id)
+        .bind(banned_by)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn unban(&self, room_id: i64, user_id: i64) -> Result<bool, StoreError> {
+        let result = sqlx::query("DELETE FROM room_bans WHERE room_id = $1 AND user_id = $2")
+            .bind(room_id)
+            .bind(user_id)
+            .execute(self.pool)
+            .await?;
+        Ok(affected(result))
+    }
+
+    pub async fn is_banned(&self, room_id: i64, user_id: i64) -> Result<bool, StoreError> {
+        let found: Option<(i64,)> =
+            sqlx::query_as("SELECT user_id FROM room_bans WHERE room_id = $1 AND user_id = $2")
+                .bind(room_id)
+                .bind(user_id)
+                .fetch_optional(self.pool)
+                .await?;
+        Ok(found.is_some())
+    }
+}
