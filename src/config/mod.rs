@@ -245,6 +245,7 @@ fn list_or_csv<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>
 #[allow(clippy::result_large_err)]
 mod tests {
     use super::*;
+    use crate::auth::PasswordParams;
 
     #[test]
     fn environment_overrides_file_and_defaults() {
