@@ -4,22 +4,26 @@
 //! real-time gateway, on SQLite by default and PostgreSQL when configured.
 //!
 //! ## Layout
-//! Dependencies point inward: `gateway` and `api` call `core` and `auth`; `core` calls `auth`,
-//! `rooms`, `domain` and the `Bus`; `rooms` calls `crypto`, `store` and `domain`; `auth` calls `store` and `domain`; `domain` calls nothing.
+//! Dependencies point inward: `api`, `gateway` and `web` use `http` and `core`, never each
+//! other; `app` only wires the parts together; `core` calls `auth`, `rooms`, `moderation`,
+//! `domain` and the `Bus`; `rooms`, `auth` and `moderation` call `crypto`, `store` and
+//! `domain`; `domain` calls nothing. Everything that reads time takes a [`clock::Clock`].
 //!
-//! - [`cli`] — the command line (`serve`, `user add`).
+//! - [`cli`] — the command line (`serve`, `user add`, `keys rotate`).
 //! - [`clock`] — where time comes from: the system, or a clock tests move by hand.
 //! - [`config`] — defaults → `parlor.toml` → `PARLOR_*` environment.
 //! - [`app`] — builds the state and router, runs and shuts down the server.
-//! - [`domain`] — pure rules and types: identities (`Principal`), names, roles, message text, rate windows.
-//! - [`core`] — the transport-agnostic chat core: commands, events, rooms, presence, fan-out.
-//! - [`auth`] — accounts, guests and sessions.
-//! - [`rooms`] — persistent rooms: visibility, membership, invites, moderation, history.
-//! - [`store`] — persistence on SQLite and PostgreSQL.
-//! - [`gateway`] — real-time framings: native WebSocket, Socket.IO, simple `/ws`.
+//! - [`http`] — the one HTTP edge: state, error envelope, extractors, admission.
 //! - [`api`] — the REST API and its OpenAPI document.
-//! - [`crypto`] — encryption at rest: the master key, data keys, AES-256-GCM.
+//! - [`gateway`] — real-time framings: native WebSocket, Socket.IO, simple `/ws`.
 //! - [`web`] — the embedded browser app.
+//! - [`core`] — the chat core: commands declared once, events, and its services.
+//! - [`auth`] — accounts, guests and sessions.
+//! - [`rooms`] — persistent rooms, conversations, ephemeral rooms, sealed history.
+//! - [`moderation`] — roles, bans, mutes, ignore lists, the audit log.
+//! - [`crypto`] — encryption at rest: the master key, data keys, AES-256-GCM.
+//! - [`store`] — persistence on SQLite and PostgreSQL.
+//! - [`domain`] — pure rules and types: names, roles, room names, message text, rate windows.
 //! - [`error`] — the stable error codes shared by every layer's error type.
 
 pub mod api;
