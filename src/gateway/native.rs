@@ -10,34 +10,24 @@ use crate::core::{
     Answer, CloseReason, ConnInfo, Connection, CoreError, Encoding, Next, Outbound, Outbox, Reply,
 };
 use crate::error::ErrorBody;
-use crate::http::{AppState, Door};
+use crate::http::{Admitted, AppState};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::extract::{ConnectInfo, State};
-use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::extract::State;
+use axum::response::Response;
 use bytes::Bytes;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::net::SocketAddr;
 use std::time::Duration;
 
 /// `GET /gateway`: checks the origin and upgrades.
 pub async fn upgrade(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    admitted: Admitted,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let admitted = match state.admit(peer.ip(), &headers, Door::RealTime) {
-        Ok(admitted) => admitted,
-        Err(refused) => return refused.into_response(),
-    };
-    let info = ConnInfo {
-        ip: admitted.ip,
-        credential: admitted.credential.map(|c| c.into_token()),
-    };
+    let info = admitted.into_conn_info();
     let tasks = state.tasks.clone();
     limit(upgrade, &state).on_upgrade(move |socket| tasks.track_future(serve(state, socket, info)))
 }

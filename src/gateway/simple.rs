@@ -10,31 +10,24 @@ use crate::core::{
 };
 use crate::domain::{MessageText, RoomName};
 use crate::error::ErrorCode;
-use crate::http::{AppState, Door, HttpError};
+use crate::http::{Admitted, AppState, HttpError};
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::extract::{ConnectInfo, State};
-use axum::http::HeaderMap;
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
 use serde_json::json;
-use std::net::SocketAddr;
 
 /// `GET /ws`: 401 without a valid session cookie, 409 when the user already has a `/ws`
 /// connection, otherwise an upgrade.
 pub async fn upgrade(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    admitted: Admitted,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let admitted = match state.admit(peer.ip(), &headers, Door::RealTime) {
-        Ok(admitted) => admitted,
-        Err(refused) => return refused.into_response(),
-    };
-    let Some(token) = admitted.credential.map(|c| c.into_token()) else {
+    let Some(token) = admitted.credential.as_ref().map(|c| c.token().to_owned()) else {
         return refusal(ErrorCode::Unauthenticated, "a session cookie is required");
     };
     let identity = match state.chat.accounts.resolve(&token).await {
@@ -47,10 +40,7 @@ pub async fn upgrade(
             "this user already has a /ws connection",
         );
     }
-    let info = ConnInfo {
-        ip: admitted.ip,
-        credential: Some(token),
-    };
+    let info = admitted.into_conn_info();
     let tasks = state.tasks.clone();
     limit(upgrade, &state)
         .on_upgrade(move |socket| tasks.track_future(serve(state, socket, info, identity)))

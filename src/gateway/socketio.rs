@@ -102,15 +102,9 @@ fn admit(
     let auth_token = auth
         .ok()
         .and_then(|auth| auth.get("token").and_then(Value::as_str).map(str::to_owned));
-    let credential = auth_token.or_else(|| admitted.credential.map(|c| c.into_token()));
-    open(
-        state,
-        socket,
-        ConnInfo {
-            ip: admitted.ip,
-            credential,
-        },
-    );
+    let mut info = admitted.into_conn_info();
+    info.credential = auth_token.or(info.credential);
+    open(state, socket, info);
     Ok(())
 }
 

@@ -11,10 +11,14 @@
 //! 3. **what credential it carries**: a bearer token or the `session` cookie. Resolving it into
 //!    an identity is the caller's business (the framings do it at `identify`).
 
+use super::extract::peer;
 use super::origin::origin_allowed;
 use super::{AppState, HttpError};
+use crate::core::ConnInfo;
 use crate::error::ErrorCode;
+use axum::extract::FromRequestParts;
 use axum::http::header::{AUTHORIZATION, COOKIE, ORIGIN};
+use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use std::net::IpAddr;
 
@@ -65,6 +69,25 @@ pub struct Admitted {
     /// Its credential, if it carries one. Real-time connections only look at the cookie (their
     /// clients send tokens in `identify`).
     pub credential: Option<Credential>,
+}
+
+impl Admitted {
+    /// The connection's address and cookie credential, as the core opens it.
+    pub fn into_conn_info(self) -> ConnInfo {
+        ConnInfo {
+            ip: self.ip,
+            credential: self.credential.map(Credential::into_token),
+        }
+    }
+}
+
+/// A real-time upgrade request that passed admission ([`Door::RealTime`]).
+impl FromRequestParts<AppState> for Admitted {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, HttpError> {
+        state.admit(peer(parts), &parts.headers, Door::RealTime)
+    }
 }
 
 impl AppState {

@@ -22,16 +22,10 @@ pub struct ModTarget {
     pub room: Option<RoomName>,
 }
 
-/// Lift a mute.
+/// Lift a mute (the same fields as a kick).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Unmute {
-    pub user: Name,
-    #[serde(default)]
-    pub reason: Option<String>,
-    #[serde(default)]
-    pub room: Option<RoomName>,
-}
+#[serde(transparent)]
+pub struct Unmute(pub ModTarget);
 
 /// Ban a user by name (`with_ip`: also the address they use), an address, or both.
 #[derive(Debug, Clone, PartialEq, Deserialize)]

@@ -189,7 +189,7 @@ impl LiveModeration {
         Ok(())
     }
 
-    pub async fn unmute(&self, actor: &Actor<'_>, unmute: Unmute) -> Result<(), CoreError> {
+    pub async fn unmute(&self, actor: &Actor<'_>, Unmute(unmute): Unmute) -> Result<(), CoreError> {
         let actor = &actor.in_room(unmute.room.as_ref().map(RoomName::as_str));
         let target = self.target(&unmute.user, true).await?;
         self.moderation.unmute(actor, &target).await?;
