@@ -22,14 +22,7 @@ pub struct Request {
 impl TestApp {
     /// A request to this server from a fresh client (no cookies, no credentials).
     pub fn request(&self, method: &str, path: &str) -> Request {
-        Request {
-            client: reqwest::Client::new(),
-            method: reqwest::Method::from_bytes(method.as_bytes()).expect("an HTTP method"),
-            url: self.url(path),
-            bearer: None,
-            headers: Vec::new(),
-            body: None,
-        }
+        Request::new(method, &self.url(path))
     }
 
     /// An HTTP client that keeps cookies, like a browser (pass it to [`Request::client`]).
@@ -42,6 +35,18 @@ impl TestApp {
 }
 
 impl Request {
+    /// A request to any URL (a server started as a process); prefer [`TestApp::request`].
+    pub fn new(method: &str, url: &str) -> Request {
+        Request {
+            client: reqwest::Client::new(),
+            method: reqwest::Method::from_bytes(method.as_bytes()).expect("an HTTP method"),
+            url: url.to_owned(),
+            bearer: None,
+            headers: Vec::new(),
+            body: None,
+        }
+    }
+
     /// Sends through `client` (a [`TestApp::cookie_client`] keeps the session cookie).
     pub fn client(mut self, client: &reqwest::Client) -> Self {
         self.client = client.clone();

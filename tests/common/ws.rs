@@ -74,6 +74,14 @@ impl WsClient {
         }
     }
 
+    /// A native connection to any `ws://…/gateway` URL (a server started as a process).
+    pub async fn connect(url: &str) -> WsClient {
+        let (stream, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .unwrap_or_else(|e| panic!("{url}: {e}"));
+        WsClient::new(stream, Framing::Native)
+    }
+
     pub async fn send_text(&mut self, text: &str) {
         self.stream
             .send(Message::Text(text.into()))
