@@ -29,7 +29,7 @@ pub enum Role {
 }
 
 /// A role inside one persistent room.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RoomRole {
     Owner,
