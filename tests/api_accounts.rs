@@ -283,7 +283,7 @@ async fn user_lookup_and_online_list_reflect_the_lobby() {
     let mut client = app.gateway_as(&token).await;
     client.join_lobby().await;
     let online: Online = app.request("GET", "/api/online").send().await.expect(200);
-    assert_eq!(online.online_clients, [name.clone()]);
+    assert_eq!(online.online_clients, std::slice::from_ref(&name));
     let profile: Profile = app
         .request("GET", &format!("/api/user/{name}"))
         .send()

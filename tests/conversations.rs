@@ -146,7 +146,7 @@ async fn a_closed_conversation_comes_back_with_the_next_message_and_needs_no_new
         (back.conversation.room.as_str(), back.conversation.unread),
         (room.as_str(), 1)
     );
-    assert_eq!(listed(&ann).await, [back.conversation.clone()]);
+    assert_eq!(listed(&ann).await, std::slice::from_ref(&back.conversation));
 
     let mut bob_live = bob.gateway().await;
     let again: Conversation = ann_live

@@ -137,9 +137,10 @@ impl WsClient {
     /// `device` or `since`), asserting success.
     pub async fn join_room(&mut self, room: &str, extra: Value) -> RoomJoined {
         let mut data = json!({ "room": room });
-        if let Value::Object(fields) = extra {
-            data.as_object_mut().unwrap().extend(fields);
-        }
+        let Value::Object(fields) = extra else {
+            panic!("join_room takes extra fields as a JSON object, not {extra}");
+        };
+        data.as_object_mut().unwrap().extend(fields);
         self.call("join", data).await
     }
 
