@@ -77,6 +77,8 @@ async fn archived_ephemeral_room_with(app: &TestApp, host: &common::Caller<'_>) 
             json!({ "room": room, "text": format!("{CANARY} in {room}") }),
         )
         .await;
+    // Time-based: the room's timer (`ephemeral_ttl_secs`) has to run out; see the manual clock
+    // to come.
     let removed: RoomRemoved = guest.event().await;
     assert_eq!(
         (removed.room.as_str(), removed.reason),

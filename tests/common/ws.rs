@@ -13,7 +13,6 @@ use futures_util::{SinkExt, StreamExt};
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 use std::collections::VecDeque;
-use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
@@ -193,24 +192,6 @@ impl WsClient {
             if let Some(data) = Frame::parse(frame.clone()).data::<T>() {
                 assert!(!unwanted(data), "unexpected {} event: {frame}", T::NAME);
             }
-        }
-    }
-
-    /// Asserts that no frame matching `unwanted` arrives within `wait` (for what no round
-    /// trip can order, such as another process's behaviour).
-    pub async fn assert_no_frame_within(
-        &mut self,
-        wait: Duration,
-        unwanted: impl Fn(&Frame) -> bool,
-    ) {
-        let parse = |f: &Value| Frame::parse(f.clone());
-        if let Some(frame) = self.pending.iter().find(|f| unwanted(&parse(f))) {
-            panic!("unexpected frame already received: {frame}");
-        }
-        let deadline = tokio::time::Instant::now() + wait;
-        while let Ok(Some(frame)) = tokio::time::timeout_at(deadline, self.next_frame()).await {
-            assert!(!unwanted(&parse(&frame)), "unexpected frame: {frame}");
-            self.pending.push_back(frame);
         }
     }
 
