@@ -2,6 +2,7 @@
 
 mod common;
 
+use common::protocol::{Health, KeyAccount, Kind, OkBody, Online, Profile, Role, Session};
 use common::{spawn_app, spawn_app_with, unique_name};
 use serde_json::json;
 
@@ -9,51 +10,47 @@ use serde_json::json;
 async fn registering_a_username_alone_creates_a_key_account() {
     let app = spawn_app().await;
     let name = unique_name("bot");
-    let (status, body) = app
-        .post(&app.http(), "/api/register", json!({ "username": name }))
-        .await;
-    assert_eq!(status, 201);
-    let key = body["key"].as_str().expect("a key");
-    assert!(key.len() >= 32);
-    assert_eq!(
-        body.as_object().unwrap().len(),
-        1,
-        "exactly {{\"key\"}}: {body}"
-    );
-
-    let client = app.http();
-    let response = client
-        .post(app.url("/api/login"))
-        .json(&json!({ "key": key }))
+    let KeyAccount { key } = app
+        .request("POST", "/api/register")
+        .json(json!({ "username": name }))
         .send()
         .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let cookie = response.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+        .expect(201);
+    assert!(key.len() >= 32, "{key}");
+
+    let client = app.cookie_client();
+    let login = app
+        .request("POST", "/api/login")
+        .client(&client)
+        .json(json!({ "key": key }))
+        .send()
+        .await;
+    let session: Session = login.expect(200);
+    assert_eq!(session.user.username, name);
+    let cookie = login.header("set-cookie");
     assert!(cookie.starts_with("session="), "{cookie}");
     for attribute in ["HttpOnly", "SameSite=Lax", "Path=/"] {
         assert!(cookie.contains(attribute), "{cookie} lacks {attribute}");
     }
-    let (status, me) = app.get(&client, "/api/user/@me").await;
-    assert_eq!(status, 200);
-    assert_eq!(me["username"], name);
-    assert_eq!(me["kind"], "user");
+    let me: Profile = app
+        .request("GET", "/api/user/@me")
+        .client(&client)
+        .send()
+        .await
+        .expect(200);
+    assert_eq!((me.username.as_str(), me.kind), (name.as_str(), Kind::User));
 }
 
 #[tokio::test]
 async fn registration_rejects_invalid_taken_and_malformed_input() {
     let app = spawn_app().await;
-    let client = app.http();
     let name = unique_name("taken");
-    assert_eq!(
-        app.post(&client, "/api/register", json!({ "username": name }))
-            .await
-            .0,
-        201
-    );
+    let _: KeyAccount = app
+        .request("POST", "/api/register")
+        .json(json!({ "username": name }))
+        .send()
+        .await
+        .expect(201);
 
     let cases = [
         (json!({ "username": "no spaces" }), 400, "invalid_username"),
@@ -87,23 +84,18 @@ async fn registration_rejects_invalid_taken_and_malformed_input() {
         ),
     ];
     for (body, status, code) in cases {
-        let (got, reply) = app.post(&client, "/api/register", body.clone()).await;
-        assert_eq!(
-            (got, reply["error"]["code"].as_str()),
-            (status, Some(code)),
-            "{body} → {reply}"
-        );
-        assert!(reply["error"]["message"].is_string());
+        app.request("POST", "/api/register")
+            .json(body)
+            .send()
+            .await
+            .expect_error(status, code);
     }
 
-    let response = client
-        .post(app.url("/api/register"))
-        .header("content-type", "application/json")
-        .body("{not json")
+    app.request("POST", "/api/register")
+        .raw("application/json", "{not json")
         .send()
         .await
-        .unwrap();
-    assert_eq!(response.status(), 422);
+        .expect_error(422, "invalid_request");
 }
 
 #[tokio::test]
@@ -112,92 +104,109 @@ async fn password_accounts_log_in_by_name_or_email_and_wrong_secrets_get_401() {
     let name = unique_name("ann");
     let email = format!("{name}@example.org");
     let register = json!({ "username": name, "password": "correct horse", "email": email });
-    let (status, body) = app.post(&app.http(), "/api/register", register).await;
-    assert_eq!(status, 201, "{body}");
-    assert_eq!(body["user"]["email"], email);
+    let session: Session = app
+        .request("POST", "/api/register")
+        .json(register)
+        .send()
+        .await
+        .expect(201);
+    assert_eq!(session.user.email.as_deref(), Some(email.as_str()));
 
-    let by_name = json!({ "username": name.to_uppercase(), "password": "correct horse" });
-    assert_eq!(app.post(&app.http(), "/api/login", by_name).await.0, 200);
-    let by_email = json!({ "username": email.to_uppercase(), "password": "correct horse" });
-    assert_eq!(app.post(&app.http(), "/api/login", by_email).await.0, 200);
+    for login in [name.to_uppercase(), email.to_uppercase()] {
+        let session = app.session(&login, "correct horse").await;
+        assert_eq!(session.user.username, name, "logged in as {login}");
+    }
 
     let duplicate_email =
         json!({ "username": unique_name("bob"), "password": "long enough", "email": email });
-    assert_eq!(
-        app.post(&app.http(), "/api/register", duplicate_email)
-            .await
-            .1["error"]["code"],
-        "email_taken"
-    );
+    app.request("POST", "/api/register")
+        .json(duplicate_email)
+        .send()
+        .await
+        .expect_error(409, "email_taken");
 
-    for (body, status) in [
-        (json!({ "username": name, "password": "wrong horse" }), 401),
+    for (body, status, code) in [
+        (
+            json!({ "username": name, "password": "wrong horse" }),
+            401,
+            "invalid_credentials",
+        ),
         (
             json!({ "username": "nobody_here", "password": "whatever1" }),
             401,
+            "invalid_credentials",
         ),
-        (json!({ "key": "not-a-real-key" }), 401),
-        (json!({ "username": name }), 422),
-        (json!({ "key": "k", "password": "p" }), 422),
-        (json!({}), 422),
+        (
+            json!({ "key": "not-a-real-key" }),
+            401,
+            "invalid_credentials",
+        ),
+        (json!({ "username": name }), 422, "invalid_request"),
+        (
+            json!({ "key": "k", "password": "p" }),
+            422,
+            "invalid_request",
+        ),
+        (json!({}), 422, "invalid_request"),
     ] {
-        let (got, reply) = app.post(&app.http(), "/api/login", body.clone()).await;
-        assert_eq!(got, status, "{body} → {reply}");
+        app.request("POST", "/api/login")
+            .json(body)
+            .send()
+            .await
+            .expect_error(status, code);
     }
 }
 
 #[tokio::test]
 async fn sessions_work_as_cookie_or_bearer_and_logout_revokes_them() {
     let app = spawn_app().await;
-    let token = app.user_token(&unique_name("cat"), "long enough").await;
-    let bearer = reqwest::Client::new();
-    let me = |client: &reqwest::Client| {
-        client
-            .get(app.url("/api/user/@me"))
-            .bearer_auth(&token)
-            .send()
-    };
-    assert_eq!(me(&bearer).await.unwrap().status(), 200);
+    let name = unique_name("cat");
+    let token = app.user_token(&name, "long enough").await;
+    let me = || app.request("GET", "/api/user/@me").bearer(&token).send();
+    let profile: Profile = me().await.expect(200);
+    assert_eq!(profile.username, name);
+    let by_cookie: Profile = app
+        .request("GET", "/api/user/@me")
+        .session_cookie(&token)
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(by_cookie.username, name);
 
-    let (status, body) = app.get(&reqwest::Client::new(), "/api/user/@me").await;
-    assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (401, Some("unauthenticated"))
+    app.request("GET", "/api/user/@me")
+        .send()
+        .await
+        .expect_error(401, "unauthenticated");
+
+    let logout = app
+        .request("GET", "/api/logout")
+        .bearer(&token)
+        .send()
+        .await;
+    assert_eq!(logout.expect::<OkBody>(200), OkBody { ok: true });
+    assert!(
+        logout.header("set-cookie").contains("Max-Age=0"),
+        "{logout:?}"
     );
-
-    let logout = bearer
-        .get(app.url("/api/logout"))
-        .bearer_auth(&token)
+    me().await.expect_error(401, "unauthenticated");
+    app.request("POST", "/api/logout")
+        .bearer(&token)
         .send()
         .await
-        .unwrap();
-    assert_eq!(logout.status(), 200);
-    assert!(logout.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .contains("Max-Age=0"));
-    assert_eq!(me(&bearer).await.unwrap().status(), 401);
-    let again = bearer
-        .post(app.url("/api/logout"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(again.status(), 401);
+        .expect_error(401, "unauthenticated");
 }
 
 #[tokio::test]
 async fn expired_sessions_are_refused() {
     let app = spawn_app_with(|c| c.session_ttl_secs = 1).await;
     let token = app.guest_token(&unique_name("brief")).await;
+    // Time-based: the session (1 s) has to expire; see the manual clock to come.
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    let response = reqwest::Client::new()
-        .get(app.url("/api/user/@me"))
-        .bearer_auth(&token)
+    app.request("GET", "/api/user/@me")
+        .bearer(&token)
         .send()
         .await
-        .unwrap();
-    assert_eq!(response.status(), 401);
+        .expect_error(401, "unauthenticated");
 }
 
 #[tokio::test]
@@ -205,68 +214,50 @@ async fn changing_the_password_needs_the_current_one_and_revokes_every_session()
     let app = spawn_app().await;
     let name = unique_name("dan");
     let old_token = app.user_token(&name, "first password").await;
-    let other = app
-        .post(
-            &app.http(),
-            "/api/login",
-            json!({ "username": name, "password": "first password" }),
-        )
-        .await
-        .1;
-    let other_token = other["token"].as_str().unwrap().to_owned();
+    let other_token = app.session(&name, "first password").await.token;
 
-    let mut live = app.gateway().await;
-    assert_eq!(
-        live.request("identify", json!({ "token": other_token }))
-            .await["ok"],
-        true
-    );
+    let mut live = app.gateway_as(&other_token).await;
 
-    let client = reqwest::Client::new();
     let change = |current: &str, new: &str| {
-        client
-            .post(app.url("/api/password"))
-            .bearer_auth(&old_token)
-            .json(&json!({ "current_password": current, "new_password": new }))
+        app.request("POST", "/api/password")
+            .bearer(&old_token)
+            .json(json!({ "current_password": current, "new_password": new }))
             .send()
     };
-    assert_eq!(
-        change("wrong password", "second password")
-            .await
-            .unwrap()
-            .status(),
-        401
-    );
-    assert_eq!(
-        change("first password", "short").await.unwrap().status(),
-        400
-    );
-    let changed = change("first password", "second password").await.unwrap();
-    assert_eq!(changed.status(), 200);
-    let fresh: serde_json::Value = changed.json().await.unwrap();
+    change("wrong password", "second password")
+        .await
+        .expect_error(401, "invalid_credentials");
+    change("first password", "short")
+        .await
+        .expect_error(400, "password_too_short");
+    let fresh: Session = change("first password", "second password")
+        .await
+        .expect(200);
+    assert_eq!(fresh.user.username, name);
 
-    let closing = live.event("closing").await;
-    assert_eq!(closing["reason"], "session_revoked");
+    live.closed_with(common::protocol::CloseReason::SessionRevoked)
+        .await;
     for token in [&old_token, &other_token] {
-        let status = client
-            .get(app.url("/api/user/@me"))
-            .bearer_auth(token)
+        app.request("GET", "/api/user/@me")
+            .bearer(token)
             .send()
             .await
-            .unwrap()
-            .status();
-        assert_eq!(status, 401);
+            .expect_error(401, "unauthenticated");
     }
-    let status = client
-        .get(app.url("/api/user/@me"))
-        .bearer_auth(fresh["token"].as_str().unwrap())
+    let me: Profile = app
+        .request("GET", "/api/user/@me")
+        .bearer(&fresh.token)
         .send()
         .await
-        .unwrap()
-        .status();
-    assert_eq!(status, 200);
-    let relogin = json!({ "username": name, "password": "second password" });
-    assert_eq!(app.post(&app.http(), "/api/login", relogin).await.0, 200);
+        .expect(200);
+    assert_eq!(me.username, name);
+    app.login(&name, "first password")
+        .await
+        .expect_error(401, "invalid_credentials");
+    assert_eq!(
+        app.session(&name, "second password").await.user.username,
+        name
+    );
 }
 
 #[tokio::test]
@@ -274,31 +265,31 @@ async fn user_lookup_and_online_list_reflect_the_lobby() {
     let app = spawn_app().await;
     let name = unique_name("eve");
     let token = app.user_token(&name, "long enough").await;
-    let (status, profile) = app
-        .get(&app.http(), &format!("/api/user/{}", name.to_uppercase()))
-        .await;
-    assert_eq!(status, 200);
-    assert_eq!(profile["username"], name);
-    assert_eq!(profile["online"], false);
-    assert!(profile.get("email").is_none());
-    let (status, body) = app.get(&app.http(), "/api/user/nobody_at_all").await;
+    let profile: Profile = app
+        .request("GET", &format!("/api/user/{}", name.to_uppercase()))
+        .send()
+        .await
+        .expect(200);
     assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (404, Some("not_found"))
+        (profile.username.as_str(), profile.online, profile.email),
+        (name.as_str(), false, None),
+        "another's profile shows no e-mail"
     );
+    app.request("GET", "/api/user/nobody_at_all")
+        .send()
+        .await
+        .expect_error(404, "not_found");
 
-    let mut client = app.gateway().await;
-    assert_eq!(
-        client.request("identify", json!({ "token": token })).await["ok"],
-        true
-    );
+    let mut client = app.gateway_as(&token).await;
     client.join_lobby().await;
-    let (_, online) = app.get(&app.http(), "/api/online").await;
-    assert_eq!(online, json!({ "online_clients": [name.clone()] }));
-    assert_eq!(
-        app.get(&app.http(), &format!("/api/user/{name}")).await.1["online"],
-        true
-    );
+    let online: Online = app.request("GET", "/api/online").send().await.expect(200);
+    assert_eq!(online.online_clients, std::slice::from_ref(&name));
+    let profile: Profile = app
+        .request("GET", &format!("/api/user/{name}"))
+        .send()
+        .await
+        .expect(200);
+    assert!(profile.online);
 }
 
 #[tokio::test]
@@ -309,30 +300,22 @@ async fn guests_cannot_take_registered_or_online_names() {
     let online = unique_name("onl");
     let _present = app.lobby_guest(&online).await;
 
+    let guest = |nick: String| {
+        app.request("POST", "/api/guest")
+            .json(json!({ "nick": nick }))
+            .send()
+    };
     for nick in [registered.to_uppercase(), online.to_uppercase()] {
-        let (status, body) = app
-            .post(&app.http(), "/api/guest", json!({ "nick": nick }))
-            .await;
-        assert_eq!(
-            (status, body["error"]["code"].as_str()),
-            (409, Some("nick_taken")),
-            "{nick}"
-        );
+        guest(nick).await.expect_error(409, "nick_taken");
     }
-    let (status, body) = app
-        .post(&app.http(), "/api/guest", json!({ "nick": "bad nick!" }))
-        .await;
-    assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (400, Some("invalid_nick"))
-    );
-    let (status, body) = app
-        .post(&app.http(), "/api/register", json!({ "username": online }))
-        .await;
-    assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (409, Some("username_taken"))
-    );
+    guest("bad nick!".into())
+        .await
+        .expect_error(400, "invalid_nick");
+    app.request("POST", "/api/register")
+        .json(json!({ "username": online }))
+        .send()
+        .await
+        .expect_error(409, "username_taken");
 }
 
 #[tokio::test]
@@ -340,32 +323,45 @@ async fn an_anonymous_guest_from_the_same_ip_gets_the_previous_nick_back() {
     let app = spawn_app().await;
     let nick = unique_name("ret");
     app.guest_token(&nick).await;
-    let (status, body) = app.post(&app.http(), "/api/guest", json!({})).await;
-    assert_eq!(status, 201);
-    assert_eq!(body["user"]["username"], nick);
+    let anonymous =
+        |app: &common::TestApp| app.request("POST", "/api/guest").json(json!({})).send();
+    let session: Session = anonymous(&app).await.expect(201);
+    assert_eq!(
+        (
+            session.user.username.as_str(),
+            session.user.kind,
+            session.user.role
+        ),
+        (nick.as_str(), Kind::Guest, Role::User)
+    );
 
     let app = spawn_app_with(|c| c.guest_nick_by_ip = false).await;
     app.guest_token(&nick).await;
-    let (_, body) = app.post(&app.http(), "/api/guest", json!({})).await;
-    assert!(
-        body["user"]["username"]
-            .as_str()
-            .unwrap()
-            .starts_with("guest-"),
-        "{body}"
-    );
+    let session: Session = anonymous(&app).await.expect(201);
+    assert!(session.user.username.starts_with("guest-"), "{session:?}");
 }
 
 #[tokio::test]
 async fn health_and_openapi_are_served() {
     let app = spawn_app().await;
+    let health: Health = app.request("GET", "/health").send().await.expect(200);
     assert_eq!(
-        app.get(&app.http(), "/health").await,
-        (200, json!({ "status": "ok", "database": "ok" }))
+        health,
+        Health {
+            status: "ok".into(),
+            database: "ok".into()
+        }
     );
-    let (status, doc) = app.get(&app.http(), "/api/openapi.json").await;
-    assert_eq!(status, 200);
-    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let doc = app.request("GET", "/api/openapi.json").send().await;
+    let doc = doc.expect_status(200).value();
+    assert!(
+        doc["openapi"]
+            .as_str()
+            .expect("an openapi version")
+            .starts_with("3."),
+        "{}",
+        doc["openapi"]
+    );
     for path in [
         "/api/register",
         "/api/login",
@@ -380,53 +376,52 @@ async fn health_and_openapi_are_served() {
             "{path} missing from the OpenAPI document"
         );
     }
-    let (status, body) = app.get(&app.http(), "/api/no-such-thing").await;
-    assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (404, Some("not_found"))
-    );
+    app.request("GET", "/api/no-such-thing")
+        .send()
+        .await
+        .expect_error(404, "not_found");
 }
 
 #[tokio::test]
 async fn the_web_app_is_served_with_a_strict_content_security_policy() {
     let app = spawn_app().await;
-    let response = reqwest::get(app.url("/")).await.unwrap();
-    assert_eq!(response.status(), 200);
-    let csp = response.headers()["content-security-policy"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let page = app.request("GET", "/").send().await;
+    page.expect_status(200);
+    let csp = page.header("content-security-policy");
     assert!(csp.contains("script-src 'self'"), "{csp}");
-    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
-    assert!(response.text().await.unwrap().contains("<html"));
-    let script = reqwest::get(app.url("/js/main.js")).await.unwrap();
-    assert!(script.headers()["content-type"]
-        .to_str()
-        .unwrap()
-        .starts_with("text/javascript"));
+    assert_eq!(page.header("x-content-type-options"), "nosniff");
+    assert!(page.body.contains("<html"), "{page}");
+    let script = app.request("GET", "/js/main.js").send().await;
+    script.expect_status(200);
+    assert!(
+        script.header("content-type").starts_with("text/javascript"),
+        "{}",
+        script.header("content-type")
+    );
 }
 
 #[tokio::test]
 async fn key_accounts_have_no_password_to_change() {
     let app = spawn_app().await;
-    let (_, body) = app
-        .post(
-            &app.http(),
-            "/api/register",
-            json!({ "username": unique_name("key") }),
-        )
-        .await;
-    let client = app.http();
-    assert_eq!(
-        app.post(&client, "/api/login", json!({ "key": body["key"] }))
-            .await
-            .0,
-        200
-    );
+    let KeyAccount { key } = app
+        .request("POST", "/api/register")
+        .json(json!({ "username": unique_name("key") }))
+        .send()
+        .await
+        .expect(201);
+    let client = app.cookie_client();
+    let _: Session = app
+        .request("POST", "/api/login")
+        .client(&client)
+        .json(json!({ "key": key }))
+        .send()
+        .await
+        .expect(200);
     let change = json!({ "current_password": "anything1", "new_password": "anything2" });
-    let (status, reply) = app.post(&client, "/api/password", change).await;
-    assert_eq!(
-        (status, reply["error"]["code"].as_str()),
-        (400, Some("no_password"))
-    );
+    app.request("POST", "/api/password")
+        .client(&client)
+        .json(change)
+        .send()
+        .await
+        .expect_error(400, "no_password");
 }

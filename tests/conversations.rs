@@ -4,55 +4,60 @@
 
 mod common;
 
-use common::{count_rows, database, spawn_app, spawn_app_with, unique_name, Caller, TestApp};
-use serde_json::{json, Value};
-use std::time::Duration;
-
-async fn two_users(app: &TestApp) -> (Caller<'_>, Caller<'_>) {
-    (
-        app.caller(&unique_name("ann")).await,
-        app.caller(&unique_name("bob")).await,
-    )
-}
+use common::protocol::{
+    Conversation, ConversationState, ConversationUpdated, Conversations, Empty, History, Message,
+    Posted, Sent, Whisper,
+};
+use common::{count_rows, database, spawn_app, spawn_app_with, unique_name, Caller};
+use serde_json::json;
 
 /// Opens a conversation from `from` to `to` over REST and returns it.
-async fn open(from: &Caller<'_>, to: &Caller<'_>) -> Value {
-    let body = json!({ "user": to.name().await });
-    let (status, view) = from.call("POST", "/api/conversations", Some(body)).await;
-    assert_eq!(status, 200, "{view}");
+async fn open(from: &Caller<'_>, to: &Caller<'_>) -> Conversation {
+    let peer = to.name().await;
+    let body = json!({ "user": peer });
+    let view: Conversation = from
+        .call("POST", "/api/conversations", Some(body))
+        .await
+        .expect(200);
+    assert_eq!(view.peer, peer);
     view
 }
 
-async fn listed(caller: &Caller<'_>) -> Vec<Value> {
-    let (status, list) = caller.call("GET", "/api/conversations", None).await;
-    assert_eq!(status, 200, "{list}");
-    list["conversations"].as_array().unwrap().clone()
+async fn listed(caller: &Caller<'_>) -> Vec<Conversation> {
+    let list: Conversations = caller
+        .call("GET", "/api/conversations", None)
+        .await
+        .expect(200);
+    list.conversations
 }
 
 #[tokio::test]
 async fn a_conversation_opens_when_the_peer_accepts_and_both_chat() {
     let app = spawn_app().await;
-    let (ann, bob) = two_users(&app).await;
+    let (ann, bob) = app.two_users("ann", "bob").await;
     let mut bob_live = bob.gateway().await;
 
     let view = open(&ann, &bob).await;
-    assert_eq!(view["state"], "pending", "{view}");
-    assert_eq!(view["peer"], bob.name().await.as_str());
-    let room = view["room"].as_str().unwrap().to_owned();
+    assert_eq!(view.state, ConversationState::Pending, "{view:?}");
+    assert_eq!(view.peer, bob.name().await);
+    let room = view.room.clone();
     assert!(room.starts_with("pm:"), "{room}");
-    let invited = bob_live.event("conversation_updated").await;
-    assert_eq!(invited["conversation"]["state"], "invited", "{invited}");
-    assert_eq!(invited["conversation"]["peer"], ann.name().await.as_str());
-
-    let first = ann.say_in(&room, "hello before you accept").await;
-    assert_eq!(first["seq"], 1);
-    let grew = bob_live.event("conversation_updated").await;
+    let invited: ConversationUpdated = bob_live.event().await;
     assert_eq!(
         (
-            grew["conversation"]["state"].as_str(),
-            grew["conversation"]["unread"].as_i64()
+            invited.conversation.state,
+            invited.conversation.peer.as_str()
         ),
-        (Some("invited"), Some(1)),
+        (ConversationState::Invited, ann.name().await.as_str()),
+        "{invited:?}"
+    );
+
+    let first = ann.say_in(&room, "hello before you accept").await;
+    assert_eq!(first.seq, 1);
+    let grew: ConversationUpdated = bob_live.event().await;
+    assert_eq!(
+        (grew.conversation.state, grew.conversation.unread),
+        (ConversationState::Invited, 1),
         "the invitation's unread count grows live"
     );
     bob_live
@@ -60,61 +65,56 @@ async fn a_conversation_opens_when_the_peer_accepts_and_both_chat() {
         .await;
 
     let mut ann_live = ann.gateway().await;
-    let accepted = bob_live.request("pm_accept", json!({ "room": room })).await;
-    assert_eq!(accepted["data"]["state"], "open", "{accepted}");
-    let told = ann_live.event("conversation_updated").await;
-    assert_eq!(told["conversation"]["state"], "open", "{told}");
+    let accepted: Conversation = bob_live.call("pm_accept", json!({ "room": room })).await;
+    assert_eq!(accepted.state, ConversationState::Open, "{accepted:?}");
+    let told: ConversationUpdated = ann_live.event().await;
+    assert_eq!(told.conversation.state, ConversationState::Open, "{told:?}");
 
-    let joined = bob_live.request("join", json!({ "room": room })).await;
-    assert_eq!(joined["ok"], true, "{joined}");
-    assert_eq!(
-        joined["data"]["messages"][0]["text"],
-        "hello before you accept"
-    );
-    assert_eq!(
-        ann_live.request("join", json!({ "room": room })).await["ok"],
-        true
-    );
-    let sent = bob_live
-        .request(
+    let joined = bob_live.join_room(&room, json!({})).await;
+    assert_eq!(joined.texts(), ["hello before you accept"]);
+    ann_live.join_room(&room, json!({})).await;
+    let sent: Posted = bob_live
+        .call(
             "send",
             json!({ "room": room, "text": "hi ann", "client_msg_id": "b-1" }),
         )
         .await;
-    assert_eq!(sent["data"]["seq"], 2, "{sent}");
-    let message = ann_live.event("message").await;
+    assert_eq!(sent.seq, 2, "{sent:?}");
+    let message: Message = ann_live.event().await;
     assert_eq!(
-        (message["room"].as_str(), message["text"].as_str()),
-        (Some(room.as_str()), Some("hi ann"))
+        (message.room.as_str(), message.text.as_str(), message.seq),
+        (room.as_str(), "hi ann", Some(2))
     );
+    assert_eq!(message.client_msg_id.as_deref(), Some("b-1"));
 
-    let unread = |list: &[Value]| list[0]["unread"].as_i64();
+    let unread = |list: &[Conversation]| {
+        assert_eq!(list.len(), 1, "{list:?}");
+        list[0].unread
+    };
     assert_eq!(
         unread(&listed(&ann).await),
-        Some(1),
+        1,
         "bob's message is unread for ann"
     );
     assert_eq!(
         unread(&listed(&bob).await),
-        Some(1),
+        1,
         "ann's first message is unread for bob"
     );
-    let read = ann_live
-        .request("read", json!({ "room": room, "seq": 2 }))
+    let _: Empty = ann_live
+        .call("read", json!({ "room": room, "seq": 2 }))
         .await;
-    assert_eq!(read["ok"], true, "{read}");
-    assert_eq!(unread(&listed(&ann).await), Some(0));
-    let (status, _) = bob
-        .call(
-            "POST",
-            &format!("/api/rooms/{room}/read"),
-            Some(json!({ "seq": 99 })),
-        )
-        .await;
-    assert_eq!(status, 204);
+    assert_eq!(unread(&listed(&ann).await), 0);
+    bob.call(
+        "POST",
+        &format!("/api/rooms/{room}/read"),
+        Some(json!({ "seq": 99 })),
+    )
+    .await
+    .expect_empty(204);
     assert_eq!(
         unread(&listed(&bob).await),
-        Some(0),
+        0,
         "a marker past the end counts as all read"
     );
 }
@@ -122,68 +122,72 @@ async fn a_conversation_opens_when_the_peer_accepts_and_both_chat() {
 #[tokio::test]
 async fn a_closed_conversation_comes_back_with_the_next_message_and_needs_no_new_invite() {
     let app = spawn_app().await;
-    let (ann, bob) = two_users(&app).await;
-    let room = open(&ann, &bob).await["room"].as_str().unwrap().to_owned();
-    let (status, _) = bob
+    let (ann, bob) = app.two_users("ann", "bob").await;
+    let room = open(&ann, &bob).await.room;
+    let accepted: Conversation = bob
         .call("POST", &format!("/api/conversations/{room}/accept"), None)
-        .await;
-    assert_eq!(status, 200);
+        .await
+        .expect(200);
+    assert_eq!(accepted.state, ConversationState::Open);
 
-    let (status, _) = ann
-        .call("DELETE", &format!("/api/conversations/{room}"), None)
-        .await;
-    assert_eq!(status, 204);
-    assert!(
-        listed(&ann).await.is_empty(),
+    ann.call("DELETE", &format!("/api/conversations/{room}"), None)
+        .await
+        .expect_empty(204);
+    assert_eq!(
+        listed(&ann).await,
+        [],
         "closed conversations are not listed"
     );
 
     let mut ann_live = ann.gateway().await;
     bob.say_in(&room, "are you there?").await;
-    let back = ann_live.event("conversation_updated").await;
-    assert_eq!(back["conversation"]["room"], room.as_str());
-    assert_eq!(back["conversation"]["unread"], 1);
-    assert_eq!(listed(&ann).await.len(), 1);
+    let back: ConversationUpdated = ann_live.event().await;
+    assert_eq!(
+        (back.conversation.room.as_str(), back.conversation.unread),
+        (room.as_str(), 1)
+    );
+    assert_eq!(listed(&ann).await, std::slice::from_ref(&back.conversation));
 
     let mut bob_live = bob.gateway().await;
-    let again = ann_live
-        .request("pm_open", json!({ "user": bob.name().await }))
+    let again: Conversation = ann_live
+        .call("pm_open", json!({ "user": bob.name().await }))
         .await;
     assert_eq!(
-        again["data"]["state"], "open",
-        "accepted once, open at once: {again}"
+        again.state,
+        ConversationState::Open,
+        "accepted once, open at once: {again:?}"
     );
     bob_live
-        .assert_no_frame(Duration::from_millis(300), |f| {
-            f["event"] == "conversation_updated"
-        })
+        .assert_no_event(|_: &ConversationUpdated| true)
         .await;
 }
 
 #[tokio::test]
 async fn declining_is_silent_and_outsiders_see_nothing() {
     let app = spawn_app().await;
-    let (ann, bob) = two_users(&app).await;
+    let (ann, bob) = app.two_users("ann", "bob").await;
     let carol = app.caller(&unique_name("car")).await;
     let mut ann_live = ann.gateway().await;
-    let room = open(&ann, &bob).await["room"].as_str().unwrap().to_owned();
+    let room = open(&ann, &bob).await.room;
     ann.say_in(&room, "secret words").await;
 
-    let (status, _) = bob
-        .call("POST", &format!("/api/conversations/{room}/decline"), None)
-        .await;
-    assert_eq!(status, 204);
-    assert!(listed(&bob).await.is_empty());
-    assert_eq!(listed(&ann).await[0]["state"], "pending", "ann is not told");
+    bob.call("POST", &format!("/api/conversations/{room}/decline"), None)
+        .await
+        .expect_empty(204);
+    assert_eq!(listed(&bob).await, []);
+    let ann_list = listed(&ann).await;
+    assert_eq!(ann_list.len(), 1, "{ann_list:?}");
+    assert_eq!(
+        ann_list[0].state,
+        ConversationState::Pending,
+        "ann is not told"
+    );
     ann_live
-        .assert_no_frame(Duration::from_millis(300), |f| {
-            f["event"] == "conversation_updated"
-        })
+        .assert_no_event(|_: &ConversationUpdated| true)
         .await;
-    let (status, _) = bob
-        .call("GET", &format!("/api/rooms/{room}/messages"), None)
-        .await;
-    assert_eq!(status, 404, "declined: still not readable");
+    bob.call("GET", &format!("/api/rooms/{room}/messages"), None)
+        .await
+        .expect_error(404, "not_found");
 
     for (method, path) in [
         ("GET", format!("/api/rooms/{room}")),
@@ -192,17 +196,19 @@ async fn declining_is_silent_and_outsiders_see_nothing() {
         ("POST", format!("/api/conversations/{room}/accept")),
         ("DELETE", format!("/api/conversations/{room}")),
     ] {
-        let (status, body) = carol.call(method, &path, None).await;
-        assert_eq!(status, 404, "{method} {path}: {body}");
+        carol
+            .call(method, &path, None)
+            .await
+            .expect_error(404, "not_found");
     }
-    let (status, body) = carol
+    carol
         .call(
             "POST",
             &format!("/api/rooms/{room}/messages"),
             Some(json!({ "text": "x" })),
         )
-        .await;
-    assert_eq!(status, 404, "{body}");
+        .await
+        .expect_error(404, "not_found");
     let mut carol_live = carol.gateway().await;
     for (command, data) in [
         ("join", json!({ "room": room })),
@@ -213,37 +219,30 @@ async fn declining_is_silent_and_outsiders_see_nothing() {
     ] {
         carol_live.expect_error(command, data, "not_found").await;
     }
-    let (status, _) = carol
+    carol
         .call("POST", &format!("/api/rooms/{room}/requests"), None)
-        .await;
-    assert_eq!(status, 202);
+        .await
+        .expect_empty(202);
     assert_eq!(
         count_rows(&database(&app).await, "access_requests").await,
         0
     );
-    let (status, body) = carol
+    carol
         .call(
             "POST",
             "/api/conversations",
             Some(json!({ "user": "nobody-here" })),
         )
-        .await;
-    assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (404, Some("not_found"))
-    );
-    let (status, body) = carol
+        .await
+        .expect_error(404, "not_found");
+    carol
         .call(
             "POST",
             "/api/conversations",
             Some(json!({ "user": carol.name().await })),
         )
-        .await;
-    assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (422, Some("invalid_request")),
-        "{body}"
-    );
+        .await
+        .expect_error(422, "invalid_request");
 }
 
 #[tokio::test]
@@ -253,22 +252,18 @@ async fn history_keeps_only_the_newest_messages_up_to_the_cap() {
         c.rate_limit_messages = 100;
     })
     .await;
-    let (ann, bob) = two_users(&app).await;
-    let room = open(&ann, &bob).await["room"].as_str().unwrap().to_owned();
+    let (ann, bob) = app.two_users("ann", "bob").await;
+    let room = open(&ann, &bob).await.room;
     for n in 1..=8 {
         ann.say_in(&room, &format!("m{n}")).await;
     }
-    let (status, page) = ann
+    let page: History = ann
         .call("GET", &format!("/api/rooms/{room}/messages"), None)
-        .await;
-    assert_eq!(status, 200, "{page}");
-    let seqs: Vec<i64> = page["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["seq"].as_i64().unwrap())
-        .collect();
-    assert_eq!(seqs, [4, 5, 6, 7, 8]);
+        .await
+        .expect(200);
+    assert_eq!(page.room, room);
+    assert_eq!(page.seqs(), [4, 5, 6, 7, 8]);
+    assert_eq!(page.texts(), ["m4", "m5", "m6", "m7", "m8"]);
     assert_eq!(count_rows(&database(&app).await, "messages").await, 5);
 }
 
@@ -277,20 +272,21 @@ async fn guests_whisper_live_and_nothing_is_stored() {
     let app = spawn_app().await;
     let mut gus = app.lobby_guest("gus").await;
     let mut gwen = app.lobby_guest("gwen").await;
-    let ack = gus
-        .request("whisper", json!({ "to": "GWEN", "text": "psst" }))
+    let sent: Sent = gus
+        .call("whisper", json!({ "to": "GWEN", "text": "psst" }))
         .await;
-    assert_eq!(ack["ok"], true, "{ack}");
-    let got = gwen.event("whisper").await;
+    let got: Whisper = gwen.event().await;
     assert_eq!(
-        (got["from"]["name"].as_str(), got["text"].as_str()),
-        (Some("gus"), Some("psst"))
+        (
+            got.from.name.as_str(),
+            got.text.as_str(),
+            got.id.as_str(),
+            got.ts
+        ),
+        ("gus", "psst", sent.id.as_str(), sent.ts)
     );
-    assert_eq!(
-        gus.event("whisper").await["text"],
-        "psst",
-        "the sender's connections see it too"
-    );
+    let echo: Whisper = gus.event().await;
+    assert_eq!(echo, got, "the sender's connections see it too");
 
     gus.expect_error(
         "whisper",
@@ -313,7 +309,7 @@ async fn guests_whisper_live_and_nothing_is_stored() {
     )
     .await;
 
-    let (ann, bob) = two_users(&app).await;
+    let (ann, bob) = app.two_users("ann", "bob").await;
     let mut ann_live = ann.gateway().await;
     let _bob_live = bob.gateway().await;
     ann_live
@@ -323,13 +319,14 @@ async fn guests_whisper_live_and_nothing_is_stored() {
             "forbidden",
         )
         .await;
-    let to_guest = ann_live
-        .request("whisper", json!({ "to": "gwen", "text": "hello guest" }))
+    let _: Sent = ann_live
+        .call("whisper", json!({ "to": "gwen", "text": "hello guest" }))
         .await;
+    let got: Whisper = gwen.event().await;
     assert_eq!(
-        to_guest["ok"], true,
-        "a user may whisper to a guest: {to_guest}"
+        (got.from.name, got.text.as_str()),
+        (ann.name().await, "hello guest"),
+        "a user may whisper to a guest"
     );
-    assert_eq!(gwen.event("whisper").await["text"], "hello guest");
     assert_eq!(count_rows(&database(&app).await, "messages").await, 0);
 }

@@ -4,9 +4,12 @@
 
 mod common;
 
+use common::protocol::{
+    Ack, Door, Ephemeral, Hosted, Kind, Message, Posted, RemovedReason, RoomJoined, RoomRemoved,
+};
 use common::{database, spawn_app, spawn_app_with, unique_name, Caller, TestApp, WsClient};
 use parlor::domain::CODE_ALPHABET;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::collections::HashSet;
 
 const ONE_DEVICE: &str = "device-one-aaaaaaaa";
@@ -15,32 +18,35 @@ const THIRD_DEVICE: &str = "device-three-cccccc";
 
 /// Creates and activates a room; returns its code.
 async fn open_room(host: &Caller<'_>) -> String {
-    let (status, created) = host.call("POST", "/api/ephemeral", None).await;
-    assert_eq!(status, 201, "{created}");
-    assert_eq!(created["active"], false);
-    let code = created["code"].as_str().unwrap().to_owned();
-    let (status, active) = host
+    let created: Ephemeral = host.call("POST", "/api/ephemeral", None).await.expect(201);
+    assert!(
+        !created.active && created.expires_at.is_none(),
+        "{created:?}"
+    );
+    let code = created.code;
+    let active: Ephemeral = host
         .call("POST", &format!("/api/ephemeral/{code}/activate"), None)
-        .await;
-    assert_eq!(status, 200, "{active}");
-    assert_eq!(active["active"], true);
+        .await
+        .expect(200);
+    assert!(active.active && active.expires_at.is_some(), "{active:?}");
+    assert_eq!(active.code, code);
     code
 }
 
 /// What someone holding the code sees before joining (no session needed).
-async fn door(app: &TestApp, code: &str) -> (u16, Value) {
-    app.get(&app.http(), &format!("/api/ephemeral/{code}"))
+async fn door(app: &TestApp, code: &str) -> common::Reply {
+    app.request("GET", &format!("/api/ephemeral/{code}"))
+        .send()
         .await
 }
 
-/// A guest who picked one of the offered names and joined from `device`.
-async fn guest_joins(app: &TestApp, code: &str, device: &str) -> (WsClient, Value) {
-    let (status, door) = door(app, code).await;
-    assert_eq!(status, 200, "{door}");
-    let name = door["names"][0].as_str().unwrap().to_owned();
+/// A guest who picked one of the offered names and tried to join from `device`.
+async fn guest_joins(app: &TestApp, code: &str, device: &str) -> (WsClient, Ack) {
+    let door: Door = door(app, code).await.expect(200);
+    let name = door.names[0].clone();
     let mut guest = app.gateway().await;
-    let ack = guest.request("identify", json!({ "nick": name })).await;
-    assert_eq!(ack["ok"], true, "{ack}");
+    let identified = guest.identify(json!({ "nick": name })).await;
+    assert_eq!(identified.user.name, name);
     let joined = guest
         .request(
             "join",
@@ -56,82 +62,79 @@ async fn codes_are_four_unambiguous_characters_and_unique_among_live_rooms() {
     let host = app.caller(&unique_name("host")).await;
     let mut codes = HashSet::new();
     for _ in 0..40 {
-        let (status, created) = host.call("POST", "/api/ephemeral", None).await;
-        assert_eq!(status, 201, "{created}");
-        let code = created["code"].as_str().unwrap().to_owned();
+        let created: Ephemeral = host.call("POST", "/api/ephemeral", None).await.expect(201);
+        let code = created.code;
         assert_eq!(code.len(), 4);
         assert!(code.bytes().all(|b| CODE_ALPHABET.contains(&b)), "{code}");
-        assert_eq!(created["room"], format!("e:{code}"));
+        assert_eq!(created.room, format!("e:{code}"));
         assert!(codes.insert(code), "codes are unique");
     }
-    let (status, hosted) = host.call("GET", "/api/ephemeral", None).await;
-    assert_eq!(status, 200, "{hosted}");
-    assert_eq!(hosted["rooms"].as_array().unwrap().len(), codes.len());
+    let hosted: Hosted = host.call("GET", "/api/ephemeral", None).await.expect(200);
+    let listed: HashSet<String> = hosted.rooms.into_iter().map(|r| r.code).collect();
+    assert_eq!(listed, codes);
     let guest_token = app.guest_token("visitor").await;
-    let status = app
-        .http()
-        .post(app.url("/api/ephemeral"))
-        .bearer_auth(guest_token)
+    app.request("POST", "/api/ephemeral")
+        .bearer(&guest_token)
         .send()
         .await
-        .unwrap()
-        .status();
-    assert_eq!(status, 403, "hosting needs an account");
+        .expect_error(403, "registration_required");
 }
 
 #[tokio::test]
 async fn a_guest_and_the_host_chat_and_a_third_device_is_refused() {
     let app = spawn_app().await;
     let host = app.caller(&unique_name("host")).await;
-    let (status, created) = host.call("POST", "/api/ephemeral", None).await;
-    assert_eq!(status, 201);
-    let code = created["code"].as_str().unwrap().to_owned();
+    let created: Ephemeral = host.call("POST", "/api/ephemeral", None).await.expect(201);
+    let code = created.code;
     let room = format!("e:{code}");
 
-    let (_, door_before) = door(&app, &code).await;
-    assert_eq!(door_before["active"], false);
-    let names = door_before["names"].as_array().unwrap();
-    assert_eq!(names.len(), 3, "a few names to pick from: {door_before}");
-    assert_eq!(door_before["places_left"], 2);
+    let door_before: Door = door(&app, &code).await.expect(200);
+    assert!(!door_before.active);
+    assert_eq!(
+        door_before.names.len(),
+        3,
+        "a few names to pick from: {door_before:?}"
+    );
+    assert_eq!(door_before.places_left, 2);
     let (_, early) = guest_joins(&app, &code, ONE_DEVICE).await;
-    assert_eq!(early["error"]["code"], "room_not_active", "{early}");
+    assert_eq!(early.code(), "room_not_active", "{early:?}");
 
-    let (status, _) = host
+    let _: Ephemeral = host
         .call("POST", &format!("/api/ephemeral/{code}/activate"), None)
-        .await;
-    assert_eq!(status, 200);
+        .await
+        .expect(200);
     let lower = code.to_ascii_lowercase();
     let (mut guest, joined) = guest_joins(&app, &lower, ONE_DEVICE).await;
-    assert_eq!(joined["ok"], true, "codes are case-insensitive: {joined}");
+    let joined: RoomJoined = joined.data();
+    assert_eq!(joined.room.slug, room, "codes are case-insensitive");
     let mut host_live = host.gateway().await;
-    let joined = host_live
-        .request("join", json!({ "room": room, "device": OTHER_DEVICE }))
-        .await;
-    assert_eq!(joined["ok"], true, "{joined}");
-
-    let sent = guest
-        .request("send", json!({ "room": room, "text": "hi host" }))
-        .await;
-    assert_eq!(sent["data"]["seq"], 1, "{sent}");
-    let got = host_live.event("message").await;
-    assert_eq!(
-        (got["text"].as_str(), got["author"]["kind"].as_str()),
-        (Some("hi host"), Some("guest"))
-    );
     host_live
-        .request("send", json!({ "room": room, "text": "hello guest" }))
+        .join_room(&room, json!({ "device": OTHER_DEVICE }))
+        .await;
+
+    let sent: Posted = guest
+        .call("send", json!({ "room": room, "text": "hi host" }))
+        .await;
+    assert_eq!(sent.seq, 1, "{sent:?}");
+    let got: Message = host_live.event().await;
+    assert_eq!(
+        (got.text.as_str(), got.author.kind),
+        ("hi host", Kind::Guest)
+    );
+    let _: Posted = host_live
+        .call("send", json!({ "room": room, "text": "hello guest" }))
         .await;
     guest
-        .frame_where(|f| f["event"] == "message" && f["data"]["text"] == "hello guest")
+        .event_where(|m: &Message| m.text == "hello guest")
         .await;
 
-    let (_, full) = door(&app, &code).await;
+    let full: Door = door(&app, &code).await.expect(200);
     assert_eq!(
-        full["places_left"], 0,
-        "the door says the room is full: {full}"
+        full.places_left, 0,
+        "the door says the room is full: {full:?}"
     );
     let (_, refused) = guest_joins(&app, &code, THIRD_DEVICE).await;
-    assert_eq!(refused["error"]["code"], "room_locked", "{refused}");
+    assert_eq!(refused.code(), "room_locked", "{refused:?}");
     let mut no_device = app.lobby_guest("nodevice").await;
     no_device
         .expect_error("join", json!({ "room": room }), "invalid_payload")
@@ -145,17 +148,12 @@ async fn a_guest_and_the_host_chat_and_a_third_device_is_refused() {
 
     guest.close().await;
     let (back, rejoined) = guest_joins(&app, &code, ONE_DEVICE).await;
+    let rejoined: RoomJoined = rejoined.data();
     assert_eq!(
-        rejoined["ok"], true,
-        "the same device comes back: {rejoined}"
+        rejoined.texts(),
+        ["hi host", "hello guest"],
+        "the same device comes back"
     );
-    let texts: Vec<&str> = rejoined["data"]["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["text"].as_str().unwrap())
-        .collect();
-    assert_eq!(texts, ["hi host", "hello guest"]);
     back.close().await;
 }
 
@@ -166,25 +164,25 @@ async fn expiry_closes_the_room_for_both_and_keeps_a_sealed_archive() {
     let code = open_room(&host).await;
     let room = format!("e:{code}");
     let (mut guest, joined) = guest_joins(&app, &code, ONE_DEVICE).await;
-    assert_eq!(joined["ok"], true, "{joined}");
+    let _: RoomJoined = joined.data();
     let mut host_live = host.gateway().await;
     host_live
-        .request("join", json!({ "room": room, "device": OTHER_DEVICE }))
+        .join_room(&room, json!({ "device": OTHER_DEVICE }))
         .await;
     let canary = "EPHEMERAL-CANARY-7a1c";
-    guest
-        .request("send", json!({ "room": room, "text": canary }))
+    let _: Posted = guest
+        .call("send", json!({ "room": room, "text": canary }))
         .await;
 
+    // Time-based: the room's timer (2 s) has to run out; see the manual clock to come.
     for client in [&mut guest, &mut host_live] {
-        let removed = client.event("room_removed").await;
+        let removed: RoomRemoved = client.event().await;
         assert_eq!(
-            (removed["room"].as_str(), removed["reason"].as_str()),
-            (Some(room.as_str()), Some("expired"))
+            (removed.room.as_str(), removed.reason),
+            (room.as_str(), RemovedReason::Expired)
         );
     }
-    let (status, _) = door(&app, &code).await;
-    assert_eq!(status, 404, "an expired code opens nothing");
+    door(&app, &code).await.expect_error(404, "not_found");
     guest
         .expect_error("send", json!({ "room": room, "text": "late" }), "not_found")
         .await;

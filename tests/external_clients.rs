@@ -6,96 +6,200 @@ mod common;
 
 use common::spawn_app_with;
 use parlor::config::{Config, Secret};
+use std::io::Read;
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long the Python and Node Socket.IO scripts may take (they finish in a few seconds).
+const SCRIPT_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// How long a browser script may take: its own watchdog (40–60 s, see each script) plus time
+/// to take its failure screenshots and close Chromium, on a loaded machine.
+const BROWSER_TIMEOUT: Duration = Duration::from_secs(120);
 
 fn clients_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/clients")
 }
 
-/// Where the browser scripts put their screenshots.
-fn screenshot_dir() -> String {
+/// Where one browser script puts its screenshots: `test-output/browser/<script>/`, so that
+/// scripts running in parallel never overwrite each other's failure screenshots.
+fn screenshot_dir(script: &str) -> String {
+    let name = script.trim_end_matches(".mjs");
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("test-output/browser")
+        .join(name)
         .display()
         .to_string()
 }
 
 /// Runs a client script against a server with test defaults (see [`run_script_with`]).
-async fn run_script(program: &str, script: &str, extra_args: &[String]) {
-    run_script_with(program, script, extra_args, |_| {}).await;
+async fn run_script(program: &str, script: &str, extra_args: &[String], timeout: Duration) {
+    run_script_with(program, script, extra_args, timeout, |_| {}).await;
 }
 
 /// Runs a client script against a server configured by `adjust` and fails the test with the
-/// script's output if it fails.
+/// script's output if it fails or overruns `timeout` (then it is killed, with its children).
 async fn run_script_with(
     program: &str,
     script: &str,
     extra_args: &[String],
+    timeout: Duration,
     adjust: impl FnOnce(&mut Config),
 ) {
     let app = spawn_app_with(adjust).await;
     let base = app.url("");
     let dir = clients_dir();
     let (program, script, args) = (program.to_owned(), script.to_owned(), extra_args.to_vec());
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new(&program)
+    let run = tokio::task::spawn_blocking(move || {
+        let mut command = Command::new(&program);
+        command
             .arg(dir.join(&script))
             .arg(base)
             .args(args)
-            .current_dir(dir)
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run {program}: {e}"))
+            .current_dir(dir);
+        run_with_timeout(command, timeout)
     })
     .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    println!("{stdout}");
-    assert!(
-        output.status.success(),
-        "client script failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
-    );
+    .expect("the script runner");
+    println!("{}", run.stdout);
+    match run.outcome {
+        Outcome::Exited(status) => assert!(
+            status.success(),
+            "client script failed ({status})\n--- stdout\n{}\n--- stderr\n{}",
+            run.stdout,
+            run.stderr
+        ),
+        Outcome::TimedOut => panic!(
+            "client script did not finish within {timeout:?} and was killed\n--- stdout so far\n{}\n--- stderr so far\n{}",
+            run.stdout, run.stderr
+        ),
+    }
+}
+
+enum Outcome {
+    Exited(std::process::ExitStatus),
+    TimedOut,
+}
+
+struct Run {
+    outcome: Outcome,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs `command` in its own process group, collecting its output as it comes; past `timeout`
+/// the whole group (the script and, say, the Chromium it started) is killed.
+fn run_with_timeout(mut command: Command, timeout: Duration) -> Run {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
+    let collect = |mut pipe: Box<dyn Read + Send>| {
+        let buffer = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&buffer);
+        let reader = std::thread::spawn(move || {
+            let mut chunk = [0u8; 4096];
+            while let Ok(n) = pipe.read(&mut chunk) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().extend_from_slice(&chunk[..n]);
+            }
+        });
+        (buffer, reader)
+    };
+    let (stdout, stdout_reader) = collect(Box::new(child.stdout.take().unwrap()));
+    let (stderr, stderr_reader) = collect(Box::new(child.stderr.take().unwrap()));
+    let deadline = Instant::now() + timeout;
+    let outcome = loop {
+        if let Some(status) = child.try_wait().expect("the script's status") {
+            break Outcome::Exited(status);
+        }
+        if Instant::now() >= deadline {
+            break Outcome::TimedOut;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    // Whatever the script left running in its group (a browser that did not close) goes too;
+    // on a timeout this kills the script itself.
+    kill_group(child.id());
+    if matches!(outcome, Outcome::TimedOut) {
+        child.wait().expect("the killed script is reaped");
+    }
+    for reader in [stdout_reader, stderr_reader] {
+        reader.join().expect("an output reader");
+    }
+    let text =
+        |buffer: Arc<Mutex<Vec<u8>>>| String::from_utf8_lossy(&buffer.lock().unwrap()).into_owned();
+    Run {
+        outcome,
+        stdout: text(stdout),
+        stderr: text(stderr),
+    }
+}
+
+/// Sends SIGKILL to process group `pgid` (nothing to do when it is already gone).
+fn kill_group(pgid: u32) {
+    Command::new("kill")
+        .args(["-KILL", "--", &format!("-{pgid}")])
+        .stderr(Stdio::null())
+        .status()
+        .expect("kill runs");
 }
 
 #[tokio::test]
 async fn python_socketio_client_chats_over_websocket_and_polling() {
-    run_script("python3", "sio_python.py", &[]).await;
+    run_script("python3", "sio_python.py", &[], SCRIPT_TIMEOUT).await;
 }
 
 #[tokio::test]
 async fn python_socketio_client_uses_rooms_conversations_and_ephemeral_rooms() {
-    run_script("python3", "sio_rooms.py", &[]).await;
+    run_script("python3", "sio_rooms.py", &[], SCRIPT_TIMEOUT).await;
 }
 
 #[tokio::test]
 async fn node_socketio_client_chats_over_websocket_and_polling() {
-    run_script("node", "sio_node.mjs", &[]).await;
+    run_script("node", "sio_node.mjs", &[], SCRIPT_TIMEOUT).await;
 }
 
 #[tokio::test]
 async fn two_browser_pages_chat_and_a_reload_restores_the_identity() {
-    run_script("node", "browser_lobby.mjs", &[screenshot_dir()]).await;
+    let out = [screenshot_dir("browser_lobby.mjs")];
+    run_script("node", "browser_lobby.mjs", &out, BROWSER_TIMEOUT).await;
 }
 
 #[tokio::test]
 async fn two_browsers_share_a_private_room_through_an_invite_link() {
-    run_script("node", "browser_rooms.mjs", &[screenshot_dir()]).await;
+    let out = [screenshot_dir("browser_rooms.mjs")];
+    run_script("node", "browser_rooms.mjs", &out, BROWSER_TIMEOUT).await;
 }
 
 #[tokio::test]
 async fn browsers_hold_private_conversations_whispers_and_an_ephemeral_room() {
-    run_script("node", "browser_private.mjs", &[screenshot_dir()]).await;
+    let out = [screenshot_dir("browser_private.mjs")];
+    run_script("node", "browser_private.mjs", &out, BROWSER_TIMEOUT).await;
 }
 
 #[tokio::test]
 async fn python_socketio_clients_are_muted_kicked_and_banned() {
     const ROOT_PASSWORD: &str = "root password for python";
     let args = ["root".to_owned(), ROOT_PASSWORD.to_owned()];
-    run_script_with("python3", "sio_moderation.py", &args, |config| {
-        config.root_user = Some("root".into());
-        config.root_password = Some(Secret::new(ROOT_PASSWORD));
-    })
+    run_script_with(
+        "python3",
+        "sio_moderation.py",
+        &args,
+        SCRIPT_TIMEOUT,
+        |config| {
+            config.root_user = Some("root".into());
+            config.root_password = Some(Secret::new(ROOT_PASSWORD));
+        },
+    )
     .await;
 }
 
@@ -103,10 +207,20 @@ async fn python_socketio_clients_are_muted_kicked_and_banned() {
 async fn a_moderator_made_in_the_admin_panel_bans_a_user_whose_page_says_why() {
     const ROOT: &str = "root";
     const ROOT_PASSWORD: &str = "root password for the browser";
-    let args = [screenshot_dir(), ROOT.to_owned(), ROOT_PASSWORD.to_owned()];
-    run_script_with("node", "browser_admin.mjs", &args, |config| {
-        config.root_user = Some(ROOT.into());
-        config.root_password = Some(Secret::new(ROOT_PASSWORD));
-    })
+    let args = [
+        screenshot_dir("browser_admin.mjs"),
+        ROOT.to_owned(),
+        ROOT_PASSWORD.to_owned(),
+    ];
+    run_script_with(
+        "node",
+        "browser_admin.mjs",
+        &args,
+        BROWSER_TIMEOUT,
+        |config| {
+            config.root_user = Some(ROOT.into());
+            config.root_password = Some(Secret::new(ROOT_PASSWORD));
+        },
+    )
     .await;
 }

@@ -2,28 +2,33 @@
 
 mod common;
 
-use common::{spawn_app, spawn_app_with, unique_name};
+use common::protocol::{
+    CloseReason, Connections, Empty, ErrorEvent, Kind, MemberJoined, MemberLeft, Message, Online,
+    Role, Typing, User,
+};
+use common::{eventually, spawn_app, spawn_app_with, unique_name, with_root};
 use serde_json::json;
-use std::time::Duration;
 
 #[tokio::test]
 async fn a_guest_identifies_by_nick_and_gets_a_token_that_restores_it() {
     let app = spawn_app().await;
     let nick = unique_name("Gus");
     let mut first = app.gateway().await;
-    let ack = first.request("identify", json!({ "nick": nick })).await;
-    assert_eq!(ack["ok"], true, "{ack}");
-    assert_eq!(
-        ack["data"]["user"],
-        json!({ "name": nick, "kind": "guest", "role": "user", "verified": false })
-    );
-    let token = ack["data"]["token"].as_str().unwrap().to_owned();
+    let identified = first.identify(json!({ "nick": nick })).await;
+    let guest = User {
+        name: nick.clone(),
+        kind: Kind::Guest,
+        role: Role::User,
+        verified: false,
+    };
+    assert_eq!(identified.user, guest);
+    let token = identified.token.expect("a new guest gets a token");
     first.close().await;
 
     let mut again = app.gateway().await;
-    let ack = again.request("identify", json!({ "token": token })).await;
-    assert_eq!(ack["data"]["user"]["name"], nick);
-    assert!(ack["data"]["token"].is_null(), "no new token on restore");
+    let restored = again.identify(json!({ "token": token })).await;
+    assert_eq!(restored.user, guest);
+    assert_eq!(restored.token, None, "no new token on restore");
 }
 
 #[tokio::test]
@@ -36,8 +41,8 @@ async fn the_session_cookie_identifies_a_bare_identify() {
         .websocket("/gateway", &[("cookie", &cookie)])
         .await
         .unwrap();
-    let ack = client.request("identify", json!({})).await;
-    assert_eq!(ack["data"]["user"]["name"], nick);
+    let identified = client.identify(json!({})).await;
+    assert_eq!((identified.user.name, identified.token), (nick, None));
 }
 
 #[tokio::test]
@@ -50,73 +55,107 @@ async fn lobby_messages_reach_every_member_with_id_and_timestamp() {
     let sender_name = unique_name("src");
     let mut sender = app.lobby_guest(&sender_name).await;
     let ack = sender.say("  hello, lobby  ").await;
-    let id = ack["id"].as_str().unwrap().to_owned();
-    assert!(ack["ts"].as_i64().unwrap() > 1_700_000_000_000);
+    assert!(ack.ts > 1_700_000_000_000, "{ack:?}");
     for client in clients.iter_mut().chain(std::iter::once(&mut sender)) {
-        let message = client.event("message").await;
-        assert_eq!(message["text"], "hello, lobby");
-        assert_eq!(message["id"], id);
-        assert_eq!(message["ts"], ack["ts"]);
-        assert_eq!(message["room"], "lobby");
-        assert_eq!(message["author"]["name"], sender_name);
+        let message: Message = client.event().await;
+        assert_eq!(
+            message,
+            Message {
+                room: "lobby".into(),
+                id: ack.id.clone(),
+                ts: ack.ts,
+                author: User {
+                    name: sender_name.clone(),
+                    kind: Kind::Guest,
+                    role: Role::User,
+                    verified: false,
+                },
+                text: "hello, lobby".into(),
+                seq: None,
+                client_msg_id: None,
+            }
+        );
     }
 }
 
 #[tokio::test]
 async fn joining_lists_members_and_others_see_join_and_leave_once_per_identity() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(with_root).await;
+    let root = app.root().await;
     let watcher_name = unique_name("wat");
     let mut watcher = app.lobby_guest(&watcher_name).await;
     let nick = unique_name("tab");
     let token = app.guest_token(&nick).await;
 
-    let mut tab1 = app.gateway().await;
-    tab1.request("identify", json!({ "token": token })).await;
+    let mut tab1 = app.gateway_as(&token).await;
     let joined = tab1.join_lobby().await;
-    let names: Vec<_> = joined["members"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["name"].clone())
-        .collect();
-    assert!(
-        names.contains(&json!(watcher_name)) && names.contains(&json!(nick)),
-        "{joined}"
-    );
-    assert_eq!(watcher.event("member_joined").await["user"]["name"], nick);
-
-    let mut tab2 = app.gateway().await;
+    let mut names: Vec<&str> = joined.members.iter().map(|m| m.name.as_str()).collect();
+    names.sort();
+    let mut expected = vec![watcher_name.as_str(), nick.as_str()];
+    expected.sort();
+    assert_eq!(names, expected, "{joined:?}");
+    assert_eq!(joined.member_count, 2);
+    let seen: MemberJoined = watcher.event().await;
     assert_eq!(
-        tab2.request("identify", json!({ "token": token })).await["ok"],
-        true
+        (seen.room.as_str(), seen.user.name.as_str()),
+        ("lobby", nick.as_str())
     );
+
+    let mut tab2 = app.gateway_as(&token).await;
     tab2.join_lobby().await;
-    tab1.close().await;
-    watcher
-        .assert_no_frame(Duration::from_millis(300), |f| {
-            f["event"] == "member_joined" || f["event"] == "member_left"
+    let tabs_of = |wanted: usize| {
+        let (root, nick) = (&root, &nick);
+        eventually(move || async move {
+            let live: Connections = root
+                .call("GET", "/api/admin/connections", None)
+                .await
+                .expect(200);
+            let tabs = live
+                .connections
+                .iter()
+                .filter(|c| c.user.as_ref().is_some_and(|u| &u.name == nick))
+                .count();
+            if tabs == wanted {
+                Ok(())
+            } else {
+                Err(format!("{wanted} connections of {nick} wanted: {live:?}"))
+            }
         })
-        .await;
+    };
+    tabs_of(2).await;
+    tab1.close().await;
+    // Once the server has dropped the first tab, anything it announced is in hand after a
+    // round trip.
+    tabs_of(1).await;
+    watcher.assert_no_event(|_: &MemberJoined| true).await;
+    watcher.assert_no_event(|_: &MemberLeft| true).await;
     tab2.close().await;
-    assert_eq!(watcher.event("member_left").await["user"]["name"], nick);
+    let left: MemberLeft = watcher.event().await;
+    assert_eq!(
+        (left.room.as_str(), left.user.name.as_str()),
+        ("lobby", nick.as_str())
+    );
 }
 
 #[tokio::test]
 async fn typing_reaches_others_but_not_the_typist() {
     let app = spawn_app().await;
-    let mut typist = app.lobby_guest(&unique_name("typ")).await;
+    let typist_name = unique_name("typ");
+    let mut typist = app.lobby_guest(&typist_name).await;
     let mut reader = app.lobby_guest(&unique_name("rdr")).await;
-    assert_eq!(
-        typist
-            .request("typing", json!({ "room": "lobby", "active": true }))
-            .await["ok"],
-        true
-    );
-    let typing = reader.event("typing").await;
-    assert_eq!(typing["active"], true);
-    typist
-        .assert_no_frame(Duration::from_millis(300), |f| f["event"] == "typing")
+    let _: Empty = typist
+        .call("typing", json!({ "room": "lobby", "active": true }))
         .await;
+    let typing: Typing = reader.event().await;
+    assert_eq!(
+        (
+            typing.room.as_str(),
+            typing.user.name.as_str(),
+            typing.active
+        ),
+        ("lobby", typist_name.as_str(), true)
+    );
+    typist.assert_no_event(|_: &Typing| true).await;
 }
 
 #[tokio::test]
@@ -163,12 +202,7 @@ async fn every_command_error_has_its_code() {
         )
         .await;
 
-    assert_eq!(
-        client
-            .request("identify", json!({ "nick": unique_name("err") }))
-            .await["ok"],
-        true
-    );
+    client.identify(json!({ "nick": unique_name("err") })).await;
     client
         .expect_error(
             "identify",
@@ -220,16 +254,18 @@ async fn malformed_frames_get_an_error_and_the_connection_stays_usable() {
     let mut client = app.lobby_guest(&unique_name("mal")).await;
     for junk in ["not json", "[1,2]", "{\"data\":{}}", "{\"event\":7}"] {
         client.send_text(junk).await;
-        let error = client.event("error").await;
-        assert_eq!(error["code"], "invalid_frame", "{junk}");
+        let error: ErrorEvent = client.event().await;
+        assert_eq!(error.code, "invalid_frame", "{junk}");
+        assert!(!error.message.is_empty());
     }
     client.send_text("{\"event\":\"fly\"}").await;
-    assert_eq!(client.event("error").await["code"], "unknown_command");
+    let error: ErrorEvent = client.event().await;
+    assert_eq!(error.code, "unknown_command");
     client
         .send_text("{\"event\":\"send\",\"data\":[],\"ack\":99}")
         .await;
-    let ack = client.frame_where(|f| f["ack"] == 99).await;
-    assert_eq!(ack["error"]["code"], "invalid_payload");
+    let ack = client.ack(99).await;
+    assert_eq!(ack.code(), "invalid_payload");
     client.say("still here").await;
 }
 
@@ -272,13 +308,13 @@ async fn the_default_rate_limit_is_six_messages_per_five_seconds() {
 #[tokio::test]
 async fn upgrades_from_foreign_origins_are_refused() {
     let app = spawn_app_with(|c| c.public_origins = vec!["https://chat.example.org".into()]).await;
-    let refused = app
-        .websocket("/gateway", &[("origin", "https://evil.example")])
-        .await
-        .err()
-        .unwrap();
-    assert_eq!(refused.0, 403);
-    assert_eq!(refused.1["error"]["code"], "origin_not_allowed");
+    app.websocket_refused(
+        "/gateway",
+        &[("origin", "https://evil.example")],
+        403,
+        "origin_not_allowed",
+    )
+    .await;
     assert!(app
         .websocket("/gateway", &[("origin", "https://chat.example.org")])
         .await
@@ -300,7 +336,12 @@ async fn frames_over_the_size_cap_close_the_connection() {
             "x".repeat(2000)
         ))
         .await;
-    client.until_closed().await;
+    // SERVER BUG (exposed here, left failing on purpose): docs/protocol.md promises close code
+    // 1009 for an oversized frame, but `gateway/native.rs`'s reader returns on the read error
+    // and the socket is dropped without a close frame (the client sees a connection reset, so
+    // `closed.code` is `None`).
+    let closed = client.until_closed().await;
+    assert_eq!(closed.code, Some(1009), "message too big: {closed:?}");
 }
 
 #[tokio::test]
@@ -317,15 +358,12 @@ async fn a_client_that_does_not_read_is_disconnected_as_a_slow_consumer() {
                 .send_text(r#"{"event":"typing","data":{"room":"lobby","active":true}}"#)
                 .await;
         }
-        let probe = app.get(&app.http(), "/api/online").await.1;
-        if probe["online_clients"].as_array().unwrap().len() == 1 {
+        let online: Online = app.request("GET", "/api/online").send().await.expect(200);
+        if online.online_clients.len() == 1 {
             closed = true;
             break;
         }
     }
     assert!(closed, "the stalled client was never dropped");
-    let frames = stalled.until_closed().await;
-    let last = frames.last().expect("a closing frame");
-    assert_eq!(last["event"], "closing");
-    assert_eq!(last["data"]["reason"], "slow_consumer");
+    stalled.closed_with(CloseReason::SlowConsumer).await;
 }

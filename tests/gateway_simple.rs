@@ -2,8 +2,22 @@
 
 mod common;
 
-use common::{spawn_app, unique_name, TestApp, WsClient};
+use common::protocol::{MemberJoined, Message, Online, SimpleFrame};
+use common::{eventually, spawn_app, unique_name, TestApp, WsClient};
 use serde_json::json;
+
+/// The names `/api/online` lists once it lists exactly `wanted`.
+async fn online_becomes(app: &TestApp, wanted: &[&str]) {
+    eventually(|| async {
+        let online: Online = app.request("GET", "/api/online").send().await.expect(200);
+        if online.online_clients == wanted {
+            Ok(())
+        } else {
+            Err(format!("online should be {wanted:?}: {online:?}"))
+        }
+    })
+    .await
+}
 
 async fn simple_client(app: &TestApp, name: &str) -> WsClient {
     let token = app.guest_token(name).await;
@@ -15,7 +29,8 @@ async fn simple_client(app: &TestApp, name: &str) -> WsClient {
 #[tokio::test]
 async fn ws_needs_a_valid_session_cookie() {
     let app = spawn_app().await;
-    assert_eq!(app.websocket("/ws", &[]).await.err().unwrap().0, 401);
+    app.websocket_refused("/ws", &[], 401, "unauthenticated")
+        .await;
     let forged = app
         .websocket("/ws", &[("cookie", "session=forged")])
         .await
@@ -36,19 +51,15 @@ async fn a_second_ws_connection_of_the_same_user_is_refused_with_409() {
     let token = app.guest_token(&unique_name("one")).await;
     let cookie = format!("session={token}");
     let first = app.websocket("/ws", &[("cookie", &cookie)]).await.unwrap();
-    let refused = app
-        .websocket("/ws", &[("cookie", &cookie)])
-        .await
-        .err()
-        .unwrap();
-    assert_eq!(refused.0, 409);
-    assert_eq!(refused.1["error"]["code"], "already_connected");
+    app.websocket_refused("/ws", &[("cookie", &cookie)], 409, "already_connected")
+        .await;
     first.close().await;
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    assert!(
-        app.websocket("/ws", &[("cookie", &cookie)]).await.is_ok(),
-        "the slot is freed on close"
-    );
+    let _again = eventually(|| async {
+        app.websocket("/ws", &[("cookie", &cookie)])
+            .await
+            .map_err(|refusal| format!("the slot is freed on close: {refusal:?}"))
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -58,9 +69,10 @@ async fn ws_clients_chat_with_native_clients_in_one_lobby() {
     let mut native = app.lobby_guest(&native_name).await;
     let simple_name = unique_name("sim");
     let mut simple = simple_client(&app, &simple_name).await;
+    let joined: MemberJoined = native.event().await;
     assert_eq!(
-        native.event("member_joined").await["user"]["name"],
-        simple_name
+        (joined.room.as_str(), joined.user.name.as_str()),
+        ("lobby", simple_name.as_str())
     );
 
     simple.send_json(json!({ "message": "hi from /ws" })).await;
@@ -68,14 +80,20 @@ async fn ws_clients_chat_with_native_clients_in_one_lobby() {
         simple.next_frame().await.unwrap(),
         json!({ "status": true })
     );
-    let message = native.event("message").await;
+    let message: Message = native.event().await;
     assert_eq!(
-        (message["text"].as_str(), message["author"]["name"].as_str()),
-        (Some("hi from /ws"), Some(simple_name.as_str()))
+        (
+            message.room.as_str(),
+            message.text.as_str(),
+            message.author.name.as_str()
+        ),
+        ("lobby", "hi from /ws", simple_name.as_str())
     );
 
     native.say("hi from the gateway").await;
-    let frame = simple.frame_where(|f| f.get("message").is_some()).await;
+    let frame = simple
+        .simple_where(|f| matches!(f, SimpleFrame::Message { .. }))
+        .await;
     assert_eq!(
         frame,
         json!({ "message": "hi from the gateway", "author": native_name })
@@ -83,13 +101,14 @@ async fn ws_clients_chat_with_native_clients_in_one_lobby() {
 
     let late = unique_name("lat");
     let late_client = app.lobby_guest(&late).await;
+    let presence = |wanted: &'static str| move |f: &SimpleFrame| matches!(f, SimpleFrame::Presence { event, .. } if event == wanted);
     assert_eq!(
-        simple.frame_where(|f| f["event"] == "join").await,
+        simple.simple_where(presence("join")).await,
         json!({ "event": "join", "username": late })
     );
     late_client.close().await;
     assert_eq!(
-        simple.frame_where(|f| f["event"] == "leave").await,
+        simple.simple_where(presence("leave")).await,
         json!({ "event": "leave", "username": late })
     );
 }
@@ -130,14 +149,8 @@ async fn a_closed_ws_connection_leaves_no_stale_presence() {
     let app = spawn_app().await;
     let name = unique_name("gon");
     let simple = simple_client(&app, &name).await;
-    assert_eq!(
-        app.get(&app.http(), "/api/online").await.1["online_clients"],
-        json!([name])
-    );
+    let online: Online = app.request("GET", "/api/online").send().await.expect(200);
+    assert_eq!(online.online_clients, [name]);
     simple.close().await;
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    assert_eq!(
-        app.get(&app.http(), "/api/online").await.1["online_clients"],
-        json!([])
-    );
+    online_becomes(&app, &[]).await;
 }

@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::protocol::{CloseReason, Health, Role, Session};
+use common::{Request, WsClient};
 use serde_json::json;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
@@ -66,13 +68,14 @@ async fn first_start_creates_the_data_directory_and_a_private_master_key() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let (mut child, url) = start(dir.path(), &[]);
-    let health: serde_json::Value = reqwest::get(format!("{url}/health"))
+    let health: Health = Request::new("GET", &format!("{url}/health"))
+        .send()
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(health["status"], "ok");
+        .expect(200);
+    assert_eq!(
+        (health.status.as_str(), health.database.as_str()),
+        ("ok", "ok")
+    );
     let data = dir.path().join("parlor-data");
     assert!(data.join("parlor.db").exists() && data.join("uploads").is_dir());
     let mode = std::fs::metadata(data.join("master.key"))
@@ -89,25 +92,11 @@ async fn sigterm_tells_connected_clients_and_exits_zero() {
     let dir = tempfile::tempdir().unwrap();
     let (mut child, url) = start(dir.path(), &[]);
     let ws_url = url.replace("http://", "ws://") + "/gateway";
-    let (mut socket, _) = tokio_tungstenite::connect_async(ws_url).await.unwrap();
-    use futures_util::{SinkExt, StreamExt};
-    let identify = json!({ "event": "identify", "data": { "nick": "leaver" }, "ack": 1 });
-    socket.send(identify.to_string().into()).await.unwrap();
-    socket.next().await.unwrap().unwrap();
+    let mut client = WsClient::connect(&ws_url).await;
+    let identified = client.identify(json!({ "nick": "leaver" })).await;
+    assert_eq!(identified.user.name, "leaver");
     sigterm(&child);
-    let mut closing = None;
-    while let Ok(Some(Ok(frame))) =
-        tokio::time::timeout(Duration::from_secs(10), socket.next()).await
-    {
-        if let Ok(text) = frame.to_text() {
-            if text.contains("closing") {
-                closing = Some(text.to_owned());
-            }
-        }
-    }
-    let closing: serde_json::Value =
-        serde_json::from_str(&closing.expect("a closing event")).unwrap();
-    assert_eq!(closing["data"]["reason"], "shutdown");
+    client.closed_with(CloseReason::Shutdown).await;
     assert!(wait(&mut child).success(), "exit code 0");
 }
 
@@ -131,17 +120,16 @@ async fn user_add_creates_a_root_account_that_can_log_in() {
     assert!(String::from_utf8_lossy(&output.stdout).contains("root"));
 
     let (mut child, url) = start(dir.path(), &[]);
-    let client = reqwest::Client::new();
     let login = json!({ "username": "admin_1", "password": "a sturdy password" });
-    let response = client
-        .post(format!("{url}/api/login"))
-        .json(&login)
+    let session: Session = Request::new("POST", &format!("{url}/api/login"))
+        .json(login)
         .send()
         .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let body: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(body["user"]["role"], "root");
+        .expect(200);
+    assert_eq!(
+        (session.user.username.as_str(), session.user.role),
+        ("Admin_1", Role::Root)
+    );
     sigterm(&child);
     assert!(wait(&mut child).success());
 }
@@ -158,21 +146,19 @@ async fn the_root_account_comes_from_the_environment_with_a_hash() {
         ("PARLOR_ROOT_PASSWORD_HASH", hash.as_str()),
     ];
     let (mut child, url) = start(dir.path(), &env);
-    let client = reqwest::Client::new();
     let login = |password: &str| {
-        client
-            .post(format!("{url}/api/login"))
-            .json(&json!({ "username": "chief", "password": password }))
+        Request::new("POST", &format!("{url}/api/login"))
+            .json(json!({ "username": "chief", "password": password }))
             .send()
     };
+    login("ignored when a hash is set")
+        .await
+        .expect_error(401, "invalid_credentials");
+    let session: Session = login("hashed secret 1").await.expect(200);
     assert_eq!(
-        login("ignored when a hash is set").await.unwrap().status(),
-        401
+        (session.user.username.as_str(), session.user.role),
+        ("chief", Role::Root)
     );
-    let response = login("hashed secret 1").await.unwrap();
-    assert_eq!(response.status(), 200);
-    let body: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(body["user"]["role"], "root");
     sigterm(&child);
     assert!(wait(&mut child).success());
 }

@@ -3,18 +3,9 @@
 
 mod common;
 
+use common::protocol::{MemberCount, MemberJoined, MemberLeft, MembersPage};
 use common::{spawn_app, spawn_app_with, unique_name};
 use serde_json::{json, Value};
-use std::time::Duration;
-
-fn names(page: &Value) -> Vec<String> {
-    page["members"]
-        .as_array()
-        .expect("members")
-        .iter()
-        .map(|m| m["name"].as_str().unwrap().to_owned())
-        .collect()
-}
 
 #[tokio::test]
 async fn the_join_ack_counts_members_and_pages_chain_through_the_whole_list() {
@@ -29,35 +20,39 @@ async fn the_join_ack_counts_members_and_pages_chain_through_the_whole_list() {
     let mut me = app.gateway().await;
     let my_name = unique_name("me");
     expected.push(my_name.to_lowercase());
-    me.request("identify", json!({ "nick": my_name })).await;
+    me.identify(json!({ "nick": my_name })).await;
     let joined = me.join_lobby().await;
-    assert_eq!(joined["member_count"], 5, "{joined}");
-    assert!(
-        joined["members_next"].is_null(),
-        "one page holds five: {joined}"
-    );
+    assert_eq!(joined.member_count, 5, "{joined:?}");
+    assert_eq!(joined.members.len(), 5, "{joined:?}");
+    assert_eq!(joined.members_next, None, "one page holds five");
 
     let mut seen = Vec::new();
+    let mut sizes = Vec::new();
     let mut after = Value::Null;
     loop {
-        let ack = me
-            .request(
+        let page: MembersPage = me
+            .call(
                 "members",
                 json!({ "room": "lobby", "limit": 2, "after": after }),
             )
             .await;
-        assert_eq!(ack["ok"], true, "{ack}");
-        let page = &ack["data"];
-        assert_eq!(page["count"], 5);
-        assert!(names(page).len() <= 2);
-        seen.extend(names(page).into_iter().map(|n| n.to_lowercase()));
-        after = page["next"].clone();
-        if after.is_null() {
-            break;
+        assert_eq!((page.room.as_str(), page.count), ("lobby", 5), "{page:?}");
+        sizes.push(page.members.len());
+        seen.extend(page.members.iter().map(|m| m.name.to_lowercase()));
+        match page.next {
+            Some(next) => after = json!(next),
+            None => break,
         }
     }
+    assert_eq!(sizes, [2, 2, 1], "full pages until the last");
     expected.sort();
     assert_eq!(seen, expected, "every member once, in name order");
+    let listed: Vec<String> = joined
+        .members
+        .iter()
+        .map(|m| m.name.to_lowercase())
+        .collect();
+    assert_eq!(listed, expected, "the join ack's page is in the same order");
 }
 
 #[tokio::test]
@@ -65,7 +60,7 @@ async fn members_refuses_rooms_the_connection_is_not_in_and_bad_pages() {
     let app = spawn_app().await;
     let mut outsider = app.gateway().await;
     outsider
-        .request("identify", json!({ "nick": unique_name("out") }))
+        .identify(json!({ "nick": unique_name("out") }))
         .await;
     outsider
         .expect_error("members", json!({ "room": "lobby" }), "not_in_room")
@@ -89,29 +84,31 @@ async fn a_crowded_room_announces_counts_instead_of_each_join_and_leave() {
     let mut first = app.lobby_guest(&unique_name("one")).await;
     let second_name = unique_name("two");
     let mut second = app.lobby_guest(&second_name).await;
-    assert_eq!(
-        first.event("member_joined").await["user"]["name"],
-        second_name
-    );
+    let joined: MemberJoined = first.event().await;
+    assert_eq!(joined.user.name, second_name);
 
+    // Time-based: counts go out on the server's 5 s tick; see the manual clock to come.
     let third = app.lobby_guest(&unique_name("three")).await;
-    let count = first.event("member_count").await;
-    assert_eq!(count, json!({ "room": "lobby", "count": 3 }));
-    assert_eq!(second.event("member_count").await["count"], 3);
-    let quiet = |f: &Value| f["event"] == "member_joined" || f["event"] == "member_left";
-    first.assert_no_frame(Duration::ZERO, quiet).await;
+    let count: MemberCount = first.event().await;
+    let three = MemberCount {
+        room: "lobby".into(),
+        count: 3,
+    };
+    assert_eq!(count, three);
+    assert_eq!(second.event::<MemberCount>().await, three);
+    first.assert_no_event(|_: &MemberJoined| true).await;
+    first.assert_no_event(|_: &MemberLeft| true).await;
 
     third.close().await;
-    let count = first.event("member_count").await;
+    let count: MemberCount = first.event().await;
     assert_eq!(
-        count["count"], 2,
+        count.count, 2,
         "the last count as the room stops being crowded"
     );
-    first.assert_no_frame(Duration::ZERO, quiet).await;
+    first.assert_no_event(|_: &MemberJoined| true).await;
+    first.assert_no_event(|_: &MemberLeft| true).await;
 
     second.close().await;
-    assert_eq!(
-        first.event("member_left").await["user"]["name"],
-        second_name
-    );
+    let left: MemberLeft = first.event().await;
+    assert_eq!(left.user.name, second_name);
 }

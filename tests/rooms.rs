@@ -3,77 +3,57 @@
 
 mod common;
 
-use common::{spawn_app, unique_name, Caller, TestApp};
-use serde_json::{json, Value};
+use common::protocol::{
+    Access, AccessDecided, AccessRequested, CreatedInvite, History, HistoryCleared, MemberJoined,
+    Message, Posted, RemovedReason, Room, RoomList, RoomRemoved, RoomRole, RoomUpdated,
+};
+use common::{spawn_app, unique_name, TestApp};
+use serde_json::json;
 use std::time::Duration;
-
-async fn two_users(app: &TestApp) -> (Caller<'_>, Caller<'_>) {
-    (
-        app.caller(&unique_name("own")).await,
-        app.caller(&unique_name("usr")).await,
-    )
-}
-
-fn texts(messages: &Value) -> Vec<String> {
-    messages
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["text"].as_str().unwrap().to_owned())
-        .collect()
-}
-
-fn seqs(messages: &Value) -> Vec<i64> {
-    messages
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["seq"].as_i64().unwrap())
-        .collect()
-}
 
 #[tokio::test]
 async fn members_chat_in_a_room_and_history_survives_a_reconnect() {
     let app = spawn_app().await;
-    let (owner, other) = two_users(&app).await;
+    let (owner, other) = app.two_users("own", "usr").await;
+    let other_name = other.name().await;
     owner.create_room("general", false).await;
     let mut alice = owner.gateway().await;
-    let joined = alice.request("join", json!({ "room": "general" })).await;
-    assert_eq!(joined["ok"], true, "{joined}");
-    assert_eq!(joined["data"]["room"]["role"], "owner");
+    let joined = alice.join_room("general", json!({})).await;
+    assert_eq!(joined.room.role, Some(RoomRole::Owner));
     let mut bob = other.gateway().await;
-    let joined = bob.request("join", json!({ "room": "general" })).await;
+    let joined = bob.join_room("general", json!({})).await;
     assert_eq!(
-        joined["data"]["room"]["role"], "member",
+        joined.room.role,
+        Some(RoomRole::Member),
         "joining a public room makes a member"
     );
-    alice.event("member_joined").await;
+    let seen: MemberJoined = alice.event().await;
+    assert_eq!(
+        (seen.room.as_str(), seen.user.name.as_str()),
+        ("general", other_name.as_str())
+    );
 
-    let ack = bob
-        .request("send", json!({ "room": "general", "text": "hello room" }))
+    let ack: Posted = bob
+        .call("send", json!({ "room": "general", "text": "hello room" }))
         .await;
-    assert_eq!(ack["ok"], true, "{ack}");
-    assert_eq!(ack["data"]["seq"], 1);
-    let message = alice.event("message").await;
+    assert_eq!((ack.seq, ack.duplicate), (1, false));
+    let message: Message = alice.event().await;
     assert_eq!(
-        (message["text"].as_str(), message["seq"].as_i64()),
-        (Some("hello room"), Some(1))
+        (message.text.as_str(), message.seq, message.id.as_str()),
+        ("hello room", Some(1), ack.id.as_str())
     );
-    assert_eq!(
-        message["author"]["name"].as_str(),
-        Some(other.name().await.as_str())
-    );
+    assert_eq!(message.author.name, other_name);
     bob.close().await;
 
     let mut again = other.gateway().await;
-    let joined = again.request("join", json!({ "room": "general" })).await;
-    assert_eq!(texts(&joined["data"]["messages"]), ["hello room"]);
+    let joined = again.join_room("general", json!({})).await;
+    assert_eq!(joined.texts(), ["hello room"]);
 }
 
 #[tokio::test]
 async fn a_private_room_answers_outsiders_exactly_like_a_missing_room() {
     let app = spawn_app().await;
-    let (owner, outsider) = two_users(&app).await;
+    let (owner, outsider) = app.two_users("own", "usr").await;
     owner.create_room("secret", true).await;
     owner.say_in("secret", "classified").await;
 
@@ -82,26 +62,28 @@ async fn a_private_room_answers_outsiders_exactly_like_a_missing_room() {
         "/api/rooms/secret/messages",
         "/api/rooms/secret/members",
     ] {
-        let hidden = outsider.call("GET", path, None).await;
+        let hidden = outsider
+            .call("GET", path, None)
+            .await
+            .expect_error(404, "not_found");
         let missing = outsider
             .call("GET", &path.replace("secret", "nowhere"), None)
-            .await;
-        assert_eq!(hidden.0, 404, "{path}: {}", hidden.1);
-        assert_eq!(
-            hidden.1["error"]["code"], missing.1["error"]["code"],
-            "{path}"
-        );
+            .await
+            .expect_error(404, "not_found");
+        assert_eq!(hidden, missing, "{path}");
     }
-    let (status, _) = outsider
+    outsider
         .call(
             "POST",
             "/api/rooms/secret/messages",
             Some(json!({ "text": "let me in" })),
         )
-        .await;
-    assert_eq!(status, 404);
-    let (_, list) = outsider.call("GET", "/api/rooms", None).await;
-    assert!(!list.to_string().contains("secret"), "not listed: {list}");
+        .await
+        .expect_error(404, "not_found");
+    let list = outsider.call("GET", "/api/rooms", None).await;
+    let rooms: RoomList = list.expect(200);
+    assert!(rooms.rooms.iter().all(|r| r.slug != "secret"), "{rooms:?}");
+    assert!(!list.body.contains("secret"), "not listed: {list}");
 
     let mut ws = outsider.gateway().await;
     ws.expect_error("join", json!({ "room": "secret" }), "not_found")
@@ -136,41 +118,38 @@ async fn resuming_from_a_sequence_delivers_exactly_the_missed_messages() {
         owner.say_in("busy", &format!("m{n}")).await;
     }
     let mut ws = owner.gateway().await;
-    let joined = ws.request("join", json!({ "room": "busy" })).await;
-    assert_eq!(seqs(&joined["data"]["messages"]), [1, 2]);
+    let joined = ws.join_room("busy", json!({})).await;
+    assert_eq!(joined.seqs(), [1, 2]);
+    assert!(!joined.more);
     ws.close().await;
 
     for n in 3..=7 {
         owner.say_in("busy", &format!("m{n}")).await;
     }
     let mut ws = owner.gateway().await;
-    let resumed = ws
-        .request("join", json!({ "room": "busy", "since": 2 }))
+    let resumed = ws.join_room("busy", json!({ "since": 2 })).await;
+    assert_eq!(resumed.seqs(), [3, 4, 5], "one page");
+    assert_eq!(resumed.texts(), ["m3", "m4", "m5"]);
+    assert!(resumed.more);
+    let rest: History = ws
+        .call("history", json!({ "room": "busy", "after": 5 }))
         .await;
-    assert_eq!(seqs(&resumed["data"]["messages"]), [3, 4, 5], "one page");
-    assert_eq!(resumed["data"]["more"], true);
-    let rest = ws
-        .request("history", json!({ "room": "busy", "after": 5 }))
-        .await;
-    assert_eq!(seqs(&rest["data"]["messages"]), [6, 7]);
+    assert_eq!((rest.room.as_str(), rest.seqs()), ("busy", vec![6, 7]));
     owner.say_in("busy", "m8").await;
-    let live = ws.event("message").await;
+    let live: Message = ws.event().await;
     assert_eq!(
-        live["seq"], 8,
+        (live.seq, live.text.as_str()),
+        (Some(8), "m8"),
         "live messages continue the sequence with no gap"
     );
 
-    let back = ws
-        .request(
+    let back: History = ws
+        .call(
             "history",
             json!({ "room": "busy", "before": 3, "limit": 10 }),
         )
         .await;
-    assert_eq!(
-        seqs(&back["data"]["messages"]),
-        [1, 2],
-        "older pages by cursor"
-    );
+    assert_eq!(back.seqs(), [1, 2], "older pages by cursor");
 }
 
 async fn spawn_app_with_page(page: usize) -> TestApp {
@@ -187,22 +166,58 @@ async fn a_retried_send_with_the_same_client_msg_id_stores_one_message() {
     let owner = app.caller(&unique_name("own")).await;
     owner.create_room("retry", false).await;
     let mut ws = owner.gateway().await;
-    ws.request("join", json!({ "room": "retry" })).await;
+    ws.join_room("retry", json!({})).await;
     let send = json!({ "room": "retry", "text": "once", "client_msg_id": "c-1" });
-    let first = ws.request("send", send.clone()).await;
-    let second = ws.request("send", send).await;
-    assert_eq!(first["data"]["id"], second["data"]["id"]);
-    assert_eq!(second["data"]["duplicate"], true);
-    let (_, rest) = owner
+    let first: Posted = ws.call("send", send.clone()).await;
+    let second: Posted = ws.call("send", send).await;
+    assert!(!first.duplicate);
+    assert_eq!(
+        second,
+        Posted {
+            duplicate: true,
+            ..first.clone()
+        }
+    );
+    let rest: Posted = owner
         .call(
             "POST",
             "/api/rooms/retry/messages",
             Some(json!({ "text": "once", "client_msg_id": "c-1" })),
         )
-        .await;
-    assert_eq!(rest["id"], first["data"]["id"], "the same over REST");
-    let (_, history) = owner.call("GET", "/api/rooms/retry/messages", None).await;
-    assert_eq!(texts(&history["messages"]), ["once"]);
+        .await
+        .expect(201);
+    assert_eq!(rest, second, "the same over REST");
+    let history: History = owner
+        .call("GET", "/api/rooms/retry/messages", None)
+        .await
+        .expect(200);
+    assert_eq!(history.texts(), ["once"]);
+}
+
+/// Creates an invite to `slug` with `body`, asserting success.
+async fn invite(owner: &common::Caller<'_>, slug: &str, body: serde_json::Value) -> CreatedInvite {
+    let created: CreatedInvite = owner
+        .call("POST", &format!("/api/rooms/{slug}/invites"), Some(body))
+        .await
+        .expect(201);
+    assert_eq!(created.path, format!("/invite/{}", created.token));
+    assert!(
+        !created.invite.revoked && created.invite.uses == 0,
+        "{created:?}"
+    );
+    created
+}
+
+/// Uses an invite as `caller`, asserting it admits to `slug`.
+async fn accept(caller: &common::Caller<'_>, invite: &CreatedInvite, slug: &str) {
+    let room: Room = caller
+        .call("POST", &format!("/api/invites/{}", invite.token), None)
+        .await
+        .expect(200);
+    assert_eq!(
+        (room.slug.as_str(), room.role),
+        (slug, Some(RoomRole::Member))
+    );
 }
 
 #[tokio::test]
@@ -210,115 +225,117 @@ async fn invites_admit_until_they_expire_run_out_or_are_revoked() {
     let app = spawn_app().await;
     let owner = app.caller(&unique_name("own")).await;
     owner.create_room("club", true).await;
-    let (status, once) = owner
-        .call(
-            "POST",
-            "/api/rooms/club/invites",
-            Some(json!({ "max_uses": 1 })),
-        )
-        .await;
-    assert_eq!(status, 201, "{once}");
-    let path = format!("/api/invites/{}", once["token"].as_str().unwrap());
+    let once = invite(&owner, "club", json!({ "max_uses": 1 })).await;
+    assert_eq!(once.invite.max_uses, Some(1));
+    let path = format!("/api/invites/{}", once.token);
 
     let first = app.caller(&unique_name("a")).await;
-    let (status, room) = first.call("POST", &path, None).await;
-    assert_eq!((status, room["slug"].as_str()), (200, Some("club")));
-    let (status, _) = first.call("GET", "/api/rooms/club/messages", None).await;
-    assert_eq!(status, 200, "the invitee is a member");
+    accept(&first, &once, "club").await;
+    let _: History = first
+        .call("GET", "/api/rooms/club/messages", None)
+        .await
+        .expect(200);
     let second = app.caller(&unique_name("b")).await;
-    let (status, body) = second.call("POST", &path, None).await;
-    assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (410, Some("invite_unusable"))
-    );
+    second
+        .call("POST", &path, None)
+        .await
+        .expect_error(410, "invite_unusable");
 
-    let (_, short) = owner
-        .call(
-            "POST",
-            "/api/rooms/club/invites",
-            Some(json!({ "ttl_secs": 1 })),
-        )
-        .await;
+    let short = invite(&owner, "club", json!({ "ttl_secs": 1 })).await;
+    // Time-based: the invite (1 s) has to expire; see the manual clock to come.
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    let (status, _) = second
-        .call(
-            "POST",
-            &format!("/api/invites/{}", short["token"].as_str().unwrap()),
-            None,
-        )
-        .await;
-    assert_eq!(status, 410, "expired");
+    second
+        .call("POST", &format!("/api/invites/{}", short.token), None)
+        .await
+        .expect_error(410, "invite_unusable");
 
-    let (_, revoked) = owner
-        .call("POST", "/api/rooms/club/invites", Some(json!({})))
-        .await;
-    let id = revoked["invite"]["id"].as_i64().unwrap();
-    let (status, _) = owner
-        .call("DELETE", &format!("/api/rooms/club/invites/{id}"), None)
-        .await;
-    assert_eq!(status, 204);
-    let (status, _) = second
+    let revoked = invite(&owner, "club", json!({})).await;
+    owner
         .call(
-            "POST",
-            &format!("/api/invites/{}", revoked["token"].as_str().unwrap()),
+            "DELETE",
+            &format!("/api/rooms/club/invites/{}", revoked.invite.id),
             None,
         )
-        .await;
-    assert_eq!(status, 410, "revoked");
-    let (status, _) = second.call("POST", "/api/invites/not-a-token", None).await;
-    assert_eq!(status, 404);
+        .await
+        .expect_empty(204);
+    second
+        .call("POST", &format!("/api/invites/{}", revoked.token), None)
+        .await
+        .expect_error(410, "invite_unusable");
+    second
+        .call("POST", "/api/invites/not-a-token", None)
+        .await
+        .expect_error(404, "not_found");
+    second
+        .call("GET", "/api/rooms/club/messages", None)
+        .await
+        .expect_error(404, "not_found");
 }
 
 #[tokio::test]
 async fn an_access_request_reaches_the_owner_and_the_answer_reaches_the_requester_live() {
     let app = spawn_app().await;
-    let (owner, asker) = two_users(&app).await;
+    let (owner, asker) = app.two_users("own", "usr").await;
+    let asker_name = asker.name().await;
     owner.create_room("vip", true).await;
     let mut owner_ws = owner.gateway().await;
     let mut asker_ws = asker.gateway().await;
 
-    let (status, _) = asker.call("POST", "/api/rooms/vip/requests", None).await;
-    assert_eq!(status, 202);
-    let (status, _) = asker
+    asker
+        .call("POST", "/api/rooms/vip/requests", None)
+        .await
+        .expect_empty(202);
+    asker
         .call("POST", "/api/rooms/no-such-room/requests", None)
-        .await;
-    assert_eq!(status, 202, "asking reveals nothing about existence");
-    let requested = owner_ws.event("access_requested").await;
-    assert_eq!(requested["room"], "vip");
-    let (_, list) = asker.call("GET", "/api/rooms", None).await;
-    assert_eq!(list["rooms"][0]["access"], "requested", "{list}");
+        .await
+        .expect_empty(202);
+    let requested: AccessRequested = owner_ws.event().await;
+    assert_eq!(
+        (requested.room.as_str(), requested.user.as_str()),
+        ("vip", asker_name.as_str())
+    );
+    let list: RoomList = asker.call("GET", "/api/rooms", None).await.expect(200);
+    let vip: Vec<_> = list.rooms.iter().filter(|r| r.slug == "vip").collect();
+    assert_eq!(vip.len(), 1, "{list:?}");
+    assert_eq!((vip[0].access, vip[0].role), (Access::Requested, None));
 
-    let name = requested["user"].as_str().unwrap().to_owned();
-    let (status, _) = owner
+    owner
         .call(
             "POST",
-            &format!("/api/rooms/vip/requests/{name}"),
+            &format!("/api/rooms/vip/requests/{}", requested.user),
             Some(json!({ "approve": true })),
         )
-        .await;
-    assert_eq!(status, 204);
-    assert_eq!(asker_ws.event("access_decided").await["approved"], true);
-    let joined = asker_ws.request("join", json!({ "room": "vip" })).await;
-    assert_eq!(joined["data"]["room"]["role"], "member", "{joined}");
+        .await
+        .expect_empty(204);
+    let decided: AccessDecided = asker_ws.event().await;
+    assert_eq!(
+        decided,
+        AccessDecided {
+            room: "vip".into(),
+            approved: true
+        }
+    );
+    let joined = asker_ws.join_room("vip", json!({})).await;
+    assert_eq!(joined.room.role, Some(RoomRole::Member));
 }
 
 #[tokio::test]
 async fn a_banned_member_is_removed_live_and_cannot_return_even_by_invite() {
     let app = spawn_app().await;
-    let (owner, member) = two_users(&app).await;
+    let (owner, member) = app.two_users("own", "usr").await;
     owner.create_room("strict", false).await;
     let mut member_ws = member.gateway().await;
-    member_ws.request("join", json!({ "room": "strict" })).await;
+    member_ws.join_room("strict", json!({})).await;
     let name = member.name().await;
 
-    let (status, _) = owner
+    owner
         .call("PUT", &format!("/api/rooms/strict/bans/{name}"), None)
-        .await;
-    assert_eq!(status, 204);
-    let removed = member_ws.event("room_removed").await;
+        .await
+        .expect_empty(204);
+    let removed: RoomRemoved = member_ws.event().await;
     assert_eq!(
-        (removed["room"].as_str(), removed["reason"].as_str()),
-        (Some("strict"), Some("banned"))
+        (removed.room.as_str(), removed.reason),
+        ("strict", RemovedReason::Banned)
     );
     member_ws
         .expect_error("send", json!({ "room": "strict", "text": "x" }), "banned")
@@ -326,20 +343,11 @@ async fn a_banned_member_is_removed_live_and_cannot_return_even_by_invite() {
     member_ws
         .expect_error("join", json!({ "room": "strict" }), "banned")
         .await;
-    let (_, invite) = owner
-        .call("POST", "/api/rooms/strict/invites", Some(json!({})))
-        .await;
-    let (status, body) = member
-        .call(
-            "POST",
-            &format!("/api/invites/{}", invite["token"].as_str().unwrap()),
-            None,
-        )
-        .await;
-    assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (403, Some("banned"))
-    );
+    let again = invite(&owner, "strict", json!({})).await;
+    member
+        .call("POST", &format!("/api/invites/{}", again.token), None)
+        .await
+        .expect_error(403, "banned");
 }
 
 #[tokio::test]
@@ -353,87 +361,104 @@ async fn admins_act_on_members_but_not_on_admins_or_the_owner() {
     );
     owner.create_room("ranked", false).await;
     for caller in [&admin, &peer, &member] {
-        let (status, _) = caller
+        let room: Room = caller
             .call("POST", "/api/rooms/ranked/membership", None)
-            .await;
-        assert_eq!(status, 200);
+            .await
+            .expect(200);
+        assert_eq!(room.role, Some(RoomRole::Member));
     }
     let owner_name = owner.name().await;
     let (admin_name, peer_name, member_name_) =
         (admin.name().await, peer.name().await, member.name().await);
     for name in [&admin_name, &peer_name] {
         let path = format!("/api/rooms/ranked/members/{name}/role");
-        let (status, _) = owner
+        owner
             .call("PUT", &path, Some(json!({ "role": "admin" })))
-            .await;
-        assert_eq!(status, 204);
+            .await
+            .expect_empty(204);
     }
     for target in [&peer_name, &owner_name] {
-        let (status, _) = admin
+        admin
             .call(
                 "DELETE",
                 &format!("/api/rooms/ranked/members/{target}"),
                 None,
             )
-            .await;
-        assert_eq!(status, 403, "admin on {target}");
-        let (status, _) = admin
+            .await
+            .expect_error(403, "forbidden");
+        admin
             .call("PUT", &format!("/api/rooms/ranked/bans/{target}"), None)
-            .await;
-        assert_eq!(status, 403, "admin bans {target}");
+            .await
+            .expect_error(403, "forbidden");
     }
-    let (status, _) = member
+    member
         .call(
             "DELETE",
             &format!("/api/rooms/ranked/members/{peer_name}"),
             None,
         )
-        .await;
-    assert_eq!(status, 403, "members moderate nobody");
-    let (status, _) = admin
+        .await
+        .expect_error(403, "forbidden");
+    admin
         .call(
             "PUT",
             &format!("/api/rooms/ranked/members/{member_name_}/role"),
             Some(json!({ "role": "admin" })),
         )
-        .await;
-    assert_eq!(status, 403, "only the owner hands out roles");
-    let (status, _) = admin
+        .await
+        .expect_error(403, "forbidden");
+    admin
         .call(
             "DELETE",
             &format!("/api/rooms/ranked/members/{member_name_}"),
             None,
         )
-        .await;
-    assert_eq!(status, 204);
-    let (status, _) = admin.call("DELETE", "/api/rooms/ranked", None).await;
-    assert_eq!(status, 403, "only the owner deletes");
+        .await
+        .expect_empty(204);
+    admin
+        .call("DELETE", "/api/rooms/ranked", None)
+        .await
+        .expect_error(403, "forbidden");
+    let members: common::protocol::RoomMembers = owner
+        .call("GET", "/api/rooms/ranked/members", None)
+        .await
+        .expect(200);
+    let mut roles: Vec<(String, RoomRole)> = members
+        .members
+        .into_iter()
+        .map(|m| (m.name, m.role))
+        .collect();
+    roles.sort();
+    let mut expected = vec![
+        (owner_name, RoomRole::Owner),
+        (admin_name, RoomRole::Admin),
+        (peer_name, RoomRole::Admin),
+    ];
+    expected.sort();
+    assert_eq!(roles, expected, "the member is gone, the rest unchanged");
 }
 
 #[tokio::test]
 async fn leaving_a_private_room_ends_access_to_its_history() {
     let app = spawn_app().await;
-    let (owner, member) = two_users(&app).await;
+    let (owner, member) = app.two_users("own", "usr").await;
     owner.create_room("inner", true).await;
-    let (_, invite) = owner
-        .call("POST", "/api/rooms/inner/invites", Some(json!({})))
-        .await;
-    member
-        .call(
-            "POST",
-            &format!("/api/invites/{}", invite["token"].as_str().unwrap()),
-            None,
-        )
-        .await;
+    let created = invite(&owner, "inner", json!({})).await;
+    accept(&member, &created, "inner").await;
     owner.say_in("inner", "before").await;
-    let (status, _) = member.call("GET", "/api/rooms/inner/messages", None).await;
-    assert_eq!(status, 200);
-    let (status, _) = member
+    let history: History = member
+        .call("GET", "/api/rooms/inner/messages", None)
+        .await
+        .expect(200);
+    assert_eq!(history.texts(), ["before"]);
+    member
         .call("DELETE", "/api/rooms/inner/membership", None)
-        .await;
-    assert_eq!(status, 204);
-    let (status, _) = member.call("GET", "/api/rooms/inner/messages", None).await;
-    assert_eq!(status, 404);
+        .await
+        .expect_empty(204);
+    member
+        .call("GET", "/api/rooms/inner/messages", None)
+        .await
+        .expect_error(404, "not_found");
     let mut ws = member.gateway().await;
     ws.expect_error("history", json!({ "room": "inner" }), "not_found")
         .await;
@@ -442,51 +467,55 @@ async fn leaving_a_private_room_ends_access_to_its_history() {
 #[tokio::test]
 async fn owners_change_settings_clear_history_and_slow_members_down() {
     let app = spawn_app().await;
-    let (owner, member) = two_users(&app).await;
+    let (owner, member) = app.two_users("own", "usr").await;
     owner.create_room("tuned", false).await;
-    member
+    let _: Room = member
         .call("POST", "/api/rooms/tuned/membership", None)
-        .await;
+        .await
+        .expect(200);
     let mut member_ws = member.gateway().await;
-    member_ws.request("join", json!({ "room": "tuned" })).await;
+    member_ws.join_room("tuned", json!({})).await;
     owner.say_in("tuned", "old news").await;
 
     let patch = json!({ "topic": "quiet please", "slow_mode_secs": 30, "allow_videos": false, "retention_days": 7 });
-    let (status, room) = owner.call("PATCH", "/api/rooms/tuned", Some(patch)).await;
-    assert_eq!(status, 200, "{room}");
+    let room: Room = owner
+        .call("PATCH", "/api/rooms/tuned", Some(patch))
+        .await
+        .expect(200);
     assert_eq!(
         (
-            room["slow_mode_secs"].as_i64(),
-            room["allow_videos"].as_bool()
+            room.topic.as_deref(),
+            room.slow_mode_secs,
+            room.allow_videos,
+            room.retention_days
         ),
-        (Some(30), Some(false))
+        (Some("quiet please"), 30, false, Some(7))
     );
+    let updated: RoomUpdated = member_ws.event().await;
     assert_eq!(
-        member_ws.event("room_updated").await["room"]["topic"],
-        "quiet please"
+        updated.room,
+        Room { role: None, ..room },
+        "members see the new settings (role is null)"
     );
-    let (status, _) = member
+    member
         .call(
             "PATCH",
             "/api/rooms/tuned",
             Some(json!({ "topic": "mine" })),
         )
-        .await;
-    assert_eq!(status, 403);
-    let (status, body) = owner
+        .await
+        .expect_error(403, "forbidden");
+    owner
         .call(
             "PATCH",
             "/api/rooms/tuned",
             Some(json!({ "slow_mode_secs": -1 })),
         )
-        .await;
-    assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (400, Some("invalid_room"))
-    );
+        .await
+        .expect_error(400, "invalid_room");
 
-    member_ws
-        .request("send", json!({ "room": "tuned", "text": "one" }))
+    let _: Posted = member_ws
+        .call("send", json!({ "room": "tuned", "text": "one" }))
         .await;
     member_ws
         .expect_error(
@@ -497,37 +526,53 @@ async fn owners_change_settings_clear_history_and_slow_members_down() {
         .await;
     owner.say_in("tuned", "owners are exempt").await;
 
-    let (status, _) = owner
+    owner
         .call("DELETE", "/api/rooms/tuned/messages", None)
-        .await;
-    assert_eq!(status, 204);
-    member_ws.event("history_cleared").await;
-    let (_, history) = member.call("GET", "/api/rooms/tuned/messages", None).await;
-    assert_eq!(history["messages"], json!([]));
+        .await
+        .expect_empty(204);
+    let cleared: HistoryCleared = member_ws.event().await;
+    assert_eq!(cleared.room, "tuned");
+    let history: History = member
+        .call("GET", "/api/rooms/tuned/messages", None)
+        .await
+        .expect(200);
+    assert_eq!(history.messages, []);
 }
 
 #[tokio::test]
 async fn deleting_a_room_removes_its_messages_invites_and_key_for_good() {
     let app = spawn_app().await;
-    let (owner, member) = two_users(&app).await;
+    let (owner, member) = app.two_users("own", "usr").await;
     owner.create_room("doomed", false).await;
-    member
+    let _: Room = member
         .call("POST", "/api/rooms/doomed/membership", None)
-        .await;
+        .await
+        .expect(200);
     let mut member_ws = member.gateway().await;
-    member_ws.request("join", json!({ "room": "doomed" })).await;
+    member_ws.join_room("doomed", json!({})).await;
     owner.say_in("doomed", "soon gone").await;
-    owner
-        .call("POST", "/api/rooms/doomed/invites", Some(json!({})))
-        .await;
-
-    let (status, _) = owner.call("DELETE", "/api/rooms/doomed", None).await;
-    assert_eq!(status, 204);
-    let removed = member_ws.event("room_removed").await;
-    assert_eq!(removed["reason"], "deleted");
-    let (status, _) = member.call("GET", "/api/rooms/doomed", None).await;
-    assert_eq!(status, 404);
+    invite(&owner, "doomed", json!({})).await;
     let db = common::database(&app).await;
+    for table in ["rooms", "messages", "invites", "room_members", "data_keys"] {
+        assert!(
+            common::count_rows(&db, table).await > 0,
+            "{table} has rows before the delete"
+        );
+    }
+
+    owner
+        .call("DELETE", "/api/rooms/doomed", None)
+        .await
+        .expect_empty(204);
+    let removed: RoomRemoved = member_ws.event().await;
+    assert_eq!(
+        (removed.room.as_str(), removed.reason),
+        ("doomed", RemovedReason::Deleted)
+    );
+    member
+        .call("GET", "/api/rooms/doomed", None)
+        .await
+        .expect_error(404, "not_found");
     for table in ["rooms", "messages", "invites", "room_members", "data_keys"] {
         assert_eq!(common::count_rows(&db, table).await, 0, "{table} is empty");
     }
@@ -539,23 +584,30 @@ async fn deleting_a_room_removes_its_messages_invites_and_key_for_good() {
 async fn bad_room_input_gets_clear_errors() {
     let app = spawn_app().await;
     let owner = app.caller(&unique_name("own")).await;
-    for (body, code) in [
-        (json!({ "slug": "x" }), "invalid_room"),
-        (json!({ "slug": "lobby" }), "invalid_room"),
-        (json!({ "slug": "ok-room", "name": " " }), "invalid_room"),
-        (json!({ "slug": "ok-room", "extra": 1 }), "invalid_request"),
+    for (body, status, code) in [
+        (json!({ "slug": "x" }), 400, "invalid_room"),
+        (json!({ "slug": "lobby" }), 400, "invalid_room"),
+        (
+            json!({ "slug": "ok-room", "name": " " }),
+            400,
+            "invalid_room",
+        ),
+        (
+            json!({ "slug": "ok-room", "extra": 1 }),
+            422,
+            "invalid_request",
+        ),
     ] {
-        let (_, reply) = owner.call("POST", "/api/rooms", Some(body.clone())).await;
-        assert_eq!(reply["error"]["code"], code, "{body}");
+        owner
+            .call("POST", "/api/rooms", Some(body))
+            .await
+            .expect_error(status, code);
     }
     owner.create_room("taken", false).await;
-    let (status, reply) = owner
+    owner
         .call("POST", "/api/rooms", Some(json!({ "slug": "Taken" })))
-        .await;
-    assert_eq!(
-        (status, reply["error"]["code"].as_str()),
-        (409, Some("room_taken"))
-    );
+        .await
+        .expect_error(409, "room_taken");
     let mut ws = owner.gateway().await;
     ws.expect_error(
         "send",

@@ -21,7 +21,7 @@
 // overrun (60 s watchdog). Needs `npm ci` in tests/clients and chromium.
 
 import { mkdirSync } from 'node:fs';
-import { STEP_MS, assert, createHarness, digits, log, ok } from './harness.mjs';
+import { STEP_MS, assert, createHarness, digits, log, ok, send, waitForChat } from './harness.mjs';
 import { join, resolve } from 'node:path';
 
 const DEADLINE_MS = 60000;
@@ -43,14 +43,6 @@ const { step, shot, launch, openPage: openHarnessPage, finish } = createHarness(
 
 const sockets = {}; // label -> WebSockets the page opened
 
-/** Waits for the chat view of `name`: visible, `#me` is the name, state online. */
-async function waitForChat(page, name) {
-  await page.locator('#chat-view').waitFor({ state: 'visible', timeout: STEP_MS });
-  await page.locator('#conn-state[data-state="online"]').waitFor({ state: 'attached', timeout: STEP_MS });
-  const me = (await page.locator('#me').textContent({ timeout: STEP_MS })) ?? '';
-  assert(me.trim() === name, `#me should be ${name}`, me);
-}
-
 /** Waits until the lobby's log has a line (message or notice) whose text contains `text`. */
 function waitForLobbyLine(page, text) {
   return page.waitForFunction((want) => [...document.querySelectorAll(
@@ -59,13 +51,6 @@ function waitForLobbyLine(page, text) {
 }
 
 const member = (name) => `#members .members[data-room="lobby"] .member[data-name="${name}"]`;
-
-async function send(page, text) {
-  const composer = page.locator('#composer');
-  await composer.fill(text, { timeout: STEP_MS });
-  await composer.press('Enter', { timeout: STEP_MS });
-  await page.waitForFunction(() => document.querySelector('#composer').value === '', null, { timeout: STEP_MS });
-}
 
 async function joinWith(page, tab, fields, submit, name) {
   await page.goto(`${baseUrl}/`, { timeout: STEP_MS });

@@ -3,7 +3,7 @@
 //
 // Usage: node browser_lobby.mjs BASE_URL [OUT_DIR]
 //   BASE_URL  e.g. http://127.0.0.1:38211
-//   OUT_DIR   where screenshots go (created); default: $TMPDIR/parlor-browser-shots
+//   OUT_DIR   where screenshots go (created); default: $TMPDIR/parlor-browser-shots/browser_lobby
 //
 // Two separate browser contexts (two users): A joins as a guest, B registers. Checks presence,
 // messages both ways, the typing indicator, that a reload of B restores the chat without any
@@ -16,7 +16,7 @@
 
 import { mkdirSync } from 'node:fs';
 import { io } from 'socket.io-client';
-import { STEP_MS, assert, createHarness, digits, log, ok } from './harness.mjs';
+import { STEP_MS, assert, createHarness, digits, log, ok, send, waitForChat } from './harness.mjs';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 
@@ -30,7 +30,7 @@ if (!base || !/^https?:\/\//.test(base)) {
   process.exit(2);
 }
 const baseUrl = base.replace(/\/+$/, '');
-const outDir = resolve(process.argv[3] || join(tmpdir(), 'parlor-browser-shots'));
+const outDir = resolve(process.argv[3] || join(tmpdir(), 'parlor-browser-shots', 'browser_lobby'));
 mkdirSync(outDir, { recursive: true });
 
 const { step, shot, launch, openPage, finish } = createHarness({
@@ -49,15 +49,6 @@ function waitForMessage(page, text, author) {
   }, [text, author], { timeout: STEP_MS });
 }
 
-/** Waits for the chat view of `name`: visible, `#me` is the name, state online. */
-async function waitForChat(page, name) {
-  await page.locator('#chat-view').waitFor({ state: 'visible', timeout: STEP_MS });
-  await page.locator('#conn-state[data-state="online"]').waitFor({ state: 'attached', timeout: STEP_MS });
-  const me = (await page.locator('#me').textContent({ timeout: STEP_MS })) ?? '';
-  assert(me.trim() === name, `#me should be ${name}`, me);
-  assert(await page.locator('#join-view').isHidden(), '#join-view should be hidden');
-}
-
 /** A guest in the lobby over socket.io-client, for a crowd. */
 async function crowdGuest(nick) {
   const socket = io(baseUrl, { transports: ['websocket'], reconnection: false, timeout: STEP_MS });
@@ -74,12 +65,6 @@ async function crowdGuest(nick) {
 
 function member(page, name) {
   return page.locator(`#members .member[data-name="${name}"]`);
-}
-
-async function send(page, text) {
-  const composer = page.locator('#composer');
-  await composer.fill(text, { timeout: STEP_MS });
-  await composer.press('Enter', { timeout: STEP_MS });
 }
 
 async function run() {

@@ -4,7 +4,7 @@
 //
 // Usage: node browser_private.mjs BASE_URL [OUT_DIR]
 //   BASE_URL  e.g. http://127.0.0.1:38211
-//   OUT_DIR   where screenshots go (created); default: $TMPDIR/parlor-browser-shots
+//   OUT_DIR   where screenshots go (created); default: $TMPDIR/parlor-browser-shots/browser_private
 //
 // Four browser contexts. (a) A and B register; "New conversation" explains `not_found`; A starts
 // a conversation with B from the lobby's member list and writes while it is pending; B sees the
@@ -22,7 +22,7 @@
 // tests/clients and chromium.
 
 import { mkdirSync } from 'node:fs';
-import { STEP_MS, assert, createHarness, digits, log } from './harness.mjs';
+import { STEP_MS, assert, createHarness, digits, log, send, waitForChat } from './harness.mjs';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 
@@ -34,7 +34,7 @@ if (!base || !/^https?:\/\//.test(base)) {
   process.exit(2);
 }
 const baseUrl = base.replace(/\/+$/, '');
-const outDir = resolve(process.argv[3] || join(tmpdir(), 'parlor-browser-shots'));
+const outDir = resolve(process.argv[3] || join(tmpdir(), 'parlor-browser-shots', 'browser_private'));
 mkdirSync(outDir, { recursive: true });
 
 const { step, shot, launch, openPage: openHarnessPage, finish } = createHarness({
@@ -53,14 +53,6 @@ function waitForMessage(page, slug, text, author) {
   }, [slug, text, author], { timeout: STEP_MS });
 }
 
-/** Waits for the chat view of `name`: visible, `#me` is the name, state online. */
-async function waitForChat(page, name) {
-  await page.locator('#chat-view').waitFor({ state: 'visible', timeout: STEP_MS });
-  await page.locator('#conn-state[data-state="online"]').waitFor({ state: 'attached', timeout: STEP_MS });
-  const me = (await page.locator('#me').textContent({ timeout: STEP_MS })) ?? '';
-  assert(me.trim() === name, `#me should be ${name}`, me);
-}
-
 /** Waits until room `slug` is open under the title `title`, its log visible, marked in the list. */
 async function waitForRoom(page, slug, title) {
   await page.locator(`#room-title[data-room="${slug}"]`).waitFor({ state: 'visible', timeout: STEP_MS });
@@ -72,13 +64,6 @@ async function waitForRoom(page, slug, title) {
 
 const entry = (slug) => `#room-list .room-link[data-room="${slug}"]`;
 const memberButton = (room, name) => `#members .members[data-room="${room}"] .member[data-name="${name}"] .member-button`;
-
-async function send(page, text) {
-  const composer = page.locator('#composer');
-  await composer.fill(text, { timeout: STEP_MS });
-  await composer.press('Enter', { timeout: STEP_MS });
-  await page.waitForFunction(() => document.querySelector('#composer').value === '', null, { timeout: STEP_MS });
-}
 
 async function register(page, name, password) {
   await page.goto(`${baseUrl}/`, { timeout: STEP_MS });

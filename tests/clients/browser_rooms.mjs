@@ -4,7 +4,7 @@
 //
 // Usage: node browser_rooms.mjs BASE_URL [OUT_DIR]
 //   BASE_URL  e.g. http://127.0.0.1:38211
-//   OUT_DIR   where screenshots go (created); default: $TMPDIR/parlor-browser-shots
+//   OUT_DIR   where screenshots go (created); default: $TMPDIR/parlor-browser-shots/browser_rooms
 //
 // Two separate browser contexts (two users). A registers, creates a private room through the
 // dialog (after seeing `invalid_room` and `room_taken` explained), and creates an invite link
@@ -17,7 +17,7 @@
 // 2 on bad usage, 3 on overrun (45 s watchdog). Needs `npm ci` in tests/clients and chromium.
 
 import { mkdirSync } from 'node:fs';
-import { STEP_MS, assert, createHarness, digits, log } from './harness.mjs';
+import { STEP_MS, assert, createHarness, digits, log, send, waitForChat } from './harness.mjs';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 
@@ -29,7 +29,7 @@ if (!base || !/^https?:\/\//.test(base)) {
   process.exit(2);
 }
 const baseUrl = base.replace(/\/+$/, '');
-const outDir = resolve(process.argv[3] || join(tmpdir(), 'parlor-browser-shots'));
+const outDir = resolve(process.argv[3] || join(tmpdir(), 'parlor-browser-shots', 'browser_rooms'));
 mkdirSync(outDir, { recursive: true });
 
 const { step, shot, launch, openPage: openHarnessPage, finish } = createHarness({
@@ -48,14 +48,6 @@ function waitForMessage(page, slug, text, author) {
   }, [slug, text, author], { timeout: STEP_MS });
 }
 
-/** Waits for the chat view of `name`: visible, `#me` is the name, state online. */
-async function waitForChat(page, name) {
-  await page.locator('#chat-view').waitFor({ state: 'visible', timeout: STEP_MS });
-  await page.locator('#conn-state[data-state="online"]').waitFor({ state: 'attached', timeout: STEP_MS });
-  const me = (await page.locator('#me').textContent({ timeout: STEP_MS })) ?? '';
-  assert(me.trim() === name, `#me should be ${name}`, me);
-}
-
 /** Waits until room `slug` is open: its title shown, its log visible, the address bar in step. */
 async function waitForRoom(page, slug, name) {
   await page.locator(`#room-title[data-room="${slug}"]`).waitFor({ state: 'visible', timeout: STEP_MS });
@@ -65,13 +57,6 @@ async function waitForRoom(page, slug, name) {
   const path = new URL(page.url()).pathname;
   assert(path === (slug === 'lobby' ? '/' : `/room/${slug}`), 'the address bar should name the room', path);
   await page.locator(`#room-list .room-link[data-room="${slug}"][aria-current="page"]`).waitFor({ state: 'attached' });
-}
-
-async function send(page, text) {
-  const composer = page.locator('#composer');
-  await composer.fill(text, { timeout: STEP_MS });
-  await composer.press('Enter', { timeout: STEP_MS });
-  await page.waitForFunction(() => document.querySelector('#composer').value === '', null, { timeout: STEP_MS });
 }
 
 async function register(page, name, password) {

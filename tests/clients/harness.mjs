@@ -1,5 +1,6 @@
 // The harness every browser script shares: bounded steps that name what failed, assertions,
-// screenshots, failure screenshots of the pages involved, a watchdog, and the exit codes
+// the chat-view and composer helpers (`waitForChat`, `send`), screenshots, failure
+// screenshots of the pages involved, a watchdog, and the exit codes
 // (0 success, 1 first failed check, 3 overrun; the scripts themselves use 2 for bad usage).
 
 import { chromium } from 'playwright-core';
@@ -16,6 +17,23 @@ export const digits = (n) => String(Math.floor(Math.random() * 10 ** n)).padStar
 
 export function assert(cond, message, detail) {
   if (!cond) throw new CheckFailed(detail === undefined ? message : `${message} (got: ${JSON.stringify(detail)})`);
+}
+
+/** Waits for the chat view of `name`: visible, `#me` is the name, state online, no join view. */
+export async function waitForChat(page, name) {
+  await page.locator('#chat-view').waitFor({ state: 'visible', timeout: STEP_MS });
+  await page.locator('#conn-state[data-state="online"]').waitFor({ state: 'attached', timeout: STEP_MS });
+  const me = (await page.locator('#me').textContent({ timeout: STEP_MS })) ?? '';
+  assert(me.trim() === name, `#me should be ${name}`, me);
+  assert(await page.locator('#join-view').isHidden(), '#join-view should be hidden');
+}
+
+/** Types `text` into the composer, presses Enter, and waits until the composer is empty. */
+export async function send(page, text) {
+  const composer = page.locator('#composer');
+  await composer.fill(text, { timeout: STEP_MS });
+  await composer.press('Enter', { timeout: STEP_MS });
+  await page.waitForFunction(() => document.querySelector('#composer').value === '', null, { timeout: STEP_MS });
 }
 
 /**

@@ -222,8 +222,28 @@ async function scenario(url, transportsA, transportsB, tag) {
     await t2.waitEvent('message', (d) => d.text === last, 'reconnected A receives its own message', markT2);
   } finally {
     for (const c of clients) c.close();
-    // let the disconnect packets (an HTTP request for polling) reach the server
-    await new Promise((r) => setTimeout(r, 150));
+  }
+  // The disconnects (an HTTP request each, for polling) have reached the server once it lists
+  // none of this pass's names any more.
+  await offline(url, [nickA, nickB, nickC]);
+}
+
+/** Waits (bounded) until `GET /api/online` lists none of `nicks`. */
+async function offline(url, nicks) {
+  const deadline = Date.now() + WAIT_MS;
+  for (;;) {
+    const response = await fetch(`${url}/api/online`);
+    if (response.status !== 200) throw new CheckFailed(`GET /api/online answered ${response.status}`);
+    const body = await response.json();
+    const still = body.online_clients.filter((name) => nicks.includes(name));
+    if (still.length === 0) {
+      log(`  ok - the server saw ${nicks.join(', ')} disconnect`);
+      return;
+    }
+    if (Date.now() > deadline) {
+      throw new CheckFailed(`still online ${WAIT_MS} ms after disconnecting: ${JSON.stringify(still)}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 

@@ -1,22 +1,36 @@
 //! Shared helpers for the integration tests: spawn the real server on a random port (SQLite in
 //! a temporary directory, or a fresh PostgreSQL database when `PARLOR_TEST_POSTGRES_URL` is
 //! set) and talk to it as clients do, over HTTP and WebSocket.
+//!
+//! - `protocol`: the acks, events and REST bodies as typed structs (strict: unknown fields fail);
+//! - `http`: the one HTTP request helper ([`TestApp::request`] → [`Reply`]);
+//! - `ws`: the WebSocket client ([`WsClient`]), typed events and close codes;
+//! - `accounts`: callers with a session, the root account, two users at once.
 #![allow(dead_code)]
 
-use futures_util::{SinkExt, StreamExt};
+pub mod accounts;
+pub mod http;
+pub mod protocol;
+pub mod ws;
+
+#[allow(unused_imports)]
+pub use accounts::{with_root, Caller, PASSWORD, ROOT_PASSWORD};
+#[allow(unused_imports)]
+pub use http::{Reply, Request};
+#[allow(unused_imports)]
+pub use ws::{Closed, Framing, WsClient};
+
 use parlor::app::Server;
 use parlor::config::{Config, Secret};
+use protocol::{ErrorResponse, Session};
 use serde_json::{json, Value};
 use sqlx::Connection;
-use std::collections::VecDeque;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
-use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use tokio_util::sync::CancellationToken;
 
 /// How long a test waits for something that should happen.
@@ -118,46 +132,41 @@ impl TestApp {
         format!("http://{}{path}", self.addr)
     }
 
-    /// An HTTP client that keeps cookies, like a browser.
-    pub fn http(&self) -> reqwest::Client {
-        reqwest::Client::builder()
-            .cookie_store(true)
-            .build()
-            .unwrap()
-    }
-
-    pub async fn post(&self, client: &reqwest::Client, path: &str, body: Value) -> (u16, Value) {
-        let response = client
-            .post(self.url(path))
-            .json(&body)
-            .send()
-            .await
-            .expect("request");
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
-
-    pub async fn get(&self, client: &reqwest::Client, path: &str) -> (u16, Value) {
-        let response = client.get(self.url(path)).send().await.expect("request");
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
-
     /// Creates a guest over REST and returns its session token.
     pub async fn guest_token(&self, nick: &str) -> String {
-        let (status, body) = self
-            .post(&self.http(), "/api/guest", json!({ "nick": nick }))
-            .await;
-        assert_eq!(status, 201, "{body}");
-        body["token"].as_str().unwrap().to_owned()
+        let session: Session = self
+            .request("POST", "/api/guest")
+            .json(json!({ "nick": nick }))
+            .send()
+            .await
+            .expect(201);
+        assert_eq!(session.user.username, nick);
+        session.token
     }
 
     /// Registers a password account and returns its session token.
     pub async fn user_token(&self, name: &str, password: &str) -> String {
-        let body = json!({ "username": name, "password": password });
-        let (status, body) = self.post(&self.http(), "/api/register", body).await;
-        assert_eq!(status, 201, "{body}");
-        body["token"].as_str().unwrap().to_owned()
+        let session: Session = self
+            .request("POST", "/api/register")
+            .json(json!({ "username": name, "password": password }))
+            .send()
+            .await
+            .expect(201);
+        assert_eq!(session.user.username, name);
+        session.token
+    }
+
+    /// `POST /api/login` by name (or e-mail) and password, as it answers.
+    pub async fn login(&self, name: &str, password: &str) -> Reply {
+        self.request("POST", "/api/login")
+            .json(json!({ "username": name, "password": password }))
+            .send()
+            .await
+    }
+
+    /// Logs in, asserting success, and returns the session.
+    pub async fn session(&self, name: &str, password: &str) -> Session {
+        self.login(name, password).await.expect(200)
     }
 
     /// A native `/gateway` connection, not yet identified.
@@ -168,9 +177,16 @@ impl TestApp {
     /// A native connection identified as a new guest and joined to the lobby.
     pub async fn lobby_guest(&self, nick: &str) -> WsClient {
         let mut client = self.gateway().await;
-        let ack = client.request("identify", json!({ "nick": nick })).await;
-        assert_eq!(ack["ok"], true, "{ack}");
+        let identified = client.identify(json!({ "nick": nick })).await;
+        assert_eq!(identified.user.name, nick);
         client.join_lobby().await;
+        client
+    }
+
+    /// A native connection identified by a session token.
+    pub async fn gateway_as(&self, token: &str) -> WsClient {
+        let mut client = self.gateway().await;
+        client.identify(json!({ "token": token })).await;
         client
     }
 
@@ -189,23 +205,42 @@ impl TestApp {
                 HeaderValue::from_str(value).unwrap(),
             );
         }
+        let framing = if path == "/ws" {
+            Framing::Simple
+        } else {
+            Framing::Native
+        };
         match tokio_tungstenite::connect_async(request).await {
-            Ok((stream, _)) => Ok(WsClient {
-                stream,
-                next_ack: 1,
-                pending: VecDeque::new(),
-            }),
+            Ok((stream, _)) => Ok(WsClient::new(stream, framing)),
             Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
                 let status = response.status().as_u16();
-                let body = response
-                    .body()
-                    .as_ref()
-                    .and_then(|b| serde_json::from_slice(b).ok())
-                    .unwrap_or(Value::Null);
+                let body = response.body().as_deref().unwrap_or_default();
+                let body = serde_json::from_slice(body).unwrap_or_else(|e| {
+                    panic!(
+                        "a refused upgrade ({status}) explains itself in JSON, not {:?}: {e}",
+                        String::from_utf8_lossy(body)
+                    )
+                });
                 Err((status, body))
             }
             Err(other) => panic!("websocket connect failed: {other}"),
         }
+    }
+
+    /// Asserts that an upgrade is refused with exactly `status` and `code`.
+    pub async fn websocket_refused(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+        status: u16,
+        code: &str,
+    ) {
+        let Err((got, body)) = self.websocket(path, headers).await else {
+            panic!("{path} {headers:?} should be refused with {status} {code}");
+        };
+        let ErrorResponse { error } = protocol::from_value(body);
+        assert_eq!((got, error.code.as_str()), (status, code), "{error:?}");
+        assert!(!error.message.is_empty());
     }
 
     /// Stops the server and starts a new one over the same data (on a new port).
@@ -241,201 +276,23 @@ impl Drop for TestApp {
     }
 }
 
-/// A WebSocket client speaking the native envelope (or raw frames, for `/ws`).
-pub struct WsClient {
-    stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
-    next_ack: u64,
-    /// Frames read while waiting for something else.
-    pending: VecDeque<Value>,
-}
-
-impl WsClient {
-    pub async fn send_text(&mut self, text: &str) {
-        self.stream
-            .send(Message::Text(text.into()))
-            .await
-            .expect("send");
-    }
-
-    pub async fn send_json(&mut self, value: Value) {
-        self.send_text(&value.to_string()).await;
-    }
-
-    /// Sends a command with a fresh ack id and returns the ack (`{"ack","ok",…}`).
-    pub async fn request(&mut self, event: &str, data: Value) -> Value {
-        let ack = self.next_ack;
-        self.next_ack += 1;
-        self.send_json(json!({ "event": event, "data": data, "ack": ack }))
-            .await;
-        self.frame_where(|f| f["ack"] == ack).await
-    }
-
-    /// Sends a command and asserts it failed with `code`.
-    pub async fn expect_error(&mut self, event: &str, data: Value, code: &str) {
-        let ack = self.request(event, data).await;
-        assert_eq!(ack["ok"], false, "{event} should fail: {ack}");
-        assert_eq!(ack["error"]["code"], code, "{ack}");
-    }
-
-    pub async fn join_lobby(&mut self) -> Value {
-        let ack = self.request("join", json!({ "room": "lobby" })).await;
-        assert_eq!(ack["ok"], true, "{ack}");
-        ack["data"].clone()
-    }
-
-    pub async fn say(&mut self, text: &str) -> Value {
-        let ack = self
-            .request("send", json!({ "room": "lobby", "text": text }))
-            .await;
-        assert_eq!(ack["ok"], true, "{ack}");
-        ack["data"].clone()
-    }
-
-    /// The data of the next event called `name` (earlier frames of other kinds are kept).
-    pub async fn event(&mut self, name: &str) -> Value {
-        self.frame_where(|f| f["event"] == name).await["data"].clone()
-    }
-
-    /// The next frame matching `wanted`, within [`PATIENCE`].
-    pub async fn frame_where(&mut self, wanted: impl Fn(&Value) -> bool) -> Value {
-        if let Some(i) = self.pending.iter().position(&wanted) {
-            return self.pending.remove(i).unwrap();
-        }
-        let deadline = tokio::time::Instant::now() + PATIENCE;
-        loop {
-            let frame = tokio::time::timeout_at(deadline, self.next_frame())
-                .await
-                .expect("timed out waiting for a frame")
-                .expect("connection closed while waiting for a frame");
-            if wanted(&frame) {
-                return frame;
+/// Polls `check` until it returns `Ok`, for up to [`PATIENCE`]; fails with the last `Err`.
+/// For conditions the server reaches on its own (a connection's slot freed, batched audit
+/// writes), instead of sleeping a guessed while.
+pub async fn eventually<T, F, Fut>(mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, String>>,
+{
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        match check().await {
+            Ok(done) => return done,
+            Err(last) if tokio::time::Instant::now() >= deadline => {
+                panic!("not within {PATIENCE:?}: {last}")
             }
-            self.pending.push_back(frame);
+            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
         }
-    }
-
-    /// Asserts that no frame matching `unwanted` arrives within `wait`.
-    pub async fn assert_no_frame(&mut self, wait: Duration, unwanted: impl Fn(&Value) -> bool) {
-        assert!(
-            !self.pending.iter().any(&unwanted),
-            "unexpected frame already received"
-        );
-        let deadline = tokio::time::Instant::now() + wait;
-        while let Ok(Some(frame)) = tokio::time::timeout_at(deadline, self.next_frame()).await {
-            assert!(!unwanted(&frame), "unexpected frame: {frame}");
-            self.pending.push_back(frame);
-        }
-    }
-
-    /// The next JSON text frame; `None` when the connection closed.
-    pub async fn next_frame(&mut self) -> Option<Value> {
-        loop {
-            match self.stream.next().await? {
-                Ok(Message::Text(text)) => {
-                    return Some(serde_json::from_str(&text).expect("JSON frame"))
-                }
-                Ok(Message::Close(_)) | Err(_) => return None,
-                Ok(_) => continue,
-            }
-        }
-    }
-
-    /// Waits until the server closes the connection; returns the frames received meanwhile.
-    pub async fn until_closed(&mut self) -> Vec<Value> {
-        let mut frames: Vec<Value> = self.pending.drain(..).collect();
-        let deadline = tokio::time::Instant::now() + PATIENCE;
-        while let Some(frame) = tokio::time::timeout_at(deadline, self.next_frame())
-            .await
-            .expect("server closes the connection")
-        {
-            frames.push(frame);
-        }
-        frames
-    }
-
-    pub async fn close(mut self) {
-        let _ = self.stream.close(None).await;
-    }
-}
-
-/// A REST caller holding a bearer token.
-pub struct Caller<'a> {
-    pub app: &'a TestApp,
-    pub token: String,
-    http: reqwest::Client,
-}
-
-impl TestApp {
-    /// Registers a password account and returns a REST caller for it.
-    pub async fn caller(&self, name: &str) -> Caller<'_> {
-        let token = self.user_token(name, "correct horse battery").await;
-        Caller {
-            app: self,
-            token,
-            http: reqwest::Client::new(),
-        }
-    }
-
-    /// A native connection identified by a session token.
-    pub async fn gateway_as(&self, token: &str) -> WsClient {
-        let mut client = self.gateway().await;
-        let ack = client.request("identify", json!({ "token": token })).await;
-        assert_eq!(ack["ok"], true, "{ack}");
-        client
-    }
-}
-
-impl<'a> Caller<'a> {
-    /// A REST caller for a token obtained elsewhere (a login).
-    pub fn with_token(app: &'a TestApp, token: &str) -> Self {
-        Caller {
-            app,
-            token: token.to_owned(),
-            http: reqwest::Client::new(),
-        }
-    }
-    /// Sends a request; returns the status and the JSON body (`null` when there is none).
-    pub async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let mut request = self
-            .http
-            .request(method, self.app.url(path))
-            .bearer_auth(&self.token);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("request");
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
-
-    /// Creates a room and asserts it was created.
-    pub async fn create_room(&self, slug: &str, private: bool) -> Value {
-        let body = json!({ "slug": slug, "private": private });
-        let (status, room) = self.call("POST", "/api/rooms", Some(body)).await;
-        assert_eq!(status, 201, "{room}");
-        room
-    }
-
-    /// Posts a message over REST and returns the `Posted` body.
-    pub async fn say_in(&self, slug: &str, text: &str) -> Value {
-        let path = format!("/api/rooms/{slug}/messages");
-        let (status, posted) = self
-            .call("POST", &path, Some(json!({ "text": text })))
-            .await;
-        assert_eq!(status, 201, "{posted}");
-        posted
-    }
-
-    /// The caller's user name.
-    pub async fn name(&self) -> String {
-        let (_, me) = self.call("GET", "/api/user/@me", None).await;
-        me["username"].as_str().unwrap().to_owned()
-    }
-
-    /// A native connection identified as this caller.
-    pub async fn gateway(&self) -> WsClient {
-        self.app.gateway_as(&self.token).await
     }
 }
 

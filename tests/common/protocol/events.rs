@@ -1,0 +1,214 @@
+//! Server events: `{"event": "<name>", "data": {…}}`, one struct per kind.
+
+use super::{Conversation, Room, User};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+/// The data of one event kind, known by its wire name.
+pub trait EventData: DeserializeOwned + Clone {
+    const NAME: &'static str;
+    /// This kind's data, if `event` is of this kind.
+    fn pick(event: &Event) -> Option<&Self>;
+}
+
+macro_rules! events {
+    ($($variant:ident($data:ident) = $name:literal,)*) => {
+        /// Every server event, as `{"event": "<name>", "data": {…}}`.
+        #[derive(Clone, Debug, PartialEq, Deserialize)]
+        #[serde(tag = "event", content = "data", deny_unknown_fields)]
+        pub enum Event {
+            $(#[serde(rename = $name)] $variant($data),)*
+        }
+
+        impl Event {
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $(Event::$variant(_) => $name,)*
+                }
+            }
+        }
+
+        $(impl EventData for $data {
+            const NAME: &'static str = $name;
+            fn pick(event: &Event) -> Option<&Self> {
+                match event {
+                    Event::$variant(data) => Some(data),
+                    #[allow(unreachable_patterns)]
+                    _ => None,
+                }
+            }
+        })*
+    };
+}
+
+events! {
+    MemberJoined(MemberJoined) = "member_joined",
+    MemberLeft(MemberLeft) = "member_left",
+    MemberCount(MemberCount) = "member_count",
+    Message(Message) = "message",
+    Typing(Typing) = "typing",
+    RoomUpdated(RoomUpdated) = "room_updated",
+    HistoryCleared(HistoryCleared) = "history_cleared",
+    RoomRemoved(RoomRemoved) = "room_removed",
+    AccessRequested(AccessRequested) = "access_requested",
+    AccessDecided(AccessDecided) = "access_decided",
+    ConversationUpdated(ConversationUpdated) = "conversation_updated",
+    Whisper(Whisper) = "whisper",
+    Notice(Notice) = "notice",
+    UserUpdated(UserUpdated) = "user_updated",
+    Moved(Moved) = "moved",
+    Error(ErrorEvent) = "error",
+    Closing(Closing) = "closing",
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemberJoined {
+    pub room: String,
+    pub user: User,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemberLeft {
+    pub room: String,
+    pub user: User,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemberCount {
+    pub room: String,
+    pub count: u64,
+}
+
+/// `Message`: the `message` event's data, also an entry of a history page.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Message {
+    pub room: String,
+    pub id: String,
+    pub ts: i64,
+    pub author: User,
+    pub text: String,
+    #[serde(default)]
+    pub seq: Option<i64>,
+    #[serde(default)]
+    pub client_msg_id: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Typing {
+    pub room: String,
+    pub user: User,
+    pub active: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoomUpdated {
+    pub room: Room,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryCleared {
+    pub room: String,
+}
+
+/// Why a connection is out of a room.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RemovedReason {
+    Left,
+    Removed,
+    Banned,
+    Deleted,
+    Expired,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoomRemoved {
+    pub room: String,
+    pub reason: RemovedReason,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessRequested {
+    pub room: String,
+    pub user: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessDecided {
+    pub room: String,
+    pub approved: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConversationUpdated {
+    pub conversation: Conversation,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Whisper {
+    pub id: String,
+    pub ts: i64,
+    pub from: User,
+    pub to: String,
+    pub text: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Notice {
+    pub room: String,
+    pub text: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserUpdated {
+    pub user: User,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Moved {
+    pub room: String,
+    pub by: String,
+}
+
+/// The `error` event: the reply to a frame that had no `ack`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorEvent {
+    pub code: String,
+    pub message: String,
+}
+
+/// Why the server closes a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CloseReason {
+    Shutdown,
+    SlowConsumer,
+    SessionRevoked,
+    Kicked,
+    Banned,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Closing {
+    pub reason: CloseReason,
+    pub message: String,
+    #[serde(default)]
+    pub detail: Option<String>,
+}
