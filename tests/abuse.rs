@@ -45,8 +45,7 @@ async fn failed_logins_slow_an_address_down_without_locking_the_user_out() {
         session.user.username, name,
         "the real user, elsewhere, is not locked out"
     );
-    // Time-based: the login window (1 s) has to slide by; see the manual clock to come.
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    app.clock.advance(Duration::from_millis(1100));
     let session: Session = post_from(&app, "/api/login", attacker, right)
         .await
         .expect(200);

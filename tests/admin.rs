@@ -4,6 +4,8 @@
 
 mod common;
 
+use std::time::Duration;
+
 use common::protocol::{
     AdminRooms, AdminUsers, Archives, Audit, AuditPage, CloseReason, Connections, Conversation,
     Ephemeral, Posted, RemovedReason, Role, RoomKind, RoomRemoved, Transcript,
@@ -332,7 +334,7 @@ async fn admins_read_any_rooms_transcript_and_ephemeral_archives() {
     let _: Posted = guest
         .call("send", json!({ "room": room, "text": "for the archive" }))
         .await;
-    // Time-based: the room's timer (1 s) has to run out; see the manual clock to come.
+    app.clock.advance(Duration::from_secs(2));
     let removed: RoomRemoved = guest.event().await;
     assert_eq!(
         (removed.room.as_str(), removed.reason),

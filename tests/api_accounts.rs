@@ -200,8 +200,7 @@ async fn sessions_work_as_cookie_or_bearer_and_logout_revokes_them() {
 async fn expired_sessions_are_refused() {
     let app = spawn_app_with(|c| c.session_ttl_secs = 1).await;
     let token = app.guest_token(&unique_name("brief")).await;
-    // Time-based: the session (1 s) has to expire; see the manual clock to come.
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    app.clock.advance(std::time::Duration::from_millis(1100));
     app.request("GET", "/api/user/@me")
         .bearer(&token)
         .send()

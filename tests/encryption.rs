@@ -4,6 +4,8 @@
 
 mod common;
 
+use std::time::Duration;
+
 use common::protocol::{
     Conversation, Ephemeral, History, Posted, RemovedReason, RoomRemoved, Sent, Whisper,
 };
@@ -77,8 +79,8 @@ async fn archived_ephemeral_room_with(app: &TestApp, host: &common::Caller<'_>) 
             json!({ "room": room, "text": format!("{CANARY} in {room}") }),
         )
         .await;
-    // Time-based: the room's timer (`ephemeral_ttl_secs`) has to run out; see the manual clock
-    // to come.
+    app.clock
+        .advance(Duration::from_secs(app.config.ephemeral_ttl_secs + 1));
     let removed: RoomRemoved = guest.event().await;
     assert_eq!(
         (removed.room.as_str(), removed.reason),

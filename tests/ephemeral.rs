@@ -4,6 +4,8 @@
 
 mod common;
 
+use std::time::Duration;
+
 use common::protocol::{
     Ack, Door, Ephemeral, Hosted, Kind, Message, Posted, RemovedReason, RoomJoined, RoomRemoved,
 };
@@ -174,7 +176,7 @@ async fn expiry_closes_the_room_for_both_and_keeps_a_sealed_archive() {
         .call("send", json!({ "room": room, "text": canary }))
         .await;
 
-    // Time-based: the room's timer (2 s) has to run out; see the manual clock to come.
+    app.clock.advance(Duration::from_secs(3));
     for client in [&mut guest, &mut host_live] {
         let removed: RoomRemoved = client.event().await;
         assert_eq!(

@@ -336,12 +336,15 @@ async fn frames_over_the_size_cap_close_the_connection() {
             "x".repeat(2000)
         ))
         .await;
-    // SERVER BUG (exposed here, left failing on purpose): docs/protocol.md promises close code
-    // 1009 for an oversized frame, but `gateway/native.rs`'s reader returns on the read error
-    // and the socket is dropped without a close frame (the client sees a connection reset, so
-    // `closed.code` is `None`).
-    let closed = client.until_closed().await;
-    assert_eq!(closed.code, Some(1009), "message too big: {closed:?}");
+    client.closed_with(CloseReason::FrameTooLarge).await;
+}
+
+#[tokio::test]
+async fn text_frames_that_are_not_utf8_close_the_connection_with_1007() {
+    let app = spawn_app().await;
+    let mut client = app.lobby_guest(&unique_name("utf")).await;
+    client.send_invalid_text().await;
+    client.closed_with(CloseReason::InvalidText).await;
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 mod common;
 
 use common::protocol::{MemberJoined, Message, Online, SimpleFrame};
-use common::{eventually, spawn_app, unique_name, TestApp, WsClient};
+use common::{eventually, spawn_app, spawn_app_with, unique_name, TestApp, WsClient};
 use serde_json::json;
 
 /// The names `/api/online` lists once it lists exactly `wanted`.
@@ -153,4 +153,16 @@ async fn a_closed_ws_connection_leaves_no_stale_presence() {
     assert_eq!(online.online_clients, [name]);
     simple.close().await;
     online_becomes(&app, &[]).await;
+}
+
+#[tokio::test]
+async fn oversized_and_non_utf8_frames_close_ws_with_1009_and_1007() {
+    let app = spawn_app_with(|c| c.max_frame_bytes = 1024).await;
+    let mut big = simple_client(&app, &unique_name("big")).await;
+    big.send_text(&format!("{{\"message\":\"{}\"}}", "x".repeat(2000)))
+        .await;
+    assert_eq!(big.until_closed().await.code, Some(1009));
+    let mut garbled = simple_client(&app, &unique_name("bad")).await;
+    garbled.send_invalid_text().await;
+    assert_eq!(garbled.until_closed().await.code, Some(1007));
 }

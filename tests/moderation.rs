@@ -161,8 +161,7 @@ async fn a_name_ban_disconnects_at_once_and_refuses_every_way_back() {
     app.login(&target, PASSWORD)
         .await
         .expect_error(403, "banned");
-    // Time-based: the ban (1 s) has to run out; see the manual clock to come.
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    app.clock.advance(Duration::from_millis(1100));
     let back = app.session(&target, PASSWORD).await;
     assert_eq!(back.user.username, target, "and ends by itself");
     let db = database(&app).await;
@@ -252,8 +251,7 @@ async fn muted_users_read_but_cannot_write_until_the_mute_runs_out() {
         .event_where(|m: &Message| m.text == "you can still read this")
         .await;
 
-    // Time-based: the mute (1 s) has to run out; see the manual clock to come.
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    app.clock.advance(Duration::from_millis(1100));
     let _: Sent = muted
         .call("send", json!({ "room": "lobby", "text": "free again" }))
         .await;

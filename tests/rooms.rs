@@ -242,8 +242,7 @@ async fn invites_admit_until_they_expire_run_out_or_are_revoked() {
         .expect_error(410, "invite_unusable");
 
     let short = invite(&owner, "club", json!({ "ttl_secs": 1 })).await;
-    // Time-based: the invite (1 s) has to expire; see the manual clock to come.
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    app.clock.advance(Duration::from_millis(1100));
     second
         .call("POST", &format!("/api/invites/{}", short.token), None)
         .await

@@ -108,10 +108,10 @@ impl Outbox {
         }
         tokio::select! {
             biased;
-            _ = self.handle.close.cancelled() => return Next::Close(self.reason()),
+            _ = self.handle.close.cancelled() => return Next::Close(self.close_reason()),
             item = self.rx.recv() => match item {
                 Some(item) => batch.push(item),
-                None => return Next::Close(self.reason()),
+                None => return Next::Close(self.close_reason()),
             },
         }
         self.drain_into(batch);
@@ -151,7 +151,8 @@ impl Outbox {
         Event::closing_with(reason, self.handle.close_detail.get().cloned())
     }
 
-    fn reason(&self) -> CloseReason {
+    /// Why the connection is closing (shutdown unless something else was said).
+    pub fn close_reason(&self) -> CloseReason {
         self.handle
             .close_reason
             .get()
@@ -219,6 +220,11 @@ impl Connection {
     /// The connection's identity, or `unauthenticated` before `identify`.
     pub fn identified(&self) -> Result<&Identity, CoreError> {
         self.identity.as_ref().ok_or(CoreError::NotIdentified)
+    }
+
+    /// Closes this connection for `reason`: the writer tells the client why and goes.
+    pub fn end(&self, reason: CloseReason) {
+        self.handle.close(reason);
     }
 
     /// The client's address.

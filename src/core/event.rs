@@ -221,6 +221,12 @@ pub enum CloseReason {
     Kicked,
     /// A moderator banned this identity or its address.
     Banned,
+    /// The client sent a frame larger than the server accepts.
+    FrameTooLarge,
+    /// The client sent a text frame that is not UTF-8.
+    InvalidText,
+    /// The client broke the WebSocket protocol.
+    ProtocolError,
 }
 
 impl CloseReason {
@@ -231,6 +237,9 @@ impl CloseReason {
             CloseReason::SessionRevoked => "the session was revoked",
             CloseReason::Kicked => "a moderator removed you from the chat",
             CloseReason::Banned => "you are banned from this chat",
+            CloseReason::FrameTooLarge => "a frame was larger than the server accepts",
+            CloseReason::InvalidText => "a text frame was not valid UTF-8",
+            CloseReason::ProtocolError => "the WebSocket protocol was broken",
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod native;
 pub mod simple;
 pub mod socketio;
 
+use crate::core::CloseReason;
 use crate::http::AppState;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::routing::get;
@@ -32,4 +33,31 @@ fn limit(upgrade: WebSocketUpgrade, state: &AppState) -> WebSocketUpgrade {
         .write_buffer_size(8 * 1024)
         .max_message_size(max)
         .max_frame_size(max)
+}
+
+/// Why a client's WebSocket stream ended, when the client broke a rule: oversized frames,
+/// text that is not UTF-8, protocol violations. `None` for a clean close or a lost connection.
+fn broken_by_client(err: axum::Error) -> Option<CloseReason> {
+    let err = err.into_inner();
+    match err.downcast_ref::<tungstenite::Error>()? {
+        tungstenite::Error::Capacity(_) => Some(CloseReason::FrameTooLarge),
+        tungstenite::Error::Utf8(_) => Some(CloseReason::InvalidText),
+        tungstenite::Error::Protocol(_) => Some(CloseReason::ProtocolError),
+        _ => None,
+    }
+}
+
+/// WebSocket close codes (RFC 6455 §7.4.1): 1001 "going away" for shutdown, 1009 "too big",
+/// 1007 "invalid data", 1002 "protocol error", 1008 "policy" otherwise.
+fn close_code(reason: CloseReason) -> u16 {
+    match reason {
+        CloseReason::Shutdown => 1001,
+        CloseReason::FrameTooLarge => 1009,
+        CloseReason::InvalidText => 1007,
+        CloseReason::ProtocolError => 1002,
+        CloseReason::SlowConsumer
+        | CloseReason::SessionRevoked
+        | CloseReason::Kicked
+        | CloseReason::Banned => 1008,
+    }
 }

@@ -5,9 +5,9 @@
 //! client busy writing is still read while its own events wait for it to read: a client that
 //! writes without reading meanwhile could otherwise block both sides.
 
-use super::limit;
+use super::{broken_by_client, close_code, limit};
 use crate::core::{
-    Answer, CloseReason, ConnInfo, Connection, CoreError, Encoding, Next, Outbound, Outbox, Reply,
+    Answer, ConnInfo, Connection, CoreError, Encoding, Next, Outbound, Outbox, Reply,
 };
 use crate::error::ErrorBody;
 use crate::http::{Admitted, AppState};
@@ -86,7 +86,13 @@ async fn read(
                 state.chat.reply_error(conn, None, err);
             }
             Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-            Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,
+            Some(Err(err)) => {
+                if let Some(reason) = broken_by_client(err) {
+                    conn.end(reason);
+                }
+                return;
+            }
+            Some(Ok(Message::Close(_))) | None => return,
         }
     }
 }
@@ -165,15 +171,4 @@ fn encode_reply(Reply { ack, result }: Reply) -> String {
         error: result.as_ref().err(),
     };
     serde_json::to_string(&frame).unwrap_or_default()
-}
-
-/// WebSocket close codes: 1001 "going away" for shutdown, 1008 "policy" otherwise.
-fn close_code(reason: CloseReason) -> u16 {
-    match reason {
-        CloseReason::Shutdown => 1001,
-        CloseReason::SlowConsumer
-        | CloseReason::SessionRevoked
-        | CloseReason::Kicked
-        | CloseReason::Banned => 1008,
-    }
 }

@@ -3,7 +3,7 @@
 //! `{"status"}` frames out. It needs a session cookie, allows one `/ws` connection per user,
 //! and sits in the same lobby as every other framing.
 
-use super::limit;
+use super::{broken_by_client, close_code, limit};
 use crate::auth::Identity;
 use crate::core::{
     Command, ConnInfo, Connection, CoreError, Encoding, Event, Next, Outbound, Outbox, SendMessage,
@@ -11,7 +11,7 @@ use crate::core::{
 use crate::domain::{MessageText, RoomName};
 use crate::error::ErrorCode;
 use crate::http::{Admitted, AppState, HttpError};
-use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
@@ -100,7 +100,13 @@ async fn read(
                 continue;
             }
             Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-            Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,
+            Some(Err(err)) => {
+                if let Some(reason) = broken_by_client(err) {
+                    conn.end(reason);
+                }
+                return;
+            }
+            Some(Ok(Message::Close(_))) | None => return,
         };
         match serde_json::from_str::<Frame>(&text) {
             Ok(Frame { message }) => {
@@ -127,7 +133,10 @@ async fn read(
 
 async fn write(mut sink: SplitSink<WebSocket, Message>, mut outbox: Outbox, me: String) {
     let mut batch = Vec::new();
-    while let Next::Batch = outbox.next(&mut batch).await {
+    let reason = loop {
+        let Next::Batch = outbox.next(&mut batch).await else {
+            break outbox.close_reason();
+        };
         for item in batch.drain(..) {
             let Some(text) = encode(item, &me) else {
                 continue;
@@ -139,8 +148,12 @@ async fn write(mut sink: SplitSink<WebSocket, Message>, mut outbox: Outbox, me: 
         if sink.flush().await.is_err() {
             return;
         }
-    }
-    let _ = sink.send(Message::Close(None)).await;
+    };
+    let frame = CloseFrame {
+        code: close_code(reason),
+        reason: Utf8Bytes::from_static(reason.message()),
+    };
+    let _ = sink.send(Message::Close(Some(frame))).await;
 }
 
 fn encode(item: Outbound, me: &str) -> Option<Utf8Bytes> {

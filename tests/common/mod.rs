@@ -21,6 +21,7 @@ pub use http::{Reply, Request};
 pub use ws::{Closed, Framing, WsClient};
 
 use parlor::app::Server;
+use parlor::clock::{Clock, ManualClock};
 use parlor::config::{Config, Secret};
 use protocol::{ErrorResponse, Session};
 use serde_json::{json, Value};
@@ -40,6 +41,9 @@ pub const PATIENCE: Duration = Duration::from_secs(10);
 pub struct TestApp {
     pub addr: SocketAddr,
     pub config: Config,
+    /// The server's clock: it only moves when a test moves it (`app.clock.advance(..)`), so
+    /// bans, sessions, invites, throttles and timers run out exactly when the test says.
+    pub clock: ManualClock,
     stop: CancellationToken,
     server: Option<JoinHandle<anyhow::Result<()>>>,
     _dir: tempfile::TempDir,
@@ -55,7 +59,10 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("temporary directory");
     let mut config = test_config(dir.path()).await;
     adjust(&mut config);
-    let server = Server::build(config.clone()).await.expect("server builds");
+    let (clock, hand) = Clock::manual();
+    let server = Server::build_with_clock(config.clone(), clock)
+        .await
+        .expect("server builds");
     let addr = server.local_addr();
     let stop = CancellationToken::new();
     let signal = stop.clone();
@@ -63,6 +70,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     TestApp {
         addr,
         config,
+        clock: hand,
         stop,
         server: Some(handle),
         _dir: dir,
@@ -75,6 +83,11 @@ pub async fn test_config(dir: &std::path::Path) -> Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.to_path_buf(),
         shutdown_grace_secs: 3,
+        // Cheap password hashing: the suite hashes hundreds of passwords, and what it tests
+        // is the rules around hashing, not argon2's cost (production keeps OWASP's minimum).
+        argon2_memory_kib: 64,
+        argon2_iterations: 1,
+        argon2_parallelism: 1,
         ..Config::default()
     };
     if let Ok(base) = std::env::var("PARLOR_TEST_POSTGRES_URL") {

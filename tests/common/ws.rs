@@ -51,6 +51,9 @@ pub struct WsClient {
 pub fn close_code_for(reason: CloseReason) -> u16 {
     match reason {
         CloseReason::Shutdown => 1001,
+        CloseReason::FrameTooLarge => 1009,
+        CloseReason::InvalidText => 1007,
+        CloseReason::ProtocolError => 1002,
         CloseReason::SlowConsumer
         | CloseReason::SessionRevoked
         | CloseReason::Kicked
@@ -84,6 +87,17 @@ impl WsClient {
     pub async fn send_text(&mut self, text: &str) {
         self.stream
             .send(Message::Text(text.into()))
+            .await
+            .expect("send");
+    }
+
+    /// Sends a text frame whose payload is not UTF-8 (a protocol violation on purpose).
+    pub async fn send_invalid_text(&mut self) {
+        use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+        use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+        let frame = Frame::message(vec![0xff, 0xfe, 0x80], OpCode::Data(Data::Text), true);
+        self.stream
+            .send(Message::Frame(frame))
             .await
             .expect("send");
     }

@@ -95,8 +95,8 @@ impl Upkeep {
         loop {
             let wait = match self.conversations.expire_due().await {
                 Ok(Some(at)) => {
-                    let due = u64::try_from(at - self.clock.now_millis()).unwrap_or(0);
-                    Duration::from_millis(due.max(50)).min(MAINTENANCE_INTERVAL)
+                    Duration::from_millis(u64::try_from(at - self.clock.now_millis()).unwrap_or(0))
+                        .min(MAINTENANCE_INTERVAL)
                 }
                 Ok(None) => MAINTENANCE_INTERVAL,
                 Err(err) => {
@@ -104,6 +104,12 @@ impl Upkeep {
                     MAINTENANCE_INTERVAL
                 }
             };
+            if wait.is_zero() {
+                // Due already (or a clock that jumped): go again after a breath, so a room
+                // that cannot be closed does not spin the loop.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
             tokio::select! {
                 _ = self.clock.sleep(wait) => {}
                 _ = self.conversations.timers_changed() => {}

@@ -202,6 +202,9 @@ pub enum CloseReason {
     SessionRevoked,
     Kicked,
     Banned,
+    FrameTooLarge,
+    InvalidText,
+    ProtocolError,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
