@@ -90,6 +90,20 @@ impl Request {
 
     pub async fn send(self) -> Reply {
         let what = format!("{} {}", self.method, self.url);
+        match self.try_send().await {
+            Ok(reply) => reply,
+            Err(err) => panic!("{what}: {err}"),
+        }
+    }
+
+    /// Sends the request; `None` when the server could not be reached or the connection
+    /// broke (a test that kills the server expects that).
+    pub async fn send_fallible(self) -> Option<Reply> {
+        self.try_send().await.ok()
+    }
+
+    async fn try_send(self) -> Result<Reply, reqwest::Error> {
+        let what = format!("{} {}", self.method, self.url);
         let mut request = self.client.request(self.method, &self.url);
         if let Some(token) = &self.bearer {
             request = request.bearer_auth(token);
@@ -100,22 +114,16 @@ impl Request {
         if let Some((content_type, body)) = self.body {
             request = request.header("content-type", content_type).body(body);
         }
-        let response = request
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        let response = request.send().await?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let body = response
-            .text()
-            .await
-            .unwrap_or_else(|e| panic!("{what}: reading the body: {e}"));
-        Reply {
+        let body = response.text().await?;
+        Ok(Reply {
             what,
             status,
             headers,
             body,
-        }
+        })
     }
 }
 

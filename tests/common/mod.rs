@@ -10,6 +10,7 @@
 
 pub mod accounts;
 pub mod http;
+pub mod process;
 pub mod protocol;
 pub mod ws;
 
