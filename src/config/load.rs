@@ -34,7 +34,7 @@ impl ConfigFile {
             ConfigFile::Given { path, given_by } if !path.exists() => {
                 Err(ConfigError::MissingFile {
                     path: path.clone(),
-                    given_by: *given_by,
+                    given_by,
                 })
             }
             ConfigFile::Given { path, .. } => Ok(Some(path)),
