@@ -153,7 +153,8 @@ impl Server {
                 config.data_dir.display()
             )
         })?;
-        let data_dir = std::fs::canonicalize(&config.data_dir)?;
+        let data_dir = std::fs::canonicalize(&config.data_dir)
+            .with_context(|| format!("cannot resolve {}", config.data_dir.display()))?;
         tracing::info!("data directory: {}", data_dir.display());
         tracing::info!("database: {}", config.describe_database());
         let (store, keyring) = open_storage_on(&config, clock.clone()).await?;
