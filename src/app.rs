@@ -117,6 +117,22 @@ async fn bootstrap_root(auth: &Auth, config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Says whether anyone can administer the server yet, and how to make someone able to.
+async fn log_admin_accounts(store: &Store) -> anyhow::Result<()> {
+    let users = store.users();
+    let roots = users.count_with_role(Role::Root).await?;
+    let admins = users.count_with_role(Role::Admin).await?;
+    if roots + admins == 0 {
+        tracing::warn!(
+            "no admin account yet: create one with `parlor user add NAME --role root` \
+             (or set PARLOR_ROOT_USER and PARLOR_ROOT_PASSWORD)"
+        );
+    } else {
+        tracing::info!("admin accounts: {roots} root, {admins} admin");
+    }
+    Ok(())
+}
+
 impl Server {
     /// Prepares the data directory, master key and database, and binds the listener.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
@@ -125,18 +141,30 @@ impl Server {
 
     /// [`Server::build`] on a given clock (tests run the server on a manual one).
     pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Self> {
+        tracing::info!("Parlor {} starting", env!("CARGO_PKG_VERSION"));
+        tracing::info!("configuration file: {}", config.describe_file());
+        let variables = config.provenance.variables();
+        if !variables.is_empty() {
+            tracing::info!("set by the environment: {}", variables.join(", "));
+        }
         std::fs::create_dir_all(config.data_dir.join("uploads")).with_context(|| {
             format!(
                 "cannot create the data directory {}",
                 config.data_dir.display()
             )
         })?;
+        let data_dir = std::fs::canonicalize(&config.data_dir)
+            .with_context(|| format!("cannot resolve {}", config.data_dir.display()))?;
+        tracing::info!("data directory: {}", data_dir.display());
+        tracing::info!("database: {}", config.describe_database());
         let (store, keyring) = open_storage_on(&config, clock.clone()).await?;
+        tracing::info!("master key: {}", config.describe_master_key());
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         let auth = Auth::new(store.clone(), config.auth_settings()?, clock.clone());
         bootstrap_root(&auth, &config).await?;
+        log_admin_accounts(&store).await?;
         let hub = Arc::new(Hub::new(clock.clone()));
         let bus = Arc::new(LocalBus::new(Arc::clone(&hub)));
         let settings = ChatSettings {

@@ -1,16 +1,25 @@
 //! The command line: `parlor serve` (the default), `parlor user add` and `parlor keys rotate`.
+//!
+//! Every failure ends the same way: one line on standard error (no backtrace) and a non-zero
+//! status, 2 for a configuration mistake and 1 for anything else, so scripts and service
+//! managers can tell "fix the settings" from "something broke".
+
+mod logging;
+mod user;
 
 use crate::app::{shutdown_signal, Server};
-use crate::auth::Auth;
-use crate::clock::Clock;
-use crate::config::{Config, LogFormat};
+use crate::config::{Config, ConfigError, ConfigFile};
 use crate::crypto::{rotate, MasterKey};
 use crate::domain::Role;
 use crate::store::Store;
 use anyhow::Context;
-use clap::{Parser, Subcommand};
-use std::io::{BufRead, IsTerminal};
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Where the configuration file is looked for when none is named.
+const DEFAULT_CONFIG_FILE: &str = "parlor.toml";
 
 #[derive(Parser)]
 #[command(
@@ -19,14 +28,10 @@ use std::path::PathBuf;
     about = "A self-hosted real-time chat server"
 )]
 pub struct Cli {
-    /// Configuration file (optional; environment variables override it).
-    #[arg(
-        long,
-        env = "PARLOR_CONFIG",
-        default_value = "parlor.toml",
-        global = true
-    )]
-    config: PathBuf,
+    /// Configuration file [default: parlor.toml, read when present]. A file named here must
+    /// exist; environment variables override it.
+    #[arg(long, env = "PARLOR_CONFIG", global = true)]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -58,12 +63,14 @@ enum KeysAction {
 
 #[derive(Subcommand)]
 enum UserAction {
-    /// Create an account, or reset the password and role of an existing one. The password is
-    /// read from standard input (first line) or prompted for on a terminal.
+    /// Create an account, or reset the password of an existing one. The password is read from
+    /// standard input (the first line, without its line ending) or prompted for on a terminal.
     Add {
         name: String,
-        #[arg(long, default_value = "user")]
-        role: Role,
+        /// The account's role [default: user for a new account; an existing account keeps
+        /// its role unless this is given].
+        #[arg(long)]
+        role: Option<Role>,
     },
 }
 
@@ -77,33 +84,56 @@ impl clap::ValueEnum for Role {
     }
 }
 
-/// Parses the command line and runs it.
-pub async fn run() -> anyhow::Result<()> {
-    let cli = Cli::parse();
-    let config = Config::load(&cli.config)?;
-    init_logging(&config);
+/// Parses the command line and runs it; a failure is reported on one line.
+pub async fn run() -> ExitCode {
+    match execute().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => report(&err),
+    }
+}
+
+async fn execute() -> anyhow::Result<()> {
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|err| err.exit());
+    let config = Config::load_from(&config_file(cli.config, &matches))?;
+    logging::init(&config)?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => Server::build(config).await?.run(shutdown_signal()).await,
         Command::User {
             action: UserAction::Add { name, role },
-        } => add_user(config, &name, role).await,
+        } => user::add(config, &name, role).await,
         Command::Keys {
             action: KeysAction::Rotate,
         } => rotate_keys(config).await,
     }
 }
 
-async fn add_user(config: Config, name: &str, role: Role) -> anyhow::Result<()> {
-    let password = read_password()?;
-    std::fs::create_dir_all(&config.data_dir)?;
-    let store = Store::connect(&config.database_url())
-        .await
-        .context("cannot open the database")?;
-    let auth = Auth::new(store.clone(), config.auth_settings()?, Clock::system());
-    let user = auth.upsert_user(name, password, role).await?;
-    store.close().await;
-    println!("user {} saved with role {}", user.name, user.role.as_str());
-    Ok(())
+/// The file named by `--config` or `PARLOR_CONFIG` (which must exist), or the default one.
+fn config_file(named: Option<PathBuf>, matches: &clap::ArgMatches) -> ConfigFile {
+    let Some(path) = named else {
+        return ConfigFile::Default(PathBuf::from(DEFAULT_CONFIG_FILE));
+    };
+    let given_by = match matches.value_source("config") {
+        Some(ValueSource::EnvVariable) => "PARLOR_CONFIG",
+        _ => "--config",
+    };
+    ConfigFile::Given { path, given_by }
+}
+
+/// Prints `err` (with its causes) as one line on standard error and picks the exit status.
+fn report(err: &anyhow::Error) -> ExitCode {
+    let message = format!("{err:#}");
+    let line: Vec<&str> = message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    eprintln!("parlor: {}", line.join(" "));
+    if err.chain().any(|cause| cause.is::<ConfigError>()) {
+        ExitCode::from(2)
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 async fn rotate_keys(config: Config) -> anyhow::Result<()> {
@@ -164,25 +194,4 @@ async fn rotate_keys(config: Config) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-fn read_password() -> anyhow::Result<String> {
-    if std::io::stdin().is_terminal() {
-        return rpassword::prompt_password("Password: ").context("cannot read the password");
-    }
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line)?;
-    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
-}
-
-fn init_logging(config: &Config) {
-    let filter = tracing_subscriber::EnvFilter::try_new(&config.log)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match config.log_format {
-        LogFormat::Json => builder.json().init(),
-        LogFormat::Text => builder.init(),
-    }
 }

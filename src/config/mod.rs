@@ -1,22 +1,34 @@
 //! Configuration: built-in defaults → optional `parlor.toml` → `PARLOR_*` environment variables
 //! (and `DATABASE_URL`). Loaded and validated once at start-up; the rest of the server only
 //! reads a [`Config`].
+//!
+//! A mistake stops the start: an unknown key in the file, an unknown `PARLOR_*` variable, a
+//! configuration file that was named but does not exist, a secret without the setting it
+//! belongs to, a value that does not parse. Every message names the setting the way the
+//! operator wrote it (`PARLOR_LISTEN`, or `listen` in `/etc/parlor/parlor.toml`), which is what
+//! [`Provenance`] remembers.
 
+mod describe;
+mod error;
+mod load;
+mod provenance;
 mod secret;
 mod settings;
+mod validate;
 
+pub use error::ConfigError;
+pub use load::ConfigFile;
+pub use provenance::Provenance;
 pub use secret::Secret;
 
-use figment::providers::{Env, Format, Serialized, Toml};
-use figment::Figment;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Every setting of the server. The README's configuration table lists the same fields.
 #[derive(Clone, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Address the HTTP server binds to.
     pub listen: SocketAddr,
@@ -84,6 +96,9 @@ pub struct Config {
     pub log: String,
     /// `text` or `json`.
     pub log_format: LogFormat,
+    /// Where each setting above came from (not a setting itself).
+    #[serde(skip)]
+    pub provenance: Provenance,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -139,71 +154,8 @@ impl Default for Config {
             shutdown_grace_secs: 10,
             log: "info".into(),
             log_format: LogFormat::Text,
+            provenance: Provenance::default(),
         }
-    }
-}
-
-/// Why the configuration could not be loaded.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("invalid configuration: {0}")]
-    Invalid(String),
-}
-
-impl Config {
-    /// Layers defaults, the TOML file (if it exists) and the environment.
-    pub fn load(file: &Path) -> Result<Self, ConfigError> {
-        let config: Config = Figment::from(Serialized::defaults(Config::default()))
-            .merge(Toml::file(file))
-            .merge(Env::prefixed("PARLOR_").ignore(&["config"]))
-            .merge(Env::raw().only(&["DATABASE_URL"]))
-            .extract()
-            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
-        config.validate()?;
-        Ok(config)
-    }
-
-    fn validate(&self) -> Result<(), ConfigError> {
-        let positive = [
-            ("session_ttl_secs", self.session_ttl_secs as usize),
-            ("max_message_chars", self.max_message_chars),
-            ("history_page", self.history_page),
-            ("pm_history_cap", self.pm_history_cap),
-            ("ephemeral_ttl_secs", self.ephemeral_ttl_secs as usize),
-            ("rate_limit_messages", self.rate_limit_messages),
-            (
-                "rate_limit_window_secs",
-                self.rate_limit_window_secs as usize,
-            ),
-            ("max_frame_bytes", self.max_frame_bytes),
-            ("outbound_queue", self.outbound_queue),
-            ("presence_limit", self.presence_limit),
-            (
-                "login_attempts_per_account",
-                self.login_attempts_per_account,
-            ),
-            ("login_attempts_per_ip", self.login_attempts_per_ip),
-            ("login_window_secs", self.login_window_secs as usize),
-            ("registrations_per_ip", self.registrations_per_ip),
-            (
-                "registration_window_secs",
-                self.registration_window_secs as usize,
-            ),
-        ];
-        if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
-            return Err(ConfigError::Invalid(format!(
-                "{name} must be greater than 0"
-            )));
-        }
-        if let Some(bad) = self.public_origins.iter().find(|o| !o.contains("://")) {
-            return Err(ConfigError::Invalid(format!(
-                "public origin {bad:?} must look like https://chat.example.org"
-            )));
-        }
-        self.admin_networks()?;
-        self.trusted_proxy_networks()?;
-        self.password_params()?;
-        Ok(())
     }
 }
 
@@ -229,7 +181,10 @@ fn list_or_csv<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>
         List(Vec<String>),
         Csv(String),
     }
-    Ok(match ListOrCsv::deserialize(deserializer)? {
+    let value = ListOrCsv::deserialize(deserializer).map_err(|_| {
+        serde::de::Error::custom("expected a list of strings or a comma-separated string")
+    })?;
+    Ok(match value {
         ListOrCsv::List(list) => list,
         ListOrCsv::Csv(csv) => csv
             .split(',')
@@ -243,75 +198,4 @@ fn list_or_csv<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>
 #[cfg(test)]
 // figment's Jail API fixes the closure's error type; its size is not ours to choose.
 #[allow(clippy::result_large_err)]
-mod tests {
-    use super::*;
-    use crate::auth::PasswordParams;
-
-    #[test]
-    fn environment_overrides_file_and_defaults() {
-        figment::Jail::expect_with(|jail| {
-            jail.create_file(
-                "parlor.toml",
-                "listen = \"127.0.0.1:9000\"\nmax_message_chars = 100",
-            )?;
-            jail.set_env("PARLOR_MAX_MESSAGE_CHARS", "42");
-            jail.set_env(
-                "PARLOR_PUBLIC_ORIGINS",
-                "https://a.example, https://b.example",
-            );
-            jail.set_env("DATABASE_URL", "postgres://u:p@localhost/db");
-            let config = Config::load(Path::new("parlor.toml")).expect("loads");
-            assert_eq!(config.listen, "127.0.0.1:9000".parse().unwrap());
-            assert_eq!(config.max_message_chars, 42);
-            assert_eq!(
-                config.public_origins,
-                ["https://a.example", "https://b.example"]
-            );
-            assert_eq!(config.database_url(), "postgres://u:p@localhost/db");
-            assert!(config.secure_cookies());
-            assert!(
-                !format!("{config:?}").contains("u:p"),
-                "secrets are redacted"
-            );
-            Ok(())
-        });
-    }
-
-    #[test]
-    fn argon2_parameters_come_from_the_environment_and_are_checked() {
-        figment::Jail::expect_with(|jail| {
-            let defaults = Config::load(Path::new("missing.toml")).expect("loads");
-            assert_eq!(
-                defaults.password_params().unwrap(),
-                PasswordParams::default(),
-                "production defaults unchanged"
-            );
-            jail.set_env("PARLOR_ARGON2_MEMORY_KIB", "64");
-            jail.set_env("PARLOR_ARGON2_ITERATIONS", "1");
-            jail.set_env("PARLOR_ARGON2_PARALLELISM", "2");
-            let cheap = Config::load(Path::new("missing.toml")).expect("loads");
-            assert_eq!(
-                (
-                    cheap.argon2_memory_kib,
-                    cheap.argon2_iterations,
-                    cheap.argon2_parallelism
-                ),
-                (64, 1, 2)
-            );
-            assert!(cheap.password_params().unwrap().below_owasp_minimum());
-            jail.set_env("PARLOR_ARGON2_PARALLELISM", "16");
-            let err = Config::load(Path::new("missing.toml")).expect_err("64 KiB for 16 lanes");
-            assert!(err.to_string().contains("argon2"), "{err}");
-            Ok(())
-        });
-    }
-
-    #[test]
-    fn zero_limits_are_rejected() {
-        figment::Jail::expect_with(|jail| {
-            jail.set_env("PARLOR_OUTBOUND_QUEUE", "0");
-            assert!(Config::load(Path::new("missing.toml")).is_err());
-            Ok(())
-        });
-    }
-}
+mod tests;

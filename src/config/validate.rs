@@ -1,0 +1,111 @@
+//! The checks a loaded configuration must pass before anything starts; each refusal names the
+//! setting as the operator gave it.
+
+use super::{Config, ConfigError};
+use crate::auth::PasswordParams;
+use crate::domain::{Name, Networks};
+
+impl Config {
+    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key: &str, problem: &str| {
+            ConfigError::Invalid(format!("{}: {problem}", self.provenance.name_of(key)))
+        };
+        if let Some((key, _)) = self.positive().iter().find(|(_, v)| *v == 0) {
+            return Err(invalid(key, "must be greater than 0"));
+        }
+        if let Some(bad) = self.public_origins.iter().find(|o| !o.contains("://")) {
+            return Err(invalid(
+                "public_origins",
+                &format!("{bad:?} must look like https://chat.example.org"),
+            ));
+        }
+        for (key, list) in [
+            ("admin_cidrs", &self.admin_cidrs),
+            ("trusted_proxies", &self.trusted_proxies),
+        ] {
+            Networks::parse(list).map_err(|e| invalid(key, &e.to_string()))?;
+        }
+        PasswordParams::new(
+            self.argon2_memory_kib,
+            self.argon2_iterations,
+            self.argon2_parallelism,
+        )
+        .map_err(|e| {
+            let names = [
+                "argon2_memory_kib",
+                "argon2_iterations",
+                "argon2_parallelism",
+            ]
+            .map(|key| self.provenance.name_of(key));
+            ConfigError::Invalid(format!("{}: {e}", names.join(", ")))
+        })?;
+        self.log_filter()?;
+        self.check_root_account()
+    }
+
+    /// The settings that must not be 0, by key.
+    fn positive(&self) -> [(&'static str, u64); 15] {
+        let n = |v: usize| v as u64;
+        [
+            ("session_ttl_secs", self.session_ttl_secs),
+            ("max_message_chars", n(self.max_message_chars)),
+            ("history_page", n(self.history_page)),
+            ("pm_history_cap", n(self.pm_history_cap)),
+            ("ephemeral_ttl_secs", self.ephemeral_ttl_secs),
+            ("rate_limit_messages", n(self.rate_limit_messages)),
+            ("rate_limit_window_secs", self.rate_limit_window_secs),
+            ("max_frame_bytes", n(self.max_frame_bytes)),
+            ("outbound_queue", n(self.outbound_queue)),
+            ("presence_limit", n(self.presence_limit)),
+            (
+                "login_attempts_per_account",
+                n(self.login_attempts_per_account),
+            ),
+            ("login_attempts_per_ip", n(self.login_attempts_per_ip)),
+            ("login_window_secs", self.login_window_secs),
+            ("registrations_per_ip", n(self.registrations_per_ip)),
+            ("registration_window_secs", self.registration_window_secs),
+        ]
+    }
+
+    /// `log`, parsed as a `tracing` filter; a directive that does not parse is refused rather
+    /// than dropped (`parlor=loud` would otherwise log nothing from parlor, silently).
+    pub fn log_filter(&self) -> Result<tracing_subscriber::EnvFilter, ConfigError> {
+        tracing_subscriber::EnvFilter::try_new(&self.log).map_err(|e| {
+            ConfigError::Invalid(format!(
+                "{}: {e} in {:?}; a filter looks like `info` or `parlor=debug,sqlx=warn`",
+                self.provenance.name_of("log"),
+                self.log
+            ))
+        })
+    }
+
+    /// A root password (or hash) only means something with the account it belongs to, and
+    /// the account needs one of them.
+    fn check_root_account(&self) -> Result<(), ConfigError> {
+        let name = |key: &str| self.provenance.name_of(key);
+        let secret = [
+            ("root_password", self.root_password.is_some()),
+            ("root_password_hash", self.root_password_hash.is_some()),
+        ];
+        match &self.root_user {
+            None => match secret.iter().find(|(_, set)| *set) {
+                Some((key, _)) => Err(ConfigError::Invalid(format!(
+                    "{} is set without {}; set both, or neither",
+                    name(key),
+                    name("root_user")
+                ))),
+                None => Ok(()),
+            },
+            Some(_) if secret.iter().all(|(_, set)| !set) => Err(ConfigError::Invalid(format!(
+                "{} is set without {} or {}",
+                name("root_user"),
+                name("root_password"),
+                name("root_password_hash")
+            ))),
+            Some(user) => Name::parse(user)
+                .map(drop)
+                .map_err(|e| ConfigError::Invalid(format!("{}: {e}", name("root_user")))),
+        }
+    }
+}
