@@ -108,11 +108,15 @@ impl ErrorCode {
     }
 }
 
-/// The `{"code", "message"}` body every error reply carries, on every framing.
+/// The `{"code", "message"}` body every error reply carries, on every framing; a refusal that
+/// lifts by itself adds `retry_after`.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     pub code: ErrorCode,
     pub message: String,
+    /// Seconds to wait before trying again, when the server knows (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
 }
 
 impl ErrorBody {
@@ -120,6 +124,15 @@ impl ErrorBody {
         Self {
             code,
             message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// The same body, saying when to try again.
+    pub fn retry_after(self, secs: Option<u64>) -> Self {
+        Self {
+            retry_after: secs,
+            ..self
         }
     }
 }

@@ -18,7 +18,7 @@
 //! - [`gateway`] — real-time framings: native WebSocket, Socket.IO, simple `/ws`.
 //! - [`web`] — the embedded browser app.
 //! - [`core`] — the chat core: commands declared once, events, and its services.
-//! - [`auth`] — accounts, guests and sessions.
+//! - [`auth`] — accounts, guests and sessions; login throttles and bounded password hashing.
 //! - [`rooms`] — persistent rooms, conversations, ephemeral rooms, sealed history.
 //! - [`moderation`] — roles, bans, mutes, ignore lists, the audit log.
 //! - [`crypto`] — encryption at rest: the master key, data keys, AES-256-GCM.

@@ -27,6 +27,9 @@ pub enum AuthError {
     Unauthenticated,
     #[error("too many attempts; try again in {0} s")]
     Throttled(u64),
+    /// Every password hashing slot is busy and the queue is full.
+    #[error("the server is busy checking passwords; try again in {0} s")]
+    Busy(u64),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("password hashing failed: {0}")]
@@ -37,7 +40,7 @@ impl AuthError {
     pub fn code(&self) -> ErrorCode {
         match self {
             AuthError::InvalidUsername(_) => ErrorCode::InvalidUsername,
-            AuthError::Throttled(_) => ErrorCode::RateLimited,
+            AuthError::Throttled(_) | AuthError::Busy(_) => ErrorCode::RateLimited,
             AuthError::InvalidNick(_) => ErrorCode::InvalidNick,
             AuthError::InvalidEmail => ErrorCode::InvalidEmail,
             AuthError::PasswordTooShort(_) => ErrorCode::PasswordTooShort,
@@ -49,6 +52,14 @@ impl AuthError {
             AuthError::Unauthenticated => ErrorCode::Unauthenticated,
             AuthError::Store(StoreError::Database(_)) => ErrorCode::Unavailable,
             AuthError::Store(_) | AuthError::Hashing(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// Seconds after which a refused attempt may succeed (the `retry_after` of the reply).
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            AuthError::Throttled(secs) | AuthError::Busy(secs) => Some(*secs),
+            _ => None,
         }
     }
 }

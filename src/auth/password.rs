@@ -1,4 +1,6 @@
-//! argon2id password hashing, run on the blocking pool so it never stalls the async runtime.
+//! argon2id password hashing, run on a few dedicated threads behind a bounded queue
+//! ([`HashingGate`]) so it never stalls the async runtime and a burst of logins cannot take
+//! more memory than `concurrency × m_cost`.
 //!
 //! The cost parameters come from configuration ([`PasswordParams`]): production keeps the
 //! argon2 crate's defaults, which are OWASP's minimum; the test suite may go lower so that a
@@ -6,10 +8,11 @@
 //! string that carries the parameters it was made with, so changing them never locks anyone
 //! out: verification always uses the hash's own parameters.
 
+use super::hashing::{HashingGate, HashingLimits};
+use super::working_memory::{hash_in, verify_in, Scratch};
 use super::AuthError;
-use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::PasswordHash;
+use argon2::Params;
 use std::sync::{Arc, OnceLock};
 
 /// argon2id cost parameters, checked by argon2 itself (so a value of this type always
@@ -54,23 +57,20 @@ impl PasswordParams {
             .iter()
             .any(|&(m, t)| self.0.m_cost() >= m && self.0.t_cost() >= t)
     }
-
-    fn hasher(&self) -> Argon2<'static> {
-        Argon2::new(Algorithm::Argon2id, Version::V0x13, self.0.clone())
-    }
 }
 
 /// Hashes and verifies passwords with the configured parameters. Cheap to clone.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Passwords {
     params: PasswordParams,
     /// A hash of nothing, made with the same parameters, to verify against when there is no
     /// stored hash, so that the answer takes as long either way.
     dummy: Arc<OnceLock<String>>,
+    gate: Arc<HashingGate>,
 }
 
 impl Passwords {
-    pub fn new(params: PasswordParams) -> Self {
+    pub fn new(params: PasswordParams, limits: HashingLimits) -> Self {
         if params.below_owasp_minimum() {
             tracing::warn!(
                 memory_kib = params.0.m_cost(),
@@ -81,56 +81,60 @@ impl Passwords {
             );
         }
         Self {
+            gate: Arc::new(HashingGate::new(limits, params.0.block_count())),
             params,
             dummy: Arc::default(),
         }
     }
 
-    /// Hashes a password into a PHC string.
+    /// Hashes a password into a PHC string; [`AuthError::Busy`] when too many wait already.
     pub async fn hash(&self, password: String) -> Result<String, AuthError> {
         let params = self.params.clone();
-        tokio::task::spawn_blocking(move || hash_with(&params, &password))
-            .await
-            .map_err(|e| AuthError::Hashing(e.to_string()))?
+        self.gate
+            .run(move |scratch| hash_with(scratch, &params, &password))
+            .await?
     }
 
     /// Checks a password against a stored hash, with the hash's own parameters. With no hash
-    /// (unknown user, key account) it checks against a dummy hash anyway.
-    pub async fn verify(&self, stored: Option<String>, password: String) -> bool {
+    /// (unknown user, key account) it checks against a dummy hash anyway. `Ok(false)` is a
+    /// wrong password; an error means it was not checked ([`AuthError::Busy`]).
+    pub async fn verify(
+        &self,
+        stored: Option<String>,
+        password: String,
+    ) -> Result<bool, AuthError> {
         let this = self.clone();
-        tokio::task::spawn_blocking(move || {
-            let stored = stored.unwrap_or_else(|| this.dummy_hash().to_owned());
-            let Ok(parsed) = PasswordHash::new(&stored) else {
-                return false;
-            };
-            // The verifier takes algorithm, version and cost from the PHC string.
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
-        .await
-        .unwrap_or(false)
+        self.gate
+            .run(move |scratch| {
+                let stored = match stored {
+                    Some(stored) => stored,
+                    None => this.dummy_hash(scratch).to_owned(),
+                };
+                // Algorithm, version and cost come from the PHC string.
+                verify_in(scratch, &stored, password.as_bytes())
+            })
+            .await
     }
 
-    fn dummy_hash(&self) -> &str {
-        self.dummy
-            .get_or_init(|| hash_with(&self.params, "parlor-dummy-password").unwrap_or_default())
+    fn dummy_hash(&self, scratch: &mut Scratch) -> &str {
+        self.dummy.get_or_init(|| {
+            hash_with(scratch, &self.params, "parlor-dummy-password").unwrap_or_default()
+        })
     }
 }
 
-fn hash_with(params: &PasswordParams, password: &str) -> Result<String, AuthError> {
-    let salt = SaltString::generate(&mut OsRng);
-    params
-        .hasher()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|e| AuthError::Hashing(e.to_string()))
+fn hash_with(
+    scratch: &mut Scratch,
+    params: &PasswordParams,
+    password: &str,
+) -> Result<String, AuthError> {
+    hash_in(scratch, &params.0, password.as_bytes()).map_err(|e| AuthError::Hashing(e.to_string()))
 }
 
 /// Hashes a password into a PHC string with the production parameters (for tools that
 /// prepare a `root_password_hash`).
 pub async fn hash_password(password: String) -> Result<String, AuthError> {
-    Passwords::new(PasswordParams::default())
+    Passwords::new(PasswordParams::default(), HashingLimits::default())
         .hash(password)
         .await
 }
@@ -174,22 +178,30 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_carry_their_parameters_and_verify_under_others() {
-        let cheap = Passwords::new(PasswordParams::new(8, 1, 1).unwrap());
+        let cheap = Passwords::new(
+            PasswordParams::new(8, 1, 1).unwrap(),
+            HashingLimits::default(),
+        );
         let hash = cheap.hash("correct horse".into()).await.unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=8,t=1,p=1$"), "{hash}");
         assert!(is_argon2_hash(&hash));
 
-        let other = Passwords::new(PasswordParams::new(16, 2, 2).unwrap());
-        assert!(
-            other
-                .verify(Some(hash.clone()), "correct horse".into())
-                .await
+        let other = Passwords::new(
+            PasswordParams::new(16, 2, 2).unwrap(),
+            HashingLimits::default(),
         );
-        assert!(!other.verify(Some(hash), "wrong horse".into()).await);
-        assert!(!other.verify(None, "anything".into()).await);
+        let verify = |stored: Option<&str>, password: &str| {
+            other.verify(stored.map(str::to_owned), password.to_owned())
+        };
+        assert!(verify(Some(&hash), "correct horse").await.unwrap());
+        assert!(!verify(Some(&hash), "wrong horse").await.unwrap());
+        assert!(!verify(None, "anything").await.unwrap());
 
         let again = other.hash("battery staple".into()).await.unwrap();
         assert!(again.starts_with("$argon2id$v=19$m=16,t=2,p=2$"), "{again}");
-        assert!(cheap.verify(Some(again), "battery staple".into()).await);
+        assert!(cheap
+            .verify(Some(again), "battery staple".into())
+            .await
+            .unwrap());
     }
 }

@@ -1,9 +1,10 @@
 //! The identity service: register, log in, join as a guest, manage accounts. Sessions (open,
 //! resolve, extend, revoke) are in `sessions.rs`, the second half of [`Auth`].
 
+use super::hashing::HashingLimits;
 use super::password::{is_argon2_hash, PasswordParams, Passwords};
 use super::sessions::SessionGrant;
-use super::throttle::{ThrottleSettings, Throttles};
+use super::throttle::{LoginBudget, ThrottleSettings, Throttles};
 use super::token::{new_public_id, new_secret};
 use super::{hash_token, Account, AuthError, Identity, OnlineNames, SessionId};
 use crate::clock::Clock;
@@ -22,6 +23,8 @@ pub struct AuthSettings {
     pub throttle: ThrottleSettings,
     /// argon2 cost of new password hashes.
     pub password_hashing: PasswordParams,
+    /// How many hashes run at once, and how many wait.
+    pub hashing_limits: HashingLimits,
 }
 
 /// What registration produced.
@@ -54,7 +57,7 @@ impl Auth {
     pub fn new(store: Store, settings: AuthSettings, clock: Clock) -> Self {
         Self {
             throttles: Arc::new(Throttles::new(&settings.throttle, clock.clone())),
-            passwords: Passwords::new(settings.password_hashing.clone()),
+            passwords: Passwords::new(settings.password_hashing.clone(), settings.hashing_limits),
             store,
             settings,
             clock,
@@ -142,7 +145,7 @@ impl Auth {
             (None, Some(password)) => {
                 self.passwords
                     .verify(user.password_hash, password.to_owned())
-                    .await
+                    .await?
             }
             (None, None) => false,
         })
@@ -171,45 +174,40 @@ impl Auth {
             .into())
     }
 
-    /// Checks credentials and opens a session.
+    /// Checks credentials and opens a session. Failures spend the budget of the account the
+    /// identifier names (by user name or by e-mail alike), see [`LoginBudget`].
     #[instrument(skip_all)]
     pub async fn login(&self, login: Login, ip: &str) -> Result<SessionGrant, AuthError> {
-        let account = match &login {
-            Login::Key(_) => String::from("(key)"),
-            Login::Password { login, .. } => login.trim().to_lowercase(),
-        };
-        self.throttles.check_login(&account, ip)?;
-        match self.check_credentials(login).await {
-            Ok(user) => {
-                self.throttles.login_succeeded(&account, ip);
-                self.open_session(Principal::User(user.id), ip).await
+        let (budget, user) = match login {
+            Login::Key(key) => {
+                let budget = LoginBudget::AddressOnly;
+                self.throttles.check_login(&budget, ip)?;
+                let user = self.store.users().by_key_hash(&hash_token(&key)).await?;
+                (budget, user)
             }
-            Err(err) => {
-                if matches!(err, AuthError::InvalidCredentials) {
-                    self.throttles.login_failed(&account, ip);
-                }
-                Err(err)
-            }
-        }
-    }
-
-    async fn check_credentials(&self, login: Login) -> Result<UserRow, AuthError> {
-        let user = match login {
-            Login::Key(key) => self.store.users().by_key_hash(&hash_token(&key)).await?,
             Login::Password { login, password } => {
-                let user = self
-                    .store
-                    .users()
-                    .by_login(&login.trim().to_lowercase())
-                    .await?;
+                let folded = login.trim().to_lowercase();
+                let user = self.store.users().by_login(&folded).await?;
+                let budget = match &user {
+                    Some(user) => LoginBudget::Account(user.id),
+                    None => LoginBudget::Unknown(folded),
+                };
+                self.throttles.check_login(&budget, ip)?;
+                // Unknown users are checked against a dummy hash: the answer takes as long.
                 let stored = user.as_ref().and_then(|u| u.password_hash.clone());
-                if !self.passwords.verify(stored, password).await {
+                if !self.passwords.verify(stored, password).await? {
+                    self.throttles.login_failed(&budget, ip);
                     return Err(AuthError::InvalidCredentials);
                 }
-                user
+                (budget, user)
             }
         };
-        user.ok_or(AuthError::InvalidCredentials)
+        let Some(user) = user else {
+            self.throttles.login_failed(&budget, ip);
+            return Err(AuthError::InvalidCredentials);
+        };
+        self.throttles.login_succeeded(&budget, ip);
+        self.open_session(Principal::User(user.id), ip).await
     }
 
     /// Creates a guest identity. Without a nick, a guest from the same IP gets a nick it used
@@ -261,7 +259,7 @@ impl Auth {
         let Some(stored) = user.password_hash else {
             return Err(AuthError::NoPassword);
         };
-        if !self.passwords.verify(Some(stored), current).await {
+        if !self.passwords.verify(Some(stored), current).await? {
             return Err(AuthError::InvalidCredentials);
         }
         self.check_password_rules(&new)?;

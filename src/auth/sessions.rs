@@ -2,16 +2,24 @@
 //! token to its identity with sliding expiry, keeping live connections' sessions alive, and
 //! revoking them. A session stands for a [`Principal`]; the token goes to the client once and
 //! only its hash is stored.
+//!
+//! Sliding expiry: every use pushes the expiry to `now + ttl`, but only once it lags behind
+//! that by more than the [`Auth::renewal_interval`] (a quarter of the TTL, at most a minute),
+//! so that a busy client does not write on every request — and a session in use always has at
+//! least three quarters of its TTL left, however short the TTL. An open real-time connection
+//! is use: upkeep renews its session every renewal interval. A session that expired anyway
+//! (the server was suspended, the database was away) is never brought back: renewal reports
+//! it, and its connections close.
 
 use super::service::Auth;
 use super::token::new_secret;
 use super::{hash_token, AuthError, Identity, SessionId};
 use crate::domain::{Millis, Principal, Role};
 use crate::store::GuestRow;
+use std::time::Duration;
 
-/// How far the expiry may lag behind `now + ttl` before a use pushes it forward; keeps
-/// sliding expiry from writing on every request.
-const EXTEND_SLACK_MS: Millis = 60_000;
+/// The longest [`Auth::renewal_interval`], whatever the TTL.
+const MAX_RENEWAL_INTERVAL: Duration = Duration::from_secs(60);
 
 /// A new session: the token goes to the client once; only its hash is stored.
 #[derive(Debug)]
@@ -31,21 +39,36 @@ impl Auth {
             .await?
             .ok_or(AuthError::Unauthenticated)?;
         let fresh_expiry = now + self.ttl_millis();
-        if fresh_expiry - session.expires_at > EXTEND_SLACK_MS {
-            self.store
+        if fresh_expiry - session.expires_at > self.renewal_millis()
+            && !self
+                .store
                 .sessions()
-                .extend(&session.token_hash, fresh_expiry)
-                .await?;
+                .extend_live(&session.token_hash, now, fresh_expiry)
+                .await?
+        {
+            // It expired (or was revoked) since the read above.
+            return Err(AuthError::Unauthenticated);
         }
         self.identity(session.principal, SessionId(session.token_hash))
             .await
     }
 
-    /// Pushes a live connection's session expiry forward.
-    pub async fn keep_alive(&self, session: &SessionId) -> Result<(), AuthError> {
-        let expires_at = self.clock.now_millis() + self.ttl_millis();
-        self.store.sessions().extend(&session.0, expires_at).await?;
-        Ok(())
+    /// How often a live connection's session must be renewed (and how far a session's expiry
+    /// may lag behind `now + ttl` before a use pushes it): a quarter of the TTL, at most a
+    /// minute.
+    pub fn renewal_interval(&self) -> Duration {
+        (self.settings.session_ttl / 4).clamp(Duration::from_millis(1), MAX_RENEWAL_INTERVAL)
+    }
+
+    /// Pushes a live connection's session expiry to `now + ttl`. `Ok(false)` when the session
+    /// has expired or is gone: it stays so, and its connections must close.
+    pub async fn renew(&self, session: &SessionId) -> Result<bool, AuthError> {
+        let now = self.clock.now_millis();
+        Ok(self
+            .store
+            .sessions()
+            .extend_live(&session.0, now, now + self.ttl_millis())
+            .await?)
     }
 
     /// Revokes one session.
@@ -156,5 +179,9 @@ impl Auth {
 
     fn ttl_millis(&self) -> Millis {
         i64::try_from(self.settings.session_ttl.as_millis()).unwrap_or(i64::MAX / 2)
+    }
+
+    fn renewal_millis(&self) -> Millis {
+        i64::try_from(self.renewal_interval().as_millis()).unwrap_or(i64::MAX / 2)
     }
 }

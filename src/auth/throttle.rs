@@ -4,6 +4,12 @@
 //! window slides it lifts by itself, and a failure from an attacker's address does not count
 //! against the same account from another address (only the much larger per-account limit
 //! does), so nobody can lock a real user out for good.
+//!
+//! A failed login spends the budget of the account it names, however it names it (user name
+//! or e-mail address): the login layer resolves the identifier first and hands over a
+//! [`LoginBudget`]. An identifier that matches no account spends its own (case-folded) budget,
+//! so guessing costs all the same; a key login names no account until it succeeds, so its
+//! failures spend only the address's budget.
 
 use super::AuthError;
 use crate::clock::Clock;
@@ -20,6 +26,27 @@ pub struct ThrottleSettings {
     pub login_window: Duration,
     pub registrations_per_ip: usize,
     pub registration_window: Duration,
+}
+
+/// Whose failed-login budget an attempt spends.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LoginBudget {
+    /// The account the identifier resolved to (by name or by e-mail).
+    Account(i64),
+    /// A case-folded identifier that matches no account.
+    Unknown(String),
+    /// No account at all (a login key): only the address's budget.
+    AddressOnly,
+}
+
+impl LoginBudget {
+    fn key(&self) -> Option<String> {
+        match self {
+            LoginBudget::Account(id) => Some(format!("account:{id}")),
+            LoginBudget::Unknown(folded) => Some(format!("login:{folded}")),
+            LoginBudget::AddressOnly => None,
+        }
+    }
 }
 
 /// One family of sliding windows, keyed by text.
@@ -77,6 +104,10 @@ pub struct Throttles {
     registration_ip: Windows,
 }
 
+fn pair(account: &str, ip: &str) -> String {
+    format!("{account}\n{ip}")
+}
+
 fn throttled(wait: Duration) -> AuthError {
     AuthError::Throttled(wait.as_secs().max(1))
 }
@@ -97,12 +128,17 @@ impl Throttles {
     }
 
     /// Refuses a login attempt while any of its windows is full.
-    pub fn check_login(&self, account: &str, ip: &str) -> Result<(), AuthError> {
+    pub fn check_login(&self, budget: &LoginBudget, ip: &str) -> Result<(), AuthError> {
         let now = self.clock.instant();
+        let account = budget.key();
         let waits = [
-            self.login_pair.wait(&format!("{account}\n{ip}"), now),
+            account
+                .as_ref()
+                .and_then(|account| self.login_pair.wait(&pair(account, ip), now)),
             self.login_ip.wait(ip, now),
-            self.login_account.wait(account, now),
+            account
+                .as_ref()
+                .and_then(|account| self.login_account.wait(account, now)),
         ];
         match waits.into_iter().flatten().max() {
             Some(wait) => Err(throttled(wait)),
@@ -110,16 +146,20 @@ impl Throttles {
         }
     }
 
-    pub fn login_failed(&self, account: &str, ip: &str) {
+    pub fn login_failed(&self, budget: &LoginBudget, ip: &str) {
         let now = self.clock.instant();
-        self.login_pair.record(&format!("{account}\n{ip}"), now);
+        if let Some(account) = budget.key() {
+            self.login_pair.record(&pair(&account, ip), now);
+            self.login_account.record(&account, now);
+        }
         self.login_ip.record(ip, now);
-        self.login_account.record(account, now);
     }
 
     /// A success from an address clears that account's failures from it.
-    pub fn login_succeeded(&self, account: &str, ip: &str) {
-        self.login_pair.forget(&format!("{account}\n{ip}"));
+    pub fn login_succeeded(&self, budget: &LoginBudget, ip: &str) {
+        if let Some(account) = budget.key() {
+            self.login_pair.forget(&pair(&account, ip));
+        }
     }
 
     /// Refuses a guess at a secret — a room code — while the address is over its budget of
@@ -180,21 +220,24 @@ mod tests {
         )
     }
 
+    const ANN: LoginBudget = LoginBudget::Account(1);
+    const BOB: LoginBudget = LoginBudget::Account(2);
+
     #[test]
     fn failures_from_one_address_do_not_lock_the_account_elsewhere() {
         let t = throttles();
-        t.login_failed("ann", "6.6.6.6");
-        t.login_failed("ann", "6.6.6.6");
+        t.login_failed(&ANN, "6.6.6.6");
+        t.login_failed(&ANN, "6.6.6.6");
         assert!(matches!(
-            t.check_login("ann", "6.6.6.6"),
+            t.check_login(&ANN, "6.6.6.6"),
             Err(AuthError::Throttled(_))
         ));
         assert!(
-            t.check_login("ann", "1.2.3.4").is_ok(),
+            t.check_login(&ANN, "1.2.3.4").is_ok(),
             "the real user elsewhere"
         );
         assert!(
-            t.check_login("bob", "6.6.6.6").is_ok(),
+            t.check_login(&BOB, "6.6.6.6").is_ok(),
             "other accounts from that address"
         );
     }
@@ -203,11 +246,27 @@ mod tests {
     fn a_limit_lifts_when_the_window_slides() {
         let (clock, hand) = Clock::manual();
         let t = throttles_on(clock);
-        t.login_failed("ann", "6.6.6.6");
-        t.login_failed("ann", "6.6.6.6");
-        assert!(t.check_login("ann", "6.6.6.6").is_err());
+        t.login_failed(&ANN, "6.6.6.6");
+        t.login_failed(&ANN, "6.6.6.6");
+        assert!(t.check_login(&ANN, "6.6.6.6").is_err());
         hand.advance(Duration::from_secs(60));
-        assert!(t.check_login("ann", "6.6.6.6").is_ok());
+        assert!(t.check_login(&ANN, "6.6.6.6").is_ok());
+    }
+
+    #[test]
+    fn key_logins_spend_only_the_address_budget() {
+        let t = throttles();
+        for n in 0..30 {
+            t.login_failed(&LoginBudget::AddressOnly, &format!("10.0.0.{n}"));
+        }
+        assert!(
+            t.check_login(&LoginBudget::AddressOnly, "10.0.1.1").is_ok(),
+            "no shared budget for every key account"
+        );
+        for _ in 0..5 {
+            t.login_failed(&LoginBudget::AddressOnly, "6.6.6.6");
+        }
+        assert!(t.check_login(&LoginBudget::AddressOnly, "6.6.6.6").is_err());
     }
 
     #[test]

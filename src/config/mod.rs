@@ -73,7 +73,8 @@ pub struct Config {
     pub presence_limit: usize,
     /// Failed logins allowed per account from one address, and per address, within
     /// `login_window_secs`; an account takes ten times the first limit from all addresses
-    /// together. Every limit lifts by itself when the window slides.
+    /// together, whether it is named by user name or by e-mail. Every limit lifts by itself
+    /// when the window slides.
     pub login_attempts_per_account: usize,
     pub login_attempts_per_ip: usize,
     pub login_window_secs: u64,
@@ -86,6 +87,11 @@ pub struct Config {
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
     pub argon2_parallelism: u32,
+    /// Password hashes (and verifications) running at once, each holding `argon2_memory_kib`
+    /// (0: one per CPU core), and how many more may wait before logins are refused with
+    /// `rate_limited`.
+    pub argon2_concurrency: usize,
+    pub argon2_queue: usize,
     /// Events queued per connection before it is dropped as a slow consumer.
     pub outbound_queue: usize,
     /// Give an anonymous guest from the same IP their previous nick back when it is free.
@@ -150,6 +156,8 @@ impl Default for Config {
             argon2_memory_kib: argon2::Params::DEFAULT_M_COST,
             argon2_iterations: argon2::Params::DEFAULT_T_COST,
             argon2_parallelism: argon2::Params::DEFAULT_P_COST,
+            argon2_concurrency: 0,
+            argon2_queue: 64,
             guest_nick_by_ip: true,
             shutdown_grace_secs: 10,
             log: "info".into(),

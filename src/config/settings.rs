@@ -1,7 +1,7 @@
 //! The settings each part of the server takes, derived from a loaded [`Config`].
 
 use super::{Config, ConfigError};
-use crate::auth::{AuthSettings, PasswordParams, ThrottleSettings};
+use crate::auth::{AuthSettings, HashingLimits, PasswordParams, ThrottleSettings};
 use crate::domain::Networks;
 use std::time::Duration;
 
@@ -57,6 +57,7 @@ impl Config {
                 registration_window: Duration::from_secs(self.registration_window_secs),
             },
             password_hashing: self.password_params()?,
+            hashing_limits: HashingLimits::new(self.argon2_concurrency, self.argon2_queue),
         })
     }
 

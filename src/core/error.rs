@@ -99,6 +99,10 @@ impl CoreError {
             tracing::error!(error = %self, "command failed");
             return ErrorBody::new(code, "the server could not complete the request");
         }
-        ErrorBody::new(code, self.to_string())
+        let retry_after = match self {
+            CoreError::Auth(err) => err.retry_after(),
+            _ => None,
+        };
+        ErrorBody::new(code, self.to_string()).retry_after(retry_after)
     }
 }

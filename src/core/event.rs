@@ -217,6 +217,8 @@ pub enum CloseReason {
     Shutdown,
     SlowConsumer,
     SessionRevoked,
+    /// The session expired while the connection was open (it was not renewed in time).
+    SessionExpired,
     /// A moderator kicked this identity (it may come back).
     Kicked,
     /// A moderator banned this identity or its address.
@@ -235,6 +237,7 @@ impl CloseReason {
             CloseReason::Shutdown => "the server is shutting down",
             CloseReason::SlowConsumer => "the connection could not keep up with its events",
             CloseReason::SessionRevoked => "the session was revoked",
+            CloseReason::SessionExpired => "the session expired",
             CloseReason::Kicked => "a moderator removed you from the chat",
             CloseReason::Banned => "you are banned from this chat",
             CloseReason::FrameTooLarge => "a frame was larger than the server accepts",

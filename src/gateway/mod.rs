@@ -57,6 +57,7 @@ fn close_code(reason: CloseReason) -> u16 {
         CloseReason::ProtocolError => 1002,
         CloseReason::SlowConsumer
         | CloseReason::SessionRevoked
+        | CloseReason::SessionExpired
         | CloseReason::Kicked
         | CloseReason::Banned => 1008,
     }

@@ -6,7 +6,7 @@ use crate::auth::AuthError;
 use crate::core::CoreError;
 use crate::error::{ErrorBody, ErrorCode};
 use crate::rooms::RoomError;
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
@@ -37,7 +37,7 @@ impl From<AuthError> for HttpError {
             tracing::error!(error = %err, "request failed");
             return Self::new(code, "the server could not complete the request");
         }
-        Self::new(code, err.to_string())
+        Self(ErrorBody::new(code, err.to_string()).retry_after(err.retry_after()))
     }
 }
 
@@ -57,6 +57,13 @@ impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.0.code.http_status())
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, Json(json!({ "error": self.0 }))).into_response()
+        let retry_after = self.0.retry_after;
+        let mut response = (status, Json(json!({ "error": self.0 }))).into_response();
+        if let Some(secs) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
     }
 }

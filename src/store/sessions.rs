@@ -76,13 +76,23 @@ impl Sessions<'_> {
         }))
     }
 
-    pub async fn extend(&self, token_hash: &str, expires_at: Millis) -> Result<(), StoreError> {
-        sqlx::query("UPDATE sessions SET expires_at = $1 WHERE token_hash = $2")
-            .bind(expires_at)
-            .bind(token_hash)
-            .execute(self.pool)
-            .await?;
-        Ok(())
+    /// Moves a session's expiry to `expires_at` if it is still live at `now`; `false` when it
+    /// has expired or is gone (an expired session is never brought back).
+    pub async fn extend_live(
+        &self,
+        token_hash: &str,
+        now: Millis,
+        expires_at: Millis,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "UPDATE sessions SET expires_at = $1 WHERE token_hash = $2 AND expires_at > $3",
+        )
+        .bind(expires_at)
+        .bind(token_hash)
+        .bind(now)
+        .execute(self.pool)
+        .await?;
+        Ok(affected(result))
     }
 
     pub async fn delete(&self, token_hash: &str) -> Result<bool, StoreError> {

@@ -56,6 +56,7 @@ pub fn close_code_for(reason: CloseReason) -> u16 {
         CloseReason::ProtocolError => 1002,
         CloseReason::SlowConsumer
         | CloseReason::SessionRevoked
+        | CloseReason::SessionExpired
         | CloseReason::Kicked
         | CloseReason::Banned => 1008,
     }

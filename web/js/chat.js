@@ -212,6 +212,10 @@ export function createChat({ onSignedOut }) {
       if (!session.loggingOut) signOut('You were signed out: this session was ended.');
       return;
     }
+    if (reason === 'session_expired') {
+      signOut('You were signed out: this session expired.');
+      return;
+    }
     if (reason === 'banned' || reason === 'kicked') {
       closedByModerator(reason, message, detail);
       return;

@@ -1,7 +1,7 @@
 //! Connections and who is behind them: opening and closing connections, `identify` (a token,
 //! a new guest nick, or the connection's own cookie), one name per identity online, the cap on
-//! connections per address, and closing connections when their sessions end or the server
-//! stops.
+//! connections per address, keeping the sessions of open connections alive, and closing
+//! connections when their sessions are revoked or expire, or the server stops.
 
 use super::accounts::refuse_banned;
 use super::{Ignores, Presence};
@@ -150,9 +150,33 @@ impl Sessions {
             .close_sessions(sessions, CloseReason::SessionRevoked);
     }
 
-    /// The sessions of all identified connections (to keep them from expiring while in use).
-    pub fn live_sessions(&self) -> Vec<SessionId> {
-        self.hub.live_sessions()
+    /// How often [`Sessions::renew_live`] must run for open connections to keep their
+    /// sessions.
+    pub fn renewal_interval(&self) -> std::time::Duration {
+        self.auth.renewal_interval()
+    }
+
+    /// Renews the session of every identified connection (an open connection is use); closes
+    /// the connections of sessions that expired anyway or are gone (`closing:
+    /// session_expired`). Returns how many sessions ended.
+    pub async fn renew_live(&self) -> usize {
+        let mut ended = Vec::new();
+        for session in self.hub.live_sessions() {
+            match self.auth.renew(&session).await {
+                Ok(true) => {}
+                Ok(false) => ended.push(session),
+                // Not known to have expired: try again next round.
+                Err(err) => tracing::warn!(error = %err, "could not renew a live session"),
+            }
+        }
+        if !ended.is_empty() {
+            tracing::info!(
+                sessions = ended.len(),
+                "expired sessions' connections closed"
+            );
+            self.hub.close_sessions(&ended, CloseReason::SessionExpired);
+        }
+        ended.len()
     }
 
     /// Tells every connection the server is stopping and closes it.

@@ -1,10 +1,12 @@
-//! Upkeep: the work nobody asks for. Every [`MAINTENANCE_INTERVAL`] it keeps sessions in use
-//! from expiring, purges expired sessions, bans and mutes, prunes messages past their room's
-//! retention, and forgets idle throttles, rate windows, slow-mode marks and room locks. Every
-//! [`CROWD_INTERVAL`] large rooms hear how many are present. Ephemeral rooms close the moment
-//! their time is up.
+//! Upkeep: the work nobody asks for. Every [`MAINTENANCE_INTERVAL`] it purges expired
+//! sessions, bans and mutes, prunes messages past their room's retention, and forgets idle
+//! throttles, rate windows, slow-mode marks and room locks. Every session renewal interval (a
+//! quarter of the session TTL, at most a minute) it renews the sessions of open connections,
+//! so that a connection in use never loses its session, and closes the connections of
+//! sessions that expired anyway. Every [`CROWD_INTERVAL`] large rooms hear how many are
+//! present. Ephemeral rooms close the moment their time is up.
 //!
-//! All three loops sleep on the service's [`Clock`], so a test on a manual clock sees upkeep
+//! All four loops sleep on the service's [`Clock`], so a test on a manual clock sees upkeep
 //! run by moving the clock.
 
 use super::{Conversations, LiveRooms, Presence, RoomLocks, Sessions, Speech};
@@ -17,7 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
-/// How often sessions in use are extended and expired things purged.
+/// How often expired things are purged.
 pub const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(60);
 /// How often large rooms hear how many are present.
 pub const CROWD_INTERVAL: Duration = Duration::from_secs(5);
@@ -42,6 +44,7 @@ impl Upkeep {
         tokio::select! {
             _ = stop.cancelled() => {}
             _ = self.maintain_forever() => {}
+            _ = self.renew_sessions_forever() => {}
             _ = self.count_crowds_forever() => {}
             _ = self.expire_rooms_forever() => {}
         }
@@ -54,13 +57,21 @@ impl Upkeep {
         }
     }
 
+    /// Keeps open connections' sessions alive; closes those whose sessions expired anyway.
+    /// Rounds start every renewal interval from the start of the previous one, however long a
+    /// round takes, so a renewed session never has less than `ttl - interval` left.
+    async fn renew_sessions_forever(&self) {
+        let every = self.sessions.renewal_interval();
+        loop {
+            let started = self.clock.instant();
+            self.sessions.renew_live().await;
+            let spent = self.clock.instant().saturating_duration_since(started);
+            self.clock.sleep(every.saturating_sub(spent)).await;
+        }
+    }
+
     /// One round of upkeep.
     pub async fn maintain(&self) {
-        for session in self.sessions.live_sessions() {
-            if let Err(err) = self.auth.keep_alive(&session).await {
-                tracing::warn!(error = %err, "could not extend a live session");
-            }
-        }
         self.auth.forget_idle_throttles();
         if let Err(err) = self.moderation.purge_expired().await {
             tracing::warn!(error = %err, "could not purge expired bans and mutes");

@@ -191,6 +191,8 @@ pub struct Moved {
 pub struct ErrorEvent {
     pub code: String,
     pub message: String,
+    #[serde(default)]
+    pub retry_after: Option<u64>,
 }
 
 /// Why the server closes a connection.
@@ -200,6 +202,7 @@ pub enum CloseReason {
     Shutdown,
     SlowConsumer,
     SessionRevoked,
+    SessionExpired,
     Kicked,
     Banned,
     FrameTooLarge,

@@ -53,12 +53,15 @@ pub struct User {
     pub verified: bool,
 }
 
-/// `{"code", "message"}`: the error of a failed ack, an `error` event, and REST errors.
+/// `{"code", "message", "retry_after"?}`: the error of a failed ack, an `error` event, and REST
+/// errors; `retry_after` (seconds) only on refusals that lift by themselves.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ErrorBody {
     pub code: String,
     pub message: String,
+    #[serde(default)]
+    pub retry_after: Option<u64>,
 }
 
 /// A REST error response: `{"error": {"code", "message"}}`.
