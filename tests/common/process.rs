@@ -36,6 +36,7 @@ impl Process {
             .arg("serve")
             .current_dir(dir)
             .env("PARLOR_DATA_DIR", dir.join("data"))
+            .env_remove("PARLOR_TEST_POSTGRES_URL")
             .envs(TEST_ENV.iter().copied())
             .envs(extra_env.iter().copied())
             .stdout(Stdio::null())
