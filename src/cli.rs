@@ -50,9 +50,10 @@ enum Command {
 #[derive(Subcommand)]
 enum KeysAction {
     /// Re-wrap every data key under a new master key; stored content is not re-encrypted and
-    /// a running server keeps serving. With a key file, the file is replaced (a running server
-    /// picks it up within a minute); with PARLOR_MASTER_KEY, the new key is printed and must
-    /// replace the old one in the environment before the next start.
+    /// a running server keeps serving. With a key file, the file is replaced and the old key
+    /// kept as master.key.previous (a running server wraps new rooms with the new key at once);
+    /// with PARLOR_MASTER_KEY, the new key is printed: restart with it, and the old one as
+    /// PARLOR_PREVIOUS_MASTER_KEY.
     Rotate,
 }
 

@@ -67,9 +67,9 @@ pub async fn rotate_key_file(
     previous: Option<&str>,
 ) -> Result<Rotated, CryptoError> {
     let path = MasterKey::file_in(data_dir);
-    let old = MasterKey::read_file(&path)?.ok_or_else(|| CryptoError::KeyFileMissing {
-        path: std::path::absolute(&path).unwrap_or_else(|_| path.clone()),
-        wrapped: Vec::new(),
+    let old = MasterKey::read_file(&path)?.ok_or_else(|| super::MasterKeyError::Io {
+        path: path.display().to_string(),
+        source: std::io::ErrorKind::NotFound.into(),
     })?;
     let mut known = vec![old];
     known.extend(MasterKey::read_file(&MasterKey::previous_file_in(

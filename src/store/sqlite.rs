@@ -80,7 +80,34 @@ pub(super) async fn left_clean(conn: &mut AnyConnection) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::prepare_url;
+    use super::{left_clean, prepare_url};
+    use sqlx::{AnyConnection, Connection, Executor};
+
+    async fn memory() -> AnyConnection {
+        sqlx::any::install_default_drivers();
+        AnyConnection::connect("sqlite::memory:").await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_release_check_leaves_a_clean_connection_clean() {
+        let mut conn = memory().await;
+        assert!(left_clean(&mut conn).await);
+        // Nothing was left open by the check: a transaction can start and end.
+        conn.execute("BEGIN; CREATE TABLE t (x); COMMIT;").await.unwrap();
+        assert!(left_clean(&mut conn).await);
+    }
+
+    #[tokio::test]
+    async fn a_connection_inside_a_transaction_is_not_returned() {
+        let mut conn = memory().await;
+        // Opened behind sqlx's back, as SQLite may leave one after a failed write.
+        conn.execute("BEGIN; CREATE TABLE t (x);").await.unwrap();
+        assert!(!left_clean(&mut conn).await);
+        let mut conn = memory().await;
+        let tx = conn.begin().await.unwrap();
+        std::mem::forget(tx);
+        assert!(!left_clean(&mut conn).await, "sqlx's own count says so too");
+    }
 
     #[test]
     fn the_documented_url_forms_create_the_database() {
