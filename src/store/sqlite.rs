@@ -13,7 +13,7 @@
 //! the database. So every connection returned to the pool is checked, and one that is inside a
 //! transaction (by sqlx's count or by SQLite's) is closed, which rolls it back.
 
-use sqlx::{AnyConnection, Connection, Database, Executor, TransactionManager};
+use sqlx::{AnyConnection, Database, Executor, TransactionManager};
 use std::path::Path;
 
 /// The pragmas every connection starts with. WAL lets readers run beside the one writer;
@@ -49,12 +49,13 @@ pub(super) fn prepare_url(url: &str) -> std::io::Result<String> {
     Ok(format!("sqlite://{path}?{query}"))
 }
 
-/// Whether a connection coming back to the pool is outside any transaction, by sqlx's count
-/// and by SQLite's own state. `false`: close it (closing rolls back what it holds).
+/// Whether a connection coming back to the pool is outside any transaction, by SQLite's own
+/// state and by sqlx's count. `false`: close it (closing rolls back what it holds).
 pub(super) async fn left_clean(conn: &mut AnyConnection) -> bool {
-    // Runs after a dropped transaction's queued rollback, so the count below is final.
-    if let Err(err) = conn.ping().await {
-        tracing::warn!(error = %err, "a database connection failed its check on release; closing it");
+    // SQLite refuses BEGIN inside a transaction; a deferred BEGIN takes no lock. Queued behind
+    // a dropped transaction's rollback, so once it answers the count below is final too.
+    if let Err(err) = conn.execute("BEGIN; ROLLBACK;").await {
+        tracing::warn!(error = %err, "a database connection holds an open transaction; closing it");
         return false;
     }
     let depth =
@@ -68,14 +69,7 @@ pub(super) async fn left_clean(conn: &mut AnyConnection) -> bool {
         );
         return false;
     }
-    // SQLite refuses BEGIN inside a transaction; a deferred BEGIN takes no lock.
-    match conn.execute("BEGIN; ROLLBACK;").await {
-        Ok(_) => true,
-        Err(err) => {
-            tracing::warn!(error = %err, "a database connection holds an open transaction; closing it");
-            false
-        }
-    }
+    true
 }
 
 #[cfg(test)]
@@ -93,7 +87,9 @@ mod tests {
         let mut conn = memory().await;
         assert!(left_clean(&mut conn).await);
         // Nothing was left open by the check: a transaction can start and end.
-        conn.execute("BEGIN; CREATE TABLE t (x); COMMIT;").await.unwrap();
+        conn.execute("BEGIN; CREATE TABLE t (x); COMMIT;")
+            .await
+            .unwrap();
         assert!(left_clean(&mut conn).await);
     }
 
