@@ -5,7 +5,7 @@ use crate::auth::Auth;
 use crate::clock::Clock;
 use crate::config::{Config, Secret};
 use crate::core::{Chat, ChatParts, ChatSettings, Hub, LocalBus};
-use crate::crypto::{KeySource, Keyring, MasterKey};
+use crate::crypto::{KeyConfig, Keyring};
 use crate::domain::Role;
 use crate::http::{App, AppState};
 use crate::moderation::Moderation;
@@ -29,42 +29,30 @@ pub struct Server {
     state: AppState,
 }
 
-/// Opens the database and the keyring over it, loading (or, on first start, generating) the
-/// master key and checking that it opens the stored data keys.
+/// Opens the database and the keyring over it: loads the master keys (generating a first key
+/// file only when the database holds no data key), opens every stored data key and re-wraps
+/// those under a previous master key; refuses to start when any key does not open.
 pub async fn open_storage(config: &Config) -> anyhow::Result<(Store, Keyring)> {
     open_storage_on(config, Clock::system()).await
 }
 
 /// [`open_storage`] on a given clock.
 async fn open_storage_on(config: &Config, clock: Clock) -> anyhow::Result<(Store, Keyring)> {
-    let configured_key = config.master_key.as_ref().map(|k| k.expose());
-    let (master_key, generated) = MasterKey::load(configured_key, &config.data_dir)?;
-    if generated {
-        tracing::warn!(
-            path = %config.data_dir.join("master.key").display(),
-            key_id = %master_key.id(),
-            "GENERATED A NEW MASTER KEY: back this file up; without it stored content cannot be decrypted"
-        );
-    } else {
-        tracing::info!(key_id = %master_key.id(), "master key loaded");
-    }
     let store = Store::connect(&config.database_url())
         .await
         .context("cannot open the database")?;
-    let source = match configured_key {
-        Some(_) => KeySource::Configured,
-        None => KeySource::File(MasterKey::file_in(&config.data_dir)),
+    let keys = KeyConfig {
+        master_key: config.master_key.as_ref().map(Secret::expose),
+        previous_master_key: config.previous_master_key.as_ref().map(Secret::expose),
+        data_dir: &config.data_dir,
     };
-    let keyring = Keyring::new(store.clone(), master_key, source, clock);
-    if let Err(err) = keyring.verify().await {
-        if generated {
-            // A fresh key beside existing encrypted data is a wrong key; leave no trace.
-            let _ = std::fs::remove_file(MasterKey::file_in(&config.data_dir));
+    match Keyring::open(store.clone(), keys, clock).await {
+        Ok(keyring) => Ok((store, keyring)),
+        Err(err) => {
+            store.close().await;
+            Err(anyhow::anyhow!(err).context("refusing to start"))
         }
-        return Err(anyhow::anyhow!(err)
-            .context("the master key does not open the stored data keys; refusing to start"));
     }
-    Ok((store, keyring))
 }
 
 /// The room service as the server configures it (also for tools that read archives).

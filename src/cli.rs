@@ -9,7 +9,7 @@ mod user;
 
 use crate::app::{shutdown_signal, Server};
 use crate::config::{Config, ConfigError, ConfigFile};
-use crate::crypto::{rotate, MasterKey};
+use crate::crypto::{rotate_configured, rotate_key_file, MasterKey};
 use crate::domain::Role;
 use crate::store::Store;
 use anyhow::Context;
@@ -55,9 +55,10 @@ enum Command {
 #[derive(Subcommand)]
 enum KeysAction {
     /// Re-wrap every data key under a new master key; stored content is not re-encrypted and
-    /// a running server keeps serving. With a key file, the file is replaced (a running server
-    /// picks it up within a minute); with PARLOR_MASTER_KEY, the new key is printed and must
-    /// replace the old one in the environment before the next start.
+    /// a running server keeps serving. With a key file, the file is replaced and the old key
+    /// kept as master.key.previous (a running server wraps new rooms with the new key at once);
+    /// with PARLOR_MASTER_KEY, the new key is printed: restart with it, and the old one as
+    /// PARLOR_PREVIOUS_MASTER_KEY.
     Rotate,
 }
 
@@ -137,60 +138,34 @@ fn report(err: &anyhow::Error) -> ExitCode {
 }
 
 async fn rotate_keys(config: Config) -> anyhow::Result<()> {
-    let key_file = MasterKey::file_in(&config.data_dir);
-    let configured = config.master_key.as_ref().map(|k| k.expose());
-    if configured.is_none() && !key_file.exists() {
-        anyhow::bail!(
-            "no master key: neither PARLOR_MASTER_KEY nor {} exists",
-            key_file.display()
-        );
-    }
-    let (old, _) = MasterKey::load(configured, &config.data_dir)?;
-    let new = MasterKey::generate();
     let store = Store::connect(&config.database_url())
         .await
         .context("cannot open the database")?;
-    // The new key reaches the disk before any data key depends on it.
-    let staged = config.data_dir.join("master.key.next");
-    if configured.is_none() {
-        new.write_new_file(&staged).with_context(|| {
-            format!(
-                "cannot stage the new key (remove a stale {} first)",
-                staged.display()
-            )
-        })?;
-    }
-    let rewrapped = match rotate(&store, &old, &new).await {
-        Ok(n) => n,
-        Err(err) => {
-            let _ = std::fs::remove_file(&staged);
-            return Err(err).context("rotation failed; nothing changed");
-        }
+    let previous = config.previous_master_key.as_ref().map(|k| k.expose());
+    let rotated = match config.master_key.as_ref().map(|k| k.expose()) {
+        Some(current) => rotate_configured(&store, current, previous).await,
+        None => rotate_key_file(&store, &config.data_dir, previous).await,
     };
     store.close().await;
-    if configured.is_some() {
+    let rotated = rotated.context("rotation failed")?;
+    println!(
+        "{} data keys re-wrapped from master key {} to {}.",
+        rotated.rewrapped,
+        rotated.old_id,
+        rotated.new.id()
+    );
+    if config.master_key.is_some() {
         println!(
-            "{rewrapped} data keys re-wrapped from master key {} to {}.",
-            old.id(),
-            new.id()
-        );
-        println!(
-            "Set PARLOR_MASTER_KEY to this value before the next start:\n{}",
-            new.encode()
+            "Restart with PARLOR_MASTER_KEY set to the new key below, and PARLOR_PREVIOUS_MASTER_KEY \
+             set to the current one (rooms created before the restart are wrapped by it; the \
+             server re-wraps them when it starts, after which the previous key can go):\n{}",
+            rotated.new.encode()
         );
     } else {
-        std::fs::rename(&staged, &key_file).with_context(|| {
-            format!(
-                "data keys now need the key in {}; move it to {}",
-                staged.display(),
-                key_file.display()
-            )
-        })?;
         println!(
-            "{rewrapped} data keys re-wrapped from master key {} to {} ({}).",
-            old.id(),
-            new.id(),
-            key_file.display()
+            "{} holds the new key (a running server follows it); the old one is kept in {}.",
+            MasterKey::file_in(&config.data_dir).display(),
+            MasterKey::previous_file_in(&config.data_dir).display()
         );
     }
     Ok(())

@@ -348,7 +348,8 @@ async fn health_and_openapi_are_served() {
         health,
         Health {
             status: "ok".into(),
-            database: "ok".into()
+            database: "ok".into(),
+            undecryptable_messages: 0,
         }
     );
     let doc = app.request("GET", "/api/openapi.json").send().await;

@@ -73,6 +73,7 @@ async fn lobby_messages_reach_every_member_with_id_and_timestamp() {
                 text: "hello, lobby".into(),
                 seq: None,
                 client_msg_id: None,
+                undecryptable: false,
             }
         );
     }

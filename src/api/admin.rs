@@ -202,9 +202,13 @@ pub async fn transcript(
     let lines: Vec<Value> = messages
         .into_iter()
         .map(|m| {
-            serde_json::json!({
+            let mut line = serde_json::json!({
                 "seq": m.seq, "ts": m.created_at, "author": m.author_name, "text": m.text,
-            })
+            });
+            if m.undecryptable {
+                line["undecryptable"] = Value::Bool(true);
+            }
+            line
         })
         .collect();
     Ok(Json(serde_json::json!({ "room": slug, "messages": lines })))

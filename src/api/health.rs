@@ -1,4 +1,6 @@
-//! Liveness with a database round trip.
+//! Liveness that tells the truth about storage: `/health` answers 200 only while the database
+//! accepts a write (a row rewritten and committed, not just `SELECT 1`), and 503 naming the
+//! failing component otherwise — a full disk or a read-only database file included.
 
 use super::ErrorResponse;
 use crate::error::ErrorCode;
@@ -11,25 +13,29 @@ use utoipa::ToSchema;
 #[derive(Serialize, ToSchema)]
 pub struct Health {
     status: &'static str,
+    /// `ok`: the database accepts writes.
     database: &'static str,
+    /// Stored messages found not to decrypt since start-up (each counted once); they are
+    /// served marked `undecryptable`, and logged.
+    undecryptable_messages: u64,
 }
 
 #[utoipa::path(get, path = "/health", tag = "operations",
     responses(
-        (status = 200, description = "Serving, and the database answers", body = Health),
-        (status = 503, description = "unavailable", body = ErrorResponse)))]
+        (status = 200, description = "Serving, and the database accepts writes", body = Health),
+        (status = 503, description = "unavailable: the message names the failing component", body = ErrorResponse)))]
 pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, HttpError> {
-    match state.store.ping().await {
+    let now = state.chat.upkeep.clock.now_millis();
+    match state.store.check_writes(now).await {
         Ok(()) => Ok(Json(Health {
             status: "ok",
             database: "ok",
+            undecryptable_messages: state.chat.oversight.undecryptable_messages(),
         })),
-        Err(err) => {
-            tracing::warn!(error = %err, "health check: database unreachable");
-            Err(HttpError::new(
-                ErrorCode::Unavailable,
-                "the database is unreachable",
-            ))
-        }
+        // Logged by the probe when it changes, not on every poll.
+        Err(err) => Err(HttpError::new(
+            ErrorCode::Unavailable,
+            format!("database: does not accept writes ({err})"),
+        )),
     }
 }

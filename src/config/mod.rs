@@ -39,6 +39,10 @@ pub struct Config {
     /// Base64 of a 32-byte master key; when unset, `<data_dir>/master.key` is used (and
     /// generated on first start).
     pub master_key: Option<Secret>,
+    /// Base64 of the master key used before the last rotation: data keys still wrapped by it
+    /// open, and are re-wrapped under the current key at start-up. Set it for the first start
+    /// after rotating `master_key`.
+    pub previous_master_key: Option<Secret>,
     /// An account created (or updated) as root at every start, with `root_password_hash` (an
     /// argon2 PHC string; wins when both are set) or `root_password`.
     pub root_user: Option<String>,
@@ -121,6 +125,7 @@ impl Default for Config {
             data_dir: PathBuf::from("parlor-data"),
             database_url: None,
             master_key: None,
+            previous_master_key: None,
             root_user: None,
             root_password: None,
             root_password_hash: None,
@@ -174,6 +179,7 @@ impl fmt::Debug for Config {
             .field("data_dir", &self.data_dir)
             .field("database_url", &self.database_url)
             .field("master_key", &self.master_key)
+            .field("previous_master_key", &self.previous_master_key)
             .field("public_origins", &self.public_origins)
             .field("admin_cidrs", &self.admin_cidrs)
             .field("trusted_proxies", &self.trusted_proxies)

@@ -41,6 +41,10 @@ pub struct MessageEvent {
     /// The sender's idempotency id, echoed so the sender can match its own messages.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_msg_id: Option<String>,
+    /// A stored message whose body does not decrypt (a damaged row): `text` is empty. Sent only
+    /// when `true`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub undecryptable: bool,
 }
 
 /// One server event. Serialized as `{"event": "<name>", "data": {…}}`.

@@ -2,48 +2,25 @@
 //! master-key rotations.
 //!
 //! Each room or conversation has its own data key (DEK), stored only wrapped by the master key
-//! (KEK). Unwrapped keys stay in memory, so a running server keeps working while
-//! `parlor keys rotate` re-wraps every stored key under a new master key; the server then picks
-//! the new key up from the key file on its next upkeep and re-wraps any key it created in the
-//! meantime.
+//! (KEK). At start-up every stored key is opened and kept in memory — the server refuses to
+//! start, naming the keys that do not open, rather than fail room by room later — and keys
+//! still wrapped by a previous master key are re-wrapped by the current one. So a running
+//! server keeps serving while `parlor keys rotate` re-wraps every stored key under a new master
+//! key. With a key file, the server re-reads the file before wrapping a new data key (a room
+//! created just after a rotation is wrapped by the new key) and on each upkeep, when it also
+//! re-wraps any key created under the old one.
 
-use super::envelope::{OpenError, SecretKey};
-use super::master_key::{MasterKey, MasterKeyError};
+use super::envelope::SecretKey;
+use super::error::CryptoError;
+use super::master_key::MasterKey;
+use super::source::{KeyConfig, KeySource};
 use crate::clock::Clock;
-use crate::store::{Store, StoreError, WrappedKey};
+use crate::store::{Store, WrappedKey};
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
-#[derive(Debug, thiserror::Error)]
-pub enum CryptoError {
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("data key {0} does not exist")]
-    MissingKey(i64),
-    #[error(
-        "data key {key} is wrapped by master key {kek_id}, but the configured master key is \
-         {current}: set PARLOR_MASTER_KEY or restore master.key"
-    )]
-    WrongMasterKey {
-        key: i64,
-        kek_id: String,
-        current: String,
-    },
-    #[error("stored content does not decrypt: {0}")]
-    Open(#[from] OpenError),
-    #[error(transparent)]
-    MasterKey(#[from] MasterKeyError),
-}
-
-/// Where the master key came from, so a rotated key file can be picked up.
-#[derive(Clone, Debug)]
-pub enum KeySource {
-    /// `PARLOR_MASTER_KEY`: rotating means restarting with the new value.
-    Configured,
-    /// `<data_dir>/master.key`.
-    File(PathBuf),
-}
+/// Stored keys read per query by the start-up check.
+const CHECK_PAGE: i64 = 1_000;
 
 /// Data keys for the rest of the server. Cheap to clone.
 #[derive(Clone)]
@@ -54,38 +31,105 @@ struct Inner {
     clock: Clock,
     source: KeySource,
     master: RwLock<Arc<MasterKey>>,
-    /// Master keys replaced while running; they still open keys wrapped before a rotation.
+    /// Other master keys: the previous ones given at start-up and those replaced while
+    /// running. They open keys wrapped before a rotation; they never wrap new ones.
     retired: Mutex<Vec<Arc<MasterKey>>>,
     cache: Mutex<HashMap<i64, SecretKey>>,
 }
 
 impl Keyring {
-    pub fn new(store: Store, master: MasterKey, source: KeySource, clock: Clock) -> Self {
+    pub fn new(
+        store: Store,
+        master: MasterKey,
+        others: Vec<MasterKey>,
+        source: KeySource,
+        clock: Clock,
+    ) -> Self {
         Self(Arc::new(Inner {
             store,
             clock,
             source,
             master: RwLock::new(Arc::new(master)),
-            retired: Mutex::default(),
+            retired: Mutex::new(others.into_iter().map(Arc::new).collect()),
             cache: Mutex::default(),
         }))
+    }
+
+    /// Loads the master keys (see [`KeyConfig::load`]) and opens every stored data key with
+    /// them ([`Keyring::check_every_key`]): the keyring a server starts with, or the reason it
+    /// must not start.
+    pub async fn open(
+        store: Store,
+        config: KeyConfig<'_>,
+        clock: Clock,
+    ) -> Result<Self, CryptoError> {
+        let keys = config.load(&store).await?;
+        let generated = keys.generated;
+        tracing::info!(key_id = %keys.current.id(), other_keys = keys.others.len(), "master key loaded");
+        let keyring = Self::new(store, keys.current, keys.others, keys.source, clock);
+        if let Err(err) = keyring.check_every_key().await {
+            if let (true, Some(path)) = (generated, keyring.0.source.key_file()) {
+                // Data keys appeared meanwhile (another process): a fresh key is a wrong key.
+                let _ = std::fs::remove_file(path);
+            }
+            return Err(err);
+        }
+        Ok(keyring)
     }
 
     fn master(&self) -> Arc<MasterKey> {
         Arc::clone(&self.0.master.read().unwrap_or_else(PoisonError::into_inner))
     }
 
-    /// Fails unless the master key opens the stored data keys: a wrong or missing key stops
-    /// the server instead of writing content nobody can read back.
-    pub async fn verify(&self) -> Result<(), CryptoError> {
-        if let Some(stored) = self.0.store.data_keys().any().await? {
-            self.unwrap_stored(&stored)?;
+    /// Opens every stored data key, keeping them in memory, and re-wraps those still wrapped
+    /// by another known master key under the current one. Fails naming every key that does not
+    /// open, instead of letting its room fail on a read (or the server write content nobody
+    /// could read back).
+    pub async fn check_every_key(&self) -> Result<(), CryptoError> {
+        let master = self.master();
+        let (mut after, mut unopenable, mut stale) = (0, Vec::new(), Vec::new());
+        loop {
+            let page = self.0.store.data_keys().page(after, CHECK_PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = last.id;
+            for stored in page {
+                match self.unwrap_stored(&stored) {
+                    Ok(key) => {
+                        if stored.kek_id != master.id() {
+                            let wrapped = master.wrap(&key);
+                            stale.push((stored.clone(), wrapped));
+                        }
+                        self.cache().insert(stored.id, key);
+                    }
+                    Err(_) => unopenable.push((stored.id, stored.kek_id)),
+                }
+            }
+        }
+        if !unopenable.is_empty() {
+            return Err(CryptoError::Unopenable {
+                keys: unopenable,
+                current: master.id(),
+                others: self.retired().iter().map(|k| k.id()).collect(),
+            });
+        }
+        if !stale.is_empty() {
+            let n = self
+                .0
+                .store
+                .data_keys()
+                .rewrap(&stale, &master.id())
+                .await?;
+            tracing::info!(keys = n, key_id = %master.id(), "data keys wrapped by another master key re-wrapped under the current one");
         }
         Ok(())
     }
 
-    /// Creates and stores a new data key; returns its id.
+    /// Creates and stores a new data key, wrapped by the newest master key; returns its id.
     pub async fn create_key(&self) -> Result<i64, CryptoError> {
+        // A rotation may have replaced the key file a moment ago: wrap with what it holds now.
+        if let Err(err) = self.reload() {
+            tracing::warn!(error = %err, "could not re-read the master key file; wrapping with the key in memory");
+        }
         let key = SecretKey::generate();
         let master = self.master();
         let id = self
@@ -156,13 +200,16 @@ impl Keyring {
         Ok(())
     }
 
-    /// Re-reads the key file; returns whether the master key changed.
+    /// Re-reads the key file; returns whether the master key changed. A key file that went
+    /// missing changes nothing (the key in memory stays in use; nothing is generated).
     fn reload(&self) -> Result<bool, CryptoError> {
-        let KeySource::File(path) = &self.0.source else {
+        let Some(path) = self.0.source.key_file() else {
             return Ok(false);
         };
-        let dir = path.parent().map(PathBuf::from).unwrap_or_default();
-        let (loaded, _) = MasterKey::load(None, &dir)?;
+        let Some(loaded) = MasterKey::read_file(&path)? else {
+            tracing::warn!(path = %path.display(), "the master key file is gone: restore it before the next start");
+            return Ok(false);
+        };
         let current = self.master();
         if loaded.id() == current.id() {
             return Ok(false);
@@ -203,24 +250,4 @@ impl Keyring {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
     }
-}
-
-/// Re-wraps every stored data key under `new` (the `parlor keys rotate` command). Bodies are
-/// not touched. Returns how many keys were re-wrapped.
-pub async fn rotate(store: &Store, old: &MasterKey, new: &MasterKey) -> Result<u64, CryptoError> {
-    let stale = store.data_keys().not_wrapped_by(&new.id()).await?;
-    let mut rewrapped = Vec::with_capacity(stale.len());
-    for stored in stale {
-        if stored.kek_id != old.id() {
-            return Err(CryptoError::WrongMasterKey {
-                key: stored.id,
-                kek_id: stored.kek_id,
-                current: old.id(),
-            });
-        }
-        let key = old.unwrap_key(&stored.wrapped)?;
-        let wrapped = new.wrap(&key);
-        rewrapped.push((stored, wrapped));
-    }
-    Ok(store.data_keys().rewrap(&rewrapped, &new.id()).await?)
 }

@@ -1,5 +1,6 @@
-//! Loading (or, on first start, generating) the 256-bit master key, and wrapping data keys
-//! with it.
+//! The 256-bit master key: its written form, its key files, and wrapping data keys with it.
+//! Which keys a server uses, and when a first key may be generated, is
+//! [`super::source`]'s business.
 
 use super::envelope::{OpenError, SecretKey};
 use base64::engine::general_purpose::STANDARD;
@@ -28,32 +29,20 @@ pub enum MasterKeyError {
 }
 
 impl MasterKey {
-    /// From `PARLOR_MASTER_KEY` when given; otherwise from `<data_dir>/master.key`, which is
-    /// generated (mode 0600) when it does not exist yet. Returns the key and whether it was
-    /// just generated.
-    pub fn load(configured: Option<&str>, data_dir: &Path) -> Result<(Self, bool), MasterKeyError> {
-        if let Some(encoded) = configured {
-            return Ok((Self::decode(encoded)?, false));
-        }
-        let path = data_dir.join("master.key");
-        let io_error = |source| MasterKeyError::Io {
-            path: path.display().to_string(),
-            source,
-        };
-        match std::fs::read_to_string(&path) {
-            Ok(encoded) => Ok((Self::decode(&encoded)?, false)),
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-                let key = Self::generate();
-                let mut file = std::fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .mode(0o600)
-                    .open(&path)
-                    .map_err(io_error)?;
-                writeln!(file, "{}", key.encode()).map_err(io_error)?;
-                Ok((key, true))
-            }
-            Err(err) => Err(io_error(err)),
+    /// A key in its written form (base64 of 32 bytes, surrounding whitespace ignored).
+    pub fn parse(encoded: &str) -> Result<Self, MasterKeyError> {
+        Self::decode(encoded)
+    }
+
+    /// The key in a key file, or `None` when the file does not exist. Never creates anything.
+    pub fn read_file(path: &Path) -> Result<Option<Self>, MasterKeyError> {
+        match std::fs::read_to_string(path) {
+            Ok(encoded) => Ok(Some(Self::decode(&encoded)?)),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(MasterKeyError::Io {
+                path: path.display().to_string(),
+                source,
+            }),
         }
     }
 
@@ -72,6 +61,17 @@ impl MasterKey {
         data_dir.join("master.key")
     }
 
+    /// Where `parlor keys rotate` keeps the key it replaced: keys a running server wrapped
+    /// before it saw the new file still open with it, and are re-wrapped at the next start.
+    pub fn previous_file_in(data_dir: &Path) -> std::path::PathBuf {
+        data_dir.join("master.key.previous")
+    }
+
+    /// Where `parlor keys rotate` stages the new key until every data key is wrapped by it.
+    pub fn staged_file_in(data_dir: &Path) -> std::path::PathBuf {
+        data_dir.join("master.key.next")
+    }
+
     /// Writes the key to a new file (mode 0600, synced to disk); fails if the file exists.
     pub fn write_new_file(&self, path: &Path) -> Result<(), MasterKeyError> {
         let io_error = |source| MasterKeyError::Io {
@@ -85,7 +85,27 @@ impl MasterKey {
             .open(path)
             .map_err(io_error)?;
         writeln!(file, "{}", self.encode()).map_err(io_error)?;
-        file.sync_all().map_err(io_error)
+        file.sync_all().map_err(io_error)?;
+        sync_parent(path).map_err(io_error)
+    }
+
+    /// Writes the key to `path`, replacing whatever is there in one step (through a synced
+    /// temporary file renamed over it), so a reader sees the old key or the new one, never a
+    /// part of either.
+    pub fn replace_file(&self, path: &Path) -> Result<(), MasterKeyError> {
+        let mut temporary = path.as_os_str().to_owned();
+        temporary.push(".tmp");
+        let temporary = std::path::PathBuf::from(temporary);
+        let _ = std::fs::remove_file(&temporary);
+        self.write_new_file(&temporary)?;
+        std::fs::rename(&temporary, path).map_err(|source| MasterKeyError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        sync_parent(path).map_err(|source| MasterKeyError::Io {
+            path: path.display().to_string(),
+            source,
+        })
     }
 
     /// Encrypts a data key for storage.
@@ -122,6 +142,14 @@ impl MasterKey {
     }
 }
 
+/// Makes a file's creation or renaming durable: syncs the directory that lists it.
+fn sync_parent(path: &Path) -> std::io::Result<()> {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => std::fs::File::open(dir)?.sync_all(),
+        _ => Ok(()),
+    }
+}
+
 impl fmt::Debug for MasterKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "MasterKey({})", self.id())
@@ -134,18 +162,11 @@ mod tests {
     use std::os::unix::fs::PermissionsExt;
 
     #[test]
-    fn generates_a_private_key_file_once_and_reads_it_back() {
+    fn reading_a_missing_key_file_creates_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        let (first, generated) = MasterKey::load(None, dir.path()).unwrap();
-        assert!(generated);
-        let mode = std::fs::metadata(dir.path().join("master.key"))
-            .unwrap()
-            .permissions()
-            .mode();
-        assert_eq!(mode & 0o777, 0o600);
-        let (second, generated) = MasterKey::load(None, dir.path()).unwrap();
-        assert!(!generated);
-        assert_eq!(first.id(), second.id());
+        let path = MasterKey::file_in(dir.path());
+        assert!(MasterKey::read_file(&path).unwrap().is_none());
+        assert!(!path.exists());
     }
 
     #[test]
@@ -160,26 +181,28 @@ mod tests {
     #[test]
     fn a_written_key_file_is_private_and_loads_back() {
         let dir = tempfile::tempdir().unwrap();
-        MasterKey::load(None, dir.path()).unwrap();
+        let path = MasterKey::file_in(dir.path());
+        MasterKey::generate().write_new_file(&path).unwrap();
         let next = MasterKey::generate();
-        let staged = dir.path().join("staged");
-        next.write_new_file(&staged).unwrap();
-        assert!(next.write_new_file(&staged).is_err(), "never overwrites");
-        std::fs::rename(&staged, MasterKey::file_in(dir.path())).unwrap();
-        let (loaded, _) = MasterKey::load(None, dir.path()).unwrap();
+        assert!(next.write_new_file(&path).is_err(), "never overwrites");
+        next.replace_file(&path).unwrap();
+        let loaded = MasterKey::read_file(&path).unwrap().unwrap();
         assert_eq!(loaded.id(), next.id());
-        let mode = std::fs::metadata(dir.path().join("master.key"))
-            .unwrap()
-            .permissions()
-            .mode();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary left"
+        );
     }
 
     #[test]
     fn a_malformed_key_is_an_error_not_a_fallback() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(MasterKey::load(Some("c2hvcnQ="), dir.path()).is_err());
-        std::fs::write(dir.path().join("master.key"), "not base64!").unwrap();
-        assert!(MasterKey::load(None, dir.path()).is_err());
+        assert!(MasterKey::parse("c2hvcnQ=").is_err());
+        let path = MasterKey::file_in(dir.path());
+        std::fs::write(&path, "not base64!").unwrap();
+        assert!(MasterKey::read_file(&path).is_err());
     }
 }

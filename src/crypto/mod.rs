@@ -4,9 +4,15 @@
 //! logged.
 
 mod envelope;
+mod error;
 mod keyring;
 mod master_key;
+mod rotation;
+mod source;
 
 pub use envelope::{OpenError, SecretKey};
-pub use keyring::{rotate, CryptoError, KeySource, Keyring};
+pub use error::CryptoError;
+pub use keyring::Keyring;
 pub use master_key::{MasterKey, MasterKeyError};
+pub use rotation::{rotate, rotate_configured, rotate_key_file, Rotated};
+pub use source::{KeyConfig, KeySource};

@@ -136,15 +136,24 @@ pub struct MessageOpener<'a> {
 }
 
 impl MessageOpener<'_> {
-    /// The text of message `seq` in `room`, if it is still stored.
+    /// The text of message `seq` in `room`, if it is still stored and decrypts. A room whose
+    /// data key does not open is searched no further (logged once) instead of failing the
+    /// whole search.
     pub async fn text(&mut self, room: &str, seq: i64) -> Result<Option<String>, RoomError> {
         if !self.found.contains_key(room) {
             let found = self.admin.dir.by_slug(room).await?;
             self.found.insert(room.to_owned(), found);
         }
-        let Some(Some(room)) = self.found.get(room) else {
+        let Some(Some(found)) = self.found.get(room) else {
             return Ok(None);
         };
-        self.admin.history.one(room, seq).await
+        match self.admin.history.one(found, seq).await {
+            Err(RoomError::Crypto(err)) => {
+                tracing::error!(room, error = %err, "audit search: the room's messages cannot be opened; skipped");
+                self.found.insert(room.to_owned(), None);
+                Ok(None)
+            }
+            other => other,
+        }
     }
 }

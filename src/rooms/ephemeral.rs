@@ -206,6 +206,7 @@ impl Ephemeral {
                     ts: m.created_at,
                     author: m.author_name,
                     text: m.text,
+                    undecryptable: m.undecryptable,
                 })
                 .collect(),
         };

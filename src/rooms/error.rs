@@ -73,7 +73,10 @@ impl RoomError {
             RoomError::Message(MessageTextError::Empty) => ErrorCode::EmptyMessage,
             RoomError::Message(MessageTextError::TooLong { .. }) => ErrorCode::MessageTooLong,
             RoomError::SlowMode(_) => ErrorCode::RateLimited,
-            RoomError::Store(StoreError::Database(_)) => ErrorCode::Unavailable,
+            RoomError::Store(StoreError::Database(_))
+            | RoomError::Crypto(CryptoError::Store(StoreError::Database(_))) => {
+                ErrorCode::Unavailable
+            }
             RoomError::Crypto(_) | RoomError::Store(_) => ErrorCode::Internal,
         }
     }

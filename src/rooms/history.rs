@@ -1,9 +1,14 @@
 //! Room history: messages sealed with their room's data key on the way in and opened on the
 //! way out, pages to scroll back or catch up, clearing, and pruning by retention. The store
 //! only ever sees ciphertext; every read and write of a body goes through here.
+//!
+//! A row whose body does not open is handed out marked `undecryptable` (no text) and reported
+//! to [`Undecryptable`], never turned into an error: one damaged row must not make its whole
+//! room unreadable.
 
 use super::directory::Directory;
 use super::service::author_id;
+use super::undecryptable::Undecryptable;
 use super::{PlainMessage, Room, RoomError};
 use crate::auth::Identity;
 use crate::crypto::SecretKey;
@@ -14,11 +19,20 @@ use crate::store::{Appended, MessageRow, NewMessage};
 #[derive(Clone)]
 pub struct History {
     dir: Directory,
+    undecryptable: Undecryptable,
 }
 
 impl History {
     pub(super) fn new(dir: Directory) -> Self {
-        Self { dir }
+        Self {
+            dir,
+            undecryptable: Undecryptable::default(),
+        }
+    }
+
+    /// How many distinct stored messages were found not to decrypt since start-up.
+    pub fn undecryptable_count(&self) -> u64 {
+        self.undecryptable.count()
     }
 
     /// Stores a message from a member, sealed with the room's key. Returns the message and
@@ -56,8 +70,10 @@ impl History {
             )
             .await?;
         match appended {
-            Appended::New(row) => Ok((open(&key, row)?, true)),
-            Appended::Existing(row) => Ok((open(&key, row)?, false)),
+            // Just sealed from `text`: nothing to open.
+            Appended::New(row) => Ok((plain(row, Some(text.into_string())), true)),
+            // A retry answers the stored message's place, even if its body no longer opens.
+            Appended::Existing(row) => Ok((self.open(&key, row), false)),
         }
     }
 
@@ -99,11 +115,14 @@ impl History {
         self.open_all(room, rows).await
     }
 
-    /// Message `seq` of a room, opened, if it is still stored.
+    /// The text of message `seq` of a room, if it is still stored and decrypts.
     pub(super) async fn one(&self, room: &Room, seq: i64) -> Result<Option<String>, RoomError> {
         let page = self.dir.store.messages().after(room.id, seq - 1, 1).await?;
         let opened = self.open_all(room, page).await?;
-        Ok(opened.into_iter().find(|m| m.seq == seq).map(|m| m.text))
+        Ok(opened
+            .into_iter()
+            .find(|m| m.seq == seq && !m.undecryptable)
+            .map(|m| m.text))
     }
 
     /// Deletes every message of the room (owners and admins).
@@ -139,25 +158,38 @@ impl History {
         room: &Room,
         rows: Vec<MessageRow>,
     ) -> Result<Vec<PlainMessage>, RoomError> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
         let key = self.dir.keyring.key(room.data_key_id).await?;
-        rows.into_iter().map(|row| open(&key, row)).collect()
+        Ok(rows.into_iter().map(|row| self.open(&key, row)).collect())
+    }
+
+    /// Opens a row's body; a body that does not open is reported and marked, not an error.
+    fn open(&self, key: &SecretKey, row: MessageRow) -> PlainMessage {
+        match key.open(&row.body, message_context(row.room_id, row.seq).as_bytes()) {
+            Ok(bytes) => plain(row, Some(String::from_utf8_lossy(&bytes).into_owned())),
+            Err(_) => {
+                self.undecryptable.report(row.id, row.room_id, row.seq);
+                plain(row, None)
+            }
+        }
     }
 }
 
-fn open(key: &SecretKey, row: MessageRow) -> Result<PlainMessage, RoomError> {
-    let plain = key
-        .open(&row.body, message_context(row.room_id, row.seq).as_bytes())
-        .map_err(|e| RoomError::Crypto(e.into()))?;
-    Ok(PlainMessage {
+/// A row with its opened text (`None`: it did not decrypt).
+fn plain(row: MessageRow, text: Option<String>) -> PlainMessage {
+    PlainMessage {
         id: row.id,
         author_id: row.author_id,
         seq: row.seq,
         author_name: row.author_name,
         author_role: row.author_role,
         client_msg_id: row.client_msg_id,
-        text: String::from_utf8_lossy(&plain).into_owned(),
+        undecryptable: text.is_none(),
+        text: text.unwrap_or_default(),
         created_at: row.created_at,
-    })
+    }
 }
 
 /// The associated data of a message body: its room and sequence number, so a body copied to

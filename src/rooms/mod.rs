@@ -21,6 +21,7 @@ mod history;
 mod membership;
 mod room;
 mod service;
+mod undecryptable;
 mod view;
 
 pub use access::{CreateInvite, RoomAccess};

@@ -155,7 +155,10 @@ pub struct PlainMessage {
     pub author_name: String,
     pub author_role: String,
     pub client_msg_id: Option<String>,
+    /// Empty when the stored body does not decrypt.
     pub text: String,
+    /// The stored body does not decrypt (a tampered or damaged row): there is no text.
+    pub undecryptable: bool,
     pub created_at: Millis,
 }
 
@@ -238,6 +241,9 @@ pub struct TranscriptLine {
     pub ts: Millis,
     pub author: String,
     pub text: String,
+    /// The message did not decrypt when the room was archived: there is no text.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub undecryptable: bool,
 }
 
 /// An archive with its transcript opened.

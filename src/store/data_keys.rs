@@ -46,12 +46,26 @@ impl DataKeys<'_> {
         )
     }
 
-    /// Any one stored key, to check at start-up that the master key opens what is stored.
-    pub async fn any(&self) -> Result<Option<WrappedKey>, StoreError> {
+    /// Up to `limit` stored keys with an id above `after`, by id: the start-up check reads
+    /// every key, a page at a time.
+    pub async fn page(&self, after: i64, limit: i64) -> Result<Vec<WrappedKey>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, kek_id, wrapped FROM data_keys WHERE id > $1 ORDER BY id LIMIT $2",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(self.pool)
+        .await?)
+    }
+
+    /// How many keys each master key wraps, by master key id.
+    pub async fn count_by_master(&self) -> Result<Vec<(String, i64)>, StoreError> {
         Ok(
-            sqlx::query_as("SELECT id, kek_id, wrapped FROM data_keys ORDER BY id LIMIT 1")
-                .fetch_optional(self.pool)
-                .await?,
+            sqlx::query_as(
+                "SELECT kek_id, COUNT(*) FROM data_keys GROUP BY kek_id ORDER BY kek_id",
+            )
+            .fetch_all(self.pool)
+            .await?,
         )
     }
 

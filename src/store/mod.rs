@@ -19,10 +19,12 @@ mod ignores;
 mod invites;
 mod members;
 mod messages;
+mod probe;
 mod room_bans;
 mod rooms;
 mod sanctions;
 mod sessions;
+mod sqlite;
 mod users;
 
 pub use access_requests::{AccessRequests, RequestRow};
@@ -42,8 +44,11 @@ pub use sanctions::{NewSanction, SanctionRow, Sanctions};
 pub use sessions::{SessionRow, Sessions};
 pub use users::{NewUser, UserRow, Users};
 
+use crate::domain::Millis;
+use probe::WriteProbe;
 use sqlx::any::{AnyPoolOptions, AnyQueryResult};
 use sqlx::{AnyPool, Executor};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Errors of the storage layer.
@@ -56,6 +61,8 @@ pub enum StoreError {
     Database(#[source] sqlx::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot prepare the database location: {0}")]
+    Location(#[source] std::io::Error),
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -81,16 +88,23 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// `/health`'s write probe.
+    probe: Arc<WriteProbe>,
 }
 
 impl Store {
-    /// Connects, applies the engine's pending migrations, and returns the store.
+    /// Connects, applies the engine's pending migrations, and returns the store. A SQLite URL
+    /// without a `mode` creates its file (and directory) on first start.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("postgres") {
             Backend::Postgres
         } else {
             Backend::Sqlite
+        };
+        let url = match backend {
+            Backend::Sqlite => sqlite::prepare_url(url).map_err(StoreError::Location)?,
+            Backend::Postgres => url.to_owned(),
         };
         let pool = AnyPoolOptions::new()
             .max_connections(match backend {
@@ -101,31 +115,43 @@ impl Store {
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
-                        // WAL lets readers run beside the one writer; NORMAL sync is durable
-                        // across application crashes, which is what WAL mode is meant for.
-                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;")
-                            .await?;
+                        conn.execute(sqlite::PRAGMAS).await?;
                     }
                     Ok(())
                 })
             })
-            .connect(url)
+            .after_release(move |conn, _| {
+                Box::pin(
+                    async move { Ok(backend != Backend::Sqlite || sqlite::left_clean(conn).await) },
+                )
+            })
+            .connect(&url)
             .await?;
         match backend {
             Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
             Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
         }
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            probe: Arc::default(),
+        })
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
     }
 
-    /// A cheap round trip, for health checks.
+    /// A cheap round trip.
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    /// Whether the store accepts writes right now: a row rewritten and committed (see
+    /// [`probe`]); `Err` holds the reason.
+    pub async fn check_writes(&self, now: Millis) -> Result<(), String> {
+        self.probe.check(&self.pool, now).await
     }
 
     /// Waits for in-flight queries and closes every connection (checkpointing SQLite's WAL).

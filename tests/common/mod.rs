@@ -5,10 +5,12 @@
 //! - `protocol`: the acks, events and REST bodies as typed structs (strict: unknown fields fail);
 //! - `http`: the one HTTP request helper ([`TestApp::request`] → [`Reply`]);
 //! - `ws`: the WebSocket client ([`WsClient`]), typed events and close codes;
-//! - `accounts`: callers with a session, the root account, two users at once.
+//! - `accounts`: callers with a session, the root account, two users at once;
+//! - `binary`: the `parlor` binary run as a process (`serve`, `keys rotate`).
 #![allow(dead_code)]
 
 pub mod accounts;
+pub mod binary;
 pub mod http;
 pub mod process;
 pub mod protocol;

@@ -60,6 +60,7 @@ impl Lobby {
             text: send.text.into_string(),
             seq: None,
             client_msg_id: None,
+            undecryptable: false,
         });
         self.bus
             .publish(send.room.as_str(), Broadcast::new(event), None);

@@ -88,6 +88,11 @@ impl Oversight {
         self.hub.close_connection(id, CloseReason::Kicked)
     }
 
+    /// How many distinct stored messages were found not to decrypt since start-up.
+    pub fn undecryptable_messages(&self) -> u64 {
+        self.rooms.history().undecryptable_count()
+    }
+
     /// Every room, conversation and live ephemeral room.
     pub async fn rooms(&self) -> Result<Vec<AdminRoom>, CoreError> {
         Ok(self.rooms.admin().all().await?)

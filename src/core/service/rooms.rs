@@ -333,5 +333,6 @@ fn stored_event(room: &str, message: PlainMessage) -> MessageEvent {
         text: message.text,
         seq: Some(message.seq),
         client_msg_id: message.client_msg_id,
+        undecryptable: message.undecryptable,
     }
 }

@@ -95,6 +95,9 @@ pub struct Message {
     pub seq: Option<i64>,
     #[serde(default)]
     pub client_msg_id: Option<String>,
+    /// Present (`true`) only on a stored message that no longer decrypts; `text` is empty.
+    #[serde(default)]
+    pub undecryptable: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]

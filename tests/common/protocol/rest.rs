@@ -231,6 +231,9 @@ pub struct TranscriptLine {
     pub ts: i64,
     pub author: String,
     pub text: String,
+    /// Present (`true`) only on a stored message that no longer decrypts; `text` is empty.
+    #[serde(default)]
+    pub undecryptable: bool,
 }
 
 /// `GET /api/admin/rooms/{slug}/messages`.
@@ -286,6 +289,8 @@ pub struct RoomMembers {
 pub struct Health {
     pub status: String,
     pub database: String,
+    /// Stored messages found not to decrypt since the server started (each counted once).
+    pub undecryptable_messages: u64,
 }
 
 /// `{"ok": true}` (logout).
