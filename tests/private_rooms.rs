@@ -274,7 +274,7 @@ async fn requests_expire_alike_and_can_be_made_again() {
             .await
             .expect_empty(202);
     }
-    assert_eq!(pending_names(&owner).await, [asker_name.clone()]);
+    assert_eq!(pending_names(&owner).await, [asker_name.as_str()]);
 
     app.clock
         .advance(Duration::from_millis(7 * 24 * 3600 * 1000 - 1));
@@ -366,7 +366,7 @@ async fn the_owner_sees_and_approves_a_request_and_the_requester_learns_it_live(
         (told.room.as_str(), told.user.as_str()),
         (HIDDEN, asker_name.as_str())
     );
-    assert_eq!(pending_names(&owner).await, [asker_name.clone()]);
+    assert_eq!(pending_names(&owner).await, [asker_name.as_str()]);
 
     owner
         .call(

@@ -242,8 +242,7 @@ pub async fn redeem(
 }
 
 #[utoipa::path(post, path = "/api/rooms/{slug}/requests", tag = "rooms", params(("slug" = String, Path)),
-    responses((status = 202, description = "Recorded by address unless you see a room there; the same for a private room as for an address no room holds"),
-        (status = 400, description = "invalid_room: not a room address", body = ErrorResponse)))]
+    responses((status = 202, description = "Recorded by address unless you see a room there; the same for a private room as for an address no room holds")))]
 pub async fn request_access(
     State(state): State<AppState>,
     session: CurrentSession,

@@ -161,17 +161,22 @@ impl RoomAccess {
     /// Asks to join whatever room holds `slug`. A request is recorded, by address, for every
     /// address the caller cannot see a room at — a private room they are not in and an
     /// address nobody holds alike, with the same queries. Returns the address and the owner
-    /// and admins to tell: those of a private room, when the request is new (none otherwise).
+    /// and admins to tell: those of a private room, when the request is new (none otherwise);
+    /// `None` for what cannot be a room's address.
     pub async fn request_access(
         &self,
         identity: &Identity,
         slug: &str,
-    ) -> Result<(RoomSlug, Vec<i64>), RoomError> {
+    ) -> Result<Option<(RoomSlug, Vec<i64>)>, RoomError> {
         let user_id = account_id(identity)?;
-        let slug = RoomSlug::parse(slug)?;
+        // Conversations and ephemeral rooms have no address anyone could ask for: such a name
+        // is accepted as every request is, and nothing is recorded.
+        let Ok(slug) = RoomSlug::parse(slug) else {
+            return Ok(None);
+        };
         match self.dir.visible(identity, slug.as_str()).await {
             // A room the caller sees (or is banned from) is no secret to them: nothing to ask.
-            Ok(_) | Err(RoomError::Banned) => return Ok((slug, Vec::new())),
+            Ok(_) | Err(RoomError::Banned) => return Ok(Some((slug, Vec::new()))),
             Err(RoomError::NotFound) => {}
             Err(other) => return Err(other),
         }
@@ -181,10 +186,10 @@ impl RoomAccess {
             .ask(slug.as_str(), user_id, now, now + REQUEST_TTL_MILLIS)
             .await?
         {
-            return Ok((slug, Vec::new()));
+            return Ok(Some((slug, Vec::new())));
         }
         let moderators = requests.moderators_to_tell(slug.as_str(), user_id).await?;
-        Ok((slug, moderators))
+        Ok(Some((slug, moderators)))
     }
 
     /// The caller's own requests in force, by the address they asked for.

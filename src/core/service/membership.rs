@@ -133,10 +133,10 @@ impl Membership {
     /// Asks to join the room at `slug`; the online owner and admins of a private room there
     /// are told at once. The caller's answer is the same whether such a room exists or not.
     pub async fn request_access(&self, identity: &Identity, slug: &str) -> Result<(), CoreError> {
-        let (slug, moderators) = self.rooms.access().request_access(identity, slug).await?;
-        if moderators.is_empty() {
+        let Some((slug, moderators)) = self.rooms.access().request_access(identity, slug).await?
+        else {
             return Ok(());
-        }
+        };
         let event = Broadcast::new(Event::AccessRequested {
             room: slug.as_str().to_owned(),
             user: identity.name.clone(),
