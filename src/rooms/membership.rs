@@ -182,14 +182,4 @@ impl Membership {
             .await?;
         Ok(room)
     }
-
-    /// The owner and admins of a room (to tell them about access requests).
-    pub async fn moderator_ids(&self, room_id: i64) -> Result<Vec<i64>, RoomError> {
-        let members = self.dir.store.members().list(room_id).await?;
-        Ok(members
-            .into_iter()
-            .filter(|m| m.role.parse::<RoomRole>().is_ok_and(RoomRole::moderates))
-            .map(|m| m.user_id)
-            .collect())
-    }
 }
