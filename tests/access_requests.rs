@@ -7,7 +7,7 @@ mod common;
 mod hidden_room;
 
 use common::protocol::{AccessDecided, AccessRequested, RoomList, RoomRole};
-use common::{spawn_app, spawn_app_with, unique_name, Caller};
+use common::{count_rows, database, eventually, spawn_app, spawn_app_with, unique_name, Caller};
 use hidden_room::{banned_ex_member, hidden_room, HIDDEN, HIDDEN_NAME, MISSING};
 use serde::Deserialize;
 use serde_json::json;
@@ -111,6 +111,29 @@ async fn requests_expire_alike_and_can_be_made_again() {
         (HIDDEN, asker_name.as_str())
     );
     assert_eq!(requested_slugs(&asker).await, [HIDDEN]);
+}
+
+#[tokio::test]
+async fn upkeep_deletes_lapsed_requests() {
+    let app = spawn_app_with(|c| c.session_ttl_secs = 30 * 24 * 3600).await;
+    let _owner = hidden_room(&app).await;
+    let asker = app.caller(&unique_name("ask")).await;
+    for room in [HIDDEN, MISSING] {
+        asker
+            .call("POST", &format!("/api/rooms/{room}/requests"), None)
+            .await
+            .expect_empty(202);
+    }
+    let db = database(&app).await;
+    assert_eq!(count_rows(&db, "access_requests").await, 2);
+    app.clock.advance(Duration::from_secs(7 * 24 * 3600 + 61));
+    eventually(|| async {
+        match count_rows(&db, "access_requests").await {
+            0 => Ok(()),
+            n => Err(format!("{n} rows left")),
+        }
+    })
+    .await;
 }
 
 #[tokio::test]
