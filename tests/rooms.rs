@@ -264,7 +264,7 @@ async fn invites_admit_until_they_expire_run_out_or_are_revoked() {
     second
         .call("POST", "/api/invites/not-a-token", None)
         .await
-        .expect_error(404, "not_found");
+        .expect_error(410, "invite_unusable");
     second
         .call("GET", "/api/rooms/club/messages", None)
         .await
@@ -294,9 +294,9 @@ async fn an_access_request_reaches_the_owner_and_the_answer_reaches_the_requeste
         ("vip", asker_name.as_str())
     );
     let list: RoomList = asker.call("GET", "/api/rooms", None).await.expect(200);
-    let vip: Vec<_> = list.rooms.iter().filter(|r| r.slug == "vip").collect();
-    assert_eq!(vip.len(), 1, "{list:?}");
-    assert_eq!((vip[0].access, vip[0].role), (Access::Requested, None));
+    assert!(list.rooms.iter().all(|r| r.slug != "vip"), "{list:?}");
+    let asked: Vec<_> = list.requests.iter().map(|r| r.slug.as_str()).collect();
+    assert_eq!(asked, ["no-such-room", "vip"], "by address only: {list:?}");
 
     owner
         .call(
@@ -316,6 +316,11 @@ async fn an_access_request_reaches_the_owner_and_the_answer_reaches_the_requeste
     );
     let joined = asker_ws.join_room("vip", json!({})).await;
     assert_eq!(joined.room.role, Some(RoomRole::Member));
+    let list: RoomList = asker.call("GET", "/api/rooms", None).await.expect(200);
+    let vip: Vec<_> = list.rooms.iter().filter(|r| r.slug == "vip").collect();
+    assert_eq!((vip.len(), vip[0].access), (1, Access::Member), "{list:?}");
+    let asked: Vec<_> = list.requests.iter().map(|r| r.slug.as_str()).collect();
+    assert_eq!(asked, ["no-such-room"], "the approved request is settled");
 }
 
 #[tokio::test]
@@ -346,7 +351,7 @@ async fn a_banned_member_is_removed_live_and_cannot_return_even_by_invite() {
     member
         .call("POST", &format!("/api/invites/{}", again.token), None)
         .await
-        .expect_error(403, "banned");
+        .expect_error(410, "invite_unusable");
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 
 use super::ErrorResponse;
 use crate::domain::RoomRole;
-use crate::http::{AppState, Body, CurrentSession, HttpError};
+use crate::http::{user_name, AppState, Body, CurrentSession, HttpError};
 use crate::rooms::{CreateInvite, InviteView, MemberView, RequestView, RoomView};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -61,12 +61,14 @@ pub async fn members(
 
 #[utoipa::path(delete, path = "/api/rooms/{slug}/members/{name}", tag = "rooms",
     params(("slug" = String, Path), ("name" = String, Path)),
-    responses((status = 204, description = "Removed"), (status = 403, description = "forbidden", body = ErrorResponse)))]
+    responses((status = 204, description = "Removed"), (status = 403, description = "forbidden", body = ErrorResponse),
+        (status = 422, description = "invalid_payload: not a user name", body = ErrorResponse)))]
 pub async fn remove_member(
     State(state): State<AppState>,
     session: CurrentSession,
     Path((slug, name)): Path<(String, String)>,
 ) -> Result<StatusCode, HttpError> {
+    let name = user_name(&name)?;
     state
         .chat
         .membership
@@ -85,13 +87,15 @@ pub struct RoleBody {
 
 #[utoipa::path(put, path = "/api/rooms/{slug}/members/{name}/role", tag = "rooms",
     params(("slug" = String, Path), ("name" = String, Path)), request_body = RoleBody,
-    responses((status = 204, description = "Role changed"), (status = 403, description = "owner only", body = ErrorResponse)))]
+    responses((status = 204, description = "Role changed"), (status = 403, description = "owner only", body = ErrorResponse),
+        (status = 422, description = "invalid_payload: not a user name", body = ErrorResponse)))]
 pub async fn set_role(
     State(state): State<AppState>,
     session: CurrentSession,
     Path((slug, name)): Path<(String, String)>,
     Body(body): Body<RoleBody>,
 ) -> Result<StatusCode, HttpError> {
+    let name = user_name(&name)?;
     state
         .chat
         .membership
@@ -102,12 +106,14 @@ pub async fn set_role(
 
 #[utoipa::path(put, path = "/api/rooms/{slug}/bans/{name}", tag = "rooms",
     params(("slug" = String, Path), ("name" = String, Path)),
-    responses((status = 204, description = "Banned from the room"), (status = 403, description = "forbidden", body = ErrorResponse)))]
+    responses((status = 204, description = "Banned from the room"), (status = 403, description = "forbidden", body = ErrorResponse),
+        (status = 422, description = "invalid_payload: not a user name", body = ErrorResponse)))]
 pub async fn ban(
     State(state): State<AppState>,
     session: CurrentSession,
     Path((slug, name)): Path<(String, String)>,
 ) -> Result<StatusCode, HttpError> {
+    let name = user_name(&name)?;
     state
         .chat
         .membership
@@ -118,12 +124,14 @@ pub async fn ban(
 
 #[utoipa::path(delete, path = "/api/rooms/{slug}/bans/{name}", tag = "rooms",
     params(("slug" = String, Path), ("name" = String, Path)),
-    responses((status = 204, description = "Unbanned"), (status = 404, description = "not_found", body = ErrorResponse)))]
+    responses((status = 204, description = "Unbanned"), (status = 404, description = "not_found", body = ErrorResponse),
+        (status = 422, description = "invalid_payload: not a user name", body = ErrorResponse)))]
 pub async fn unban(
     State(state): State<AppState>,
     session: CurrentSession,
     Path((slug, name)): Path<(String, String)>,
 ) -> Result<StatusCode, HttpError> {
+    let name = user_name(&name)?;
     state
         .chat
         .membership
@@ -218,8 +226,7 @@ pub async fn revoke_invite(
 
 #[utoipa::path(post, path = "/api/invites/{token}", tag = "rooms", params(("token" = String, Path)),
     responses((status = 200, description = "Now a member", body = RoomView),
-        (status = 410, description = "invite_unusable (expired, used up, revoked)", body = ErrorResponse),
-        (status = 404, description = "not_found", body = ErrorResponse)))]
+        (status = 410, description = "invite_unusable: unknown, expired, used up, revoked, for another e-mail, or a room you are banned from (one answer for all)", body = ErrorResponse)))]
 pub async fn redeem(
     State(state): State<AppState>,
     session: CurrentSession,
@@ -235,7 +242,7 @@ pub async fn redeem(
 }
 
 #[utoipa::path(post, path = "/api/rooms/{slug}/requests", tag = "rooms", params(("slug" = String, Path)),
-    responses((status = 202, description = "Recorded if the room is private and you may ask; the answer is the same for rooms that do not exist")))]
+    responses((status = 202, description = "Recorded by address unless you see a room there; the same for a private room as for an address no room holds")))]
 pub async fn request_access(
     State(state): State<AppState>,
     session: CurrentSession,
@@ -277,13 +284,15 @@ pub struct DecisionBody {
 
 #[utoipa::path(post, path = "/api/rooms/{slug}/requests/{name}", tag = "rooms",
     params(("slug" = String, Path), ("name" = String, Path)), request_body = DecisionBody,
-    responses((status = 204, description = "Decided; the requester is told live"), (status = 404, description = "not_found", body = ErrorResponse)))]
+    responses((status = 204, description = "Decided; the requester is told live"), (status = 404, description = "not_found", body = ErrorResponse),
+        (status = 422, description = "invalid_payload: not a user name", body = ErrorResponse)))]
 pub async fn decide(
     State(state): State<AppState>,
     session: CurrentSession,
     Path((slug, name)): Path<(String, String)>,
     Body(body): Body<DecisionBody>,
 ) -> Result<StatusCode, HttpError> {
+    let name = user_name(&name)?;
     state
         .chat
         .membership

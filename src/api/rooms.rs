@@ -6,7 +6,7 @@ use super::ErrorResponse;
 use crate::core::{CoreError, History, HistoryPage, Posted};
 use crate::domain::{ClientMsgId, MessageText};
 use crate::http::{room_name, AppState, Body, ClientIp, CurrentSession, HttpError};
-use crate::rooms::{CreateRoom, RoomListing, RoomView, SettingsPatch};
+use crate::rooms::{CreateRoom, OwnRequest, RoomListing, RoomView, SettingsPatch};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -16,6 +16,9 @@ use utoipa::{IntoParams, ToSchema};
 #[derive(Serialize, ToSchema)]
 pub struct RoomList {
     rooms: Vec<RoomListing>,
+    /// The caller's access requests in force, by the address asked for only (the same for a
+    /// private room as for an address no room holds); none for an address listed in `rooms`.
+    requests: Vec<OwnRequest>,
 }
 
 #[utoipa::path(get, path = "/api/rooms", tag = "rooms",
@@ -25,7 +28,13 @@ pub async fn list(
     session: CurrentSession,
 ) -> Result<Json<RoomList>, HttpError> {
     let rooms = state.chat.rooms.list(&session.identity).await?;
-    Ok(Json(RoomList { rooms }))
+    let mut requests = state
+        .chat
+        .membership
+        .own_requests(&session.identity)
+        .await?;
+    requests.retain(|r| rooms.iter().all(|room| room.slug != r.slug));
+    Ok(Json(RoomList { rooms, requests }))
 }
 
 #[derive(Deserialize, ToSchema)]

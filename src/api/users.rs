@@ -5,7 +5,7 @@ use crate::auth::{Identity, IdentityKind};
 use crate::core::Presence;
 use crate::domain::Role;
 use crate::error::ErrorCode;
-use crate::http::{AppState, CurrentSession, HttpError};
+use crate::http::{user_name, AppState, CurrentSession, HttpError};
 use axum::extract::{Path, State};
 use axum::Json;
 use serde::Serialize;
@@ -55,15 +55,17 @@ pub async fn me(State(state): State<AppState>, session: CurrentSession) -> Json<
     params(("name" = String, Path, description = "User name (case-insensitive)")),
     responses(
         (status = 200, description = "The user's public profile", body = Profile),
-        (status = 404, description = "not_found", body = ErrorResponse)))]
+        (status = 404, description = "not_found", body = ErrorResponse),
+        (status = 422, description = "invalid_payload: not a user name", body = ErrorResponse)))]
 pub async fn user(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Json<Profile>, HttpError> {
+    let name = user_name(&name)?;
     let user = state
         .chat
         .accounts
-        .user(&name)
+        .user(name.as_str())
         .await?
         .ok_or_else(|| HttpError::new(ErrorCode::NotFound, "no such user"))?;
     Ok(Json(Profile {

@@ -73,3 +73,11 @@ pub fn room_name(raw: &str) -> Result<crate::domain::RoomName, HttpError> {
     crate::domain::RoomName::parse(raw)
         .map_err(|_| HttpError::from(crate::core::CoreError::NotFound))
 }
+
+/// A user name from a path, parsed at the edge like every name a client sends: a string that
+/// cannot be a name is `invalid_payload` (as a bad `user` field of a command is), never looked
+/// up.
+pub fn user_name(raw: &str) -> Result<crate::domain::Name, HttpError> {
+    crate::domain::Name::parse(raw)
+        .map_err(|e| HttpError::from(crate::core::CoreError::InvalidPayload(format!("user: {e}"))))
+}

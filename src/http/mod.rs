@@ -12,5 +12,5 @@ mod state;
 
 pub use admission::{Admitted, Credential, Door};
 pub use error::HttpError;
-pub use extract::{peer, room_name, Body, ClientIp, CurrentSession};
+pub use extract::{peer, room_name, user_name, Body, ClientIp, CurrentSession};
 pub use state::{App, AppState};

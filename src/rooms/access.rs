@@ -1,13 +1,21 @@
 //! Getting into a private room: invite links (expiry, use limit, e-mail binding, revocation)
 //! and access requests that the room's owner and admins decide on.
+//!
+//! Neither may tell an outsider more than a missing room would. An invite that cannot be used
+//! answers like a token that never existed, whatever the reason. An access request is kept by
+//! the address the requester typed, whether or not a room holds it: the requester sees it
+//! listed (by that address only) until it is approved or expires, and a denial is not
+//! announced — it leaves the request to expire, because "denied" is an answer an address
+//! nobody holds could never give. Only an approval, which makes the requester a member, tells
+//! them the room exists.
 
 use super::directory::Directory;
 use super::service::account_id;
-use super::view::{InviteView, RequestView};
+use super::view::{InviteView, OwnRequest, RequestView};
 use super::{Room, RoomError};
 use crate::auth::{hash_token, new_secret, Identity};
-use crate::domain::{Email, RoomKind, RoomRole};
-use crate::store::{InviteRow, NewInvite};
+use crate::domain::{Email, Name, RoomRole, RoomSlug};
+use crate::store::{InviteRow, NewInvite, RequestedRoom};
 
 /// What creating an invite takes.
 #[derive(Debug, Clone)]
@@ -19,6 +27,9 @@ pub struct CreateInvite {
 
 /// The longest an invite may live: 30 days.
 const MAX_INVITE_TTL_SECS: i64 = 30 * 24 * 3600;
+
+/// How long an access request stays in force unless approved: 7 days.
+pub const REQUEST_TTL_MILLIS: i64 = 7 * 24 * 3600 * 1000;
 
 /// Invites and access requests. Cheap to clone.
 #[derive(Clone)]
@@ -107,7 +118,9 @@ impl RoomAccess {
         }
     }
 
-    /// Joins the room an invite token opens.
+    /// Joins the room an invite token opens. Every refusal — an unknown token, an expired,
+    /// used-up or revoked invite, one bound to another e-mail, a room the caller is banned
+    /// from or that is gone — is the same [`RoomError::InviteUnusable`].
     pub async fn redeem_invite(&self, identity: &Identity, token: &str) -> Result<Room, RoomError> {
         let user_id = account_id(identity)?;
         let invite: InviteRow = self
@@ -116,11 +129,11 @@ impl RoomAccess {
             .invites()
             .by_token_hash(&hash_token(token))
             .await?
-            .ok_or(RoomError::NotFound)?;
+            .ok_or(RoomError::InviteUnusable)?;
         if let Some(bound) = &invite.email_key {
             let own = identity.email.as_deref().map(str::to_ascii_lowercase);
             if own.as_deref() != Some(bound.as_str()) {
-                return Err(RoomError::InviteNotForYou);
+                return Err(RoomError::InviteUnusable);
             }
         }
         if self
@@ -130,7 +143,7 @@ impl RoomAccess {
             .is_banned(invite.room_id, user_id)
             .await?
         {
-            return Err(RoomError::Banned);
+            return Err(RoomError::InviteUnusable);
         }
         if !self
             .dir
@@ -142,49 +155,69 @@ impl RoomAccess {
             return Err(RoomError::InviteUnusable);
         }
         let room = self.dir.by_id(invite.room_id).await?;
-        room.ok_or(RoomError::NotFound)
+        room.ok_or(RoomError::InviteUnusable)
     }
 
-    /// Asks to join a private room. Returns the room when a new request was recorded (so its
-    /// moderators can be told); `None` otherwise — including for rooms that do not exist, so
-    /// asking reveals nothing.
+    /// Asks to join whatever room holds `slug`. A request is recorded, by address, for every
+    /// address the caller cannot see a room at — a private room they are not in and an
+    /// address nobody holds alike, with the same queries. Returns the address and the owner
+    /// and admins to tell: those of a private room, when the request is new (none otherwise);
+    /// `None` for what cannot be a room's address.
     pub async fn request_access(
         &self,
         identity: &Identity,
         slug: &str,
-    ) -> Result<Option<Room>, RoomError> {
+    ) -> Result<Option<(RoomSlug, Vec<i64>)>, RoomError> {
         let user_id = account_id(identity)?;
-        let Some(room) = self.dir.by_slug(&slug.to_ascii_lowercase()).await? else {
+        // Conversations and ephemeral rooms have no address anyone could ask for: such a name
+        // is accepted as every request is, and nothing is recorded.
+        let Ok(slug) = RoomSlug::parse(slug) else {
             return Ok(None);
         };
-        if !room.private
-            || room.kind() != RoomKind::Room
-            || self.dir.role_of(room.id, user_id).await?.is_some()
-            || self
-                .dir
-                .store
-                .room_bans()
-                .is_banned(room.id, user_id)
-                .await?
-        {
-            return Ok(None);
+        match self.dir.visible(identity, slug.as_str()).await {
+            // A room the caller sees (or is banned from) is no secret to them: nothing to ask.
+            Ok(_) | Err(RoomError::Banned) => return Ok(Some((slug, Vec::new()))),
+            Err(RoomError::NotFound) => {}
+            Err(other) => return Err(other),
         }
-        Ok(self
+        let now = self.dir.clock.now_millis();
+        let requests = self.dir.store.access_requests();
+        if !requests
+            .ask(slug.as_str(), user_id, now, now + REQUEST_TTL_MILLIS)
+            .await?
+        {
+            return Ok(Some((slug, Vec::new())));
+        }
+        let moderators = requests.moderators_to_tell(slug.as_str(), user_id).await?;
+        Ok(Some((slug, moderators)))
+    }
+
+    /// The caller's own requests in force, by the address they asked for.
+    pub async fn own_requests(&self, identity: &Identity) -> Result<Vec<OwnRequest>, RoomError> {
+        let user_id = account_id(identity)?;
+        let now = self.dir.clock.now_millis();
+        let rows = self
             .dir
             .store
             .access_requests()
-            .add(room.id, user_id, self.dir.clock.now_millis())
-            .await?
-            .then_some(room))
+            .of_user(user_id, now)
+            .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
     }
 
+    /// The requests a room's owner and admins may decide.
     pub async fn requests(
         &self,
         identity: &Identity,
         slug: &str,
     ) -> Result<Vec<RequestView>, RoomError> {
         let (room, _) = self.dir.moderated(identity, slug).await?;
-        let pending = self.dir.store.access_requests().list(room.id).await?;
+        let pending = self
+            .dir
+            .store
+            .access_requests()
+            .pending_for(requested(&room), self.dir.clock.now_millis())
+            .await?;
         Ok(pending
             .into_iter()
             .map(|r| RequestView {
@@ -194,21 +227,23 @@ impl RoomAccess {
             .collect())
     }
 
-    /// Approves or denies a pending request; returns the room and the requester's id.
+    /// Approves (the requester becomes a member) or denies (the request is dismissed and left
+    /// to expire) a pending request; returns the room and the requester's id.
     pub async fn decide(
         &self,
         identity: &Identity,
         slug: &str,
-        requester: &str,
+        requester: &Name,
         approve: bool,
     ) -> Result<(Room, i64), RoomError> {
         let (room, _) = self.dir.moderated(identity, slug).await?;
         let user = self.dir.member_account(requester).await?;
+        let now = self.dir.clock.now_millis();
         if !self
             .dir
             .store
             .access_requests()
-            .drop(room.id, user.id)
+            .settle(requested(&room), user.id, approve, now)
             .await?
         {
             return Err(RoomError::NoSuchMember);
@@ -217,14 +252,18 @@ impl RoomAccess {
             self.dir
                 .store
                 .members()
-                .add(
-                    room.id,
-                    user.id,
-                    RoomRole::Member.as_str(),
-                    self.dir.clock.now_millis(),
-                )
+                .add(room.id, user.id, RoomRole::Member.as_str(), now)
                 .await?;
         }
         Ok((room, user.id))
+    }
+}
+
+/// What the request queries need to know of a room.
+fn requested(room: &Room) -> RequestedRoom<'_> {
+    RequestedRoom {
+        id: room.id,
+        slug: &room.slug,
+        created_at: room.created_at,
     }
 }

@@ -7,7 +7,7 @@ use super::{Room, RoomError};
 use crate::auth::Identity;
 use crate::clock::Clock;
 use crate::crypto::Keyring;
-use crate::domain::{RoomCode, RoomKind, RoomRole};
+use crate::domain::{Name, RoomCode, RoomKind, RoomRole};
 use crate::store::{Store, UserRow};
 
 /// What every room service holds. Cheap to clone.
@@ -47,7 +47,7 @@ impl Directory {
     /// The room if the caller may see it: members see their rooms (a conversation once they
     /// have accepted it, an ephemeral room once they joined it from an admitted device);
     /// everyone not banned sees public rooms. Anything else answers like a room that does not
-    /// exist.
+    /// exist — with the same error, after the same one query.
     pub(super) async fn visible(
         &self,
         identity: &Identity,
@@ -57,24 +57,22 @@ impl Directory {
             return self.ephemeral_visible(identity, &code).await;
         }
         let user_id = account_id(identity)?;
-        let room = self
-            .by_slug(&name.to_ascii_lowercase())
+        let seen = self
+            .store
+            .rooms()
+            .seen_by(&name.to_ascii_lowercase(), user_id)
             .await?
             .ok_or(RoomError::NotFound)?;
-        let role = self.role_of(room.id, user_id).await?;
+        let room = Room::from(seen.room);
+        let role = parse_role(seen.role);
         match (room.kind(), role) {
             (RoomKind::Room, Some(_)) => {}
             (RoomKind::Room, None) if !room.private => {
-                if self.store.room_bans().is_banned(room.id, user_id).await? {
+                if seen.banned > 0 {
                     return Err(RoomError::Banned);
                 }
             }
-            (RoomKind::Pm, Some(_))
-                if !self
-                    .store
-                    .conversations()
-                    .invite_pending(room.id, user_id)
-                    .await? => {}
+            (RoomKind::Pm, Some(_)) if seen.pm_pending == 0 => {}
             _ => return Err(RoomError::NotFound),
         }
         Ok(Visible { room, role })
@@ -127,10 +125,10 @@ impl Directory {
     }
 
     /// The account a moderator names.
-    pub(super) async fn member_account(&self, name: &str) -> Result<UserRow, RoomError> {
+    pub(super) async fn member_account(&self, name: &Name) -> Result<UserRow, RoomError> {
         self.store
             .users()
-            .by_name_key(&name.to_ascii_lowercase())
+            .by_name_key(&name.key())
             .await?
             .ok_or(RoomError::NoSuchMember)
     }

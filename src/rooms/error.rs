@@ -20,10 +20,10 @@ pub enum RoomError {
     SlugTaken,
     #[error(transparent)]
     Rule(#[from] RoomRuleError),
-    #[error("this invite has expired, been used up or been revoked")]
+    /// Every refusal of an invite token, whatever the reason, so that a token tells nothing
+    /// about the room behind it.
+    #[error("this invite cannot be used: it is unknown, has expired, was used up or revoked, or is meant for someone else")]
     InviteUnusable,
-    #[error("this invite is for another e-mail address")]
-    InviteNotForYou,
     #[error("no such user in this room")]
     NoSuchMember,
     #[error("no such user")]
@@ -66,7 +66,7 @@ impl RoomError {
             RoomError::Locked => ErrorCode::RoomLocked,
             RoomError::Corrupt => ErrorCode::Internal,
             RoomError::Banned => ErrorCode::Banned,
-            RoomError::Forbidden | RoomError::InviteNotForYou => ErrorCode::Forbidden,
+            RoomError::Forbidden => ErrorCode::Forbidden,
             RoomError::SlugTaken => ErrorCode::RoomTaken,
             RoomError::Rule(_) | RoomError::InvalidSetting(_) => ErrorCode::InvalidRoom,
             RoomError::InviteUnusable => ErrorCode::InviteUnusable,

@@ -7,7 +7,7 @@ use super::ephemeral::Ephemeral;
 use super::service::{account_id, Visible};
 use super::{MemberView, Room, RoomError};
 use crate::auth::Identity;
-use crate::domain::{RoomCode, RoomKind, RoomRole};
+use crate::domain::{Name, RoomCode, RoomKind, RoomRole};
 
 /// Members of rooms. Cheap to clone.
 #[derive(Clone)]
@@ -96,7 +96,7 @@ impl Membership {
         &self,
         identity: &Identity,
         slug: &str,
-        name: &str,
+        name: &Name,
     ) -> Result<(Room, i64), RoomError> {
         let (room, role) = self.dir.moderated(identity, slug).await?;
         let user = self.dir.member_account(name).await?;
@@ -118,7 +118,7 @@ impl Membership {
         &self,
         identity: &Identity,
         slug: &str,
-        name: &str,
+        name: &Name,
     ) -> Result<(Room, i64), RoomError> {
         let (room, role) = self.dir.moderated(identity, slug).await?;
         let user = self.dir.member_account(name).await?;
@@ -143,7 +143,7 @@ impl Membership {
         &self,
         identity: &Identity,
         slug: &str,
-        name: &str,
+        name: &Name,
     ) -> Result<(), RoomError> {
         let (room, _) = self.dir.moderated(identity, slug).await?;
         let user = self.dir.member_account(name).await?;
@@ -159,7 +159,7 @@ impl Membership {
         &self,
         identity: &Identity,
         slug: &str,
-        name: &str,
+        name: &Name,
         new_role: RoomRole,
     ) -> Result<Room, RoomError> {
         let (room, role) = self.dir.moderated(identity, slug).await?;
@@ -181,15 +181,5 @@ impl Membership {
             .set_role(room.id, user.id, new_role.as_str())
             .await?;
         Ok(room)
-    }
-
-    /// The owner and admins of a room (to tell them about access requests).
-    pub async fn moderator_ids(&self, room_id: i64) -> Result<Vec<i64>, RoomError> {
-        let members = self.dir.store.members().list(room_id).await?;
-        Ok(members
-            .into_iter()
-            .filter(|m| m.role.parse::<RoomRole>().is_ok_and(RoomRole::moderates))
-            .map(|m| m.user_id)
-            .collect())
     }
 }

@@ -24,7 +24,7 @@ mod service;
 mod undecryptable;
 mod view;
 
-pub use access::{CreateInvite, RoomAccess};
+pub use access::{CreateInvite, RoomAccess, REQUEST_TTL_MILLIS};
 pub use admin::{AdminRoom, MessageOpener, RoomsAdmin};
 pub use conversations::{Conversations, Notice};
 pub use ephemeral::Ephemeral;
@@ -37,6 +37,6 @@ pub use service::{
 };
 pub use view::{
     Access, ArchiveView, ConversationState, ConversationView, EphemeralDoor, EphemeralView,
-    InviteView, MemberView, PlainMessage, RequestView, RoomListing, RoomView, Transcript,
-    TranscriptLine,
+    InviteView, MemberView, OwnRequest, PlainMessage, RequestView, RoomListing, RoomView,
+    Transcript, TranscriptLine,
 };

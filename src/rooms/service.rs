@@ -261,9 +261,11 @@ impl Rooms {
         Ok(room)
     }
 
-    /// Upkeep: follows master-key rotations and deletes messages past their room's retention.
+    /// Upkeep: follows master-key rotations, forgets expired access requests and deletes
+    /// messages past their room's retention (returns how many).
     pub async fn upkeep(&self, now: Millis) -> Result<u64, RoomError> {
         self.dir.keyring.follow_rotation().await?;
+        self.dir.store.access_requests().purge_expired(now).await?;
         self.history.prune(now).await
     }
 

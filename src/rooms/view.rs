@@ -2,7 +2,7 @@
 
 use super::Room;
 use crate::domain::{Millis, RoomRole};
-use crate::store::{InviteRow, ListedRoom, MemberRow};
+use crate::store::{InviteRow, ListedRoom, MemberRow, OwnRequestRow};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -55,8 +55,6 @@ pub enum Access {
     Invited,
     /// A public room the caller can join.
     Public,
-    /// A private room the caller has asked to join.
-    Requested,
 }
 
 /// One entry of the room list.
@@ -75,11 +73,10 @@ pub struct RoomListing {
 impl From<ListedRoom> for RoomListing {
     fn from(listed: ListedRoom) -> Self {
         let role = listed.role.as_deref().and_then(|r| r.parse().ok());
-        let access = match (role, listed.invited > 0, listed.room.private != 0) {
-            (Some(_), _, _) => Access::Member,
-            (None, true, _) => Access::Invited,
-            (None, false, false) => Access::Public,
-            (None, false, true) => Access::Requested,
+        let access = match (role, listed.invited > 0) {
+            (Some(_), _) => Access::Member,
+            (None, true) => Access::Invited,
+            (None, false) => Access::Public,
         };
         let topic_visible = role.is_some() || listed.room.private == 0;
         Self {
@@ -138,11 +135,31 @@ impl From<InviteRow> for InviteView {
     }
 }
 
-/// A pending access request.
+/// A pending access request, as the room's owner and admins see it.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct RequestView {
     pub name: String,
     pub created_at: Millis,
+}
+
+/// One of the caller's own access requests: only the address they asked for and when, the
+/// same whether a private room or nothing holds that address.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct OwnRequest {
+    pub slug: String,
+    pub created_at: Millis,
+    /// When it lapses unless approved first.
+    pub expires_at: Millis,
+}
+
+impl From<OwnRequestRow> for OwnRequest {
+    fn from(row: OwnRequestRow) -> Self {
+        Self {
+            slug: row.slug,
+            created_at: row.created_at,
+            expires_at: row.expires_at,
+        }
+    }
 }
 
 /// A stored message, decrypted.

@@ -103,7 +103,8 @@ impl Invites<'_> {
         .execute(&mut *tx)
         .await?;
         sqlx::query(
-            "DELETE FROM access_requests WHERE user_id = $1 AND room_id = (SELECT room_id FROM invites WHERE id = $2)",
+            "DELETE FROM access_requests WHERE user_id = $1 AND slug = \
+             (SELECT r.slug FROM invites i JOIN rooms r ON r.id = i.room_id WHERE i.id = $2)",
         )
         .bind(user_id)
         .bind(invite_id)

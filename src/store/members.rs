@@ -51,11 +51,14 @@ impl Members<'_> {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("DELETE FROM access_requests WHERE room_id = $1 AND user_id = $2")
-            .bind(room_id)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "DELETE FROM access_requests WHERE user_id = $2 \
+             AND slug = (SELECT slug FROM rooms WHERE id = $1)",
+        )
+        .bind(room_id)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(affected(added))
     }

@@ -27,7 +27,7 @@ mod sessions;
 mod sqlite;
 mod users;
 
-pub use access_requests::{AccessRequests, RequestRow};
+pub use access_requests::{AccessRequests, OwnRequestRow, RequestRow, RequestedRoom};
 pub use archives::{ArchiveRow, Archives, NewArchive};
 pub use audit::{Audit, AuditEntry, AuditFilter, AuditRow};
 pub use conversations::{ConversationRow, Conversations};
@@ -39,7 +39,7 @@ pub use invites::{InviteRow, Invites, NewInvite};
 pub use members::{MemberRow, Members};
 pub use messages::{Appended, MessageRow, Messages, NewMessage};
 pub use room_bans::RoomBans;
-pub use rooms::{ListedRoom, NewRoom, RoomRow, RoomSettings, Rooms};
+pub use rooms::{ListedRoom, NewRoom, RoomRow, RoomSettings, Rooms, SeenRoom};
 pub use sanctions::{NewSanction, SanctionRow, Sanctions};
 pub use sessions::{SessionRow, Sessions};
 pub use users::{NewUser, UserRow, Users};

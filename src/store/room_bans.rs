@@ -1,5 +1,5 @@
 //! Room bans: a room's owner or admins keep an account out of one room (global bans are
-//! sanctions). Banning removes the membership and any pending request in one transaction.
+//! sanctions). Banning removes the membership in the same transaction.
 
 use super::{affected, StoreError};
 use crate::domain::Millis;
@@ -12,7 +12,9 @@ pub struct RoomBans<'a> {
 }
 
 impl RoomBans<'_> {
-    /// Bans a user from the room: removes their membership and request, in one transaction.
+    /// Bans a user from the room and removes their membership, in one transaction. A pending
+    /// access request stays (its requester sees it expire as any other); the room's
+    /// moderators no longer see it.
     pub async fn ban(
         &self,
         room_id: i64,
@@ -21,16 +23,11 @@ impl RoomBans<'_> {
         now: Millis,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        for sql in [
-            "DELETE FROM room_members WHERE room_id = $1 AND user_id = $2",
-            "DELETE FROM access_requests WHERE room_id = $1 AND user_id = $2",
-        ] {
-            sqlx::query(sql)
-                .bind(room_id)
-                .bind(user_id)
-                .execute(&mut *tx)
-                .await?;
-        }
+        sqlx::query("DELETE FROM room_members WHERE room_id = $1 AND user_id = $2")
+            .bind(room_id)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query(
             "INSERT INTO room_bans (room_id, user_id, banned_by, created_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (room_id, user_id) DO NOTHING",

@@ -66,10 +66,21 @@ pub struct ListedRoom {
     #[sqlx(flatten)]
     pub room: RoomRow,
     pub role: Option<String>,
-    /// Pending access requests of this user (0 or 1).
-    pub requested: i64,
     /// Usable invites bound to this user's e-mail.
     pub invited: i64,
+}
+
+/// A room found by its name, with everything deciding whether one user may see it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SeenRoom {
+    #[sqlx(flatten)]
+    pub room: RoomRow,
+    /// The user's role, if a member.
+    pub role: Option<String>,
+    /// Whether the user is banned from the room (0 or 1).
+    pub banned: i64,
+    /// Whether the user has yet to accept the conversation (0 or 1).
+    pub pm_pending: i64,
 }
 
 /// The room columns; none of them is ambiguous in the joins below.
@@ -135,9 +146,27 @@ impl Rooms<'_> {
             .await?)
     }
 
-    /// Every public room, and every private room the user is a member of, has asked to join
-    /// or holds an unexpired invite bound to their e-mail for. Private rooms the user has no
-    /// relation to are not listed.
+    /// The room with this name and the user's relation to it, in one query whether or not the
+    /// room exists, so that finding a hidden room costs what finding none does.
+    pub async fn seen_by(&self, slug: &str, user_id: i64) -> Result<Option<SeenRoom>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS}, m.role AS role, \
+               (SELECT COUNT(*) FROM room_bans b WHERE b.room_id = r.id AND b.user_id = $2) AS banned, \
+               (SELECT COUNT(*) FROM pm_invites p WHERE p.room_id = r.id AND p.user_id = $2) AS pm_pending \
+             FROM rooms r LEFT JOIN room_members m ON m.room_id = r.id AND m.user_id = $2 \
+             WHERE r.slug = $1"
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(slug)
+            .bind(user_id)
+            .fetch_optional(self.pool)
+            .await?)
+    }
+
+    /// Every public room, and every private room the user is a member of or holds an
+    /// unexpired invite bound to their e-mail for. Private rooms the user has no relation to
+    /// are not listed — not even those they asked to join (their requests are listed by
+    /// address, see `AccessRequests::of_user`).
     pub async fn listed_for(
         &self,
         user_id: i64,
@@ -146,7 +175,6 @@ impl Rooms<'_> {
     ) -> Result<Vec<ListedRoom>, StoreError> {
         let sql = format!(
             "SELECT {COLUMNS}, m.role AS role, \
-               (SELECT COUNT(*) FROM access_requests q WHERE q.room_id = r.id AND q.user_id = $1) AS requested, \
                (SELECT COUNT(*) FROM invites i WHERE i.room_id = r.id AND i.email_key = $2 \
                        AND i.revoked = 0 AND i.expires_at > $3 \
                        AND (i.max_uses IS NULL OR i.uses < i.max_uses)) AS invited \
@@ -162,7 +190,7 @@ impl Rooms<'_> {
             .await?;
         Ok(rows
             .into_iter()
-            .filter(|l| l.room.private == 0 || l.role.is_some() || l.requested > 0 || l.invited > 0)
+            .filter(|l| l.room.private == 0 || l.role.is_some() || l.invited > 0)
             .collect())
     }
 
@@ -188,7 +216,9 @@ impl Rooms<'_> {
         Ok(())
     }
 
-    /// Deletes the room; its members, bans, invites, requests and messages go with it.
+    /// Deletes the room; its members, bans, invites and messages go with it. Access requests
+    /// are kept by address, not by room: they stay until they expire, as requests for an
+    /// address nobody holds do.
     pub async fn delete(&self, room_id: i64) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         for table in [
@@ -198,7 +228,6 @@ impl Rooms<'_> {
             "ephemeral_devices",
             "room_bans",
             "invites",
-            "access_requests",
         ] {
             sqlx::query(&format!("DELETE FROM {table} WHERE room_id = $1"))
                 .bind(room_id)

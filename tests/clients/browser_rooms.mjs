@@ -11,17 +11,20 @@
 // through the UI. B opens the link while signed out, registers and lands in the room. They
 // exchange messages both ways; a message to a room that is not on screen shows an unread
 // badge; B reloads and sees the history again; HTML in a message is shown as text; a used-up
-// invite shows `invite_unusable`; an unknown room offers to create it. Writes rooms-a.png,
+// invite shows `invite_unusable`; an unknown room offers to create it. B asks to join a second
+// private room of A's and an address nobody holds: the sidebar lists both alike under "Waiting
+// for approval", by the address typed (never the room's name); A approves over REST and B's
+// page opens the room, now under its name. Writes rooms-a.png,
 // rooms-b.png and rooms-narrow.png (360×740, room drawer open); on failure failure.png (the
 // page being checked) and failure-other.png. Exits 0 on success, 1 on the first failed check,
-// 2 on bad usage, 3 on overrun (45 s watchdog). Needs `npm ci` in tests/clients and chromium.
+// 2 on bad usage, 3 on overrun (55 s watchdog). Needs `npm ci` in tests/clients and chromium.
 
 import { mkdirSync } from 'node:fs';
 import { STEP_MS, assert, createHarness, digits, log, send, waitForChat } from './harness.mjs';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 
-const DEADLINE_MS = 45000;
+const DEADLINE_MS = 55000;
 
 const base = process.argv[2];
 if (!base || !/^https?:\/\//.test(base)) {
@@ -235,6 +238,52 @@ async function run() {
     await page.locator('#room-state-create').waitFor({ state: 'visible' });
   });
   await step('B', 'back to the room', async (page) => {
+    await page.click(`#room-list .room-link[data-room="${slug}"]`);
+    await waitForRoom(page, slug, roomName);
+  });
+
+  // ---- access requests: shown by address only, alike for a private room and for nothing ------
+  const vault = `vault-${tag}`;
+  const vaultName = `Vault ${tag}`;
+  const nowhere = `nowhere-${tag}`;
+  await step('A', `creates a second private room ${vault} (REST)`, async (page) => {
+    const status = await page.evaluate(async (body) => (await fetch('/api/rooms', {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+    })).status, { slug: vault, name: vaultName, private: true });
+    assert(status === 201, 'the room should be created', status);
+  });
+  for (const address of [nowhere, vault]) { // the last one stays on screen
+    await step('B', `asks to join #${address}`, async (page) => {
+      await page.goto(`${baseUrl}/room/${address}`, { timeout: STEP_MS });
+      await page.locator('#room-state[data-code="not_found"]').waitFor({ state: 'visible' });
+      await page.click('#room-state-request');
+      await page.locator('#room-state[data-code="requested"]').waitFor({ state: 'visible' });
+    });
+  }
+  await step('B', 'both wait for approval under the address typed, alike', async (page) => {
+    const group = page.locator('#room-list [data-group="requested"]');
+    for (const address of [vault, nowhere]) {
+      await group.locator(`.room-link[data-room="${address}"]`).waitFor({ state: 'visible' });
+    }
+    const entries = await group.locator('.room-link').evaluateAll((links) =>
+      links.map((l) => [l.dataset.room, l.querySelector('.room-icon').textContent, l.querySelector('.room-name').textContent]));
+    assert(JSON.stringify(entries) === JSON.stringify([[nowhere, '#', nowhere], [vault, '#', vault]]),
+      'each entry should show only its address', entries);
+    const text = await page.evaluate(() => document.body.textContent);
+    assert(!text.includes(vaultName), "the private room's name must not reach B", vaultName);
+  });
+  await step('A', `approves ${nickB} (REST)`, async (page) => {
+    const status = await page.evaluate(async ([room, name]) => (await fetch(`/api/rooms/${room}/requests/${name}`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ approve: true }),
+    })).status, [vault, nickB]);
+    assert(status === 204, 'the request should be approved', status);
+  });
+  await step('B', 'learns it live: the room opens under its name', async (page) => {
+    await waitForRoom(page, vault, vaultName);
+    await page.locator(`#room-list [data-group="rooms"] .room-link[data-room="${vault}"]`).waitFor({ state: 'visible' });
+    await page.locator(`#room-list [data-group="requested"] .room-link[data-room="${nowhere}"]`).waitFor({ state: 'visible' });
+  });
+  await step('B', 'back to the first room', async (page) => {
     await page.click(`#room-list .room-link[data-room="${slug}"]`);
     await waitForRoom(page, slug, roomName);
   });

@@ -19,6 +19,14 @@ import { createRequests } from './requests.js';
 
 const MODERATORS = new Set(['owner', 'admin']);
 
+/**
+ * What a pending request says: only what the user typed. Whether a room holds the address is
+ * not known until its owner lets them in (a request for nothing looks the same, and lapses).
+ */
+const requestedText = (slug) =>
+  `You asked to join #${slug}. If a private room has this address, its owner or admins decide; `
+  + 'it opens here once you are let in. Requests lapse after a week.';
+
 /** @param {object} ctx the coordinator (see rooms.js, `kindContext`) */
 export function createPersistentRooms(ctx) {
   const $ = (id) => document.getElementById(id);
@@ -45,8 +53,11 @@ export function createPersistentRooms(ctx) {
     if (s !== ctx.session()) return;
     for (const room of ctx.rooms.applyListing(listed)) {
       ctx.drop(room.slug, `You are no longer a member of #${room.slug}.`);
-      const item = listed.find((l) => l.slug === room.slug);
+      const item = listed.rooms.find((l) => l.slug === room.slug);
       if (item) ctx.rooms.add(roomRecord(item.slug, item)); // still listed, e.g. a public room
+      else if (listed.requests.some((r) => r.slug === room.slug)) {
+        ctx.rooms.add(roomRecord(room.slug, { access: 'requested' }));
+      }
     }
     ctx.render();
   }
@@ -59,8 +70,7 @@ export function createPersistentRooms(ctx) {
       return;
     }
     await refreshList();
-    ctx.showState(slug, `Request sent. If #${slug} is a private room, its owner will decide.`,
-      { code: 'requested', actions: [ctx.toLobby] });
+    ctx.showState(slug, requestedText(slug), { code: 'requested', actions: [ctx.toLobby] });
   }
 
   async function created(made) {
@@ -83,8 +93,10 @@ export function createPersistentRooms(ctx) {
     if (!ctx.isShown(slug)) ctx.banner.show(`${user} asks to join #${slug}.`);
   }
 
+  /** Only approvals are announced: a denial would tell that a private room exists. */
   async function accessDecided(slug, approved) {
-    ctx.banner.show(approved ? `Your request to join #${slug} was approved.` : `Your request to join #${slug} was denied.`);
+    if (!approved) return;
+    ctx.banner.show(`Your request to join #${slug} was approved.`);
     await refreshList();
     const room = ctx.rooms.get(slug);
     if (approved && room && ctx.stateShown(slug)) await ctx.open(slug, { push: false });
@@ -113,7 +125,7 @@ export function createPersistentRooms(ctx) {
     /** Shows the card of a room the user asked for or is invited to; true if it did. */
     showUnjoined(slug, room, { push }) {
       if (room?.access === 'requested') {
-        ctx.showState(slug, `You asked to join #${slug}. Its owner has not decided yet.`, { push, code: 'requested', actions: [ctx.toLobby] });
+        ctx.showState(slug, requestedText(slug), { push, code: 'requested', actions: [ctx.toLobby] });
         return true;
       }
       if (room?.access === 'invited') {
@@ -169,7 +181,7 @@ export function createPersistentRooms(ctx) {
     /** Events only persistent rooms have; true when handled. */
     handleEvent(event, slug, data) {
       switch (event) {
-        case 'access_decided': accessDecided(slug, Boolean(data.approved)); return true;
+        case 'access_decided': accessDecided(slug, data.approved === true); return true;
         case 'access_requested':
           if (ctx.rooms.has(slug)) requestArrived(slug, String(data.user));
           return true;

@@ -4,7 +4,9 @@
  * Keeps the pending requests per room (from `GET …/requests` and live `access_requested`
  * events), puts a notice with Approve/Deny into the room's log when one arrives live, and
  * runs the "Requests to join" dialog that lists them all. A decision taken in either place
- * settles both. Names come from users and are inserted as text.
+ * settles both. Only an approval reaches the requester: a denial is not announced, so that a
+ * private room never answers differently from no room at all. Names come from users and are
+ * inserted as text.
  */
 
 import { listRequests, decideRequest, explainRoomError } from './room-api.js';
@@ -37,7 +39,7 @@ export function createRequests({ onCount }) {
     if (notice) {
       for (const button of notice.querySelectorAll('button')) button.remove();
       notice.querySelector('.notice-text').textContent =
-        `${name} asked to join: ${approve ? 'approved' : 'denied'}.`;
+        `${name} asked to join: ${approve ? 'approved' : 'denied (they are not told)'}.`;
     }
     for (const row of list.querySelectorAll('.request')) {
       if (nameKey(row.dataset.name) === nameKey(name)) row.remove();

@@ -19,10 +19,18 @@ export function isCreatableSlug(slug) {
   return SLUG_PATTERN.test(slug) && slug !== LOBBY;
 }
 
-/** `[{slug, name, topic, private, access, role}]`, every room the caller may see or asked for. */
+/**
+ * `{rooms, requests}`: `rooms` is `[{slug, name, topic, private, access, role}]`, every room the
+ * caller may see; `requests` is `[{slug, created_at, expires_at}]`, the caller's own access
+ * requests by the address asked for — the server says nothing else about them, the same for a
+ * private room as for an address no room holds.
+ */
 export async function listRooms() {
   const answer = await get('/api/rooms');
-  return Array.isArray(answer?.rooms) ? answer.rooms : [];
+  return {
+    rooms: Array.isArray(answer?.rooms) ? answer.rooms : [],
+    requests: Array.isArray(answer?.requests) ? answer.requests : [],
+  };
 }
 
 /** Creates a room owned by the caller; resolves with its Room. */

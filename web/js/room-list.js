@@ -18,7 +18,7 @@ export function roomRecord(slug, fields = {}) {
     name: slug,
     topic: null,
     private: false,
-    access: 'public', // member | invited | public | requested
+    access: 'public', // member | invited | public | requested (asked for by address only)
     role: null, // owner | admin | member, when a member
     unread: 0,
     pane: null, // exists while the room is joined
@@ -75,18 +75,30 @@ export function createRoomList() {
     }),
 
     /**
-     * Applies a fresh `GET /api/rooms` listing. Rooms missing from it are forgotten, except
-     * joined ones the user is no longer a member of (removed while away): those are returned
-     * so the caller can close them properly.
+     * Applies a fresh `GET /api/rooms` answer. A request becomes a record named by the address
+     * asked for and nothing else (the server tells no more). Rooms missing from the answer are
+     * forgotten, except joined ones the user is no longer a member of (removed while away):
+     * those are returned so the caller can close them properly.
+     * @param {{rooms: object[], requests: object[]}} listing
      * @returns {object[]} joined rooms the user has lost
      */
-    applyListing(listed) {
+    applyListing({ rooms: listed, requests }) {
       const slugs = new Set(listed.map((item) => item.slug));
       for (const item of listed) {
         const room = rooms.get(item.slug) ?? roomRecord(item.slug);
         merge(room, item);
         room.role = item.role ?? null;
         rooms.set(item.slug, room);
+      }
+      for (const { slug } of requests) {
+        if (slugs.has(slug)) continue;
+        slugs.add(slug);
+        const known = rooms.get(slug);
+        if (known?.pane) {
+          known.access = 'requested'; // open but no longer a member: the loop below closes it
+          continue;
+        }
+        rooms.set(slug, roomRecord(slug, { access: 'requested' }));
       }
       const lost = [];
       for (const room of [...rooms.values()]) {

@@ -1,15 +1,17 @@
 //! Who belongs to a stored room, live: members and their roles, removals and room bans,
 //! leaving, invites and access requests. The rules are the [`Rooms`] service's; this tells the
 //! people concerned at once (an evicted member's connections leave the room, a room's owner
-//! and admins hear of an access request, a requester of the answer).
+//! and admins hear of an access request, a requester of an approval — a denial is not
+//! announced, see [`crate::rooms::RoomAccess`]).
 
 use super::Presence;
 use crate::auth::Identity;
 use crate::core::event::{Event, RemovedReason};
 use crate::core::{Broadcast, CoreError};
-use crate::domain::Principal;
-use crate::domain::RoomRole;
-use crate::rooms::{CreateInvite, InviteView, MemberView, RequestView, RoomView, Rooms, Visible};
+use crate::domain::{Name, Principal, RoomRole};
+use crate::rooms::{
+    CreateInvite, InviteView, MemberView, OwnRequest, RequestView, RoomView, Rooms, Visible,
+};
 use std::sync::Arc;
 
 pub struct Membership {
@@ -49,7 +51,7 @@ impl Membership {
         &self,
         identity: &Identity,
         slug: &str,
-        name: &str,
+        name: &Name,
     ) -> Result<(), CoreError> {
         let (room, user_id) = self.rooms.membership().remove(identity, slug, name).await?;
         self.presence
@@ -58,7 +60,7 @@ impl Membership {
     }
 
     /// Bans a user from a room: as a removal, and they cannot come back.
-    pub async fn ban(&self, identity: &Identity, slug: &str, name: &str) -> Result<(), CoreError> {
+    pub async fn ban(&self, identity: &Identity, slug: &str, name: &Name) -> Result<(), CoreError> {
         let (room, user_id) = self.rooms.membership().ban(identity, slug, name).await?;
         self.presence
             .evict(&room.slug, Principal::User(user_id), RemovedReason::Banned);
@@ -69,7 +71,7 @@ impl Membership {
         &self,
         identity: &Identity,
         slug: &str,
-        name: &str,
+        name: &Name,
     ) -> Result<(), CoreError> {
         Ok(self.rooms.membership().unban(identity, slug, name).await?)
     }
@@ -78,7 +80,7 @@ impl Membership {
         &self,
         identity: &Identity,
         slug: &str,
-        name: &str,
+        name: &Name,
         role: RoomRole,
     ) -> Result<(), CoreError> {
         self.rooms
@@ -128,19 +130,26 @@ impl Membership {
         Ok(RoomView::of(&room, Some(RoomRole::Member)))
     }
 
-    /// Asks to join a private room; its online owner and admins are told at once.
+    /// Asks to join the room at `slug`; the online owner and admins of a private room there
+    /// are told at once. The caller's answer is the same whether such a room exists or not.
     pub async fn request_access(&self, identity: &Identity, slug: &str) -> Result<(), CoreError> {
-        let Some(room) = self.rooms.access().request_access(identity, slug).await? else {
+        let Some((slug, moderators)) = self.rooms.access().request_access(identity, slug).await?
+        else {
             return Ok(());
         };
         let event = Broadcast::new(Event::AccessRequested {
-            room: room.slug.clone(),
+            room: slug.as_str().to_owned(),
             user: identity.name.clone(),
         });
-        for moderator in self.rooms.membership().moderator_ids(room.id).await? {
+        for moderator in moderators {
             self.presence.tell(Principal::User(moderator), &event);
         }
         Ok(())
+    }
+
+    /// The caller's own pending requests, by the address asked for.
+    pub async fn own_requests(&self, identity: &Identity) -> Result<Vec<OwnRequest>, CoreError> {
+        Ok(self.rooms.access().own_requests(identity).await?)
     }
 
     pub async fn requests(
@@ -151,12 +160,14 @@ impl Membership {
         Ok(self.rooms.access().requests(identity, slug).await?)
     }
 
-    /// Approves or denies a request; the requester is told at once.
+    /// Approves or denies a request. An approved requester is told at once; a denied one is
+    /// not (their request stays pending for them until it expires, as one for an address no
+    /// room holds would).
     pub async fn decide(
         &self,
         identity: &Identity,
         slug: &str,
-        requester: &str,
+        requester: &Name,
         approve: bool,
     ) -> Result<(), CoreError> {
         let (room, user_id) = self
@@ -164,11 +175,13 @@ impl Membership {
             .access()
             .decide(identity, slug, requester, approve)
             .await?;
-        let event = Broadcast::new(Event::AccessDecided {
-            room: room.slug,
-            approved: approve,
-        });
-        self.presence.tell(Principal::User(user_id), &event);
+        if approve {
+            let event = Broadcast::new(Event::AccessDecided {
+                room: room.slug,
+                approved: true,
+            });
+            self.presence.tell(Principal::User(user_id), &event);
+        }
         Ok(())
     }
 }

@@ -50,7 +50,6 @@ pub enum Access {
     Member,
     Invited,
     Public,
-    Requested,
 }
 
 /// One entry of `GET /api/rooms`.
@@ -69,6 +68,17 @@ pub struct RoomListing {
 #[serde(deny_unknown_fields)]
 pub struct RoomList {
     pub rooms: Vec<RoomListing>,
+    /// The caller's own access requests, by the address asked for.
+    pub requests: Vec<OwnRequest>,
+}
+
+/// One of the caller's access requests in `GET /api/rooms`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OwnRequest {
+    pub slug: String,
+    pub created_at: i64,
+    pub expires_at: i64,
 }
 
 /// An invite as its room's moderators see it.
