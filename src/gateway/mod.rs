@@ -58,6 +58,7 @@ fn close_code(reason: CloseReason) -> u16 {
         CloseReason::SlowConsumer
         | CloseReason::SessionRevoked
         | CloseReason::Kicked
-        | CloseReason::Banned => 1008,
+        | CloseReason::Banned
+        | CloseReason::IdentifyTimeout => 1008,
     }
 }

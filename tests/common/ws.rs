@@ -57,7 +57,8 @@ pub fn close_code_for(reason: CloseReason) -> u16 {
         CloseReason::SlowConsumer
         | CloseReason::SessionRevoked
         | CloseReason::Kicked
-        | CloseReason::Banned => 1008,
+        | CloseReason::Banned
+        | CloseReason::IdentifyTimeout => 1008,
     }
 }
 
