@@ -4,9 +4,10 @@
 
 use super::ErrorResponse;
 use crate::domain::RoomRole;
+use crate::http::Path;
 use crate::http::{AppState, Body, CurrentSession, HttpError};
 use crate::rooms::{CreateInvite, InviteView, MemberView, RequestView, RoomView};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};

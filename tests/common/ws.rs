@@ -97,10 +97,7 @@ impl WsClient {
         use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
         use tokio_tungstenite::tungstenite::protocol::frame::Frame;
         let frame = Frame::message(vec![0xff, 0xfe, 0x80], OpCode::Data(Data::Text), true);
-        self.stream
-            .send(Message::Frame(frame))
-            .await
-            .expect("send");
+        self.stream.send(Message::Frame(frame)).await.expect("send");
     }
 
     pub async fn send_json(&mut self, value: Value) {
