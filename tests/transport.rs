@@ -298,10 +298,15 @@ async fn the_server_wide_connection_limit_refuses_more_and_health_still_answers(
 async fn a_connection_that_does_not_identify_in_time_is_closed() {
     let app = spawn_app_with(|c| c.identify_timeout_secs = 10).await;
     let mut idle = app.gateway().await;
+    // A round trip: the server has opened the connection (and started its clock).
+    idle.expect_error("join", json!({ "room": "lobby" }), "unauthenticated")
+        .await;
     let mut identified = app.lobby_guest(&unique_name("ok")).await;
     app.clock.advance(Duration::from_secs(9));
     identified.sync().await;
     let mut late = app.gateway().await;
+    late.expect_error("join", json!({ "room": "lobby" }), "unauthenticated")
+        .await;
     app.clock.advance(Duration::from_secs(1));
     let closing = idle.closed_with(CloseReason::IdentifyTimeout).await;
     assert_eq!(closing.detail, None);

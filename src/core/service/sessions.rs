@@ -90,6 +90,10 @@ impl Sessions {
     /// watch ends early when the connection closes.
     fn close_unless_identified(&self, conn: &Connection, outbox: &Outbox) {
         let IdentifyDeadline { clock, after } = self.identify.clone();
+        // The deadline is taken now, not when the task first runs.
+        let due = clock
+            .now_millis()
+            .saturating_add(i64::try_from(after.as_millis()).unwrap_or(i64::MAX));
         let (hub, handle, closed) = (
             Arc::clone(&self.hub),
             Arc::clone(&conn.handle),
@@ -98,7 +102,7 @@ impl Sessions {
         tokio::spawn(async move {
             tokio::select! {
                 _ = closed.cancelled() => {}
-                _ = clock.sleep(after) => {
+                _ = clock.sleep_until_millis(due) => {
                     if !hub.is_identified(handle.id) {
                         handle.close(CloseReason::IdentifyTimeout);
                     }
