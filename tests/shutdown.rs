@@ -1,45 +1,13 @@
 //! Shutdown is bounded: after SIGTERM the binary exits within `shutdown_grace_secs`, whatever
 //! its clients do — here, clients that hold requests they never finish.
 
-use std::io::{BufRead, BufReader, Write};
+mod common;
+
+use common::process::{serve, sigterm};
+use std::io::Write;
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
-
-const BIN: &str = env!("CARGO_BIN_EXE_parlor");
-
-/// Starts `parlor serve` on a random port in `dir`; returns the child and its `host:port`.
-fn start(dir: &std::path::Path, extra_env: &[(&str, &str)]) -> (Child, String) {
-    let mut child = Command::new(BIN)
-        .arg("serve")
-        .current_dir(dir)
-        .env("PARLOR_LISTEN", "127.0.0.1:0")
-        .env("PARLOR_LOG_FORMAT", "text")
-        .env("NO_COLOR", "1")
-        .envs(extra_env.iter().copied())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("binary starts");
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let mut seen = Vec::new();
-    loop {
-        let Ok(line) = rx.recv_timeout(Duration::from_secs(20)) else {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("no listening line in {seen:?}");
-        };
-        if let Some(url) = line.split("listening on http://").nth(1) {
-            return (child, url.trim().to_owned());
-        }
-        seen.push(line);
-    }
-}
 
 /// Waits up to `limit` for the child to exit; kills it and fails otherwise.
 fn exits_within(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
@@ -58,7 +26,7 @@ fn exits_within(child: &mut Child, limit: Duration) -> std::process::ExitStatus 
 #[test]
 fn unfinished_requests_do_not_hold_the_server_past_its_grace_period() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut child, addr) = start(dir.path(), &[("PARLOR_SHUTDOWN_GRACE_SECS", "2")]);
+    let (mut child, addr) = serve(dir.path(), "", &[("PARLOR_SHUTDOWN_GRACE_SECS", "2")]);
     // One client stops in the middle of its headers, another in the middle of its body.
     let mut half_headers = TcpStream::connect(&addr).unwrap();
     half_headers
@@ -75,10 +43,7 @@ fn unfinished_requests_do_not_hold_the_server_past_its_grace_period() {
     std::thread::sleep(Duration::from_millis(300));
 
     let signalled = Instant::now();
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
+    sigterm(&child);
     let status = exits_within(&mut child, Duration::from_secs(2 + 5));
     assert!(status.success(), "exit code 0: {status:?}");
     assert!(

@@ -5,11 +5,13 @@
 //! - `protocol`: the acks, events and REST bodies as typed structs (strict: unknown fields fail);
 //! - `http`: the one HTTP request helper ([`TestApp::request`] → [`Reply`]);
 //! - `ws`: the WebSocket client ([`WsClient`]), typed events and close codes;
-//! - `accounts`: callers with a session, the root account, two users at once.
+//! - `accounts`: callers with a session, the root account, two users at once;
+//! - `process`: the binary started as an operator starts it.
 #![allow(dead_code)]
 
 pub mod accounts;
 pub mod http;
+pub mod process;
 pub mod protocol;
 pub mod ws;
 
