@@ -7,7 +7,8 @@ use crate::config::{Config, Secret};
 use crate::core::{Chat, ChatParts, ChatSettings, Hub, LocalBus};
 use crate::crypto::{KeyConfig, Keyring};
 use crate::domain::Role;
-use crate::http::{App, AppState};
+use crate::error::ErrorCode;
+use crate::http::{App, AppState, Gate, GateLimits, HttpError, Origin};
 use crate::moderation::Moderation;
 use crate::rooms::{Rooms, RoomsSettings};
 use crate::store::Store;
@@ -15,11 +16,12 @@ use crate::{api, gateway, web};
 use anyhow::Context;
 use axum::serve::ListenerExt;
 use axum::Router;
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -162,6 +164,7 @@ impl Server {
             outbound_queue: config.outbound_queue,
             max_connections_per_ip: config.max_connections_per_ip,
             presence_limit: config.presence_limit,
+            identify_timeout: Duration::from_secs(config.identify_timeout_secs),
         };
         let rooms = room_service_on(&config, store.clone(), keyring, clock.clone());
         let moderation = Moderation::load(store.clone(), clock.clone())
@@ -176,9 +179,16 @@ impl Server {
             settings,
             clock,
         });
+        let gate = Gate::new(GateLimits {
+            per_address: config.max_connections_per_ip,
+            total: connection_limit(&config),
+            handshakes: config.max_handshakes,
+        });
         let state = AppState::new(App {
             admin_networks: config.admin_networks()?,
             trusted_proxies: config.trusted_proxy_networks()?,
+            public_origins: public_origins(&config)?,
+            gate,
             config,
             store,
             chat,
@@ -201,12 +211,18 @@ impl Server {
     ) -> anyhow::Result<()> {
         let Server { listener, state } = self;
         let (socketio, io) = gateway::socketio::layer(state.clone());
+        // Layers run outside in: security headers on every answer, then the Engine.IO edge
+        // (admission before socketioxide opens a session), then socketioxide, then the routes.
         let router = Router::new()
             .merge(api::routes())
             .merge(gateway::routes())
             .fallback(web::asset)
+            .method_not_allowed_fallback(method_not_allowed)
             .layer(socketio)
-            .layer(axum::middleware::from_fn(gateway::socketio::detach_request))
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                gateway::engineio::edge,
+            ))
             .layer(axum::middleware::from_fn(web::security_headers))
             .with_state(state.clone());
 
@@ -217,11 +233,14 @@ impl Server {
         });
         tracing::info!("Parlor listening on http://{}", listener.local_addr()?);
 
+        // When the shutdown signal came: the grace period runs from there.
+        let stopping = Arc::new(OnceLock::new());
         let signal = {
-            let (state, stop) = (state.clone(), stop.clone());
+            let (state, stop, stopping) = (state.clone(), stop.clone(), Arc::clone(&stopping));
             async move {
                 shutdown.await;
                 tracing::info!("shutting down: closing connections");
+                let _ = stopping.set(Instant::now());
                 stop.cancel();
                 state.chat.sessions.shutdown();
             }
@@ -233,28 +252,119 @@ impl Server {
                 tracing::debug!(error = %err, "could not set TCP_NODELAY");
             }
         });
-        axum::serve(
+        let serving = axum::serve(
             listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(signal)
-        .await?;
-
-        io.close().await;
-        state.tasks.close();
+        .into_future();
+        // Graceful shutdown waits for every HTTP connection to finish its request, and a client
+        // can hold one open for ever (half a request, a body that never ends): the grace period
+        // bounds the wait, then the server stops serving them.
         let grace = Duration::from_secs(state.config.shutdown_grace_secs);
-        if tokio::time::timeout(grace, state.tasks.wait())
+        let grace_over = async {
+            stop.cancelled().await;
+            let since = stopping.get().copied().unwrap_or_else(Instant::now);
+            tokio::time::sleep_until(since + grace).await;
+        };
+        tokio::select! {
+            served = serving => served?,
+            () = grace_over => tracing::warn!(
+                grace_secs = grace.as_secs(),
+                "requests still unfinished after the grace period; dropping them"
+            ),
+        }
+        let deadline = stopping.get().copied().unwrap_or_else(Instant::now) + grace;
+
+        if tokio::time::timeout_at(deadline, io.close()).await.is_err() {
+            tracing::warn!("Socket.IO sessions still open after the grace period");
+        }
+        state.tasks.close();
+        if tokio::time::timeout_at(deadline, state.tasks.wait())
             .await
             .is_err()
         {
             tracing::warn!("connections still open after the grace period; exiting anyway");
         }
         upkeep.abort();
-        state.chat.flush_audit().await;
-        state.store.close().await;
+        // What the audit log holds and the database are closed in bounded time too: a
+        // connection task still holding a database connection must not keep the process up.
+        let closing = async {
+            state.chat.flush_audit().await;
+            state.store.close().await;
+        };
+        if tokio::time::timeout(STORE_CLOSE_GRACE, closing)
+            .await
+            .is_err()
+        {
+            tracing::warn!("the database did not close in time; exiting anyway");
+        }
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// How long closing the database may take after the connections' grace period.
+const STORE_CLOSE_GRACE: Duration = Duration::from_secs(2);
+
+/// `405` in the error envelope, for a path that exists without the request's method.
+async fn method_not_allowed() -> HttpError {
+    HttpError::new(
+        ErrorCode::MethodNotAllowed,
+        "this path does not take that method",
+    )
+}
+
+/// `public_origins`, parsed; a configured origin that is not one stops start-up.
+fn public_origins(config: &Config) -> anyhow::Result<Vec<Origin>> {
+    config
+        .public_origins
+        .iter()
+        .map(|raw| {
+            Origin::parse(raw).with_context(|| {
+                format!(
+                    "PARLOR_PUBLIC_ORIGINS: {raw:?} is not an origin like https://chat.example.org"
+                )
+            })
+        })
+        .collect()
+}
+
+/// The real-time connections the server holds in all: `max_connections`, or what the
+/// descriptor limit leaves after `reserved_descriptors`. Raises the soft descriptor limit to
+/// the hard one first, and says what it found.
+fn connection_limit(config: &Config) -> usize {
+    let descriptors = raise_descriptor_limit();
+    let derived = descriptors.map(|n| {
+        let n = usize::try_from(n).unwrap_or(usize::MAX);
+        if n > config.reserved_descriptors.saturating_mul(2) {
+            n - config.reserved_descriptors
+        } else {
+            // Too few descriptors for the reserve asked for: keep half of them back.
+            n / 2
+        }
+    });
+    let limit = match (config.max_connections, derived) {
+        (0, Some(derived)) => derived,
+        (0, None) => usize::MAX,
+        (configured, Some(derived)) if configured > derived => {
+            tracing::warn!(
+                max_connections = configured,
+                fits = derived,
+                "max_connections is more than the descriptor limit leaves; descriptors may run out"
+            );
+            configured
+        }
+        (configured, _) => configured,
+    };
+    tracing::info!(
+        descriptors = descriptors.map_or_else(|| "unlimited".to_owned(), |n| n.to_string()),
+        reserved = config.reserved_descriptors,
+        max_connections = limit,
+        max_connections_per_ip = config.max_connections_per_ip,
+        "connection limits"
+    );
+    limit.max(1)
 }
 
 /// Resolves on SIGTERM or SIGINT.
@@ -275,4 +385,28 @@ pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
             _ => std::future::pending::<()>().await,
         }
     }
+}
+
+/// Raises the soft limit on open descriptors to the hard limit (the soft default, often 1024,
+/// is far below what a chat server holds) and returns the limit in force; `None` when there is
+/// none.
+fn raise_descriptor_limit() -> Option<u64> {
+    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+    let limit = getrlimit(Resource::Nofile);
+    if limit.current != limit.maximum {
+        let raised = Rlimit {
+            current: limit.maximum,
+            maximum: limit.maximum,
+        };
+        match setrlimit(Resource::Nofile, raised) {
+            Ok(()) => return limit.maximum,
+            Err(err) => tracing::warn!(
+                error = %err,
+                soft = ?limit.current,
+                hard = ?limit.maximum,
+                "could not raise the descriptor limit"
+            ),
+        }
+    }
+    limit.current
 }

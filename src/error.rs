@@ -11,6 +11,8 @@ use serde::Serialize;
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     InvalidRequest,
+    PayloadTooLarge,
+    MethodNotAllowed,
     InvalidFrame,
     UnknownCommand,
     InvalidPayload,
@@ -51,6 +53,8 @@ impl ErrorCode {
         use ErrorCode::*;
         match self {
             InvalidRequest => "invalid_request",
+            PayloadTooLarge => "payload_too_large",
+            MethodNotAllowed => "method_not_allowed",
             InvalidFrame => "invalid_frame",
             UnknownCommand => "unknown_command",
             InvalidPayload => "invalid_payload",
@@ -99,6 +103,8 @@ impl ErrorCode {
             OriginNotAllowed | Forbidden | RegistrationRequired | Banned | RoomLocked | Muted => {
                 403
             }
+            PayloadTooLarge => 413,
+            MethodNotAllowed => 405,
             InviteUnusable => 410,
             NotFound => 404,
             RateLimited => 429,

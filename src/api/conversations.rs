@@ -2,9 +2,10 @@
 //! endpoints with the conversation's `room` name (`/api/rooms/pm:3:7/messages`).
 
 use super::ErrorResponse;
+use crate::http::Path;
 use crate::http::{room_name, AppState, Body, CurrentSession, HttpError};
 use crate::rooms::ConversationView;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};

@@ -3,9 +3,10 @@
 //! `join {room: "e:<CODE>", device}`.
 
 use super::ErrorResponse;
+use crate::http::Path;
 use crate::http::{AppState, ClientIp, CurrentSession, HttpError};
 use crate::rooms::{EphemeralDoor, EphemeralView};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 

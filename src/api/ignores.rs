@@ -3,8 +3,9 @@
 use super::ErrorResponse;
 use crate::core::CoreError;
 use crate::domain::Name;
+use crate::http::Path;
 use crate::http::{AppState, CurrentSession, HttpError};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Serialize;

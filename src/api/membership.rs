@@ -4,9 +4,9 @@
 
 use super::ErrorResponse;
 use crate::domain::RoomRole;
-use crate::http::{user_name, AppState, Body, CurrentSession, HttpError};
+use crate::http::{user_name, AppState, Body, CurrentSession, HttpError, Path};
 use crate::rooms::{CreateInvite, InviteView, MemberView, RequestView, RoomView};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};

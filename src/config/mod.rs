@@ -70,8 +70,21 @@ pub struct Config {
     pub rate_limit_window_secs: u64,
     /// Largest accepted real-time frame in bytes.
     pub max_frame_bytes: usize,
-    /// Real-time connections allowed per client address (0: no limit).
+    /// Real-time connections allowed per client address (0: no limit): WebSocket upgrades on
+    /// every framing and Engine.IO sessions, counted from the upgrade or handshake on.
     pub max_connections_per_ip: usize,
+    /// Real-time connections allowed in all (0: derived from the descriptor limit, less
+    /// `reserved_descriptors`).
+    pub max_connections: usize,
+    /// File descriptors kept out of the real-time connections' reach, for plain HTTP (`/health`,
+    /// the admin API), the database and files.
+    pub reserved_descriptors: usize,
+    /// Real-time connections allowed at once between their upgrade (or Engine.IO handshake)
+    /// and their arrival in the chat core (the Socket.IO CONNECT).
+    pub max_handshakes: usize,
+    /// Seconds a real-time connection may stay without identifying (and an Engine.IO session
+    /// without its Socket.IO CONNECT) before it is closed.
+    pub identify_timeout_secs: u64,
     /// Rooms with more members present than this announce no single joins and leaves, only a
     /// `member_count` every few seconds.
     pub presence_limit: usize,
@@ -152,6 +165,10 @@ impl Default for Config {
             max_frame_bytes: 16 * 1024,
             outbound_queue: 1024,
             max_connections_per_ip: 64,
+            max_connections: 0,
+            reserved_descriptors: 256,
+            max_handshakes: 256,
+            identify_timeout_secs: 10,
             presence_limit: 1000,
             login_attempts_per_account: 5,
             login_attempts_per_ip: 20,

@@ -44,7 +44,7 @@ impl Config {
     }
 
     /// The settings that must not be 0, by key.
-    fn positive(&self) -> [(&'static str, u64); 15] {
+    fn positive(&self) -> [(&'static str, u64); 17] {
         let n = |v: usize| v as u64;
         [
             ("session_ttl_secs", self.session_ttl_secs),
@@ -55,6 +55,8 @@ impl Config {
             ("rate_limit_messages", n(self.rate_limit_messages)),
             ("rate_limit_window_secs", self.rate_limit_window_secs),
             ("max_frame_bytes", n(self.max_frame_bytes)),
+            ("max_handshakes", n(self.max_handshakes)),
+            ("identify_timeout_secs", self.identify_timeout_secs),
             ("outbound_queue", n(self.outbound_queue)),
             ("presence_limit", n(self.presence_limit)),
             (

@@ -233,6 +233,8 @@ pub enum CloseReason {
     InvalidText,
     /// The client broke the WebSocket protocol.
     ProtocolError,
+    /// The connection did not identify within `identify_timeout_secs`.
+    IdentifyTimeout,
 }
 
 impl CloseReason {
@@ -247,6 +249,7 @@ impl CloseReason {
             CloseReason::FrameTooLarge => "a frame was larger than the server accepts",
             CloseReason::InvalidText => "a text frame was not valid UTF-8",
             CloseReason::ProtocolError => "the WebSocket protocol was broken",
+            CloseReason::IdentifyTimeout => "the connection did not identify in time",
         }
     }
 }

@@ -95,6 +95,13 @@ impl Hub {
         }
     }
 
+    /// Whether a connection has identified (an identity is bound to it).
+    pub fn is_identified(&self, id: ConnId) -> bool {
+        lock(&self.conns)
+            .get(&id)
+            .is_some_and(|registered| registered.principal.is_some())
+    }
+
     /// How many connections are open from an address.
     pub fn connections_from(&self, ip: IpAddr) -> usize {
         lock(&self.per_address).get(&ip).copied().unwrap_or(0)

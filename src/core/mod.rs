@@ -65,6 +65,8 @@ pub struct ChatSettings {
     pub max_connections_per_ip: usize,
     /// Rooms with more members than this announce no single joins and leaves.
     pub presence_limit: usize,
+    /// How long a connection may stay without identifying before it is closed.
+    pub identify_timeout: Duration,
 }
 
 /// What the core is built from.
@@ -125,6 +127,10 @@ impl Chat {
             ignores.clone(),
             settings.outbound_queue,
             settings.max_connections_per_ip,
+            IdentifyDeadline {
+                clock: clock.clone(),
+                after: settings.identify_timeout,
+            },
         ));
         let live_rooms = Arc::new(LiveRooms::new(
             Arc::clone(&rooms),

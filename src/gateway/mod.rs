@@ -3,18 +3,26 @@
 //! every rule lives in the core.
 //!
 //! - [`native`]: JSON envelopes over WebSocket at `/gateway`.
-//! - [`socketio`]: Socket.IO v5 / Engine.IO v4 at `/socket.io/` (socketioxide).
+//! - [`socketio`]: Socket.IO v5 / Engine.IO v4 at `/socket.io/` (socketioxide), behind its
+//!   edge middleware ([`engineio`]), which admits Engine.IO sessions before socketioxide opens
+//!   them.
 //! - [`simple`]: the simple chat WebSocket at `/ws` for clients of the key-based chat API.
+//!
+//! Every framing is admitted at the HTTP edge before anything is opened (see
+//! [`crate::http::Door::RealTime`]) and holds its place behind the connection gate for its
+//! whole life.
 
+pub mod engineio;
 pub mod native;
 pub mod simple;
 pub mod socketio;
 
 use crate::core::CloseReason;
-use crate::http::AppState;
+use crate::http::{AppState, Pass};
 use axum::extract::ws::WebSocketUpgrade;
 use axum::routing::get;
 use axum::Router;
+use std::future::Future;
 
 /// Routes of the WebSocket framings (Socket.IO is a layer, see [`socketio::layer`]).
 pub fn routes() -> Router<AppState> {
@@ -33,6 +41,16 @@ fn limit(upgrade: WebSocketUpgrade, state: &AppState) -> WebSocketUpgrade {
         .write_buffer_size(8 * 1024)
         .max_message_size(max)
         .max_frame_size(max)
+}
+
+/// Runs an upgraded connection, holding its place behind the gate until it ends; the
+/// connection is no handshake any more once it runs.
+async fn holding(pass: Option<Pass>, connection: impl Future<Output = ()>) {
+    if let Some(pass) = &pass {
+        pass.arrived();
+    }
+    connection.await;
+    drop(pass);
 }
 
 /// Why a client's WebSocket stream ended, when the client broke a rule: oversized frames,
@@ -59,6 +77,7 @@ fn close_code(reason: CloseReason) -> u16 {
         | CloseReason::SessionRevoked
         | CloseReason::SessionExpired
         | CloseReason::Kicked
-        | CloseReason::Banned => 1008,
+        | CloseReason::Banned
+        | CloseReason::IdentifyTimeout => 1008,
     }
 }

@@ -5,7 +5,7 @@
 //! client busy writing is still read while its own events wait for it to read: a client that
 //! writes without reading meanwhile could otherwise block both sides.
 
-use super::{broken_by_client, close_code, limit};
+use super::{broken_by_client, close_code, holding, limit};
 use crate::core::{
     Answer, ConnInfo, Connection, CoreError, Encoding, Next, Outbound, Outbox, Reply,
 };
@@ -21,15 +21,17 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::time::Duration;
 
-/// `GET /gateway`: checks the origin and upgrades.
+/// `GET /gateway`: admits the request (Origin, connection gate) and upgrades.
 pub async fn upgrade(
     State(state): State<AppState>,
-    admitted: Admitted,
+    mut admitted: Admitted,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    let pass = admitted.pass.take();
     let info = admitted.into_conn_info();
     let tasks = state.tasks.clone();
-    limit(upgrade, &state).on_upgrade(move |socket| tasks.track_future(serve(state, socket, info)))
+    limit(upgrade, &state)
+        .on_upgrade(move |socket| tasks.track_future(holding(pass, serve(state, socket, info))))
 }
 
 /// Runs one connection until either side ends it.

@@ -3,7 +3,7 @@
 //! `{"status"}` frames out. It needs a session cookie, allows one `/ws` connection per user,
 //! and sits in the same lobby as every other framing.
 
-use super::{broken_by_client, close_code, limit};
+use super::{broken_by_client, close_code, holding, limit};
 use crate::auth::Identity;
 use crate::core::{
     Command, ConnInfo, Connection, CoreError, Encoding, Event, Next, Outbound, Outbox, SendMessage,
@@ -24,7 +24,7 @@ use serde_json::json;
 /// connection, otherwise an upgrade.
 pub async fn upgrade(
     State(state): State<AppState>,
-    admitted: Admitted,
+    mut admitted: Admitted,
     upgrade: WebSocketUpgrade,
 ) -> Response {
     let Some(token) = admitted.credential.as_ref().map(|c| c.token().to_owned()) else {
@@ -40,10 +40,12 @@ pub async fn upgrade(
             "this user already has a /ws connection",
         );
     }
+    let pass = admitted.pass.take();
     let info = admitted.into_conn_info();
     let tasks = state.tasks.clone();
-    limit(upgrade, &state)
-        .on_upgrade(move |socket| tasks.track_future(serve(state, socket, info, identity)))
+    limit(upgrade, &state).on_upgrade(move |socket| {
+        tasks.track_future(holding(pass, serve(state, socket, info, identity)))
+    })
 }
 
 async fn serve(state: AppState, mut socket: WebSocket, info: ConnInfo, identity: Identity) {

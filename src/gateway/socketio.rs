@@ -9,11 +9,8 @@
 use crate::core::{
     Answer, ConnInfo, Connection, CoreError, Encoding, Event, Next, Outbound, Outbox, Reply,
 };
-use crate::http::{peer, AppState, Door};
-use axum::body::Body;
-use axum::http::{HeaderName, HeaderValue, Request, Uri};
-use axum::middleware;
-use axum::response::Response;
+use crate::error::ErrorCode;
+use crate::http::{Admitted, AppState};
 use bytes::Bytes;
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -22,9 +19,10 @@ use socketioxide::extract::{AckSender, SocketRef, TryData};
 use socketioxide::handler::{ConnectHandler, FromMessageParts};
 use socketioxide::layer::SocketIoLayer;
 use socketioxide::socket::Socket;
-use socketioxide::SocketIo;
+use socketioxide::{ParserConfig, SocketIo};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 /// Commands a socket may have waiting before further ones are refused as `rate_limited`.
@@ -32,15 +30,26 @@ const INBOUND_QUEUE: usize = 64;
 
 /// Builds the Socket.IO layer for the router.
 ///
+/// Its limits come from the same settings as the other framings': `max_frame_bytes` bounds a
+/// WebSocket message and frame, a polling request's body and the binary attachments of one
+/// packet; an Engine.IO session that sends no CONNECT within `identify_timeout_secs` is closed
+/// (socketioxide's connect timeout; a connected socket then has the same time to identify).
+/// Admission happens before this layer, in [`super::engineio::edge`].
+///
 /// The connection is opened by the connect *middleware*: socketioxide sends the client its `40`
 /// connect packet before it runs the connect handler, in a task of its own, so a client's first
 /// event could otherwise arrive before anything is there to receive it. The handler only hands
 /// the connected socket to the writer; if the connect fails, the socket goes away with the
 /// writer's half of the handoff and both tasks end.
 pub fn layer(state: AppState) -> (SocketIoLayer, SocketIo) {
+    let max_frame = state.config.max_frame_bytes;
     let (layer, io) = SocketIo::builder()
         .ws_read_buffer_size(1024)
-        .max_payload(state.config.max_frame_bytes as u64)
+        .ws_max_message_size(max_frame)
+        .ws_max_frame_size(max_frame)
+        .max_payload(max_frame as u64)
+        .with_parser(ParserConfig::common().max_incoming_binary_buf_size(max_frame))
+        .connect_timeout(Duration::from_secs(state.config.identify_timeout_secs))
         .max_buffer_size(state.config.outbound_queue)
         .build_layer();
     let admit = move |socket: SocketRef, auth: TryData<Value>| {
@@ -48,32 +57,6 @@ pub fn layer(state: AppState) -> (SocketIoLayer, SocketIo) {
     };
     io.ns("/", start_writer.with(admit));
     (layer, io)
-}
-
-/// Gives the request that opens a Socket.IO session a URI and headers of their own.
-/// socketioxide keeps that request's parts for the socket's life, and hyper parses them as
-/// slices of the HTTP connection's read buffer, which would stay allocated with them (about
-/// 16 KiB a socket). Requests of an existing session (`sid=`, e.g. every poll) pass as they are.
-pub async fn detach_request(request: Request<Body>, next: middleware::Next) -> Response {
-    let uri = request.uri();
-    let opens_session = uri.path().starts_with("/socket.io/")
-        && !uri.query().is_some_and(|query| query.contains("sid="));
-    if !opens_session {
-        return next.run(request).await;
-    }
-    let (mut parts, body) = request.into_parts();
-    parts.headers = parts
-        .headers
-        .iter()
-        .filter_map(|(name, value)| {
-            let name = HeaderName::from_bytes(name.as_str().as_bytes()).ok()?;
-            Some((name, HeaderValue::from_bytes(value.as_bytes()).ok()?))
-        })
-        .collect();
-    if let Ok(uri) = Uri::try_from(parts.uri.to_string()) {
-        parts.uri = uri;
-    }
-    next.run(Request::from_parts(parts, body)).await
 }
 
 /// One command as it arrived, waiting for the socket's reader task.
@@ -88,17 +71,23 @@ struct InboundTx(mpsc::Sender<Inbound>);
 
 type PendingAcks = Arc<Mutex<HashMap<u64, AckSender>>>;
 
-/// Admits the connection (see [`crate::http::Door::RealTime`]), then opens it in the core. A
-/// token in the CONNECT packet's auth payload wins over the session cookie.
+/// Opens the connection in the core. It was admitted (see [`crate::http::Door::RealTime`]) when
+/// its Engine.IO session opened, and its session keeps what admission found; from now on the
+/// connection is no longer a handshake. A token in the CONNECT packet's auth payload wins over
+/// the session cookie.
 fn admit(
     state: &AppState,
     socket: SocketRef,
     TryData(auth): TryData<Value>,
 ) -> Result<(), &'static str> {
-    let parts = socket.req_parts();
-    let admitted = state
-        .admit(peer(parts), &parts.headers, Door::RealTime)
-        .map_err(|refused| refused.code().as_str())?;
+    let Some(admitted) = socket.req_parts().extensions.get::<Admitted>().cloned() else {
+        // Every session-opening request is admitted at the edge; this one was not.
+        tracing::error!("a Socket.IO session without admission");
+        return Err(ErrorCode::Forbidden.as_str());
+    };
+    if let Some(pass) = &admitted.pass {
+        pass.arrived();
+    }
     let auth_token = auth
         .ok()
         .and_then(|auth| auth.get("token").and_then(Value::as_str).map(str::to_owned));

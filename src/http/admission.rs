@@ -1,17 +1,23 @@
 //! Admission: the one check a request passes before it may open a real-time connection (on
 //! any framing) or use the admin API. It settles, in this order:
 //!
-//! 1. **where the request comes from**: the client address behind trusted proxies, and whether
-//!    that address may come in — under its cap of open real-time connections, or inside an
-//!    admin network;
-//! 2. **which page sent it**: browsers send `Origin`, and only pages of this server (or a
-//!    configured public origin) may use a user's cookie. A real-time client that sends no
-//!    `Origin` is not a browser and passes; an admin change authenticated by cookie must carry
-//!    an allowed `Origin` (a cross-site form or script cannot act with an admin's cookie);
+//! 1. **which page sent it**: browsers send `Origin`, and only pages of this server (same
+//!    scheme, host and port) or a configured public origin may use a user's cookie. A real-time
+//!    client that sends no `Origin` is not a browser and passes; an admin change authenticated
+//!    by cookie must carry an allowed `Origin` (a cross-site form or script cannot act with an
+//!    admin's cookie);
+//! 2. **where the request comes from**: the client address behind trusted proxies, and whether
+//!    that address may come in — through the connection [`Gate`](super::Gate) (per address, in
+//!    all, handshakes in progress), or inside an admin network;
 //! 3. **what credential it carries**: a bearer token or the `session` cookie. Resolving it into
 //!    an identity is the caller's business (the framings do it at `identify`).
+//!
+//! Every framing is admitted here before anything is opened: `/gateway` and `/ws` through the
+//! [`Admitted`] extractor, Engine.IO requests by the Socket.IO framing's edge middleware before
+//! socketioxide sees them.
 
 use super::extract::peer;
+use super::gate::{Pass, Refusal};
 use super::origin::origin_allowed;
 use super::{AppState, HttpError};
 use crate::core::ConnInfo;
@@ -62,13 +68,16 @@ impl Credential {
 }
 
 /// A request that passed admission.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Admitted {
     /// The client's address (behind trusted proxies).
     pub ip: IpAddr,
     /// Its credential, if it carries one. Real-time connections only look at the cookie (their
     /// clients send tokens in `identify`).
     pub credential: Option<Credential>,
+    /// A real-time connection's place behind the gate: keep it for as long as the connection
+    /// lives.
+    pub pass: Option<Pass>,
 }
 
 impl Admitted {
@@ -90,6 +99,25 @@ impl FromRequestParts<AppState> for Admitted {
     }
 }
 
+impl From<Refusal> for HttpError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Address => HttpError::new(
+                ErrorCode::RateLimited,
+                "too many connections from this address",
+            ),
+            Refusal::Full => HttpError::new(
+                ErrorCode::Unavailable,
+                "the server holds as many connections as it can; try again later",
+            ),
+            Refusal::Handshakes => HttpError::new(
+                ErrorCode::Unavailable,
+                "too many connections are opening at once; try again shortly",
+            ),
+        }
+    }
+}
+
 impl AppState {
     /// Admits a request from `peer` with these headers through `door`, or says why not.
     pub fn admit(
@@ -103,20 +131,11 @@ impl AppState {
             Door::RealTime => session_cookie(headers).map(Credential::Cookie),
             Door::Admin { .. } => Credential::of(headers),
         };
+        let mut pass = None;
         match door {
             Door::RealTime => {
-                if !origin_allowed(headers, &self.config.public_origins) {
-                    return Err(HttpError::new(
-                        ErrorCode::OriginNotAllowed,
-                        "this origin may not open a connection",
-                    ));
-                }
-                if !self.chat.sessions.admits_connection_from(ip) {
-                    return Err(HttpError::new(
-                        ErrorCode::RateLimited,
-                        "too many connections from this address",
-                    ));
-                }
+                self.check_origin(peer, headers)?;
+                pass = Some(self.gate.enter(ip)?);
             }
             Door::Admin { changes } => {
                 if !self.admin_networks.contains(ip) {
@@ -127,7 +146,7 @@ impl AppState {
                 }
                 let by_cookie = !matches!(credential, Some(Credential::Bearer(_)));
                 let from_this_server = headers.contains_key(ORIGIN)
-                    && origin_allowed(headers, &self.config.public_origins);
+                    && origin_allowed(headers, &self.public_origins, self.scheme(peer, headers));
                 if changes && by_cookie && !from_this_server {
                     return Err(HttpError::new(
                         ErrorCode::OriginNotAllowed,
@@ -136,7 +155,24 @@ impl AppState {
                 }
             }
         }
-        Ok(Admitted { ip, credential })
+        Ok(Admitted {
+            ip,
+            credential,
+            pass,
+        })
+    }
+
+    /// Refuses a request whose `Origin` is neither this server nor a public origin (a request
+    /// without `Origin` passes: it does not come from a browser page).
+    pub fn check_origin(&self, peer: IpAddr, headers: &HeaderMap) -> Result<(), HttpError> {
+        if origin_allowed(headers, &self.public_origins, self.scheme(peer, headers)) {
+            Ok(())
+        } else {
+            Err(HttpError::new(
+                ErrorCode::OriginNotAllowed,
+                "this origin may not open a connection",
+            ))
+        }
     }
 }
 

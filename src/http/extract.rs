@@ -1,16 +1,23 @@
-//! Request extractors: JSON bodies whose rejections speak our error format, the caller's
-//! session (bearer token or cookie), and the client's address.
+//! Request extractors whose rejections speak the error envelope — JSON bodies, query strings,
+//! path parameters — the caller's session (bearer token or cookie), and the client's address.
+//!
+//! Handlers take these instead of axum's own `Json`, `Query` and `Path`, whose rejections are
+//! plain text. Input that does not parse is 422 `invalid_request` wherever it sits (body, query
+//! or path); a body over the size limit (axum's default, 2 MiB) is 413 `payload_too_large`.
 
 use super::admission::Credential;
 use super::{AppState, HttpError};
 use crate::auth::Identity;
 use crate::error::ErrorCode;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
+use axum::http::{Extensions, StatusCode};
 use serde::de::DeserializeOwned;
 use std::net::{IpAddr, SocketAddr};
 
-/// A JSON body; malformed JSON, wrong types and unknown fields are all 422 `invalid_request`.
+/// A JSON body; malformed JSON, wrong types and unknown fields are all 422 `invalid_request`,
+/// a body over the limit 413 `payload_too_large`.
 pub struct Body<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
@@ -19,12 +26,62 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(value)) => Ok(Body(value)),
-            Err(rejection) => Err(HttpError::new(
-                ErrorCode::InvalidRequest,
-                rejection.body_text(),
-            )),
+            Err(rejection) => Err(body_refused(&rejection)),
         }
     }
+}
+
+fn body_refused(rejection: &JsonRejection) -> HttpError {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return HttpError::new(
+            ErrorCode::PayloadTooLarge,
+            "the request body is larger than the server accepts",
+        );
+    }
+    HttpError::new(ErrorCode::InvalidRequest, rejection.body_text())
+}
+
+/// A query string; one that does not parse (a wrong type, an unknown or missing parameter) is
+/// 422 `invalid_request`.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(Query(value)),
+            Err(rejection) => Err(query_refused(&rejection)),
+        }
+    }
+}
+
+fn query_refused(rejection: &QueryRejection) -> HttpError {
+    HttpError::new(ErrorCode::InvalidRequest, rejection.body_text())
+}
+
+/// Path parameters; one that does not parse (not a number, not UTF-8) is 422
+/// `invalid_request`.
+pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Path(value)),
+            Err(rejection) => Err(path_refused(&rejection)),
+        }
+    }
+}
+
+fn path_refused(rejection: &PathRejection) -> HttpError {
+    if let PathRejection::MissingPathParams(_) = rejection {
+        // A handler mounted on a route without its parameters: our bug, not the client's.
+        tracing::error!(error = %rejection.body_text(), "path parameters missing");
+        return HttpError::new(ErrorCode::Internal, "the server could not read the path");
+    }
+    HttpError::new(ErrorCode::InvalidRequest, rejection.body_text())
 }
 
 /// The caller's session: the identity its bearer token or `session` cookie proves.
@@ -62,8 +119,12 @@ impl FromRequestParts<AppState> for ClientIp {
 
 /// The TCP peer of a request (unspecified when the server was not started with connect info).
 pub fn peer(parts: &Parts) -> IpAddr {
-    parts
-        .extensions
+    peer_of(&parts.extensions)
+}
+
+/// [`peer`], from a request's extensions.
+pub fn peer_of(extensions: &Extensions) -> IpAddr {
+    extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::from([0, 0, 0, 0]), |info| info.0.ip())
 }

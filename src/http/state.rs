@@ -1,6 +1,9 @@
-//! The state every handler and framing receives: configuration, the parsed network lists, the
-//! chat core and the tasks that must finish before the server stops. Built once by `app`.
+//! The state every handler and framing receives: configuration, the parsed network lists and
+//! origins, the connection gate, the chat core and the tasks that must finish before the server
+//! stops. Built once by `app`.
 
+use super::gate::Gate;
+use super::origin::{Origin, Scheme};
 use crate::config::Config;
 use crate::core::Chat;
 use crate::domain::{client_address, Networks};
@@ -20,6 +23,10 @@ pub struct App {
     /// `admin_cidrs` and `trusted_proxies`, parsed once.
     pub admin_networks: Networks,
     pub trusted_proxies: Networks,
+    /// `public_origins`, parsed.
+    pub public_origins: Vec<Origin>,
+    /// Counts real-time connections at the transport level.
+    pub gate: Gate,
     pub store: Store,
     pub chat: Chat,
     /// Connection tasks, awaited (with a grace period) on shutdown.
@@ -38,6 +45,23 @@ impl App {
     pub fn client_ip(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
         let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
         client_address(peer, forwarded, &self.trusted_proxies)
+    }
+
+    /// The scheme the client used to reach this server: `https` only when a trusted proxy says
+    /// so in `X-Forwarded-Proto` (its first, client-side value); plain `http` otherwise.
+    pub fn scheme(&self, peer: IpAddr, headers: &HeaderMap) -> Scheme {
+        if !self.trusted_proxies.contains(peer) {
+            return Scheme::Http;
+        }
+        let proto = headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(str::trim);
+        match proto {
+            Some(proto) if proto.eq_ignore_ascii_case("https") => Scheme::Https,
+            _ => Scheme::Http,
+        }
     }
 }
 

@@ -6,7 +6,8 @@
 //! - `http`: the one HTTP request helper ([`TestApp::request`] → [`Reply`]);
 //! - `ws`: the WebSocket client ([`WsClient`]), typed events and close codes;
 //! - `accounts`: callers with a session, the root account, two users at once;
-//! - `binary`: the `parlor` binary run as a process (`serve`, `keys rotate`).
+//! - `binary`: the `parlor` binary run as a process (`serve`, `keys rotate`);
+//! - `process`: the binary started as an operator starts it.
 #![allow(dead_code)]
 
 pub mod accounts;

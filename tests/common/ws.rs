@@ -58,7 +58,8 @@ pub fn close_code_for(reason: CloseReason) -> u16 {
         | CloseReason::SessionRevoked
         | CloseReason::SessionExpired
         | CloseReason::Kicked
-        | CloseReason::Banned => 1008,
+        | CloseReason::Banned
+        | CloseReason::IdentifyTimeout => 1008,
     }
 }
 

@@ -25,6 +25,6 @@ pub use moderation::{actor, LiveModeration};
 pub use oversight::{AdminUser, Oversight};
 pub use presence::{MembersPage, Presence};
 pub use rooms::{HistoryPage, Joined, LiveRooms, Posted, RoomJoined, Said};
-pub use sessions::{Identified, Sessions};
+pub use sessions::{Identified, IdentifyDeadline, Sessions};
 pub use speech::{Speech, Utterance};
 pub use upkeep::Upkeep;

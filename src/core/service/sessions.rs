@@ -1,11 +1,13 @@
 //! Connections and who is behind them: opening and closing connections, `identify` (a token,
 //! a new guest nick, or the connection's own cookie), one name per identity online, the cap on
 //! connections per address, keeping the sessions of open connections alive, and closing
-//! connections when their sessions are revoked or expire, or the server stops.
+//! connections when their sessions are revoked or expire, when they do not identify in time, or
+//! when the server stops.
 
 use super::accounts::refuse_banned;
 use super::{Ignores, Presence};
 use crate::auth::{Auth, AuthError, Identity, SessionId};
+use crate::clock::Clock;
 use crate::core::command::Identify;
 use crate::core::event::{CloseReason, UserView};
 use crate::core::{ConnInfo, Connection, CoreError, Hub, Outbox};
@@ -15,12 +17,20 @@ use serde::Serialize;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// The reply to `identify`: who the connection now is, and a new guest's session token.
 #[derive(Debug, Serialize)]
 pub struct Identified {
     pub user: Option<UserView>,
     pub token: Option<String>,
+}
+
+/// How long a connection may stay without identifying, on which clock.
+#[derive(Clone, Debug)]
+pub struct IdentifyDeadline {
+    pub clock: Clock,
+    pub after: Duration,
 }
 
 pub struct Sessions {
@@ -32,6 +42,7 @@ pub struct Sessions {
     outbound_queue: usize,
     /// Open connections allowed per client address (0: no limit).
     max_per_address: usize,
+    identify: IdentifyDeadline,
     next_conn: AtomicU64,
 }
 
@@ -45,6 +56,7 @@ impl Sessions {
         ignores: Ignores,
         outbound_queue: usize,
         max_per_address: usize,
+        identify: IdentifyDeadline,
     ) -> Self {
         Self {
             auth,
@@ -54,6 +66,7 @@ impl Sessions {
             ignores,
             outbound_queue,
             max_per_address,
+            identify,
             next_conn: AtomicU64::new(1),
         }
     }
@@ -69,7 +82,34 @@ impl Sessions {
         let id = self.next_conn.fetch_add(1, Ordering::Relaxed);
         let (conn, outbox) = Connection::open(id, info, self.outbound_queue);
         self.hub.register(Arc::clone(&conn.handle), conn.info.ip);
+        self.close_unless_identified(&conn, &outbox);
         (conn, outbox)
+    }
+
+    /// Closes the connection (`identify_timeout`) if it has not identified when its time is
+    /// up: an idle unauthenticated connection holds a descriptor and memory for nothing. The
+    /// watch ends early when the connection closes.
+    fn close_unless_identified(&self, conn: &Connection, outbox: &Outbox) {
+        let IdentifyDeadline { clock, after } = self.identify.clone();
+        // The deadline is taken now, not when the task first runs.
+        let due = clock
+            .now_millis()
+            .saturating_add(i64::try_from(after.as_millis()).unwrap_or(i64::MAX));
+        let (hub, handle, closed) = (
+            Arc::clone(&self.hub),
+            Arc::clone(&conn.handle),
+            outbox.closed(),
+        );
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = closed.cancelled() => {}
+                _ = clock.sleep_until_millis(due) => {
+                    if !hub.is_identified(handle.id) {
+                        handle.close(CloseReason::IdentifyTimeout);
+                    }
+                }
+            }
+        });
     }
 
     /// Ends a connection: leaves its rooms (telling the others), releases its name.

@@ -211,6 +211,7 @@ pub enum CloseReason {
     FrameTooLarge,
     InvalidText,
     ProtocolError,
+    IdentifyTimeout,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
