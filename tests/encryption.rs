@@ -14,7 +14,6 @@ use parlor::app::Server;
 use parlor::config::Secret;
 use serde_json::json;
 use std::path::Path;
-use std::process::Command;
 
 const CANARY: &str = "CANARY-7f3a9c-do-not-store-in-clear";
 
@@ -221,17 +220,16 @@ async fn rotating_the_master_key_keeps_every_message_readable() {
     drop(owner);
     app.stop().await.unwrap();
 
-    let mut rotate = Command::new(env!("CARGO_BIN_EXE_parlor"));
-    rotate
-        .args(["keys", "rotate"])
-        .env("PARLOR_DATA_DIR", &app.config.data_dir)
-        .env("PARLOR_LOG", "warn")
-        // The suite's own variable is no setting of the binary, which refuses unknown ones.
-        .env_remove("PARLOR_TEST_POSTGRES_URL");
-    if let Some(url) = &app.config.database_url {
-        rotate.env("DATABASE_URL", url.expose());
-    }
-    let output = rotate.output().unwrap();
+    let database_url = app
+        .config
+        .database_url
+        .as_ref()
+        .map(|url| url.expose().to_owned());
+    let env: Vec<(&str, &str)> = database_url
+        .iter()
+        .map(|url| ("DATABASE_URL", url.as_str()))
+        .collect();
+    let output = common::binary::run(&app.config.data_dir, &["keys", "rotate"], &env).await;
     assert!(
         output.status.success(),
         "{}",

@@ -23,11 +23,11 @@ fn store_env(app: &TestApp) -> Vec<(&'static str, String)> {
 }
 
 /// Runs `parlor keys rotate` against the app's data; returns its standard output.
-fn rotate(app: &TestApp, extra: &[(&'static str, String)]) -> String {
+async fn rotate(app: &TestApp, extra: &[(&'static str, String)]) -> String {
     let mut env = store_env(app);
     env.extend(extra.iter().cloned());
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let output = binary::run(&app.config.data_dir, &["keys", "rotate"], &env);
+    let output = binary::run(&app.config.data_dir, &["keys", "rotate"], &env).await;
     assert!(
         output.status.success(),
         "rotation failed: {}",
@@ -88,7 +88,7 @@ async fn a_running_server_follows_a_rotated_key_file_at_once_and_after_a_restart
     let key_file = MasterKey::file_in(&app.config.data_dir);
     let old = key_in(&key_file);
 
-    let said = rotate(&app, &[]);
+    let said = rotate(&app, &[]).await;
     let new = key_in(&key_file);
     assert_ne!(old.id(), new.id());
     assert!(said.contains(&new.id()), "{said}");
@@ -125,7 +125,7 @@ async fn a_data_key_left_under_the_previous_key_is_rewrapped_at_start_up_and_nam
     let token = owner.token.clone();
     drop(owner);
     app.stop().await.unwrap();
-    rotate(&app, &[]);
+    rotate(&app, &[]).await;
 
     // What a server that had not yet seen the new key file would have written: the room's
     // data key wrapped by the old key.
@@ -181,7 +181,7 @@ async fn rotating_a_configured_master_key_keeps_rooms_created_before_the_restart
     owner.create_room("early", false).await;
     owner.say_in("early", "before rotating").await;
 
-    let said = rotate(&app, &[("PARLOR_MASTER_KEY", first.clone())]);
+    let said = rotate(&app, &[("PARLOR_MASTER_KEY", first.clone())]).await;
     let second = said.lines().last().expect("the new key").trim().to_owned();
     let new_id = MasterKey::parse(&second).expect("a key").id();
     assert!(said.contains("PARLOR_PREVIOUS_MASTER_KEY"), "{said}");

@@ -86,12 +86,15 @@ pub fn serve(data_dir: &Path, env: &[(&str, &str)]) -> Result<Running, Refused> 
     }
 }
 
-/// Runs a one-shot command (`keys rotate`, …) to completion.
-pub fn run(data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    command(data_dir, env)
-        .args(args)
-        .output()
-        .expect("the binary runs")
+/// Runs a one-shot command (`keys rotate`, …) to completion, off the test's runtime: a test
+/// server in the same process must keep running meanwhile (it may be between the statements
+/// of a write transaction, holding the lock the command needs).
+pub async fn run(data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = command(data_dir, env);
+    command.args(args);
+    tokio::task::spawn_blocking(move || command.output().expect("the binary runs"))
+        .await
+        .expect("the command's thread")
 }
 
 impl Running {
