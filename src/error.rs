@@ -12,6 +12,7 @@ use serde::Serialize;
 pub enum ErrorCode {
     InvalidRequest,
     PayloadTooLarge,
+    UnsupportedMediaType,
     MethodNotAllowed,
     InvalidFrame,
     UnknownCommand,
@@ -54,6 +55,7 @@ impl ErrorCode {
         match self {
             InvalidRequest => "invalid_request",
             PayloadTooLarge => "payload_too_large",
+            UnsupportedMediaType => "unsupported_media_type",
             MethodNotAllowed => "method_not_allowed",
             InvalidFrame => "invalid_frame",
             UnknownCommand => "unknown_command",
@@ -104,6 +106,7 @@ impl ErrorCode {
                 403
             }
             PayloadTooLarge => 413,
+            UnsupportedMediaType => 415,
             MethodNotAllowed => 405,
             InviteUnusable => 410,
             NotFound => 404,

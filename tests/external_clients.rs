@@ -20,6 +20,9 @@ const SCRIPT_TIMEOUT: Duration = Duration::from_secs(90);
 /// to take its failure screenshots and close Chromium, on a loaded machine.
 const BROWSER_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// Two schemathesis runs over every operation (about a minute on two cores).
+const CONFORMANCE_TIMEOUT: Duration = Duration::from_secs(300);
+
 fn clients_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/clients")
 }
@@ -219,6 +222,23 @@ async fn a_moderator_made_in_the_admin_panel_bans_a_user_whose_page_says_why() {
         BROWSER_TIMEOUT,
         |config| {
             config.root_user = Some(ROOT.into());
+            config.root_password = Some(Secret::new(ROOT_PASSWORD));
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_rest_api_conforms_to_its_openapi_document() {
+    const ROOT_PASSWORD: &str = "root password for schemathesis";
+    let args = ["root".to_owned(), ROOT_PASSWORD.to_owned()];
+    run_script_with(
+        "python3",
+        "openapi_conformance.py",
+        &args,
+        CONFORMANCE_TIMEOUT,
+        |config| {
+            config.root_user = Some("root".into());
             config.root_password = Some(Secret::new(ROOT_PASSWORD));
         },
     )

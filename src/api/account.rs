@@ -3,7 +3,6 @@
 use super::users::Profile;
 use super::ErrorResponse;
 use crate::auth::{Login, Registered, SessionGrant};
-use crate::error::ErrorCode;
 use crate::http::{AppState, Body, ClientIp, CurrentSession, HttpError};
 use axum::extract::State;
 use axum::http::header::SET_COOKIE;
@@ -17,6 +16,7 @@ use utoipa::ToSchema;
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
+    #[schema(min_length = 1, max_length = 20, pattern = r"^[A-Za-z0-9_-]+$")]
     username: String,
     #[serde(default)]
     password: Option<String>,
@@ -39,24 +39,81 @@ pub struct SessionResponse {
     token: String,
 }
 
-/// `{"key"}`, or `{"username", "password"}` where `username` may be the e-mail address.
+/// `{"key"}`, `{"username", "password"}` (where `username` may also be the e-mail address) or
+/// `{"email", "password"}`.
+#[derive(Deserialize, ToSchema)]
+#[serde(untagged, try_from = "LoginFields")]
+pub enum LoginRequest {
+    Key(KeyLogin),
+    ByName(NameLogin),
+    ByEmail(EmailLogin),
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct LoginRequest {
-    #[serde(default)]
+pub struct KeyLogin {
+    key: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NameLogin {
+    /// A user name, or the account's e-mail address.
+    username: String,
+    password: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmailLogin {
+    email: String,
+    password: String,
+}
+
+/// What a login body may hold; exactly one of its shapes is accepted.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginFields {
     key: Option<String>,
-    #[serde(default)]
     username: Option<String>,
-    #[serde(default)]
     email: Option<String>,
-    #[serde(default)]
     password: Option<String>,
+}
+
+impl TryFrom<LoginFields> for LoginRequest {
+    type Error = &'static str;
+
+    fn try_from(fields: LoginFields) -> Result<Self, Self::Error> {
+        match fields {
+            LoginFields {
+                key: Some(key),
+                username: None,
+                email: None,
+                password: None,
+            } => Ok(Self::Key(KeyLogin { key })),
+            LoginFields {
+                key: None,
+                username: Some(username),
+                email: None,
+                password: Some(password),
+            } => Ok(Self::ByName(NameLogin { username, password })),
+            LoginFields {
+                key: None,
+                username: None,
+                email: Some(email),
+                password: Some(password),
+            } => Ok(Self::ByEmail(EmailLogin { email, password })),
+            _ => Err(r#"send {"key"}, {"username", "password"} or {"email", "password"}"#),
+        }
+    }
 }
 
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct GuestRequest {
+    /// Left out, a free `guest-xxxx` nick is chosen.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 20, pattern = r"^[A-Za-z0-9_-]+$")]
     nick: Option<String>,
 }
 
@@ -120,30 +177,15 @@ pub async fn login(
     Body(request): Body<LoginRequest>,
 ) -> Result<Response, HttpError> {
     let login = match request {
-        LoginRequest {
-            key: Some(key),
-            username: None,
-            email: None,
-            password: None,
-        } => Login::Key(key),
-        LoginRequest {
-            key: None,
-            username: Some(login),
-            email: None,
-            password: Some(password),
-        }
-        | LoginRequest {
-            key: None,
-            username: None,
-            email: Some(login),
-            password: Some(password),
-        } => Login::Password { login, password },
-        _ => {
-            return Err(HttpError::new(
-                ErrorCode::InvalidRequest,
-                "send {\"key\"} or {\"username\", \"password\"}",
-            ))
-        }
+        LoginRequest::Key(KeyLogin { key }) => Login::Key(key),
+        LoginRequest::ByName(NameLogin { username, password }) => Login::Password {
+            login: username,
+            password,
+        },
+        LoginRequest::ByEmail(EmailLogin { email, password }) => Login::Password {
+            login: email,
+            password,
+        },
     };
     let grant = state.chat.accounts.login(login, ip).await?;
     Ok(session_response(&state, StatusCode::OK, grant))

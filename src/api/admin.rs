@@ -183,7 +183,9 @@ pub async fn rooms(
 pub struct PageQuery {
     /// A sequence number (transcripts) or an archive id: entries below it.
     before: Option<i64>,
-    limit: Option<usize>,
+    /// At most this many (fewer when the server's page is smaller).
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4294967295_i64)]
+    limit: Option<u32>,
 }
 
 #[utoipa::path(get, path = "/api/admin/rooms/{slug}/messages", tag = "admin", params(("slug" = String, Path), PageQuery),
@@ -198,7 +200,12 @@ pub async fn transcript(
     let messages = state
         .chat
         .oversight
-        .transcript(&admin.actor(), &slug, page.before, page.limit)
+        .transcript(
+            &admin.actor(),
+            &slug,
+            page.before,
+            page.limit.map(|l| l as usize),
+        )
         .await?;
     let lines: Vec<Value> = messages
         .into_iter()
@@ -227,7 +234,7 @@ pub async fn archives(
     admin: AdminSession,
     Query(page): Query<PageQuery>,
 ) -> Result<Json<ArchiveList>, HttpError> {
-    let limit = i64::try_from(page.limit.unwrap_or(20).clamp(1, 100)).unwrap_or(20);
+    let limit = i64::from(page.limit.unwrap_or(20).clamp(1, 100));
     let archives = state
         .chat
         .oversight
@@ -255,8 +262,21 @@ pub struct AuditQuery {
     /// The `next` cursor of the previous page.
     before: Option<i64>,
     limit: Option<i64>,
-    /// `json` (default), `csv` or `jsonl`.
-    format: Option<String>,
+    #[serde(default)]
+    format: ExportFormat,
+}
+
+/// How an audit page is answered.
+#[derive(Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportFormat {
+    /// An `AuditPage`.
+    #[default]
+    Json,
+    /// A CSV file (an attachment).
+    Csv,
+    /// One JSON object per line (an attachment).
+    Jsonl,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -290,26 +310,20 @@ pub async fn audit(
         .map(str::trim)
         .filter(|t| !t.is_empty());
     let (entries, next) = state.chat.oversight.audit_page(&filter, text).await?;
-    Ok(match query.format.as_deref().unwrap_or("json") {
-        "csv" => export(
+    Ok(match query.format {
+        ExportFormat::Csv => export(
             entries.iter().map(csv_line),
             ("text/csv; charset=utf-8", "audit.csv"),
             Some(CSV_HEADER),
         ),
-        "jsonl" => export(
+        ExportFormat::Jsonl => export(
             entries
                 .iter()
                 .map(|e| serde_json::to_string(e).unwrap_or_default()),
             ("application/x-ndjson", "audit.jsonl"),
             None,
         ),
-        "json" => Json(AuditPage { entries, next }).into_response(),
-        _ => {
-            return Err(HttpError::new(
-                ErrorCode::InvalidRequest,
-                "format: json, csv or jsonl",
-            ))
-        }
+        ExportFormat::Json => Json(AuditPage { entries, next }).into_response(),
     })
 }
 

@@ -2,6 +2,7 @@
 //! endpoints with the conversation's `room` name (`/api/rooms/pm:3:7/messages`).
 
 use super::ErrorResponse;
+use crate::domain::whole;
 use crate::http::Path;
 use crate::http::{room_name, AppState, Body, CurrentSession, HttpError};
 use crate::rooms::ConversationView;
@@ -101,6 +102,7 @@ pub async fn close(
 #[serde(deny_unknown_fields)]
 pub struct ReadBody {
     /// Everything up to this sequence number has been read.
+    #[serde(deserialize_with = "whole::required")]
     seq: i64,
 }
 

@@ -29,6 +29,7 @@ pub async fn list(
 
 #[utoipa::path(put, path = "/api/ignores/{name}", tag = "users", params(("name" = String, Path)),
     responses((status = 204, description = "Ignored (messages, typing, whispers and conversation invitations from that name are no longer delivered)"),
+        (status = 403, description = "forbidden: yourself; registration_required: guests keep no list", body = ErrorResponse),
         (status = 422, description = "invalid_payload", body = ErrorResponse)))]
 pub async fn add(
     State(state): State<AppState>,
@@ -45,7 +46,8 @@ pub async fn add(
 }
 
 #[utoipa::path(delete, path = "/api/ignores/{name}", tag = "users", params(("name" = String, Path)),
-    responses((status = 204, description = "No longer ignored")))]
+    responses((status = 204, description = "No longer ignored"),
+        (status = 403, description = "forbidden: yourself; registration_required: guests keep no list", body = ErrorResponse)))]
 pub async fn remove(
     State(state): State<AppState>,
     session: CurrentSession,

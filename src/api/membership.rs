@@ -3,6 +3,7 @@
 //! membership service, which tells the people concerned at once.
 
 use super::ErrorResponse;
+use crate::domain::whole;
 use crate::domain::RoomRole;
 use crate::http::{user_name, AppState, Body, CurrentSession, HttpError, Path};
 use crate::rooms::{CreateInvite, InviteView, MemberView, RequestView, RoomView};
@@ -80,9 +81,17 @@ pub async fn remove_member(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoleBody {
-    /// `admin` or `member`.
-    #[schema(value_type = String)]
+    /// `admin` or `member` (ownership is not given away).
+    #[schema(schema_with = room_role_schema)]
     role: RoomRole,
+}
+
+/// The roles a member can hold, as the wire spells them.
+fn room_role_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .enum_values(Some(["member", "admin", "owner"]))
+        .build()
 }
 
 #[utoipa::path(put, path = "/api/rooms/{slug}/members/{name}/role", tag = "rooms",
@@ -144,9 +153,18 @@ pub async fn unban(
 #[serde(deny_unknown_fields)]
 pub struct InviteBody {
     /// Lifetime in seconds (up to 30 days; default 7 days).
+    #[serde(default, deserialize_with = "whole::optional")]
+    #[schema(minimum = 1, maximum = 2592000)]
     ttl_secs: Option<i64>,
+    #[serde(default, deserialize_with = "whole::optional")]
+    #[schema(minimum = 1, maximum = 100000)]
     max_uses: Option<i64>,
     /// Only the account with this e-mail may use the invite.
+    #[schema(
+        format = "email",
+        max_length = 254,
+        pattern = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+    )]
     email: Option<String>,
 }
 
@@ -160,7 +178,9 @@ pub struct CreatedInvite {
 }
 
 #[utoipa::path(post, path = "/api/rooms/{slug}/invites", tag = "rooms", params(("slug" = String, Path)), request_body = InviteBody,
-    responses((status = 201, body = CreatedInvite), (status = 403, description = "forbidden", body = ErrorResponse)))]
+    responses((status = 201, body = CreatedInvite),
+        (status = 400, description = "invalid_room: a setting out of range, or not an e-mail address", body = ErrorResponse),
+        (status = 403, description = "forbidden", body = ErrorResponse)))]
 pub async fn create_invite(
     State(state): State<AppState>,
     session: CurrentSession,

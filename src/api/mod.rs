@@ -9,11 +9,13 @@ mod ephemeral;
 mod health;
 mod ignores;
 mod membership;
+mod openapi;
 mod rooms;
 mod users;
 
 use crate::error::ErrorBody;
 use crate::http::AppState;
+use axum::extract::State;
 use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use serde::Serialize;
@@ -144,10 +146,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/admin/rooms", get(admin::rooms))
         .route("/api/admin/rooms/{slug}/messages", get(admin::transcript))
         .route("/api/admin/archives", get(admin::archives))
-        .route("/api/openapi.json", get(openapi))
+        .route("/api/openapi.json", get(openapi_document))
         .route("/health", get(health::health))
 }
 
-async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+async fn openapi_document(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(openapi::document(&state.config))
 }

@@ -4,6 +4,7 @@
 
 use super::ErrorResponse;
 use crate::core::{CoreError, History, HistoryPage, Posted};
+use crate::domain::whole;
 use crate::domain::{ClientMsgId, MessageText};
 use crate::http::{room_name, AppState, Body, ClientIp, CurrentSession, HttpError};
 use crate::http::{Path, Query};
@@ -41,9 +42,18 @@ pub async fn list(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewRoomBody {
-    /// 2–40 characters of a-z, 0-9 and '-'.
+    /// 2–40 characters of a-z, 0-9 and '-' (read in lower case), not starting or ending with '-'.
+    #[schema(
+        min_length = 2,
+        max_length = 40,
+        pattern = r"^[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9]$"
+    )]
     slug: String,
+    /// The display name (1–60 characters, trimmed); the address when absent.
+    #[schema(min_length = 1, max_length = 60, pattern = r"\S")]
     name: Option<String>,
+    /// At most 200 characters, trimmed; empty means none.
+    #[schema(max_length = 200)]
     topic: Option<String>,
     #[serde(default)]
     private: bool,
@@ -80,25 +90,33 @@ pub async fn show(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SettingsBody {
+    /// The display name (1–60 characters, trimmed).
+    #[schema(min_length = 1, max_length = 60, pattern = r"\S")]
     name: Option<String>,
+    /// At most 200 characters, trimmed; empty removes the topic.
+    #[schema(max_length = 200)]
     topic: Option<String>,
     private: Option<bool>,
     allow_images: Option<bool>,
     allow_videos: Option<bool>,
+    #[serde(default, deserialize_with = "whole::optional")]
+    #[schema(minimum = 0, maximum = 86400)]
     slow_mode_secs: Option<i64>,
     /// A number of days, or `null` to keep messages forever.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 36500)]
     retention_days: Option<Option<i64>>,
 }
 
 /// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
 fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
-    Ok(Some(Option::deserialize(d)?))
+    Ok(Some(whole::optional(d)?))
 }
 
 #[utoipa::path(patch, path = "/api/rooms/{slug}", tag = "rooms", params(("slug" = String, Path)), request_body = SettingsBody,
-    responses((status = 200, body = RoomView), (status = 403, description = "forbidden", body = ErrorResponse)))]
+    responses((status = 200, body = RoomView),
+        (status = 400, description = "invalid_room: a setting out of range", body = ErrorResponse),
+        (status = 403, description = "forbidden", body = ErrorResponse)))]
 pub async fn update(
     State(state): State<AppState>,
     session: CurrentSession,
@@ -139,9 +157,11 @@ pub async fn delete(
 pub struct HistoryQuery {
     /// Messages before this sequence number (scrolling back); the latest page when absent.
     before: Option<i64>,
-    /// Messages after this sequence number (catching up).
+    /// Messages after this sequence number (catching up); with `before`, those between the two.
     after: Option<i64>,
-    limit: Option<usize>,
+    /// At most this many (fewer when the server's page is smaller).
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4294967295_i64)]
+    limit: Option<u32>,
 }
 
 #[utoipa::path(get, path = "/api/rooms/{slug}/messages", tag = "rooms", params(("slug" = String, Path), HistoryQuery),
@@ -156,7 +176,7 @@ pub async fn history(
         room: room_name(&slug)?,
         before: query.before,
         after: query.after,
-        limit: query.limit,
+        limit: query.limit.map(|l| l as usize),
     };
     Ok(Json(
         state.chat.rooms.history(&session.identity, query).await?,
@@ -166,13 +186,19 @@ pub async fn history(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PostBody {
+    /// Trimmed; it must hold something besides white space.
+    #[schema(min_length = 1, pattern = r"\S")]
     text: String,
     /// Idempotency id (1–64 characters): a retry with the same id posts nothing new.
+    #[schema(min_length = 1, max_length = 64)]
     client_msg_id: Option<String>,
 }
 
 #[utoipa::path(post, path = "/api/rooms/{slug}/messages", tag = "rooms", params(("slug" = String, Path)), request_body = PostBody,
-    responses((status = 201, description = "Stored (durably) and delivered", body = Posted), (status = 409, description = "not_in_room", body = ErrorResponse)))]
+    responses((status = 201, description = "Stored (durably) and delivered", body = Posted),
+        (status = 400, description = "empty_message, message_too_long", body = ErrorResponse),
+        (status = 403, description = "banned, muted, registration_required", body = ErrorResponse),
+        (status = 409, description = "not_in_room", body = ErrorResponse)))]
 pub async fn post(
     State(state): State<AppState>,
     session: CurrentSession,

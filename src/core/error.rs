@@ -54,6 +54,8 @@ pub enum CoreError {
     ConversationRequired,
     #[error("no such admin action")]
     NoSuchAction,
+    #[error("you cannot ignore yourself")]
+    IgnoreSelf,
 }
 
 impl CoreError {
@@ -77,7 +79,7 @@ impl CoreError {
             CoreError::RateLimited => ErrorCode::RateLimited,
             CoreError::AlreadyConnected => ErrorCode::AlreadyConnected,
             CoreError::NobodyOnline => ErrorCode::NotFound,
-            CoreError::ConversationRequired => ErrorCode::Forbidden,
+            CoreError::ConversationRequired | CoreError::IgnoreSelf => ErrorCode::Forbidden,
             CoreError::NoSuchAction => ErrorCode::NotFound,
         }
     }

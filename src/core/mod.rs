@@ -34,9 +34,9 @@ mod service;
 
 pub use bus::{Bus, LocalBus};
 pub use command::{
-    Ban, Command, History, Identify, IgnoreUser, JoinRoom, LeaveRoom, Limits, MarkRead, Members,
-    ModTarget, MoveUser, Mute, OpenConversation, SendMessage, SetRole, Typing, Unban, Verify,
-    Whisper,
+    moderation_action_schemas, Ban, Command, History, Identify, IgnoreUser, JoinRoom, LeaveRoom,
+    Limits, MarkRead, Members, ModTarget, MoveUser, Mute, OpenConversation, SendMessage, SetRole,
+    Typing, Unban, Verify, Whisper, MODERATION_ACTIONS,
 };
 pub use connection::{ConnHandle, ConnId, ConnInfo, Connection, Next, Outbox};
 pub use error::CoreError;

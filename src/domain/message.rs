@@ -37,7 +37,7 @@ impl MessageText {
     }
 }
 
-/// The id a client gives a message so that a retry stores it once: 1 to 64 bytes.
+/// The id a client gives a message so that a retry stores it once: 1 to 64 characters.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ClientMsgId(String);
 
@@ -47,7 +47,7 @@ pub struct ClientMsgIdError;
 
 impl ClientMsgId {
     pub fn parse(raw: &str) -> Result<Self, ClientMsgIdError> {
-        if raw.is_empty() || raw.len() > 64 {
+        if raw.is_empty() || raw.chars().count() > 64 {
             return Err(ClientMsgIdError);
         }
         Ok(Self(raw.to_owned()))

@@ -14,6 +14,7 @@ mod rate;
 mod role;
 mod room;
 mod room_name;
+pub mod whole;
 
 pub use conversation::{
     offered_names, pm_members, pm_room_name, RoomCode, RoomCodeError, RoomKind, CODE_ALPHABET,

@@ -24,7 +24,7 @@ pub struct RoomNameError;
 
 impl RoomName {
     pub fn parse(raw: &str) -> Result<Self, RoomNameError> {
-        if raw.is_empty() || raw.len() > MAX_LEN || raw.chars().any(char::is_control) {
+        if raw.is_empty() || raw.chars().count() > MAX_LEN || raw.chars().any(char::is_control) {
             return Err(RoomNameError);
         }
         Ok(Self(match RoomCode::from_room_name(raw) {

@@ -3,7 +3,8 @@
 //!
 //! Handlers take these instead of axum's own `Json`, `Query` and `Path`, whose rejections are
 //! plain text. Input that does not parse is 422 `invalid_request` wherever it sits (body, query
-//! or path); a body over the size limit (axum's default, 2 MiB) is 413 `payload_too_large`.
+//! or path); a body over the size limit (axum's default, 2 MiB) is 413 `payload_too_large`, one
+//! without a JSON content type 415 `unsupported_media_type`.
 
 use super::admission::Credential;
 use super::{AppState, HttpError};
@@ -16,18 +17,32 @@ use axum::http::{Extensions, StatusCode};
 use serde::de::DeserializeOwned;
 use std::net::{IpAddr, SocketAddr};
 
-/// A JSON body; malformed JSON, wrong types and unknown fields are all 422 `invalid_request`,
-/// a body over the limit 413 `payload_too_large`.
+/// A JSON object body; malformed JSON, another JSON value than an object, wrong types and
+/// unknown fields are all 422 `invalid_request`,
+/// a body over the limit 413 `payload_too_large`, one not sent as JSON 415
+/// `unsupported_media_type`.
 pub struct Body<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
     type Rejection = HttpError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(Body(value)),
-            Err(rejection) => Err(body_refused(&rejection)),
+        let axum::Json(value) = axum::Json::<serde_json::Value>::from_request(req, state)
+            .await
+            .map_err(|rejection| body_refused(&rejection))?;
+        // Every body is an object: serde would also fill a struct from an array, by position.
+        if !value.is_object() {
+            return Err(HttpError::new(
+                ErrorCode::InvalidRequest,
+                "the request body must be a JSON object",
+            ));
         }
+        T::deserialize(value).map(Body).map_err(|e| {
+            HttpError::new(
+                ErrorCode::InvalidRequest,
+                format!("the request body does not fit: {e}"),
+            )
+        })
     }
 }
 
@@ -36,6 +51,12 @@ fn body_refused(rejection: &JsonRejection) -> HttpError {
         return HttpError::new(
             ErrorCode::PayloadTooLarge,
             "the request body is larger than the server accepts",
+        );
+    }
+    if let JsonRejection::MissingJsonContentType(_) = rejection {
+        return HttpError::new(
+            ErrorCode::UnsupportedMediaType,
+            "the request body must be JSON, sent with `Content-Type: application/json`",
         );
     }
     HttpError::new(ErrorCode::InvalidRequest, rejection.body_text())

@@ -79,12 +79,27 @@ impl History {
 
     /// Up to one page of messages after sequence `after` (resuming), oldest first.
     pub async fn after(&self, room: &Room, after: i64) -> Result<Vec<PlainMessage>, RoomError> {
-        let rows = self
+        self.between(room, after, None, None).await
+    }
+
+    /// Up to a page (`limit`) of the messages after sequence `after` and before `before`
+    /// (filling a gap), oldest first: the first page after `after`, cut at `before`.
+    pub async fn between(
+        &self,
+        room: &Room,
+        after: i64,
+        before: Option<i64>,
+        limit: Option<usize>,
+    ) -> Result<Vec<PlainMessage>, RoomError> {
+        let mut rows = self
             .dir
             .store
             .messages()
-            .after(room.id, after, self.page(None))
+            .after(room.id, after, self.page(limit))
             .await?;
+        if let Some(before) = before {
+            rows.retain(|row| row.seq < before);
+        }
         self.open_all(room, rows).await
     }
 

@@ -17,7 +17,10 @@ mod talk;
 
 pub use conversations::{MarkRead, OpenConversation, Whisper};
 pub use ignores::IgnoreUser;
-pub use moderation::{Ban, DeleteUser, ModTarget, MoveUser, Mute, SetRole, Unban, Unmute, Verify};
+pub use moderation::{
+    action_schemas as moderation_action_schemas, Ban, DeleteUser, ModTarget, MoveUser, Mute,
+    SetRole, Unban, Unmute, Verify, ACTIONS as MODERATION_ACTIONS,
+};
 pub use rooms::{History, JoinRoom, LeaveRoom, Members};
 pub use session::Identify;
 pub use talk::{SendMessage, Typing};
@@ -176,6 +179,20 @@ mod tests {
                 .name(),
             "ban"
         );
+    }
+
+    #[test]
+    fn every_moderation_action_is_a_command_of_that_name() {
+        for action in MODERATION_ACTIONS {
+            let command = Command::parse(action, json!({"user": "x"}), &LIMITS);
+            assert!(
+                !matches!(command, Err(CoreError::UnknownCommand(_))),
+                "{action}"
+            );
+            if let Ok(command) = command {
+                assert_eq!(command.name(), *action);
+            }
+        }
     }
 
     #[test]

@@ -37,9 +37,7 @@ impl Ignores {
     ) -> Result<(), CoreError> {
         let user_id = account_id(identity)?;
         if name.key() == identity.name_key() {
-            return Err(CoreError::InvalidPayload(
-                "user: you cannot ignore yourself".into(),
-            ));
+            return Err(CoreError::IgnoreSelf);
         }
         self.moderation
             .set_ignore(user_id, &name.key(), ignore)

@@ -226,7 +226,8 @@ impl LiveRooms {
             .retain(|_, last| now.duration_since(*last) < Duration::from_secs(86_400));
     }
 
-    /// A page of history: before a sequence number (scrolling back) or after one (catching up).
+    /// A page of history: before a sequence number (scrolling back), after one (catching up),
+    /// or between two (filling a gap).
     pub async fn history(
         &self,
         identity: &Identity,
@@ -234,12 +235,12 @@ impl LiveRooms {
     ) -> Result<HistoryPage, CoreError> {
         let Visible { room, .. } = self.rooms.visible(identity, query.room.as_str()).await?;
         let messages = match (query.before, query.after) {
-            (Some(_), Some(_)) => {
-                return Err(CoreError::InvalidPayload(
-                    "history: before or after, not both".into(),
-                ))
+            (before, Some(after)) => {
+                self.rooms
+                    .history()
+                    .between(&room, after, before, query.limit)
+                    .await?
             }
-            (None, Some(after)) => self.rooms.history().after(&room, after).await?,
             (before, None) => {
                 self.rooms
                     .history()
