@@ -1,6 +1,8 @@
 //! Refusals at the HTTP edge, before any handler runs: query strings and path parameters that
-//! do not parse, bodies over the size limit, unknown paths and methods. Every one answers in the
-//! JSON error envelope with a stable code.
+//! do not parse, bodies over the size limit, not JSON or not an object, unknown paths and
+//! methods. Every one answers in the JSON error envelope with a stable code. Also how the edge
+//! reads what does parse: whole numbers in either spelling, a history page between two
+//! sequence numbers.
 
 mod common;
 
@@ -101,4 +103,84 @@ async fn unknown_paths_and_methods_under_api_answer_in_the_envelope() {
         .send()
         .await
         .expect_error(405, "method_not_allowed");
+}
+
+#[tokio::test]
+async fn a_body_must_be_a_json_object_sent_as_json() {
+    let app = spawn_app_with(|_| {}).await;
+    // serde would fill the request's struct from an array, by position.
+    for body in ["[null]", "[\"someone\"]", "\"someone\"", "null"] {
+        app.request("POST", "/api/guest")
+            .raw("application/json", body)
+            .send()
+            .await
+            .expect_error(422, "invalid_request");
+    }
+    app.request("POST", "/api/guest")
+        .raw("text/plain", "{}")
+        .send()
+        .await
+        .expect_error(415, "unsupported_media_type");
+    app.request("POST", "/api/guest")
+        .raw("application/json", "{}")
+        .send()
+        .await
+        .expect_status(201);
+}
+
+#[tokio::test]
+async fn whole_numbers_are_read_in_either_spelling_and_fractions_are_refused() {
+    let app = spawn_app_with(|_| {}).await;
+    let owner = app.caller(&unique_name("own")).await;
+    let slug = unique_name("n-room");
+    owner.create_room(&slug, true).await;
+    let invites = format!("/api/rooms/{slug}/invites");
+    for body in [json!({"ttl_secs": 3600.0}), json!({"max_uses": 2e0})] {
+        owner
+            .call("POST", &invites, Some(body))
+            .await
+            .expect_status(201);
+    }
+    for body in [json!({"ttl_secs": 3600.5}), json!({"max_uses": 1e16})] {
+        owner
+            .call("POST", &invites, Some(body))
+            .await
+            .expect_error(422, "invalid_request");
+    }
+}
+
+#[tokio::test]
+async fn history_between_two_sequence_numbers_is_a_page_of_the_gap() {
+    let app = spawn_app_with(|_| {}).await;
+    let owner = app.caller(&unique_name("own")).await;
+    let slug = unique_name("h-room");
+    owner.create_room(&slug, false).await;
+    for n in 1..=6 {
+        owner.say_in(&slug, &format!("m{n}")).await;
+    }
+    let page = |query: &'static str| {
+        let owner = &owner;
+        let path = format!("/api/rooms/{slug}/messages?{query}");
+        async move {
+            owner
+                .call("GET", &path, None)
+                .await
+                .expect::<common::protocol::History>(200)
+                .seqs()
+        }
+    };
+    assert_eq!(page("after=1&before=5").await, [2, 3, 4]);
+    assert_eq!(page("after=1&before=5&limit=2").await, [2, 3]);
+    assert_eq!(page("after=4").await, [5, 6]);
+    assert_eq!(page("before=3").await, [1, 2]);
+}
+
+#[tokio::test]
+async fn ignoring_yourself_is_forbidden() {
+    let app = spawn_app_with(|_| {}).await;
+    let name = unique_name("me");
+    let me = app.caller(&name).await;
+    me.call("PUT", &format!("/api/ignores/{name}"), None)
+        .await
+        .expect_error(403, "forbidden");
 }
