@@ -44,6 +44,8 @@ pub struct ErrorResponse {
         admin::close_connection, admin::act, admin::audit, admin::rooms, admin::transcript,
         admin::archives,
     ),
+    // `unmute`'s payload refers to the kick's (see `openapi::split_actions`).
+    components(schemas(crate::core::ModTarget)),
     tags(
         (name = "account", description = "Registration, login, guests, sessions"),
         (name = "users", description = "Profiles and presence"),

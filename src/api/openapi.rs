@@ -252,6 +252,26 @@ mod tests {
     }
 
     #[test]
+    fn each_admin_action_is_an_operation_with_its_payload() {
+        let doc = document(&Config::default());
+        assert!(doc["paths"]["/api/admin/actions/{action}"].is_null());
+        for action in MODERATION_ACTIONS {
+            let body = &doc["paths"][format!("/api/admin/actions/{action}")]["post"]["requestBody"];
+            let schema = &body["content"]["application/json"]["schema"];
+            let schema = match schema["$ref"].as_str() {
+                Some(target) => doc
+                    .pointer(target.trim_start_matches('#'))
+                    .expect("a reference that resolves"),
+                None => schema,
+            };
+            assert_eq!(schema["type"], "object", "{action}");
+        }
+        let ban = &doc["paths"]["/api/admin/actions/ban"]["post"]["requestBody"]["content"]
+            ["application/json"]["schema"];
+        assert_eq!(ban["properties"]["user"]["pattern"], "^[A-Za-z0-9_-]+$");
+    }
+
+    #[test]
     fn configured_limits_reach_the_schemas() {
         let config = Config {
             password_min_length: 12,
