@@ -130,7 +130,7 @@ proptest! {
     #[test]
     fn room_names_are_stored_spellings_that_parse_to_themselves(raw in "\\PC{0,120}") {
         if let Ok(room) = RoomName::parse(&raw) {
-            prop_assert!(!room.as_str().is_empty() && room.as_str().len() <= 100);
+            prop_assert!(!room.as_str().is_empty() && room.as_str().chars().count() <= 100);
             prop_assert!(!room.as_str().chars().any(char::is_control));
             prop_assert_eq!(RoomName::parse(room.as_str()).unwrap(), room);
         }
@@ -159,8 +159,11 @@ proptest! {
     }
 
     #[test]
-    fn client_msg_ids_are_1_to_64_bytes(raw in "\\PC{0,80}") {
-        prop_assert_eq!(ClientMsgId::parse(&raw).is_ok(), !raw.is_empty() && raw.len() <= 64);
+    fn client_msg_ids_are_1_to_64_characters(raw in "\\PC{0,80}") {
+        prop_assert_eq!(
+            ClientMsgId::parse(&raw).is_ok(),
+            !raw.is_empty() && raw.chars().count() <= 64
+        );
     }
 
     #[test]
