@@ -312,8 +312,8 @@ async fn admins_read_any_rooms_transcript_and_ephemeral_archives() {
     let root = app.root().await;
     let owner = app.caller(&unique_name("own")).await;
     let peer = app.caller(&unique_name("peer")).await;
-    owner.create_room("hidden", true).await;
-    owner.say_in("hidden", "only members see this").await;
+    let hidden = owner.create_room("hidden", true).await.slug;
+    owner.say_in(&hidden, "only members see this").await;
     let body = json!({ "user": peer.name().await });
     let conversation: Conversation = owner
         .call("POST", "/api/conversations", Some(body))
@@ -347,13 +347,16 @@ async fn admins_read_any_rooms_transcript_and_ephemeral_archives() {
         .iter()
         .map(|r| (r.kind, r.slug.as_str()))
         .collect();
-    assert!(kinds.contains(&(RoomKind::Room, "hidden")), "{kinds:?}");
+    assert!(
+        kinds.contains(&(RoomKind::Room, hidden.as_str())),
+        "{kinds:?}"
+    );
     assert!(
         kinds.contains(&(RoomKind::Pm, conversation.room.as_str())),
         "{kinds:?}"
     );
     let transcript: Transcript = root
-        .call("GET", "/api/admin/rooms/hidden/messages", None)
+        .call("GET", &format!("/api/admin/rooms/{hidden}/messages"), None)
         .await
         .expect(200);
     let texts: Vec<&str> = transcript
@@ -363,7 +366,7 @@ async fn admins_read_any_rooms_transcript_and_ephemeral_archives() {
         .collect();
     assert_eq!(
         (transcript.room.as_str(), texts),
-        ("hidden", vec!["only members see this"])
+        (hidden.as_str(), vec!["only members see this"])
     );
     let archives: Archives = root
         .call("GET", "/api/admin/archives", None)
@@ -382,11 +385,11 @@ async fn admins_read_any_rooms_transcript_and_ephemeral_archives() {
     let reads = audit_until(&app, &root.token, "action=read_transcript", 1).await;
     assert_eq!(
         reads.entries[0].target.as_deref(),
-        Some("hidden"),
+        Some(hidden.as_str()),
         "reading a transcript is audited"
     );
     let user = app.caller(&unique_name("usr")).await;
-    user.call("GET", "/api/admin/rooms/hidden/messages", None)
+    user.call("GET", &format!("/api/admin/rooms/{hidden}/messages"), None)
         .await
         .expect_error(403, "forbidden");
 }

@@ -132,8 +132,7 @@ async fn a_body_must_be_a_json_object_sent_as_json() {
 async fn whole_numbers_are_read_in_either_spelling_and_fractions_are_refused() {
     let app = spawn_app_with(|_| {}).await;
     let owner = app.caller(&unique_name("own")).await;
-    let slug = unique_name("n-room");
-    owner.create_room(&slug, true).await;
+    let slug = owner.create_room(&unique_name("n-room"), true).await.slug;
     let invites = format!("/api/rooms/{slug}/invites");
     for body in [json!({"ttl_secs": 3600.0}), json!({"max_uses": 2e0})] {
         owner

@@ -93,8 +93,8 @@ async fn message_text_of_every_kind_never_reaches_the_database_in_clear() {
     let app = spawn_app_with(|c| c.ephemeral_ttl_secs = 1).await;
     let owner = app.caller(&unique_name("own")).await;
     owner.create_room("public-room", false).await;
-    owner.create_room("private-room", true).await;
-    for room in ["public-room", "private-room"] {
+    let private = owner.create_room("private-room", true).await.slug;
+    for room in ["public-room", private.as_str()] {
         owner.say_in(room, &format!("{CANARY} in {room}")).await;
     }
     let lobby_nick = unique_name("g");
@@ -213,8 +213,8 @@ async fn a_wrong_master_key_stops_the_server_at_start_up() {
 async fn rotating_the_master_key_keeps_every_message_readable() {
     let mut app = spawn_app().await;
     let owner = app.caller(&unique_name("own")).await;
-    owner.create_room("rotated", true).await;
-    owner.say_in("rotated", "before rotation").await;
+    let rotated = owner.create_room("rotated", true).await.slug;
+    owner.say_in(&rotated, "before rotation").await;
     let old_key = std::fs::read_to_string(app.config.data_dir.join("master.key")).unwrap();
     let token = owner.token.clone();
     drop(owner);
@@ -245,7 +245,7 @@ async fn rotating_the_master_key_keeps_every_message_readable() {
     })
     .await;
     let mut ws = restarted.gateway_as(&token).await;
-    let joined = ws.join_room("rotated", json!({})).await;
+    let joined = ws.join_room(&rotated, json!({})).await;
     assert_eq!(joined.texts(), ["before rotation"]);
     let db = common::database(&restarted).await;
     let (masters,): (i64,) = sqlx::query_as("SELECT COUNT(DISTINCT kek_id) FROM data_keys")

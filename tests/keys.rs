@@ -83,8 +83,8 @@ async fn build(config: &Config) -> Result<Server, String> {
 async fn a_running_server_follows_a_rotated_key_file_at_once_and_after_a_restart() {
     let mut app = spawn_app_with(|_| {}).await;
     let owner = app.caller(&unique_name("own")).await;
-    owner.create_room("before", true).await;
-    owner.say_in("before", "written before").await;
+    let before = owner.create_room("before", true).await.slug;
+    owner.say_in(&before, "written before").await;
     let key_file = MasterKey::file_in(&app.config.data_dir);
     let old = key_in(&key_file);
 
@@ -99,9 +99,9 @@ async fn a_running_server_follows_a_rotated_key_file_at_once_and_after_a_restart
     );
 
     // No upkeep has run (the clock stands still): the server follows the file by itself.
-    assert_eq!(texts(&owner, "before").await, ["written before"]);
-    owner.create_room("after", true).await;
-    owner.say_in("after", "written after").await;
+    assert_eq!(texts(&owner, &before).await, ["written before"]);
+    let after = owner.create_room("after", true).await.slug;
+    owner.say_in(&after, "written after").await;
     assert_eq!(
         wrapped_by(&app).await,
         [(new.id(), 2)],
@@ -112,8 +112,8 @@ async fn a_running_server_follows_a_rotated_key_file_at_once_and_after_a_restart
     drop(owner);
     app.restart().await;
     let owner = Caller::with_token(&app, &token);
-    assert_eq!(texts(&owner, "before").await, ["written before"]);
-    assert_eq!(texts(&owner, "after").await, ["written after"]);
+    assert_eq!(texts(&owner, &before).await, ["written before"]);
+    assert_eq!(texts(&owner, &after).await, ["written after"]);
 }
 
 #[tokio::test]

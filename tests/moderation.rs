@@ -445,24 +445,24 @@ async fn admins_move_users_into_rooms_and_mods_may_not() {
     let (name, mut user) = staff(&app, &mut root, "usr", "user").await;
     let session = app.session(&admin_name, PASSWORD).await;
     let owner = common::Caller::with_token(&app, &session.token);
-    owner.create_room("staff-only", true).await;
+    let staff_only = owner.create_room("staff-only", true).await.slug;
 
     moderator
         .expect_error(
             "move",
-            json!({ "user": name, "room": "staff-only" }),
+            json!({ "user": name, "room": staff_only }),
             "forbidden",
         )
         .await;
     let _: Empty = admin
-        .call("move", json!({ "user": name, "room": "staff-only" }))
+        .call("move", json!({ "user": name, "room": staff_only }))
         .await;
     let moved: Moved = user.event().await;
     assert_eq!(
         (moved.room.as_str(), moved.by.as_str()),
-        ("staff-only", admin_name.as_str())
+        (staff_only.as_str(), admin_name.as_str())
     );
-    let joined = user.join_room("staff-only", json!({})).await;
+    let joined = user.join_room(&staff_only, json!({})).await;
     assert_eq!(
         joined.room.role,
         Some(common::protocol::RoomRole::Member),

@@ -6,7 +6,7 @@
 mod common;
 mod hidden_room;
 
-use common::protocol::Ack;
+use common::protocol::{Ack, History, Room};
 use common::{spawn_app, unique_name, Caller};
 use hidden_room::{banned_ex_member, hidden_room, invite, HIDDEN, HIDDEN_NAME, MISSING};
 use serde_json::{json, Value};
@@ -129,26 +129,58 @@ async fn every_gateway_command_answers_a_non_member_as_if_the_private_room_did_n
     }
 }
 
-#[tokio::test]
-async fn a_taken_address_answers_the_same_whether_its_room_is_public_or_private() {
-    let app = spawn_app().await;
-    let _owner = hidden_room(&app).await;
-    let other = app.caller(&unique_name("own")).await;
-    other.create_room("open-square", false).await;
-    let prober = app.caller(&unique_name("prb")).await;
+/// The texts of a room's latest page, as `caller` reads them.
+async fn texts(caller: &Caller<'_>, slug: &str) -> Vec<String> {
+    let page: History = caller
+        .call("GET", &format!("/api/rooms/{slug}/messages"), None)
+        .await
+        .expect(200);
+    page.texts().into_iter().map(str::to_owned).collect()
+}
 
-    let taken_private = prober
-        .call("POST", "/api/rooms", Some(json!({ "slug": HIDDEN })))
-        .await;
-    let taken_public = prober
-        .call("POST", "/api/rooms", Some(json!({ "slug": "open-square" })))
-        .await;
-    taken_private.expect_error(409, "room_taken");
-    assert_eq!(
-        (taken_private.status, taken_private.body.as_str()),
-        (taken_public.status, taken_public.body.as_str())
+#[tokio::test]
+async fn a_room_created_private_leaves_the_address_asked_for_free_to_anyone_else() {
+    let app = spawn_app().await;
+    let owner = app.caller(&unique_name("own")).await;
+    let asked = "war-room";
+    let private: Room = owner
+        .call(
+            "POST",
+            "/api/rooms",
+            Some(json!({ "slug": asked, "name": HIDDEN_NAME, "private": true })),
+        )
+        .await
+        .expect(201);
+    assert!(
+        private.slug.starts_with("war-room-") && private.slug.len() == asked.len() + 9,
+        "an unguessable address: {}",
+        private.slug
     );
-    assert!(!taken_private.body.contains(HIDDEN_NAME));
+    owner.say_in(&private.slug, "classified").await;
+
+    // Someone else asking for the same address, and for one nobody ever asked for, gets the
+    // same answer: a public room of their own, at exactly that address.
+    let prober = app.caller(&unique_name("prb")).await;
+    for slug in [asked, "free-field"] {
+        let created = prober
+            .call("POST", "/api/rooms", Some(json!({ "slug": slug })))
+            .await;
+        assert!(!created.body.contains(HIDDEN_NAME), "{created:?}");
+        let room: Room = created.expect(201);
+        assert_eq!((room.slug.as_str(), room.private), (slug, false));
+    }
+    // Each room keeps its own members and messages.
+    assert_eq!(texts(&owner, &private.slug).await, ["classified"]);
+    assert!(texts(&prober, asked).await.is_empty());
+    prober
+        .call("GET", &format!("/api/rooms/{}", private.slug), None)
+        .await
+        .expect_error(404, "not_found");
+    // A public address stays one room's: asking for it again is refused, to anyone.
+    owner
+        .call("POST", "/api/rooms", Some(json!({ "slug": asked })))
+        .await
+        .expect_error(409, "room_taken");
 }
 
 #[tokio::test]

@@ -54,20 +54,20 @@ async fn members_chat_in_a_room_and_history_survives_a_reconnect() {
 async fn a_private_room_answers_outsiders_exactly_like_a_missing_room() {
     let app = spawn_app().await;
     let (owner, outsider) = app.two_users("own", "usr").await;
-    owner.create_room("secret", true).await;
-    owner.say_in("secret", "classified").await;
+    let secret = owner.create_room("secret", true).await.slug;
+    owner.say_in(&secret, "classified").await;
 
     for path in [
-        "/api/rooms/secret",
-        "/api/rooms/secret/messages",
-        "/api/rooms/secret/members",
+        format!("/api/rooms/{secret}"),
+        format!("/api/rooms/{secret}/messages"),
+        format!("/api/rooms/{secret}/members"),
     ] {
         let hidden = outsider
-            .call("GET", path, None)
+            .call("GET", &path, None)
             .await
             .expect_error(404, "not_found");
         let missing = outsider
-            .call("GET", &path.replace("secret", "nowhere"), None)
+            .call("GET", &path.replace(&secret, "nowhere"), None)
             .await
             .expect_error(404, "not_found");
         assert_eq!(hidden, missing, "{path}");
@@ -75,27 +75,23 @@ async fn a_private_room_answers_outsiders_exactly_like_a_missing_room() {
     outsider
         .call(
             "POST",
-            "/api/rooms/secret/messages",
+            &format!("/api/rooms/{secret}/messages"),
             Some(json!({ "text": "let me in" })),
         )
         .await
         .expect_error(404, "not_found");
     let list = outsider.call("GET", "/api/rooms", None).await;
     let rooms: RoomList = list.expect(200);
-    assert!(rooms.rooms.iter().all(|r| r.slug != "secret"), "{rooms:?}");
-    assert!(!list.body.contains("secret"), "not listed: {list}");
+    assert!(rooms.rooms.iter().all(|r| r.slug != secret), "{rooms:?}");
+    assert!(!list.body.contains(&secret), "not listed: {list}");
 
     let mut ws = outsider.gateway().await;
-    ws.expect_error("join", json!({ "room": "secret" }), "not_found")
+    ws.expect_error("join", json!({ "room": secret }), "not_found")
         .await;
-    ws.expect_error("history", json!({ "room": "secret" }), "not_found")
+    ws.expect_error("history", json!({ "room": secret }), "not_found")
         .await;
-    ws.expect_error(
-        "send",
-        json!({ "room": "secret", "text": "x" }),
-        "not_found",
-    )
-    .await;
+    ws.expect_error("send", json!({ "room": secret, "text": "x" }), "not_found")
+        .await;
 }
 
 #[tokio::test]
@@ -276,12 +272,12 @@ async fn an_access_request_reaches_the_owner_and_the_answer_reaches_the_requeste
     let app = spawn_app().await;
     let (owner, asker) = app.two_users("own", "usr").await;
     let asker_name = asker.name().await;
-    owner.create_room("vip", true).await;
+    let vip = owner.create_room("vip", true).await.slug;
     let mut owner_ws = owner.gateway().await;
     let mut asker_ws = asker.gateway().await;
 
     asker
-        .call("POST", "/api/rooms/vip/requests", None)
+        .call("POST", &format!("/api/rooms/{vip}/requests"), None)
         .await
         .expect_empty(202);
     asker
@@ -291,17 +287,21 @@ async fn an_access_request_reaches_the_owner_and_the_answer_reaches_the_requeste
     let requested: AccessRequested = owner_ws.event().await;
     assert_eq!(
         (requested.room.as_str(), requested.user.as_str()),
-        ("vip", asker_name.as_str())
+        (vip.as_str(), asker_name.as_str())
     );
     let list: RoomList = asker.call("GET", "/api/rooms", None).await.expect(200);
-    assert!(list.rooms.iter().all(|r| r.slug != "vip"), "{list:?}");
+    assert!(list.rooms.iter().all(|r| r.slug != vip), "{list:?}");
     let asked: Vec<_> = list.requests.iter().map(|r| r.slug.as_str()).collect();
-    assert_eq!(asked, ["no-such-room", "vip"], "by address only: {list:?}");
+    assert_eq!(
+        asked,
+        ["no-such-room", vip.as_str()],
+        "by address only: {list:?}"
+    );
 
     owner
         .call(
             "POST",
-            &format!("/api/rooms/vip/requests/{}", requested.user),
+            &format!("/api/rooms/{vip}/requests/{}", requested.user),
             Some(json!({ "approve": true })),
         )
         .await
@@ -310,15 +310,19 @@ async fn an_access_request_reaches_the_owner_and_the_answer_reaches_the_requeste
     assert_eq!(
         decided,
         AccessDecided {
-            room: "vip".into(),
+            room: vip.clone(),
             approved: true
         }
     );
-    let joined = asker_ws.join_room("vip", json!({})).await;
+    let joined = asker_ws.join_room(&vip, json!({})).await;
     assert_eq!(joined.room.role, Some(RoomRole::Member));
     let list: RoomList = asker.call("GET", "/api/rooms", None).await.expect(200);
-    let vip: Vec<_> = list.rooms.iter().filter(|r| r.slug == "vip").collect();
-    assert_eq!((vip.len(), vip[0].access), (1, Access::Member), "{list:?}");
+    let listed: Vec<_> = list.rooms.iter().filter(|r| r.slug == vip).collect();
+    assert_eq!(
+        (listed.len(), listed[0].access),
+        (1, Access::Member),
+        "{list:?}"
+    );
     let asked: Vec<_> = list.requests.iter().map(|r| r.slug.as_str()).collect();
     assert_eq!(asked, ["no-such-room"], "the approved request is settled");
 }
@@ -446,25 +450,25 @@ async fn admins_act_on_members_but_not_on_admins_or_the_owner() {
 async fn leaving_a_private_room_ends_access_to_its_history() {
     let app = spawn_app().await;
     let (owner, member) = app.two_users("own", "usr").await;
-    owner.create_room("inner", true).await;
-    let created = invite(&owner, "inner", json!({})).await;
-    accept(&member, &created, "inner").await;
-    owner.say_in("inner", "before").await;
+    let inner = owner.create_room("inner", true).await.slug;
+    let created = invite(&owner, &inner, json!({})).await;
+    accept(&member, &created, &inner).await;
+    owner.say_in(&inner, "before").await;
     let history: History = member
-        .call("GET", "/api/rooms/inner/messages", None)
+        .call("GET", &format!("/api/rooms/{inner}/messages"), None)
         .await
         .expect(200);
     assert_eq!(history.texts(), ["before"]);
     member
-        .call("DELETE", "/api/rooms/inner/membership", None)
+        .call("DELETE", &format!("/api/rooms/{inner}/membership"), None)
         .await
         .expect_empty(204);
     member
-        .call("GET", "/api/rooms/inner/messages", None)
+        .call("GET", &format!("/api/rooms/{inner}/messages"), None)
         .await
         .expect_error(404, "not_found");
     let mut ws = member.gateway().await;
-    ws.expect_error("history", json!({ "room": "inner" }), "not_found")
+    ws.expect_error("history", json!({ "room": inner }), "not_found")
         .await;
 }
 

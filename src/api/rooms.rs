@@ -43,6 +43,7 @@ pub async fn list(
 #[serde(deny_unknown_fields)]
 pub struct NewRoomBody {
     /// 2–40 characters of a-z, 0-9 and '-' (read in lower case), not starting or ending with '-'.
+    /// A private room's address is this (cut to fit), a '-' and 8 random characters.
     #[schema(
         min_length = 2,
         max_length = 40,

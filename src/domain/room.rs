@@ -11,6 +11,8 @@ pub const LOBBY: &str = "lobby";
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct RoomSlug(String);
 
+const MAX_SLUG_LEN: usize = 40;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RoomRuleError {
     #[error(
@@ -31,7 +33,7 @@ impl RoomSlug {
         let valid_chars = slug
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        if !(2..=40).contains(&slug.len())
+        if !(2..=MAX_SLUG_LEN).contains(&slug.len())
             || !valid_chars
             || slug.starts_with('-')
             || slug.ends_with('-')
@@ -42,6 +44,17 @@ impl RoomSlug {
             return Err(RoomRuleError::Reserved);
         }
         Ok(Self(slug))
+    }
+
+    /// The address of a private room asked for as this slug: the slug (cut to leave space), a
+    /// `-`, and `suffix` (random `[a-z0-9]` from the caller). A private room must answer
+    /// outsiders like an address no room holds; with addresses anyone could type, creating a
+    /// room there would answer "taken" and tell them one exists. An unguessable suffix takes
+    /// private rooms out of the address space people type in.
+    pub fn private(&self, suffix: &str) -> RoomSlug {
+        let keep = MAX_SLUG_LEN.saturating_sub(suffix.len() + 1);
+        let base = self.0[..self.0.len().min(keep)].trim_end_matches('-');
+        RoomSlug(format!("{base}-{suffix}"))
     }
 
     pub fn as_str(&self) -> &str {
@@ -121,6 +134,21 @@ mod tests {
             assert_eq!(RoomSlug::parse(bad), Err(RoomRuleError::Slug), "{bad}");
         }
         assert_eq!(RoomSlug::parse("Lobby"), Err(RoomRuleError::Reserved));
+    }
+
+    #[test]
+    fn a_private_address_is_the_slug_a_dash_and_the_suffix_within_the_limit() {
+        let slug = RoomSlug::parse("team").unwrap();
+        assert_eq!(slug.private("k3x9q2mz").as_str(), "team-k3x9q2mz");
+        let long = RoomSlug::parse(&format!("{}-b", "a".repeat(30))).unwrap();
+        let private = long.private("k3x9q2mz");
+        assert_eq!(private.as_str(), format!("{}-k3x9q2mz", "a".repeat(30)));
+        assert_eq!(RoomSlug::parse(private.as_str()), Ok(private.clone()));
+        let longest = RoomSlug::parse(&"z".repeat(40))
+            .unwrap()
+            .private("k3x9q2mz");
+        assert_eq!(longest.as_str().len(), 40);
+        assert_eq!(RoomSlug::parse(longest.as_str()), Ok(longest));
     }
 
     #[test]

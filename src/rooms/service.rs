@@ -20,6 +20,21 @@ use crate::domain::{
     parse_room_name, parse_topic, Millis, Principal, RoomKind, RoomRole, RoomSlug,
 };
 use crate::store::{NewRoom, RoomSettings, Store, StoreError};
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+
+/// Draws of a private address before giving up (each clashes with odds of one in 2^40).
+const PRIVATE_ADDRESS_ATTEMPTS: usize = 3;
+
+/// Eight random characters of `[a-z2-7]` (40 bits): the suffix of a private room's address.
+fn private_suffix() -> String {
+    const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
+    let mut bytes = [0u8; 8];
+    OsRng.fill_bytes(&mut bytes);
+    bytes
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(b & 31)]))
+        .collect()
+}
 
 /// Room rules that come from configuration.
 #[derive(Clone, Debug)]
@@ -154,35 +169,49 @@ impl Rooms {
         new: CreateRoom,
     ) -> Result<RoomView, RoomError> {
         let owner_id = account_id(identity)?;
-        let slug = RoomSlug::parse(&new.slug)?;
-        let name = parse_room_name(new.name.as_deref().unwrap_or(slug.as_str()))?;
+        let asked = RoomSlug::parse(&new.slug)?;
+        let name = parse_room_name(new.name.as_deref().unwrap_or(asked.as_str()))?;
         let topic = parse_topic(new.topic.as_deref().unwrap_or(""))?;
-        let data_key_id = self.dir.keyring.create_key().await?;
-        let created = self
-            .dir
-            .store
-            .rooms()
-            .create(NewRoom {
-                kind: RoomKind::Room,
-                slug: slug.as_str(),
-                name: &name,
-                topic: topic.as_deref(),
-                private: new.private,
-                owner_id,
-                data_key_id,
-                created_at: self.dir.clock.now_millis(),
-            })
-            .await;
-        match created {
-            Ok(room) => Ok(RoomView::of(&room.into(), Some(RoomRole::Owner))),
-            Err(err) => {
-                self.dir.keyring.destroy_key(data_key_id).await?;
-                Err(match err {
-                    StoreError::Conflict(_) => RoomError::SlugTaken,
-                    other => other.into(),
+        // A private room gets an unguessable address (see `RoomSlug::private`); a clash of two
+        // drawn suffixes is all but impossible, and is drawn again.
+        let attempts = if new.private {
+            PRIVATE_ADDRESS_ATTEMPTS
+        } else {
+            1
+        };
+        for _ in 0..attempts {
+            let slug = if new.private {
+                asked.private(&private_suffix())
+            } else {
+                asked.clone()
+            };
+            let data_key_id = self.dir.keyring.create_key().await?;
+            let created = self
+                .dir
+                .store
+                .rooms()
+                .create(NewRoom {
+                    kind: RoomKind::Room,
+                    slug: slug.as_str(),
+                    name: &name,
+                    topic: topic.as_deref(),
+                    private: new.private,
+                    owner_id,
+                    data_key_id,
+                    created_at: self.dir.clock.now_millis(),
                 })
+                .await;
+            match created {
+                Ok(room) => return Ok(RoomView::of(&room.into(), Some(RoomRole::Owner))),
+                Err(err) => {
+                    self.dir.keyring.destroy_key(data_key_id).await?;
+                    if !matches!(err, StoreError::Conflict(_)) {
+                        return Err(err.into());
+                    }
+                }
             }
         }
+        Err(RoomError::SlugTaken)
     }
 
     /// Every room the caller may know about, with their access to it.

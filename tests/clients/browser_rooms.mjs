@@ -90,7 +90,8 @@ async function run() {
   const nickA = `RmA${tag}`;
   const nickB = `RmB${tag}`;
   const password = `pw-${digits(8)}-Parlor`;
-  const slug = `club-${tag}`;
+  const asked = `club-${tag}`;
+  let slug = asked; // a private room's address: what was asked for, a dash and a random suffix
   const roomName = `Club ${tag}`;
   const topic = `<i>topic</i> ${tag}`;
 
@@ -116,22 +117,31 @@ async function run() {
     await page.click('#create-room-submit');
     await page.locator('#create-room-error[data-code="invalid_room"]').waitFor({ state: 'visible' });
   });
-  await step('A', `creates private room ${slug} and lands in it`, async (page) => {
-    await page.fill('#create-room-slug', slug);
+  await step('A', `creates private room ${asked} and lands in it`, async (page) => {
+    await page.fill('#create-room-slug', asked);
     await page.fill('#create-room-name', roomName);
     await page.fill('#create-room-topic', topic);
     await page.check('#create-room-private');
     await page.click('#create-room-submit');
     await page.locator('#create-room-dialog').waitFor({ state: 'hidden' });
+    const title = page.locator(`#room-title[data-room^="${asked}-"]`);
+    await title.waitFor({ state: 'visible', timeout: STEP_MS });
+    slug = await title.getAttribute('data-room');
+    assert(/^[a-z2-7]{8}$/.test(slug.slice(asked.length + 1)), 'an unguessable address', slug);
     await waitForRoom(page, slug, roomName);
     const shown = await page.locator('#room-topic').textContent();
     assert(shown === topic, 'the topic should be shown as text', shown);
     assert(await page.locator('#room-topic i').count() === 0, 'the topic HTML was rendered');
     await page.locator('#room-invite').waitFor({ state: 'visible' });
   });
-  await step('A', 'the same address again is explained as room_taken', async (page) => {
+  const square = `square-${tag}`;
+  await step('A', 'a public address already held is explained as room_taken', async (page) => {
+    const status = await page.evaluate(async (body) => (await fetch('/api/rooms', {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+    })).status, { slug: square });
+    assert(status === 201, 'the public room should be created', status);
     await page.click('#room-new');
-    await page.fill('#create-room-slug', slug);
+    await page.fill('#create-room-slug', square);
     await page.click('#create-room-submit');
     await page.locator('#create-room-error[data-code="room_taken"]').waitFor({ state: 'visible' });
     await page.click('#create-room-dialog [data-close]');
@@ -243,14 +253,18 @@ async function run() {
   });
 
   // ---- access requests: shown by address only, alike for a private room and for nothing ------
-  const vault = `vault-${tag}`;
+  let vault = `vault-${tag}`;
   const vaultName = `Vault ${tag}`;
   const nowhere = `nowhere-${tag}`;
   await step('A', `creates a second private room ${vault} (REST)`, async (page) => {
-    const status = await page.evaluate(async (body) => (await fetch('/api/rooms', {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
-    })).status, { slug: vault, name: vaultName, private: true });
+    const { status, room } = await page.evaluate(async (body) => {
+      const reply = await fetch('/api/rooms', {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+      });
+      return { status: reply.status, room: await reply.json() };
+    }, { slug: vault, name: vaultName, private: true });
     assert(status === 201, 'the room should be created', status);
+    vault = room.slug;
   });
   for (const address of [nowhere, vault]) { // the last one stays on screen
     await step('B', `asks to join #${address}`, async (page) => {

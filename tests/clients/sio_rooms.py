@@ -42,9 +42,11 @@ def rest(url, token, method, path, body=None):
 
 
 def private_room(url, ann, bob, carol):
-    slug = unique("py-room-").lower()
-    status, _ = rest(url, ann.token, "POST", "/api/rooms", {"slug": slug, "private": True})
+    asked = unique("py-room-").lower()
+    status, created = rest(url, ann.token, "POST", "/api/rooms", {"slug": asked, "private": True})
     check(status == 201, "ann creates a private room over REST", status)
+    slug = created["slug"]
+    check(slug.startswith(asked + "-"), "a private room gets an unguessable address", slug)
     for command, data in [("join", {"room": slug}), ("history", {"room": slug}),
                           ("send", {"room": slug, "text": "x"})]:
         expect_error(carol.call(command, data), "not_found", f"outsider {command} on a private room")

@@ -76,6 +76,7 @@ impl<'a> Caller<'a> {
     }
 
     /// Creates a room and asserts it was created as asked, with the caller as its owner.
+    /// Creates a room; a private one's address (in the answer) is `slug` plus a random suffix.
     pub async fn create_room(&self, slug: &str, private: bool) -> Room {
         let body = json!({ "slug": slug, "private": private });
         let room: Room = self
@@ -83,9 +84,23 @@ impl<'a> Caller<'a> {
             .await
             .expect(201);
         assert_eq!(
-            (room.slug.as_str(), room.private, room.role),
-            (slug, private, Some(super::protocol::RoomRole::Owner))
+            (room.private, room.role),
+            (private, Some(super::protocol::RoomRole::Owner))
         );
+        if private {
+            // A private room's address is the slug asked for, a dash and a random suffix.
+            let suffix = room
+                .slug
+                .strip_prefix(slug)
+                .and_then(|s| s.strip_prefix('-'));
+            assert!(
+                suffix.is_some_and(|s| s.len() == 8),
+                "{slug} → {}",
+                room.slug
+            );
+        } else {
+            assert_eq!(room.slug, slug);
+        }
         room
     }
 
