@@ -128,12 +128,12 @@ async fn message_text_of_every_kind_never_reaches_the_database_in_clear() {
     );
     archived_ephemeral_room_with(&app, &owner).await;
     let history: History = owner
-        .call("GET", "/api/rooms/private-room/messages", None)
+        .call("GET", &format!("/api/rooms/{private}/messages"), None)
         .await
         .expect(200);
     assert_eq!(
         history.texts(),
-        [format!("{CANARY} in private-room")],
+        [format!("{CANARY} in {private}")],
         "members read it back"
     );
 

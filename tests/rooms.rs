@@ -220,15 +220,15 @@ async fn accept(caller: &common::Caller<'_>, invite: &CreatedInvite, slug: &str)
 async fn invites_admit_until_they_expire_run_out_or_are_revoked() {
     let app = spawn_app().await;
     let owner = app.caller(&unique_name("own")).await;
-    owner.create_room("club", true).await;
-    let once = invite(&owner, "club", json!({ "max_uses": 1 })).await;
+    let club = owner.create_room("club", true).await.slug;
+    let once = invite(&owner, &club, json!({ "max_uses": 1 })).await;
     assert_eq!(once.invite.max_uses, Some(1));
     let path = format!("/api/invites/{}", once.token);
 
     let first = app.caller(&unique_name("a")).await;
-    accept(&first, &once, "club").await;
+    accept(&first, &once, &club).await;
     let _: History = first
-        .call("GET", "/api/rooms/club/messages", None)
+        .call("GET", &format!("/api/rooms/{club}/messages"), None)
         .await
         .expect(200);
     let second = app.caller(&unique_name("b")).await;
@@ -237,18 +237,18 @@ async fn invites_admit_until_they_expire_run_out_or_are_revoked() {
         .await
         .expect_error(410, "invite_unusable");
 
-    let short = invite(&owner, "club", json!({ "ttl_secs": 1 })).await;
+    let short = invite(&owner, &club, json!({ "ttl_secs": 1 })).await;
     app.clock.advance(Duration::from_millis(1100));
     second
         .call("POST", &format!("/api/invites/{}", short.token), None)
         .await
         .expect_error(410, "invite_unusable");
 
-    let revoked = invite(&owner, "club", json!({})).await;
+    let revoked = invite(&owner, &club, json!({})).await;
     owner
         .call(
             "DELETE",
-            &format!("/api/rooms/club/invites/{}", revoked.invite.id),
+            &format!("/api/rooms/{club}/invites/{}", revoked.invite.id),
             None,
         )
         .await
@@ -262,7 +262,7 @@ async fn invites_admit_until_they_expire_run_out_or_are_revoked() {
         .await
         .expect_error(410, "invite_unusable");
     second
-        .call("GET", "/api/rooms/club/messages", None)
+        .call("GET", &format!("/api/rooms/{club}/messages"), None)
         .await
         .expect_error(404, "not_found");
 }

@@ -287,7 +287,8 @@ pub struct AuditPage {
 }
 
 #[utoipa::path(get, path = "/api/admin/audit", tag = "admin", params(AuditQuery),
-    responses((status = 200, description = "Newest first; `format=csv` or `jsonl` exports the filtered page", body = AuditPage)))]
+    responses((status = 200, description = "Newest first; `format=csv` or `jsonl` exports the filtered page",
+        content((AuditPage = "application/json"), (String = "text/csv"), (String = "application/x-ndjson")))))]
 pub async fn audit(
     State(state): State<AppState>,
     _admin: AdminSession,

@@ -45,7 +45,7 @@ pub struct ErrorResponse {
         admin::archives,
     ),
     // `unmute`'s payload refers to the kick's (see `openapi::split_actions`).
-    components(schemas(crate::core::ModTarget)),
+    components(schemas(crate::core::ModTarget, admin::ExportFormat)),
     tags(
         (name = "account", description = "Registration, login, guests, sessions"),
         (name = "users", description = "Profiles and presence"),

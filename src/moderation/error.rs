@@ -15,6 +15,9 @@ pub enum ModerationError {
     Invalid(&'static str),
     #[error("nothing to lift")]
     NothingToLift,
+    /// `with_ip` for someone the server has no address of (never seen, or long ago).
+    #[error("no known address for that user")]
+    NoKnownAddress,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -23,7 +26,9 @@ impl ModerationError {
     pub fn code(&self) -> ErrorCode {
         match self {
             ModerationError::Forbidden | ModerationError::LastRoot => ErrorCode::Forbidden,
-            ModerationError::NoSuchUser | ModerationError::NothingToLift => ErrorCode::NotFound,
+            ModerationError::NoSuchUser
+            | ModerationError::NothingToLift
+            | ModerationError::NoKnownAddress => ErrorCode::NotFound,
             ModerationError::Invalid(_) => ErrorCode::InvalidPayload,
             ModerationError::Store(StoreError::Database(_)) => ErrorCode::Unavailable,
             ModerationError::Store(_) => ErrorCode::Internal,

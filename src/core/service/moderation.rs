@@ -117,11 +117,7 @@ impl LiveModeration {
                     principal: Some(p), ..
                 }),
             ) => self.last_address(*p).await?,
-            (None, true, _) => {
-                return Err(
-                    ModerationError::Invalid("with_ip: the user has no known address").into(),
-                )
-            }
+            (None, true, _) => return Err(ModerationError::NoKnownAddress.into()),
             (None, false, _) => None,
         };
         let ip_text = address.map(|ip| ip.to_string());
