@@ -145,6 +145,7 @@ impl Server {
         })?;
         let data_dir = std::fs::canonicalize(&config.data_dir)
             .with_context(|| format!("cannot resolve {}", config.data_dir.display()))?;
+        ensure_writable(&data_dir)?;
         tracing::info!("data directory: {}", data_dir.display());
         tracing::info!("database: {}", config.describe_database());
         let (store, keyring) = open_storage_on(&config, clock.clone()).await?;
@@ -409,4 +410,20 @@ fn raise_descriptor_limit() -> Option<u64> {
         }
     }
     limit.current
+}
+
+/// Refuses a data directory the server cannot write to (a read-only mount, wrong owner) at
+/// once and by name, rather than after SQLite's retries with "unable to open database file".
+fn ensure_writable(dir: &std::path::Path) -> anyhow::Result<()> {
+    let probe = dir.join(".parlor-write-check");
+    std::fs::write(&probe, b"")
+        .and_then(|()| std::fs::remove_file(&probe))
+        .with_context(|| {
+            format!(
+                "the data directory {} is not writable: Parlor keeps its database (with \
+                 SQLite), master key and uploads there; give the server's user write access, \
+                 or set PARLOR_DATA_DIR to a writable directory",
+                dir.display()
+            )
+        })
 }

@@ -1,7 +1,8 @@
 //! Storage faults from outside: the data directory on a small filesystem that fills up and is
 //! then freed. Nothing is acknowledged that is not stored, the server recovers without a
 //! restart, and `/health` says what is true throughout. Also: a `DATABASE_URL` in its
-//! documented form on a fresh install, and retention pruning by upkeep.
+//! documented form on a fresh install, retention pruning by upkeep, and a data directory that
+//! has become read-only (a bind mount remounted read-only: root ignores file modes).
 //!
 //! The full disk is real: a tmpfs of a few megabytes mounted for the test (the suite runs as
 //! root; `mount` failing is reported as such, not skipped).
@@ -300,4 +301,72 @@ async fn upkeep_deletes_messages_past_their_rooms_retention() {
     );
     let posted = owner.say_in("fleeting", "after pruning").await;
     assert_eq!(posted.seq, 3, "sequence numbers go on after pruning");
+}
+
+/// `dir` mounted read-only on a temporary directory; unmounted on drop.
+struct ReadOnlyView {
+    mount: tempfile::TempDir,
+}
+
+impl ReadOnlyView {
+    fn of(dir: &Path) -> Self {
+        let mount = tempfile::tempdir().expect("a mount point");
+        for args in [
+            vec!["--bind".as_ref(), dir.as_os_str(), mount.path().as_os_str()],
+            vec![
+                "-o".as_ref(),
+                "remount,bind,ro".as_ref(),
+                mount.path().as_os_str(),
+            ],
+        ] {
+            let status = Command::new("mount")
+                .args(args)
+                .status()
+                .expect("mount runs");
+            assert!(
+                status.success(),
+                "mount failed ({status}): the test needs root"
+            );
+        }
+        ReadOnlyView { mount }
+    }
+}
+
+impl Drop for ReadOnlyView {
+    fn drop(&mut self) {
+        let _ = Command::new("umount")
+            .arg("-l")
+            .arg(self.mount.path())
+            .status();
+    }
+}
+
+#[tokio::test]
+async fn a_read_only_data_directory_is_refused_at_once_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    common::binary::serve(&data, &[])
+        .expect("first start")
+        .stop();
+    let read_only = ReadOnlyView::of(&data);
+
+    let started = std::time::Instant::now();
+    let refused = common::binary::serve(read_only.mount.path(), &[])
+        .err()
+        .expect("refuses to start");
+    assert_ne!(refused.code, Some(0), "{refused:?}");
+    assert!(
+        refused.log.contains("is not writable")
+            && refused
+                .log
+                .contains(&read_only.mount.path().display().to_string()),
+        "names the directory and the fault: {}",
+        refused.log
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "without waiting out the database's retries: {:?}",
+        started.elapsed()
+    );
+    assert!(data.join("parlor.db").exists() && data.join("master.key").exists());
 }
