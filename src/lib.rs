@@ -21,7 +21,9 @@
 //! - [`auth`] — accounts, guests and sessions; login throttles and bounded password hashing.
 //! - [`rooms`] — persistent rooms, conversations, ephemeral rooms, sealed history.
 //! - [`moderation`] — roles, bans, mutes, ignore lists, the audit log.
-//! - [`crypto`] — encryption at rest: the master key, data keys, AES-256-GCM.
+//! - [`crypto`] — encryption at rest: the master key, data keys, AES-256-GCM (whole, or in
+//!   chunks for files).
+//! - [`files`] — uploads (being built): the type of a file, from its bytes.
 //! - [`store`] — persistence on SQLite and PostgreSQL.
 //! - [`domain`] — pure rules and types: names, roles, room names, message text, rate windows.
 //! - [`error`] — the stable error codes shared by every layer's error type.
@@ -36,6 +38,7 @@ pub mod core;
 pub mod crypto;
 pub mod domain;
 pub mod error;
+pub mod files;
 pub mod gateway;
 pub mod http;
 pub mod moderation;

@@ -3,6 +3,7 @@
 //! configuration or a key file in the data directory, never from the database, and is never
 //! logged.
 
+pub mod chunked;
 mod envelope;
 mod error;
 mod keyring;
