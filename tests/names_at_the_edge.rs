@@ -40,7 +40,8 @@ const REST: &[(&str, &str, Option<&str>)] = &[
     ("DELETE", "/api/ignores/{name}", None),
 ];
 
-/// Moderation commands (gateway and admin API) with `{name}` as their `user`.
+/// Gateway commands with `{name}` as their `user`: the moderation ones are also admin API
+/// actions; ignoring and opening a conversation are not.
 const ACTIONS: &[(&str, &str)] = &[
     ("kick", r#"{"user":{name}}"#),
     ("ban", r#"{"user":{name}}"#),
@@ -54,6 +55,7 @@ const ACTIONS: &[(&str, &str)] = &[
     ("delete_user", r#"{"user":{name}}"#),
     ("ignore", r#"{"user":{name}}"#),
     ("unignore", r#"{"user":{name}}"#),
+    ("pm_open", r#"{"user":{name}}"#),
 ];
 
 fn action_data(template: &str, name: &str) -> Value {
@@ -85,6 +87,15 @@ async fn rest_paths_refuse_what_is_not_a_name_with_invalid_payload() {
                 "{method} {path}: {error:?}"
             );
         }
+        // A name in a body, too.
+        let error = root
+            .call("POST", "/api/conversations", Some(json!({ "user": name })))
+            .await
+            .expect_error(422, "invalid_payload");
+        assert!(
+            error.message.contains("user: a name"),
+            "{name:?}: {error:?}"
+        );
     }
 }
 
@@ -93,7 +104,10 @@ async fn admin_actions_refuse_what_is_not_a_name_and_store_nothing() {
     let app = spawn_app_with(with_root).await;
     let root = app.root().await;
     for name in bad_names() {
-        for (action, data) in ACTIONS.iter().filter(|(a, _)| !a.contains("ignore")) {
+        for (action, data) in ACTIONS
+            .iter()
+            .filter(|(a, _)| !a.contains("ignore") && *a != "pm_open")
+        {
             let path = format!("/api/admin/actions/{action}");
             let error = root
                 .call("POST", &path, Some(action_data(data, &name)))

@@ -4,7 +4,7 @@
 use super::ErrorResponse;
 use crate::domain::whole;
 use crate::http::Path;
-use crate::http::{room_name, AppState, Body, CurrentSession, HttpError};
+use crate::http::{room_name, user_name, AppState, Body, CurrentSession, HttpError};
 use crate::rooms::ConversationView;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -32,12 +32,14 @@ pub async fn list(
 #[serde(deny_unknown_fields)]
 pub struct OpenBody {
     /// The other account's name.
+    #[schema(min_length = 1, max_length = 20, pattern = r"^[A-Za-z0-9_-]+$")]
     user: String,
 }
 
 #[utoipa::path(post, path = "/api/conversations", tag = "conversations", request_body = OpenBody,
     responses((status = 200, description = "Pending until the peer accepts; open if they accepted before", body = ConversationView),
-        (status = 404, description = "not_found: no such user", body = ErrorResponse)))]
+        (status = 404, description = "not_found: no such user", body = ErrorResponse),
+        (status = 422, description = "invalid_payload: not a user name", body = ErrorResponse)))]
 pub async fn open(
     State(state): State<AppState>,
     session: CurrentSession,
@@ -47,7 +49,7 @@ pub async fn open(
         state
             .chat
             .conversations
-            .open(&session.identity, &body.user)
+            .open(&session.identity, &user_name(&body.user)?)
             .await?,
     ))
 }

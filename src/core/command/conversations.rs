@@ -4,7 +4,7 @@
 use super::{decode_by_shape, Apply, Decode, Done, Limits};
 use crate::core::service::Said;
 use crate::core::{Chat, Connection, CoreError};
-use crate::domain::{MessageText, RoomName};
+use crate::domain::{MessageText, Name, RoomName};
 use crate::rooms::ConversationView;
 use serde::Deserialize;
 use serde_json::Value;
@@ -13,7 +13,7 @@ use serde_json::Value;
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OpenConversation {
-    pub user: String,
+    pub user: Name,
 }
 
 macro_rules! conversation_ref {

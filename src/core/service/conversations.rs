@@ -11,7 +11,7 @@ use crate::core::command::Whisper;
 use crate::core::event::{Event, RemovedReason, UserView};
 use crate::core::{Broadcast, Connection, CoreError, Hub};
 use crate::domain::Principal;
-use crate::domain::{Millis, RoomName};
+use crate::domain::{Millis, Name, RoomName};
 use crate::rooms::{ConversationView, EphemeralDoor, EphemeralView, RoomError, Rooms};
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -61,9 +61,13 @@ impl Conversations {
     pub async fn open(
         &self,
         identity: &Identity,
-        user: &str,
+        user: &Name,
     ) -> Result<ConversationView, CoreError> {
-        let (view, notice) = self.rooms.conversations().open(identity, user).await?;
+        let (view, notice) = self
+            .rooms
+            .conversations()
+            .open(identity, user.as_str())
+            .await?;
         self.presence.tell_conversation(notice);
         Ok(view)
     }
