@@ -1,0 +1,380 @@
+//! Sealed files in an object store (a directory under the data dir by default; S3-compatible
+//! storage is the same trait). An upload streams through: its plaintext is cut into chunks,
+//! each sealed with the room's data key ([`crate::crypto::chunked`]) and sent on as a part of
+//! a multipart upload, so neither the plaintext nor the sealed file is ever whole in memory and
+//! no plaintext byte reaches the store. The size limit is enforced while streaming; a refused or
+//! failed upload is aborted, leaving no object behind.
+
+use crate::crypto::chunked::{
+    chunk_count, chunks_covering, sealed_len, sealed_offset, FileOpener, FileSealer, CHUNK_LEN,
+    HEADER_LEN, SEALED_CHUNK_LEN,
+};
+use crate::crypto::{OpenError, SecretKey};
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+use object_store::path::Path as StorePath;
+use object_store::{ObjectStore, ObjectStoreExt, WriteMultipart};
+use sha2::{Digest, Sha256};
+use std::ops::Range;
+use std::sync::Arc;
+
+/// How many leading bytes are handed to the caller's check (type detection) before the rest
+/// of the upload is accepted.
+pub const HEAD_LEN: usize = 8 * 1024;
+
+/// Files by id in an object store.
+#[derive(Clone, Debug)]
+pub struct FileStore {
+    store: Arc<dyn ObjectStore>,
+}
+
+/// What an upload stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    /// Plaintext bytes.
+    pub len: u64,
+    /// SHA-256 of the plaintext.
+    pub digest: [u8; 32],
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FileStoreError {
+    #[error("the file is larger than {max} bytes")]
+    TooLarge { max: u64 },
+    /// The caller's check of the first bytes refused the file.
+    #[error("{0}")]
+    Refused(String),
+    /// The upload's own body failed (the client went away, a read error).
+    #[error("the upload was interrupted: {0}")]
+    Interrupted(String),
+    #[error("a stored file does not open: {0}")]
+    Unreadable(#[from] OpenError),
+    #[error("the range is outside the file")]
+    OutOfRange,
+    #[error("object store: {0}")]
+    Store(#[from] object_store::Error),
+    #[error("cannot create the files directory: {0}")]
+    Directory(std::io::Error),
+}
+
+impl FileStore {
+    pub fn new(store: Arc<dyn ObjectStore>) -> Self {
+        Self { store }
+    }
+
+    /// Files in `dir` (created if missing).
+    pub fn local(dir: &std::path::Path) -> Result<Self, FileStoreError> {
+        std::fs::create_dir_all(dir).map_err(FileStoreError::Directory)?;
+        let store = object_store::local::LocalFileSystem::new_with_prefix(dir)?;
+        Ok(Self::new(Arc::new(store)))
+    }
+
+    /// Stores the plaintext `body` as file `id`, sealed with `key` and bound to `context`.
+    /// `check` sees the first [`HEAD_LEN`] bytes (or the whole file, if shorter) before
+    /// anything is kept; over `max_len` bytes the upload stops. Any refusal or failure aborts
+    /// the upload and stores nothing.
+    pub async fn write<E: std::fmt::Display>(
+        &self,
+        id: &str,
+        key: &SecretKey,
+        context: &[u8],
+        body: impl Stream<Item = Result<Bytes, E>>,
+        max_len: u64,
+        check: impl FnOnce(&[u8]) -> Result<(), String>,
+    ) -> Result<Written, FileStoreError> {
+        let upload = self.store.put_multipart(&path(id)).await?;
+        let mut writer = WriteMultipart::new(upload);
+        match Self::seal_into(&mut writer, key, context, body, max_len, check).await {
+            Ok(written) => {
+                writer.finish().await?;
+                Ok(written)
+            }
+            Err(err) => {
+                if let Err(abort) = writer.abort().await {
+                    tracing::warn!(error = %abort, "could not abort a refused upload");
+                }
+                Err(err)
+            }
+        }
+    }
+
+    async fn seal_into<E: std::fmt::Display>(
+        writer: &mut WriteMultipart,
+        key: &SecretKey,
+        context: &[u8],
+        body: impl Stream<Item = Result<Bytes, E>>,
+        max_len: u64,
+        check: impl FnOnce(&[u8]) -> Result<(), String>,
+    ) -> Result<Written, FileStoreError> {
+        let mut sealer = FileSealer::new(key, context);
+        writer.write(&sealer.header());
+        let mut digest = Sha256::new();
+        let mut len = 0u64;
+        let mut check = Some(check);
+        // Plaintext not yet sealed: a full chunk is held back until more follows, because only
+        // the end of the body tells which chunk is the last.
+        let mut pending: Vec<u8> = Vec::with_capacity(2 * CHUNK_LEN);
+        let mut body = std::pin::pin!(body);
+        while let Some(piece) = body.next().await {
+            let piece = piece.map_err(|e| FileStoreError::Interrupted(e.to_string()))?;
+            len += piece.len() as u64;
+            if len > max_len {
+                return Err(FileStoreError::TooLarge { max: max_len });
+            }
+            digest.update(&piece);
+            pending.extend_from_slice(&piece);
+            if pending.len() >= HEAD_LEN {
+                if let Some(check) = check.take() {
+                    check(&pending[..HEAD_LEN]).map_err(FileStoreError::Refused)?;
+                }
+            }
+            while pending.len() > CHUNK_LEN {
+                let sealed = sealer.seal(&pending[..CHUNK_LEN], false).map_err(sealing)?;
+                writer.write(&sealed);
+                pending.drain(..CHUNK_LEN);
+                writer.wait_for_capacity(2).await?;
+            }
+        }
+        if let Some(check) = check.take() {
+            check(&pending).map_err(FileStoreError::Refused)?;
+        }
+        writer.write(&sealer.seal(&pending, true).map_err(sealing)?);
+        Ok(Written {
+            len,
+            digest: digest.finalize().into(),
+        })
+    }
+
+    /// The plaintext bytes `range` of file `id`, `len` bytes long, opening only the chunks
+    /// that hold them.
+    pub async fn read_range(
+        &self,
+        id: &str,
+        key: &SecretKey,
+        context: &[u8],
+        len: u64,
+        range: Range<u64>,
+    ) -> Result<Vec<u8>, FileStoreError> {
+        if range.start >= range.end || range.end > len {
+            return Err(FileStoreError::OutOfRange);
+        }
+        let chunks = chunks_covering(&range);
+        let location = path(id);
+        let header = self
+            .store
+            .get_range(&location, 0..HEADER_LEN as u64)
+            .await?;
+        let opener = FileOpener::new(key, context, &header)?;
+        let sealed_end = sealed_offset(chunks.end).min(sealed_len(len));
+        let sealed = self
+            .store
+            .get_range(&location, sealed_offset(chunks.start)..sealed_end)
+            .await?;
+        let last = chunk_count(len) - 1;
+        let mut plain = Vec::with_capacity((range.end - range.start) as usize + CHUNK_LEN);
+        for (i, index) in chunks.clone().enumerate() {
+            let start = i * SEALED_CHUNK_LEN;
+            let end = (start + SEALED_CHUNK_LEN).min(sealed.len());
+            let chunk = sealed.get(start..end).ok_or(OpenError)?;
+            let index32 = u32::try_from(index).map_err(|_| OpenError)?;
+            plain.extend(opener.open(index32, chunk, index == last)?);
+        }
+        let skip = (range.start - chunks.start * CHUNK_LEN as u64) as usize;
+        let take = (range.end - range.start) as usize;
+        Ok(plain.get(skip..skip + take).ok_or(OpenError)?.to_vec())
+    }
+
+    /// Removes file `id`; a file that is already gone is not an error.
+    pub async fn delete(&self, id: &str) -> Result<(), FileStoreError> {
+        match self.store.delete(&path(id)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// Whether file `id` is stored.
+    pub async fn exists(&self, id: &str) -> Result<bool, FileStoreError> {
+        match self.store.head(&path(id)).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(err) => Err(err.into()),
+        }
+    }
+}
+
+fn path(id: &str) -> StorePath {
+    StorePath::from(format!("files/{id}"))
+}
+
+fn sealing(err: crate::crypto::chunked::SealError) -> FileStoreError {
+    // The loop above only seals full chunks, then one last one: a mistake here is ours.
+    FileStoreError::Refused(format!("sealing failed: {err}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::stream;
+
+    const CANARY: &[u8] = b"CANARY-7f3a9c-FILE-PLAINTEXT";
+
+    /// `plain` as a body arriving in pieces of `piece` bytes.
+    fn body(plain: &[u8], piece: usize) -> impl Stream<Item = Result<Bytes, String>> {
+        let pieces: Vec<_> = plain
+            .chunks(piece.max(1))
+            .map(|p| Ok(Bytes::copy_from_slice(p)))
+            .collect();
+        stream::iter(pieces)
+    }
+
+    fn sample(len: usize) -> Vec<u8> {
+        let mut plain: Vec<u8> = (0..len).map(|i| (i * 13 % 251) as u8).collect();
+        if len > CANARY.len() * 2 {
+            plain[len / 2..len / 2 + CANARY.len()].copy_from_slice(CANARY);
+        }
+        plain
+    }
+
+    fn files_on_disk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut found = Vec::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else {
+                    found.push(path);
+                }
+            }
+        }
+        found
+    }
+
+    #[tokio::test]
+    async fn a_streamed_upload_reads_back_whole_and_by_range_and_is_never_in_clear() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = FileStore::local(dir.path()).unwrap();
+        let key = SecretKey::generate();
+        let plain = sample(3 * CHUNK_LEN + CHUNK_LEN / 2);
+        let written = files
+            .write("f1", &key, b"room 1", body(&plain, 10_000), 1 << 30, |_| {
+                Ok(())
+            })
+            .await
+            .unwrap();
+        assert_eq!(written.len, plain.len() as u64);
+        assert_eq!(written.digest, <[u8; 32]>::from(Sha256::digest(&plain)));
+        let len = written.len;
+        let whole = files
+            .read_range("f1", &key, b"room 1", len, 0..len)
+            .await
+            .unwrap();
+        assert_eq!(whole, plain);
+        let (a, b) = (CHUNK_LEN as u64 - 3, 2 * CHUNK_LEN as u64 + 5);
+        let part = files
+            .read_range("f1", &key, b"room 1", len, a..b)
+            .await
+            .unwrap();
+        assert_eq!(part, &plain[a as usize..b as usize]);
+        let tail = files
+            .read_range("f1", &key, b"room 1", len, len - 1..len)
+            .await
+            .unwrap();
+        assert_eq!(tail, &plain[plain.len() - 1..]);
+
+        let stored = files_on_disk(dir.path());
+        assert_eq!(stored.len(), 1, "{stored:?}");
+        let bytes = std::fs::read(&stored[0]).unwrap();
+        assert_eq!(bytes.len() as u64, sealed_len(len));
+        assert!(
+            !bytes.windows(CANARY.len()).any(|w| w == CANARY),
+            "plaintext on disk"
+        );
+        assert!(files
+            .read_range("f1", &key, b"room 2", len, 0..1)
+            .await
+            .is_err());
+        assert!(matches!(
+            files
+                .read_range("f1", &key, b"room 1", len, len..len + 1)
+                .await,
+            Err(FileStoreError::OutOfRange)
+        ));
+        files.delete("f1").await.unwrap();
+        assert!(!files.exists("f1").await.unwrap());
+        files.delete("f1").await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn empty_and_exact_chunk_files_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = FileStore::local(dir.path()).unwrap();
+        let key = SecretKey::generate();
+        for (id, len) in [("empty", 0), ("exact", 2 * CHUNK_LEN)] {
+            let plain = sample(len);
+            let written = files
+                .write(id, &key, b"c", body(&plain, CHUNK_LEN), 1 << 30, |_| Ok(()))
+                .await
+                .unwrap();
+            assert_eq!(written.len, len as u64);
+            assert!(files.exists(id).await.unwrap());
+            if len > 0 {
+                let back = files
+                    .read_range(id, &key, b"c", written.len, 0..written.len)
+                    .await;
+                assert_eq!(back.unwrap(), plain);
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn refused_oversized_and_interrupted_uploads_leave_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = FileStore::local(dir.path()).unwrap();
+        let key = SecretKey::generate();
+        let plain = sample(2 * CHUNK_LEN);
+
+        let too_large = files
+            .write(
+                "big",
+                &key,
+                b"c",
+                body(&plain, 4096),
+                CHUNK_LEN as u64,
+                |_| Ok(()),
+            )
+            .await;
+        assert!(matches!(too_large, Err(FileStoreError::TooLarge { .. })));
+
+        let mut seen = 0;
+        let refused = files
+            .write("bad", &key, b"c", body(&plain, 1000), 1 << 30, |head| {
+                seen = head.len();
+                Err("not an allowed type".into())
+            })
+            .await;
+        assert!(matches!(refused, Err(FileStoreError::Refused(_))));
+        assert_eq!(
+            seen, HEAD_LEN,
+            "the check sees the head before the rest is taken"
+        );
+
+        let broken = stream::iter(vec![
+            Ok(Bytes::from(plain[..CHUNK_LEN + 10].to_vec())),
+            Err("connection reset".to_owned()),
+        ]);
+        let interrupted = files
+            .write("cut", &key, b"c", broken, 1 << 30, |_| Ok(()))
+            .await;
+        assert!(matches!(interrupted, Err(FileStoreError::Interrupted(_))));
+
+        for id in ["big", "bad", "cut"] {
+            assert!(!files.exists(id).await.unwrap(), "{id}");
+        }
+        assert!(
+            files_on_disk(dir.path()).is_empty(),
+            "no object or part left behind"
+        );
+    }
+}
