@@ -5,7 +5,6 @@
 mod common;
 
 use common::binary;
-use common::protocol::History;
 use common::{spawn_app_with, unique_name, Caller, Request, TestApp};
 use parlor::app::Server;
 use parlor::config::{Config, Secret};
@@ -34,15 +33,6 @@ async fn rotate(app: &TestApp, extra: &[(&'static str, String)]) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8(output.stdout).expect("text")
-}
-
-/// The texts of a room's latest page, read by `caller`.
-async fn texts(caller: &Caller<'_>, slug: &str) -> Vec<String> {
-    let page: History = caller
-        .call("GET", &format!("/api/rooms/{slug}/messages"), None)
-        .await
-        .expect(200);
-    page.texts().into_iter().map(str::to_owned).collect()
 }
 
 /// Master key id → how many data keys it wraps, straight from the database.
@@ -99,7 +89,7 @@ async fn a_running_server_follows_a_rotated_key_file_at_once_and_after_a_restart
     );
 
     // No upkeep has run (the clock stands still): the server follows the file by itself.
-    assert_eq!(texts(&owner, &before).await, ["written before"]);
+    assert_eq!(owner.texts_in(&before).await, ["written before"]);
     let after = owner.create_room("after", true).await.slug;
     owner.say_in(&after, "written after").await;
     assert_eq!(
@@ -112,8 +102,8 @@ async fn a_running_server_follows_a_rotated_key_file_at_once_and_after_a_restart
     drop(owner);
     app.restart().await;
     let owner = Caller::with_token(&app, &token);
-    assert_eq!(texts(&owner, &before).await, ["written before"]);
-    assert_eq!(texts(&owner, &after).await, ["written after"]);
+    assert_eq!(owner.texts_in(&before).await, ["written before"]);
+    assert_eq!(owner.texts_in(&after).await, ["written after"]);
 }
 
 #[tokio::test]
@@ -169,7 +159,7 @@ async fn a_data_key_left_under_the_previous_key_is_rewrapped_at_start_up_and_nam
     app.restart().await;
     assert_eq!(wrapped_by(&app).await, [(new.id(), 1)]);
     let owner = Caller::with_token(&app, &token);
-    assert_eq!(texts(&owner, "stale").await, ["still here"]);
+    assert_eq!(owner.texts_in("stale").await, ["still here"]);
 }
 
 #[tokio::test]
@@ -188,7 +178,7 @@ async fn rotating_a_configured_master_key_keeps_rooms_created_before_the_restart
 
     // The running server still has only the old key: it keeps serving, and a room created now
     // is wrapped by the old key.
-    assert_eq!(texts(&owner, "early").await, ["before rotating"]);
+    assert_eq!(owner.texts_in("early").await, ["before rotating"]);
     owner.create_room("late", false).await;
     owner.say_in("late", "before the restart").await;
     let late_key = data_key_of(&app, "late").await;
@@ -209,15 +199,15 @@ async fn rotating_a_configured_master_key_keeps_rooms_created_before_the_restart
     app.restart().await;
     assert_eq!(wrapped_by(&app).await, [(new_id.clone(), 2)]);
     let owner = Caller::with_token(&app, &token);
-    assert_eq!(texts(&owner, "early").await, ["before rotating"]);
-    assert_eq!(texts(&owner, "late").await, ["before the restart"]);
+    assert_eq!(owner.texts_in("early").await, ["before rotating"]);
+    assert_eq!(owner.texts_in("late").await, ["before the restart"]);
     drop(owner);
 
     // From then on the new key alone is enough.
     app.config.previous_master_key = None;
     app.restart().await;
     let owner = Caller::with_token(&app, &token);
-    assert_eq!(texts(&owner, "late").await, ["before the restart"]);
+    assert_eq!(owner.texts_in("late").await, ["before the restart"]);
 }
 
 #[tokio::test]

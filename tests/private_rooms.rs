@@ -6,7 +6,7 @@
 mod common;
 mod hidden_room;
 
-use common::protocol::{Ack, History, Room};
+use common::protocol::{Ack, Room};
 use common::{spawn_app, unique_name, Caller};
 use hidden_room::{banned_ex_member, hidden_room, invite, HIDDEN, HIDDEN_NAME, MISSING};
 use serde_json::{json, Value};
@@ -129,15 +129,6 @@ async fn every_gateway_command_answers_a_non_member_as_if_the_private_room_did_n
     }
 }
 
-/// The texts of a room's latest page, as `caller` reads them.
-async fn texts(caller: &Caller<'_>, slug: &str) -> Vec<String> {
-    let page: History = caller
-        .call("GET", &format!("/api/rooms/{slug}/messages"), None)
-        .await
-        .expect(200);
-    page.texts().into_iter().map(str::to_owned).collect()
-}
-
 #[tokio::test]
 async fn a_room_created_private_leaves_the_address_asked_for_free_to_anyone_else() {
     let app = spawn_app().await;
@@ -170,8 +161,8 @@ async fn a_room_created_private_leaves_the_address_asked_for_free_to_anyone_else
         assert_eq!((room.slug.as_str(), room.private), (slug, false));
     }
     // Each room keeps its own members and messages.
-    assert_eq!(texts(&owner, &private.slug).await, ["classified"]);
-    assert!(texts(&prober, asked).await.is_empty());
+    assert_eq!(owner.texts_in(&private.slug).await, ["classified"]);
+    assert!(prober.texts_in(asked).await.is_empty());
     prober
         .call("GET", &format!("/api/rooms/{}", private.slug), None)
         .await

@@ -115,6 +115,15 @@ impl<'a> Caller<'a> {
         posted
     }
 
+    /// The texts of a room's latest page, as this caller reads them over REST.
+    pub async fn texts_in(&self, slug: &str) -> Vec<String> {
+        let page: super::protocol::History = self
+            .call("GET", &format!("/api/rooms/{slug}/messages"), None)
+            .await
+            .expect(200);
+        page.texts().into_iter().map(str::to_owned).collect()
+    }
+
     /// The caller's own profile.
     pub async fn me(&self) -> Profile {
         self.call("GET", "/api/user/@me", None).await.expect(200)
