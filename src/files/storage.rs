@@ -53,6 +53,9 @@ pub enum FileStoreError {
     OutOfRange,
     #[error("object store: {0}")]
     Store(#[from] object_store::Error),
+    /// Only full chunks and then one last one are sealed: this would be our mistake.
+    #[error("sealing failed: {0}")]
+    Sealing(#[from] crate::crypto::chunked::SealError),
     #[error("cannot create the files directory: {0}")]
     Directory(std::io::Error),
 }
@@ -84,7 +87,8 @@ impl FileStore {
     ) -> Result<Written, FileStoreError> {
         let upload = self.store.put_multipart(&path(id)).await?;
         let mut writer = WriteMultipart::new(upload);
-        match Self::seal_into(&mut writer, key, context, body, max_len, check).await {
+        let sealer = FileSealer::new(key, context);
+        match seal_into(&mut writer, sealer, body, max_len, check).await {
             Ok(written) => {
                 writer.finish().await?;
                 Ok(written)
@@ -96,53 +100,6 @@ impl FileStore {
                 Err(err)
             }
         }
-    }
-
-    async fn seal_into<E: std::fmt::Display>(
-        writer: &mut WriteMultipart,
-        key: &SecretKey,
-        context: &[u8],
-        body: impl Stream<Item = Result<Bytes, E>>,
-        max_len: u64,
-        check: impl FnOnce(&[u8]) -> Result<(), String>,
-    ) -> Result<Written, FileStoreError> {
-        let mut sealer = FileSealer::new(key, context);
-        writer.write(&sealer.header());
-        let mut digest = Sha256::new();
-        let mut len = 0u64;
-        let mut check = Some(check);
-        // Plaintext not yet sealed: a full chunk is held back until more follows, because only
-        // the end of the body tells which chunk is the last.
-        let mut pending: Vec<u8> = Vec::with_capacity(2 * CHUNK_LEN);
-        let mut body = std::pin::pin!(body);
-        while let Some(piece) = body.next().await {
-            let piece = piece.map_err(|e| FileStoreError::Interrupted(e.to_string()))?;
-            len += piece.len() as u64;
-            if len > max_len {
-                return Err(FileStoreError::TooLarge { max: max_len });
-            }
-            digest.update(&piece);
-            pending.extend_from_slice(&piece);
-            if pending.len() >= HEAD_LEN {
-                if let Some(check) = check.take() {
-                    check(&pending[..HEAD_LEN]).map_err(FileStoreError::Refused)?;
-                }
-            }
-            while pending.len() > CHUNK_LEN {
-                let sealed = sealer.seal(&pending[..CHUNK_LEN], false).map_err(sealing)?;
-                writer.write(&sealed);
-                pending.drain(..CHUNK_LEN);
-                writer.wait_for_capacity(2).await?;
-            }
-        }
-        if let Some(check) = check.take() {
-            check(&pending).map_err(FileStoreError::Refused)?;
-        }
-        writer.write(&sealer.seal(&pending, true).map_err(sealing)?);
-        Ok(Written {
-            len,
-            digest: digest.finalize().into(),
-        })
     }
 
     /// The plaintext bytes `range` of file `id`, `len` bytes long, opening only the chunks
@@ -202,13 +159,54 @@ impl FileStore {
     }
 }
 
-fn path(id: &str) -> StorePath {
-    StorePath::from(format!("files/{id}"))
+/// Seals `body` into `writer` chunk by chunk (see [`FileStore::write`]).
+async fn seal_into<E: std::fmt::Display>(
+    writer: &mut WriteMultipart,
+    mut sealer: FileSealer,
+    body: impl Stream<Item = Result<Bytes, E>>,
+    max_len: u64,
+    check: impl FnOnce(&[u8]) -> Result<(), String>,
+) -> Result<Written, FileStoreError> {
+    writer.write(&sealer.header());
+    let mut digest = Sha256::new();
+    let mut len = 0u64;
+    let mut check = Some(check);
+    // Plaintext not yet sealed: a full chunk is held back until more follows, because only
+    // the end of the body tells which chunk is the last.
+    let mut pending: Vec<u8> = Vec::with_capacity(2 * CHUNK_LEN);
+    let mut body = std::pin::pin!(body);
+    while let Some(piece) = body.next().await {
+        let piece = piece.map_err(|e| FileStoreError::Interrupted(e.to_string()))?;
+        len += piece.len() as u64;
+        if len > max_len {
+            return Err(FileStoreError::TooLarge { max: max_len });
+        }
+        digest.update(&piece);
+        pending.extend_from_slice(&piece);
+        if pending.len() >= HEAD_LEN {
+            if let Some(check) = check.take() {
+                check(&pending[..HEAD_LEN]).map_err(FileStoreError::Refused)?;
+            }
+        }
+        while pending.len() > CHUNK_LEN {
+            let sealed = sealer.seal(&pending[..CHUNK_LEN], false)?;
+            writer.write(&sealed);
+            pending.drain(..CHUNK_LEN);
+            writer.wait_for_capacity(2).await?;
+        }
+    }
+    if let Some(check) = check.take() {
+        check(&pending).map_err(FileStoreError::Refused)?;
+    }
+    writer.write(&sealer.seal(&pending, true)?);
+    Ok(Written {
+        len,
+        digest: digest.finalize().into(),
+    })
 }
 
-fn sealing(err: crate::crypto::chunked::SealError) -> FileStoreError {
-    // The loop above only seals full chunks, then one last one: a mistake here is ours.
-    FileStoreError::Refused(format!("sealing failed: {err}"))
+fn path(id: &str) -> StorePath {
+    StorePath::from(format!("files/{id}"))
 }
 
 #[cfg(test)]
