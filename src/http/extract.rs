@@ -15,6 +15,7 @@ use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{Extensions, StatusCode};
 use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 use std::net::{IpAddr, SocketAddr};
 
 /// A JSON object body; malformed JSON, another JSON value than an object, wrong types and
@@ -27,17 +28,19 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
     type Rejection = HttpError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let axum::Json(value) = axum::Json::<serde_json::Value>::from_request(req, state)
+        // A raw value is checked for well-formed JSON without building a tree: the body is
+        // then read once, straight into `T`.
+        let axum::Json(raw) = axum::Json::<Box<RawValue>>::from_request(req, state)
             .await
             .map_err(|rejection| body_refused(&rejection))?;
         // Every body is an object: serde would also fill a struct from an array, by position.
-        if !value.is_object() {
+        if !raw.get().starts_with('{') {
             return Err(HttpError::new(
                 ErrorCode::InvalidRequest,
                 "the request body must be a JSON object",
             ));
         }
-        T::deserialize(value).map(Body).map_err(|e| {
+        serde_json::from_str(raw.get()).map(Body).map_err(|e| {
             HttpError::new(
                 ErrorCode::InvalidRequest,
                 format!("the request body does not fit: {e}"),
