@@ -4,10 +4,11 @@
 use crate::auth::Auth;
 use crate::clock::Clock;
 use crate::config::{Config, Secret};
-use crate::core::{Chat, ChatParts, ChatSettings, Hub, LocalBus};
+use crate::core::{Chat, ChatParts, ChatSettings, FileParts, Hub, LocalBus};
 use crate::crypto::{KeyConfig, Keyring};
 use crate::domain::Role;
 use crate::error::ErrorCode;
+use crate::files::Library;
 use crate::http::{App, AppState, Gate, GateLimits, HttpError, Origin};
 use crate::moderation::Moderation;
 use crate::rooms::{Rooms, RoomsSettings};
@@ -167,6 +168,16 @@ impl Server {
             presence_limit: config.presence_limit,
             identify_timeout: Duration::from_secs(config.identify_timeout_secs),
         };
+        let files = FileParts {
+            library: Library::new(
+                config.file_store().context("cannot open the file store")?,
+                config.library_settings(),
+            ),
+            keyring: keyring.clone(),
+            store: store.clone(),
+            settings: config.file_settings(),
+        };
+        tracing::info!("files: {}", config.describe_file_store());
         let rooms = room_service_on(&config, store.clone(), keyring, clock.clone());
         let moderation = Moderation::load(store.clone(), clock.clone())
             .await
@@ -179,6 +190,7 @@ impl Server {
             bus,
             settings,
             clock,
+            files,
         });
         let gate = Gate::new(GateLimits {
             per_address: config.max_connections_per_ip,

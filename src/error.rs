@@ -44,6 +44,14 @@ pub enum ErrorCode {
     EmptyMessage,
     MessageTooLong,
     RateLimited,
+    /// An upload would pass the uploader's (or the room's) allowance.
+    QuotaExceeded,
+    /// The room's media policy refuses this kind of file.
+    MediaNotAllowed,
+    /// A file that claims a type it does not hold together as (an image that does not decode).
+    UnreadableFile,
+    /// An attachment id that is not one of the sender's pending uploads for this room.
+    AttachmentUnavailable,
     Unavailable,
     Internal,
 }
@@ -87,6 +95,10 @@ impl ErrorCode {
             EmptyMessage => "empty_message",
             MessageTooLong => "message_too_long",
             RateLimited => "rate_limited",
+            QuotaExceeded => "quota_exceeded",
+            MediaNotAllowed => "media_not_allowed",
+            UnreadableFile => "unreadable_file",
+            AttachmentUnavailable => "attachment_unavailable",
             Unavailable => "unavailable",
             Internal => "internal",
         }
@@ -99,18 +111,25 @@ impl ErrorCode {
             InvalidRequest | InvalidFrame | UnknownCommand | InvalidPayload => 422,
             InvalidUsername | InvalidNick | InvalidEmail | PasswordTooShort | NoPassword
             | EmptyMessage | MessageTooLong | InvalidRoom => 400,
-            UsernameTaken | NickTaken | EmailTaken | AlreadyConnected | AlreadyIdentified
-            | NotInRoom | RoomTaken | RoomNotActive => 409,
+            UsernameTaken
+            | NickTaken
+            | EmailTaken
+            | AlreadyConnected
+            | AlreadyIdentified
+            | NotInRoom
+            | RoomTaken
+            | RoomNotActive
+            | AttachmentUnavailable => 409,
             InvalidCredentials | Unauthenticated => 401,
-            OriginNotAllowed | Forbidden | RegistrationRequired | Banned | RoomLocked | Muted => {
-                403
-            }
+            OriginNotAllowed | Forbidden | RegistrationRequired | Banned | RoomLocked | Muted
+            | MediaNotAllowed => 403,
             PayloadTooLarge => 413,
+            UnreadableFile => 422,
             UnsupportedMediaType => 415,
             MethodNotAllowed => 405,
             InviteUnusable => 410,
             NotFound => 404,
-            RateLimited => 429,
+            RateLimited | QuotaExceeded => 429,
             Unavailable => 503,
             Internal => 500,
         }

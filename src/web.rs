@@ -50,21 +50,22 @@ fn content_type(extension: Option<&str>) -> &'static str {
 }
 
 /// Security headers on every response: no framing, no sniffing, scripts and styles only from
-/// this server.
+/// this server. A response that set its own (a stored file's sandbox) keeps it. Images and
+/// media may also come from `blob:` URLs: the app previews what is being uploaded or recorded
+/// before it is sent.
 pub async fn security_headers(request: Request<axum::body::Body>, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     let set = [
-        ("content-security-policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
+        ("content-security-policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
         ("x-content-type-options", "nosniff"),
         ("x-frame-options", "DENY"),
         ("referrer-policy", "no-referrer"),
     ];
     for (name, value) in set {
-        headers.insert(
-            HeaderName::from_static(name),
-            HeaderValue::from_static(value),
-        );
+        headers
+            .entry(HeaderName::from_static(name))
+            .or_insert(HeaderValue::from_static(value));
     }
     response
 }

@@ -74,6 +74,7 @@ async fn lobby_messages_reach_every_member_with_id_and_timestamp() {
                 seq: None,
                 client_msg_id: None,
                 undecryptable: false,
+                attachments: Vec::new(),
             }
         );
     }

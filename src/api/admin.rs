@@ -216,6 +216,24 @@ pub async fn transcript(
             if m.undecryptable {
                 line["undecryptable"] = Value::Bool(true);
             }
+            if !m.attachments.is_empty() {
+                // Staff fetch files through the admin door, not as a room member.
+                let files: Vec<Value> = m
+                    .attachments
+                    .iter()
+                    .map(|file| {
+                        let mut file = serde_json::to_value(file).unwrap_or_default();
+                        if let Some(id) = file.get("id").and_then(Value::as_str) {
+                            file["url"] = Value::String(format!("/api/admin/files/{id}"));
+                        }
+                        if let Some(map) = file.as_object_mut() {
+                            map.remove("thumbnail_url");
+                        }
+                        file
+                    })
+                    .collect();
+                line["attachments"] = Value::Array(files);
+            }
             line
         })
         .collect();
@@ -397,4 +415,17 @@ mod tests {
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(csv_field("=cmd()"), "'=cmd()");
     }
+}
+
+#[utoipa::path(get, path = "/api/admin/files/{id}", tag = "admin", params(("id" = String, Path)),
+    responses((status = 200, description = "A file sent in any room, for staff reading a transcript", content_type = "*/*"),
+        (status = 206, description = "The range asked for"),
+        (status = 404, body = ErrorResponse)))]
+pub async fn file(
+    State(state): State<AppState>,
+    _admin: AdminSession,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, HttpError> {
+    super::files::for_staff(&state, &id, &headers).await
 }

@@ -6,6 +6,7 @@ mod account;
 mod admin;
 mod conversations;
 mod ephemeral;
+mod files;
 mod health;
 mod ignores;
 mod membership;
@@ -42,7 +43,7 @@ pub struct ErrorResponse {
         conversations::close, conversations::mark_read, ephemeral::create, ephemeral::hosted, ephemeral::activate,
         ephemeral::door, admin::users, admin::sanctions, admin::connections,
         admin::close_connection, admin::act, admin::audit, admin::rooms, admin::transcript,
-        admin::archives,
+        admin::archives, admin::file, files::upload, files::download, files::thumbnail,
     ),
     // `unmute`'s payload refers to the kick's (see `openapi::split_actions`).
     components(schemas(crate::core::ModTarget, admin::ExportFormat)),
@@ -51,6 +52,7 @@ pub struct ErrorResponse {
         (name = "users", description = "Profiles and presence"),
         (name = "rooms", description = "Persistent rooms: membership, history, invites, access requests, moderation"),
         (name = "conversations", description = "Private conversations between two accounts, and read markers"),
+        (name = "files", description = "Uploads, downloads and thumbnails; a file is sent by naming it in a message's `attachments`"),
         (name = "ephemeral", description = "Ephemeral 1-on-1 rooms reached by a short code"),
         (name = "admin", description = "The admin panel's API: mod+ from an admin network; cookie-authenticated changes need this server's Origin"),
         (name = "operations", description = "Health"),
@@ -148,6 +150,15 @@ pub fn routes() -> Router<AppState> {
         .route("/api/admin/rooms", get(admin::rooms))
         .route("/api/admin/rooms/{slug}/messages", get(admin::transcript))
         .route("/api/admin/archives", get(admin::archives))
+        .route("/api/admin/files/{id}", get(admin::file))
+        // Uploads are limited while they stream (the configured file size), not by the
+        // default body limit.
+        .route(
+            "/api/files",
+            post(files::upload).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/api/files/{id}", get(files::download))
+        .route("/api/files/{id}/thumbnail", get(files::thumbnail))
         .route("/api/openapi.json", get(openapi_document))
         .route("/health", get(health::health))
 }

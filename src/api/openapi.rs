@@ -46,8 +46,29 @@ pub fn document(config: &Config) -> Value {
             }
         }
     }
+    require_text_or_attachments(&mut doc);
     apply_limits(&mut doc, config);
     doc
+}
+
+/// A posted message holds text, attachments or both: `text` may be left out (never `null`)
+/// when there is an attachment. utoipa cannot say "one of these two", so it is said here.
+fn require_text_or_attachments(doc: &mut Value) {
+    let Some(body) = doc.pointer_mut("/components/schemas/PostBody") else {
+        return;
+    };
+    body["properties"]["text"] = json!({
+        "type": "string", "minLength": 1, "pattern": "\\S",
+        "description": "Trimmed; it must hold something besides white space (it may be left out when the message has attachments)"
+    });
+    let attachments = &mut body["properties"]["attachments"];
+    attachments["items"] = json!({"type": "string", "pattern": "^[a-z2-7]{26}$"});
+    attachments["uniqueItems"] = json!(true);
+    attachments["maxItems"] = json!(10);
+    body["anyOf"] = json!([
+        {"required": ["text"]},
+        {"required": ["attachments"], "properties": {"attachments": {"minItems": 1}}}
+    ]);
 }
 
 fn add_security_schemes(doc: &mut Value) {

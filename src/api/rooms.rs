@@ -3,9 +3,9 @@
 //! those of the real-time path. Membership is in `membership.rs`.
 
 use super::ErrorResponse;
-use crate::core::{CoreError, History, HistoryPage, Posted};
+use crate::core::{CoreError, History, HistoryPage, Posted, SendMessage};
 use crate::domain::whole;
-use crate::domain::{ClientMsgId, MessageText};
+use crate::domain::{ClientMsgId, FileId};
 use crate::http::{room_name, AppState, Body, ClientIp, CurrentSession, HttpError};
 use crate::http::{Path, Query};
 use crate::rooms::{CreateRoom, OwnRequest, RoomListing, RoomView, SettingsPatch};
@@ -100,6 +100,8 @@ pub struct SettingsBody {
     private: Option<bool>,
     allow_images: Option<bool>,
     allow_videos: Option<bool>,
+    allow_audio: Option<bool>,
+    allow_files: Option<bool>,
     #[serde(default, deserialize_with = "whole::optional")]
     #[schema(minimum = 0, maximum = 86400)]
     slow_mode_secs: Option<i64>,
@@ -130,6 +132,8 @@ pub async fn update(
         private: body.private,
         allow_images: body.allow_images,
         allow_videos: body.allow_videos,
+        allow_audio: body.allow_audio,
+        allow_files: body.allow_files,
         slow_mode_secs: body.slow_mode_secs,
         retention_days: body.retention_days,
     };
@@ -187,9 +191,14 @@ pub async fn history(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PostBody {
-    /// Trimmed; it must hold something besides white space.
+    /// Trimmed; it must hold something besides white space, unless the message has
+    /// attachments.
     #[schema(min_length = 1, pattern = r"\S")]
-    text: String,
+    text: Option<String>,
+    /// Ids of the caller's uploads for this room (`POST /api/files`), at most 10.
+    #[serde(default)]
+    #[schema(value_type = Vec<String>, max_items = 10)]
+    attachments: Vec<FileId>,
     /// Idempotency id (1–64 characters): a retry with the same id posts nothing new.
     #[schema(min_length = 1, max_length = 64)]
     client_msg_id: Option<String>,
@@ -199,7 +208,7 @@ pub struct PostBody {
     responses((status = 201, description = "Stored (durably) and delivered", body = Posted),
         (status = 400, description = "empty_message, message_too_long", body = ErrorResponse),
         (status = 403, description = "banned, muted, registration_required", body = ErrorResponse),
-        (status = 409, description = "not_in_room", body = ErrorResponse)))]
+        (status = 409, description = "not_in_room, attachment_unavailable", body = ErrorResponse)))]
 pub async fn post(
     State(state): State<AppState>,
     session: CurrentSession,
@@ -207,19 +216,21 @@ pub async fn post(
     Path(slug): Path<String>,
     Body(body): Body<PostBody>,
 ) -> Result<(StatusCode, Json<Posted>), HttpError> {
-    let text = MessageText::parse(&body.text, state.chat.limits.max_message_chars)
-        .map_err(CoreError::from)?;
+    let room = room_name(&slug)?;
     let client_msg_id = body
         .client_msg_id
         .as_deref()
         .map(ClientMsgId::parse)
         .transpose()
         .map_err(|e| CoreError::InvalidPayload(e.to_string()))?;
-    let posted = state
-        .chat
-        .rooms
-        .post(&session.identity, ip, &slug, text, client_msg_id)
-        .await?;
+    let send = SendMessage::parse(
+        room,
+        body.text,
+        client_msg_id,
+        body.attachments,
+        &state.chat.limits,
+    )?;
+    let posted = state.chat.rooms.post(&session.identity, ip, send).await?;
     Ok((StatusCode::CREATED, Json(posted)))
 }
 

@@ -20,6 +20,20 @@ impl Config {
         describe_database_url(&self.database_url())
     }
 
+    /// Where files are stored: the bucket URL (it holds no secret) or the local directory.
+    pub fn describe_file_store(&self) -> String {
+        match &self.object_store_url {
+            Some(url) => format!(
+                "{url}{}",
+                self.s3_endpoint
+                    .as_deref()
+                    .map(|e| format!(" at {e}"))
+                    .unwrap_or_default()
+            ),
+            None => absolute(&self.data_dir.join("uploads")),
+        }
+    }
+
     /// Where the master key comes from: an absolute file path, or the setting holding it.
     pub fn describe_master_key(&self) -> String {
         match self.master_key {

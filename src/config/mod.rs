@@ -113,6 +113,37 @@ pub struct Config {
     pub outbound_queue: usize,
     /// Give an anonymous guest from the same IP their previous nick back when it is free.
     pub guest_nick_by_ip: bool,
+    /// Where uploaded files are stored: `s3://bucket/prefix` for an S3-compatible store; when
+    /// unset, `<data_dir>/uploads`. Files are sealed before they leave the server either way.
+    pub object_store_url: Option<String>,
+    /// The S3 endpoint (for a store other than AWS: MinIO, Garage, Ceph, …) and region. When
+    /// unset, the usual `AWS_ENDPOINT_URL`, `AWS_REGION` (and credential) variables apply.
+    pub s3_endpoint: Option<String>,
+    pub s3_region: Option<String>,
+    pub s3_access_key_id: Option<Secret>,
+    pub s3_secret_access_key: Option<Secret>,
+    /// Allow a plain `http://` endpoint (a store on loopback or a private network).
+    pub s3_allow_http: bool,
+    /// Largest file accepted, in bytes.
+    pub max_file_bytes: u64,
+    /// MIME types accepted (detected from the bytes). SVG, HTML and other markup, if added,
+    /// are only ever served as downloads.
+    #[serde(deserialize_with = "list_or_csv")]
+    pub allowed_file_types: Vec<String>,
+    /// Uploads, and bytes, each user may send per `upload_window_secs` (0: no limit).
+    pub uploads_per_window: u64,
+    pub upload_bytes_per_window: u64,
+    pub upload_window_secs: u64,
+    /// Bytes of files a room may hold (0: no limit).
+    pub room_file_bytes: u64,
+    /// Seconds an upload no message took is kept.
+    pub pending_file_grace_secs: u64,
+    /// Seconds a file sent in the lobby is kept.
+    pub lobby_file_ttl_secs: u64,
+    /// Largest image (in pixels) decoded for a thumbnail; larger ones are refused.
+    pub image_max_pixels: u64,
+    /// Images larger than this many bytes are kept without a thumbnail.
+    pub thumbnail_max_source_bytes: u64,
     /// Seconds connections get to close on shutdown.
     pub shutdown_grace_secs: u64,
     /// `tracing` filter, e.g. `info` or `parlor=debug`.
@@ -181,6 +212,25 @@ impl Default for Config {
             argon2_concurrency: 0,
             argon2_queue: 64,
             guest_nick_by_ip: true,
+            object_store_url: None,
+            s3_endpoint: None,
+            s3_region: None,
+            s3_access_key_id: None,
+            s3_secret_access_key: None,
+            s3_allow_http: false,
+            max_file_bytes: 50 * 1024 * 1024,
+            allowed_file_types: crate::files::kind::DEFAULT_ALLOWED
+                .iter()
+                .map(|m| (*m).to_owned())
+                .collect(),
+            uploads_per_window: 100,
+            upload_bytes_per_window: 1024 * 1024 * 1024,
+            upload_window_secs: 3600,
+            room_file_bytes: 0,
+            pending_file_grace_secs: 3600,
+            lobby_file_ttl_secs: 24 * 3600,
+            image_max_pixels: 40_000_000,
+            thumbnail_max_source_bytes: 32 * 1024 * 1024,
             shutdown_grace_secs: 10,
             log: "info".into(),
             log_format: LogFormat::Text,
@@ -200,6 +250,9 @@ impl fmt::Debug for Config {
             .field("public_origins", &self.public_origins)
             .field("admin_cidrs", &self.admin_cidrs)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("object_store_url", &self.object_store_url)
+            .field("s3_access_key_id", &self.s3_access_key_id)
+            .field("s3_secret_access_key", &self.s3_secret_access_key)
             .finish_non_exhaustive()
     }
 }

@@ -65,6 +65,55 @@ impl Config {
         Duration::from_secs(self.rate_limit_window_secs)
     }
 
+    /// The object store files go to: S3 when `object_store_url` is set, else
+    /// `<data_dir>/uploads`.
+    pub fn file_store(&self) -> Result<crate::files::FileStore, crate::files::FileStoreError> {
+        match &self.object_store_url {
+            None => crate::files::FileStore::local(&self.data_dir.join("uploads")),
+            Some(url) => crate::files::FileStore::s3(&crate::files::S3Options {
+                url: url.clone(),
+                endpoint: self.s3_endpoint.clone(),
+                region: self.s3_region.clone(),
+                access_key_id: self
+                    .s3_access_key_id
+                    .as_ref()
+                    .map(|s| s.expose().to_owned()),
+                secret_access_key: self
+                    .s3_secret_access_key
+                    .as_ref()
+                    .map(|s| s.expose().to_owned()),
+                allow_http: self.s3_allow_http,
+            }),
+        }
+    }
+
+    /// The upload pipeline's limits.
+    pub fn library_settings(&self) -> crate::files::LibrarySettings {
+        crate::files::LibrarySettings {
+            allowed: self.allowed_file_types.clone(),
+            preview: crate::files::preview::PreviewLimits {
+                max_pixels: self.image_max_pixels,
+                ..Default::default()
+            },
+            preview_max_source: self.thumbnail_max_source_bytes,
+            preview_timeout: Duration::from_secs(20),
+            decoders: 2,
+        }
+    }
+
+    /// Who may upload how much.
+    pub fn file_settings(&self) -> crate::core::FileSettings {
+        crate::core::FileSettings {
+            max_file_bytes: self.max_file_bytes,
+            uploads_per_window: self.uploads_per_window,
+            upload_bytes_per_window: self.upload_bytes_per_window,
+            upload_window: Duration::from_secs(self.upload_window_secs),
+            room_bytes: self.room_file_bytes,
+            pending_grace: Duration::from_secs(self.pending_file_grace_secs),
+            lobby_file_ttl: Duration::from_secs(self.lobby_file_ttl_secs),
+        }
+    }
+
     /// Cookies get `Secure` when the server is reached over https.
     pub fn secure_cookies(&self) -> bool {
         self.public_origins

@@ -39,12 +39,42 @@ impl Config {
             .map(|key| self.provenance.name_of(key));
             ConfigError::Invalid(format!("{}: {e}", names.join(", ")))
         })?;
+        if let Some(url) = &self.object_store_url {
+            if !url.starts_with("s3://") || url.len() <= "s3://".len() {
+                return Err(invalid(
+                    "object_store_url",
+                    "must look like s3://bucket/prefix",
+                ));
+            }
+        }
+        for key in [
+            "s3_endpoint",
+            "s3_region",
+            "s3_access_key_id",
+            "s3_secret_access_key",
+        ] {
+            let set = match key {
+                "s3_endpoint" => self.s3_endpoint.is_some(),
+                "s3_region" => self.s3_region.is_some(),
+                "s3_access_key_id" => self.s3_access_key_id.is_some(),
+                _ => self.s3_secret_access_key.is_some(),
+            };
+            if set && self.object_store_url.is_none() {
+                return Err(invalid(
+                    key,
+                    &format!(
+                        "is set without {}",
+                        self.provenance.name_of("object_store_url")
+                    ),
+                ));
+            }
+        }
         self.log_filter()?;
         self.check_root_account()
     }
 
     /// The settings that must not be 0, by key.
-    fn positive(&self) -> [(&'static str, u64); 17] {
+    fn positive(&self) -> [(&'static str, u64); 22] {
         let n = |v: usize| v as u64;
         [
             ("session_ttl_secs", self.session_ttl_secs),
@@ -67,6 +97,11 @@ impl Config {
             ("login_window_secs", self.login_window_secs),
             ("registrations_per_ip", n(self.registrations_per_ip)),
             ("registration_window_secs", self.registration_window_secs),
+            ("max_file_bytes", self.max_file_bytes),
+            ("upload_window_secs", self.upload_window_secs),
+            ("pending_file_grace_secs", self.pending_file_grace_secs),
+            ("lobby_file_ttl_secs", self.lobby_file_ttl_secs),
+            ("image_max_pixels", self.image_max_pixels),
         ]
     }
 

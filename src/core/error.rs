@@ -56,6 +56,14 @@ pub enum CoreError {
     NoSuchAction,
     #[error("you cannot ignore yourself")]
     IgnoreSelf,
+    #[error("{0}")]
+    QuotaExceeded(&'static str),
+    #[error(transparent)]
+    File(#[from] crate::files::LibraryError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Crypto(#[from] crate::crypto::CryptoError),
 }
 
 impl CoreError {
@@ -81,6 +89,10 @@ impl CoreError {
             CoreError::NobodyOnline => ErrorCode::NotFound,
             CoreError::ConversationRequired | CoreError::IgnoreSelf => ErrorCode::Forbidden,
             CoreError::NoSuchAction => ErrorCode::NotFound,
+            CoreError::QuotaExceeded(_) => ErrorCode::QuotaExceeded,
+            CoreError::File(err) => file_code(err),
+            CoreError::Store(crate::store::StoreError::Database(_)) => ErrorCode::Unavailable,
+            CoreError::Store(_) | CoreError::Crypto(_) => ErrorCode::Internal,
         }
     }
 
@@ -106,5 +118,18 @@ impl CoreError {
             _ => None,
         };
         ErrorBody::new(code, self.to_string()).retry_after(retry_after)
+    }
+}
+
+fn file_code(err: &crate::files::LibraryError) -> ErrorCode {
+    use crate::files::{FileStoreError, LibraryError};
+    match err {
+        LibraryError::NotAllowed(_) => ErrorCode::UnsupportedMediaType,
+        LibraryError::Refused(_) => ErrorCode::MediaNotAllowed,
+        LibraryError::Unreadable(_) => ErrorCode::UnreadableFile,
+        LibraryError::Store(FileStoreError::TooLarge { .. }) => ErrorCode::PayloadTooLarge,
+        LibraryError::Store(FileStoreError::Interrupted(_)) => ErrorCode::InvalidRequest,
+        LibraryError::Store(FileStoreError::Store(_)) => ErrorCode::Unavailable,
+        LibraryError::Store(_) => ErrorCode::Internal,
     }
 }

@@ -45,6 +45,9 @@ pub struct MessageEvent {
     /// when `true`.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub undecryptable: bool,
+    /// The files the message holds (absent when none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<crate::files::FileView>,
 }
 
 /// One server event. Serialized as `{"event": "<name>", "data": {…}}`.

@@ -78,6 +78,15 @@ pub struct ChatParts {
     pub bus: Arc<dyn Bus>,
     pub settings: ChatSettings,
     pub clock: Clock,
+    pub files: FileParts,
+}
+
+/// What the files service is built from.
+pub struct FileParts {
+    pub library: crate::files::Library,
+    pub keyring: crate::crypto::Keyring,
+    pub store: crate::store::Store,
+    pub settings: FileSettings,
 }
 
 /// The chat core: its services, shared by every framing and the REST API.
@@ -91,6 +100,7 @@ pub struct Chat {
     pub conversations: Arc<Conversations>,
     pub moderation: LiveModeration,
     pub ignores: Ignores,
+    pub files: Arc<Files>,
     pub oversight: Oversight,
     pub upkeep: Upkeep,
     /// What decoding a command needs to know.
@@ -108,7 +118,9 @@ impl Chat {
             bus,
             settings,
             clock,
+            files,
         } = parts;
+        let sweep = FileSweep::new(files.store.clone());
         let (auth, rooms, moderation) = (Arc::new(auth), Arc::new(rooms), Arc::new(moderation));
         let presence = Presence::new(Arc::clone(&hub), Arc::clone(&bus), settings.presence_limit);
         let speech = Speech::new(
@@ -141,6 +153,7 @@ impl Chat {
             ignores.clone(),
             locks.clone(),
             clock.clone(),
+            sweep.clone(),
         ));
         let conversations = Arc::new(Conversations::new(
             Arc::clone(&rooms),
@@ -150,7 +163,19 @@ impl Chat {
             speech.clone(),
             locks.clone(),
             clock.clone(),
+            sweep.clone(),
         ));
+        let files = Arc::new(Files {
+            rooms: Arc::clone(&rooms),
+            store: files.store,
+            keyring: files.keyring,
+            library: files.library,
+            speech: speech.clone(),
+            moderation: Arc::clone(&moderation),
+            settings: files.settings,
+            sweep: sweep.clone(),
+            clock: clock.clone(),
+        });
         let upkeep = Upkeep {
             auth: Arc::clone(&auth),
             moderation: Arc::clone(&moderation),
@@ -160,6 +185,7 @@ impl Chat {
             conversations: Arc::clone(&conversations),
             presence: presence.clone(),
             speech: speech.clone(),
+            files: Arc::clone(&files),
             locks,
             clock,
         };
@@ -174,6 +200,7 @@ impl Chat {
                 Arc::clone(&hub),
                 bus,
                 presence.clone(),
+                sweep,
             ),
             oversight: Oversight::new(auth, Arc::clone(&moderation), rooms, hub),
             limits: Limits {
@@ -185,6 +212,7 @@ impl Chat {
             rooms: live_rooms,
             conversations,
             ignores,
+            files,
             upkeep,
         }
     }

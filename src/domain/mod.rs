@@ -6,6 +6,7 @@
 
 mod conversation;
 mod email;
+mod file;
 mod message;
 mod name;
 mod network;
@@ -20,6 +21,7 @@ pub use conversation::{
     offered_names, pm_members, pm_room_name, RoomCode, RoomCodeError, RoomKind, CODE_ALPHABET,
 };
 pub use email::{Email, EmailError};
+pub use file::{FileId, FileIdError, FileName, MAX_ATTACHMENTS};
 pub use message::{ClientMsgId, ClientMsgIdError, MessageText, MessageTextError};
 pub use name::{Name, NameError};
 pub use network::{client_address, NetworkError, Networks};

@@ -44,6 +44,7 @@ pub const DEFAULT_ALLOWED: &[&str] = &[
     "image/avif",
     "video/mp4",
     "video/webm",
+    "audio/webm",
     "audio/ogg",
     "audio/opus",
     "audio/mpeg",
@@ -57,6 +58,13 @@ pub const DEFAULT_ALLOWED: &[&str] = &[
 pub fn detect(head: &[u8]) -> Option<Detected> {
     if let Some(found) = infer::get(head) {
         let mime = found.mime_type();
+        if mime == "video/webm" && !has_video_track(head) {
+            // A voice note: WebM holding only audio (what browsers' MediaRecorder makes).
+            return Some(Detected {
+                mime: "audio/webm",
+                kind: Kind::Audio,
+            });
+        }
         let kind = match found.matcher_type() {
             _ if mime == "image/svg+xml" => Kind::Scriptable,
             infer::MatcherType::Image => Kind::Image,
@@ -78,6 +86,18 @@ pub fn detect(head: &[u8]) -> Option<Detected> {
         mime: "text/plain",
         kind: Kind::Document,
     })
+}
+
+/// Whether a WebM head declares a video track: a `CodecID` element (0x86) whose value starts
+/// with `V_` (`V_VP8`, `V_VP9`, `V_AV1`). The track list sits in the first few hundred bytes of
+/// a MediaRecorder file; a head with no codec ids at all is taken for video, the safe side.
+fn has_video_track(head: &[u8]) -> bool {
+    let codec_ids: Vec<&[u8]> = head
+        .windows(4)
+        .filter(|w| w[0] == 0x86 && w[1] & 0x80 != 0 && w[3] == b'_')
+        .map(|w| &w[2..4])
+        .collect();
+    codec_ids.is_empty() || codec_ids.iter().any(|id| id[0] == b'V')
 }
 
 /// Text a browser might sniff as markup: it opens, after white space or a byte-order mark,
@@ -143,6 +163,17 @@ mod tests {
             Some("video/mp4")
         );
         assert!(DEFAULT_ALLOWED.contains(&"image/png") && !DEFAULT_ALLOWED.contains(&"text/html"));
+    }
+
+    #[test]
+    fn webm_with_only_audio_is_a_voice_note() {
+        let ebml = b"\x1A\x45\xDF\xA3\x9F\x42\x86\x81\x01\x42\xF7\x81\x01\x42\xF2\x81\x04\x42\xF3\x81\x08\x42\x82\x84webm";
+        let audio = [&ebml[..], b"\x16\x54\xAE\x6B\xAE\xD7\x81\x01\x86\x86A_OPUS"].concat();
+        let video = [&audio[..], b"\xAE\x86\x85V_VP8"].concat();
+        assert_eq!(mime(&audio), Some("audio/webm"));
+        assert_eq!(detect(&audio).map(|d| d.kind), Some(Kind::Audio));
+        assert_eq!(mime(&video), Some("video/webm"));
+        assert_eq!(mime(ebml), Some("video/webm"), "no tracks seen: video");
     }
 
     #[test]

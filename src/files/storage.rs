@@ -28,6 +28,18 @@ pub struct FileStore {
     store: Arc<dyn ObjectStore>,
 }
 
+/// Where an S3-compatible store is and how to sign in to it.
+#[derive(Clone, Debug, Default)]
+pub struct S3Options {
+    /// `s3://bucket` or `s3://bucket/prefix`.
+    pub url: String,
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+    pub allow_http: bool,
+}
+
 /// What an upload stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Written {
@@ -70,6 +82,39 @@ impl FileStore {
         std::fs::create_dir_all(dir).map_err(FileStoreError::Directory)?;
         let store = object_store::local::LocalFileSystem::new_with_prefix(dir)?;
         Ok(Self::new(Arc::new(store)))
+    }
+
+    /// Files in an S3-compatible bucket, under the URL's path as a prefix
+    /// (`s3://bucket/prefix`). Unset options fall back to the usual `AWS_*` variables.
+    pub fn s3(options: &S3Options) -> Result<Self, FileStoreError> {
+        use object_store::aws::AmazonS3Builder;
+        let mut builder = AmazonS3Builder::from_env()
+            .with_url(&options.url)
+            .with_allow_http(options.allow_http);
+        if let Some(endpoint) = &options.endpoint {
+            builder = builder.with_endpoint(endpoint);
+        }
+        if let Some(region) = &options.region {
+            builder = builder.with_region(region);
+        }
+        if let Some(key) = &options.access_key_id {
+            builder = builder.with_access_key_id(key);
+        }
+        if let Some(secret) = &options.secret_access_key {
+            builder = builder.with_secret_access_key(secret);
+        }
+        let bucket = builder.build()?;
+        let prefix = options
+            .url
+            .trim_start_matches("s3://")
+            .split_once('/')
+            .map(|(_, prefix)| prefix.trim_matches('/'))
+            .unwrap_or_default();
+        if prefix.is_empty() {
+            return Ok(Self::new(Arc::new(bucket)));
+        }
+        let prefixed = object_store::prefix::PrefixStore::new(bucket, prefix);
+        Ok(Self::new(Arc::new(prefixed)))
     }
 
     /// Stores the plaintext `body` as file `id`, sealed with `key` and bound to `context`.
@@ -141,12 +186,64 @@ impl FileStore {
         Ok(plain.get(skip..skip + take).ok_or(OpenError)?.to_vec())
     }
 
+    /// Stores a small file already in memory (a thumbnail).
+    pub async fn write_small(
+        &self,
+        id: &str,
+        key: &SecretKey,
+        context: &[u8],
+        bytes: Vec<u8>,
+    ) -> Result<Written, FileStoreError> {
+        let len = bytes.len() as u64;
+        let body =
+            futures_util::stream::iter([Ok::<_, std::convert::Infallible>(Bytes::from(bytes))]);
+        self.write(id, key, context, body, len, |_| Ok(())).await
+    }
+
+    /// The whole plaintext of a small file (a thumbnail), its length taken from the object's.
+    pub async fn read_small(
+        &self,
+        id: &str,
+        key: &SecretKey,
+        context: &[u8],
+    ) -> Result<Vec<u8>, FileStoreError> {
+        let sealed = self.store.get(&path(id)).await?.bytes().await?;
+        let header = sealed.get(..HEADER_LEN).ok_or(OpenError)?;
+        let opener = FileOpener::new(key, context, header)?;
+        let chunks: Vec<&[u8]> = sealed[HEADER_LEN..].chunks(SEALED_CHUNK_LEN).collect();
+        let mut plain = Vec::with_capacity(sealed.len());
+        for (index, chunk) in chunks.iter().enumerate() {
+            let index32 = u32::try_from(index).map_err(|_| OpenError)?;
+            plain.extend(opener.open(index32, chunk, index + 1 == chunks.len())?);
+        }
+        Ok(plain)
+    }
+
     /// Removes file `id`; a file that is already gone is not an error.
     pub async fn delete(&self, id: &str) -> Result<(), FileStoreError> {
         match self.store.delete(&path(id)).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(err) => Err(err.into()),
         }
+    }
+
+    /// Every stored object's id (files and thumbnails), for audits and tests.
+    pub async fn list(&self) -> Result<Vec<String>, FileStoreError> {
+        let prefix = StorePath::from("files");
+        let mut listing = self.store.list(Some(&prefix));
+        let mut ids = Vec::new();
+        while let Some(meta) = listing.next().await {
+            if let Some(id) = meta?.location.filename() {
+                ids.push(id.to_owned());
+            }
+        }
+        ids.sort();
+        Ok(ids)
+    }
+
+    /// An object's sealed bytes as stored (what someone reading the store would see).
+    pub async fn sealed(&self, id: &str) -> Result<Bytes, FileStoreError> {
+        Ok(self.store.get(&path(id)).await?.bytes().await?)
     }
 
     /// Whether file `id` is stored.

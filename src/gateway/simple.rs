@@ -8,7 +8,7 @@ use crate::auth::Identity;
 use crate::core::{
     Command, ConnInfo, Connection, CoreError, Encoding, Event, Next, Outbound, Outbox, SendMessage,
 };
-use crate::domain::{MessageText, RoomName};
+use crate::domain::{FileId, RoomName};
 use crate::error::ErrorCode;
 use crate::http::{Admitted, AppState, HttpError};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
@@ -77,7 +77,11 @@ async fn serve(state: AppState, mut socket: WebSocket, info: ConnInfo, identity:
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Frame {
-    message: String,
+    #[serde(default)]
+    message: Option<String>,
+    /// Ids of the sender's lobby uploads.
+    #[serde(default)]
+    attachments: Vec<FileId>,
 }
 
 async fn read(
@@ -111,17 +115,25 @@ async fn read(
             Some(Ok(Message::Close(_))) | None => return,
         };
         match serde_json::from_str::<Frame>(&text) {
-            Ok(Frame { message }) => {
-                match MessageText::parse(&message, state.chat.limits.max_message_chars) {
-                    Ok(text) => {
-                        let command = Command::Send(SendMessage {
-                            room: RoomName::lobby(),
-                            text,
-                            client_msg_id: None,
-                        });
-                        state.chat.dispatch(conn, command, Some(0)).await;
+            Ok(Frame {
+                message,
+                attachments,
+            }) => {
+                let send = SendMessage::parse(
+                    RoomName::lobby(),
+                    message,
+                    None,
+                    attachments,
+                    &state.chat.limits,
+                );
+                match send {
+                    Ok(send) => {
+                        state
+                            .chat
+                            .dispatch(conn, Command::Send(send), Some(0))
+                            .await;
                     }
-                    Err(err) => state.chat.reply_error(conn, Some(0), err.into()),
+                    Err(err) => state.chat.reply_error(conn, Some(0), err),
                 }
             }
             Err(err) => {
@@ -183,9 +195,14 @@ fn encode(item: Outbound, me: &str) -> Option<Utf8Bytes> {
 
 fn encode_event(event: &Event) -> Option<Bytes> {
     let value = match event {
-        Event::Message(message) => {
+        Event::Message(message) if message.attachments.is_empty() => {
             json!({ "message": message.text, "author": message.author.name })
         }
+        Event::Message(message) => json!({
+            "message": message.text,
+            "author": message.author.name,
+            "attachments": message.attachments,
+        }),
         Event::MemberJoined { user, .. } => json!({ "event": "join", "username": user.name }),
         Event::MemberLeft { user, .. } => json!({ "event": "leave", "username": user.name }),
         Event::Error(error) => json!({ "status": false, "code": error.code }),

@@ -10,6 +10,7 @@ mod error;
 mod extract;
 mod gate;
 mod origin;
+pub mod serve_file;
 mod state;
 
 pub use admission::{Admitted, Credential, Door};

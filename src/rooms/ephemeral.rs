@@ -6,7 +6,9 @@
 
 use super::directory::Directory;
 use super::history::History;
-use super::view::{ArchiveView, EphemeralDoor, EphemeralView, Transcript, TranscriptLine};
+use super::view::{
+    ArchiveView, ArchivedFile, EphemeralDoor, EphemeralView, Transcript, TranscriptLine,
+};
 use super::{account_id, Room, RoomError, Visible};
 use crate::auth::{hash_token, Identity};
 use crate::domain::{offered_names, Millis, RoomCode, RoomKind, RoomRole};
@@ -207,6 +209,15 @@ impl Ephemeral {
                     author: m.author_name,
                     text: m.text,
                     undecryptable: m.undecryptable,
+                    attachments: m
+                        .attachments
+                        .into_iter()
+                        .map(|f| ArchivedFile {
+                            name: f.name,
+                            mime: f.mime,
+                            size: f.size,
+                        })
+                        .collect(),
                 })
                 .collect(),
         };

@@ -46,6 +46,8 @@ pub enum RoomError {
     Message(#[from] MessageTextError),
     #[error("slow mode: wait {0} s between messages")]
     SlowMode(u64),
+    #[error("an attachment is not one of your uploads for this room waiting to be sent")]
+    AttachmentUnavailable,
     #[error(transparent)]
     Crypto(#[from] CryptoError),
     #[error(transparent)]
@@ -73,6 +75,7 @@ impl RoomError {
             RoomError::Message(MessageTextError::Empty) => ErrorCode::EmptyMessage,
             RoomError::Message(MessageTextError::TooLong { .. }) => ErrorCode::MessageTooLong,
             RoomError::SlowMode(_) => ErrorCode::RateLimited,
+            RoomError::AttachmentUnavailable => ErrorCode::AttachmentUnavailable,
             RoomError::Store(StoreError::Database(_))
             | RoomError::Crypto(CryptoError::Store(StoreError::Database(_))) => {
                 ErrorCode::Unavailable

@@ -13,6 +13,7 @@ use super::{PlainMessage, Room, RoomError};
 use crate::auth::Identity;
 use crate::crypto::SecretKey;
 use crate::domain::{MessageText, Millis};
+use crate::files::FileView;
 use crate::store::{Appended, MessageRow, NewMessage};
 
 /// The history of every room. Cheap to clone.
@@ -41,11 +42,19 @@ impl History {
         &self,
         identity: &Identity,
         room: &Room,
-        text: &str,
+        text: Option<&str>,
         client_msg_id: Option<&str>,
+        attachments: &[String],
     ) -> Result<(PlainMessage, bool), RoomError> {
         let author_id = author_id(identity);
-        let text = MessageText::parse(text, self.dir.settings.max_message_chars)?;
+        // A message with attachments may say nothing; one without must say something.
+        let text = match text {
+            Some(text) => {
+                MessageText::parse(text, self.dir.settings.max_message_chars)?.into_string()
+            }
+            None if attachments.is_empty() => MessageText::parse("", 1)?.into_string(),
+            None => String::new(),
+        };
         let key = self.dir.keyring.key(room.data_key_id).await?;
         let room_id = room.id;
         let appended = self
@@ -60,20 +69,25 @@ impl History {
                     author_role: identity.role.as_str(),
                     client_msg_id,
                     created_at: self.dir.clock.now_millis(),
+                    attachments,
                 },
-                |seq| {
-                    key.seal(
-                        text.as_str().as_bytes(),
-                        message_context(room_id, seq).as_bytes(),
-                    )
-                },
+                |seq| key.seal(text.as_bytes(), message_context(room_id, seq).as_bytes()),
             )
             .await?;
         match appended {
             // Just sealed from `text`: nothing to open.
-            Appended::New(row) => Ok((plain(row, Some(text.into_string())), true)),
+            Appended::New(row) => {
+                let mut message = vec![plain(row, Some(text))];
+                self.attach_files(&mut message).await?;
+                Ok((message.remove(0), true))
+            }
             // A retry answers the stored message's place, even if its body no longer opens.
-            Appended::Existing(row) => Ok((self.open(&key, row), false)),
+            Appended::Existing(row) => {
+                let mut message = vec![self.open(&key, row)];
+                self.attach_files(&mut message).await?;
+                Ok((message.remove(0), false))
+            }
+            Appended::AttachmentUnavailable => Err(RoomError::AttachmentUnavailable),
         }
     }
 
@@ -177,7 +191,22 @@ impl History {
             return Ok(Vec::new());
         }
         let key = self.dir.keyring.key(room.data_key_id).await?;
-        Ok(rows.into_iter().map(|row| self.open(&key, row)).collect())
+        let mut messages: Vec<PlainMessage> =
+            rows.into_iter().map(|row| self.open(&key, row)).collect();
+        self.attach_files(&mut messages).await?;
+        Ok(messages)
+    }
+
+    /// Fills in the messages' attachments (one query for the page).
+    async fn attach_files(&self, messages: &mut [PlainMessage]) -> Result<(), RoomError> {
+        let ids: Vec<i64> = messages.iter().map(|m| m.id).collect();
+        let files = self.dir.store.files().of_messages(&ids).await?;
+        for file in &files {
+            if let Some(message) = messages.iter_mut().find(|m| Some(m.id) == file.message_id) {
+                message.attachments.push(FileView::from(file));
+            }
+        }
+        Ok(())
     }
 
     /// Opens a row's body; a body that does not open is reported and marked, not an error.
@@ -204,6 +233,7 @@ fn plain(row: MessageRow, text: Option<String>) -> PlainMessage {
         undecryptable: text.is_none(),
         text: text.unwrap_or_default(),
         created_at: row.created_at,
+        attachments: Vec::new(),
     }
 }
 

@@ -19,6 +19,9 @@ pub struct Room {
     pub data_key_id: i64,
     pub allow_images: bool,
     pub allow_videos: bool,
+    pub allow_audio: bool,
+    /// Any other file (documents, archives, …).
+    pub allow_files: bool,
     pub slow_mode_secs: i64,
     pub retention_days: Option<i64>,
     pub last_seq: i64,
@@ -47,6 +50,8 @@ impl From<RoomRow> for Room {
             data_key_id: row.data_key_id,
             allow_images: row.allow_images != 0,
             allow_videos: row.allow_videos != 0,
+            allow_audio: row.allow_audio != 0,
+            allow_files: row.allow_files != 0,
             slow_mode_secs: row.slow_mode_secs,
             retention_days: row.retention_days,
             last_seq: row.last_seq,

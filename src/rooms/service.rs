@@ -65,6 +65,8 @@ pub struct SettingsPatch {
     pub private: Option<bool>,
     pub allow_images: Option<bool>,
     pub allow_videos: Option<bool>,
+    pub allow_audio: Option<bool>,
+    pub allow_files: Option<bool>,
     pub slow_mode_secs: Option<i64>,
     /// `Some(None)` removes the retention limit.
     pub retention_days: Option<Option<i64>>,
@@ -255,6 +257,8 @@ impl Rooms {
             private: patch.private.unwrap_or(room.private),
             allow_images: patch.allow_images.unwrap_or(room.allow_images),
             allow_videos: patch.allow_videos.unwrap_or(room.allow_videos),
+            allow_audio: patch.allow_audio.unwrap_or(room.allow_audio),
+            allow_files: patch.allow_files.unwrap_or(room.allow_files),
             slow_mode_secs: patch.slow_mode_secs.unwrap_or(room.slow_mode_secs),
             retention_days: patch.retention_days.unwrap_or(room.retention_days),
         };

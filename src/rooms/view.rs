@@ -3,7 +3,7 @@
 use super::Room;
 use crate::domain::{Millis, RoomRole};
 use crate::store::{InviteRow, ListedRoom, MemberRow, OwnRequestRow};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// A room with its settings, as its members see it.
@@ -15,6 +15,12 @@ pub struct RoomView {
     pub private: bool,
     pub allow_images: bool,
     pub allow_videos: bool,
+    pub allow_audio: bool,
+    /// Any other file: documents, archives, …
+    pub allow_files: bool,
+    /// The kinds of attachment the room takes (`image`, `video`, `audio`, `file`), from the
+    /// four flags above and what the server accepts at all.
+    pub accepts: Vec<crate::files::Category>,
     /// Seconds a member waits between messages (0: off). Owners and admins are exempt.
     pub slow_mode_secs: i64,
     /// Messages older than this many days are deleted (none: kept).
@@ -36,6 +42,9 @@ impl RoomView {
             private: room.private,
             allow_images: room.allow_images,
             allow_videos: room.allow_videos,
+            allow_audio: room.allow_audio,
+            allow_files: room.allow_files,
+            accepts: crate::files::policy::accepts(room),
             slow_mode_secs: room.slow_mode_secs,
             retention_days: room.retention_days,
             last_seq: room.last_seq,
@@ -177,6 +186,8 @@ pub struct PlainMessage {
     /// The stored body does not decrypt (a tampered or damaged row): there is no text.
     pub undecryptable: bool,
     pub created_at: Millis,
+    /// The files the message holds.
+    pub attachments: Vec<crate::files::FileView>,
 }
 
 /// Where a conversation stands for the one looking at it.
@@ -261,6 +272,18 @@ pub struct TranscriptLine {
     /// The message did not decrypt when the room was archived: there is no text.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub undecryptable: bool,
+    /// The files the message held. They are deleted when the room expires; the archive keeps
+    /// what they were.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<ArchivedFile>,
+}
+
+/// What an archived message's file was (the file itself is gone).
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct ArchivedFile {
+    pub name: String,
+    pub mime: String,
+    pub size: i64,
 }
 
 /// An archive with its transcript opened.

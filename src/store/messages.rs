@@ -29,6 +29,8 @@ pub struct NewMessage<'a> {
     pub author_role: &'a str,
     pub client_msg_id: Option<&'a str>,
     pub created_at: Millis,
+    /// Pending uploads of the author's for this room that the message takes.
+    pub attachments: &'a [String],
 }
 
 /// Whether an append stored a new message or found the one a retry already stored.
@@ -36,6 +38,9 @@ pub struct NewMessage<'a> {
 pub enum Appended {
     New(MessageRow),
     Existing(MessageRow),
+    /// An attachment was not one of the author's pending uploads for this room: nothing was
+    /// stored.
+    AttachmentUnavailable,
 }
 
 const COLUMNS: &str =
@@ -49,7 +54,7 @@ pub struct Messages<'a> {
 
 impl Messages<'_> {
     /// Appends a message in one transaction: takes the room's next sequence number, seals the
-    /// body with it and stores the row. A message with the same author and `client_msg_id`
+    /// body with it, stores the row and gives it its attachments (all or nothing). A message with the same author and `client_msg_id`
     /// already in the room is returned instead of storing a second one.
     pub async fn append(
         &self,
@@ -83,6 +88,20 @@ impl Messages<'_> {
             .await;
         match inserted {
             Ok(row) => {
+                let row: MessageRow = row;
+                if !new.attachments.is_empty() {
+                    let taken = super::files::Files::attach_in(
+                        &mut tx,
+                        row.id,
+                        new.room_id,
+                        new.author_id,
+                        new.attachments,
+                    )
+                    .await?;
+                    if taken != new.attachments.len() as u64 {
+                        return Ok(Appended::AttachmentUnavailable);
+                    }
+                }
                 tx.commit().await?;
                 Ok(Appended::New(row))
             }

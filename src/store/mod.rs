@@ -14,6 +14,7 @@ mod audit;
 mod conversations;
 mod data_keys;
 mod ephemeral;
+mod files;
 mod guests;
 mod ignores;
 mod invites;
@@ -33,6 +34,7 @@ pub use audit::{Audit, AuditEntry, AuditFilter, AuditRow};
 pub use conversations::{ConversationRow, Conversations};
 pub use data_keys::{DataKeys, WrappedKey};
 pub use ephemeral::{DeviceRow, EphemeralRooms, MAX_DEVICES};
+pub use files::{DoomedFile, FileRow, Files, NewFile};
 pub use guests::{GuestRow, Guests};
 pub use ignores::Ignores;
 pub use invites::{InviteRow, Invites, NewInvite};
@@ -232,6 +234,11 @@ impl Store {
     /// Bans and mutes.
     pub fn sanctions(&self) -> Sanctions<'_> {
         Sanctions { pool: &self.pool }
+    }
+
+    /// Uploaded files' metadata.
+    pub fn files(&self) -> Files<'_> {
+        Files { pool: &self.pool }
     }
 
     /// The audit log.

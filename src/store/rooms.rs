@@ -19,6 +19,8 @@ pub struct RoomRow {
     pub data_key_id: i64,
     pub allow_images: i64,
     pub allow_videos: i64,
+    pub allow_audio: i64,
+    pub allow_files: i64,
     pub slow_mode_secs: i64,
     pub retention_days: Option<i64>,
     pub last_seq: i64,
@@ -56,6 +58,8 @@ pub struct RoomSettings {
     pub private: bool,
     pub allow_images: bool,
     pub allow_videos: bool,
+    pub allow_audio: bool,
+    pub allow_files: bool,
     pub slow_mode_secs: i64,
     pub retention_days: Option<i64>,
 }
@@ -86,7 +90,8 @@ pub struct SeenRoom {
 /// The room columns; none of them is ambiguous in the joins below.
 pub(super) const COLUMNS: &str =
     "id, slug, name, topic, private, owner_id, data_key_id, allow_images, \
-    allow_videos, slow_mode_secs, retention_days, last_seq, created_at, kind, expires_at";
+    allow_videos, allow_audio, allow_files, slow_mode_secs, retention_days, last_seq, created_at, kind, \
+    expires_at";
 
 /// Queries on `rooms`.
 #[derive(Clone, Copy, Debug)]
@@ -201,13 +206,16 @@ impl Rooms<'_> {
     ) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE rooms SET name = $1, topic = $2, private = $3, allow_images = $4, \
-             allow_videos = $5, slow_mode_secs = $6, retention_days = $7 WHERE id = $8",
+             allow_videos = $5, allow_audio = $6, allow_files = $7, slow_mode_secs = $8, \
+             retention_days = $9 WHERE id = $10",
         )
         .bind(&settings.name)
         .bind(settings.topic.as_deref())
         .bind(i64::from(settings.private))
         .bind(i64::from(settings.allow_images))
         .bind(i64::from(settings.allow_videos))
+        .bind(i64::from(settings.allow_audio))
+        .bind(i64::from(settings.allow_files))
         .bind(settings.slow_mode_secs)
         .bind(settings.retention_days)
         .bind(room_id)

@@ -97,7 +97,34 @@ pub async fn test_config(dir: &std::path::Path) -> Config {
     if let Ok(base) = std::env::var("PARLOR_TEST_POSTGRES_URL") {
         config.database_url = Some(Secret::new(fresh_postgres_database(&base).await));
     }
+    if let Ok(endpoint) = std::env::var("PARLOR_TEST_S3_ENDPOINT") {
+        let bucket = format!("parlor-test-{}", uuid_like().replace('_', "-"));
+        fresh_bucket(&endpoint, &bucket).await;
+        config.object_store_url = Some(format!("s3://{bucket}/files"));
+        config.s3_endpoint = Some(endpoint);
+        config.s3_region = Some("us-east-1".into());
+        config.s3_access_key_id = Some(Secret::new("parlor-test"));
+        config.s3_secret_access_key = Some(Secret::new("parlor-test-secret"));
+        config.s3_allow_http = true;
+    }
     config
+}
+
+/// Whether files go to the S3-compatible server `scripts/test` started (else a directory).
+pub fn on_s3() -> bool {
+    std::env::var("PARLOR_TEST_S3_ENDPOINT").is_ok()
+}
+
+/// Creates an empty bucket on the test S3 server (it takes any credentials).
+async fn fresh_bucket(endpoint: &str, bucket: &str) {
+    let url = format!("{}/{bucket}", endpoint.trim_end_matches('/'));
+    let status = reqwest::Client::new()
+        .put(&url)
+        .send()
+        .await
+        .expect("S3 server reachable")
+        .status();
+    assert!(status.is_success(), "creating bucket {bucket}: {status}");
 }
 
 /// Creates an empty database next to `base` and returns its URL.

@@ -165,8 +165,9 @@ mod tests {
             Command::parse("send", json!({"room": "Lobby", "text": " hi "}), &LIMITS).unwrap(),
             Command::Send(SendMessage {
                 room: RoomName::lobby(),
-                text: MessageText::parse("hi", 10).unwrap(),
+                text: Some(MessageText::parse("hi", 10).unwrap()),
                 client_msg_id: None,
+                attachments: Vec::new(),
             })
         );
         assert_eq!(
@@ -203,8 +204,10 @@ mod tests {
         ));
         for bad in [
             json!({"room": 1, "text": "x"}),
-            json!({"room": "lobby"}),
             json!([1]),
+            json!({"room": "lobby", "attachments": ["not-an-id"]}),
+            json!({"room": "lobby", "attachments": ["a".repeat(26), "a".repeat(26)]}),
+            json!({"room": "lobby", "attachments": (0..11u8).map(|i| format!("{:a>26}", char::from(b'b' + i))).collect::<Vec<_>>()}),
             json!({"room": "lobby", "text": "x", "extra": true}),
             json!({"room": "", "text": "x"}),
             json!({"room": "r", "text": "x", "client_msg_id": ""}),
@@ -225,6 +228,19 @@ mod tests {
             Command::parse("send", json!({"room": "r", "text": "  "}), &LIMITS),
             Err(CoreError::Message(_))
         ));
+        assert!(matches!(
+            Command::parse("send", json!({"room": "lobby"}), &LIMITS),
+            Err(CoreError::Message(_))
+        ));
+        let id = "c".repeat(26);
+        let Ok(Command::Send(send)) = Command::parse(
+            "send",
+            json!({"room": "lobby", "text": " ", "attachments": [id]}),
+            &LIMITS,
+        ) else {
+            panic!("a blank text beside an attachment is no text");
+        };
+        assert_eq!((send.text, send.attachments.len()), (None, 1));
         assert!(matches!(
             Command::parse(
                 "whisper",

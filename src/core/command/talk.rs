@@ -3,34 +3,80 @@
 use super::{decode_by_shape, Apply, Decode, Done, Limits};
 use crate::core::service::Said;
 use crate::core::{Chat, Connection, CoreError};
-use crate::domain::{ClientMsgId, MessageText, RoomName};
+use crate::domain::{ClientMsgId, FileId, MessageText, RoomName, MAX_ATTACHMENTS};
 use serde::Deserialize;
 use serde_json::Value;
 
-/// Send a message; in stored rooms a `client_msg_id` makes retries safe.
+/// Send a message; in stored rooms a `client_msg_id` makes retries safe. A message holds
+/// text, attachments (ids of the sender's uploads for this room), or both.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SendMessage {
     pub room: RoomName,
-    pub text: MessageText,
+    pub text: Option<MessageText>,
     pub client_msg_id: Option<ClientMsgId>,
+    pub attachments: Vec<FileId>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SendWire {
     room: RoomName,
-    text: String,
+    #[serde(default)]
+    text: Option<String>,
     #[serde(default)]
     client_msg_id: Option<ClientMsgId>,
+    #[serde(default)]
+    attachments: Vec<FileId>,
 }
 
 impl Decode for SendMessage {
     fn decode(data: Value, limits: &Limits) -> Result<Self, CoreError> {
         let wire: SendWire = super::shape(data)?;
+        Self::parse(
+            wire.room,
+            wire.text,
+            wire.client_msg_id,
+            wire.attachments,
+            limits,
+        )
+    }
+}
+
+impl SendMessage {
+    /// Checks the parts together: at most [`MAX_ATTACHMENTS`] distinct attachments, and text
+    /// unless there is an attachment (blank text beside attachments counts as none).
+    pub fn parse(
+        room: RoomName,
+        text: Option<String>,
+        client_msg_id: Option<ClientMsgId>,
+        mut attachments: Vec<FileId>,
+        limits: &Limits,
+    ) -> Result<Self, CoreError> {
+        if attachments.len() > MAX_ATTACHMENTS {
+            return Err(CoreError::InvalidPayload(format!(
+                "attachments: at most {MAX_ATTACHMENTS}"
+            )));
+        }
+        let count = attachments.len();
+        attachments.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        attachments.dedup();
+        if attachments.len() != count {
+            return Err(CoreError::InvalidPayload(
+                "attachments: the same file twice".into(),
+            ));
+        }
+        let text = match text {
+            Some(text) if attachments.is_empty() || !text.trim().is_empty() => {
+                Some(MessageText::parse(&text, limits.max_message_chars)?)
+            }
+            None if attachments.is_empty() => Some(MessageText::parse("", 1)?),
+            _ => None,
+        };
         Ok(Self {
-            room: wire.room,
-            text: MessageText::parse(&wire.text, limits.max_message_chars)?,
-            client_msg_id: wire.client_msg_id,
+            room,
+            text,
+            client_msg_id,
+            attachments,
         })
     }
 }
@@ -50,19 +96,15 @@ impl Apply for SendMessage {
 
     async fn apply(self, chat: &Chat, conn: &mut Connection) -> Result<Said, CoreError> {
         if self.room.is_lobby() {
-            chat.lobby.send(conn, self).map(Said::Live)
+            let identity = conn.identified()?;
+            let attachments = chat
+                .files
+                .take_for_lobby(identity, &self.attachments)
+                .await?;
+            chat.lobby.send(conn, self, attachments).map(Said::Live)
         } else {
             let identity = conn.identified()?;
-            let posted = chat
-                .rooms
-                .post(
-                    identity,
-                    conn.ip(),
-                    self.room.as_str(),
-                    self.text,
-                    self.client_msg_id,
-                )
-                .await?;
+            let posted = chat.rooms.post(identity, conn.ip(), self).await?;
             Ok(Said::Stored(posted))
         }
     }

@@ -4,7 +4,7 @@
 //! Rules live in the [`Rooms`] service; messages in conversations and ephemeral rooms take the
 //! same path as any stored room's (see `rooms.rs`).
 
-use super::{Presence, RoomLocks, Speech, Utterance};
+use super::{FileSweep, Presence, RoomLocks, Speech, Utterance};
 use crate::auth::{Auth, Identity};
 use crate::clock::Clock;
 use crate::core::command::Whisper;
@@ -25,6 +25,7 @@ pub struct Conversations {
     speech: Speech,
     locks: RoomLocks,
     clock: Clock,
+    sweep: FileSweep,
     /// Woken when an ephemeral room's timer starts.
     timers: Notify,
 }
@@ -39,6 +40,7 @@ impl Conversations {
         speech: Speech,
         locks: RoomLocks,
         clock: Clock,
+        sweep: FileSweep,
     ) -> Self {
         Self {
             rooms,
@@ -48,6 +50,7 @@ impl Conversations {
             speech,
             locks,
             clock,
+            sweep,
             timers: Notify::new(),
         }
     }
@@ -190,6 +193,7 @@ impl Conversations {
         {
             let _ordered = self.locks.lock(&room.slug).await;
             self.presence.close_room(&room.slug, RemovedReason::Expired);
+            self.sweep.soon();
         }
         Ok(self.rooms.ephemeral().next_expiry().await?)
     }

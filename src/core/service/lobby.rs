@@ -6,7 +6,8 @@ use super::{Presence, Speech, Utterance};
 use crate::core::command::{SendMessage, Typing};
 use crate::core::event::{Event, MessageEvent, UserView};
 use crate::core::{Broadcast, Bus, Connection, CoreError};
-use crate::domain::RoomName;
+use crate::domain::{MessageText, RoomName};
+use crate::files::FileView;
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -46,7 +47,12 @@ impl Lobby {
     }
 
     /// A lobby message: to everyone present, stored nowhere.
-    pub fn send(&self, conn: &Connection, send: SendMessage) -> Result<Utterance, CoreError> {
+    pub fn send(
+        &self,
+        conn: &Connection,
+        send: SendMessage,
+        attachments: Vec<FileView>,
+    ) -> Result<Utterance, CoreError> {
         let identity = conn.identified()?;
         if !conn.rooms.contains(send.room.as_str()) {
             return Err(CoreError::NotInRoom);
@@ -57,10 +63,11 @@ impl Lobby {
             id: said.id.clone(),
             ts: said.ts,
             author: UserView::from(identity),
-            text: send.text.into_string(),
+            text: send.text.map(MessageText::into_string).unwrap_or_default(),
             seq: None,
             client_msg_id: None,
             undecryptable: false,
+            attachments,
         });
         self.bus
             .publish(send.room.as_str(), Broadcast::new(event), None);

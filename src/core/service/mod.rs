@@ -3,6 +3,7 @@
 
 mod accounts;
 mod conversations;
+mod files;
 mod ignores;
 mod lobby;
 mod locks;
@@ -17,6 +18,7 @@ mod upkeep;
 
 pub use accounts::Accounts;
 pub use conversations::Conversations;
+pub use files::{FileSettings, FileSweep, Files, Readable, Upload};
 pub use ignores::Ignores;
 pub use lobby::{Lobby, LobbyJoined};
 pub use locks::RoomLocks;

@@ -3,6 +3,7 @@
 //! the action happened, refreshed badges. The rules (who may act on whom, what is stored) are
 //! the [`Moderation`](crate::moderation::Moderation) service's.
 
+use super::FileSweep;
 use super::Presence;
 use crate::auth::{Auth, IdentityKind};
 use crate::core::command::{
@@ -33,6 +34,7 @@ pub struct LiveModeration {
     hub: Arc<Hub>,
     bus: Arc<dyn Bus>,
     presence: Presence,
+    sweep: FileSweep,
 }
 
 impl LiveModeration {
@@ -43,6 +45,7 @@ impl LiveModeration {
         hub: Arc<Hub>,
         bus: Arc<dyn Bus>,
         presence: Presence,
+        sweep: FileSweep,
     ) -> Self {
         Self {
             moderation,
@@ -51,6 +54,7 @@ impl LiveModeration {
             hub,
             bus,
             presence,
+            sweep,
         }
     }
 
@@ -280,6 +284,7 @@ impl LiveModeration {
         }
         self.hub
             .close_principal(Principal::User(user_id), CloseReason::SessionRevoked, None);
+        self.sweep.uploader_gone(user_id).await?;
         self.auth.delete_account(user_id).await?;
         let text = format!(
             "{}'s account was deleted by {}",

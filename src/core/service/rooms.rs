@@ -3,10 +3,10 @@
 //! deletion). The rules (who may see, join, post, change what) are the
 //! [`Rooms`](crate::rooms::Rooms) service's; this adds presence, ordering and fan-out.
 
-use super::{Ignores, Presence, RoomLocks, Speech};
+use super::{FileSweep, Ignores, Presence, RoomLocks, Speech};
 use crate::auth::{Auth, Identity};
 use crate::clock::Clock;
-use crate::core::command::{History, JoinRoom};
+use crate::core::command::{History, JoinRoom, SendMessage};
 use crate::core::event::{Event, MessageEvent, RemovedReason, UserView};
 use crate::core::{Broadcast, Bus, Connection, CoreError};
 use crate::domain::{ClientMsgId, MessageText, RoomCode, RoomKind, RoomRole};
@@ -76,6 +76,7 @@ pub struct LiveRooms {
     ignores: Ignores,
     locks: RoomLocks,
     clock: Clock,
+    sweep: FileSweep,
     /// When each (room, author) last posted, for slow mode.
     slow_mode: Mutex<HashMap<(i64, i64), Instant>>,
 }
@@ -91,6 +92,7 @@ impl LiveRooms {
         ignores: Ignores,
         locks: RoomLocks,
         clock: Clock,
+        sweep: FileSweep,
     ) -> Self {
         Self {
             rooms,
@@ -101,6 +103,7 @@ impl LiveRooms {
             ignores,
             locks,
             clock,
+            sweep,
             slow_mode: Mutex::default(),
         }
     }
@@ -149,20 +152,25 @@ impl LiveRooms {
         &self,
         identity: &Identity,
         ip: IpAddr,
-        room: &str,
-        text: MessageText,
-        client_msg_id: Option<ClientMsgId>,
+        send: SendMessage,
     ) -> Result<Posted, CoreError> {
-        let Visible { room, role } = self.rooms.visible(identity, room).await?;
+        let Visible { room, role } = self.rooms.visible(identity, send.room.as_str()).await?;
         let role = role.ok_or(CoreError::NotInRoom)?;
         self.speech.may_speak(identity)?;
         let _ordered = self.locks.lock(&room.slug).await;
         self.check_slow_mode(room.id, author_id(identity), room.slow_mode_secs, role)?;
-        let client_msg_id = client_msg_id.as_ref().map(ClientMsgId::as_str);
+        let client_msg_id = send.client_msg_id.as_ref().map(ClientMsgId::as_str);
+        let attachments: Vec<String> = send.attachments.iter().map(ToString::to_string).collect();
         let (message, new) = self
             .rooms
             .history()
-            .post(identity, &room, text.as_str(), client_msg_id)
+            .post(
+                identity,
+                &room,
+                send.text.as_ref().map(MessageText::as_str),
+                client_msg_id,
+                &attachments,
+            )
             .await?;
         let posted = Posted {
             id: message.id.to_string(),
@@ -297,6 +305,7 @@ impl LiveRooms {
             room: room.slug.clone(),
         };
         self.bus.publish(&room.slug, Broadcast::new(event), None);
+        self.sweep.soon();
         Ok(())
     }
 
@@ -304,6 +313,7 @@ impl LiveRooms {
     pub async fn delete(&self, identity: &Identity, slug: &str) -> Result<(), CoreError> {
         let room = self.rooms.delete(identity, slug).await?;
         self.presence.close_room(&room.slug, RemovedReason::Deleted);
+        self.sweep.soon();
         Ok(())
     }
 }
@@ -335,5 +345,6 @@ fn stored_event(room: &str, message: PlainMessage) -> MessageEvent {
         seq: Some(message.seq),
         client_msg_id: message.client_msg_id,
         undecryptable: message.undecryptable,
+        attachments: message.attachments,
     }
 }

@@ -9,7 +9,7 @@
 //! All four loops sleep on the service's [`Clock`], so a test on a manual clock sees upkeep
 //! run by moving the clock.
 
-use super::{Conversations, LiveRooms, Presence, RoomLocks, Sessions, Speech};
+use super::{Conversations, Files, LiveRooms, Presence, RoomLocks, Sessions, Speech};
 use crate::auth::Auth;
 use crate::clock::Clock;
 use crate::moderation::Moderation;
@@ -34,6 +34,7 @@ pub struct Upkeep {
     pub(crate) conversations: Arc<Conversations>,
     pub(crate) presence: Presence,
     pub(crate) speech: Speech,
+    pub(crate) files: Arc<Files>,
     pub(crate) locks: RoomLocks,
     pub(crate) clock: Clock,
 }
@@ -47,6 +48,7 @@ impl Upkeep {
             _ = self.renew_sessions_forever() => {}
             _ = self.count_crowds_forever() => {}
             _ = self.expire_rooms_forever() => {}
+            _ = self.sweep_files_forever() => {}
         }
     }
 
@@ -89,6 +91,22 @@ impl Upkeep {
         self.locks.prune();
         self.live_rooms.forget_slow_mode();
         self.speech.forget_idle();
+    }
+
+    /// Deletes files nothing holds any more: every maintenance round, and right after a
+    /// room, its history, an ephemeral room or an account went.
+    async fn sweep_files_forever(&self) {
+        loop {
+            match self.files.sweep().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(deleted = n, "files nothing holds any more deleted"),
+                Err(err) => tracing::warn!(error = %err, "file sweep failed"),
+            }
+            tokio::select! {
+                _ = self.clock.sleep(MAINTENANCE_INTERVAL) => {}
+                _ = self.files.sweeper().woken() => {}
+            }
+        }
     }
 
     /// Tells each large room, every few seconds, how many are present.

@@ -98,6 +98,30 @@ pub struct Message {
     /// Present (`true`) only on a stored message that no longer decrypts; `text` is empty.
     #[serde(default)]
     pub undecryptable: bool,
+    /// The files the message holds (absent when none).
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file as uploads answer it and messages carry it.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Attachment {
+    pub id: String,
+    pub name: String,
+    pub size: i64,
+    pub mime: String,
+    pub kind: String,
+    #[serde(default)]
+    pub width: Option<i64>,
+    #[serde(default)]
+    pub height: Option<i64>,
+    #[serde(default)]
+    pub duration_ms: Option<i64>,
+    pub thumbnail: bool,
+    pub url: String,
+    #[serde(default)]
+    pub thumbnail_url: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]

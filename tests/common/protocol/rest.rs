@@ -219,6 +219,10 @@ pub struct AdminRoom {
     pub private: bool,
     pub allow_images: bool,
     pub allow_videos: bool,
+    pub allow_audio: bool,
+    pub allow_files: bool,
+    /// `image`, `video`, `audio`, `file`: what the room takes.
+    pub accepts: Vec<String>,
     pub slow_mode_secs: i64,
     pub retention_days: Option<i64>,
     pub last_seq: i64,
