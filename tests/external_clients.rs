@@ -167,6 +167,11 @@ async fn python_socketio_client_uses_rooms_conversations_and_ephemeral_rooms() {
 }
 
 #[tokio::test]
+async fn python_socketio_clients_send_and_receive_attachments() {
+    run_script("python3", "sio_files.py", &[], SCRIPT_TIMEOUT).await;
+}
+
+#[tokio::test]
 async fn node_socketio_client_chats_over_websocket_and_polling() {
     run_script("node", "sio_node.mjs", &[], SCRIPT_TIMEOUT).await;
 }

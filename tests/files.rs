@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::protocol::{Attachment, History, Message, Posted, Room};
+use common::protocol::{Attachment, Conversation, Ephemeral, History, Message, Posted, Room};
 use common::{
     count_rows, database, eventually, spawn_app, spawn_app_with, unique_name, Caller, TestApp,
 };
@@ -923,4 +923,116 @@ async fn an_interrupted_upload_leaves_no_row_and_no_object() {
         }
     }
     uploaded(&app, &token, "lobby", "after.txt", b"fine\n".to_vec()).await;
+}
+
+#[tokio::test]
+async fn conversation_files_are_the_two_peers_alone() {
+    let app = spawn_app().await;
+    let (alice, bob) = app.two_users("pmalice", "pmbob").await;
+    let outsider = app.caller(&unique_name("nosy")).await;
+    let bob_name = bob.name().await;
+    let conversation: Conversation = alice
+        .call(
+            "POST",
+            "/api/conversations",
+            Some(json!({ "user": bob_name })),
+        )
+        .await
+        .expect(200);
+    bob.call(
+        "POST",
+        &format!("/api/conversations/{}/accept", conversation.room),
+        None,
+    )
+    .await
+    .expect_status(200);
+    let file = uploaded(
+        &app,
+        &alice.token,
+        &conversation.room,
+        "note.txt",
+        b"for bob\n".to_vec(),
+    )
+    .await;
+    post_with(
+        &alice,
+        &conversation.room,
+        json!({ "attachments": [file.id] }),
+    )
+    .await
+    .expect_status(201);
+    assert_eq!(get(&app, &bob.token, &file.url, &[]).await.2, b"for bob\n");
+    assert_eq!(get(&app, &outsider.token, &file.url, &[]).await.0, 404);
+    let (status, body) = upload(
+        &app,
+        &outsider.token,
+        &conversation.room,
+        "x.txt",
+        b"x\n".to_vec(),
+    )
+    .await;
+    assert_eq!((status, code(&body)), (404, "not_found"), "{body}");
+}
+
+#[tokio::test]
+async fn an_ephemeral_rooms_files_serve_its_two_devices_and_go_when_it_expires() {
+    let app = spawn_app_with(|c| c.ephemeral_ttl_secs = 5).await;
+    let host = app.caller(&unique_name("host")).await;
+    let created: Ephemeral = host.call("POST", "/api/ephemeral", None).await.expect(201);
+    let code = created.code;
+    host.call("POST", &format!("/api/ephemeral/{code}/activate"), None)
+        .await
+        .expect_status(200);
+    let room = format!("e:{code}");
+    let door: Value = app
+        .request("GET", &format!("/api/ephemeral/{code}"))
+        .send()
+        .await
+        .expect(200);
+    let nick = door["names"][0].as_str().unwrap().to_owned();
+    let mut guest = app.gateway().await;
+    let identified = guest.identify(json!({ "nick": nick })).await;
+    let guest_token = identified.token.expect("a new guest gets a token");
+    guest
+        .join_room(&room, json!({ "device": "guest-device-0001" }))
+        .await;
+    let mut host_live = host.gateway().await;
+    host_live
+        .join_room(&room, json!({ "device": "host-device-0002" }))
+        .await;
+
+    let file = uploaded(&app, &guest_token, &room, "selfie.png", png(40, 30)).await;
+    let ack = guest
+        .request("send", json!({ "room": room, "attachments": [file.id] }))
+        .await;
+    assert!(ack.ok, "{ack:?}");
+    let seen: Message = host_live
+        .event_where(|m: &Message| !m.attachments.is_empty())
+        .await;
+    assert_eq!(seen.attachments, vec![file.clone()]);
+    assert_eq!(get(&app, &host.token, &file.url, &[]).await.0, 200);
+    let stranger = app.guest_token(&unique_name("stranger")).await;
+    assert_eq!(get(&app, &stranger, &file.url, &[]).await.0, 404);
+
+    app.clock.advance(Duration::from_secs(6));
+    let db = database(&app).await;
+    eventually(|| async {
+        let rows = count_rows(&db, "files").await;
+        let objects = stored_objects(&app).await.len();
+        (rows == 0 && objects == 0)
+            .then_some(())
+            .ok_or_else(|| format!("{rows} rows, {objects} objects left"))
+    })
+    .await;
+    assert_eq!(get(&app, &host.token, &file.url, &[]).await.0, 404);
+    let (store, keyring) = parlor::app::open_storage(&app.config).await.unwrap();
+    let rooms = parlor::app::room_service(&app.config, store, keyring);
+    let ids = rooms.archive_ids(10, i64::MAX).await.unwrap();
+    let archive = rooms.archive(ids[0]).await.unwrap();
+    let archived = &archive.transcript.messages[0].attachments;
+    assert_eq!(archived.len(), 1);
+    assert_eq!(
+        (archived[0].name.as_str(), archived[0].mime.as_str()),
+        ("selfie.png", "image/png")
+    );
 }
