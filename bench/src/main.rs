@@ -16,7 +16,7 @@ mod wire;
 
 use clap::{Args, Parser, Subcommand};
 use fleet::RampPlan;
-use scenario::{IdleSpec, Setup, SweepSpec, LOBBY};
+use scenario::{IdleSpec, Setup, SweepSpec, UploadSpec, LOBBY};
 
 #[derive(Parser)]
 #[command(
@@ -102,15 +102,27 @@ enum Scenario {
         #[arg(long, default_value = LOBBY)]
         room: String,
     },
+    /// Concurrent file uploads (Parlor only): throughput, latency, server memory.
+    Uploads {
+        /// Server base URL, e.g. http://127.0.0.1:8080
+        #[arg(long)]
+        url: String,
+        /// Server process id, for its memory.
+        #[arg(long)]
+        server_pid: Option<u32>,
+        #[command(flatten)]
+        spec: UploadSpec,
+    },
 }
 
 impl Scenario {
-    fn common(&self) -> &Common {
+    fn common(&self) -> Option<&Common> {
         match self {
             Scenario::Sweep { common, .. }
             | Scenario::Fixed { common, .. }
             | Scenario::Idle { common, .. }
-            | Scenario::Ack { common, .. } => common,
+            | Scenario::Ack { common, .. } => Some(common),
+            Scenario::Uploads { .. } => None,
         }
     }
 }
@@ -166,7 +178,9 @@ fn check_file_limits(common: &Common) -> anyhow::Result<()> {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    check_file_limits(cli.scenario.common())?;
+    if let Some(common) = cli.scenario.common() {
+        check_file_limits(common)?;
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -208,10 +222,15 @@ fn main() -> anyhow::Result<()> {
             } => scenario::ack(&setup(&common, &room), rate, secs)
                 .await
                 .map(|()| true),
+            Scenario::Uploads {
+                url,
+                server_pid,
+                spec,
+            } => scenario::uploads(url.trim_end_matches('/'), server_pid, &spec).await,
         }
     })?;
     if !passed {
-        anyhow::bail!("messages were lost or refused");
+        anyhow::bail!("messages (or uploads) were lost or refused");
     }
     Ok(())
 }

@@ -77,3 +77,52 @@ pub async fn create_room(base: &str, token: &str, slug: &str) -> anyhow::Result<
     ensure!(status == 201, "creating room {slug}: HTTP {status} {body}");
     Ok(())
 }
+
+/// A guest's session token (guests need no registration, which is throttled per address).
+pub async fn guest(base: &str, nick: &str) -> anyhow::Result<String> {
+    let (status, body) = post(base, "/api/guest", &json!({ "nick": nick }), None).await?;
+    ensure!(status == 201, "guest {nick}: HTTP {status} {body}");
+    Ok(body["token"]
+        .as_str()
+        .context("no token in the reply")?
+        .to_owned())
+}
+
+/// Uploads `len` bytes of text to `room` as a raw body, written 64 KiB at a time from one
+/// reused buffer (so the generator's memory stays flat too); returns the status and body.
+pub async fn upload(
+    base: &str,
+    token: &str,
+    room: &str,
+    name: &str,
+    len: usize,
+) -> anyhow::Result<(u16, Value)> {
+    let authority = base.strip_prefix("http://").context("only http:// URLs")?;
+    let mut stream = TcpStream::connect(authority).await?;
+    let head = format!(
+        "POST /api/files?room={room}&name={name} HTTP/1.1\r\nHost: {authority}\r\n\
+         Authorization: Bearer {token}\r\nContent-Type: application/octet-stream\r\n\
+         Content-Length: {len}\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await?;
+    let line = b"Parlor upload benchmark: plain text that streams through sealing.\n";
+    let block: Vec<u8> = line.iter().copied().cycle().take(64 * 1024).collect();
+    let mut left = len;
+    while left > 0 {
+        let n = left.min(block.len());
+        stream.write_all(&block[..n]).await?;
+        left -= n;
+    }
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await?;
+    let response = String::from_utf8_lossy(&response);
+    let (head, body) = response
+        .split_once("\r\n\r\n")
+        .context("malformed response")?;
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .context("no status line")?;
+    Ok((status, serde_json::from_str(body).unwrap_or(Value::Null)))
+}

@@ -26,7 +26,15 @@ pub const HEAD_LEN: usize = 8 * 1024;
 #[derive(Clone, Debug)]
 pub struct FileStore {
     store: Arc<dyn ObjectStore>,
+    /// Bytes buffered per part of a multipart upload: what one upload holds in memory, about
+    /// twice over while a part is being sent. S3 takes parts of 5 MiB at least (but the last).
+    part_len: usize,
 }
+
+/// Parts of a local file: small, so an upload holds little.
+const LOCAL_PART_LEN: usize = 256 * 1024;
+/// S3's smallest part.
+const S3_PART_LEN: usize = 5 * 1024 * 1024;
 
 /// Where an S3-compatible store is and how to sign in to it.
 #[derive(Clone, Debug, Default)]
@@ -73,15 +81,15 @@ pub enum FileStoreError {
 }
 
 impl FileStore {
-    pub fn new(store: Arc<dyn ObjectStore>) -> Self {
-        Self { store }
+    pub fn new(store: Arc<dyn ObjectStore>, part_len: usize) -> Self {
+        Self { store, part_len }
     }
 
     /// Files in `dir` (created if missing).
     pub fn local(dir: &std::path::Path) -> Result<Self, FileStoreError> {
         std::fs::create_dir_all(dir).map_err(FileStoreError::Directory)?;
         let store = object_store::local::LocalFileSystem::new_with_prefix(dir)?;
-        Ok(Self::new(Arc::new(store)))
+        Ok(Self::new(Arc::new(store), LOCAL_PART_LEN))
     }
 
     /// Files in an S3-compatible bucket, under the URL's path as a prefix
@@ -111,10 +119,10 @@ impl FileStore {
             .map(|(_, prefix)| prefix.trim_matches('/'))
             .unwrap_or_default();
         if prefix.is_empty() {
-            return Ok(Self::new(Arc::new(bucket)));
+            return Ok(Self::new(Arc::new(bucket), S3_PART_LEN));
         }
         let prefixed = object_store::prefix::PrefixStore::new(bucket, prefix);
-        Ok(Self::new(Arc::new(prefixed)))
+        Ok(Self::new(Arc::new(prefixed), S3_PART_LEN))
     }
 
     /// Stores the plaintext `body` as file `id`, sealed with `key` and bound to `context`.
@@ -131,7 +139,7 @@ impl FileStore {
         check: impl FnOnce(&[u8]) -> Result<(), String>,
     ) -> Result<Written, FileStoreError> {
         let upload = self.store.put_multipart(&path(id)).await?;
-        let mut writer = WriteMultipart::new(upload);
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, self.part_len);
         let sealer = FileSealer::new(key, context);
         match seal_into(&mut writer, sealer, body, max_len, check).await {
             Ok(written) => {
@@ -289,7 +297,7 @@ async fn seal_into<E: std::fmt::Display>(
             let sealed = sealer.seal(&pending[..CHUNK_LEN], false)?;
             writer.write(&sealed);
             pending.drain(..CHUNK_LEN);
-            writer.wait_for_capacity(2).await?;
+            writer.wait_for_capacity(1).await?;
         }
     }
     if let Some(check) = check.take() {

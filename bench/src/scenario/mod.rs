@@ -1,5 +1,6 @@
 //! The measurements, one file each: the fan-out rate [`sweep`], [`idle`] memory per connection
-//! and send → [`ack`] latency (lobby or a persistent room), plus the fixed-rate smoke run here.
+//! and send → [`ack`] latency (lobby or a persistent room), [`uploads`] throughput and server
+//! memory while files stream, plus the fixed-rate smoke run here.
 //! Each prints JSON lines on stdout that `bench/report.py` turns into a report, and progress
 //! lines on stderr.
 //!
@@ -10,10 +11,12 @@
 mod ack;
 mod idle;
 mod sweep;
+mod uploads;
 
 pub use ack::ack;
 pub use idle::{idle, IdleSpec};
 pub use sweep::{sweep, SweepSpec};
+pub use uploads::{uploads, UploadSpec};
 
 use crate::fleet::{Fleet, Plan, Ramp, RampPlan};
 use crate::procfs;
