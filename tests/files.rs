@@ -288,13 +288,7 @@ async fn an_image_is_sent_in_a_room_and_read_whole_by_range_and_as_a_thumbnail()
         .to_str()
         .unwrap()
         .starts_with("image/"));
-    let (status, _, saved) = get(
-        &app,
-        &bob.token,
-        &format!("{}?download=true", file.url),
-        &[],
-    )
-    .await;
+    let (status, _, saved) = get(&app, &bob.token, &format!("{}?download=1", file.url), &[]).await;
     assert_eq!((status, saved.len()), (200, picture.len()));
 }
 

@@ -23,6 +23,8 @@ CREATE TABLE files (
     -- Set when its uploader's account is deleted: the sweep removes it whatever holds it.
     doomed        BIGINT  NOT NULL DEFAULT 0,
     message_id    BIGINT,
+    -- Its place among the message's attachments, as the sender listed them.
+    position      BIGINT  NOT NULL DEFAULT 0,
     created_at    BIGINT  NOT NULL
 );
 CREATE INDEX files_by_message ON files (message_id);

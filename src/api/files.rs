@@ -112,8 +112,9 @@ pub async fn upload(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct DownloadQuery {
-    /// Save it rather than show it.
-    #[serde(default)]
+    /// Save it rather than show it (`1` or `true`).
+    #[serde(default, deserialize_with = "flag")]
+    #[param(value_type = Option<bool>)]
     download: Option<bool>,
 }
 
@@ -159,6 +160,17 @@ pub async fn for_staff(
 ) -> Result<Response, HttpError> {
     let readable = state.chat.files.for_staff(id).await?;
     Ok(serve(state, readable, false, headers))
+}
+
+/// A query flag: `true`, `false`, `1` or `0` (what a link in the web app says).
+fn flag<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<bool>, D::Error> {
+    match String::deserialize(deserializer)?.as_str() {
+        "true" | "1" => Ok(Some(true)),
+        "false" | "0" => Ok(Some(false)),
+        other => Err(serde::de::Error::custom(format!(
+            "download: `true`, `false`, `1` or `0`, not {other:?}"
+        ))),
+    }
 }
 
 /// A file's response: headers decided by `serve_file`, the body streamed from the store.

@@ -99,14 +99,14 @@ impl Files<'_> {
             .await?)
     }
 
-    /// The files held by these messages, in upload order.
+    /// The files held by these messages, each message's in the order its sender listed them.
     pub async fn of_messages(&self, message_ids: &[i64]) -> Result<Vec<FileRow>, StoreError> {
         if message_ids.is_empty() {
             return Ok(Vec::new());
         }
         let sql = format!(
             "SELECT {COLUMNS} FROM files WHERE doomed = 0 AND message_id IN ({}) \
-             ORDER BY created_at, id",
+             ORDER BY message_id, position",
             placeholders(1, message_ids.len())
         );
         let mut query = sqlx::query_as(&sql);
@@ -152,19 +152,22 @@ impl Files<'_> {
         uploader_id: i64,
         ids: &[String],
     ) -> Result<u64, StoreError> {
-        let sql = format!(
-            "UPDATE files SET attached = 1, message_id = $1 WHERE room_id = $2 AND uploader_id = $3 \
-             AND attached = 0 AND doomed = 0 AND id IN ({})",
-            placeholders(4, ids.len())
-        );
-        let mut query = sqlx::query(&sql)
+        let mut taken = 0;
+        for (position, id) in (0_i64..).zip(ids) {
+            taken += sqlx::query(
+                "UPDATE files SET attached = 1, message_id = $1, position = $2 WHERE id = $3 \
+                 AND room_id = $4 AND uploader_id = $5 AND attached = 0 AND doomed = 0",
+            )
             .bind(message_id)
+            .bind(position)
+            .bind(id)
             .bind(room_id)
-            .bind(uploader_id);
-        for id in ids {
-            query = query.bind(id);
+            .bind(uploader_id)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
         }
-        Ok(query.execute(&mut **tx).await?.rows_affected())
+        Ok(taken)
     }
 
     /// Gives pending lobby uploads to a (live, unstored) lobby message; all or none.

@@ -49,7 +49,7 @@ impl SendMessage {
         room: RoomName,
         text: Option<String>,
         client_msg_id: Option<ClientMsgId>,
-        mut attachments: Vec<FileId>,
+        attachments: Vec<FileId>,
         limits: &Limits,
     ) -> Result<Self, CoreError> {
         if attachments.len() > MAX_ATTACHMENTS {
@@ -57,10 +57,9 @@ impl SendMessage {
                 "attachments: at most {MAX_ATTACHMENTS}"
             )));
         }
-        let count = attachments.len();
-        attachments.sort_by(|a, b| a.as_str().cmp(b.as_str()));
-        attachments.dedup();
-        if attachments.len() != count {
+        let distinct: std::collections::HashSet<&str> =
+            attachments.iter().map(FileId::as_str).collect();
+        if distinct.len() != attachments.len() {
             return Err(CoreError::InvalidPayload(
                 "attachments: the same file twice".into(),
             ));
