@@ -195,6 +195,12 @@ async fn browsers_hold_private_conversations_whispers_and_an_ephemeral_room() {
 }
 
 #[tokio::test]
+async fn two_browsers_share_a_pasted_image_and_a_recorded_voice_note() {
+    let out = [screenshot_dir("browser_files.mjs")];
+    run_script("node", "browser_files.mjs", &out, BROWSER_TIMEOUT).await;
+}
+
+#[tokio::test]
 async fn python_socketio_clients_are_muted_kicked_and_banned() {
     const ROOT_PASSWORD: &str = "root password for python";
     let args = ["root".to_owned(), ROOT_PASSWORD.to_owned()];

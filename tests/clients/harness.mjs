@@ -82,14 +82,17 @@ export function createHarness({ script, outDir, deadlineMs }) {
     }
   }
 
-  /** Debian's Chromium, headless, with the flags every script uses. */
-  async function launch() {
+  /**
+   * Debian's Chromium, headless, with the flags every script uses and the script's own `args`
+   * (such as a fake microphone).
+   */
+  async function launch({ args = [] } = {}) {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
       timeout: 15000,
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+        '--disable-background-networking', '--disable-component-update', '--disable-sync', ...args],
     });
     ok(`launched ${CHROMIUM} (Chromium ${browser.version()})`);
     return browser;

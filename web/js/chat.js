@@ -5,8 +5,9 @@
  * Owns the session life cycle (`enter()` starts one, `leave()` tears it down, so switching
  * identities never leaks sockets or timers), the gateway handshake (identify, then the rooms
  * join theirs), the header (identity, connection state, logout), the two narrow-screen drawers
- * (rooms on the left, members on the right), the composer with outbound typing, and the unread
- * count in the tab title. When a moderator closes the connection it stops reconnecting and
+ * (rooms on the left, members on the right), the composer with outbound typing and its files
+ * (attachment tray, attach button, drops, pastes, voice notes), and the unread count in the
+ * tab title. When a moderator closes the connection it stops reconnecting and
  * shows the blocking screen (closing-screen.js). Everything about rooms is delegated to
  * rooms.js, the admin panel (staff only, at `/admin`) to admin.js.
  */
@@ -16,6 +17,8 @@ import { Gateway, gatewayUrl } from './net.js';
 import { badgeFor } from './members.js';
 import { createTypingNotifier } from './typing.js';
 import { createComposer } from './composer.js';
+import { createAttachTray } from './attach-tray.js';
+import { createComposerFiles } from './composer-files.js';
 import { createRooms } from './rooms.js';
 import { onRouteChange } from './router.js';
 import { createAdminPanel } from './admin.js';
@@ -77,23 +80,35 @@ export function createChat({ onSignedOut }) {
       $('sidebar-unread').textContent = total > 0 ? String(total) : '';
     },
     onIncoming: noteUnread,
+    onRoomUpdated: (room) => files.setRoom(room),
   });
   const typingOut = createTypingNotifier((active) => {
     if (active) typingRoom = typingRoomOf(rooms.activeRoom());
     if (typingRoom) session?.gateway.request('typing', { room: typingRoom, active }).catch(() => {});
   });
+  const tray = createAttachTray($('attach-tray'), { onChange: () => composer.refresh() });
   const composer = createComposer(
     { form: $('composer-form'), textarea: $('composer'), button: $('send') },
     {
-      onSend: (text) => {
+      onSend: (text, attachments) => {
         typingOut.stop();
-        return rooms.send(text);
+        return rooms.send(text, attachments);
       },
       onInput: (hasText) => {
         if (session?.gateway.state === 'online' && typingRoomOf(rooms.activeRoom())) typingOut.input(hasText);
       },
     },
+    tray,
   );
+  const files = createComposerFiles({
+    attach: $('attach'),
+    input: $('attach-input'),
+    record: $('record'),
+    recordTime: $('record-time'),
+    recordDiscard: $('record-discard'),
+    dropZone: view.querySelector('.chat-main'),
+    textarea: $('composer'),
+  }, { tray, onError: (text) => rooms.notice(text, 'error') });
   const admin = createAdminPanel();
   const closingScreen = createClosingScreen();
   onRouteChange((route) => session && openRoute(route));
@@ -124,6 +139,7 @@ export function createChat({ onSignedOut }) {
     };
     drafts.clear();
     composer.reset();
+    tray.reset();
     s.gateway = new Gateway({
       url: gatewayUrl(),
       handshake: (gw) => handshake(s, gw),
@@ -148,6 +164,8 @@ export function createChat({ onSignedOut }) {
     closingScreen.hide();
     clearInterval(countdown);
     typingOut.reset();
+    files.reset();
+    tray.reset();
     setDrawer(null);
     logoutButton.disabled = false;
     unread = 0;
@@ -256,6 +274,7 @@ export function createChat({ onSignedOut }) {
       if (previous && draft.trim()) drafts.set(previous, draft);
     }
     $('composer').placeholder = placeholderFor(room);
+    files.setRoom(room);
     if (!room) {
       $('member-count').textContent = '';
       $('members-toggle-count').textContent = '';

@@ -3,11 +3,15 @@
  *
  * Enter sends, Shift+Enter inserts a newline (and Enter while an IME is composing is left to
  * the IME). The text stays in the box until the send is acknowledged, so a rejected message
- * (`rate_limited`, `message_too_long`, offline) can be fixed and sent again. Whether and how
- * to send is the caller's business (`onSend`).
+ * (`rate_limited`, `message_too_long`, offline) can be fixed and sent again. A message may be
+ * text, the finished uploads of the attachment tray (attach-tray.js), or both; while a file is
+ * still uploading, sending waits (the button is disabled). Whether and how to send is the
+ * caller's business (`onSend`).
  */
 
 const MAX_HEIGHT_PX = 200;
+/** No attachment tray: text only. */
+const NO_FILES = { ids: () => [], busy: () => false, sent: () => {} };
 
 /**
  * @param {object} elements
@@ -15,11 +19,21 @@ const MAX_HEIGHT_PX = 200;
  * @param {HTMLTextAreaElement} elements.textarea `#composer`
  * @param {HTMLButtonElement} elements.button `#send`
  * @param {object} handlers
- * @param {(text: string) => Promise<boolean>} handlers.onSend resolves true when accepted
+ * @param {(text: string, attachments: string[]) => Promise<boolean>} handlers.onSend resolves
+ *   true when accepted
  * @param {(hasText: boolean) => void} handlers.onInput each edit
+ * @param {{ids: () => string[], busy: () => boolean, sent: (ids: string[]) => void}} [attachments]
+ *   the tray of files to send along
  */
-export function createComposer({ form, textarea, button }, { onSend, onInput }) {
+export function createComposer({ form, textarea, button }, { onSend, onInput }, attachments = NO_FILES) {
   let sending = false;
+
+  /** The send button follows whether a send or an upload is under way. */
+  function refresh() {
+    const uploading = attachments.busy();
+    button.disabled = sending || uploading;
+    button.title = uploading ? 'Waiting for the uploads to finish' : '';
+  }
 
   function autoGrow() {
     if (textarea.value === '') {
@@ -36,20 +50,23 @@ export function createComposer({ form, textarea, button }, { onSend, onInput }) 
 
   async function submit() {
     const text = textarea.value;
-    if (sending || text.trim() === '') return;
+    if (sending || attachments.busy()) return;
+    const ids = attachments.ids();
+    if (text.trim() === '' && ids.length === 0) return;
     sending = true;
-    button.disabled = true;
+    refresh();
     form.setAttribute('aria-busy', 'true');
     try {
-      const accepted = await onSend(text);
+      const accepted = await onSend(text, ids);
       // Clear only if the user did not keep editing while the send was in flight.
       if (accepted && textarea.value === text) {
         textarea.value = '';
         autoGrow();
       }
+      if (accepted) attachments.sent(ids);
     } finally {
       sending = false;
-      button.disabled = false;
+      refresh();
       form.removeAttribute('aria-busy');
     }
   }
@@ -73,6 +90,8 @@ export function createComposer({ form, textarea, button }, { onSend, onInput }) 
 
   return {
     focus: () => textarea.focus(),
+    /** The attachments changed (an upload started or ended): the send button follows. */
+    refresh,
     /** Empties the box (a new identity must not inherit a draft). */
     reset() {
       textarea.value = '';

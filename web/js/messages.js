@@ -4,13 +4,15 @@
  * Messages are deduplicated by server `id` (the sender gets its own message back as an event,
  * and a reconnect or an older page may overlap what is shown) and, in persistent rooms, kept
  * in `seq` order whatever order pages and events arrive in. Text is always inserted with
- * `textContent`; newlines survive through CSS `white-space: pre-wrap`. The log follows the
+ * `textContent`; newlines survive through CSS `white-space: pre-wrap`. Attachments are drawn
+ * by attachment-view.js, sized before they load so the log does not jump. The log follows the
  * newest line unless the reader has scrolled up, in which case a "New messages" button offers
  * the jump instead; scrolling near the top asks the owner for older history (`onNearTop`).
  * While following the newest line, old lines are trimmed to bound memory.
  */
 
 import { badgeFor, guestTagFor } from './members.js';
+import { attachmentsElement } from './attachment-view.js';
 
 const MAX_LINES = 500;
 const STICK_THRESHOLD_PX = 48;
@@ -36,7 +38,7 @@ function timeElement(ts, className) {
   return el;
 }
 
-function messageElement({ id, ts, author, text, seq }, own) {
+function messageElement({ id, ts, author, text, seq, attachments }, own) {
   const item = document.createElement('li');
   item.className = 'message';
   if (own) item.classList.add('message-own');
@@ -55,11 +57,15 @@ function messageElement({ id, ts, author, text, seq }, own) {
   if (guest) header.append(guest);
   header.append(timeElement(ts, 'message-time'));
 
-  const body = document.createElement('div');
-  body.className = 'message-text';
-  body.textContent = text ?? '';
-
-  item.append(header, body);
+  item.append(header);
+  const files = attachmentsElement(attachments);
+  if (!files || (text ?? '') !== '') {
+    const body = document.createElement('div');
+    body.className = 'message-text';
+    body.textContent = text ?? '';
+    item.append(body);
+  }
+  if (files) item.append(files);
   return item;
 }
 

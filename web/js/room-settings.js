@@ -1,14 +1,23 @@
 /**
- * The "Room settings" dialog for owners and admins: name, topic, private, slow mode and
- * retention; owners also get "Delete room", which asks for the room's address to be typed
- * before it deletes anything.
+ * The "Room settings" dialog for owners and admins: name, topic, private, which kinds of
+ * attachment members may send, slow mode and retention; owners also get "Delete room", which
+ * asks for the room's address to be typed before it deletes anything.
  *
  * Saving sends every field (`retention_days: null` means keep forever); the server validates
- * and its `invalid_room` message says which setting broke a rule.
+ * and its `invalid_room` message says which setting broke a rule. An attachment flag the Room
+ * does not carry (an older server) is neither shown nor sent.
  */
 
 import { updateRoom, deleteRoom } from './room-api.js';
 import { wireDialog, showError, whileBusy } from './dialog.js';
+
+/** The Room's attachment flags and their checkboxes. */
+const ATTACHMENT_FLAGS = [
+  ['allow_images', 'settings-allow-images'],
+  ['allow_videos', 'settings-allow-videos'],
+  ['allow_audio', 'settings-allow-audio'],
+  ['allow_files', 'settings-allow-files'],
+];
 
 /** A whole number from a number field, `null` when empty, or NaN to let the server refuse it. */
 function numberOrNull(input) {
@@ -29,6 +38,14 @@ export function createSettingsDialog({ onSaved, onDeleted }) {
   const confirmButton = $('settings-delete-confirm-button');
   const dialog = wireDialog($('settings-dialog'));
   let slug = '';
+  let flags = []; // the attachment flags the room carries
+
+  /** The attachment flags as the checkboxes say. */
+  function attachmentChanges() {
+    return Object.fromEntries(ATTACHMENT_FLAGS
+      .filter(([flag]) => flags.includes(flag))
+      .map(([flag, id]) => [flag, $(id).checked]));
+  }
 
   form.addEventListener('submit', (event) => {
     event.preventDefault();
@@ -41,6 +58,7 @@ export function createSettingsDialog({ onSaved, onDeleted }) {
           private: $('settings-private').checked,
           slow_mode_secs: numberOrNull($('settings-slow-mode')) ?? 0,
           retention_days: numberOrNull($('settings-retention')),
+          ...attachmentChanges(),
         });
         dialog.close();
         onSaved(room);
@@ -79,6 +97,12 @@ export function createSettingsDialog({ onSaved, onDeleted }) {
       $('settings-private').checked = Boolean(room.private);
       $('settings-slow-mode').value = String(room.slow_mode_secs ?? 0);
       $('settings-retention').value = room.retention_days == null ? '' : String(room.retention_days);
+      flags = ATTACHMENT_FLAGS.map(([flag]) => flag).filter((flag) => typeof room[flag] === 'boolean');
+      for (const [flag, id] of ATTACHMENT_FLAGS) {
+        $(id).checked = room[flag] === true;
+        $(id).closest('label').hidden = !flags.includes(flag);
+      }
+      $('settings-attachments').hidden = flags.length === 0;
       $('settings-danger').hidden = !isOwner;
       $('settings-delete-confirm').hidden = true;
       $('settings-delete-hint').textContent = room.slug;

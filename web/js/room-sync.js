@@ -110,11 +110,15 @@ export async function loadOlder(gw, room, isOwn) {
 }
 
 /**
- * Sends `text` to a room and resolves with the ack; waits for the connection while it is
- * (re)connecting. Rejects with the server's error, or the last local one after the retries.
+ * Sends `text` to a room, with the ids of uploaded files, and resolves with the ack; waits for
+ * the connection while it is (re)connecting. Blank text beside files is left out (the message
+ * is the files). Rejects with the server's error, or the last local one after the retries.
  */
-export async function sendMessage(gw, slug, text) {
-  const data = slug === LOBBY ? { room: slug, text } : { room: slug, text, client_msg_id: newClientMsgId() };
+export async function sendMessage(gw, slug, text, attachments = []) {
+  const data = { room: slug };
+  if (attachments.length === 0 || text.trim() !== '') data.text = text;
+  if (attachments.length) data.attachments = attachments;
+  if (slug !== LOBBY) data.client_msg_id = newClientMsgId();
   for (let attempt = 1; ; attempt += 1) {
     try {
       if (gw.state !== 'online') await gw.whenOnline(SEND_WAIT_MS);

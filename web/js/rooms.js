@@ -50,8 +50,9 @@ function explain(room, err) {
  * @param {(count: number) => void} hooks.onMemberCount the open room's member count
  * @param {(total: number) => void} hooks.onUnreadTotal unread messages outside the open room
  * @param {() => void} hooks.onIncoming someone else's message arrived (any room)
+ * @param {(room: object) => void} [hooks.onRoomUpdated] the open room's settings changed
  */
-export function createRooms({ onSwitch, onMemberCount, onUnreadTotal, onIncoming }) {
+export function createRooms({ onSwitch, onMemberCount, onUnreadTotal, onIncoming, onRoomUpdated = () => {} }) {
   const $ = (id) => document.getElementById(id);
   const rooms = createRoomList();
   let session = null; // {gateway, me}
@@ -310,7 +311,9 @@ export function createRooms({ onSwitch, onMemberCount, onUnreadTotal, onIncoming
       onIncoming: () => onIncoming(),
       /** Redraws the header of `room` if it is on screen (its state or topic changed). */
       refreshView: (room) => {
-        if (isShown(room.slug)) view.showRoom(room);
+        if (!isShown(room.slug)) return;
+        view.showRoom(room);
+        onRoomUpdated(room);
       },
       setTopic: (slug, text) => {
         if (isShown(slug)) view.setTopic(text);
@@ -372,13 +375,20 @@ export function createRooms({ onSwitch, onMemberCount, onUnreadTotal, onIncoming
     /** The open room's record, or null while a state card is shown. */
     activeRoom,
 
-    /** Sends to the open room; resolves true when the server took it. */
-    async send(text) {
+    /**
+     * Sends to the open room, with the ids of uploaded files; resolves true when the server
+     * took it.
+     */
+    async send(text, attachments = []) {
       const room = activeRoom();
       if (!room || !session || room.closed) return false;
       const s = session;
+      if (attachments.length && room.kind === 'whisper') {
+        room.pane?.log.addNotice('Whispers cannot carry files.', 'error');
+        return false;
+      }
       try {
-        if (!await privateRooms.send(room, text)) await sendMessage(s.gateway, room.slug, text);
+        if (!await privateRooms.send(room, text)) await sendMessage(s.gateway, room.slug, text, attachments);
         return true;
       } catch (err) {
         if (s === session) room.pane?.log.addNotice(`Message not sent: ${explain(room, err)}`, 'error');
