@@ -251,6 +251,35 @@ async function run() {
     assert(exported.startsWith('id,ts,actor') && exported.includes(banReason), 'the CSV export should hold the ban', exported.slice(0, 200));
     await shot(page, 'admin-audit.png');
   });
+  await step('A', 'a room transcript lists a message\'s file, which opens through the admin door', async (page) => {
+    const slug = `files-${tag}`;
+    const fileName = `minutes-${tag}.txt`;
+    const sent = await page.evaluate(async ({ slug, fileName }) => {
+      const json = { 'Content-Type': 'application/json' };
+      const created = await fetch('/api/rooms', { method: 'POST', headers: json, body: JSON.stringify({ slug }) });
+      const upload = await fetch(`/api/files?room=${slug}&name=${encodeURIComponent(fileName)}`, {
+        method: 'POST', headers: { 'Content-Type': 'application/octet-stream' }, body: 'what was decided\n',
+      });
+      const file = await upload.json();
+      const posted = await fetch(`/api/rooms/${slug}/messages`, {
+        method: 'POST', headers: json, body: JSON.stringify({ text: 'the minutes', attachments: [file.id] }),
+      });
+      return [created.status, upload.status, posted.status];
+    }, { slug, fileName });
+    assert(sent.join() === '201,201,201', 'room, upload and post should succeed', sent);
+    await openAdminTab(page, 'rooms');
+    const roomRow = page.locator(`#admin-rooms-list tr[data-slug="${slug}"]`);
+    await roomRow.waitFor({ state: 'visible' });
+    await roomRow.locator('button[data-action="transcript"]').click();
+    const link = page.locator('#admin-rooms a.admin-line-file');
+    await link.waitFor({ state: 'visible' });
+    const label = await link.textContent();
+    assert(label.includes(fileName) && label.includes('text/plain'), 'the file shows its name and type', label);
+    const href = await link.getAttribute('href');
+    assert(href.startsWith('/api/admin/files/'), 'the link goes through the admin door', href);
+    const body = await page.evaluate(async (href) => (await fetch(href)).text(), href);
+    assert(body === 'what was decided\n', 'the file opens for staff', body);
+  });
   await step('B', 'narrow 360×740: the panel fits, screenshot admin-narrow.png', async (page) => {
     await page.setViewportSize({ width: 360, height: 740 });
     await openAdminTab(page, 'bans');

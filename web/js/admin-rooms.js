@@ -7,6 +7,7 @@
 
 import { listAllRooms, listArchives, readTranscript } from './admin-api.js';
 import { element, row, rowButton, showTable, when } from './admin-table.js';
+import { displayName, humanSize } from './file-kinds.js';
 import { formatTime } from './messages.js';
 
 const LABELS = ['Room', 'Kind', 'Status', 'Messages', 'Created', 'Actions'];
@@ -25,13 +26,30 @@ function status(room) {
   return parts.join(', ');
 }
 
-/** One line of a transcript: time, author, text (as text). */
-function line({ seq, ts, author, text }) {
+/**
+ * A message's file in a transcript: a link through the admin door for a live room's file, or
+ * what an archived one was (the file went with its room).
+ */
+function attachment({ name, mime, size, url }) {
+  const label = `📎 ${displayName(name)} (${mime}, ${humanSize(size)})`;
+  if (typeof url === 'string' && url.startsWith('/api/admin/files/')) {
+    const link = element('a', 'admin-line-file', label);
+    link.href = url;
+    link.target = '_blank';
+    link.rel = 'noopener noreferrer';
+    return link;
+  }
+  return element('span', 'admin-line-file', `${label}, deleted with the room`);
+}
+
+/** One line of a transcript: time, author, text (as text), and its files. */
+function line({ seq, ts, author, text, attachments }) {
   const item = element('li', 'admin-line');
   if (Number.isInteger(seq)) item.dataset.seq = String(seq);
   const time = element('time', 'admin-line-time', formatTime(ts));
   time.title = new Date(ts).toLocaleString();
   item.append(time, element('span', 'admin-line-author', author), element('span', 'admin-line-text', text));
+  for (const file of attachments ?? []) item.append(attachment(file));
   return item;
 }
 
