@@ -21,9 +21,72 @@ async fn online_becomes(app: &TestApp, wanted: &[&str]) {
 
 async fn simple_client(app: &TestApp, name: &str) -> WsClient {
     let token = app.guest_token(name).await;
+    simple_client_with(app, &token).await
+}
+
+async fn simple_client_with(app: &TestApp, token: &str) -> WsClient {
     app.websocket("/ws", &[("cookie", &format!("session={token}"))])
         .await
         .expect("upgrade")
+}
+
+/// A lobby upload of `body` as `token`; returns the file's JSON.
+async fn upload(app: &TestApp, token: &str, body: &'static [u8]) -> serde_json::Value {
+    app.request("POST", "/api/files?room=lobby&name=note.txt")
+        .bearer(token)
+        .raw("application/octet-stream", body)
+        .send()
+        .await
+        .expect(201)
+}
+
+#[tokio::test]
+async fn ws_frames_carry_attachments_both_ways() {
+    let app = spawn_app().await;
+    let mut native = app.lobby_guest(&unique_name("nat")).await;
+    let simple_name = unique_name("sim");
+    let token = app.guest_token(&simple_name).await;
+    let mut simple = simple_client_with(&app, &token).await;
+    let _: MemberJoined = native.event().await;
+
+    let file = upload(&app, &token, b"from /ws\n").await;
+    simple
+        .send_json(json!({ "attachments": [file["id"]] }))
+        .await;
+    assert_eq!(
+        simple.next_frame().await.unwrap(),
+        json!({ "status": true })
+    );
+    let message: Message = native
+        .event_where(|m: &Message| !m.attachments.is_empty())
+        .await;
+    assert_eq!(message.attachments[0].id, file["id"].as_str().unwrap());
+    simple
+        .send_json(json!({ "attachments": [file["id"]] }))
+        .await;
+    assert_eq!(
+        simple.next_frame().await.unwrap(),
+        json!({ "status": false, "code": "attachment_unavailable" })
+    );
+
+    let native_token = app.guest_token(&unique_name("nat2")).await;
+    let mut sender = app.gateway_as(&native_token).await;
+    sender.join_lobby().await;
+    let theirs = upload(&app, &native_token, b"from the gateway\n").await;
+    let ack = sender
+        .request(
+            "send",
+            json!({ "room": "lobby", "text": "see", "attachments": [theirs["id"]] }),
+        )
+        .await;
+    assert!(ack.ok, "{ack:?}");
+    let frame = simple
+        .simple_where(
+            |f| matches!(f, SimpleFrame::Message { attachments, .. } if !attachments.is_empty()),
+        )
+        .await;
+    assert_eq!(frame["message"], "see");
+    assert_eq!(frame["attachments"][0]["id"], theirs["id"]);
 }
 
 #[tokio::test]

@@ -99,8 +99,13 @@ pub enum SimpleFrame {
         #[serde(default)]
         code: Option<String>,
     },
-    /// `{"message", "author"}`: a lobby message from someone else.
-    Message { message: String, author: String },
+    /// `{"message", "author", "attachments"?}`: a lobby message from someone else.
+    Message {
+        message: String,
+        author: String,
+        #[serde(default)]
+        attachments: Vec<super::Attachment>,
+    },
     /// `{"event": "join" | "leave", "username"}`.
     Presence { event: String, username: String },
 }
