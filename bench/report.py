@@ -66,6 +66,7 @@ def main():
             ramps.setdefault((r["target"], r["clients"]), r)
     acks = {(r["target"], r.get("persisted", False)): r for r in rows if r["kind"] == "ack_latency"}
     run = next((r for r in rows if r["kind"] == "run"), None)
+    uploads = [r for r in rows if r["kind"] == "uploads"]
     out = []
     w = out.append
     w("# Parlor benchmark report\n")
@@ -155,6 +156,19 @@ def main():
                 w(f"| {t} | {room} | {fmt(r['clients'])} | {fmt(r['rate'])} | {r['acked']} / {r['sent']} | {fmt(lat['p50'], 2)} | {fmt(lat['p99'], 2)} | {fmt(lat['max'], 2)} "
                   f"| {fmt((r.get('delivery_latency_ms') or {}).get('p50'), 2)} | {fmt(r.get('lost'))} | {fmt(r.get('server_cpu_ms_per_message'), 2)} |")
     w("")
+
+    if uploads:
+        w("## Uploads\n")
+        w("Guests upload text files to the lobby over HTTP, all at once, each streamed through type detection and chunk sealing into the "
+          "local object store (Parlor only: the reference peer has no files). Latency is request start to the server's answer. "
+          "RSS before and at peak: the server's memory; it should not follow the bytes in flight.\n")
+        w("| uploaders | files | MiB each | in flight MiB | MiB/s | p50 ms | p99 ms | failed | server RSS before MB | peak MB |")
+        w("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for r in uploads:
+            mb = lambda kib: fmt(kib / 1024, 1) if kib else "—"
+            w(f"| {r['uploaders']} | {r['files']} | {r['file_mib']} | {r['in_flight_mib']} | {fmt(r['mib_per_s'], 1)} | {fmt(r['p50_ms'])} | {fmt(r['p99_ms'])} "
+              f"| {r['failed']} | {mb(r.get('server_rss_before_kib'))} | {mb(r.get('server_rss_peak_kib'))} |")
+        w("")
 
     w("## Targets\n")
     w("| target | goal | measured | verdict |")

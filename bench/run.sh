@@ -111,7 +111,7 @@ gen() {
 
 server_of() { [ "$1" = socketio ] && echo peer || echo parlor; }
 
-runs=$(( ${#targets[@]} * ${#sizes[@]} * 2 + ${#targets[@]} ))
+runs=$(( ${#targets[@]} * ${#sizes[@]} * 2 + ${#targets[@]} + 2 ))
 for t in "${targets[@]}"; do
   if [ "$t" != socketio ]; then runs=$((runs + 1)); fi
 done
@@ -149,6 +149,15 @@ for target in "${targets[@]}"; do
     fi
     stop_server
   fi
+done
+
+# Uploads (Parlor only): the same uploaders with 5 MiB and 20 MiB files; memory should not follow.
+for mib in 5 20; do
+  say "uploads: 8 uploaders, ${mib} MiB files"
+  if start_server parlor; then
+    gen 300 uploads --uploaders 8 --files 4 --file-mib "$mib" || echo "   uploads failed" >&2
+  fi
+  stop_server
 done
 
 wall=$(($(date +%s) - began))

@@ -356,6 +356,16 @@ async fn types_are_detected_from_the_bytes_and_refused_when_not_allowed() {
         let (got, body) = upload(&app, &token, "lobby", name, bytes).await;
         assert_eq!((got, code(&body)), (status, expected), "{name}: {body}");
     }
+    // A body declared larger than any file is refused before it is read.
+    let declared = reqwest::Client::new()
+        .post(upload_url(&app, "lobby", "big.txt"))
+        .bearer_auth(&token)
+        .header("content-length", "900000")
+        .body(vec![b'a'; 900_000])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(declared.status().as_u16(), 413);
     // Named like an image, it is what its bytes say.
     let text = uploaded(
         &app,
@@ -660,6 +670,14 @@ async fn lobby_attachments_travel_on_the_gateway_to_everyone_present() {
     let token = app.guest_token(&unique_name("carol")).await;
     let file = uploaded(&app, &token, "lobby", "tune.txt", b"la la la\n".to_vec()).await;
     let mut carol = app.gateway_as(&token).await;
+    // Refused before the lobby is joined: the upload stays pending, usable below.
+    carol
+        .expect_error(
+            "send",
+            json!({ "room": "lobby", "attachments": [file.id] }),
+            "not_in_room",
+        )
+        .await;
     carol.join_lobby().await;
     carol
         .expect_error(

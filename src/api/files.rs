@@ -58,6 +58,7 @@ pub async fn upload(
         ));
     }
     let files = &state.chat.files;
+    refuse_declared_oversize(request.headers(), state.config.max_file_bytes)?;
     let is_multipart = request
         .headers()
         .get(CONTENT_TYPE)
@@ -106,6 +107,24 @@ pub async fn upload(
         files.upload(&session.identity, ip, upload).await?
     };
     Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// A body that declares itself larger than any file may be (plus room for a multipart form's
+/// headers) is refused before a byte of it is read; the limit is enforced while streaming in
+/// any case.
+fn refuse_declared_oversize(headers: &HeaderMap, max_file_bytes: u64) -> Result<(), HttpError> {
+    const FORM_OVERHEAD: u64 = 64 * 1024;
+    let declared = headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(len) if len > max_file_bytes.saturating_add(FORM_OVERHEAD) => Err(HttpError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("the file is larger than {max_file_bytes} bytes"),
+        )),
+        _ => Ok(()),
+    }
 }
 
 #[derive(Deserialize, IntoParams)]

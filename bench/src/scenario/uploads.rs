@@ -101,7 +101,7 @@ pub async fn uploads(
     println!(
         "{}",
         json!({
-            "scenario": "uploads",
+            "kind": "uploads",
             "uploaders": spec.uploaders,
             "files": latencies.len(),
             "failed": failed,

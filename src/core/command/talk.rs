@@ -95,12 +95,15 @@ impl Apply for SendMessage {
 
     async fn apply(self, chat: &Chat, conn: &mut Connection) -> Result<Said, CoreError> {
         if self.room.is_lobby() {
+            let said = chat.lobby.admit(conn, &self)?;
             let identity = conn.identified()?;
             let attachments = chat
                 .files
                 .take_for_lobby(identity, &self.attachments)
                 .await?;
-            chat.lobby.send(conn, self, attachments).map(Said::Live)
+            chat.lobby
+                .send(conn, self, said, attachments)
+                .map(Said::Live)
         } else {
             let identity = conn.identified()?;
             let posted = chat.rooms.post(identity, conn.ip(), self).await?;

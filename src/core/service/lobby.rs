@@ -46,18 +46,26 @@ impl Lobby {
         })
     }
 
-    /// A lobby message: to everyone present, stored nowhere.
-    pub fn send(
-        &self,
-        conn: &Connection,
-        send: SendMessage,
-        attachments: Vec<FileView>,
-    ) -> Result<Utterance, CoreError> {
+    /// A lobby message may be said on this connection now (it is in the lobby, not muted,
+    /// within its rate): its id and time. Its attachments are taken after this, so a refused
+    /// message leaves its uploads pending.
+    pub fn admit(&self, conn: &Connection, send: &SendMessage) -> Result<Utterance, CoreError> {
         let identity = conn.identified()?;
         if !conn.rooms.contains(send.room.as_str()) {
             return Err(CoreError::NotInRoom);
         }
-        let said = self.speech.utter(identity, conn.ip(), send.room.as_str())?;
+        self.speech.utter(identity, conn.ip(), send.room.as_str())
+    }
+
+    /// A lobby message [`admit`](Self::admit)ted: to everyone present, stored nowhere.
+    pub fn send(
+        &self,
+        conn: &Connection,
+        send: SendMessage,
+        said: Utterance,
+        attachments: Vec<FileView>,
+    ) -> Result<Utterance, CoreError> {
+        let identity = conn.identified()?;
         let event = Event::Message(MessageEvent {
             room: send.room.to_string(),
             id: said.id.clone(),
