@@ -11,14 +11,11 @@ raw-body upload the same way. Prints one line per check; exits 0 when all pass, 
 failed check, 2 on bad usage, 3 when the run overruns its deadline.
 """
 
-import os
 import sys
-import threading
-import time
 
 import requests
 
-from sio_python import CheckFailed, Client, check, expect_error, expect_ok, log, unique
+from sio_python import check, Client, expect_error, expect_ok, run_checks, unique
 
 DEADLINE = 28.0
 PASSWORD = "correct horse battery"
@@ -100,30 +97,7 @@ def run(url):
 
 
 def main():
-    if len(sys.argv) < 2 or not sys.argv[1].startswith(("http://", "https://")):
-        print(f"usage: {sys.argv[0]} BASE_URL", file=sys.stderr)
-        return 2
-
-    def overrun():
-        print(f"FAIL: sio_files.py did not finish within {DEADLINE}s", flush=True)
-        os._exit(3)
-
-    watchdog = threading.Timer(DEADLINE, overrun)
-    watchdog.daemon = True
-    watchdog.start()
-    started = time.monotonic()
-    try:
-        run(sys.argv[1].rstrip("/"))
-    except CheckFailed as exc:
-        print(f"FAIL: {exc}", flush=True)
-        os._exit(1)
-    except Exception as exc:
-        print(f"FAIL: unexpected {exc!r}", flush=True)
-        os._exit(1)
-    log(f"all checks passed in {time.monotonic() - started:.1f}s")
-    watchdog.cancel()
-    sys.stdout.flush()
-    os._exit(0)
+    return run_checks("sio_files.py", "BASE_URL", 1, DEADLINE, run)
 
 
 if __name__ == "__main__":

@@ -11,14 +11,11 @@ answers `forbidden`. Prints one line per check; exits 0 when all pass, 1 on the 
 check, 2 on bad usage, 3 when the run overruns its deadline.
 """
 
-import os
 import sys
-import threading
-import time
 
 import requests
 
-from sio_python import CheckFailed, Client, check, expect_error, expect_ok, log, unique
+from sio_python import check, Client, expect_error, expect_ok, run_checks, unique
 
 DEADLINE = 28.0
 
@@ -79,30 +76,7 @@ def run(url, root_name, root_password):
 
 
 def main():
-    if len(sys.argv) < 4 or not sys.argv[1].startswith(("http://", "https://")):
-        print(f"usage: {sys.argv[0]} BASE_URL ROOT_NAME ROOT_PASSWORD", file=sys.stderr)
-        return 2
-
-    def overrun():
-        print(f"FAIL: sio_moderation.py did not finish within {DEADLINE}s", flush=True)
-        os._exit(3)
-
-    watchdog = threading.Timer(DEADLINE, overrun)
-    watchdog.daemon = True
-    watchdog.start()
-    started = time.monotonic()
-    try:
-        run(sys.argv[1].rstrip("/"), sys.argv[2], sys.argv[3])
-    except CheckFailed as exc:
-        print(f"FAIL: {exc}", flush=True)
-        os._exit(1)
-    except Exception as exc:
-        print(f"FAIL: unexpected {exc!r}", flush=True)
-        os._exit(1)
-    log(f"all checks passed in {time.monotonic() - started:.1f}s")
-    watchdog.cancel()
-    sys.stdout.flush()
-    os._exit(0)
+    return run_checks("sio_moderation.py", "BASE_URL ROOT_NAME ROOT_PASSWORD", 3, DEADLINE, run)
 
 
 if __name__ == "__main__":

@@ -246,31 +246,26 @@ def scenario(url, transports, tag):
             c.close()
 
 
-def main():
-    if len(sys.argv) < 2 or not sys.argv[1].startswith(("http://", "https://")):
-        print(f"usage: {sys.argv[0]} BASE_URL   (e.g. http://127.0.0.1:38211)", file=sys.stderr)
+def run_checks(script, usage, argc, deadline, run):
+    """The entry point of every sio_*.py script: checks the arguments (BASE_URL first, then
+    `argc - 1` more), runs `run(url, *rest)` under a watchdog and exits 0 when every check
+    passed, 1 on the first failed check (or an unexpected exception), 2 on bad usage, 3 when
+    the run overruns `deadline` seconds. os._exit: the client's background threads are not
+    waited for."""
+    if len(sys.argv) < argc + 1 or not sys.argv[1].startswith(("http://", "https://")):
+        print(f"usage: {sys.argv[0]} {usage}", file=sys.stderr)
         return 2
-    url = sys.argv[1].rstrip("/")
 
     def overrun():
-        print(f"FAIL: sio_python.py did not finish within {DEADLINE}s", flush=True)
+        print(f"FAIL: {script} did not finish within {deadline}s", flush=True)
         os._exit(3)
 
-    watchdog = threading.Timer(DEADLINE, overrun)
+    watchdog = threading.Timer(deadline, overrun)
     watchdog.daemon = True
     watchdog.start()
-
     started = time.monotonic()
     try:
-        from importlib.metadata import version
-        client_version = version("python-socketio")
-    except Exception:
-        client_version = "?"
-    log(f"python-socketio {client_version} (sync client) against {url}")
-    run = f"{random.randint(0, 99):02d}"
-    try:
-        scenario(url, ["websocket"], f"W{run}")
-        scenario(url, ["polling"], f"P{run}")
+        run(sys.argv[1].rstrip("/"), *sys.argv[2:argc + 1])
     except CheckFailed as exc:
         print(f"FAIL: {exc}", flush=True)
         os._exit(1)
@@ -279,9 +274,24 @@ def main():
         os._exit(1)
     log(f"all checks passed in {time.monotonic() - started:.1f}s")
     watchdog.cancel()
-    # os._exit: do not wait for the client's background threads to wind down.
     sys.stdout.flush()
     os._exit(0)
+
+
+def main():
+    def both_transports(url):
+        try:
+            from importlib.metadata import version
+            client_version = version("python-socketio")
+        except Exception:
+            client_version = "?"
+        log(f"python-socketio {client_version} (sync client) against {url}")
+        run = f"{random.randint(0, 99):02d}"
+        scenario(url, ["websocket"], f"W{run}")
+        scenario(url, ["polling"], f"P{run}")
+
+    return run_checks("sio_python.py", "BASE_URL   (e.g. http://127.0.0.1:38211)", 1, DEADLINE,
+                      both_transports)
 
 
 if __name__ == "__main__":
