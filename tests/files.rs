@@ -1051,3 +1051,43 @@ async fn an_ephemeral_rooms_files_serve_its_two_devices_and_go_when_it_expires()
         ("selfie.png", "image/png")
     );
 }
+
+#[tokio::test]
+async fn a_room_holds_at_most_its_share_of_files() {
+    let app = spawn_app_with(|c| c.room_file_bytes = 1000).await;
+    let owner = app.caller(&unique_name("sharer")).await;
+    let room = owner.create_room(&unique_name("small"), false).await;
+    uploaded(&app, &owner.token, &room.slug, "a.txt", vec![b'a'; 700]).await;
+    let (status, body) = upload(&app, &owner.token, &room.slug, "b.txt", vec![b'b'; 400]).await;
+    assert_eq!((status, code(&body)), (429, "quota_exceeded"), "{body}");
+    uploaded(&app, &owner.token, &room.slug, "c.txt", vec![b'c'; 300]).await;
+    let (status, body) = upload(&app, &owner.token, &room.slug, "d.txt", b"d\n".to_vec()).await;
+    assert_eq!((status, code(&body)), (429, "quota_exceeded"), "{body}");
+    // Another room is not affected.
+    let other = owner.create_room(&unique_name("roomy"), false).await;
+    uploaded(&app, &owner.token, &other.slug, "e.txt", vec![b'e'; 900]).await;
+}
+
+#[tokio::test]
+async fn markup_an_operator_allows_is_only_ever_a_download() {
+    let app = spawn_app_with(|c| c.allowed_file_types.push("text/html".into())).await;
+    let token = app.guest_token(&unique_name("webmaster")).await;
+    let page = b"<!DOCTYPE html><script>alert(document.cookie)</script>".to_vec();
+    let file = uploaded(&app, &token, "lobby", "page.html", page).await;
+    assert_eq!(
+        (file.mime.as_str(), file.kind.as_str()),
+        ("text/html", "file")
+    );
+    let (status, headers, _) = get(&app, &token, &file.url, &[]).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "application/octet-stream");
+    assert!(headers["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment;"));
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert!(headers["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("sandbox"));
+}
