@@ -168,11 +168,18 @@ impl Server {
             presence_limit: config.presence_limit,
             identify_timeout: Duration::from_secs(config.identify_timeout_secs),
         };
+        let library = Library::new(
+            config.file_store().context("cannot open the file store")?,
+            config.library_settings(),
+        );
+        if let Err(err) = library.probe().await {
+            anyhow::bail!(
+                "the file store {} does not accept writes: {err}",
+                config.describe_file_store()
+            );
+        }
         let files = FileParts {
-            library: Library::new(
-                config.file_store().context("cannot open the file store")?,
-                config.library_settings(),
-            ),
+            library,
             keyring: keyring.clone(),
             store: store.clone(),
             settings: config.file_settings(),

@@ -349,6 +349,7 @@ async fn health_and_openapi_are_served() {
         Health {
             status: "ok".into(),
             database: "ok".into(),
+            files: "ok".into(),
             undecryptable_messages: 0,
         }
     );

@@ -1,6 +1,7 @@
 //! Liveness that tells the truth about storage: `/health` answers 200 only while the database
-//! accepts a write (a row rewritten and committed, not just `SELECT 1`), and 503 naming the
-//! failing component otherwise — a full disk or a read-only database file included.
+//! accepts a write (a row rewritten and committed, not just `SELECT 1`) and so does the object
+//! store files go to (a small object written and deleted), and 503 naming the failing
+//! component otherwise — a full disk, a read-only database file or a missing bucket included.
 
 use super::ErrorResponse;
 use crate::error::ErrorCode;
@@ -15,6 +16,8 @@ pub struct Health {
     status: &'static str,
     /// `ok`: the database accepts writes.
     database: &'static str,
+    /// `ok`: the object store (a directory or an S3 bucket) accepts writes.
+    files: &'static str,
     /// Stored messages found not to decrypt since start-up (each counted once); they are
     /// served marked `undecryptable`, and logged.
     undecryptable_messages: u64,
@@ -22,20 +25,34 @@ pub struct Health {
 
 #[utoipa::path(get, path = "/health", tag = "operations",
     responses(
-        (status = 200, description = "Serving, and the database accepts writes", body = Health),
+        (status = 200, description = "Serving, and the database and the object store accept writes", body = Health),
         (status = 503, description = "unavailable: the message names the failing component", body = ErrorResponse)))]
 pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, HttpError> {
     let now = state.chat.upkeep.clock.now_millis();
-    match state.store.check_writes(now).await {
-        Ok(()) => Ok(Json(Health {
-            status: "ok",
-            database: "ok",
-            undecryptable_messages: state.chat.oversight.undecryptable_messages(),
-        })),
-        // Logged by the probe when it changes, not on every poll.
-        Err(err) => Err(HttpError::new(
-            ErrorCode::Unavailable,
-            format!("database: does not accept writes ({err})"),
-        )),
+    // Both are probed every time, and every failing one named: on a full disk both may fail.
+    // The database probe logs a change itself, not every poll.
+    let (database, files) = tokio::join!(
+        state.store.check_writes(now),
+        state.chat.files.library().probe()
+    );
+    let failing: Vec<String> = [
+        database
+            .err()
+            .map(|err| format!("database: does not accept writes ({err})")),
+        files
+            .err()
+            .map(|err| format!("files: the object store does not accept writes ({err})")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !failing.is_empty() {
+        return Err(HttpError::new(ErrorCode::Unavailable, failing.join("; ")));
     }
+    Ok(Json(Health {
+        status: "ok",
+        database: "ok",
+        files: "ok",
+        undecryptable_messages: state.chat.oversight.undecryptable_messages(),
+    }))
 }

@@ -62,12 +62,17 @@ pub enum LibraryError {
     Store(#[from] FileStoreError),
 }
 
+/// How long a probe of the object store is reused.
+const PROBE_REUSE: Duration = Duration::from_secs(1);
+
 /// Sealed files and their thumbnails. Cheap to clone.
 #[derive(Clone)]
 pub struct Library {
     objects: FileStore,
     settings: Arc<LibrarySettings>,
     decoders: Arc<Semaphore>,
+    /// The last probe of the object store: when, and its answer.
+    probed: Arc<tokio::sync::Mutex<Option<(tokio::time::Instant, Result<(), String>)>>>,
 }
 
 impl Library {
@@ -76,6 +81,7 @@ impl Library {
             decoders: Arc::new(Semaphore::new(settings.decoders.max(1))),
             settings: Arc::new(settings),
             objects,
+            probed: Arc::default(),
         }
     }
 
@@ -222,6 +228,20 @@ impl Library {
                 Ok(Some((Bytes::from(bytes), end)))
             }
         })
+    }
+
+    /// Whether the object store takes writes right now; answers within a second of the last
+    /// probe share its result (`/health` may be polled hard, and each probe is a write).
+    pub async fn probe(&self) -> Result<(), String> {
+        let mut last = self.probed.lock().await;
+        if let Some((at, result)) = last.as_ref() {
+            if at.elapsed() < PROBE_REUSE {
+                return result.clone();
+            }
+        }
+        let result = self.objects.probe().await.map_err(|e| e.to_string());
+        *last = Some((tokio::time::Instant::now(), result.clone()));
+        result
     }
 
     /// File `id`'s thumbnail.

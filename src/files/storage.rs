@@ -235,6 +235,18 @@ impl FileStore {
         }
     }
 
+    /// Whether the store takes a write and a delete right now: a small object under `probe/`
+    /// (never among the files) written and removed. A missing bucket, wrong credentials, an
+    /// unreachable endpoint or a read-only directory all fail here.
+    pub async fn probe(&self) -> Result<(), FileStoreError> {
+        let location = StorePath::from("probe/health");
+        self.store
+            .put(&location, object_store::PutPayload::from_static(b"parlor"))
+            .await?;
+        self.store.delete(&location).await?;
+        Ok(())
+    }
+
     /// Every stored object's id (files and thumbnails), for audits and tests.
     pub async fn list(&self) -> Result<Vec<String>, FileStoreError> {
         let prefix = StorePath::from("files");

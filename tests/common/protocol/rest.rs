@@ -303,6 +303,7 @@ pub struct RoomMembers {
 pub struct Health {
     pub status: String,
     pub database: String,
+    pub files: String,
     /// Stored messages found not to decrypt since the server started (each counted once).
     pub undecryptable_messages: u64,
 }
