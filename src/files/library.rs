@@ -65,14 +65,16 @@ pub enum LibraryError {
 /// How long a probe of the object store is reused.
 const PROBE_REUSE: Duration = Duration::from_secs(1);
 
+/// The last probe of the object store: when, and its answer.
+type LastProbe = Arc<tokio::sync::Mutex<Option<(tokio::time::Instant, Result<(), String>)>>>;
+
 /// Sealed files and their thumbnails. Cheap to clone.
 #[derive(Clone)]
 pub struct Library {
     objects: FileStore,
     settings: Arc<LibrarySettings>,
     decoders: Arc<Semaphore>,
-    /// The last probe of the object store: when, and its answer.
-    probed: Arc<tokio::sync::Mutex<Option<(tokio::time::Instant, Result<(), String>)>>>,
+    probed: LastProbe,
 }
 
 impl Library {
