@@ -204,7 +204,10 @@ impl Server {
             total: connection_limit(&config),
             handshakes: config.max_handshakes,
         });
+        let node = config.node_name();
+        tracing::info!(node = %node, "node");
         let state = AppState::new(App {
+            node,
             admin_networks: config.admin_networks()?,
             trusted_proxies: config.trusted_proxy_networks()?,
             public_origins: public_origins(&config)?,

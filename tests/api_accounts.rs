@@ -342,16 +342,29 @@ async fn an_anonymous_guest_from_the_same_ip_gets_the_previous_nick_back() {
 
 #[tokio::test]
 async fn health_and_openapi_are_served() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(|c| c.node_id = Some("node-a.1".into())).await;
     let health: Health = app.request("GET", "/health").send().await.expect(200);
     assert_eq!(
         health,
         Health {
             status: "ok".into(),
+            node: "node-a.1".into(),
             database: "ok".into(),
             files: "ok".into(),
             undecryptable_messages: 0,
         }
+    );
+    let live = app.request("GET", "/health/live").send().await.value();
+    assert_eq!(
+        live,
+        serde_json::json!({ "status": "alive", "node": "node-a.1" })
+    );
+    // Unnamed nodes draw a name at each start.
+    let other = spawn_app().await;
+    let drawn: Health = other.request("GET", "/health").send().await.expect(200);
+    assert!(
+        drawn.node.starts_with("node-") && drawn.node != "node-a.1",
+        "{drawn:?}"
     );
     let doc = app.request("GET", "/api/openapi.json").send().await;
     let doc = doc.expect_status(200).value();

@@ -1,7 +1,9 @@
-//! Liveness that tells the truth about storage: `/health` answers 200 only while the database
+//! Readiness that tells the truth about storage: `/health` answers 200 only while the database
 //! accepts a write (a row rewritten and committed, not just `SELECT 1`) and so does the object
 //! store files go to (a small object written and deleted), and 503 naming the failing
 //! component otherwise — a full disk, a read-only database file or a missing bucket included.
+//! `/health/live` is liveness: it answers whenever the process serves requests, so an
+//! orchestrator restarts a node that hangs, not one whose database is briefly away.
 
 use super::ErrorResponse;
 use crate::error::ErrorCode;
@@ -14,6 +16,8 @@ use utoipa::ToSchema;
 #[derive(Serialize, ToSchema)]
 pub struct Health {
     status: &'static str,
+    /// The node that answered (`node_id`, or drawn at start).
+    node: String,
     /// `ok`: the database accepts writes.
     database: &'static str,
     /// `ok`: the object store (a directory or an S3 bucket) accepts writes.
@@ -51,8 +55,26 @@ pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, HttpE
     }
     Ok(Json(Health {
         status: "ok",
+        node: state.node.clone(),
         database: "ok",
         files: "ok",
         undecryptable_messages: state.chat.oversight.undecryptable_messages(),
     }))
+}
+
+/// Liveness: the process serves HTTP.
+#[derive(Serialize, ToSchema)]
+pub struct Alive {
+    /// Always `alive`.
+    status: &'static str,
+    node: String,
+}
+
+#[utoipa::path(get, path = "/health/live", tag = "operations",
+    responses((status = 200, description = "The process serves requests; nothing else is checked (an orchestrator restarts a node when this fails, and routes traffic by `/health`)", body = Alive)))]
+pub async fn live(State(state): State<AppState>) -> Json<Alive> {
+    Json(Alive {
+        status: "alive",
+        node: state.node.clone(),
+    })
 }

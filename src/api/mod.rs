@@ -34,7 +34,7 @@ pub struct ErrorResponse {
     paths(
         account::register, account::login, account::guest, account::logout, account::change_password,
         users::me, users::user, users::online, ignores::list, ignores::add, ignores::remove,
-        health::health,
+        health::health, health::live,
         rooms::list, rooms::create, rooms::show, rooms::update, rooms::delete, rooms::history,
         rooms::post, rooms::clear, membership::join, membership::leave, membership::members, membership::remove_member,
         membership::set_role, membership::ban, membership::unban, membership::create_invite, membership::invites,
@@ -161,6 +161,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/files/{id}/thumbnail", get(files::thumbnail))
         .route("/api/openapi.json", get(openapi_document))
         .route("/health", get(health::health))
+        .route("/health/live", get(health::live))
 }
 
 async fn openapi_document(State(state): State<AppState>) -> Json<serde_json::Value> {

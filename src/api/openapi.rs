@@ -24,6 +24,7 @@ const PUBLIC: &[(&str, &str)] = &[
     ("get", "/api/user/{name}"),
     ("get", "/api/ephemeral/{code}"),
     ("get", "/health"),
+    ("get", "/health/live"),
 ];
 
 const METHODS: [&str; 5] = ["get", "put", "post", "delete", "patch"];

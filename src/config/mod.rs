@@ -144,6 +144,9 @@ pub struct Config {
     pub image_max_pixels: u64,
     /// Images larger than this many bytes are kept without a thumbnail.
     pub thumbnail_max_source_bytes: u64,
+    /// This node's name in `/health` and the logs (1–64 of `A–Z a–z 0–9 . _ -`); when
+    /// unset, a random one is drawn at each start.
+    pub node_id: Option<String>,
     /// Seconds connections get to close on shutdown.
     pub shutdown_grace_secs: u64,
     /// `tracing` filter, e.g. `info` or `parlor=debug`.
@@ -231,6 +234,7 @@ impl Default for Config {
             lobby_file_ttl_secs: 24 * 3600,
             image_max_pixels: 40_000_000,
             thumbnail_max_source_bytes: 32 * 1024 * 1024,
+            node_id: None,
             shutdown_grace_secs: 10,
             log: "info".into(),
             log_format: LogFormat::Text,

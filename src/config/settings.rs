@@ -114,6 +114,16 @@ impl Config {
         }
     }
 
+    /// This node's name: the configured one, or a random one for this run.
+    pub fn node_name(&self) -> String {
+        self.node_id.clone().unwrap_or_else(|| {
+            use argon2::password_hash::rand_core::{OsRng, RngCore};
+            let mut bytes = [0u8; 4];
+            OsRng.fill_bytes(&mut bytes);
+            format!("node-{}", u32::from_be_bytes(bytes))
+        })
+    }
+
     /// Cookies get `Secure` when the server is reached over https.
     pub fn secure_cookies(&self) -> bool {
         self.public_origins

@@ -236,6 +236,39 @@ fn an_invalid_log_filter_is_refused() {
     });
 }
 
+#[test]
+fn object_store_settings_and_the_node_name_are_checked() {
+    jailed(|jail| {
+        jail.set_env("PARLOR_S3_REGION", "eu-west-1");
+        assert_eq!(
+            refusal(),
+            "invalid configuration: PARLOR_S3_REGION: is set without PARLOR_OBJECT_STORE_URL"
+        );
+        jail.set_env("PARLOR_OBJECT_STORE_URL", "https://bucket.example");
+        assert_eq!(
+            refusal(),
+            "invalid configuration: PARLOR_OBJECT_STORE_URL: must look like s3://bucket/prefix"
+        );
+        jail.set_env("PARLOR_OBJECT_STORE_URL", "s3://chat-files/parlor");
+        assert!(Config::load(Path::new("parlor.toml")).is_ok());
+        jail.set_env("PARLOR_NODE_ID", "node 1");
+        assert_eq!(
+            refusal(),
+            "invalid configuration: PARLOR_NODE_ID: 1 to 64 of A-Z a-z 0-9 . _ -"
+        );
+        jail.set_env("PARLOR_NODE_ID", "eu-1.b");
+        let config = Config::load(Path::new("parlor.toml")).unwrap();
+        assert_eq!(config.node_name(), "eu-1.b");
+        jail.set_env("PARLOR_S3_SECRET_ACCESS_KEY", "hunter2-very-secret");
+        let shown = format!("{:?}", Config::load(Path::new("parlor.toml")).unwrap());
+        assert!(
+            !shown.contains("hunter2"),
+            "a secret in the debug output: {shown}"
+        );
+        Ok(())
+    });
+}
+
 /// The README's configuration table lists every setting once, with the variable that sets it.
 #[test]
 fn the_readme_table_lists_every_setting() {

@@ -69,6 +69,15 @@ impl Config {
                 ));
             }
         }
+        if let Some(node) = &self.node_id {
+            let fits = (1..=64).contains(&node.len())
+                && node
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+            if !fits {
+                return Err(invalid("node_id", "1 to 64 of A-Z a-z 0-9 . _ -"));
+            }
+        }
         self.log_filter()?;
         self.check_root_account()
     }

@@ -20,6 +20,8 @@ pub struct AppState(Arc<App>);
 
 pub struct App {
     pub config: Config,
+    /// This node's name (`node_id`, or drawn at start).
+    pub node: String,
     /// `admin_cidrs` and `trusted_proxies`, parsed once.
     pub admin_networks: Networks,
     pub trusted_proxies: Networks,

@@ -302,6 +302,7 @@ pub struct RoomMembers {
 #[serde(deny_unknown_fields)]
 pub struct Health {
     pub status: String,
+    pub node: String,
     pub database: String,
     pub files: String,
     /// Stored messages found not to decrypt since the server started (each counted once).
