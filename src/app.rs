@@ -159,6 +159,8 @@ impl Server {
         log_admin_accounts(&store).await?;
         let hub = Arc::new(Hub::new(clock.clone()));
         let bus = Arc::new(LocalBus::new(Arc::clone(&hub)));
+        let node = config.node_name();
+        tracing::info!(node = %node, "node");
         let settings = ChatSettings {
             max_message_chars: config.max_message_chars,
             rate_limit_messages: config.rate_limit_messages,
@@ -167,6 +169,7 @@ impl Server {
             max_connections_per_ip: config.max_connections_per_ip,
             presence_limit: config.presence_limit,
             identify_timeout: Duration::from_secs(config.identify_timeout_secs),
+            node: node.clone(),
         };
         let library = Library::new(
             config.file_store().context("cannot open the file store")?,
@@ -204,8 +207,6 @@ impl Server {
             total: connection_limit(&config),
             handshakes: config.max_handshakes,
         });
-        let node = config.node_name();
-        tracing::info!(node = %node, "node");
         let state = AppState::new(App {
             node,
             admin_networks: config.admin_networks()?,

@@ -67,6 +67,8 @@ pub struct ChatSettings {
     pub presence_limit: usize,
     /// How long a connection may stay without identifying before it is closed.
     pub identify_timeout: Duration,
+    /// This node's name: the holder of the leases it takes.
+    pub node: String,
 }
 
 /// What the core is built from.
@@ -176,6 +178,7 @@ impl Chat {
             sweep: sweep.clone(),
             clock: clock.clone(),
         });
+        let run_once = RunOnce::new(files.store.clone(), settings.node.clone(), clock.clone());
         let upkeep = Upkeep {
             auth: Arc::clone(&auth),
             moderation: Arc::clone(&moderation),
@@ -186,6 +189,7 @@ impl Chat {
             presence: presence.clone(),
             speech: speech.clone(),
             files: Arc::clone(&files),
+            run_once,
             locks,
             clock,
         };

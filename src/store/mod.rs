@@ -18,6 +18,7 @@ mod files;
 mod guests;
 mod ignores;
 mod invites;
+mod leases;
 mod members;
 mod messages;
 mod probe;
@@ -38,6 +39,7 @@ pub use files::{DoomedFile, FileRow, Files, NewFile};
 pub use guests::{GuestRow, Guests};
 pub use ignores::Ignores;
 pub use invites::{InviteRow, Invites, NewInvite};
+pub use leases::Leases;
 pub use members::{MemberRow, Members};
 pub use messages::{Appended, MessageRow, Messages, NewMessage};
 pub use room_bans::RoomBans;
@@ -239,6 +241,11 @@ impl Store {
     /// Uploaded files' metadata.
     pub fn files(&self) -> Files<'_> {
         Files { pool: &self.pool }
+    }
+
+    /// Leases on tasks that run once in the cluster.
+    pub fn leases(&self) -> Leases<'_> {
+        Leases { pool: &self.pool }
     }
 
     /// The audit log.

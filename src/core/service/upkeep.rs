@@ -9,7 +9,7 @@
 //! All four loops sleep on the service's [`Clock`], so a test on a manual clock sees upkeep
 //! run by moving the clock.
 
-use super::{Conversations, Files, LiveRooms, Presence, RoomLocks, Sessions, Speech};
+use super::{Conversations, Files, LiveRooms, Presence, RoomLocks, RunOnce, Sessions, Speech};
 use crate::auth::Auth;
 use crate::clock::Clock;
 use crate::moderation::Moderation;
@@ -35,6 +35,8 @@ pub struct Upkeep {
     pub(crate) presence: Presence,
     pub(crate) speech: Speech,
     pub(crate) files: Arc<Files>,
+    /// Ephemeral expiry and the file sweep run on one node of a cluster.
+    pub(crate) run_once: RunOnce,
     pub(crate) locks: RoomLocks,
     pub(crate) clock: Clock,
 }
@@ -97,10 +99,12 @@ impl Upkeep {
     /// room, its history, an ephemeral room or an account went.
     async fn sweep_files_forever(&self) {
         loop {
-            match self.files.sweep().await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(deleted = n, "files nothing holds any more deleted"),
-                Err(err) => tracing::warn!(error = %err, "file sweep failed"),
+            if self.run_once.mine("file-sweep").await {
+                match self.files.sweep().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(deleted = n, "files nothing holds any more deleted"),
+                    Err(err) => tracing::warn!(error = %err, "file sweep failed"),
+                }
             }
             tokio::select! {
                 _ = self.clock.sleep(MAINTENANCE_INTERVAL) => {}
@@ -122,6 +126,14 @@ impl Upkeep {
     /// (at most a maintenance interval), or until a room is activated.
     async fn expire_rooms_forever(&self) {
         loop {
+            if !self.run_once.mine("ephemeral-expiry").await {
+                // Another node expires rooms; take over if it stops renewing its lease.
+                tokio::select! {
+                    _ = self.clock.sleep(MAINTENANCE_INTERVAL) => {}
+                    _ = self.conversations.timers_changed() => {}
+                }
+                continue;
+            }
             let wait = match self.conversations.expire_due().await {
                 Ok(Some(at)) => {
                     Duration::from_millis(u64::try_from(at - self.clock.now_millis()).unwrap_or(0))
