@@ -11,7 +11,7 @@
 use super::kind::{detect, Detected, Kind};
 use super::preview::{self, Preview, PreviewLimits};
 use super::scrub::Scrubber;
-use super::storage::{FileStore, FileStoreError, HEAD_LEN};
+use super::storage::{FileStore, FileStoreError};
 use crate::crypto::SecretKey;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
@@ -19,6 +19,9 @@ use std::ops::Range;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
+
+/// How many leading bytes an upload's type is detected from before the rest is taken.
+const HEAD_LEN: usize = 8 * 1024;
 
 /// Bytes read per round when a download streams out (16 sealed chunks).
 const READ_WINDOW: u64 = 16 * crate::crypto::chunked::CHUNK_LEN as u64;
@@ -124,12 +127,12 @@ impl Library {
             Some(scrubber) => {
                 let scrubbed = scrubbed(whole, scrubber);
                 self.objects
-                    .write(id, key, context.as_bytes(), scrubbed, max_len, |_| Ok(()))
+                    .write(id, key, context.as_bytes(), scrubbed, max_len)
                     .await?
             }
             None => {
                 self.objects
-                    .write(id, key, context.as_bytes(), whole, max_len, |_| Ok(()))
+                    .write(id, key, context.as_bytes(), whole, max_len)
                     .await?
             }
         };

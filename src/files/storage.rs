@@ -18,10 +18,6 @@ use sha2::{Digest, Sha256};
 use std::ops::Range;
 use std::sync::Arc;
 
-/// How many leading bytes are handed to the caller's check (type detection) before the rest
-/// of the upload is accepted.
-pub const HEAD_LEN: usize = 8 * 1024;
-
 /// Files by id in an object store.
 #[derive(Clone, Debug)]
 pub struct FileStore {
@@ -61,9 +57,6 @@ pub struct Written {
 pub enum FileStoreError {
     #[error("the file is larger than {max} bytes")]
     TooLarge { max: u64 },
-    /// The caller's check of the first bytes refused the file.
-    #[error("{0}")]
-    Refused(String),
     /// The upload's own body failed (the client went away, a read error).
     #[error("the upload was interrupted: {0}")]
     Interrupted(String),
@@ -125,10 +118,10 @@ impl FileStore {
         Ok(Self::new(Arc::new(prefixed), S3_PART_LEN))
     }
 
-    /// Stores the plaintext `body` as file `id`, sealed with `key` and bound to `context`.
-    /// `check` sees the first [`HEAD_LEN`] bytes (or the whole file, if shorter) before
-    /// anything is kept; over `max_len` bytes the upload stops. Any refusal or failure aborts
-    /// the upload and stores nothing.
+    /// Stores the plaintext `body` as file `id`, sealed with `key` and bound to `context`;
+    /// over `max_len` bytes the upload stops. Any failure aborts the upload and stores
+    /// nothing. (What the file is, and whether to take it, was decided before: see
+    /// [`super::library`].)
     pub async fn write<E: std::fmt::Display>(
         &self,
         id: &str,
@@ -136,12 +129,11 @@ impl FileStore {
         context: &[u8],
         body: impl Stream<Item = Result<Bytes, E>>,
         max_len: u64,
-        check: impl FnOnce(&[u8]) -> Result<(), String>,
     ) -> Result<Written, FileStoreError> {
         let upload = self.store.put_multipart(&path(id)).await?;
         let mut writer = WriteMultipart::new_with_chunk_size(upload, self.part_len);
         let sealer = FileSealer::new(key, context);
-        match seal_into(&mut writer, sealer, body, max_len, check).await {
+        match seal_into(&mut writer, sealer, body, max_len).await {
             Ok(written) => {
                 writer.finish().await?;
                 Ok(written)
@@ -205,7 +197,7 @@ impl FileStore {
         let len = bytes.len() as u64;
         let body =
             futures_util::stream::iter([Ok::<_, std::convert::Infallible>(Bytes::from(bytes))]);
-        self.write(id, key, context, body, len, |_| Ok(())).await
+        self.write(id, key, context, body, len).await
     }
 
     /// The whole plaintext of a small file (a thumbnail), its length taken from the object's.
@@ -282,12 +274,10 @@ async fn seal_into<E: std::fmt::Display>(
     mut sealer: FileSealer,
     body: impl Stream<Item = Result<Bytes, E>>,
     max_len: u64,
-    check: impl FnOnce(&[u8]) -> Result<(), String>,
 ) -> Result<Written, FileStoreError> {
     writer.write(&sealer.header());
     let mut digest = Sha256::new();
     let mut len = 0u64;
-    let mut check = Some(check);
     // Plaintext not yet sealed: a full chunk is held back until more follows, because only
     // the end of the body tells which chunk is the last.
     let mut pending: Vec<u8> = Vec::with_capacity(2 * CHUNK_LEN);
@@ -300,20 +290,12 @@ async fn seal_into<E: std::fmt::Display>(
         }
         digest.update(&piece);
         pending.extend_from_slice(&piece);
-        if pending.len() >= HEAD_LEN {
-            if let Some(check) = check.take() {
-                check(&pending[..HEAD_LEN]).map_err(FileStoreError::Refused)?;
-            }
-        }
         while pending.len() > CHUNK_LEN {
             let sealed = sealer.seal(&pending[..CHUNK_LEN], false)?;
             writer.write(&sealed);
             pending.drain(..CHUNK_LEN);
             writer.wait_for_capacity(1).await?;
         }
-    }
-    if let Some(check) = check.take() {
-        check(&pending).map_err(FileStoreError::Refused)?;
     }
     writer.write(&sealer.seal(&pending, true)?);
     Ok(Written {
