@@ -13,7 +13,7 @@
 //! their files, and the sweep (woken right after, and every maintenance round) deletes each
 //! object, then its row. Pending uploads nobody sent go after a grace period.
 
-use super::Speech;
+use super::{FileSweep, Speech};
 use crate::auth::Identity;
 use crate::clock::Clock;
 use crate::core::CoreError;
@@ -22,13 +22,12 @@ use crate::domain::{FileId, FileName, RoomName};
 use crate::files::{policy, Category, FileView, Library, LibraryError};
 use crate::moderation::{identity_key, Moderation};
 use crate::rooms::{author_id, Rooms, Visible};
-use crate::store::{AuditEntry, FileRow, Store, StoreError};
+use crate::store::{AuditEntry, FileRow, Store};
 use bytes::Bytes;
 use futures_util::Stream;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Notify;
 
 /// Limits on uploads, from configuration.
 #[derive(Clone, Debug)]
@@ -45,39 +44,6 @@ pub struct FileSettings {
     pub pending_grace: Duration,
     /// How long a lobby file is kept.
     pub lobby_file_ttl: Duration,
-}
-
-/// Wakes the sweep, and marks files for it. Handed to the services that delete rooms,
-/// messages and accounts.
-#[derive(Clone)]
-pub struct FileSweep {
-    store: Store,
-    wake: Arc<Notify>,
-}
-
-impl FileSweep {
-    pub fn new(store: Store) -> Self {
-        Self {
-            store,
-            wake: Arc::new(Notify::new()),
-        }
-    }
-
-    /// Something that held files is gone: sweep now rather than at the next round.
-    pub fn soon(&self) {
-        self.wake.notify_one();
-    }
-
-    /// An account is being deleted: its uploads go, wherever they are.
-    pub async fn uploader_gone(&self, user_id: i64) -> Result<(), StoreError> {
-        self.store.files().doom_uploader(user_id).await?;
-        self.soon();
-        Ok(())
-    }
-
-    pub async fn woken(&self) {
-        self.wake.notified().await;
-    }
 }
 
 /// An upload as the edge hands it over.

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod conversations;
+mod file_sweep;
 mod files;
 mod ignores;
 mod lobby;
@@ -19,7 +20,8 @@ mod upkeep;
 
 pub use accounts::Accounts;
 pub use conversations::Conversations;
-pub use files::{FileSettings, FileSweep, Files, Readable, Upload};
+pub use file_sweep::FileSweep;
+pub use files::{FileSettings, Files, Readable, Upload};
 pub use ignores::Ignores;
 pub use lobby::{Lobby, LobbyJoined};
 pub use locks::RoomLocks;
