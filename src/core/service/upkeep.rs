@@ -54,11 +54,21 @@ impl Upkeep {
         }
     }
 
+    /// Rounds start every interval from the start of the previous one, so time that passed
+    /// during a round (a slow database, or a test's clock moved meanwhile) is not waited for
+    /// again.
     async fn maintain_forever(&self) {
         loop {
+            let started = self.clock.instant();
             self.maintain().await;
-            self.clock.sleep(MAINTENANCE_INTERVAL).await;
+            self.clock.sleep(self.left_of_round(started)).await;
         }
+    }
+
+    /// What remains of a maintenance interval that started at `started`.
+    fn left_of_round(&self, started: std::time::Instant) -> Duration {
+        let spent = self.clock.instant().saturating_duration_since(started);
+        MAINTENANCE_INTERVAL.saturating_sub(spent)
     }
 
     /// Keeps open connections' sessions alive; closes those whose sessions expired anyway.
@@ -99,6 +109,7 @@ impl Upkeep {
     /// room, its history, an ephemeral room or an account went.
     async fn sweep_files_forever(&self) {
         loop {
+            let started = self.clock.instant();
             if self.run_once.mine("file-sweep").await {
                 match self.files.sweep().await {
                     Ok(0) => {}
@@ -107,7 +118,7 @@ impl Upkeep {
                 }
             }
             tokio::select! {
-                _ = self.clock.sleep(MAINTENANCE_INTERVAL) => {}
+                _ = self.clock.sleep(self.left_of_round(started)) => {}
                 _ = self.files.sweeper().woken() => {}
             }
         }
