@@ -753,6 +753,9 @@ async fn files_go_with_their_room_history_and_uploader_and_unsent_ones_expire() 
         )
         .await
         .expect_status(204);
+    // Unreadable at once, whether or not the sweep has deleted it yet.
+    assert_eq!(get(&app, &owner.token, &in_cleared.url, &[]).await.0, 404);
+    assert_eq!(get(&app, &owner.token, &in_doomed.url, &[]).await.0, 404);
     let leaver_name = leaver.name().await;
     root.call(
         "POST",

@@ -90,9 +90,14 @@ impl Files<'_> {
         Ok(())
     }
 
-    /// A file that is not doomed.
+    /// A file that is still held: not doomed, and neither its room nor its message is gone
+    /// (those wait for the sweep, but nobody reads them meanwhile).
     pub async fn by_id(&self, id: &str) -> Result<Option<FileRow>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM files WHERE id = $1 AND doomed = 0");
+        let sql = format!(
+            "SELECT {COLUMNS} FROM files f WHERE id = $1 AND doomed = 0 \
+             AND (room_id IS NULL OR EXISTS (SELECT 1 FROM rooms r WHERE r.id = f.room_id)) \
+             AND (message_id IS NULL OR EXISTS (SELECT 1 FROM messages m WHERE m.id = f.message_id))"
+        );
         Ok(sqlx::query_as(&sql)
             .bind(id)
             .fetch_optional(self.pool)

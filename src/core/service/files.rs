@@ -252,13 +252,7 @@ impl Files {
     /// File `id` if `identity` may read it: its uploader while it is pending; whoever can
     /// read its message once sent (anyone in the lobby). Anything else is `not_found`.
     pub async fn readable(&self, identity: &Identity, id: &str) -> Result<Readable, CoreError> {
-        let id = FileId::parse(id).map_err(|_| CoreError::NotFound)?;
-        let row = self
-            .store
-            .files()
-            .by_id(id.as_str())
-            .await?
-            .ok_or(CoreError::NotFound)?;
+        let row = self.stored(id).await?;
         let may = if row.attached == 0 {
             row.uploader_id == author_id(identity)
         } else {
@@ -270,21 +264,30 @@ impl Files {
         if !may {
             return Err(CoreError::NotFound);
         }
-        let key = self.keyring.key(row.data_key_id).await?;
-        Ok(Readable { row, key })
+        self.opened(row).await
     }
 
     /// File `id` for staff reading a room's transcript in the admin panel (the admin door has
     /// let them in): any sent file.
     pub async fn for_staff(&self, id: &str) -> Result<Readable, CoreError> {
+        let row = self.stored(id).await?;
+        if row.attached == 0 {
+            return Err(CoreError::NotFound);
+        }
+        self.opened(row).await
+    }
+
+    /// The stored file `id` (an id that cannot be one is `not_found` like a missing file).
+    async fn stored(&self, id: &str) -> Result<FileRow, CoreError> {
         let id = FileId::parse(id).map_err(|_| CoreError::NotFound)?;
-        let row = self
-            .store
+        self.store
             .files()
             .by_id(id.as_str())
             .await?
-            .filter(|row| row.attached != 0)
-            .ok_or(CoreError::NotFound)?;
+            .ok_or(CoreError::NotFound)
+    }
+
+    async fn opened(&self, row: FileRow) -> Result<Readable, CoreError> {
         let key = self.keyring.key(row.data_key_id).await?;
         Ok(Readable { row, key })
     }
