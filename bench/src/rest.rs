@@ -27,6 +27,11 @@ async fn post(
         body.len()
     );
     stream.write_all(request.as_bytes()).await?;
+    response(stream, path).await
+}
+
+/// Reads a whole `Connection: close` response: its status and its JSON body (`null` if none).
+async fn response(mut stream: TcpStream, path: &str) -> anyhow::Result<(u16, Value)> {
     let mut response = Vec::new();
     stream.read_to_end(&mut response).await?;
     let response = String::from_utf8_lossy(&response);
@@ -47,6 +52,14 @@ async fn post(
     Ok((status, serde_json::from_str(body).unwrap_or(Value::Null)))
 }
 
+/// The session token of a login or guest reply.
+fn token(body: &Value) -> anyhow::Result<String> {
+    Ok(body["token"]
+        .as_str()
+        .context("no token in the reply")?
+        .to_owned())
+}
+
 /// Registers a key account called `name` and logs it in; returns its session token.
 async fn account(base: &str, name: &str) -> anyhow::Result<String> {
     let (status, body) = post(base, "/api/register", &json!({ "username": name }), None).await?;
@@ -54,10 +67,7 @@ async fn account(base: &str, name: &str) -> anyhow::Result<String> {
     let key = body["key"].as_str().context("no key in the reply")?;
     let (status, body) = post(base, "/api/login", &json!({ "key": key }), None).await?;
     ensure!(status == 200, "logging in {name}: HTTP {status} {body}");
-    Ok(body["token"]
-        .as_str()
-        .context("no token in the reply")?
-        .to_owned())
+    token(&body)
 }
 
 /// Session tokens for `count` new accounts `prefix0`, `prefix1`, …, a few at a time.
@@ -82,10 +92,7 @@ pub async fn create_room(base: &str, token: &str, slug: &str) -> anyhow::Result<
 pub async fn guest(base: &str, nick: &str) -> anyhow::Result<String> {
     let (status, body) = post(base, "/api/guest", &json!({ "nick": nick }), None).await?;
     ensure!(status == 201, "guest {nick}: HTTP {status} {body}");
-    Ok(body["token"]
-        .as_str()
-        .context("no token in the reply")?
-        .to_owned())
+    token(&body)
 }
 
 /// Uploads `len` bytes of text to `room` as a raw body, written 64 KiB at a time from one
@@ -113,16 +120,5 @@ pub async fn upload(
         stream.write_all(&block[..n]).await?;
         left -= n;
     }
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).await?;
-    let response = String::from_utf8_lossy(&response);
-    let (head, body) = response
-        .split_once("\r\n\r\n")
-        .context("malformed response")?;
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .context("no status line")?;
-    Ok((status, serde_json::from_str(body).unwrap_or(Value::Null)))
+    response(stream, "/api/files").await
 }

@@ -21,10 +21,7 @@
 // the first failed check, 2 on bad usage, 3 on overrun (60 s watchdog). Needs `npm ci` in
 // tests/clients and chromium.
 
-import { mkdirSync } from 'node:fs';
-import { STEP_MS, assert, createHarness, digits, log, waitForChat } from './harness.mjs';
-import { join, resolve } from 'node:path';
-import { tmpdir } from 'node:os';
+import { STEP_MS, assert, createHarness, digits, log, waitForChat, scriptArgs } from './harness.mjs';
 
 const DEADLINE_MS = 60000;
 /** The canvas A pastes, and the box messages fit images into. */
@@ -32,14 +29,7 @@ const IMAGE = { width: 640, height: 480 };
 const SHOWN = { width: 320, height: 240 };
 const RECORD_MS = 1500;
 
-const base = process.argv[2];
-if (!base || !/^https?:\/\//.test(base)) {
-  console.error('usage: node browser_files.mjs BASE_URL [OUT_DIR]');
-  process.exit(2);
-}
-const baseUrl = base.replace(/\/+$/, '');
-const outDir = resolve(process.argv[3] || join(tmpdir(), 'parlor-browser-shots', 'browser_files'));
-mkdirSync(outDir, { recursive: true });
+const { baseUrl, outDir } = scriptArgs('browser_files.mjs');
 
 const { step, shot, launch, openPage, finish } = createHarness({
   script: 'browser_files.mjs', outDir, deadlineMs: DEADLINE_MS,

@@ -14,24 +14,14 @@
 // failure-other.png. Exits 0 on success, 1 on the first failed check, 2 on bad usage,
 // 3 on overrun (40 s watchdog). Needs `npm ci` in tests/clients and the chromium package.
 
-import { mkdirSync } from 'node:fs';
 import { io } from 'socket.io-client';
-import { STEP_MS, assert, createHarness, digits, log, ok, send, waitForChat } from './harness.mjs';
-import { join, resolve } from 'node:path';
-import { tmpdir } from 'node:os';
+import { STEP_MS, assert, createHarness, digits, log, ok, send, waitForChat, scriptArgs } from './harness.mjs';
 
 const DEADLINE_MS = 40000;
 /** More guests than a join ack lists (its first page holds 20). */
 const CROWD = 24;
 
-const base = process.argv[2];
-if (!base || !/^https?:\/\//.test(base)) {
-  console.error('usage: node browser_lobby.mjs BASE_URL [OUT_DIR]');
-  process.exit(2);
-}
-const baseUrl = base.replace(/\/+$/, '');
-const outDir = resolve(process.argv[3] || join(tmpdir(), 'parlor-browser-shots', 'browser_lobby'));
-mkdirSync(outDir, { recursive: true });
+const { baseUrl, outDir } = scriptArgs('browser_lobby.mjs');
 
 const { step, shot, launch, openPage, finish } = createHarness({
   script: 'browser_lobby.mjs', outDir, deadlineMs: DEADLINE_MS,

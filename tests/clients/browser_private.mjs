@@ -21,21 +21,11 @@
 // the first failed check, 2 on bad usage, 3 on overrun (60 s watchdog). Needs `npm ci` in
 // tests/clients and chromium.
 
-import { mkdirSync } from 'node:fs';
-import { STEP_MS, assert, createHarness, digits, log, send, waitForChat } from './harness.mjs';
-import { join, resolve } from 'node:path';
-import { tmpdir } from 'node:os';
+import { STEP_MS, assert, createHarness, digits, log, send, waitForChat, scriptArgs } from './harness.mjs';
 
 const DEADLINE_MS = 60000;
 
-const base = process.argv[2];
-if (!base || !/^https?:\/\//.test(base)) {
-  console.error('usage: node browser_private.mjs BASE_URL [OUT_DIR]');
-  process.exit(2);
-}
-const baseUrl = base.replace(/\/+$/, '');
-const outDir = resolve(process.argv[3] || join(tmpdir(), 'parlor-browser-shots', 'browser_private'));
-mkdirSync(outDir, { recursive: true });
+const { baseUrl, outDir } = scriptArgs('browser_private.mjs');
 
 const { step, shot, launch, openPage: openHarnessPage, finish } = createHarness({
   script: 'browser_private.mjs', outDir, deadlineMs: DEADLINE_MS,

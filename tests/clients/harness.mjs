@@ -4,7 +4,9 @@
 // (0 success, 1 first failed check, 3 overrun; the scripts themselves use 2 for bad usage).
 
 import { chromium } from 'playwright-core';
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
 
 export const STEP_MS = 8000;
 export const CHROMIUM = process.env.PARLOR_CHROMIUM || '/usr/bin/chromium';
@@ -17,6 +19,23 @@ export const digits = (n) => String(Math.floor(Math.random() * 10 ** n)).padStar
 
 export function assert(cond, message, detail) {
   if (!cond) throw new CheckFailed(detail === undefined ? message : `${message} (got: ${JSON.stringify(detail)})`);
+}
+
+/**
+ * The arguments of a script run as `node SCRIPT BASE_URL [OUT_DIR]`: the base URL without a
+ * trailing slash, and the screenshot directory (created; a temporary one by default). Bad
+ * usage exits with 2.
+ */
+export function scriptArgs(script) {
+  const base = process.argv[2];
+  if (!base || !/^https?:\/\//.test(base)) {
+    console.error(`usage: node ${script} BASE_URL [OUT_DIR]`);
+    process.exit(2);
+  }
+  const name = script.replace(/\.mjs$/, '');
+  const outDir = resolve(process.argv[3] || join(tmpdir(), 'parlor-browser-shots', name));
+  mkdirSync(outDir, { recursive: true });
+  return { baseUrl: base.replace(/\/+$/, ''), outDir };
 }
 
 /** Waits for the chat view of `name`: visible, `#me` is the name, state online, no join view. */

@@ -11,7 +11,7 @@
 
 import { describeError } from './api.js';
 import { uploadFile } from './upload.js';
-import { displayName, formatDuration, humanSize, iconFor, nameElement } from './file-kinds.js';
+import { displayName, formatDuration, humanSize, iconElement, nameElement } from './file-kinds.js';
 
 /** The most files one message may carry (the server's limit too). */
 export const MAX_ATTACHMENTS = 10;
@@ -53,10 +53,7 @@ export function createAttachTray(listEl, { onChange }) {
     const chip = document.createElement('li');
     chip.className = 'attach-chip';
     chip.dataset.kind = entry.kind;
-    const icon = document.createElement('span');
-    icon.className = 'attach-chip-icon';
-    icon.setAttribute('aria-hidden', 'true');
-    icon.textContent = iconFor(entry);
+    const icon = iconElement(entry, 'attach-chip-icon');
     const body = document.createElement('span');
     body.className = 'attach-chip-body';
     const meta = document.createElement('span');

@@ -10,7 +10,7 @@
  * display-only and go in as text (file-kinds.js).
  */
 
-import { displayName, formatDuration, humanSize, iconFor, nameElement } from './file-kinds.js';
+import { displayName, formatDuration, humanSize, iconElement, nameElement } from './file-kinds.js';
 import { openLightbox } from './lightbox.js';
 
 /** The box thumbnails fit in (the server makes them no larger). */
@@ -92,10 +92,7 @@ function fileElement(file) {
   const row = document.createElement('div');
   row.className = 'attachment attachment-file';
   row.dataset.kind = file.kind;
-  const icon = document.createElement('span');
-  icon.className = 'attachment-icon';
-  icon.setAttribute('aria-hidden', 'true');
-  icon.textContent = iconFor(file);
+  const icon = iconElement(file, 'attachment-icon');
   const size = document.createElement('span');
   size.className = 'attachment-size';
   size.textContent = humanSize(file.size);

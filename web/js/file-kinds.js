@@ -56,6 +56,15 @@ export function iconFor({ kind, mime }) {
   return '📄';
 }
 
+/** A decorative `<span>` holding a file's icon (hidden from screen readers). */
+export function iconElement(file, className) {
+  const icon = document.createElement('span');
+  icon.className = className;
+  icon.setAttribute('aria-hidden', 'true');
+  icon.textContent = iconFor(file);
+  return icon;
+}
+
 /** `834 B`, `12 KB`, `3.4 MB` (binary units, as file managers show them). */
 export function humanSize(bytes) {
   const n = Number(bytes);
