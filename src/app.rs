@@ -158,7 +158,7 @@ impl Server {
         bootstrap_root(&auth, &config).await?;
         log_admin_accounts(&store).await?;
         let hub = Arc::new(Hub::new(clock.clone()));
-        let bus = Arc::new(LocalBus::new(Arc::clone(&hub)));
+        let bus = Arc::new(LocalBus::new());
         let node = config.node_name();
         tracing::info!(node = %node, "node");
         let settings = ChatSettings {

@@ -7,7 +7,7 @@
 use serde::Serialize;
 
 /// Every error code of the protocol and the REST API; `docs/protocol.md` describes each.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     InvalidRequest,
@@ -138,12 +138,12 @@ impl ErrorCode {
 
 /// The `{"code", "message"}` body every error reply carries, on every framing; a refusal that
 /// lifts by itself adds `retry_after`.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     pub code: ErrorCode,
     pub message: String,
     /// Seconds to wait before trying again, when the server knows (absent otherwise).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
 }
 

@@ -6,7 +6,9 @@ use serde::Serialize;
 use super::SessionId;
 
 /// Whether an identity is a registered account or a guest.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum IdentityKind {
     Guest,

@@ -4,10 +4,10 @@ use crate::auth::{Identity, IdentityKind};
 use crate::domain::{Millis, Role};
 use crate::error::ErrorBody;
 use crate::rooms::{ConversationView, RoomView};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How a user appears to others: in member lists, as a message author, as a typist.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct UserView {
     pub name: String,
     pub kind: IdentityKind,
@@ -28,7 +28,7 @@ impl From<&Identity> for UserView {
 }
 
 /// A chat message as delivered.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct MessageEvent {
     pub room: String,
     pub id: String,
@@ -36,22 +36,23 @@ pub struct MessageEvent {
     pub author: UserView,
     pub text: String,
     /// The message's place in its persistent room (absent in the lobby).
+    #[serde(default)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seq: Option<i64>,
     /// The sender's idempotency id, echoed so the sender can match its own messages.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_msg_id: Option<String>,
     /// A stored message whose body does not decrypt (a damaged row): `text` is empty. Sent only
     /// when `true`.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub undecryptable: bool,
     /// The files the message holds (absent when none).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<crate::files::FileView>,
 }
 
 /// One server event. Serialized as `{"event": "<name>", "data": {…}}`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(tag = "event", content = "data", rename_all = "snake_case")]
 pub enum Event {
     MemberJoined {
@@ -128,9 +129,11 @@ pub enum Event {
     Error(ErrorBody),
     Closing {
         reason: CloseReason,
+        /// Never crosses nodes (a closing is written where the connection is).
+        #[serde(skip_deserializing)]
         message: &'static str,
         /// What a moderator gave as the reason (kicks and bans), if anything.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         detail: Option<String>,
     },
 }
@@ -202,7 +205,7 @@ impl Event {
 }
 
 /// Why a connection is no longer in a room.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RemovedReason {
     /// The member left (from another tab or through the API).
@@ -218,7 +221,7 @@ pub enum RemovedReason {
 }
 
 /// Why the server closes a connection.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CloseReason {
     Shutdown,

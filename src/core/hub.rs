@@ -7,7 +7,7 @@
 use super::connection::{ConnHandle, ConnId};
 use super::event::{CloseReason, UserView};
 use super::ignore_filter::IgnoreFilter;
-use super::roster::{MemberCursor, MemberPage, Roster};
+use super::roster::{Added, Gone, MemberCursor, MemberPage, Roster};
 use super::Broadcast;
 use crate::auth::{Identity, OnlineNames, SessionId};
 use crate::clock::Clock;
@@ -41,7 +41,6 @@ pub struct Hub {
     pub(super) rooms: RwLock<HashMap<String, Roster>>,
     online: Mutex<HashMap<String, Online>>,
     pub(super) conns: Mutex<HashMap<ConnId, Registered>>,
-    simple_slots: Mutex<std::collections::HashSet<Principal>>,
     /// Open connections per client address.
     per_address: Mutex<HashMap<IpAddr, usize>>,
     /// Who ignores whom.
@@ -60,7 +59,6 @@ impl Hub {
             rooms: RwLock::default(),
             online: Mutex::default(),
             conns: Mutex::default(),
-            simple_slots: Mutex::default(),
             per_address: Mutex::default(),
             ignoring: IgnoreFilter::default(),
         }
@@ -153,37 +151,117 @@ impl Hub {
         }
     }
 
-    /// Adds a connection to a room. Returns whether the identity is new in the room, and how
-    /// many are present after the join.
+    /// Adds a connection to a room. Returns what that changed, and how many are present after
+    /// the join.
     pub fn join(
         &self,
         room: &str,
         user: &UserView,
         principal: Principal,
         handle: &Arc<ConnHandle>,
-    ) -> (bool, usize) {
+    ) -> (Added, usize) {
         let mut rooms = self.rooms.write().unwrap_or_else(PoisonError::into_inner);
         let room = rooms.entry(room.to_owned()).or_default();
-        let first = room.add(principal, user, handle);
-        (first, room.len())
+        let added = room.add(principal, user, handle);
+        (added, room.len())
     }
 
-    /// Removes a connection from a room. Returns the member's view if that was its last
-    /// connection there (it has left), with how many are still present.
+    /// Removes a connection from a room. Says so if that was the identity's last connection
+    /// here, with how many are still present.
     pub fn leave(
         &self,
         room_name: &str,
         principal: Principal,
         conn: ConnId,
+    ) -> Option<(Gone, usize)> {
+        let mut rooms = self.rooms.write().unwrap_or_else(PoisonError::into_inner);
+        let room = rooms.get_mut(room_name)?;
+        let gone = room.remove_conn(principal, conn)?;
+        let left = room.len();
+        if room.is_empty() {
+            rooms.remove(room_name);
+        }
+        Some((gone, left))
+    }
+
+    /// Another node has `principal` in a room. Returns how many are present if it is new
+    /// there.
+    pub fn join_remote(
+        &self,
+        room: &str,
+        user: &UserView,
+        principal: Principal,
+        node: &Arc<str>,
+    ) -> Option<usize> {
+        let mut rooms = self.rooms.write().unwrap_or_else(PoisonError::into_inner);
+        let room = rooms.entry(room.to_owned()).or_default();
+        room.add_remote(principal, user, node).then(|| room.len())
+    }
+
+    /// Another node no longer has `principal` in a room. Returns how it appeared and how many
+    /// remain if it left the room.
+    pub fn leave_remote(
+        &self,
+        room_name: &str,
+        principal: Principal,
+        node: &str,
     ) -> Option<(UserView, usize)> {
         let mut rooms = self.rooms.write().unwrap_or_else(PoisonError::into_inner);
         let room = rooms.get_mut(room_name)?;
-        let user = room.remove_conn(principal, conn)?;
+        let user = room.remove_remote(principal, node)?;
         let left = room.len();
         if room.is_empty() {
             rooms.remove(room_name);
         }
         Some((user, left))
+    }
+
+    /// A node is gone: who left which room, and how many remain there.
+    pub fn drop_node(&self, node: &str) -> Vec<(String, UserView, usize)> {
+        let mut rooms = self.rooms.write().unwrap_or_else(PoisonError::into_inner);
+        let mut left = Vec::new();
+        for (name, room) in rooms.iter_mut() {
+            for user in room.drop_node(node) {
+                left.push((name.clone(), user, room.len()));
+            }
+        }
+        rooms.retain(|_, room| !room.is_empty());
+        left
+    }
+
+    /// The identities with a connection on this node, room by room.
+    pub fn local_presence(&self) -> Vec<(String, Principal, UserView)> {
+        let rooms = self.rooms.read().unwrap_or_else(PoisonError::into_inner);
+        rooms
+            .iter()
+            .flat_map(|(name, room)| {
+                room.local()
+                    .map(|(principal, user)| (name.clone(), *principal, user.clone()))
+            })
+            .collect()
+    }
+
+    /// The other nodes anyone in any room is on.
+    pub fn remote_nodes(&self) -> Vec<Arc<str>> {
+        let rooms = self.rooms.read().unwrap_or_else(PoisonError::into_inner);
+        let nodes: HashSet<&Arc<str>> = rooms.values().flat_map(Roster::nodes).collect();
+        nodes.into_iter().cloned().collect()
+    }
+
+    /// Whether a connection of this node is in the room.
+    pub fn present_here(&self, room: &str) -> bool {
+        let rooms = self.rooms.read().unwrap_or_else(PoisonError::into_inner);
+        rooms
+            .get(room)
+            .is_some_and(|room| room.local().next().is_some())
+    }
+
+    /// Forgets a room nobody here is in (this node stopped listening to it).
+    pub fn forget_room(&self, room: &str) {
+        let mut rooms = self.rooms.write().unwrap_or_else(PoisonError::into_inner);
+        if rooms.get(room).is_some_and(|r| r.local().next().is_none()) {
+            rooms.remove(room);
+        }
     }
 
     /// One page of a room's members, in list order (staff first, then by name).
@@ -228,25 +306,23 @@ impl Hub {
         }
     }
 
-    /// Takes every connection of `principal` out of a room. Returns those connections and, if
-    /// the identity was there, how it appeared and how many remain (for the leave notice).
+    /// Takes every connection of `principal` here out of a room. Returns those connections
+    /// and, if it had any, what that changed and how many remain (for the leave notice).
     pub fn evict(
         &self,
         room_name: &str,
         principal: Principal,
-    ) -> (Vec<Arc<ConnHandle>>, Option<(UserView, usize)>) {
+    ) -> (Vec<Arc<ConnHandle>>, Option<(Gone, usize)>) {
         let mut rooms = self.rooms.write().unwrap_or_else(PoisonError::into_inner);
         let Some(room) = rooms.get_mut(room_name) else {
             return (Vec::new(), None);
         };
-        let Some(member) = room.remove(principal) else {
-            return (Vec::new(), None);
-        };
+        let (conns, gone) = room.remove(principal);
         let remaining = room.len();
         if room.is_empty() {
             rooms.remove(room_name);
         }
-        (member.conns, Some((member.user, remaining)))
+        (conns, gone.map(|gone| (gone, remaining)))
     }
 
     /// Empties a room (it was deleted); returns the connections that were in it.
@@ -371,15 +447,6 @@ impl Hub {
     /// Records that `principal` ignores (`true`) or no longer ignores a case-folded name.
     pub fn set_ignore(&self, principal: Principal, name_key: &str, ignore: bool) {
         self.ignoring.set(principal, name_key, ignore);
-    }
-
-    /// Takes the one `/ws` slot of an identity; `false` if it is taken.
-    pub fn take_simple_slot(&self, principal: Principal) -> bool {
-        lock(&self.simple_slots).insert(principal)
-    }
-
-    pub fn free_simple_slot(&self, principal: Principal) {
-        lock(&self.simple_slots).remove(&principal);
     }
 }
 

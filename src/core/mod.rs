@@ -22,23 +22,26 @@
 mod bus;
 mod command;
 mod connection;
+mod directive;
 mod dispatch;
 mod error;
 mod event;
 mod hub;
 mod ignore_filter;
 mod live;
+mod node;
 mod outbound;
 mod roster;
 mod service;
 
-pub use bus::{Bus, LocalBus};
+pub use bus::{Bus, Entry, Inbound, LocalBus};
 pub use command::{
     moderation_action_schemas, Ban, Command, History, Identify, IgnoreUser, JoinRoom, LeaveRoom,
     Limits, MarkRead, Members, ModTarget, MoveUser, Mute, OpenConversation, SendMessage, SetRole,
     Typing, Unban, Verify, Whisper, MODERATION_ACTIONS,
 };
 pub use connection::{ConnHandle, ConnId, ConnInfo, Connection, Next, Outbox};
+pub use directive::Directive;
 pub use error::CoreError;
 pub use event::{CloseReason, Event, MessageEvent, RemovedReason, UserView};
 pub use hub::Hub;
@@ -131,12 +134,13 @@ impl Chat {
             settings.rate_limit_messages,
             settings.rate_window,
         );
-        let ignores = Ignores::new(Arc::clone(&moderation), Arc::clone(&hub));
+        let ignores = Ignores::new(Arc::clone(&moderation), Arc::clone(&hub), Arc::clone(&bus));
         let locks = RoomLocks::default();
         let sessions = Arc::new(Sessions::new(
             Arc::clone(&auth),
             Arc::clone(&moderation),
             Arc::clone(&hub),
+            Arc::clone(&bus),
             presence.clone(),
             ignores.clone(),
             settings.outbound_queue,
@@ -179,6 +183,11 @@ impl Chat {
             clock: clock.clone(),
         });
         let run_once = RunOnce::new(files.store.clone(), settings.node.clone(), clock.clone());
+        bus.attach(Arc::new(node::Node {
+            hub: Arc::clone(&hub),
+            presence: presence.clone(),
+            rooms: Arc::clone(&rooms),
+        }));
         let upkeep = Upkeep {
             auth: Arc::clone(&auth),
             moderation: Arc::clone(&moderation),
@@ -194,7 +203,12 @@ impl Chat {
             clock,
         };
         Self {
-            accounts: Accounts::new(Arc::clone(&auth), Arc::clone(&moderation), Arc::clone(&hub)),
+            accounts: Accounts::new(
+                Arc::clone(&auth),
+                Arc::clone(&moderation),
+                Arc::clone(&hub),
+                Arc::clone(&bus),
+            ),
             lobby: Lobby::new(presence.clone(), Arc::clone(&bus), speech),
             membership: Membership::new(Arc::clone(&rooms), presence.clone()),
             moderation: LiveModeration::new(

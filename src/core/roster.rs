@@ -1,6 +1,10 @@
-//! Who is present in one room on this node: each identity with its connections, kept in the
-//! order the member list is shown (staff first, then by name) so it can be read a page at a
-//! time. A room of ten thousand is never copied whole to answer a join.
+//! Who is present in one room, as this node sees it: each identity with its connections here
+//! and the other nodes it is present on (learnt from the bus), kept in the order the member
+//! list is shown (staff first, then by name) so it can be read a page at a time. A room of ten
+//! thousand is never copied whole to answer a join.
+//!
+//! An identity is a member while it has a connection here or a node elsewhere: a user with a
+//! tab on each of two nodes is one member, who leaves with the last tab, wherever it was.
 
 use super::connection::{ConnHandle, ConnId};
 use super::event::UserView;
@@ -11,10 +15,34 @@ use std::collections::{BTreeSet, HashMap};
 use std::ops::Bound;
 use std::sync::Arc;
 
-/// One present identity and its connections in the room.
+/// One present identity: its connections on this node and the other nodes it is on.
 pub(super) struct Member {
     pub user: UserView,
     pub conns: Vec<Arc<ConnHandle>>,
+    pub nodes: BTreeSet<Arc<str>>,
+}
+
+impl Member {
+    fn is_present(&self) -> bool {
+        !self.conns.is_empty() || !self.nodes.is_empty()
+    }
+}
+
+/// What adding a connection changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Added {
+    /// The identity's first connection on this node (other nodes must hear of it).
+    pub here: bool,
+    /// The identity was not present anywhere (the room hears it join).
+    pub member: bool,
+}
+
+/// What taking an identity's last connection here changed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Gone {
+    pub user: UserView,
+    /// It is not present on any other node either (the room hears it leave).
+    pub member: bool,
 }
 
 /// A member's place in the list: higher roles first, then by case-folded name.
@@ -93,39 +121,121 @@ pub(super) struct Roster {
 }
 
 impl Roster {
-    /// Adds a connection for an identity. Returns whether the identity is new here.
-    pub fn add(&mut self, principal: Principal, user: &UserView, handle: &Arc<ConnHandle>) -> bool {
-        if self.update(principal, user) {
-            let member = self.members.get_mut(&principal).expect("updated member");
-            if !member.conns.iter().any(|c| c.id == handle.id) {
-                member.conns.push(Arc::clone(handle));
-            }
-            return false;
+    /// The member entry of an identity, created (absent everywhere) if needed.
+    fn entry(&mut self, principal: Principal, user: &UserView) -> (&mut Member, bool) {
+        let new = !self.update(principal, user);
+        if new {
+            self.order.insert(ListKey::of(principal, user));
+            let member = Member {
+                user: user.clone(),
+                conns: Vec::new(),
+                nodes: BTreeSet::new(),
+            };
+            self.members.insert(principal, member);
         }
-        self.order.insert(ListKey::of(principal, user));
-        let member = Member {
-            user: user.clone(),
-            conns: vec![Arc::clone(handle)],
-        };
-        self.members.insert(principal, member);
-        true
+        (self.members.get_mut(&principal).expect("member entry"), new)
     }
 
-    /// Removes one connection. Returns how the identity appeared if that was its last one.
-    pub fn remove_conn(&mut self, principal: Principal, conn: ConnId) -> Option<UserView> {
+    /// Adds a connection for an identity.
+    pub fn add(
+        &mut self,
+        principal: Principal,
+        user: &UserView,
+        handle: &Arc<ConnHandle>,
+    ) -> Added {
+        let (member, new) = self.entry(principal, user);
+        let here = member.conns.is_empty();
+        if !member.conns.iter().any(|c| c.id == handle.id) {
+            member.conns.push(Arc::clone(handle));
+        }
+        Added { here, member: new }
+    }
+
+    /// Records that the identity is present on another node. Returns whether it is new in the
+    /// room.
+    pub fn add_remote(&mut self, principal: Principal, user: &UserView, node: &Arc<str>) -> bool {
+        let (member, new) = self.entry(principal, user);
+        member.nodes.insert(Arc::clone(node));
+        new
+    }
+
+    /// Removes one connection. Says so if that was the identity's last one here.
+    pub fn remove_conn(&mut self, principal: Principal, conn: ConnId) -> Option<Gone> {
         let member = self.members.get_mut(&principal)?;
+        let before = member.conns.len();
         member.conns.retain(|c| c.id != conn);
-        if !member.conns.is_empty() {
+        if before == 0 || !member.conns.is_empty() {
             return None;
         }
-        self.remove(principal).map(|member| member.user)
+        Some(self.gone_here(principal))
     }
 
-    /// Removes an identity with all its connections.
-    pub fn remove(&mut self, principal: Principal) -> Option<Member> {
+    /// The identity has no connection here any more: forgets it unless another node has it.
+    fn gone_here(&mut self, principal: Principal) -> Gone {
+        let member = &self.members[&principal];
+        let (user, present) = (member.user.clone(), member.is_present());
+        if !present {
+            self.forget(principal);
+        }
+        Gone {
+            user,
+            member: !present,
+        }
+    }
+
+    fn forget(&mut self, principal: Principal) -> Option<Member> {
         let member = self.members.remove(&principal)?;
         self.order.remove(&ListKey::of(principal, &member.user));
         Some(member)
+    }
+
+    /// Takes every connection an identity has here. Returns them, and what that changed (when
+    /// it had any).
+    pub fn remove(&mut self, principal: Principal) -> (Vec<Arc<ConnHandle>>, Option<Gone>) {
+        let Some(member) = self.members.get_mut(&principal) else {
+            return (Vec::new(), None);
+        };
+        let conns = std::mem::take(&mut member.conns);
+        if conns.is_empty() {
+            return (conns, None);
+        }
+        (conns, Some(self.gone_here(principal)))
+    }
+
+    /// The identity is no longer on `node`. Returns how it appeared if it left the room.
+    pub fn remove_remote(&mut self, principal: Principal, node: &str) -> Option<UserView> {
+        let member = self.members.get_mut(&principal)?;
+        if !member.nodes.remove(node) || member.is_present() {
+            return None;
+        }
+        self.forget(principal).map(|member| member.user)
+    }
+
+    /// A node is gone: everyone only it had leaves. Returns them.
+    pub fn drop_node(&mut self, node: &str) -> Vec<UserView> {
+        let gone: Vec<Principal> = self
+            .members
+            .iter_mut()
+            .filter_map(|(principal, member)| {
+                (member.nodes.remove(node) && !member.is_present()).then_some(*principal)
+            })
+            .collect();
+        gone.into_iter()
+            .filter_map(|principal| self.forget(principal).map(|member| member.user))
+            .collect()
+    }
+
+    /// The other nodes anyone here is on.
+    pub fn nodes(&self) -> impl Iterator<Item = &Arc<str>> {
+        self.members.values().flat_map(|member| member.nodes.iter())
+    }
+
+    /// The identities with a connection on this node, and how they appear.
+    pub fn local(&self) -> impl Iterator<Item = (&Principal, &UserView)> {
+        self.members
+            .iter()
+            .filter(|(_, member)| !member.conns.is_empty())
+            .map(|(principal, member)| (principal, &member.user))
     }
 
     /// Replaces how a present identity appears (role, badge). Returns whether it is present.
@@ -153,7 +263,7 @@ impl Roster {
         self.members.iter()
     }
 
-    /// Every connection in the room (it is being emptied).
+    /// Every connection in the room here (it is being emptied).
     pub fn into_conns(self) -> Vec<Arc<ConnHandle>> {
         self.members.into_values().flat_map(|m| m.conns).collect()
     }
@@ -253,10 +363,58 @@ mod tests {
         let bob = Principal::User(1);
         assert!(room.update(bob, &user("bob", Role::Mod)));
         assert_eq!(names(&room.page(None, 10)), ["bob", "amy"]);
-        assert!(!room.add(bob, &user("bob", Role::Mod), &handle(9)));
+        let added = room.add(bob, &user("bob", Role::Mod), &handle(9));
+        assert_eq!(
+            added,
+            Added {
+                here: false,
+                member: false
+            }
+        );
         assert_eq!(room.remove_conn(bob, 1), None);
-        assert_eq!(room.remove_conn(bob, 9).map(|u| u.name), Some("bob".into()));
+        let gone = room.remove_conn(bob, 9).unwrap();
+        assert_eq!((gone.user.name.as_str(), gone.member), ("bob", true));
         assert_eq!(names(&room.page(None, 10)), ["amy"]);
+    }
+
+    #[test]
+    fn an_identity_on_two_nodes_is_one_member_until_it_leaves_both() {
+        let mut room = room(&[("amy", Role::User)]);
+        let (amy, bob) = (Principal::User(0), Principal::User(7));
+        let other: Arc<str> = Arc::from("node-b");
+        // Bob is on the other node only: a member, with no connection here.
+        assert!(room.add_remote(bob, &user("bob", Role::User), &other));
+        assert_eq!(room.len(), 2);
+        // Amy opens a tab there too: no new member; her last tab here keeps her in.
+        assert!(!room.add_remote(amy, &user("amy", Role::User), &other));
+        let gone = room.remove_conn(amy, 0).unwrap();
+        assert!(!gone.member, "still present on the other node");
+        assert_eq!(room.len(), 2);
+        assert!(room.local().next().is_none());
+        // The other node dies: both leave.
+        let mut left: Vec<String> = room
+            .drop_node("node-b")
+            .into_iter()
+            .map(|u| u.name)
+            .collect();
+        left.sort();
+        assert_eq!(left, ["amy", "bob"]);
+        assert!(room.is_empty());
+    }
+
+    #[test]
+    fn a_remote_leave_removes_only_that_node() {
+        let mut room = Roster::default();
+        let bob = Principal::Guest(3);
+        let (b, c): (Arc<str>, Arc<str>) = (Arc::from("b"), Arc::from("c"));
+        room.add_remote(bob, &user("bob", Role::User), &b);
+        room.add_remote(bob, &user("bob", Role::User), &c);
+        assert_eq!(room.remove_remote(bob, "b"), None);
+        assert_eq!(
+            room.remove_remote(bob, "c").map(|u| u.name),
+            Some("bob".into())
+        );
+        assert!(room.is_empty());
     }
 
     #[test]

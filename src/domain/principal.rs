@@ -3,7 +3,9 @@
 //! below all of them, rather than in the store that happens to persist it.
 
 /// Whom a session stands for. (Ordered only so that lists can break ties stably.)
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Principal {
     User(i64),
     Guest(i64),

@@ -34,7 +34,12 @@ pub async fn upgrade(
         Ok(identity) => identity,
         Err(err) => return refusal(err.code(), &err.to_string()),
     };
-    if !state.chat.sessions.take_simple_slot(identity.principal) {
+    if !state
+        .chat
+        .sessions
+        .take_simple_slot(identity.principal)
+        .await
+    {
         return refusal(
             ErrorCode::AlreadyConnected,
             "this user already has a /ws connection",

@@ -91,6 +91,31 @@ impl History {
         }
     }
 
+    /// A room's messages after `after` up to and including `upto`, oldest first, by the
+    /// room's address (a node that missed them on the bus sends them now). Empty when the
+    /// room is gone.
+    pub async fn resend(
+        &self,
+        slug: &str,
+        after: i64,
+        upto: i64,
+    ) -> Result<Vec<PlainMessage>, RoomError> {
+        let Some(room) = self.dir.by_slug(slug).await? else {
+            return Ok(Vec::new());
+        };
+        let limit = usize::try_from(upto.saturating_sub(after))
+            .unwrap_or(0)
+            .min(1000);
+        let mut rows = self
+            .dir
+            .store
+            .messages()
+            .after(room.id, after, limit as i64)
+            .await?;
+        rows.retain(|row| row.seq <= upto);
+        self.open_all(&room, rows).await
+    }
+
     /// Up to one page of messages after sequence `after` (resuming), oldest first.
     pub async fn after(&self, room: &Room, after: i64) -> Result<Vec<PlainMessage>, RoomError> {
         self.between(room, after, None, None).await

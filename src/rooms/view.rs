@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// A room with its settings, as its members see it.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct RoomView {
     pub slug: String,
     pub name: String,
@@ -191,7 +191,7 @@ pub struct PlainMessage {
 }
 
 /// Where a conversation stands for the one looking at it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ConversationState {
     /// Both have accepted: messages flow.
@@ -203,7 +203,7 @@ pub enum ConversationState {
 }
 
 /// A private conversation as one of its two members sees it.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct ConversationView {
     /// Its wire name (`pm:<id>:<id>`), used as `room` in every command and endpoint.
     pub room: String,

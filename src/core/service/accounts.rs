@@ -4,7 +4,7 @@
 
 use crate::auth::{Account, Auth, Identity, Login, Registered, SessionGrant, SessionId};
 use crate::core::event::CloseReason;
-use crate::core::{CoreError, Hub};
+use crate::core::{Bus, CoreError, Directive, Hub};
 use crate::domain::Role;
 use crate::moderation::Moderation;
 use std::net::IpAddr;
@@ -28,14 +28,21 @@ pub struct Accounts {
     auth: Arc<Auth>,
     moderation: Arc<Moderation>,
     hub: Arc<Hub>,
+    bus: Arc<dyn Bus>,
 }
 
 impl Accounts {
-    pub fn new(auth: Arc<Auth>, moderation: Arc<Moderation>, hub: Arc<Hub>) -> Self {
+    pub fn new(
+        auth: Arc<Auth>,
+        moderation: Arc<Moderation>,
+        hub: Arc<Hub>,
+        bus: Arc<dyn Bus>,
+    ) -> Self {
         Self {
             auth,
             moderation,
             hub,
+            bus,
         }
     }
 
@@ -80,8 +87,10 @@ impl Accounts {
     /// Ends a session; its live connections close.
     pub async fn logout(&self, session: &SessionId) -> Result<(), CoreError> {
         self.auth.logout(session).await?;
-        self.hub
-            .close_sessions(std::slice::from_ref(session), CloseReason::SessionRevoked);
+        self.bus.direct(Directive::CloseSessions {
+            sessions: vec![session.0.clone()],
+            reason: CloseReason::SessionRevoked,
+        });
         Ok(())
     }
 
@@ -97,8 +106,10 @@ impl Accounts {
             .auth
             .change_password(identity, current, new, &ip.to_string())
             .await?;
-        self.hub
-            .close_sessions(&revoked, CloseReason::SessionRevoked);
+        self.bus.direct(Directive::CloseSessions {
+            sessions: revoked.into_iter().map(|s| s.0).collect(),
+            reason: CloseReason::SessionRevoked,
+        });
         Ok(grant)
     }
 

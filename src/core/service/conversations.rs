@@ -9,7 +9,7 @@ use crate::auth::{Auth, Identity};
 use crate::clock::Clock;
 use crate::core::command::Whisper;
 use crate::core::event::{Event, RemovedReason, UserView};
-use crate::core::{Broadcast, Connection, CoreError, Hub};
+use crate::core::{Connection, CoreError, Hub};
 use crate::domain::Principal;
 use crate::domain::{Millis, Name, RoomName};
 use crate::rooms::{ConversationView, EphemeralDoor, EphemeralView, RoomError, Rooms};
@@ -135,15 +135,15 @@ impl Conversations {
             return Err(CoreError::ConversationRequired);
         }
         let said = self.speech.utter(identity, conn.ip(), "whisper")?;
-        let event = Broadcast::new(Event::Whisper {
+        let event = Event::Whisper {
             id: said.id.clone(),
             ts: said.ts,
             from: UserView::from(identity),
             to: whisper.to,
             text: whisper.text.into_string(),
-        });
-        self.presence.tell(target, &event);
-        self.presence.tell(identity.principal, &event);
+        };
+        self.presence.tell(target, event.clone());
+        self.presence.tell(identity.principal, event);
         Ok(said)
     }
 

@@ -3,7 +3,7 @@
 //! is filtered the same way. The ignored side sees no difference.
 
 use crate::auth::Identity;
-use crate::core::{CoreError, Hub};
+use crate::core::{Bus, CoreError, Directive, Hub};
 use crate::domain::Name;
 use crate::domain::Principal;
 use crate::moderation::Moderation;
@@ -15,11 +15,16 @@ use std::sync::Arc;
 pub struct Ignores {
     moderation: Arc<Moderation>,
     hub: Arc<Hub>,
+    bus: Arc<dyn Bus>,
 }
 
 impl Ignores {
-    pub fn new(moderation: Arc<Moderation>, hub: Arc<Hub>) -> Self {
-        Self { moderation, hub }
+    pub fn new(moderation: Arc<Moderation>, hub: Arc<Hub>, bus: Arc<dyn Bus>) -> Self {
+        Self {
+            moderation,
+            hub,
+            bus,
+        }
     }
 
     /// The names the caller ignores (case-folded).
@@ -42,7 +47,11 @@ impl Ignores {
         self.moderation
             .set_ignore(user_id, &name.key(), ignore)
             .await?;
-        self.hub.set_ignore(identity.principal, &name.key(), ignore);
+        self.bus.direct(Directive::SetIgnore {
+            principal: identity.principal,
+            name_key: name.key(),
+            ignore,
+        });
         Ok(())
     }
 

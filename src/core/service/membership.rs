@@ -7,7 +7,7 @@
 use super::Presence;
 use crate::auth::Identity;
 use crate::core::event::{Event, RemovedReason};
-use crate::core::{Broadcast, CoreError};
+use crate::core::CoreError;
 use crate::domain::{Name, Principal, RoomRole};
 use crate::rooms::{
     CreateInvite, InviteView, MemberView, OwnRequest, RequestView, RoomView, Rooms, Visible,
@@ -137,12 +137,13 @@ impl Membership {
         else {
             return Ok(());
         };
-        let event = Broadcast::new(Event::AccessRequested {
+        let event = Event::AccessRequested {
             room: slug.as_str().to_owned(),
             user: identity.name.clone(),
-        });
+        };
         for moderator in moderators {
-            self.presence.tell(Principal::User(moderator), &event);
+            self.presence
+                .tell(Principal::User(moderator), event.clone());
         }
         Ok(())
     }
@@ -176,11 +177,11 @@ impl Membership {
             .decide(identity, slug, requester, approve)
             .await?;
         if approve {
-            let event = Broadcast::new(Event::AccessDecided {
+            let event = Event::AccessDecided {
                 room: room.slug,
                 approved: true,
-            });
-            self.presence.tell(Principal::User(user_id), &event);
+            };
+            self.presence.tell(Principal::User(user_id), event);
         }
         Ok(())
     }

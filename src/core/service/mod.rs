@@ -29,6 +29,7 @@ pub use membership::Membership;
 pub use moderation::{actor, LiveModeration};
 pub use oversight::{AdminUser, Oversight};
 pub use presence::{MembersPage, Presence};
+pub(crate) use rooms::events as stored_events;
 pub use rooms::{HistoryPage, Joined, LiveRooms, Posted, RoomJoined, Said};
 pub use run_once::{RunOnce, LEASE};
 pub use sessions::{Identified, IdentifyDeadline, Sessions};

@@ -10,7 +10,7 @@ use crate::core::command::{
     Ban, DeleteUser, ModTarget, MoveUser, Mute, SetRole, Unban, Unmute, Verify,
 };
 use crate::core::event::{CloseReason, Event, RemovedReason, UserView};
-use crate::core::{Broadcast, Bus, Connection, CoreError, Hub};
+use crate::core::{Broadcast, Bus, Connection, CoreError, Directive, Hub};
 use crate::domain::Principal;
 use crate::domain::{Name, Role, RoomName};
 use crate::moderation::{Actor, Moderation, ModerationError, Target};
@@ -96,8 +96,11 @@ impl LiveModeration {
             .kick(actor, &target, kick.reason.as_deref())
             .await?;
         if let Some(principal) = target.principal {
-            self.hub
-                .close_principal(principal, CloseReason::Kicked, kick.reason.as_deref());
+            self.bus.direct(Directive::ClosePrincipal {
+                principal,
+                reason: CloseReason::Kicked,
+                detail: kick.reason.clone(),
+            });
         }
         let text = format!("{} was kicked by {}", target.name, actor.identity.name);
         self.notice(kick.room, with_reason(text, kick.reason.as_deref()));
@@ -139,13 +142,19 @@ impl LiveModeration {
             ..
         }) = &target
         {
-            self.hub
-                .close_principal(*principal, CloseReason::Banned, ban.reason.as_deref());
+            self.bus.direct(Directive::ClosePrincipal {
+                principal: *principal,
+                reason: CloseReason::Banned,
+                detail: ban.reason.clone(),
+            });
             self.auth.revoke_all(*principal).await?;
         }
         if let Some(ip) = address {
-            self.hub
-                .close_address(ip, CloseReason::Banned, ban.reason.as_deref());
+            self.bus.direct(Directive::CloseAddress {
+                ip,
+                reason: CloseReason::Banned,
+                detail: ban.reason.clone(),
+            });
         }
         let banned = target
             .as_ref()
@@ -260,11 +269,11 @@ impl LiveModeration {
                 None,
             )
             .await?;
-        let event = Broadcast::new(Event::Moved {
+        let event = Event::Moved {
             room: room.to_string(),
             by: actor.identity.name.clone(),
-        });
-        self.hub.deliver_to(principal, &event);
+        };
+        self.presence.tell(principal, event);
         let text = format!("{} was moved here by {}", target.name, actor.identity.name);
         self.notice(Some(room), text);
         Ok(())
@@ -282,8 +291,11 @@ impl LiveModeration {
         for room in self.rooms.admin().delete_owned_by(user_id).await? {
             self.presence.close_room(&room.slug, RemovedReason::Deleted);
         }
-        self.hub
-            .close_principal(Principal::User(user_id), CloseReason::SessionRevoked, None);
+        self.bus.direct(Directive::ClosePrincipal {
+            principal: Principal::User(user_id),
+            reason: CloseReason::SessionRevoked,
+            detail: None,
+        });
         self.sweep.uploader_gone(user_id).await?;
         self.auth.delete_account(user_id).await?;
         let text = format!(
@@ -305,11 +317,7 @@ impl LiveModeration {
             role,
             verified,
         };
-        let event = Broadcast::new(Event::UserUpdated { user: user.clone() });
-        for room in self.hub.update_user(principal, &user) {
-            self.bus.publish(&room, Arc::clone(&event), Some(principal));
-        }
-        self.hub.deliver_to(principal, &event);
+        self.bus.direct(Directive::UpdateUser { principal, user });
     }
 }
 

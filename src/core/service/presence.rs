@@ -6,10 +6,15 @@
 //! only a `member_count` every few seconds while the number changes (see
 //! [`Presence::announce_crowds`], run by upkeep). The join ack carries the first page of
 //! members; the `members` command reads on.
+//!
+//! With several nodes, each node's roster also holds who is present on the others (the bus
+//! tells it), and each node announces joins, leaves and counts to its own connections when
+//! its view of the room changes: nothing about presence is published twice.
 
 use crate::core::command::Members;
 use crate::core::event::{Event, RemovedReason, UserView};
-use crate::core::{Broadcast, Bus, Connection, CoreError, Hub, MemberPage};
+use crate::core::roster::Gone;
+use crate::core::{Broadcast, Bus, Connection, CoreError, Directive, Hub, MemberPage};
 use crate::domain::Principal;
 use crate::domain::{RoomName, LOBBY};
 use crate::rooms::Notice;
@@ -53,15 +58,18 @@ impl Presence {
         let identity = conn.identified()?;
         let user = UserView::from(identity);
         let principal = identity.principal;
-        let (first, present) = self.hub.join(room, &user, principal, &conn.handle);
+        let (added, present) = self.hub.join(room, &user, principal, &conn.handle);
         conn.rooms.insert(room.to_owned());
-        if first && present <= self.limit {
+        if added.here {
+            self.bus.presence(room, principal, Some(&user));
+        }
+        if added.member && present <= self.limit {
             let event = Event::MemberJoined {
                 room: room.to_owned(),
                 user,
             };
-            self.bus
-                .publish(room, Broadcast::new(event), Some(principal));
+            self.hub
+                .deliver(room, &Broadcast::new(event), Some(principal));
         }
         Ok(self.hub.members(room, None, FIRST_PAGE))
     }
@@ -72,8 +80,8 @@ impl Presence {
         if !conn.rooms.remove(room.as_str()) {
             return Err(CoreError::NotInRoom);
         }
-        if let Some((user, remaining)) = self.hub.leave(room.as_str(), principal, conn.id()) {
-            self.announce_left(room.as_str(), user, remaining);
+        if let Some((gone, remaining)) = self.hub.leave(room.as_str(), principal, conn.id()) {
+            self.gone_here(room.as_str(), principal, gone, remaining);
         }
         Ok(())
     }
@@ -84,15 +92,34 @@ impl Presence {
             return;
         };
         for room in &conn.rooms {
-            if let Some((user, remaining)) = self.hub.leave(room, identity.principal, conn.id()) {
-                self.announce_left(room, user, remaining);
+            if let Some((gone, remaining)) = self.hub.leave(room, identity.principal, conn.id()) {
+                self.gone_here(room, identity.principal, gone, remaining);
             }
         }
     }
 
-    /// Takes an identity out of a room and tells its connections why; the others see it leave.
+    /// An identity's last connection here left a room: the other nodes hear of it, and the
+    /// room if the identity is gone from it altogether.
+    fn gone_here(&self, room: &str, principal: Principal, gone: Gone, remaining: usize) {
+        self.bus.presence(room, principal, None);
+        if gone.member {
+            self.announce_left(room, gone.user, remaining);
+        }
+    }
+
+    /// Takes an identity out of a room, on every node, and tells its connections why; the
+    /// others see it leave.
     pub(crate) fn evict(&self, room: &str, principal: Principal, reason: RemovedReason) {
-        let (handles, user) = self.hub.evict(room, principal);
+        self.bus.direct(Directive::Evict {
+            room: room.to_owned(),
+            principal,
+            reason,
+        });
+    }
+
+    /// [`Presence::evict`] on this node.
+    pub(crate) fn evict_here(&self, room: &str, principal: Principal, reason: RemovedReason) {
+        let (handles, gone) = self.hub.evict(room, principal);
         let notice = Broadcast::new(Event::RoomRemoved {
             room: room.to_owned(),
             reason,
@@ -100,13 +127,22 @@ impl Presence {
         for handle in handles {
             handle.deliver(&notice);
         }
-        if let Some((user, remaining)) = user {
-            self.announce_left(room, user, remaining);
+        if let Some((gone, remaining)) = gone {
+            self.gone_here(room, principal, gone, remaining);
         }
     }
 
-    /// Empties a room that is gone (deleted, expired); everyone in it is told why.
+    /// Empties a room that is gone (deleted, expired), on every node; everyone in it is told
+    /// why.
     pub(crate) fn close_room(&self, room: &str, reason: RemovedReason) {
+        self.bus.direct(Directive::CloseRoom {
+            room: room.to_owned(),
+            reason,
+        });
+    }
+
+    /// [`Presence::close_room`] on this node.
+    pub(crate) fn close_room_here(&self, room: &str, reason: RemovedReason) {
         let notice = Broadcast::new(Event::RoomRemoved {
             room: room.to_owned(),
             reason,
@@ -116,26 +152,66 @@ impl Presence {
         }
     }
 
-    /// Queues an event on every connection of one identity (unless it ignores the author).
-    pub(crate) fn tell(&self, principal: Principal, event: &Arc<Broadcast>) {
-        self.hub.deliver_to(principal, event);
+    /// Queues an event on every connection of one identity, on any node (unless it ignores
+    /// the author).
+    pub(crate) fn tell(&self, principal: Principal, event: Event) {
+        self.bus.direct(Directive::Tell { principal, event });
     }
 
     /// Tells one account how a conversation now looks to them, on each of their connections.
     pub(crate) fn tell_conversation(&self, notice: Option<Notice>) {
         if let Some((user_id, conversation)) = notice {
-            let event = Broadcast::new(Event::ConversationUpdated { conversation });
-            self.hub.deliver_to(Principal::User(user_id), &event);
+            let event = Event::ConversationUpdated { conversation };
+            self.tell(Principal::User(user_id), event);
         }
     }
 
+    /// Another node gained (`Some`) or lost an identity in a room: the room here hears it if
+    /// that made it join or leave.
+    pub(crate) fn remote(
+        &self,
+        room: &str,
+        node: &Arc<str>,
+        principal: Principal,
+        user: Option<UserView>,
+    ) {
+        match user {
+            Some(user) => {
+                let Some(present) = self.hub.join_remote(room, &user, principal, node) else {
+                    return;
+                };
+                if present <= self.limit {
+                    let event = Event::MemberJoined {
+                        room: room.to_owned(),
+                        user,
+                    };
+                    self.hub
+                        .deliver(room, &Broadcast::new(event), Some(principal));
+                }
+            }
+            None => {
+                if let Some((user, remaining)) = self.hub.leave_remote(room, principal, node) {
+                    self.announce_left(room, user, remaining);
+                }
+            }
+        }
+    }
+
+    /// A node is gone: whoever only it had leaves, as this node's connections see it.
+    pub(crate) fn node_gone(&self, node: &str) {
+        for (room, user, remaining) in self.hub.drop_node(node) {
+            self.announce_left(&room, user, remaining);
+        }
+    }
+
+    /// Tells this node's connections in the room that someone left.
     fn announce_left(&self, room: &str, user: UserView, remaining: usize) {
         if remaining < self.limit {
             let event = Event::MemberLeft {
                 room: room.to_owned(),
                 user,
             };
-            self.bus.publish(room, Broadcast::new(event), None);
+            self.hub.deliver(room, &Broadcast::new(event), None);
         }
     }
 
@@ -181,11 +257,12 @@ impl Presence {
         let known: HashSet<String> = announced.keys().cloned().collect();
         for (room, count) in self.hub.crowds(self.limit, &known) {
             if announced.get(&room) != Some(&count) {
+                // Every node counts the whole room and tells its own connections.
                 let event = Event::MemberCount {
                     room: room.clone(),
                     count,
                 };
-                self.bus.publish(&room, Broadcast::new(event), None);
+                self.hub.deliver(&room, &Broadcast::new(event), None);
             }
             if count > self.limit {
                 announced.insert(room, count);

@@ -8,7 +8,7 @@ use crate::auth::{Auth, Identity};
 use crate::clock::Clock;
 use crate::core::command::{History, JoinRoom, SendMessage};
 use crate::core::event::{Event, MessageEvent, RemovedReason, UserView};
-use crate::core::{Broadcast, Bus, Connection, CoreError};
+use crate::core::{Broadcast, Bus, Connection, CoreError, Entry};
 use crate::domain::{ClientMsgId, MessageText, RoomCode, RoomKind, RoomRole};
 use crate::rooms::{
     author_id, CreateRoom, PlainMessage, RoomError, RoomListing, RoomView, Rooms, SettingsPatch,
@@ -19,6 +19,9 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
+
+/// How often a join tries to enter a room at the end of its history before it just enters.
+const ENTRY_ATTEMPTS: usize = 4;
 
 /// A message stored (through a command or the REST API).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -128,12 +131,48 @@ impl LiveRooms {
             self.auth.code_guess_failed(&ip);
         }
         let Visible { room, role } = joined?;
-        let page = self.presence.enter(conn, &room.slug)?;
-        let messages = match join.since {
+        // This node hears the room before its history is read, and the connection enters
+        // exactly where that history ends (see `Bus::enter_at`).
+        self.bus.watch(&room.slug).await;
+        let mut messages = match join.since {
             Some(since) => self.rooms.history().after(&room, since).await?,
             None => self.rooms.history().before(&room, None, None).await?,
         };
         let more = messages.len() >= self.rooms.settings().history_page;
+        let mut page = None;
+        for _ in 0..ENTRY_ATTEMPTS {
+            let last = messages
+                .last()
+                .map_or_else(|| join.since.unwrap_or(room.last_seq), |m| m.seq);
+            let mut entered = Ok(());
+            let mut enter = || {
+                entered = self
+                    .presence
+                    .enter(conn, &room.slug)
+                    .map(|p| page = Some(p))
+            };
+            match self.bus.enter_at(&room.slug, last, &mut enter) {
+                Entry::Entered => {
+                    entered?;
+                    break;
+                }
+                Entry::Behind(delivered) => {
+                    let newer = self
+                        .rooms
+                        .history()
+                        .between(&room, last, Some(delivered + 1), None)
+                        .await?;
+                    messages.extend(newer);
+                }
+                Entry::Ahead => self.bus.catch_up(&room.slug, last).await,
+            }
+        }
+        let page = match page {
+            Some(page) => page,
+            // Still racing after a few rounds (a very busy room): enter; the client resumes
+            // by `since` if anything slipped between.
+            None => self.presence.enter(conn, &room.slug)?,
+        };
         let messages = self.ignores.without_ignored(identity.principal, messages);
         conn.answer(RoomJoined {
             room: RoomView::of(&room, role),
@@ -319,7 +358,7 @@ impl LiveRooms {
 }
 
 /// Stored messages as the protocol delivers them.
-fn events(room: &str, messages: Vec<PlainMessage>) -> Vec<MessageEvent> {
+pub(crate) fn events(room: &str, messages: Vec<PlainMessage>) -> Vec<MessageEvent> {
     messages
         .into_iter()
         .map(|m| stored_event(room, m))

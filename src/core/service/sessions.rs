@@ -10,7 +10,7 @@ use crate::auth::{Auth, AuthError, Identity, SessionId};
 use crate::clock::Clock;
 use crate::core::command::Identify;
 use crate::core::event::{CloseReason, UserView};
-use crate::core::{ConnInfo, Connection, CoreError, Hub, Outbox};
+use crate::core::{Bus, ConnInfo, Connection, CoreError, Directive, Hub, Outbox};
 use crate::domain::Principal;
 use crate::moderation::Moderation;
 use serde::Serialize;
@@ -37,6 +37,7 @@ pub struct Sessions {
     auth: Arc<Auth>,
     moderation: Arc<Moderation>,
     hub: Arc<Hub>,
+    bus: Arc<dyn Bus>,
     presence: Presence,
     ignores: Ignores,
     outbound_queue: usize,
@@ -52,6 +53,7 @@ impl Sessions {
         auth: Arc<Auth>,
         moderation: Arc<Moderation>,
         hub: Arc<Hub>,
+        bus: Arc<dyn Bus>,
         presence: Presence,
         ignores: Ignores,
         outbound_queue: usize,
@@ -62,6 +64,7 @@ impl Sessions {
             auth,
             moderation,
             hub,
+            bus,
             presence,
             ignores,
             outbound_queue,
@@ -175,19 +178,21 @@ impl Sessions {
         Ok(())
     }
 
-    /// Takes the one `/ws` slot of an identity; `false` if it is taken.
-    pub fn take_simple_slot(&self, principal: Principal) -> bool {
-        self.hub.take_simple_slot(principal)
+    /// Takes the one `/ws` slot of an identity, on whichever node; `false` if it is taken.
+    pub async fn take_simple_slot(&self, principal: Principal) -> bool {
+        self.bus.take_slot(principal).await
     }
 
     pub fn free_simple_slot(&self, principal: Principal) {
-        self.hub.free_simple_slot(principal);
+        self.bus.free_slot(principal);
     }
 
-    /// Closes the live connections of revoked sessions.
+    /// Closes the live connections of revoked sessions, on every node.
     pub fn revoke(&self, sessions: &[SessionId]) {
-        self.hub
-            .close_sessions(sessions, CloseReason::SessionRevoked);
+        self.bus.direct(Directive::CloseSessions {
+            sessions: sessions.iter().map(|s| s.0.clone()).collect(),
+            reason: CloseReason::SessionRevoked,
+        });
     }
 
     /// How often [`Sessions::renew_live`] must run for open connections to keep their

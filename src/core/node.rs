@@ -1,0 +1,110 @@
+//! This node as the bus sees it: what arrives from the bus (room events, directives, other
+//! nodes' presence) is applied here to this node's connections, and stored messages a node
+//! missed are read back from the database.
+
+use super::bus::Inbound;
+use super::directive::Directive;
+use super::event::{Event, MessageEvent, UserView};
+use super::service::{stored_events, Presence};
+use super::{Broadcast, Hub};
+use crate::auth::SessionId;
+use crate::domain::Principal;
+use crate::rooms::Rooms;
+use futures_util::future::BoxFuture;
+use std::sync::Arc;
+
+pub struct Node {
+    pub(super) hub: Arc<Hub>,
+    pub(super) presence: Presence,
+    pub(super) rooms: Arc<Rooms>,
+}
+
+impl Inbound for Node {
+    fn deliver(&self, room: &str, broadcast: &Arc<Broadcast>, except: Option<Principal>) {
+        self.hub.deliver(room, broadcast, except);
+    }
+
+    fn apply(&self, directive: Directive) {
+        match directive {
+            Directive::Tell { principal, event } => {
+                self.hub.deliver_to(principal, &Broadcast::new(event));
+            }
+            Directive::ClosePrincipal {
+                principal,
+                reason,
+                detail,
+            } => self
+                .hub
+                .close_principal(principal, reason, detail.as_deref()),
+            Directive::CloseAddress { ip, reason, detail } => {
+                self.hub.close_address(ip, reason, detail.as_deref());
+            }
+            Directive::CloseSessions { sessions, reason } => {
+                let sessions: Vec<SessionId> = sessions.into_iter().map(SessionId).collect();
+                self.hub.close_sessions(&sessions, reason);
+            }
+            Directive::UpdateUser { principal, user } => {
+                let event = Broadcast::new(Event::UserUpdated { user: user.clone() });
+                for room in self.hub.update_user(principal, &user) {
+                    self.hub.deliver(&room, &event, Some(principal));
+                }
+                self.hub.deliver_to(principal, &event);
+            }
+            Directive::SetIgnore {
+                principal,
+                name_key,
+                ignore,
+            } => self.hub.set_ignore(principal, &name_key, ignore),
+            Directive::Evict {
+                room,
+                principal,
+                reason,
+            } => self.presence.evict_here(&room, principal, reason),
+            Directive::CloseRoom { room, reason } => self.presence.close_room_here(&room, reason),
+            Directive::NodeGone { node } => self.presence.node_gone(&node),
+        }
+    }
+
+    fn remote_presence(
+        &self,
+        room: &str,
+        node: &Arc<str>,
+        principal: Principal,
+        user: Option<UserView>,
+    ) {
+        self.presence.remote(room, node, principal, user);
+    }
+
+    fn local_presence(&self) -> Vec<(String, Principal, UserView)> {
+        self.hub.local_presence()
+    }
+
+    fn remote_nodes(&self) -> Vec<Arc<str>> {
+        self.hub.remote_nodes()
+    }
+
+    fn present_here(&self, room: &str) -> bool {
+        self.hub.present_here(room)
+    }
+
+    fn forget_room(&self, room: &str) {
+        self.hub.forget_room(room);
+    }
+
+    fn backfill<'a>(
+        &'a self,
+        room: &'a str,
+        after: i64,
+        upto: i64,
+    ) -> BoxFuture<'a, Result<Vec<MessageEvent>, String>> {
+        Box::pin(async move {
+            let messages = self
+                .rooms
+                .history()
+                .resend(room, after, upto)
+                .await
+                .map_err(|err| err.to_string())?;
+            Ok(stored_events(room, messages))
+        })
+    }
+}
