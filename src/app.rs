@@ -3,8 +3,9 @@
 
 use crate::auth::Auth;
 use crate::clock::Clock;
+use crate::cluster::RedisBus;
 use crate::config::{Config, Secret};
-use crate::core::{Chat, ChatParts, ChatSettings, FileParts, Hub, LocalBus};
+use crate::core::{Bus, Chat, ChatParts, ChatSettings, FileParts, Hub, LocalBus};
 use crate::crypto::{KeyConfig, Keyring};
 use crate::domain::Role;
 use crate::error::ErrorCode;
@@ -158,9 +159,16 @@ impl Server {
         bootstrap_root(&auth, &config).await?;
         log_admin_accounts(&store).await?;
         let hub = Arc::new(Hub::new(clock.clone()));
-        let bus = Arc::new(LocalBus::new());
         let node = config.node_name();
         tracing::info!(node = %node, "node");
+        let bus: Arc<dyn Bus> = match &config.redis_url {
+            Some(url) => Arc::new(
+                RedisBus::connect(url.expose(), &node)
+                    .await
+                    .context("cannot start the Redis bus (redis_url)")?,
+            ),
+            None => Arc::new(LocalBus::new()),
+        };
         let settings = ChatSettings {
             max_message_chars: config.max_message_chars,
             rate_limit_messages: config.rate_limit_messages,
@@ -314,6 +322,7 @@ impl Server {
         // What the audit log holds and the database are closed in bounded time too: a
         // connection task still holding a database connection must not keep the process up.
         let closing = async {
+            state.chat.bus.leave().await;
             state.chat.flush_audit().await;
             state.store.close().await;
         };

@@ -22,6 +22,9 @@ pub struct Health {
     database: &'static str,
     /// `ok`: the object store (a directory or an S3 bucket) accepts writes.
     files: &'static str,
+    /// `ok`: Redis answers and this node listens to it; absent on a single node.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    redis: Option<&'static str>,
     /// Stored messages found not to decrypt since start-up (each counted once); they are
     /// served marked `undecryptable`, and logged.
     undecryptable_messages: u64,
@@ -35,9 +38,10 @@ pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, HttpE
     let now = state.chat.upkeep.clock.now_millis();
     // Both are probed every time, and every failing one named: on a full disk both may fail.
     // The database probe logs a change itself, not every poll.
-    let (database, files) = tokio::join!(
+    let (database, files, redis) = tokio::join!(
         state.store.check_writes(now),
-        state.chat.files.library().probe()
+        state.chat.files.library().probe(),
+        state.chat.bus.check()
     );
     let failing: Vec<String> = [
         database
@@ -46,6 +50,10 @@ pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, HttpE
         files
             .err()
             .map(|err| format!("files: the object store does not accept writes ({err})")),
+        redis
+            .as_ref()
+            .and_then(|r| r.as_ref().err())
+            .map(|err| format!("redis: {err}")),
     ]
     .into_iter()
     .flatten()
@@ -58,6 +66,7 @@ pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, HttpE
         node: state.node.clone(),
         database: "ok",
         files: "ok",
+        redis: redis.map(|_| "ok"),
         undecryptable_messages: state.chat.oversight.undecryptable_messages(),
     }))
 }

@@ -147,6 +147,9 @@ pub struct Config {
     /// This node's name in `/health` and the logs (1–64 of `A–Z a–z 0–9 . _ -`); when
     /// unset, a random one is drawn at each start.
     pub node_id: Option<String>,
+    /// Redis for several nodes: fan-out, presence and the `/ws` rule cluster-wide. Unset,
+    /// one node delivers in-process. May hold a password: never logged.
+    pub redis_url: Option<Secret>,
     /// Seconds connections get to close on shutdown.
     pub shutdown_grace_secs: u64,
     /// `tracing` filter, e.g. `info` or `parlor=debug`.
@@ -235,6 +238,7 @@ impl Default for Config {
             image_max_pixels: 40_000_000,
             thumbnail_max_source_bytes: 32 * 1024 * 1024,
             node_id: None,
+            redis_url: None,
             shutdown_grace_secs: 10,
             log: "info".into(),
             log_format: LogFormat::Text,
@@ -257,6 +261,7 @@ impl fmt::Debug for Config {
             .field("object_store_url", &self.object_store_url)
             .field("s3_access_key_id", &self.s3_access_key_id)
             .field("s3_secret_access_key", &self.s3_secret_access_key)
+            .field("redis_url", &self.redis_url)
             .finish_non_exhaustive()
     }
 }

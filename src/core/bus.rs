@@ -52,6 +52,8 @@ pub trait Bus: Send + Sync + 'static {
     fn check(&self) -> BoxFuture<'_, Option<Result<(), String>>>;
     /// Connects the bus to this node's connections (once, when the core is built).
     fn attach(&self, inbound: Arc<dyn Inbound>);
+    /// Leaves the cluster (shutdown, after the connections closed).
+    fn leave(&self) -> BoxFuture<'_, ()>;
 }
 
 /// This node, as the bus sees it: where what arrives is applied.
@@ -154,5 +156,9 @@ impl Bus for LocalBus {
 
     fn attach(&self, inbound: Arc<dyn Inbound>) {
         let _ = self.inbound.set(inbound);
+    }
+
+    fn leave(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
     }
 }

@@ -110,6 +110,8 @@ pub struct Chat {
     pub upkeep: Upkeep,
     /// What decoding a command needs to know.
     pub limits: Limits,
+    /// Fan-out to the other nodes (for `/health` and shutdown).
+    pub bus: Arc<dyn Bus>,
     audit: Arc<Moderation>,
 }
 
@@ -216,10 +218,11 @@ impl Chat {
                 Arc::clone(&auth),
                 Arc::clone(&rooms),
                 Arc::clone(&hub),
-                bus,
+                Arc::clone(&bus),
                 presence.clone(),
                 sweep,
             ),
+            bus,
             oversight: Oversight::new(auth, Arc::clone(&moderation), rooms, hub),
             limits: Limits {
                 max_message_chars: settings.max_message_chars,

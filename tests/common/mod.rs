@@ -7,7 +7,8 @@
 //! - `ws`: the WebSocket client ([`WsClient`]), typed events and close codes;
 //! - `accounts`: callers with a session, the root account, two users at once;
 //! - `binary`: the `parlor` binary run as a process (`serve`, `keys rotate`);
-//! - `process`: the binary started as an operator starts it.
+//! - `process`: the binary started as an operator starts it;
+//! - `redis`: a throwaway `redis-server` for the multi-node tests.
 #![allow(dead_code)]
 
 pub mod accounts;
@@ -15,6 +16,7 @@ pub mod binary;
 pub mod http;
 pub mod process;
 pub mod protocol;
+pub mod redis;
 pub mod ws;
 
 #[allow(unused_imports)]

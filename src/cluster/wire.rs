@@ -1,0 +1,132 @@
+//! What travels between nodes, and the Redis keys and channels it travels on.
+//!
+//! One JSON envelope per publish, encoded once, whoever receives it; each receiving node
+//! decodes it once and its framings encode the event once each, as for a local event.
+
+use crate::core::{Directive, Event, UserView};
+use crate::domain::Principal;
+use serde::{Deserialize, Serialize};
+
+const PREFIX: &str = "parlor:";
+
+/// The channel every node listens to: directives.
+pub fn all_channel() -> String {
+    format!("{PREFIX}all")
+}
+
+/// A room's channel: its events and presence. Only nodes with someone in the room listen.
+pub fn room_channel(room: &str) -> String {
+    format!("{PREFIX}room:{room}")
+}
+
+/// A room's presence: one field per (node, identity) present, for a node that starts
+/// listening to the room to learn who is already there.
+pub fn presence_key(room: &str) -> String {
+    format!("{PREFIX}presence:{room}")
+}
+
+/// The presence hashes of every room (to clean up after a restart).
+pub const PRESENCE_PATTERN: &str = "parlor:presence:*";
+
+pub fn presence_field(node: &str, principal: Principal) -> String {
+    format!("{node}|{}", principal.key())
+}
+
+/// The node a presence field belongs to.
+pub fn node_of_field(field: &str) -> Option<&str> {
+    field.split_once('|').map(|(node, _)| node)
+}
+
+/// A node's heartbeat: present while the node lives.
+pub fn node_key(node: &str) -> String {
+    format!("{PREFIX}node:{node}")
+}
+
+/// An identity's `/ws` slot: which node holds it.
+pub fn slot_key(principal: Principal) -> String {
+    format!("{PREFIX}ws:{}", principal.key())
+}
+
+/// One message between nodes.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Envelope {
+    /// The publishing node.
+    pub node: String,
+    /// Its incarnation (a restarted node counts afresh).
+    pub boot: u64,
+    /// Its count of publishes: a retried publish that had gone through is seen twice, and
+    /// dropped the second time.
+    pub n: u64,
+    pub body: Body,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Body {
+    Event {
+        room: String,
+        except: Option<Principal>,
+        event: Event,
+    },
+    /// The node has (`user` set) or no longer has `principal` in `room`.
+    Presence {
+        room: String,
+        principal: Principal,
+        user: Option<UserView>,
+    },
+    Directive {
+        directive: Directive,
+    },
+}
+
+/// A presence field's value.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Present {
+    pub principal: Principal,
+    pub user: UserView,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::CloseReason;
+
+    #[test]
+    fn envelopes_survive_the_wire() {
+        let envelope = Envelope {
+            node: "a".into(),
+            boot: 7,
+            n: 3,
+            body: Body::Directive {
+                directive: Directive::ClosePrincipal {
+                    principal: Principal::Guest(4),
+                    reason: CloseReason::Kicked,
+                    detail: Some("spam".into()),
+                },
+            },
+        };
+        let bytes = serde_json::to_vec(&envelope).unwrap();
+        let back: Envelope = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!((back.node.as_str(), back.boot, back.n), ("a", 7, 3));
+        let Body::Directive {
+            directive:
+                Directive::ClosePrincipal {
+                    principal, detail, ..
+                },
+        } = back.body
+        else {
+            panic!("another body");
+        };
+        assert_eq!(principal, Principal::Guest(4));
+        assert_eq!(detail.as_deref(), Some("spam"));
+    }
+
+    #[test]
+    fn channels_name_their_room() {
+        assert_eq!(room_channel("pm:1:2"), "parlor:room:pm:1:2");
+        assert_eq!(
+            node_of_field(&presence_field("n-1", Principal::User(3))),
+            Some("n-1")
+        );
+    }
+}

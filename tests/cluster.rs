@@ -1,0 +1,257 @@
+//! Several nodes on one database and one Redis: clients on different nodes chat, see each
+//! other, and are moderated as if on one server; and when Redis dies, stalls or comes back
+//! empty, no acknowledged message is lost or delivered twice.
+
+mod common;
+
+use common::protocol::{CloseReason, Closing, MemberJoined, MemberLeft, Message, Posted};
+use common::redis::Redis;
+use common::{
+    eventually, spawn_app_with, unique_name, with_root, TestApp, WsClient, ROOT_PASSWORD,
+};
+use parlor::config::{Config, Secret};
+use serde_json::json;
+use std::time::Duration;
+
+/// Nodes named `node-a`, `node-b`, … on one database, master key and Redis.
+async fn cluster(redis: &Redis, count: usize, adjust: fn(&mut Config)) -> Vec<TestApp> {
+    let url = redis.url();
+    // The manual clock never moves here: no rate window would end.
+    let adjust = move |c: &mut Config| {
+        c.rate_limit_messages = 100_000;
+        adjust(c);
+    };
+    let first = {
+        let url = url.clone();
+        spawn_app_with(move |c| {
+            c.node_id = Some("node-a".into());
+            c.redis_url = Some(Secret::new(url));
+            adjust(c);
+        })
+        .await
+    };
+    let database = first.config.database_url();
+    let key = std::fs::read_to_string(first.config.data_dir.join("master.key")).unwrap();
+    let mut nodes = vec![first];
+    for i in 1..count {
+        let (url, database, key) = (url.clone(), database.clone(), key.clone());
+        let name = format!("node-{}", (b'a' + i as u8) as char);
+        nodes.push(
+            spawn_app_with(move |c| {
+                c.node_id = Some(name);
+                c.redis_url = Some(Secret::new(url));
+                c.database_url = Some(Secret::new(database));
+                c.master_key = Some(Secret::new(key.trim()));
+                adjust(c);
+            })
+            .await,
+        );
+    }
+    nodes
+}
+
+/// Waits until `client` holds every message `1..=last` of `room`, and checks it got each
+/// exactly once, in order.
+async fn exactly_once_in_order(client: &mut WsClient, room: &str, last: i64) {
+    let mut seqs = Vec::new();
+    while seqs.last().copied().unwrap_or(0) < last {
+        let message: Message = tokio::time::timeout(
+            Duration::from_secs(30),
+            client.event_where(|m: &Message| m.room == room),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("messages stopped at {seqs:?}, want up to {last}"));
+        seqs.push(message.seq.expect("a stored message has a seq"));
+    }
+    let want: Vec<i64> = (seqs[0]..=last).collect();
+    assert_eq!(seqs, want, "each message once, in order");
+}
+
+#[tokio::test]
+async fn clients_on_two_nodes_share_rooms_presence_and_the_lobby() {
+    let redis = Redis::start().await;
+    let nodes = cluster(&redis, 2, |_| {}).await;
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let (owner, member) = a.two_users(&unique_name("own"), &unique_name("mem")).await;
+    let room = owner.create_room(&unique_name("shared"), false).await;
+    let mut on_a = owner.gateway().await;
+    on_a.join_room(&room.slug, json!({})).await;
+    // The member connects to the other node.
+    let mut on_b = common::Caller::with_token(b, &member.token).gateway().await;
+    let joined = on_b.join_room(&room.slug, json!({})).await;
+    let member_name = member.name().await;
+    let seen: MemberJoined = on_a
+        .event_where(|j: &MemberJoined| j.room == room.slug)
+        .await;
+    assert_eq!(seen.user.name, member_name);
+    // Both are listed, from either node.
+    assert_eq!(joined.member_count, 2, "{joined:?}");
+    let page: common::protocol::MembersPage =
+        on_a.call("members", json!({ "room": room.slug })).await;
+    assert_eq!(page.count, 2);
+    // Messages cross in both directions, with their sequence numbers.
+    let sent: Posted = on_b
+        .call("send", json!({ "room": room.slug, "text": "from b" }))
+        .await;
+    let got: Message = on_a.event_where(|m: &Message| m.room == room.slug).await;
+    assert_eq!((got.text.as_str(), got.seq), ("from b", Some(sent.seq)));
+    let _: Posted = on_a
+        .call("send", json!({ "room": room.slug, "text": "from a" }))
+        .await;
+    let got: Message = on_b.event_where(|m: &Message| m.text == "from a").await;
+    assert_eq!(got.seq, Some(sent.seq + 1));
+    // The lobby too.
+    let mut guest_a = a.lobby_guest(&unique_name("ga")).await;
+    let mut guest_b = b.lobby_guest(&unique_name("gb")).await;
+    guest_b.say("hello from b").await;
+    let got: Message = guest_a.event_where(|m: &Message| m.room == "lobby").await;
+    assert_eq!(got.text, "hello from b");
+    guest_a.say("hello from a").await;
+    let got: Message = guest_b
+        .event_where(|m: &Message| m.text == "hello from a")
+        .await;
+    assert_eq!(got.room, "lobby");
+    // Leaving on b is seen on a.
+    on_b.close().await;
+    let left: MemberLeft = on_a.event_where(|l: &MemberLeft| l.room == room.slug).await;
+    assert_eq!(left.user.name, member_name);
+}
+
+#[tokio::test]
+async fn moderation_and_the_ws_rule_reach_every_node() {
+    let redis = Redis::start().await;
+    let nodes = cluster(&redis, 3, with_root).await;
+    let (a, b, c) = (&nodes[0], &nodes[1], &nodes[2]);
+    let mut root = a.connect("root", ROOT_PASSWORD).await;
+    // A user on node b is kicked from node a.
+    let nick = unique_name("target");
+    let mut target = common::Caller::with_token(b, &b.caller(&nick).await.token)
+        .gateway()
+        .await;
+    target.join_lobby().await;
+    let mut watcher = c.lobby_guest(&unique_name("watch")).await;
+    root.call::<serde_json::Value>("kick", json!({ "user": nick, "reason": "testing" }))
+        .await;
+    let closing: Closing = target.closed_with(CloseReason::Kicked).await;
+    assert_eq!(closing.detail.as_deref(), Some("testing"));
+    // The notice reaches the lobby on node c.
+    let notice: common::protocol::Notice = watcher.event().await;
+    assert!(notice.text.contains("kicked"), "{notice:?}");
+    // One `/ws` connection per user, whichever node: the second is refused with 409.
+    let token = b.guest_token(&unique_name("one")).await;
+    let cookie = format!("session={token}");
+    let first = b.websocket("/ws", &[("cookie", &cookie)]).await.unwrap();
+    c.websocket_refused("/ws", &[("cookie", &cookie)], 409, "already_connected")
+        .await;
+    first.close().await;
+    let _again = eventually(|| async {
+        c.websocket("/ws", &[("cookie", &cookie)])
+            .await
+            .map_err(|refusal| format!("the slot is freed on close: {refusal:?}"))
+    })
+    .await;
+}
+
+/// Posts `count` messages through REST on `node`, each retried with its `client_msg_id` until
+/// acknowledged (a post may fail while something is down), and returns the last seq.
+async fn post_all(
+    node: &TestApp,
+    token: &str,
+    room: &str,
+    count: usize,
+    mut between: impl FnMut(usize),
+) -> i64 {
+    let mut last = 0;
+    for i in 0..count {
+        between(i);
+        let id = format!("m-{i}");
+        let posted: Posted = eventually(|| {
+            let request = node
+                .request("POST", &format!("/api/rooms/{room}/messages"))
+                .bearer(token)
+                .json(json!({ "text": format!("message {i}"), "client_msg_id": id }));
+            async move {
+                let reply = request.send().await;
+                match reply.status {
+                    201 | 200 => Ok(reply.json::<Posted>()),
+                    other => Err(format!("post answered {other}")),
+                }
+            }
+        })
+        .await;
+        last = posted.seq;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    last
+}
+
+#[tokio::test]
+async fn no_acknowledged_message_is_lost_or_doubled_when_redis_dies_and_comes_back_empty() {
+    let mut redis = Redis::start().await;
+    let nodes = cluster(&redis, 2, |_| {}).await;
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let (owner, member) = a.two_users(&unique_name("own"), &unique_name("mem")).await;
+    let room = owner.create_room(&unique_name("faults"), false).await;
+    let mut reader = common::Caller::with_token(b, &member.token).gateway().await;
+    reader.join_room(&room.slug, json!({})).await;
+    let mut killed = false;
+    let last = post_all(a, &owner.token, &room.slug, 30, |i| {
+        if i == 8 {
+            redis.kill();
+            killed = true;
+        }
+    })
+    .await;
+    assert!(killed);
+    redis.restart().await;
+    // Posting goes on after the restart: the node notices the gap and reads it back.
+    let last = last.max(post_all(a, &owner.token, &room.slug, 5, |_| {}).await);
+    exactly_once_in_order(&mut reader, &room.slug, last).await;
+    // Nothing more arrives.
+    reader.sync().await;
+    reader
+        .assert_no_event(|m: &Message| m.room == room.slug)
+        .await;
+}
+
+#[tokio::test]
+async fn a_stalled_redis_delays_messages_but_loses_none() {
+    let redis = Redis::start().await;
+    let nodes = cluster(&redis, 2, |_| {}).await;
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let (owner, member) = a.two_users(&unique_name("own"), &unique_name("mem")).await;
+    let room = owner.create_room(&unique_name("stall"), false).await;
+    let mut reader = common::Caller::with_token(b, &member.token).gateway().await;
+    reader.join_room(&room.slug, json!({})).await;
+    let first = post_all(a, &owner.token, &room.slug, 3, |_| {}).await;
+    redis.pause();
+    let last = post_all(a, &owner.token, &room.slug, 10, |_| {}).await;
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    redis.resume();
+    assert!(last > first);
+    exactly_once_in_order(&mut reader, &room.slug, last).await;
+    reader.sync().await;
+    reader
+        .assert_no_event(|m: &Message| m.room == room.slug)
+        .await;
+}
+
+#[tokio::test]
+async fn a_node_that_stops_takes_its_users_out_of_the_other_nodes_lists() {
+    let redis = Redis::start().await;
+    let mut nodes = cluster(&redis, 2, |_| {}).await;
+    let mut watcher = nodes[0].lobby_guest(&unique_name("stay")).await;
+    let nick = unique_name("goes");
+    let _leaving = nodes[1].lobby_guest(&nick).await;
+    let joined: MemberJoined = watcher
+        .event_where(|j: &MemberJoined| j.user.name == nick)
+        .await;
+    assert_eq!(joined.room, "lobby");
+    nodes[1].stop().await.unwrap();
+    let left: MemberLeft = watcher
+        .event_where(|l: &MemberLeft| l.user.name == nick)
+        .await;
+    assert_eq!(left.room, "lobby");
+    let health: serde_json::Value = nodes[0].request("GET", "/health").send().await.json();
+    assert_eq!(health["redis"], "ok", "{health}");
+}
