@@ -50,8 +50,8 @@ async fn cluster(redis: &Redis, count: usize, adjust: fn(&mut Config)) -> Vec<Te
     nodes
 }
 
-/// Waits until `client` holds every message `1..=last` of `room`, and checks it got each
-/// exactly once, in order.
+/// Waits until `client` holds every message up to `last` of `room`, and checks it got each
+/// exactly once, in order, and nothing after.
 async fn exactly_once_in_order(client: &mut WsClient, room: &str, last: i64) {
     let mut seqs = Vec::new();
     while seqs.last().copied().unwrap_or(0) < last {
@@ -65,6 +65,19 @@ async fn exactly_once_in_order(client: &mut WsClient, room: &str, last: i64) {
     }
     let want: Vec<i64> = (seqs[0]..=last).collect();
     assert_eq!(seqs, want, "each message once, in order");
+    client.sync().await;
+    client.assert_no_event(|m: &Message| m.room == room).await;
+}
+
+/// On a two-node cluster: an owner on node a, and a member reading the room on node b.
+/// Returns the owner's token, the room and the reader.
+async fn reader_on_b(nodes: &[TestApp], prefix: &str) -> (String, String, WsClient) {
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let (owner, member) = a.two_users(&unique_name("own"), &unique_name("mem")).await;
+    let room = owner.create_room(&unique_name(prefix), false).await;
+    let mut reader = common::Caller::with_token(b, &member.token).gateway().await;
+    reader.join_room(&room.slug, json!({})).await;
+    (owner.token.clone(), room.slug, reader)
 }
 
 #[tokio::test]
@@ -189,13 +202,9 @@ async fn post_all(
 async fn no_acknowledged_message_is_lost_or_doubled_when_redis_dies_and_comes_back_empty() {
     let mut redis = Redis::start().await;
     let nodes = cluster(&redis, 2, |_| {}).await;
-    let (a, b) = (&nodes[0], &nodes[1]);
-    let (owner, member) = a.two_users(&unique_name("own"), &unique_name("mem")).await;
-    let room = owner.create_room(&unique_name("faults"), false).await;
-    let mut reader = common::Caller::with_token(b, &member.token).gateway().await;
-    reader.join_room(&room.slug, json!({})).await;
+    let (token, room, mut reader) = reader_on_b(&nodes, "faults").await;
     let mut killed = false;
-    let last = post_all(a, &owner.token, &room.slug, 30, |i| {
+    let last = post_all(&nodes[0], &token, &room, 30, |i| {
         if i == 8 {
             redis.kill();
             killed = true;
@@ -205,35 +214,22 @@ async fn no_acknowledged_message_is_lost_or_doubled_when_redis_dies_and_comes_ba
     assert!(killed);
     redis.restart().await;
     // Posting goes on after the restart: the node notices the gap and reads it back.
-    let last = last.max(post_all(a, &owner.token, &room.slug, 5, |_| {}).await);
-    exactly_once_in_order(&mut reader, &room.slug, last).await;
-    // Nothing more arrives.
-    reader.sync().await;
-    reader
-        .assert_no_event(|m: &Message| m.room == room.slug)
-        .await;
+    let last = last.max(post_all(&nodes[0], &token, &room, 5, |_| {}).await);
+    exactly_once_in_order(&mut reader, &room, last).await;
 }
 
 #[tokio::test]
 async fn a_stalled_redis_delays_messages_but_loses_none() {
     let redis = Redis::start().await;
     let nodes = cluster(&redis, 2, |_| {}).await;
-    let (a, b) = (&nodes[0], &nodes[1]);
-    let (owner, member) = a.two_users(&unique_name("own"), &unique_name("mem")).await;
-    let room = owner.create_room(&unique_name("stall"), false).await;
-    let mut reader = common::Caller::with_token(b, &member.token).gateway().await;
-    reader.join_room(&room.slug, json!({})).await;
-    let first = post_all(a, &owner.token, &room.slug, 3, |_| {}).await;
+    let (token, room, mut reader) = reader_on_b(&nodes, "stall").await;
+    let first = post_all(&nodes[0], &token, &room, 3, |_| {}).await;
     redis.pause();
-    let last = post_all(a, &owner.token, &room.slug, 10, |_| {}).await;
+    let last = post_all(&nodes[0], &token, &room, 10, |_| {}).await;
     tokio::time::sleep(Duration::from_secs(6)).await;
     redis.resume();
     assert!(last > first);
-    exactly_once_in_order(&mut reader, &room.slug, last).await;
-    reader.sync().await;
-    reader
-        .assert_no_event(|m: &Message| m.room == room.slug)
-        .await;
+    exactly_once_in_order(&mut reader, &room, last).await;
 }
 
 #[tokio::test]
