@@ -11,6 +11,7 @@ use anyhow::Context;
 use futures_util::future::BoxFuture;
 use futures_util::StreamExt;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
@@ -151,9 +152,9 @@ impl RedisBus {
         shared.send(
             wire::all_channel(),
             Body::Directive {
-                directive: Directive::NodeGone {
+                directive: Cow::Owned(Directive::NodeGone {
                     node: shared.node.clone(),
-                },
+                }),
             },
             true,
             None,
@@ -305,7 +306,7 @@ impl Shared {
                 room,
                 except,
                 event,
-            } => self.deliver(&room, Broadcast::new(event), except),
+            } => self.deliver(&room, Broadcast::new(event.into_owned()), except),
             Body::Presence {
                 room,
                 principal,
@@ -314,7 +315,7 @@ impl Shared {
                 let node: Arc<str> = Arc::from(envelope.node.as_str());
                 inbound.remote_presence(&room, &node, principal, user);
             }
-            Body::Directive { directive } => inbound.apply(directive),
+            Body::Directive { directive } => inbound.apply(directive.into_owned()),
         }
     }
 
@@ -431,11 +432,25 @@ impl Shared {
     /// A node restarting under the same name: its previous life's presence goes.
     async fn forget_previous_life(&self) {
         let mut conn = self.conn.clone();
-        let keys: Vec<String> = redis::cmd("KEYS")
-            .arg(wire::PRESENCE_PATTERN)
-            .query_async(&mut conn)
-            .await
-            .unwrap_or_default();
+        // SCAN, not KEYS: a big Redis is not blocked while a node starts.
+        let mut keys: Vec<String> = Vec::new();
+        let mut cursor = 0u64;
+        loop {
+            let page: Result<(u64, Vec<String>), _> = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(wire::PRESENCE_PATTERN)
+                .arg("COUNT")
+                .arg(500)
+                .query_async(&mut conn)
+                .await;
+            let Ok((next, found)) = page else { break };
+            keys.extend(found);
+            if next == 0 {
+                break;
+            }
+            cursor = next;
+        }
         let prefix = format!("{}|", self.node);
         for key in keys {
             let fields: Vec<String> = redis::cmd("HKEYS")
@@ -455,9 +470,9 @@ impl Shared {
         self.send(
             wire::all_channel(),
             Body::Directive {
-                directive: Directive::NodeGone {
+                directive: Cow::Owned(Directive::NodeGone {
                     node: self.node.clone(),
-                },
+                }),
             },
             true,
             None,
@@ -655,23 +670,21 @@ impl Bus for RedisBus {
         let body = Body::Event {
             room: room.to_owned(),
             except,
-            event: broadcast.event.clone(),
+            event: Cow::Borrowed(&broadcast.event),
         };
-        shared.deliver(room, broadcast, except);
         shared.send(wire::room_channel(room), body, durable, None);
+        shared.deliver(room, broadcast, except);
     }
 
     fn direct(&self, directive: Directive) {
         let shared = &self.shared;
+        let body = Body::Directive {
+            directive: Cow::Borrowed(&directive),
+        };
+        shared.send(wire::all_channel(), body, true, None);
         if let Some(inbound) = shared.inbound() {
-            inbound.apply(directive.clone());
+            inbound.apply(directive);
         }
-        shared.send(
-            wire::all_channel(),
-            Body::Directive { directive },
-            true,
-            None,
-        );
     }
 
     fn presence(&self, room: &str, principal: Principal, user: Option<&UserView>) {

@@ -6,6 +6,7 @@
 use crate::core::{Directive, Event, UserView};
 use crate::domain::Principal;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 const PREFIX: &str = "parlor:";
 
@@ -47,9 +48,10 @@ pub fn slot_key(principal: Principal) -> String {
     format!("{PREFIX}ws:{}", principal.key())
 }
 
-/// One message between nodes.
+/// One message between nodes. Sending borrows the event or directive (it is serialized
+/// once, not copied first); receiving owns what it decoded.
 #[derive(Debug, Serialize, Deserialize)]
-pub struct Envelope {
+pub struct Envelope<'a> {
     /// The publishing node.
     pub node: String,
     /// Its incarnation (a restarted node counts afresh).
@@ -57,16 +59,16 @@ pub struct Envelope {
     /// Its count of publishes: a retried publish that had gone through is seen twice, and
     /// dropped the second time.
     pub n: u64,
-    pub body: Body,
+    pub body: Body<'a>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Body {
+pub enum Body<'a> {
     Event {
         room: String,
         except: Option<Principal>,
-        event: Event,
+        event: Cow<'a, Event>,
     },
     /// The node has (`user` set) or no longer has `principal` in `room`.
     Presence {
@@ -75,7 +77,7 @@ pub enum Body {
         user: Option<UserView>,
     },
     Directive {
-        directive: Directive,
+        directive: Cow<'a, Directive>,
     },
 }
 
@@ -98,24 +100,24 @@ mod tests {
             boot: 7,
             n: 3,
             body: Body::Directive {
-                directive: Directive::ClosePrincipal {
+                directive: Cow::Owned(Directive::ClosePrincipal {
                     principal: Principal::Guest(4),
                     reason: CloseReason::Kicked,
                     detail: Some("spam".into()),
-                },
+                }),
             },
         };
         let bytes = serde_json::to_vec(&envelope).unwrap();
         let back: Envelope = serde_json::from_slice(&bytes).unwrap();
         assert_eq!((back.node.as_str(), back.boot, back.n), ("a", 7, 3));
-        let Body::Directive {
-            directive:
-                Directive::ClosePrincipal {
-                    principal, detail, ..
-                },
-        } = back.body
-        else {
+        let Body::Directive { directive } = back.body else {
             panic!("another body");
+        };
+        let Directive::ClosePrincipal {
+            principal, detail, ..
+        } = directive.into_owned()
+        else {
+            panic!("another directive");
         };
         assert_eq!(principal, Principal::Guest(4));
         assert_eq!(detail.as_deref(), Some("spam"));
