@@ -8,11 +8,13 @@
 //! - `accounts`: callers with a session, the root account, two users at once;
 //! - `binary`: the `parlor` binary run as a process (`serve`, `keys rotate`);
 //! - `process`: the binary started as an operator starts it;
-//! - `redis`: a throwaway `redis-server` for the multi-node tests.
+//! - `redis`: a throwaway `redis-server` for the multi-node tests;
+//! - `cluster`: several nodes sharing one database and Redis, and exactly-once checks.
 #![allow(dead_code)]
 
 pub mod accounts;
 pub mod binary;
+pub mod cluster;
 pub mod http;
 pub mod process;
 pub mod protocol;
