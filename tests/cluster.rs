@@ -149,3 +149,45 @@ async fn a_node_that_stops_takes_its_users_out_of_the_other_nodes_lists() {
     let health: serde_json::Value = nodes[0].request("GET", "/health").send().await.json();
     assert_eq!(health["redis"], "ok", "{health}");
 }
+
+#[tokio::test]
+async fn a_guest_name_is_unique_and_found_on_every_node() {
+    let redis = Redis::start().await;
+    let nodes = cluster(&redis, 2, with_root).await;
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let nick = unique_name("gwen");
+    let mut gwen = b.lobby_guest(&nick).await;
+    // The nick is online on node b: node a refuses it, over REST and on a connection.
+    a.request("POST", "/api/guest")
+        .json(json!({ "nick": nick.to_uppercase() }))
+        .send()
+        .await
+        .expect_error(409, "nick_taken");
+    let mut other = a.gateway().await;
+    other
+        .expect_error("identify", json!({ "nick": nick }), "nick_taken")
+        .await;
+    // A guest on node a whispers to her on node b.
+    let mut gus = a.lobby_guest(&unique_name("gus")).await;
+    let _: serde_json::Value = gus
+        .call("whisper", json!({ "to": nick, "text": "psst" }))
+        .await;
+    let whisper: common::protocol::Whisper = gwen.event().await;
+    assert_eq!(whisper.text, "psst");
+    // A moderator on node a kicks her by name.
+    let mut root = a.connect("root", ROOT_PASSWORD).await;
+    let _: serde_json::Value = root.call("kick", json!({ "user": nick })).await;
+    gwen.closed_with(CloseReason::Kicked).await;
+    // Her name is free again, on either node.
+    eventually(|| async {
+        let reply = a
+            .request("POST", "/api/guest")
+            .json(json!({ "nick": nick }))
+            .send()
+            .await;
+        (reply.status == 201)
+            .then_some(())
+            .ok_or_else(|| format!("the nick is still taken: {reply}"))
+    })
+    .await;
+}

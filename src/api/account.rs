@@ -267,7 +267,14 @@ fn new_session(state: &AppState, grant: SessionGrant) -> (HeaderValue, SessionRe
         state.config.secure_cookies(),
     );
     let body = SessionResponse {
-        user: Profile::of(&grant.identity, &state.chat.presence),
+        // A session just made: online only if this identity already has a connection.
+        user: Profile::of(
+            &grant.identity,
+            state
+                .chat
+                .presence
+                .is_online_here(&grant.identity.name_key()),
+        ),
         token: grant.token,
     };
     (cookie, body)

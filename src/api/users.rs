@@ -2,7 +2,6 @@
 
 use super::ErrorResponse;
 use crate::auth::{Identity, IdentityKind};
-use crate::core::Presence;
 use crate::domain::Role;
 use crate::error::ErrorCode;
 use crate::http::{user_name, AppState, CurrentSession, HttpError, Path};
@@ -25,13 +24,13 @@ pub struct Profile {
 }
 
 impl Profile {
-    /// The caller's own profile.
-    pub fn of(identity: &Identity, presence: &Presence) -> Self {
+    /// The caller's own profile; `online` on any node.
+    pub fn of(identity: &Identity, online: bool) -> Self {
         Self {
             username: identity.name.clone(),
             kind: identity.kind(),
             role: identity.role,
-            online: presence.is_online(&identity.name_key()),
+            online,
             created_at: identity.created_at,
             email: identity.email.clone(),
         }
@@ -48,7 +47,12 @@ pub struct OnlineResponse {
         (status = 200, description = "The caller's profile", body = Profile),
         (status = 401, description = "unauthenticated", body = ErrorResponse)))]
 pub async fn me(State(state): State<AppState>, session: CurrentSession) -> Json<Profile> {
-    Json(Profile::of(&session.identity, &state.chat.presence))
+    let online = state
+        .chat
+        .names
+        .is_online(&session.identity.name_key())
+        .await;
+    Json(Profile::of(&session.identity, online))
 }
 
 #[utoipa::path(get, path = "/api/user/{name}", tag = "users",
@@ -71,8 +75,9 @@ pub async fn user(
     Ok(Json(Profile {
         online: state
             .chat
-            .presence
-            .is_online(&user.name.to_ascii_lowercase()),
+            .names
+            .is_online(&user.name.to_ascii_lowercase())
+            .await,
         role: user.role,
         username: user.name,
         kind: IdentityKind::User,

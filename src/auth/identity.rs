@@ -47,6 +47,11 @@ impl Identity {
 /// Who is online right now, as far as name uniqueness is concerned. Implemented by the chat
 /// core's presence registry; the identity layer only asks.
 pub trait OnlineNames: Send + Sync {
-    /// Whether an identity other than `except` is online under this case-folded name.
-    fn is_taken(&self, name_key: &str, except: Option<Principal>) -> bool;
+    /// Whether an identity other than `except` is online under this case-folded name (on any
+    /// node: the answer may need a round trip).
+    fn is_taken<'a>(
+        &'a self,
+        name_key: &'a str,
+        except: Option<Principal>,
+    ) -> futures_util::future::BoxFuture<'a, bool>;
 }

@@ -82,7 +82,7 @@ impl Auth {
         if let Some(password) = &password {
             self.check_password_rules(password)?;
         }
-        if online.is_taken(&name.key(), None) {
+        if online.is_taken(&name.key(), None).await {
             return Err(AuthError::UsernameTaken);
         }
         if let Some(email) = &email {
@@ -351,7 +351,8 @@ impl Auth {
 
     async fn nick_is_free(&self, nick: &Name, online: &dyn OnlineNames) -> Result<bool, AuthError> {
         let key = nick.key();
-        Ok(!online.is_taken(&key, None) && self.store.users().by_name_key(&key).await?.is_none())
+        Ok(!online.is_taken(&key, None).await
+            && self.store.users().by_name_key(&key).await?.is_none())
     }
 
     async fn pick_guest_nick(&self, ip: &str, online: &dyn OnlineNames) -> Result<Name, AuthError> {

@@ -374,6 +374,11 @@ impl Shared {
             for (room, principal, user) in inbound.local_presence() {
                 self.presence(&room, principal, Some(&user));
             }
+            for (name, principal) in inbound.local_names() {
+                if !self.claim_name(&name, principal).await {
+                    tracing::warn!("bus: a name is online on two nodes after an outage");
+                }
+            }
         }
         let rooms: Vec<String> = lock(&self.watched).keys().cloned().collect();
         for room in &rooms {
@@ -382,6 +387,28 @@ impl Shared {
         for (room, _) in self.sequencer.rooms_known() {
             if let Some(gap) = self.sequencer.want(&room, i64::MAX) {
                 tokio::spawn(Arc::clone(self).fill(room, gap));
+            }
+        }
+    }
+
+    /// Takes a name cluster-wide (see [`wire::CLAIM_NAME`]). With Redis unreachable the
+    /// node's own rule is all there is, and the claim goes through.
+    async fn claim_name(&self, name_key: &str, principal: Principal) -> bool {
+        let mut conn = self.conn.clone();
+        let taken = redis::cmd("EVAL")
+            .arg(wire::CLAIM_NAME)
+            .arg(1)
+            .arg(wire::name_key(name_key))
+            .arg(&self.node)
+            .arg(principal.key())
+            .arg(wire::node_key_prefix())
+            .query_async::<i64>(&mut conn)
+            .await;
+        match taken {
+            Ok(taken) => taken == 1,
+            Err(err) => {
+                tracing::warn!(error = %err, "bus: a name was checked on this node only");
+                true
             }
         }
     }
@@ -432,27 +459,8 @@ impl Shared {
     /// A node restarting under the same name: its previous life's presence goes.
     async fn forget_previous_life(&self) {
         let mut conn = self.conn.clone();
-        // SCAN, not KEYS: a big Redis is not blocked while a node starts.
-        let mut keys: Vec<String> = Vec::new();
-        let mut cursor = 0u64;
-        loop {
-            let page: Result<(u64, Vec<String>), _> = redis::cmd("SCAN")
-                .arg(cursor)
-                .arg("MATCH")
-                .arg(wire::PRESENCE_PATTERN)
-                .arg("COUNT")
-                .arg(500)
-                .query_async(&mut conn)
-                .await;
-            let Ok((next, found)) = page else { break };
-            keys.extend(found);
-            if next == 0 {
-                break;
-            }
-            cursor = next;
-        }
         let prefix = format!("{}|", self.node);
-        for key in keys {
+        for key in scan(&mut conn, wire::PRESENCE_PATTERN).await {
             let fields: Vec<String> = redis::cmd("HKEYS")
                 .arg(&key)
                 .query_async(&mut conn)
@@ -466,6 +474,13 @@ impl Shared {
                     .query_async(&mut conn)
                     .await;
             }
+        }
+        for key in scan(&mut conn, wire::NAME_PATTERN).await {
+            let _: Result<(), _> = redis::cmd("HDEL")
+                .arg(&key)
+                .arg(&self.node)
+                .query_async(&mut conn)
+                .await;
         }
         self.send(
             wire::all_channel(),
@@ -493,6 +508,30 @@ impl Shared {
             }
         }
     }
+}
+
+/// Every key matching `pattern`, by SCAN, not KEYS: a big Redis is not blocked while a node
+/// starts.
+async fn scan(conn: &mut ConnectionManager, pattern: &str) -> Vec<String> {
+    let mut keys = Vec::new();
+    let mut cursor = 0u64;
+    loop {
+        let page: Result<(u64, Vec<String>), _> = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg(pattern)
+            .arg("COUNT")
+            .arg(500)
+            .query_async(conn)
+            .await;
+        let Ok((next, found)) = page else { break };
+        keys.extend(found);
+        if next == 0 {
+            break;
+        }
+        cursor = next;
+    }
+    keys
 }
 
 /// Publishes in order; retries what must not be lost until Redis takes it.
@@ -764,6 +803,46 @@ impl Bus for RedisBus {
                 .query_async(&mut conn)
                 .await;
         });
+    }
+
+    fn claim_name<'a>(&'a self, name_key: &'a str, principal: Principal) -> BoxFuture<'a, bool> {
+        Box::pin(self.shared.claim_name(name_key, principal))
+    }
+
+    fn release_name(&self, name_key: &str, _principal: Principal) {
+        let shared = Arc::clone(&self.shared);
+        let key = wire::name_key(name_key);
+        tokio::spawn(async move {
+            let mut conn = shared.conn.clone();
+            let _: Result<(), _> = redis::cmd("HDEL")
+                .arg(key)
+                .arg(&shared.node)
+                .query_async(&mut conn)
+                .await;
+        });
+    }
+
+    fn name_holder<'a>(&'a self, name_key: &'a str) -> BoxFuture<'a, Option<Principal>> {
+        Box::pin(async move {
+            let shared = &self.shared;
+            let mut conn = shared.conn.clone();
+            let holders: HashMap<String, String> = redis::cmd("HGETALL")
+                .arg(wire::name_key(name_key))
+                .query_async(&mut conn)
+                .await
+                .ok()?;
+            for (node, principal) in holders {
+                let alive: bool = redis::cmd("EXISTS")
+                    .arg(wire::node_key(&node))
+                    .query_async(&mut conn)
+                    .await
+                    .unwrap_or(false);
+                if alive && node != shared.node {
+                    return Principal::from_key(&principal);
+                }
+            }
+            None
+        })
     }
 
     fn check(&self) -> BoxFuture<'_, Option<Result<(), String>>> {

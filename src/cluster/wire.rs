@@ -43,6 +43,37 @@ pub fn node_key(node: &str) -> String {
     format!("{PREFIX}node:{node}")
 }
 
+/// Who is online under a case-folded name: one field per node with a connection under it,
+/// holding the identity's key.
+pub fn name_key(name_key: &str) -> String {
+    format!("{PREFIX}name:{name_key}")
+}
+
+/// The name keys (to clean up after a restart).
+pub const NAME_PATTERN: &str = "parlor:name:*";
+
+/// Takes a name for an identity unless another identity holds it on a living node (entries of
+/// dead nodes are removed on the way). KEYS[1]: the name's key; ARGV: node, identity key,
+/// heartbeat key prefix. Returns 1 when taken.
+pub const CLAIM_NAME: &str = r#"
+local fields = redis.call('HGETALL', KEYS[1])
+for i = 1, #fields, 2 do
+  if fields[i + 1] ~= ARGV[2] then
+    if redis.call('EXISTS', ARGV[3] .. fields[i]) == 1 then
+      return 0
+    end
+    redis.call('HDEL', KEYS[1], fields[i])
+  end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+"#;
+
+/// The prefix of node heartbeat keys (for [`CLAIM_NAME`]).
+pub fn node_key_prefix() -> String {
+    node_key("")
+}
+
 /// An identity's `/ws` slot: which node holds it.
 pub fn slot_key(principal: Principal) -> String {
     format!("{PREFIX}ws:{}", principal.key())

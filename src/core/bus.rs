@@ -48,6 +48,13 @@ pub trait Bus: Send + Sync + 'static {
     /// Takes the one `/ws` slot of an identity, cluster-wide; `false` if it is taken.
     fn take_slot(&self, principal: Principal) -> BoxFuture<'_, bool>;
     fn free_slot(&self, principal: Principal);
+    /// Claims a case-folded name for `principal` cluster-wide (its first connection on this
+    /// node); `false` when another identity holds it on another node.
+    fn claim_name<'a>(&'a self, name_key: &'a str, principal: Principal) -> BoxFuture<'a, bool>;
+    /// This node no longer has a connection under the name.
+    fn release_name(&self, name_key: &str, principal: Principal);
+    /// Who holds a name on another node.
+    fn name_holder<'a>(&'a self, name_key: &'a str) -> BoxFuture<'a, Option<Principal>>;
     /// Whether the bus works (for `/health`); `None` when it has nothing to check.
     fn check(&self) -> BoxFuture<'_, Option<Result<(), String>>>;
     /// Connects the bus to this node's connections (once, when the core is built).
@@ -70,6 +77,8 @@ pub trait Inbound: Send + Sync + 'static {
         principal: Principal,
         user: Option<UserView>,
     );
+    /// The names online on this node (to claim them again after an outage).
+    fn local_names(&self) -> Vec<(String, Principal)>;
     /// The identities present on this node, room by room (to tell the others again).
     fn local_presence(&self) -> Vec<(String, Principal, UserView)>;
     /// The other nodes this node believes have someone present.
@@ -148,6 +157,17 @@ impl Bus for LocalBus {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(&principal);
+    }
+
+    /// One node: the hub's own names are all there is.
+    fn claim_name<'a>(&'a self, _name_key: &'a str, _principal: Principal) -> BoxFuture<'a, bool> {
+        Box::pin(async { true })
+    }
+
+    fn release_name(&self, _name_key: &str, _principal: Principal) {}
+
+    fn name_holder<'a>(&'a self, _name_key: &'a str) -> BoxFuture<'a, Option<Principal>> {
+        Box::pin(async { None })
     }
 
     fn check(&self) -> BoxFuture<'_, Option<Result<(), String>>> {

@@ -9,7 +9,7 @@ use super::event::{CloseReason, UserView};
 use super::ignore_filter::IgnoreFilter;
 use super::roster::{Added, Gone, MemberCursor, MemberPage, Roster};
 use super::Broadcast;
-use crate::auth::{Identity, OnlineNames, SessionId};
+use crate::auth::{Identity, SessionId};
 use crate::clock::Clock;
 use crate::domain::Millis;
 use crate::domain::Principal;
@@ -105,14 +105,18 @@ impl Hub {
         lock(&self.per_address).get(&ip).copied().unwrap_or(0)
     }
 
-    /// Claims `name_key` for `principal`, counting one more connection. Fails when another
-    /// identity is online under that name.
-    pub fn claim_name(&self, identity: &Identity, conn: ConnId) -> bool {
+    /// Claims `name_key` for `principal`, counting one more connection. `None` when another
+    /// identity is online under that name here; else whether this is the name's first
+    /// connection on this node (the other nodes must hear of it).
+    pub fn claim_name(&self, identity: &Identity, conn: ConnId) -> Option<bool> {
         let (name_key, principal) = (identity.name_key(), identity.principal);
         let mut online = lock(&self.online);
-        match online.get_mut(&name_key) {
-            Some(entry) if entry.principal != principal => return false,
-            Some(entry) => entry.conns += 1,
+        let first = match online.get_mut(&name_key) {
+            Some(entry) if entry.principal != principal => return None,
+            Some(entry) => {
+                entry.conns += 1;
+                false
+            }
             None => {
                 online.insert(
                     name_key,
@@ -121,8 +125,9 @@ impl Hub {
                         conns: 1,
                     },
                 );
+                true
             }
-        }
+        };
         drop(online);
         if let Some(registered) = lock(&self.conns).get_mut(&conn) {
             registered.session = Some(identity.session.clone());
@@ -130,7 +135,7 @@ impl Hub {
             registered.user = Some(UserView::from(identity));
             registered.identity = Some(identity_key(identity));
         }
-        true
+        Some(first)
     }
 
     /// The identity online under a case-folded name.
@@ -140,15 +145,24 @@ impl Hub {
             .map(|entry| entry.principal)
     }
 
-    /// Gives back one connection's claim on a name.
-    pub fn release_name(&self, name_key: &str) {
+    /// Gives back one connection's claim on a name. Returns whom it named if that was the
+    /// name's last connection here.
+    pub fn release_name(&self, name_key: &str) -> Option<Principal> {
         let mut online = lock(&self.online);
-        if let Some(entry) = online.get_mut(name_key) {
-            entry.conns -= 1;
-            if entry.conns == 0 {
-                online.remove(name_key);
-            }
+        let entry = online.get_mut(name_key)?;
+        entry.conns -= 1;
+        if entry.conns > 0 {
+            return None;
         }
+        online.remove(name_key).map(|entry| entry.principal)
+    }
+
+    /// The names online on this node, and whom each names.
+    pub fn local_names(&self) -> Vec<(String, Principal)> {
+        lock(&self.online)
+            .iter()
+            .map(|(name, entry)| (name.clone(), entry.principal))
+            .collect()
     }
 
     /// Adds a connection to a room. Returns what that changed, and how many are present after
@@ -447,13 +461,5 @@ impl Hub {
     /// Records that `principal` ignores (`true`) or no longer ignores a case-folded name.
     pub fn set_ignore(&self, principal: Principal, name_key: &str, ignore: bool) {
         self.ignoring.set(principal, name_key, ignore);
-    }
-}
-
-impl OnlineNames for Hub {
-    fn is_taken(&self, name_key: &str, except: Option<Principal>) -> bool {
-        lock(&self.online)
-            .get(name_key)
-            .is_some_and(|entry| Some(entry.principal) != except)
     }
 }

@@ -112,6 +112,8 @@ pub struct Chat {
     pub limits: Limits,
     /// Fan-out to the other nodes (for `/health` and shutdown).
     pub bus: Arc<dyn Bus>,
+    /// Who is online under which name, on any node.
+    pub names: OnlineRegistry,
     audit: Arc<Moderation>,
 }
 
@@ -136,12 +138,14 @@ impl Chat {
             settings.rate_limit_messages,
             settings.rate_window,
         );
+        let names = OnlineRegistry::new(Arc::clone(&hub), Arc::clone(&bus));
         let ignores = Ignores::new(Arc::clone(&moderation), Arc::clone(&hub), Arc::clone(&bus));
         let locks = RoomLocks::default();
         let sessions = Arc::new(Sessions::new(
             Arc::clone(&auth),
             Arc::clone(&moderation),
             Arc::clone(&hub),
+            names.clone(),
             Arc::clone(&bus),
             presence.clone(),
             ignores.clone(),
@@ -166,7 +170,7 @@ impl Chat {
         let conversations = Arc::new(Conversations::new(
             Arc::clone(&rooms),
             Arc::clone(&auth),
-            Arc::clone(&hub),
+            names.clone(),
             presence.clone(),
             speech.clone(),
             locks.clone(),
@@ -208,7 +212,7 @@ impl Chat {
             accounts: Accounts::new(
                 Arc::clone(&auth),
                 Arc::clone(&moderation),
-                Arc::clone(&hub),
+                names.clone(),
                 Arc::clone(&bus),
             ),
             lobby: Lobby::new(presence.clone(), Arc::clone(&bus), speech),
@@ -223,6 +227,7 @@ impl Chat {
                 sweep,
             ),
             bus,
+            names,
             oversight: Oversight::new(auth, Arc::clone(&moderation), rooms, hub),
             limits: Limits {
                 max_message_chars: settings.max_message_chars,

@@ -75,6 +75,10 @@ impl Inbound for Node {
         self.presence.remote(room, node, principal, user);
     }
 
+    fn local_names(&self) -> Vec<(String, Principal)> {
+        self.hub.local_names()
+    }
+
     fn local_presence(&self) -> Vec<(String, Principal, UserView)> {
         self.hub.local_presence()
     }

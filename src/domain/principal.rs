@@ -19,6 +19,17 @@ impl Principal {
             Principal::Guest(id) => format!("guest:{id}"),
         }
     }
+
+    /// Reads [`Principal::key`]'s form back.
+    pub fn from_key(key: &str) -> Option<Self> {
+        let (kind, id) = key.split_once(':')?;
+        let id = id.parse().ok()?;
+        match kind {
+            "user" => Some(Principal::User(id)),
+            "guest" => Some(Principal::Guest(id)),
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -29,5 +40,8 @@ mod tests {
     fn keys_name_the_kind_and_the_id() {
         assert_eq!(Principal::User(7).key(), "user:7");
         assert_eq!(Principal::Guest(7).key(), "guest:7");
+        assert_eq!(Principal::from_key("guest:7"), Some(Principal::Guest(7)));
+        assert_eq!(Principal::from_key("user:-1"), Some(Principal::User(-1)));
+        assert_eq!(Principal::from_key("bot:7"), None);
     }
 }

@@ -127,6 +127,6 @@ impl Apply for Whisper {
     type Reply = Said;
 
     async fn apply(self, chat: &Chat, conn: &mut Connection) -> Result<Said, CoreError> {
-        chat.conversations.whisper(conn, self).map(Said::Live)
+        chat.conversations.whisper(conn, self).await.map(Said::Live)
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::auth::{Account, Auth, Identity, Login, Registered, SessionGrant, SessionId};
 use crate::core::event::CloseReason;
-use crate::core::{Bus, CoreError, Directive, Hub};
+use crate::core::{Bus, CoreError, Directive, OnlineRegistry};
 use crate::domain::Role;
 use crate::moderation::Moderation;
 use std::net::IpAddr;
@@ -27,7 +27,7 @@ pub(crate) fn refuse_banned(
 pub struct Accounts {
     auth: Arc<Auth>,
     moderation: Arc<Moderation>,
-    hub: Arc<Hub>,
+    names: OnlineRegistry,
     bus: Arc<dyn Bus>,
 }
 
@@ -35,13 +35,13 @@ impl Accounts {
     pub fn new(
         auth: Arc<Auth>,
         moderation: Arc<Moderation>,
-        hub: Arc<Hub>,
+        names: OnlineRegistry,
         bus: Arc<dyn Bus>,
     ) -> Self {
         Self {
             auth,
             moderation,
-            hub,
+            names,
             bus,
         }
     }
@@ -58,7 +58,7 @@ impl Accounts {
         let ip = ip.to_string();
         Ok(self
             .auth
-            .register(username, password, email, &ip, self.hub.as_ref())
+            .register(username, password, email, &ip, &self.names)
             .await?)
     }
 
@@ -80,7 +80,7 @@ impl Accounts {
         refuse_banned(&self.moderation, nick, ip, Role::User)?;
         Ok(self
             .auth
-            .create_guest(nick, &ip.to_string(), self.hub.as_ref())
+            .create_guest(nick, &ip.to_string(), &self.names)
             .await?)
     }
 

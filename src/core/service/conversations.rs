@@ -9,7 +9,7 @@ use crate::auth::{Auth, Identity};
 use crate::clock::Clock;
 use crate::core::command::Whisper;
 use crate::core::event::{Event, RemovedReason, UserView};
-use crate::core::{Connection, CoreError, Hub};
+use crate::core::{Connection, CoreError, OnlineRegistry};
 use crate::domain::Principal;
 use crate::domain::{Millis, Name, RoomName};
 use crate::rooms::{ConversationView, EphemeralDoor, EphemeralView, RoomError, Rooms};
@@ -20,7 +20,7 @@ use tokio::sync::Notify;
 pub struct Conversations {
     rooms: Arc<Rooms>,
     auth: Arc<Auth>,
-    hub: Arc<Hub>,
+    names: OnlineRegistry,
     presence: Presence,
     speech: Speech,
     locks: RoomLocks,
@@ -35,7 +35,7 @@ impl Conversations {
     pub fn new(
         rooms: Arc<Rooms>,
         auth: Arc<Auth>,
-        hub: Arc<Hub>,
+        names: OnlineRegistry,
         presence: Presence,
         speech: Speech,
         locks: RoomLocks,
@@ -45,7 +45,7 @@ impl Conversations {
         Self {
             rooms,
             auth,
-            hub,
+            names,
             presence,
             speech,
             locks,
@@ -120,11 +120,16 @@ impl Conversations {
 
     /// A private message that is never stored, between two online identities of which at
     /// least one is a guest. Both see it on every connection.
-    pub fn whisper(&self, conn: &Connection, whisper: Whisper) -> Result<Utterance, CoreError> {
+    pub async fn whisper(
+        &self,
+        conn: &Connection,
+        whisper: Whisper,
+    ) -> Result<Utterance, CoreError> {
         let identity = conn.identified()?;
         let target = self
-            .hub
-            .principal_of(&whisper.to.to_ascii_lowercase())
+            .names
+            .holder(&whisper.to.to_ascii_lowercase())
+            .await
             .filter(|p| *p != identity.principal)
             .ok_or(CoreError::NobodyOnline)?;
         self.speech.not_muted(identity)?;

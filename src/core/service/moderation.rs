@@ -10,7 +10,7 @@ use crate::core::command::{
     Ban, DeleteUser, ModTarget, MoveUser, Mute, SetRole, Unban, Unmute, Verify,
 };
 use crate::core::event::{CloseReason, Event, RemovedReason, UserView};
-use crate::core::{Broadcast, Bus, Connection, CoreError, Directive, Hub};
+use crate::core::{Broadcast, Bus, Connection, CoreError, Directive, Hub, OnlineRegistry};
 use crate::domain::Principal;
 use crate::domain::{Name, Role, RoomName};
 use crate::moderation::{Actor, Moderation, ModerationError, Target};
@@ -32,6 +32,7 @@ pub struct LiveModeration {
     auth: Arc<Auth>,
     rooms: Arc<Rooms>,
     hub: Arc<Hub>,
+    names: OnlineRegistry,
     bus: Arc<dyn Bus>,
     presence: Presence,
     sweep: FileSweep,
@@ -51,6 +52,7 @@ impl LiveModeration {
             moderation,
             auth,
             rooms,
+            names: OnlineRegistry::new(Arc::clone(&hub), Arc::clone(&bus)),
             hub,
             bus,
             presence,
@@ -68,7 +70,7 @@ impl LiveModeration {
                 name: user.name,
             });
         }
-        let online = self.hub.principal_of(&name.key());
+        let online = self.names.holder(&name.key()).await;
         if online.is_none() && !any_name {
             return Err(ModerationError::NoSuchUser.into());
         }

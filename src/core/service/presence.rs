@@ -246,8 +246,9 @@ impl Presence {
             .collect()
     }
 
-    /// Whether an identity is online under this case-folded name.
-    pub fn is_online(&self, name_key: &str) -> bool {
+    /// Whether an identity is online under this case-folded name on this node (the chat's
+    /// `names` also asks the others).
+    pub fn is_online_here(&self, name_key: &str) -> bool {
         self.hub.principal_of(name_key).is_some()
     }
 

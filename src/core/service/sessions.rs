@@ -10,7 +10,7 @@ use crate::auth::{Auth, AuthError, Identity, SessionId};
 use crate::clock::Clock;
 use crate::core::command::Identify;
 use crate::core::event::{CloseReason, UserView};
-use crate::core::{Bus, ConnInfo, Connection, CoreError, Directive, Hub, Outbox};
+use crate::core::{Bus, ConnInfo, Connection, CoreError, Directive, Hub, OnlineRegistry, Outbox};
 use crate::domain::Principal;
 use crate::moderation::Moderation;
 use serde::Serialize;
@@ -37,6 +37,7 @@ pub struct Sessions {
     auth: Arc<Auth>,
     moderation: Arc<Moderation>,
     hub: Arc<Hub>,
+    names: OnlineRegistry,
     bus: Arc<dyn Bus>,
     presence: Presence,
     ignores: Ignores,
@@ -53,6 +54,7 @@ impl Sessions {
         auth: Arc<Auth>,
         moderation: Arc<Moderation>,
         hub: Arc<Hub>,
+        names: OnlineRegistry,
         bus: Arc<dyn Bus>,
         presence: Presence,
         ignores: Ignores,
@@ -64,6 +66,7 @@ impl Sessions {
             auth,
             moderation,
             hub,
+            names,
             bus,
             presence,
             ignores,
@@ -119,7 +122,7 @@ impl Sessions {
     pub fn close(&self, conn: Connection) {
         self.presence.leave_all(&conn);
         if let Some(identity) = &conn.identity {
-            self.hub.release_name(&identity.name_key());
+            self.names.release(&identity.name_key());
         }
         self.hub.unregister(conn.id());
     }
@@ -140,7 +143,7 @@ impl Sessions {
             refuse_banned(&self.moderation, Some(&nick), ip, crate::domain::Role::User)?;
             let grant = self
                 .auth
-                .create_guest(Some(&nick), &ip.to_string(), self.hub.as_ref())
+                .create_guest(Some(&nick), &ip.to_string(), &self.names)
                 .await?;
             (grant.identity, Some(grant.token))
         } else if let Some(token) = conn.info.credential.clone() {
@@ -170,7 +173,7 @@ impl Sessions {
             identity.role,
         )?;
         self.ignores.load(&identity).await?;
-        if !self.hub.claim_name(&identity, conn.id()) {
+        if !self.names.claim(&identity, conn.id()).await {
             return Err(CoreError::NickTaken);
         }
         tracing::info!(conn = conn.id(), kind = ?identity.kind(), "identified");
