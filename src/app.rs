@@ -162,11 +162,13 @@ impl Server {
         let node = config.node_name();
         tracing::info!(node = %node, "node");
         let bus: Arc<dyn Bus> = match &config.redis_url {
-            Some(url) => Arc::new(
-                RedisBus::connect(url.expose(), &node)
+            Some(url) => {
+                let redis = RedisBus::connect(url.expose(), &node)
                     .await
-                    .context("cannot start the Redis bus (redis_url)")?,
-            ),
+                    .context("cannot start the Redis bus (redis_url)")?;
+                auth.share_throttles(Arc::new(redis.windows()));
+                Arc::new(redis)
+            }
             None => Arc::new(LocalBus::new()),
         };
         let settings = ChatSettings {

@@ -191,3 +191,33 @@ async fn a_guest_name_is_unique_and_found_on_every_node() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn login_and_registration_brakes_count_attempts_on_every_node() {
+    let redis = Redis::start().await;
+    let nodes = cluster(&redis, 2, |c| {
+        c.login_attempts_per_ip = 3;
+        c.registrations_per_ip = 2;
+    })
+    .await;
+    let (a, b) = (&nodes[0], &nodes[1]);
+    // Three wrong passwords spread over both nodes spend the address's one budget.
+    for node in [a, b, a] {
+        node.login("nobody-here", "wrong password")
+            .await
+            .expect_error(401, "invalid_credentials");
+    }
+    for node in [a, b] {
+        node.login("nobody-here", "wrong password")
+            .await
+            .expect_error(429, "rate_limited");
+    }
+    // Registrations likewise: one per node, then the third is refused wherever it goes.
+    a.user_token(&unique_name("r1"), common::PASSWORD).await;
+    b.user_token(&unique_name("r2"), common::PASSWORD).await;
+    a.request("POST", "/api/register")
+        .json(json!({ "username": unique_name("r3"), "password": common::PASSWORD }))
+        .send()
+        .await
+        .expect_error(429, "rate_limited");
+}

@@ -22,5 +22,5 @@ pub use identity::{Identity, IdentityKind, OnlineNames};
 pub use password::{hash_password, PasswordParams};
 pub use service::{Auth, AuthSettings, Login, Registered};
 pub use sessions::SessionGrant;
-pub use throttle::ThrottleSettings;
+pub use throttle::{SharedWindows, ThrottleSettings, Window};
 pub use token::{hash_token, new_secret, SessionId};

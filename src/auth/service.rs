@@ -74,7 +74,7 @@ impl Auth {
         ip: &str,
         online: &dyn OnlineNames,
     ) -> Result<Registered, AuthError> {
-        self.throttles.registration(ip)?;
+        self.throttles.registration(ip).await?;
         let name = Name::parse(username).map_err(|e| AuthError::InvalidUsername(e.to_string()))?;
         let email = email
             .map(|raw| Email::parse(raw).map_err(|_| AuthError::InvalidEmail))
@@ -181,7 +181,7 @@ impl Auth {
         let (budget, user) = match login {
             Login::Key(key) => {
                 let budget = LoginBudget::AddressOnly;
-                self.throttles.check_login(&budget, ip)?;
+                self.throttles.check_login(&budget, ip).await?;
                 let user = self.store.users().by_key_hash(&hash_token(&key)).await?;
                 (budget, user)
             }
@@ -192,21 +192,21 @@ impl Auth {
                     Some(user) => LoginBudget::Account(user.id),
                     None => LoginBudget::Unknown(folded),
                 };
-                self.throttles.check_login(&budget, ip)?;
+                self.throttles.check_login(&budget, ip).await?;
                 // Unknown users are checked against a dummy hash: the answer takes as long.
                 let stored = user.as_ref().and_then(|u| u.password_hash.clone());
                 if !self.passwords.verify(stored, password).await? {
-                    self.throttles.login_failed(&budget, ip);
+                    self.throttles.login_failed(&budget, ip).await;
                     return Err(AuthError::InvalidCredentials);
                 }
                 (budget, user)
             }
         };
         let Some(user) = user else {
-            self.throttles.login_failed(&budget, ip);
+            self.throttles.login_failed(&budget, ip).await;
             return Err(AuthError::InvalidCredentials);
         };
-        self.throttles.login_succeeded(&budget, ip);
+        self.throttles.login_succeeded(&budget, ip).await;
         self.open_session(Principal::User(user.id), ip).await
     }
 
@@ -308,13 +308,18 @@ impl Auth {
     }
 
     /// Refuses a room-code guess from an address that has guessed wrong too often.
-    pub fn check_code_guess(&self, ip: &str) -> Result<(), AuthError> {
-        self.throttles.check_guess(ip)
+    pub async fn check_code_guess(&self, ip: &str) -> Result<(), AuthError> {
+        self.throttles.check_guess(ip).await
     }
 
     /// Counts a wrong room-code guess against the address.
-    pub fn code_guess_failed(&self, ip: &str) {
-        self.throttles.guess_failed(ip);
+    pub async fn code_guess_failed(&self, ip: &str) {
+        self.throttles.guess_failed(ip).await;
+    }
+
+    /// Shares the login, registration and code-guess windows with the other nodes.
+    pub fn share_throttles(&self, shared: Arc<dyn super::SharedWindows>) {
+        self.throttles.share(shared);
     }
 
     /// Forgets login and registration windows nobody has used for a while.

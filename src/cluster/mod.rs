@@ -17,6 +17,8 @@
 
 mod redis_bus;
 mod sequencer;
+mod windows;
 mod wire;
 
 pub use redis_bus::RedisBus;
+pub use windows::RedisWindows;

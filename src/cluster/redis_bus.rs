@@ -145,6 +145,11 @@ impl RedisBus {
         Ok(Self { shared })
     }
 
+    /// Brakes shared with the other nodes, over this bus's connection.
+    pub fn windows(&self) -> super::RedisWindows {
+        super::RedisWindows::new(self.shared.conn.clone(), &self.shared.node)
+    }
+
     /// Leaves the cluster cleanly (shutdown): the other nodes drop this node's users at once
     /// instead of waiting for its heartbeat to lapse.
     async fn leave_cluster(&self) {

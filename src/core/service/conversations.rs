@@ -179,10 +179,10 @@ impl Conversations {
     /// while after too many (codes are short; this keeps them from being probed).
     pub async fn door(&self, code: &str, ip: IpAddr) -> Result<EphemeralDoor, CoreError> {
         let ip = ip.to_string();
-        self.auth.check_code_guess(&ip)?;
+        self.auth.check_code_guess(&ip).await?;
         let door = self.rooms.ephemeral().door(code).await;
         if matches!(door, Err(RoomError::NotFound)) {
-            self.auth.code_guess_failed(&ip);
+            self.auth.code_guess_failed(&ip).await;
         }
         Ok(door?)
     }

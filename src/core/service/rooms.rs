@@ -120,7 +120,7 @@ impl LiveRooms {
         let guessing_code = RoomCode::from_room_name(join.room.as_str()).is_some();
         let ip = conn.ip().to_string();
         if guessing_code {
-            self.auth.check_code_guess(&ip)?;
+            self.auth.check_code_guess(&ip).await?;
         }
         let joined = self
             .rooms
@@ -128,7 +128,7 @@ impl LiveRooms {
             .join(&identity, join.room.as_str(), join.device.as_deref())
             .await;
         if guessing_code && matches!(joined, Err(RoomError::NotFound)) {
-            self.auth.code_guess_failed(&ip);
+            self.auth.code_guess_failed(&ip).await;
         }
         let Visible { room, role } = joined?;
         // This node hears the room before its history is read, and the connection enters
