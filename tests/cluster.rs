@@ -221,3 +221,37 @@ async fn login_and_registration_brakes_count_attempts_on_every_node() {
         .await
         .expect_error(429, "rate_limited");
 }
+
+#[tokio::test]
+async fn an_ephemeral_room_admits_two_devices_even_when_both_nodes_race() {
+    let redis = Redis::start().await;
+    let nodes = cluster(&redis, 2, |_| {}).await;
+    let host = nodes[0].caller(&unique_name("host")).await;
+    let code: common::protocol::Ephemeral =
+        host.call("POST", "/api/ephemeral", None).await.expect(201);
+    let code = code.code;
+    host.call("POST", &format!("/api/ephemeral/{code}/activate"), None)
+        .await
+        .expect_status(200);
+    // Six guests, three on each node, each on a device of its own, knock at once.
+    let mut guests = Vec::new();
+    for i in 0..6 {
+        let mut guest = nodes[i % 2].gateway().await;
+        guest
+            .identify(json!({ "nick": unique_name("knock") }))
+            .await;
+        guests.push(guest);
+    }
+    let room = format!("e:{code}");
+    let knocks = guests.iter_mut().enumerate().map(|(i, guest)| {
+        let data = json!({ "room": room, "device": format!("device-{i}-racing-abcdef") });
+        async move { guest.request("join", data).await }
+    });
+    let answers = futures_util::future::join_all(knocks).await;
+    let admitted = answers.iter().filter(|ack| ack.ok).count();
+    let locked = answers
+        .iter()
+        .filter(|ack| !ack.ok && ack.code() == "room_locked")
+        .count();
+    assert_eq!((admitted, locked), (2, 4), "{answers:?}");
+}

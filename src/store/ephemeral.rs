@@ -36,6 +36,10 @@ impl EphemeralRooms<'_> {
 
     /// Admits a device while the room holds fewer than [`MAX_DEVICES`], or records who uses a
     /// device it already admitted. `false`: the room is locked to other devices.
+    ///
+    /// One transaction that first writes the room's row: two nodes admitting two new devices
+    /// at once take turns (PostgreSQL locks the row; SQLite the database), so the count the
+    /// second one sees includes the first — never three devices.
     pub async fn admit_device(
         &self,
         room_id: i64,
@@ -44,6 +48,11 @@ impl EphemeralRooms<'_> {
         name: &str,
         now: Millis,
     ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE rooms SET id = id WHERE id = $1")
+            .bind(room_id)
+            .execute(&mut *tx)
+            .await?;
         let updated = sqlx::query(
             "UPDATE ephemeral_devices SET principal = $1, name = $2 WHERE room_id = $3 AND device_hash = $4",
         )
@@ -51,25 +60,28 @@ impl EphemeralRooms<'_> {
         .bind(name)
         .bind(room_id)
         .bind(device_hash)
-        .execute(self.pool)
+        .execute(&mut *tx)
         .await?;
-        if updated.rows_affected() > 0 {
-            return Ok(true);
-        }
-        let inserted = sqlx::query(
-            "INSERT INTO ephemeral_devices (room_id, device_hash, principal, name, joined_at) \
-             SELECT $1, $2, $3, $4, $5 \
-             WHERE (SELECT COUNT(*) FROM ephemeral_devices WHERE room_id = $1) < $6",
-        )
-        .bind(room_id)
-        .bind(device_hash)
-        .bind(principal.key())
-        .bind(name)
-        .bind(now)
-        .bind(MAX_DEVICES)
-        .execute(self.pool)
-        .await?;
-        Ok(inserted.rows_affected() > 0)
+        let admitted = if updated.rows_affected() > 0 {
+            true
+        } else {
+            let inserted = sqlx::query(
+                "INSERT INTO ephemeral_devices (room_id, device_hash, principal, name, joined_at) \
+                 SELECT $1, $2, $3, $4, $5 \
+                 WHERE (SELECT COUNT(*) FROM ephemeral_devices WHERE room_id = $1) < $6",
+            )
+            .bind(room_id)
+            .bind(device_hash)
+            .bind(principal.key())
+            .bind(name)
+            .bind(now)
+            .bind(MAX_DEVICES)
+            .execute(&mut *tx)
+            .await?;
+            inserted.rows_affected() > 0
+        };
+        tx.commit().await?;
+        Ok(admitted)
     }
 
     /// Whether `principal` uses one of the room's admitted devices.
