@@ -161,12 +161,18 @@ impl Server {
         let hub = Arc::new(Hub::new(clock.clone()));
         let node = config.node_name();
         tracing::info!(node = %node, "node");
+        let gate = Gate::new(GateLimits {
+            per_address: config.max_connections_per_ip,
+            total: connection_limit(&config),
+            handshakes: config.max_handshakes,
+        });
         let bus: Arc<dyn Bus> = match &config.redis_url {
             Some(url) => {
                 let redis = RedisBus::connect(url.expose(), &node)
                     .await
                     .context("cannot start the Redis bus (redis_url)")?;
                 auth.share_throttles(Arc::new(redis.windows()));
+                gate.share(Arc::new(redis.counts()));
                 Arc::new(redis)
             }
             None => Arc::new(LocalBus::new()),
@@ -211,11 +217,6 @@ impl Server {
             settings,
             clock,
             files,
-        });
-        let gate = Gate::new(GateLimits {
-            per_address: config.max_connections_per_ip,
-            total: connection_limit(&config),
-            handshakes: config.max_handshakes,
         });
         let state = AppState::new(App {
             node,

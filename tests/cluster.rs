@@ -255,3 +255,26 @@ async fn an_ephemeral_room_admits_two_devices_even_when_both_nodes_race() {
         .count();
     assert_eq!((admitted, locked), (2, 4), "{answers:?}");
 }
+
+#[tokio::test]
+async fn an_address_gets_its_connections_once_across_the_nodes() {
+    let redis = Redis::start().await;
+    let nodes = cluster(&redis, 2, |c| c.max_connections_per_ip = 2).await;
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let first = a.gateway().await;
+    let _second = b.gateway().await;
+    // One more, on either node, is over the address's share.
+    for node in [a, b] {
+        node.websocket_refused("/gateway", &[], 429, "rate_limited")
+            .await;
+    }
+    // A place given back on one node is free on the other.
+    first.close().await;
+    eventually(|| async {
+        b.websocket("/gateway", &[])
+            .await
+            .map(drop)
+            .map_err(|refusal| format!("still refused: {refusal:?}"))
+    })
+    .await;
+}

@@ -52,7 +52,7 @@ impl FromRequestParts<AppState> for AdminSession {
         let door = Door::Admin {
             changes: !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS),
         };
-        let admitted = state.admit(peer(parts), &parts.headers, door)?;
+        let admitted = state.admit(peer(parts), &parts.headers, door).await?;
         let CurrentSession { identity } = CurrentSession::from_request_parts(parts, state).await?;
         if !identity.role.moderates() {
             return Err(HttpError::new(

@@ -15,10 +15,12 @@
 //!
 //! [`LocalBus`]: crate::core::LocalBus
 
+mod counts;
 mod redis_bus;
 mod sequencer;
 mod windows;
 mod wire;
 
+pub use counts::RedisCounts;
 pub use redis_bus::RedisBus;
 pub use windows::RedisWindows;

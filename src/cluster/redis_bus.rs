@@ -145,6 +145,11 @@ impl RedisBus {
         Ok(Self { shared })
     }
 
+    /// Connections per address counted with the other nodes, over this bus's connection.
+    pub fn counts(&self) -> super::RedisCounts {
+        super::RedisCounts::new(self.shared.conn.clone(), &self.shared.node)
+    }
+
     /// Brakes shared with the other nodes, over this bus's connection.
     pub fn windows(&self) -> super::RedisWindows {
         super::RedisWindows::new(self.shared.conn.clone(), &self.shared.node)

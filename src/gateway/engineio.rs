@@ -47,7 +47,7 @@ pub async fn edge(State(state): State<AppState>, request: Request<Body>, next: N
     let peer = peer_of(request.extensions());
     let request = if opens_session(request.uri()) {
         let (mut parts, body) = request.into_parts();
-        match state.admit(peer, &parts.headers, Door::RealTime) {
+        match state.admit(peer, &parts.headers, Door::RealTime).await {
             Ok(admitted) => {
                 detach(&mut parts);
                 parts.extensions.insert(admitted);

@@ -95,7 +95,9 @@ impl FromRequestParts<AppState> for Admitted {
     type Rejection = HttpError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, HttpError> {
-        state.admit(peer(parts), &parts.headers, Door::RealTime)
+        state
+            .admit(peer(parts), &parts.headers, Door::RealTime)
+            .await
     }
 }
 
@@ -120,7 +122,7 @@ impl From<Refusal> for HttpError {
 
 impl AppState {
     /// Admits a request from `peer` with these headers through `door`, or says why not.
-    pub fn admit(
+    pub async fn admit(
         &self,
         peer: IpAddr,
         headers: &HeaderMap,
@@ -135,7 +137,7 @@ impl AppState {
         match door {
             Door::RealTime => {
                 self.check_origin(peer, headers)?;
-                pass = Some(self.gate.enter(ip)?);
+                pass = Some(self.gate.enter_cluster(ip).await?);
             }
             Door::Admin { changes } => {
                 if !self.admin_networks.contains(ip) {

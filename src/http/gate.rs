@@ -11,12 +11,35 @@
 //! A [`Pass`] is the counted place: it is held for as long as the connection lives (in the
 //! connection's task, or in the Engine.IO session's request parts) and gives the place back
 //! when the last copy is dropped, whatever ended the connection.
+//!
+//! With several nodes the per-address count is also kept cluster-wide ([`SharedCounts`]): an
+//! address spreading its connections over the nodes gets no more places in all.
 
+use futures_util::future::BoxFuture;
 use std::collections::HashMap;
 use std::fmt;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+
+/// Connections per address counted by every node together.
+pub trait SharedCounts: Send + Sync {
+    /// Counts one more connection from `ip` here; `false`, counting nothing, when the address
+    /// holds `limit` connections across the nodes already. `true` too when the count cannot
+    /// be reached (the node's own limit still holds).
+    fn enter(&self, ip: IpAddr, limit: usize) -> BoxFuture<'_, Entered>;
+    /// Gives back a place [`SharedCounts::enter`] counted.
+    fn leave(&self, ip: IpAddr);
+}
+
+/// What a cluster-wide count said.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Entered {
+    Counted,
+    Refused,
+    /// The count could not be reached: nothing counted.
+    Unknown,
+}
 
 /// The gate's limits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,6 +70,7 @@ pub struct Gate(Arc<Inner>);
 struct Inner {
     limits: GateLimits,
     counts: Mutex<Counts>,
+    shared: OnceLock<Arc<dyn SharedCounts>>,
 }
 
 #[derive(Default)]
@@ -68,7 +92,30 @@ impl Gate {
         Self(Arc::new(Inner {
             limits,
             counts: Mutex::default(),
+            shared: OnceLock::new(),
         }))
+    }
+
+    /// Counts connections per address with the other nodes too (once, at start-up).
+    pub fn share(&self, shared: Arc<dyn SharedCounts>) {
+        let _ = self.0.shared.set(shared);
+    }
+
+    /// [`Gate::enter`], then the address's count across the nodes.
+    pub async fn enter_cluster(&self, ip: IpAddr) -> Result<Pass, Refusal> {
+        let pass = self.enter(ip)?;
+        let limit = self.0.limits.per_address;
+        let Some(shared) = self.0.shared.get().filter(|_| limit != 0) else {
+            return Ok(pass);
+        };
+        match shared.enter(ip, limit).await {
+            Entered::Counted => {
+                pass.0.shared.store(true, Ordering::Release);
+                Ok(pass)
+            }
+            Entered::Unknown => Ok(pass),
+            Entered::Refused => Err(Refusal::Address),
+        }
     }
 
     pub fn limits(&self) -> GateLimits {
@@ -96,6 +143,7 @@ impl Gate {
             gate: Arc::clone(&self.0),
             ip,
             arrived: AtomicBool::new(false),
+            shared: AtomicBool::new(false),
         })))
     }
 
@@ -113,6 +161,8 @@ struct PassInner {
     gate: Arc<Inner>,
     ip: IpAddr,
     arrived: AtomicBool,
+    /// Counted cluster-wide too.
+    shared: AtomicBool,
 }
 
 impl Pass {
@@ -126,6 +176,11 @@ impl Pass {
 
 impl Drop for PassInner {
     fn drop(&mut self) {
+        if self.shared.load(Ordering::Acquire) {
+            if let Some(shared) = self.gate.shared.get() {
+                shared.leave(self.ip);
+            }
+        }
         let mut counts = self.gate.counts();
         if !self.arrived.load(Ordering::Acquire) {
             counts.handshaking -= 1;

@@ -18,6 +18,6 @@ pub use error::HttpError;
 pub use extract::{
     peer, peer_of, room_name, user_name, Body, ClientIp, CurrentSession, Path, Query,
 };
-pub use gate::{Gate, GateLimits, Pass, Refusal};
+pub use gate::{Entered, Gate, GateLimits, Pass, Refusal, SharedCounts};
 pub use origin::{Origin, Scheme};
 pub use state::{App, AppState};
