@@ -278,3 +278,35 @@ async fn an_address_gets_its_connections_once_across_the_nodes() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_node_without_its_redis_does_not_start_and_says_why() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    for (url, says) in [
+        (
+            format!("redis://{closed}/"),
+            "cannot reach Redis at 127.0.0.1",
+        ),
+        ("http://example.org/".to_owned(), "not a Redis URL"),
+        (
+            format!("redis://:hunter2@{closed}/"),
+            "cannot reach Redis at 127.0.0.1",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = common::test_config(dir.path()).await;
+        config.redis_url = Some(parlor::config::Secret::new(url));
+        let Err(err) = parlor::app::Server::build(config).await else {
+            panic!("a node started without its Redis");
+        };
+        let text = format!("{err:#}");
+        assert!(text.contains(says), "{text}");
+        assert!(
+            !text.contains("hunter2"),
+            "the password is never shown: {text}"
+        );
+    }
+}

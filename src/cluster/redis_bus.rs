@@ -100,22 +100,23 @@ impl RedisBus {
         let client = redis::Client::open(url)
             .context("redis_url is not a Redis URL (redis://[user:password@]host:port[/db])")?;
         let address = client.get_connection_info().addr.to_string();
+        // One plain connection first: a refused or wrong address fails at once and plainly,
+        // before the managed connection (which retries) is made.
+        let probe = tokio::time::timeout(COMMAND_TIMEOUT, async {
+            let mut probe = client.get_multiplexed_async_connection().await?;
+            redis::cmd("PING").query_async::<String>(&mut probe).await
+        })
+        .await
+        .map_err(|_| anyhow::anyhow!("no answer within {COMMAND_TIMEOUT:?}"))
+        .and_then(|pong| pong.map_err(anyhow::Error::from));
+        probe.with_context(|| format!("cannot reach Redis at {address}"))?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(COMMAND_TIMEOUT)
             .set_response_timeout(COMMAND_TIMEOUT)
             .set_number_of_retries(2);
-        let mut conn = tokio::time::timeout(
-            COMMAND_TIMEOUT * 3,
-            ConnectionManager::new_with_config(client.clone(), config),
-        )
-        .await
-        .map_err(|_| anyhow::anyhow!("no answer"))
-        .and_then(|c| c.map_err(anyhow::Error::from))
-        .with_context(|| format!("cannot reach Redis at {address}"))?;
-        redis::cmd("PING")
-            .query_async::<String>(&mut conn)
+        let conn = ConnectionManager::new_with_config(client.clone(), config)
             .await
-            .with_context(|| format!("Redis at {address} does not answer PING"))?;
+            .with_context(|| format!("cannot reach Redis at {address}"))?;
         let (outgoing, outgoing_rx) = mpsc::channel(OUTGOING);
         let (control, control_rx) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
