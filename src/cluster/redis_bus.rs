@@ -31,6 +31,8 @@ const PING: Duration = Duration::from_secs(2);
 /// Messages waiting for the publisher. Past this, what can be recovered (stored messages) is
 /// left to the other nodes' gap filling, and the rest is dropped and counted.
 const OUTGOING: usize = 65_536;
+/// Most publishes sent in one pipeline.
+const PIPELINE: usize = 256;
 /// A room nobody here has been in for this long stops being listened to.
 const UNWATCH_AFTER: Duration = Duration::from_secs(30);
 
@@ -545,40 +547,56 @@ async fn scan(conn: &mut ConnectionManager, pattern: &str) -> Vec<String> {
     keys
 }
 
-/// Publishes in order; retries what must not be lost until Redis takes it.
+/// Publishes in order; retries what must not be lost until Redis takes it. What queued up
+/// while a round trip was under way goes out as one pipeline (one write, one wait), so the
+/// bus keeps up with bursts instead of paying a round trip per event.
 async fn publish(shared: Arc<Shared>, mut rx: mpsc::Receiver<Outgoing>) {
     let mut conn = shared.conn.clone();
-    while let Some(item) = rx.recv().await {
+    let mut batch = Vec::with_capacity(PIPELINE);
+    while let Some(first) = rx.recv().await {
+        batch.push(first);
+        while batch.len() < PIPELINE {
+            match rx.try_recv() {
+                Ok(item) => batch.push(item),
+                Err(_) => break,
+            }
+        }
         let mut delay = Duration::from_millis(50);
         loop {
             let mut pipe = redis::pipe();
-            match &item.write {
-                Some(Write::Set { key, field, value }) => {
-                    pipe.cmd("HSET").arg(key).arg(field).arg(value).ignore();
+            for item in &batch {
+                match &item.write {
+                    Some(Write::Set { key, field, value }) => {
+                        pipe.cmd("HSET").arg(key).arg(field).arg(value).ignore();
+                    }
+                    Some(Write::Del { key, field }) => {
+                        pipe.cmd("HDEL").arg(key).arg(field).ignore();
+                    }
+                    None => {}
                 }
-                Some(Write::Del { key, field }) => {
-                    pipe.cmd("HDEL").arg(key).arg(field).ignore();
-                }
-                None => {}
+                pipe.cmd("PUBLISH")
+                    .arg(&item.channel)
+                    .arg(&item.payload)
+                    .ignore();
             }
-            pipe.cmd("PUBLISH")
-                .arg(&item.channel)
-                .arg(&item.payload)
-                .ignore();
             match pipe.query_async::<()>(&mut conn).await {
                 Ok(()) => break,
-                Err(err) if !item.durable => {
-                    shared.dropped.fetch_add(1, Ordering::Relaxed);
-                    tracing::debug!(error = %err, "bus: a live-only event was not published");
-                    break;
-                }
                 Err(err) => {
-                    tracing::debug!(error = %err, "bus: publish failed; retrying");
+                    // Live-only events are not worth waiting for; the rest is retried.
+                    let before = batch.len();
+                    batch.retain(|item| item.durable);
+                    let dropped = (before - batch.len()) as u64;
+                    shared.dropped.fetch_add(dropped, Ordering::Relaxed);
+                    tracing::debug!(error = %err, dropped, "bus: publish failed");
+                    if batch.is_empty() {
+                        break;
+                    }
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(Duration::from_secs(2));
                 }
             }
         }
+        batch.clear();
     }
 }
 
