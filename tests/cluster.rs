@@ -310,3 +310,54 @@ async fn a_node_without_its_redis_does_not_start_and_says_why() {
         );
     }
 }
+
+#[tokio::test]
+async fn bans_and_mutes_made_on_one_node_hold_on_every_node() {
+    let redis = Redis::start().await;
+    let nodes = cluster(&redis, 2, with_root).await;
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let mut root = a.connect("root", ROOT_PASSWORD).await;
+    let loud = unique_name("loud");
+    let token = b.user_token(&loud, common::PASSWORD).await;
+    let mut on_b = common::Caller::with_token(b, &token).gateway().await;
+    on_b.join_lobby().await;
+    // Muted on node a: node b refuses the user's messages.
+    let _: serde_json::Value = root.call("mute", json!({ "user": loud })).await;
+    until_ack(&mut on_b, "still here?", |ack| {
+        !ack.ok && ack.code() == "muted"
+    })
+    .await;
+    // Unmuted on node a: node b lets them talk again.
+    let _: serde_json::Value = root.call("unmute", json!({ "user": loud })).await;
+    until_ack(&mut on_b, "back", |ack| ack.ok).await;
+    // Banned on node a: logging in on node b is refused.
+    let _: serde_json::Value = root.call("ban", json!({ "user": loud })).await;
+    on_b.closed_with(CloseReason::Banned).await;
+    eventually(|| async {
+        let reply = b.login(&loud, common::PASSWORD).await;
+        (reply.status == 403)
+            .then_some(())
+            .ok_or_else(|| format!("node b lets a banned user in: {reply}"))
+    })
+    .await;
+}
+
+/// Sends `text` to the lobby until the ack is what `wanted` says (a change made on another
+/// node reaches this one within a moment).
+async fn until_ack(
+    client: &mut common::WsClient,
+    text: &str,
+    wanted: impl Fn(&common::protocol::Ack) -> bool,
+) {
+    let deadline = std::time::Instant::now() + common::PATIENCE;
+    loop {
+        let ack = client
+            .request("send", json!({ "room": "lobby", "text": text }))
+            .await;
+        if wanted(&ack) {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "never came: {ack:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

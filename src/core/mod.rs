@@ -191,6 +191,7 @@ impl Chat {
         let run_once = RunOnce::new(files.store.clone(), settings.node.clone(), clock.clone());
         bus.attach(Arc::new(node::Node {
             hub: Arc::clone(&hub),
+            moderation: Arc::clone(&moderation),
             presence: presence.clone(),
             rooms: Arc::clone(&rooms),
         }));

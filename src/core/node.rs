@@ -9,12 +9,14 @@ use super::service::{stored_events, Presence};
 use super::{Broadcast, Hub};
 use crate::auth::SessionId;
 use crate::domain::Principal;
+use crate::moderation::Moderation;
 use crate::rooms::Rooms;
 use futures_util::future::BoxFuture;
 use std::sync::Arc;
 
 pub struct Node {
     pub(super) hub: Arc<Hub>,
+    pub(super) moderation: Arc<Moderation>,
     pub(super) presence: Presence,
     pub(super) rooms: Arc<Rooms>,
 }
@@ -62,6 +64,14 @@ impl Inbound for Node {
             } => self.presence.evict_here(&room, principal, reason),
             Directive::CloseRoom { room, reason } => self.presence.close_room_here(&room, reason),
             Directive::NodeGone { node } => self.presence.node_gone(&node),
+            Directive::SanctionsChanged => {
+                let moderation = Arc::clone(&self.moderation);
+                tokio::spawn(async move {
+                    if let Err(err) = moderation.reload().await {
+                        tracing::warn!(error = %err, "cannot reload bans and mutes");
+                    }
+                });
+            }
         }
     }
 

@@ -33,7 +33,8 @@ impl Moderation {
         Ok(moderation)
     }
 
-    async fn reload(&self) -> Result<(), ModerationError> {
+    /// Reads the sanctions in force again (another node changed them).
+    pub async fn reload(&self) -> Result<(), ModerationError> {
         let active = self
             .store
             .sanctions()

@@ -139,6 +139,7 @@ impl LiveModeration {
                 ban.duration_secs,
             )
             .await?;
+        self.bus.direct(Directive::SanctionsChanged);
         if let Some(Target {
             principal: Some(principal),
             ..
@@ -181,6 +182,7 @@ impl LiveModeration {
         self.moderation
             .unban(actor, name_key.as_deref(), ip.as_deref())
             .await?;
+        self.bus.direct(Directive::SanctionsChanged);
         let lifted = unban.user.map(|u| u.to_string()).or(ip).unwrap_or_default();
         self.notice(
             None,
@@ -195,6 +197,7 @@ impl LiveModeration {
         self.moderation
             .mute(actor, &target, mute.reason.as_deref(), mute.duration_secs)
             .await?;
+        self.bus.direct(Directive::SanctionsChanged);
         let text = format!("{} was muted by {}", target.name, actor.identity.name);
         self.notice(mute.room, with_reason(text, mute.reason.as_deref()));
         Ok(())
@@ -204,6 +207,7 @@ impl LiveModeration {
         let actor = &actor.in_room(unmute.room.as_ref().map(RoomName::as_str));
         let target = self.target(&unmute.user, true).await?;
         self.moderation.unmute(actor, &target).await?;
+        self.bus.direct(Directive::SanctionsChanged);
         self.notice(unmute.room, format!("{} may speak again", target.name));
         Ok(())
     }
