@@ -9,6 +9,7 @@
 //! - `binary`: the `parlor` binary run as a process (`serve`, `keys rotate`);
 //! - `process`: the binary started as an operator starts it;
 //! - `redis`: a throwaway `redis-server` for the multi-node tests;
+//! - `postgres`: a PostgreSQL server of one test's own, to restart;
 //! - `cluster`: several nodes sharing one database and Redis, and exactly-once checks.
 #![allow(dead_code)]
 
@@ -16,6 +17,7 @@ pub mod accounts;
 pub mod binary;
 pub mod cluster;
 pub mod http;
+pub mod postgres;
 pub mod process;
 pub mod protocol;
 pub mod redis;
