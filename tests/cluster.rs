@@ -361,3 +361,55 @@ async fn until_ack(
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+#[tokio::test]
+async fn roles_moves_typing_and_ignores_reach_the_other_node() {
+    let redis = Redis::start().await;
+    let nodes = cluster(&redis, 2, with_root).await;
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let mut root = a.connect("root", ROOT_PASSWORD).await;
+    root.join_lobby().await;
+    let (ann_name, bob_name) = (unique_name("ann"), unique_name("bob"));
+    let ann_token = b.user_token(&ann_name, common::PASSWORD).await;
+    let bob_token = a.user_token(&bob_name, common::PASSWORD).await;
+    // Ann has a tab on each node; Bob is on node a.
+    let mut ann_b = common::Caller::with_token(b, &ann_token).gateway().await;
+    ann_b.join_lobby().await;
+    let mut ann_a = common::Caller::with_token(a, &ann_token).gateway().await;
+    ann_a.join_lobby().await;
+    let mut bob = common::Caller::with_token(a, &bob_token).gateway().await;
+    bob.join_lobby().await;
+    // Typing on node a shows on node b.
+    let _: serde_json::Value = bob
+        .call("typing", json!({ "room": "lobby", "active": true }))
+        .await;
+    let typing: common::protocol::Typing = ann_b
+        .event_where(|t: &common::protocol::Typing| t.user.name == bob_name)
+        .await;
+    assert!(typing.active);
+    // A role changed on node a shows on Ann's connection on node b, and in node b's list.
+    let _: serde_json::Value = root
+        .call("set_role", json!({ "user": ann_name, "role": "mod" }))
+        .await;
+    let updated: common::protocol::UserUpdated = ann_b.event().await;
+    assert_eq!(updated.user.role, common::protocol::Role::Mod);
+    // A move from node a reaches her on node b.
+    let owner = a.caller(&unique_name("own")).await;
+    let room = owner.create_room(&unique_name("moved"), false).await;
+    let _: serde_json::Value = root
+        .call("move", json!({ "user": ann_name, "room": room.slug }))
+        .await;
+    let moved: common::protocol::Moved = ann_b.event().await;
+    assert_eq!(moved.room, room.slug);
+    // Ann ignores Bob from her tab on node a; her tab on node b no longer hears him.
+    let _: serde_json::Value = ann_a.call("ignore", json!({ "user": bob_name })).await;
+    bob.say("can ann hear me").await;
+    // Node a publishes in order: once root's later message is on node b, Bob's was too.
+    root.event_where(|m: &Message| m.text == "can ann hear me")
+        .await;
+    root.say("after bob").await;
+    ann_b.event_where(|m: &Message| m.text == "after bob").await;
+    ann_b
+        .assert_no_event(|m: &Message| m.author.name == bob_name)
+        .await;
+}
