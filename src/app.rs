@@ -166,16 +166,17 @@ impl Server {
             total: connection_limit(&config),
             handshakes: config.max_handshakes,
         });
-        let bus: Arc<dyn Bus> = match &config.redis_url {
+        let (bus, first_connection_id): (Arc<dyn Bus>, u64) = match &config.redis_url {
             Some(url) => {
                 let redis = RedisBus::connect(url.expose(), &node)
                     .await
                     .context("cannot start the Redis bus (redis_url)")?;
                 auth.share_throttles(Arc::new(redis.windows()));
                 gate.share(Arc::new(redis.counts()));
-                Arc::new(redis)
+                let first = redis.first_connection_id().await?;
+                (Arc::new(redis), first)
             }
-            None => Arc::new(LocalBus::new()),
+            None => (Arc::new(LocalBus::new()), 1),
         };
         let settings = ChatSettings {
             max_message_chars: config.max_message_chars,
@@ -186,6 +187,7 @@ impl Server {
             presence_limit: config.presence_limit,
             identify_timeout: Duration::from_secs(config.identify_timeout_secs),
             node: node.clone(),
+            first_connection_id,
         };
         let library = Library::new(
             config.file_store().context("cannot open the file store")?,

@@ -413,3 +413,46 @@ async fn roles_moves_typing_and_ignores_reach_the_other_node() {
         .assert_no_event(|m: &Message| m.author.name == bob_name)
         .await;
 }
+
+#[tokio::test]
+async fn the_admin_panel_lists_and_closes_connections_on_every_node() {
+    let redis = Redis::start().await;
+    let nodes = cluster(&redis, 2, with_root).await;
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let root = a.root().await;
+    let (here, there) = (unique_name("here"), unique_name("there"));
+    let _on_a = a.lobby_guest(&here).await;
+    let mut on_b = b.lobby_guest(&there).await;
+    let listed: common::protocol::Connections = root
+        .call("GET", "/api/admin/connections", None)
+        .await
+        .expect(200);
+    let find = |name: &str| {
+        listed
+            .connections
+            .iter()
+            .find(|c| c.user.as_ref().is_some_and(|u| u.name == name))
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} is listed: {listed:?}"))
+    };
+    let (mine, theirs) = (find(&here), find(&there));
+    assert_eq!(
+        (mine.node.as_str(), theirs.node.as_str()),
+        ("node-a", "node-b")
+    );
+    assert_ne!(
+        mine.id, theirs.id,
+        "connection ids are unique in the cluster"
+    );
+    // Closed through node a, on node b.
+    let path = format!("/api/admin/connections/{}", theirs.id);
+    root.call("DELETE", &path, None).await.expect_empty(204);
+    on_b.closed_with(CloseReason::Kicked).await;
+    eventually(|| async {
+        let reply = root.call("DELETE", &path, None).await;
+        (reply.status == 404)
+            .then_some(())
+            .ok_or_else(|| format!("still there: {reply}"))
+    })
+    .await;
+}

@@ -128,7 +128,7 @@ pub async fn connections(
     _admin: AdminSession,
 ) -> Json<ConnectionList> {
     Json(ConnectionList {
-        connections: state.chat.oversight.connections(),
+        connections: state.chat.oversight.connections().await,
     })
 }
 
@@ -139,7 +139,7 @@ pub async fn close_connection(
     _admin: AdminSession,
     Path(id): Path<u64>,
 ) -> Result<StatusCode, HttpError> {
-    if state.chat.oversight.close_connection(id) {
+    if state.chat.oversight.close_connection(id).await {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(HttpError::new(ErrorCode::NotFound, "no such connection"))

@@ -5,7 +5,7 @@
 
 use super::sequencer::{Gap, Sequencer};
 use super::wire::{self, Body, Envelope, Present};
-use crate::core::{Broadcast, Bus, Directive, Entry, Event, Inbound, UserView};
+use crate::core::{Broadcast, Bus, Directive, Entry, Event, Inbound, LiveConnection, UserView};
 use crate::domain::{Principal, LOBBY};
 use anyhow::Context;
 use futures_util::future::BoxFuture;
@@ -31,6 +31,8 @@ const PING: Duration = Duration::from_secs(2);
 /// Messages waiting for the publisher. Past this, what can be recovered (stored messages) is
 /// left to the other nodes' gap filling, and the rest is dropped and counted.
 const OUTGOING: usize = 65_536;
+/// How long a request for every node's connections waits for the answers.
+const REPORT_WAIT: Duration = Duration::from_secs(1);
 /// Most publishes sent in one pipeline.
 const PIPELINE: usize = 256;
 /// A room nobody here has been in for this long stops being listened to.
@@ -146,6 +148,19 @@ impl RedisBus {
         tokio::spawn(heartbeat(Arc::clone(&shared)));
         tracing::info!(redis = %address, "fan-out through Redis");
         Ok(Self { shared })
+    }
+
+    /// Where this node's connection ids start: a number no other node start got (from a
+    /// counter in Redis), in the high bits, so ids are unique in the cluster and stay below
+    /// 2^53 (exact in JavaScript) for two million starts.
+    pub async fn first_connection_id(&self) -> anyhow::Result<u64> {
+        let mut conn = self.shared.conn.clone();
+        let start: u64 = redis::cmd("INCR")
+            .arg(wire::STARTS_KEY)
+            .query_async(&mut conn)
+            .await
+            .context("cannot number this node's start in Redis")?;
+        Ok(((start % (1 << 21)) << 32) + 1)
     }
 
     /// Connections per address counted with the other nodes, over this bus's connection.
@@ -329,7 +344,80 @@ impl Shared {
                 inbound.remote_presence(&room, &node, principal, user);
             }
             Body::Directive { directive } => inbound.apply(directive.into_owned()),
+            Body::Report { reply } => {
+                tokio::spawn(Arc::clone(self).report(reply));
+            }
         }
+    }
+
+    /// Pushes this node's live connections onto a report's list.
+    async fn report(self: Arc<Self>, reply: String) {
+        let Some(inbound) = self.inbound() else {
+            return;
+        };
+        let Ok(live) = serde_json::to_string(&inbound.connections()) else {
+            return;
+        };
+        let mut conn = self.conn.clone();
+        let _: Result<(), _> = redis::pipe()
+            .cmd("RPUSH")
+            .arg(&reply)
+            .arg(live)
+            .ignore()
+            .cmd("EXPIRE")
+            .arg(&reply)
+            .arg(REPORT_WAIT.as_secs() * 10)
+            .ignore()
+            .query_async(&mut conn)
+            .await;
+    }
+
+    /// Every node's live connections: asks them all and gathers the answers of the living
+    /// nodes (within [`REPORT_WAIT`]; a node that does not answer in time is left out).
+    async fn gather(self: &Arc<Self>) -> Vec<LiveConnection> {
+        let local = self.inbound().map(|i| i.connections()).unwrap_or_default();
+        let mut conn = self.conn.clone();
+        let nodes = scan(&mut conn, wire::NODE_PATTERN).await.len();
+        if nodes <= 1 {
+            return local;
+        }
+        let reply = wire::report_key(&self.node, rand_boot());
+        self.send(
+            wire::all_channel(),
+            Body::Report {
+                reply: reply.clone(),
+            },
+            false,
+            None,
+        );
+        let deadline = Instant::now() + REPORT_WAIT;
+        let others = nodes - 1;
+        loop {
+            let answered: usize = redis::cmd("LLEN")
+                .arg(&reply)
+                .query_async(&mut conn)
+                .await
+                .unwrap_or(0);
+            if answered >= others || Instant::now() >= deadline {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let lists: Vec<String> = redis::cmd("LRANGE")
+            .arg(&reply)
+            .arg(0)
+            .arg(-1)
+            .query_async(&mut conn)
+            .await
+            .unwrap_or_default();
+        let _: Result<(), _> = redis::cmd("DEL").arg(&reply).query_async(&mut conn).await;
+        let mut live = local;
+        for list in lists {
+            if let Ok(more) = serde_json::from_str::<Vec<LiveConnection>>(&list) {
+                live.extend(more);
+            }
+        }
+        live
     }
 
     /// Learns who is already in a room this node starts listening to. Entries of nodes whose
@@ -872,6 +960,10 @@ impl Bus for RedisBus {
             }
             None
         })
+    }
+
+    fn connections(&self) -> BoxFuture<'_, Vec<LiveConnection>> {
+        Box::pin(self.shared.gather())
     }
 
     fn check(&self) -> BoxFuture<'_, Option<Result<(), String>>> {

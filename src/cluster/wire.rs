@@ -74,6 +74,17 @@ pub fn node_key_prefix() -> String {
     node_key("")
 }
 
+/// Counts node starts (each start's connection ids come from its number).
+pub const STARTS_KEY: &str = "parlor:starts";
+
+/// Every node's heartbeat key (to count the living nodes).
+pub const NODE_PATTERN: &str = "parlor:node:*";
+
+/// Where the nodes answer one request for their connections.
+pub fn report_key(node: &str, n: u64) -> String {
+    format!("{PREFIX}report:{node}:{n}")
+}
+
 /// An identity's `/ws` slot: which node holds it.
 pub fn slot_key(principal: Principal) -> String {
     format!("{PREFIX}ws:{}", principal.key())
@@ -109,6 +120,10 @@ pub enum Body<'a> {
     },
     Directive {
         directive: Cow<'a, Directive>,
+    },
+    /// Every node pushes its live connections onto the list `reply` (the admin panel).
+    Report {
+        reply: String,
     },
 }
 

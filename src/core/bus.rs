@@ -15,6 +15,7 @@
 use super::directive::Directive;
 use super::event::{MessageEvent, UserView};
 use super::Broadcast;
+use super::LiveConnection;
 use crate::domain::Principal;
 use futures_util::future::BoxFuture;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
@@ -55,6 +56,8 @@ pub trait Bus: Send + Sync + 'static {
     fn release_name(&self, name_key: &str, principal: Principal);
     /// Who holds a name on another node.
     fn name_holder<'a>(&'a self, name_key: &'a str) -> BoxFuture<'a, Option<Principal>>;
+    /// Every node's live connections (the admin panel); this node's alone on one node.
+    fn connections(&self) -> BoxFuture<'_, Vec<LiveConnection>>;
     /// Whether the bus works (for `/health`); `None` when it has nothing to check.
     fn check(&self) -> BoxFuture<'_, Option<Result<(), String>>>;
     /// Connects the bus to this node's connections (once, when the core is built).
@@ -77,6 +80,8 @@ pub trait Inbound: Send + Sync + 'static {
         principal: Principal,
         user: Option<UserView>,
     );
+    /// This node's live connections (for the admin panel).
+    fn connections(&self) -> Vec<LiveConnection>;
     /// The names online on this node (to claim them again after an outage).
     fn local_names(&self) -> Vec<(String, Principal)>;
     /// The identities present on this node, room by room (to tell the others again).
@@ -168,6 +173,11 @@ impl Bus for LocalBus {
 
     fn name_holder<'a>(&'a self, _name_key: &'a str) -> BoxFuture<'a, Option<Principal>> {
         Box::pin(async { None })
+    }
+
+    fn connections(&self) -> BoxFuture<'_, Vec<LiveConnection>> {
+        let live = self.inbound().map(|i| i.connections()).unwrap_or_default();
+        Box::pin(async move { live })
     }
 
     fn check(&self) -> BoxFuture<'_, Option<Result<(), String>>> {

@@ -54,6 +54,8 @@ pub enum Directive {
     },
     /// A room is gone: everyone in it is told why and leaves.
     CloseRoom { room: String, reason: RemovedReason },
+    /// Close one connection, on whichever node holds it (the admin panel).
+    CloseConnection { id: u64 },
     /// Bans or mutes changed: every node reads the sanctions in force again.
     SanctionsChanged,
     /// A node stopped (or restarted under the same name): whoever only it had leaves.

@@ -1,5 +1,6 @@
 //! The live connections as the admin panel lists them: who, from where, in which rooms, since
-//! when.
+//! when, on which node. Connection ids are unique in the cluster (each node counts from its
+//! own base), so the panel closes one by its id whichever node holds it.
 
 use super::event::UserView;
 use super::hub::{lock, Hub};
@@ -10,9 +11,11 @@ use std::net::IpAddr;
 use std::sync::PoisonError;
 
 /// A live connection as the admin panel lists it.
-#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct LiveConnection {
     pub id: ConnId,
+    /// The node it is connected to.
+    pub node: String,
     /// Who it is, once identified.
     #[schema(value_type = Option<Object>)]
     pub user: Option<UserView>,
@@ -26,7 +29,7 @@ pub struct LiveConnection {
 
 impl Hub {
     /// Every open connection: who, from where, in which rooms, since when.
-    pub fn live_connections(&self) -> Vec<LiveConnection> {
+    pub fn live_connections(&self, node: &str) -> Vec<LiveConnection> {
         let mut rooms_of: HashMap<ConnId, Vec<String>> = HashMap::new();
         for (name, room) in self
             .rooms
@@ -42,6 +45,7 @@ impl Hub {
             .values()
             .map(|r| LiveConnection {
                 id: r.handle.id,
+                node: node.to_owned(),
                 user: r.user.clone(),
                 identity: r.identity.clone(),
                 ip: r.ip,

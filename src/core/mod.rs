@@ -72,6 +72,8 @@ pub struct ChatSettings {
     pub identify_timeout: Duration,
     /// This node's name: the holder of the leases it takes.
     pub node: String,
+    /// The first connection id this node gives out (ids are unique in the cluster).
+    pub first_connection_id: u64,
 }
 
 /// What the core is built from.
@@ -156,6 +158,7 @@ impl Chat {
                 after: settings.identify_timeout,
             },
         ));
+        sessions.number_from(settings.first_connection_id);
         let live_rooms = Arc::new(LiveRooms::new(
             Arc::clone(&rooms),
             Arc::clone(&auth),
@@ -190,6 +193,7 @@ impl Chat {
         });
         let run_once = RunOnce::new(files.store.clone(), settings.node.clone(), clock.clone());
         bus.attach(Arc::new(node::Node {
+            name: settings.node.clone(),
             hub: Arc::clone(&hub),
             moderation: Arc::clone(&moderation),
             presence: presence.clone(),
@@ -227,9 +231,9 @@ impl Chat {
                 presence.clone(),
                 sweep,
             ),
-            bus,
             names,
-            oversight: Oversight::new(auth, Arc::clone(&moderation), rooms, hub),
+            oversight: Oversight::new(auth, Arc::clone(&moderation), rooms, hub, Arc::clone(&bus)),
+            bus,
             limits: Limits {
                 max_message_chars: settings.max_message_chars,
             },

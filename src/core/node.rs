@@ -6,7 +6,7 @@ use super::bus::Inbound;
 use super::directive::Directive;
 use super::event::{Event, MessageEvent, UserView};
 use super::service::{stored_events, Presence};
-use super::{Broadcast, Hub};
+use super::{Broadcast, CloseReason, Hub, LiveConnection};
 use crate::auth::SessionId;
 use crate::domain::Principal;
 use crate::moderation::Moderation;
@@ -15,6 +15,7 @@ use futures_util::future::BoxFuture;
 use std::sync::Arc;
 
 pub struct Node {
+    pub(super) name: String,
     pub(super) hub: Arc<Hub>,
     pub(super) moderation: Arc<Moderation>,
     pub(super) presence: Presence,
@@ -64,6 +65,9 @@ impl Inbound for Node {
             } => self.presence.evict_here(&room, principal, reason),
             Directive::CloseRoom { room, reason } => self.presence.close_room_here(&room, reason),
             Directive::NodeGone { node } => self.presence.node_gone(&node),
+            Directive::CloseConnection { id } => {
+                self.hub.close_connection(id, CloseReason::Kicked);
+            }
             Directive::SanctionsChanged => {
                 let moderation = Arc::clone(&self.moderation);
                 tokio::spawn(async move {
@@ -83,6 +87,10 @@ impl Inbound for Node {
         user: Option<UserView>,
     ) {
         self.presence.remote(room, node, principal, user);
+    }
+
+    fn connections(&self) -> Vec<LiveConnection> {
+        self.hub.live_connections(&self.name)
     }
 
     fn local_names(&self) -> Vec<(String, Principal)> {

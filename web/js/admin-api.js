@@ -34,7 +34,7 @@ export const searchUsers = ({ q, limit, offset }) =>
 /** `{bans: [Sanction], mutes: [Sanction]}` in force. */
 export const listSanctions = () => get('/api/admin/sanctions');
 
-/** Live connections: `[{id, user, ip, rooms, since}]`. */
+/** Live connections on every node: `[{id, node, user, ip, rooms, since}]`. */
 export const listConnections = () => get('/api/admin/connections').then(list('connections'));
 
 /** Closes one connection (it gets `closing: kicked`). */

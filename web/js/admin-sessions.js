@@ -1,6 +1,7 @@
 /**
- * The admin panel's "Live sessions" tab: every open connection — its id, who it is (guests
- * included, unlike the users tab), its address, the rooms it is in and since when — with
+ * The admin panel's "Live sessions" tab: every open connection on every node — its id, who it
+ * is (guests included, unlike the users tab), its address, the node it is on, the rooms it is
+ * in and since when — with
  * "Kick" (closes that one connection: `closing: kicked`), "Move…" (admins: into a room, which
  * the user's pages then open) and "Ban…" (the name, and on request the address).
  */
@@ -9,7 +10,7 @@ import { act, closeConnection, listConnections } from './admin-api.js';
 import { element, row, rowButton, showTable, userCell, when } from './admin-table.js';
 import { mayActOn, rankOf } from './roles.js';
 
-const LABELS = ['Connection', 'Identity', 'Address', 'Rooms', 'Since', 'Actions'];
+const LABELS = ['Connection', 'Identity', 'Address', 'Node', 'Rooms', 'Since', 'Actions'];
 const OUT_OF_REACH = 'Only for users with a lower role than yours';
 
 /** @param {object} ctx what the admin panel's tabs share (admin.js) */
@@ -48,6 +49,7 @@ export function createSessionsTab(ctx) {
       element('code', '', connection.id),
       connection.user ? userCell(connection.user) : element('span', 'admin-muted', 'not identified yet'),
       element('code', '', connection.ip),
+      connection.node ?? '',
       rooms.join(', '),
       when(connection.since),
       actions(connection),

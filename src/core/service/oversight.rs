@@ -4,7 +4,7 @@
 
 use crate::auth::Auth;
 use crate::core::event::CloseReason;
-use crate::core::{CoreError, Hub, LiveConnection};
+use crate::core::{Bus, CoreError, Directive, Hub, LiveConnection, OnlineRegistry};
 use crate::domain::Role;
 use crate::moderation::{Actor, AuditEntryView, AuditFilter, Moderation, Sanction};
 use crate::rooms::{AdminRoom, ArchiveView, MessageOpener, PlainMessage, Rooms};
@@ -32,6 +32,8 @@ pub struct Oversight {
     moderation: Arc<Moderation>,
     rooms: Arc<Rooms>,
     hub: Arc<Hub>,
+    bus: Arc<dyn Bus>,
+    names: OnlineRegistry,
 }
 
 impl Oversight {
@@ -40,12 +42,15 @@ impl Oversight {
         moderation: Arc<Moderation>,
         rooms: Arc<Rooms>,
         hub: Arc<Hub>,
+        bus: Arc<dyn Bus>,
     ) -> Self {
         Self {
+            names: OnlineRegistry::new(Arc::clone(&hub), Arc::clone(&bus)),
             auth,
             moderation,
             rooms,
             hub,
+            bus,
         }
     }
 
@@ -57,20 +62,18 @@ impl Oversight {
         offset: i64,
     ) -> Result<Vec<AdminUser>, CoreError> {
         let accounts = self.auth.search_users(q, limit, offset).await?;
-        Ok(accounts
-            .into_iter()
-            .map(|u| AdminUser {
+        let mut users = Vec::with_capacity(accounts.len());
+        for u in accounts {
+            users.push(AdminUser {
                 identity: format!("user:{}", u.id),
-                online: self
-                    .hub
-                    .principal_of(&u.name.to_ascii_lowercase())
-                    .is_some(),
+                online: self.names.is_online(&u.name.to_ascii_lowercase()).await,
                 role: u.role,
                 verified: u.verified,
                 created_at: u.created_at,
                 name: u.name,
-            })
-            .collect())
+            });
+        }
+        Ok(users)
     }
 
     /// The bans and mutes in force.
@@ -78,14 +81,24 @@ impl Oversight {
         self.moderation.in_force()
     }
 
-    /// Every open connection: who, from where, in which rooms, since when.
-    pub fn connections(&self) -> Vec<LiveConnection> {
-        self.hub.live_connections()
+    /// Every open connection, on every node: who, from where, in which rooms, since when.
+    pub async fn connections(&self) -> Vec<LiveConnection> {
+        let mut live = self.bus.connections().await;
+        live.sort_by_key(|c| (c.since, c.id));
+        live
     }
 
-    /// Closes one connection (the client hears it was kicked); `false` if there is none.
-    pub fn close_connection(&self, id: u64) -> bool {
-        self.hub.close_connection(id, CloseReason::Kicked)
+    /// Closes one connection, on whichever node holds it (the client hears it was kicked);
+    /// `false` if there is none.
+    pub async fn close_connection(&self, id: u64) -> bool {
+        if self.hub.close_connection(id, CloseReason::Kicked) {
+            return true;
+        }
+        if !self.connections().await.iter().any(|c| c.id == id) {
+            return false;
+        }
+        self.bus.direct(Directive::CloseConnection { id });
+        true
     }
 
     /// How many distinct stored messages were found not to decrypt since start-up.

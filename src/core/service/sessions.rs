@@ -77,6 +77,12 @@ impl Sessions {
         }
     }
 
+    /// Gives out connection ids from `first` on (unique in the cluster: see
+    /// `ChatSettings::first_connection_id`). Before any connection opens.
+    pub(crate) fn number_from(&self, first: u64) {
+        self.next_conn.store(first, Ordering::Relaxed);
+    }
+
     /// Whether another connection from this address is allowed.
     pub fn admits_connection_from(&self, ip: IpAddr) -> bool {
         self.max_per_address == 0 || self.hub.connections_from(ip) < self.max_per_address

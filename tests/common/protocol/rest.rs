@@ -188,6 +188,7 @@ pub struct AdminUsers {
 #[serde(deny_unknown_fields)]
 pub struct LiveConnection {
     pub id: u64,
+    pub node: String,
     pub user: Option<User>,
     pub identity: Option<String>,
     pub ip: String,
