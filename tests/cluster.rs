@@ -110,7 +110,19 @@ async fn no_acknowledged_message_is_lost_or_doubled_when_redis_dies_and_comes_ba
     })
     .await;
     assert!(killed);
+    // Readiness says what is wrong while Redis is away, and is back once it is.
+    let health = |node: &common::TestApp| node.request("GET", "/health").send();
+    let down = health(&nodes[1]).await;
+    assert_eq!(down.status, 503, "{down}");
+    assert!(down.error().message.contains("redis:"), "{down}");
     redis.restart().await;
+    eventually(|| async {
+        let up = health(&nodes[1]).await;
+        (up.status == 200)
+            .then_some(())
+            .ok_or_else(|| format!("{up}"))
+    })
+    .await;
     // Posting goes on after the restart: the node notices the gap and reads it back.
     let last = last.max(post_all(&nodes[0], &token, &room, 5, |_| {}).await);
     exactly_once_in_order(&mut reader, &room, last).await;
