@@ -92,20 +92,20 @@ const ACK_BASE: u64 = 1000;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(60);
 
 impl Fleet {
-    /// A fleet whose clients join `room`; `senders` is the most clients that will ever send.
+    /// A fleet whose clients join `room`; `senders` is the most clients that will ever send;
+    /// the clients are spread over `nodes` servers (see [`Fleet::ramp`]).
     pub fn new(
         target: Target,
         payload: usize,
         room: &str,
-        receivers: usize,
-        senders: usize,
+        (receivers, senders, nodes): (usize, usize, usize),
     ) -> Rc<Self> {
         Rc::new(Self {
             target,
             payload,
             room: room.to_owned(),
             epoch: Instant::now(),
-            stats: RefCell::new(Stats::new(receivers, senders)),
+            stats: RefCell::new(Stats::new(receivers, senders, nodes)),
             ack_latency_us: RefCell::new(
                 Histogram::new_with_bounds(1, 120_000_000, 3).expect("valid bounds"),
             ),
@@ -175,8 +175,10 @@ impl Fleet {
     }
 
     /// Opens one client per login and starts each client's task as soon as its handshake is
-    /// done. Prints progress to stderr; never fails as a whole (see [`Ramp`]).
-    pub async fn ramp(self: &Rc<Self>, base: &str, logins: &[Login], plan: RampPlan) -> Ramp {
+    /// done; client i connects to `bases[i % bases.len()]` (several nodes share the fleet, and
+    /// the senders, which are the first clients, alternate between them). Prints progress to
+    /// stderr; never fails as a whole (see [`Ramp`]).
+    pub async fn ramp(self: &Rc<Self>, bases: &[String], logins: &[Login], plan: RampPlan) -> Ramp {
         let started = Instant::now();
         let mut ramp = Ramp::default();
         let mut last_progress = Instant::now();
@@ -184,11 +186,10 @@ impl Fleet {
         for (b, chunk) in logins.chunks(batch).enumerate() {
             let mut connects = futures_util::stream::iter(chunk.iter().enumerate())
                 .map(|(j, login)| async move {
+                    let index = b * batch + j;
+                    let base = &bases[index % bases.len()];
                     let connect = wire::connect(base, self.target, login, &self.room);
-                    (
-                        b * batch + j,
-                        tokio::time::timeout(CONNECT_TIMEOUT, connect).await,
-                    )
+                    (index, tokio::time::timeout(CONNECT_TIMEOUT, connect).await)
                 })
                 .buffer_unordered(plan.parallel.max(1));
             while let Some((index, result)) = connects.next().await {

@@ -30,9 +30,11 @@ struct Cli {
 
 #[derive(Args, Clone)]
 struct Common {
-    /// Server base URL, e.g. http://127.0.0.1:8080
-    #[arg(long)]
-    url: String,
+    /// Server base URL, e.g. http://127.0.0.1:8080. Several (repeated, or comma-separated)
+    /// spread one fleet over the nodes of a cluster: client i connects to URL i mod their
+    /// number, so clients and senders alternate between the nodes.
+    #[arg(long = "url", required = true, value_delimiter = ',')]
+    urls: Vec<String>,
     #[arg(long, value_enum)]
     target: wire::Target,
     #[arg(long, default_value_t = 100)]
@@ -44,9 +46,17 @@ struct Common {
     /// Message text size in bytes.
     #[arg(long, default_value_t = 100)]
     payload: usize,
-    /// Server process id, for its CPU time and memory.
+    /// Server process id, for its CPU time and memory. Repeated for several nodes: their CPU
+    /// times are summed, memory is read from the first.
+    #[arg(long = "server-pid")]
+    server_pids: Vec<u32>,
+    /// A Redis server's process id: its CPU time is reported apart from the server's.
     #[arg(long)]
-    server_pid: Option<u32>,
+    redis_pid: Option<u32>,
+    /// A name for the server setup under test (e.g. `two-node`), copied into the results so a
+    /// report tells runs of one target apart.
+    #[arg(long)]
+    label: Option<String>,
     /// Handshakes in flight at once while connecting.
     #[arg(long, default_value_t = 64)]
     connect_parallel: usize,
@@ -133,7 +143,11 @@ fn setup(common: &Common, room: &str) -> Setup {
         .map(|d| d.as_millis() % 10_000)
         .unwrap_or(0);
     Setup {
-        url: common.url.trim_end_matches('/').to_owned(),
+        urls: common
+            .urls
+            .iter()
+            .map(|url| url.trim_end_matches('/').to_owned())
+            .collect(),
         target: common.target,
         clients: common.clients,
         senders: common
@@ -144,7 +158,9 @@ fn setup(common: &Common, room: &str) -> Setup {
             .unwrap_or(1)
             .clamp(1, common.clients.max(1)),
         payload: common.payload,
-        server_pid: common.server_pid,
+        server_pids: common.server_pids.clone(),
+        redis_pid: common.redis_pid,
+        label: common.label.clone(),
         nick_prefix: format!("lg{stamp}_"),
         room: room.to_owned(),
         ramp: RampPlan {
@@ -165,12 +181,13 @@ fn check_file_limits(common: &Common) -> anyhow::Result<()> {
             common.clients
         );
     }
-    if let Some(limit) = common
-        .server_pid
-        .and_then(|pid| procfs::open_files_limit(Some(pid)))
-    {
-        if limit < need {
-            eprintln!("warning: the server may open only {limit} files; {need} are needed");
+    // Each node holds its share of the clients.
+    let need = common.clients.div_ceil(common.urls.len().max(1)) as u64 + 64;
+    for &pid in &common.server_pids {
+        if let Some(limit) = procfs::open_files_limit(Some(pid)) {
+            if limit < need {
+                eprintln!("warning: server {pid} may open only {limit} files; {need} are needed");
+            }
         }
     }
     Ok(())

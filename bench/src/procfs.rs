@@ -1,5 +1,6 @@
-//! Readings from `/proc`: CPU seconds, resident memory, open sockets and file-descriptor limit
-//! of a process, and the kernel's slab and TCP buffer memory.
+//! Readings from `/proc`: CPU seconds (of one process, of several together, of the whole
+//! machine), time spent waiting for a core, resident memory, open sockets and file-descriptor
+//! limit of a process, and the kernel's slab and TCP buffer memory.
 
 use std::fs;
 
@@ -12,6 +13,47 @@ pub fn cpu_seconds(pid: Option<u32>) -> Option<f64> {
     let utime: f64 = fields.get(11)?.parse().ok()?;
     let stime: f64 = fields.get(12)?.parse().ok()?;
     Some((utime + stime) / 100.0)
+}
+
+/// The CPU seconds of several processes together (the nodes of a cluster); `None` when there
+/// are none or one of them cannot be read.
+pub fn cpu_seconds_of(pids: &[u32]) -> Option<f64> {
+    if pids.is_empty() {
+        return None;
+    }
+    pids.iter().map(|&pid| cpu_seconds(Some(pid))).sum()
+}
+
+/// CPU seconds the whole machine has been busy (`/proc/stat`: user, nice, system, irq,
+/// softirq and steal of every core): less the processes under test, what else ran meanwhile.
+pub fn machine_busy_seconds() -> Option<f64> {
+    let stat = fs::read_to_string("/proc/stat").ok()?;
+    let cpu = stat.lines().find(|line| line.starts_with("cpu "))?;
+    let ticks: Vec<f64> = cpu
+        .split_whitespace()
+        .skip(1)
+        .map(|field| field.parse().unwrap_or(0.0))
+        .collect();
+    // user nice system idle iowait irq softirq steal
+    let busy = [0, 1, 2, 5, 6, 7]
+        .iter()
+        .filter_map(|&i| ticks.get(i))
+        .sum::<f64>();
+    Some(busy / 100.0)
+}
+
+/// Seconds the threads of a process have spent runnable but waiting for a core
+/// (`/proc/<pid>/task/*/schedstat`, the second field, in ns): time lost to whatever else runs
+/// on its cores — with two nodes pinned to one core, to the other node. Threads that exited
+/// no longer count.
+pub fn run_queue_wait_seconds(pid: u32) -> Option<f64> {
+    let tasks = fs::read_dir(proc_path(Some(pid), "task")).ok()?;
+    let nanos: u64 = tasks
+        .filter_map(Result::ok)
+        .filter_map(|task| fs::read_to_string(task.path().join("schedstat")).ok())
+        .filter_map(|stat| stat.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .sum();
+    Some(nanos as f64 / 1e9)
 }
 
 /// Resident set size in KiB (`VmRSS`).
@@ -84,6 +126,11 @@ mod tests {
         assert!(rss_kib(std::process::id()).is_some_and(|kib| kib > 0));
         assert!(open_files_limit(None).is_some_and(|n| n > 0));
         assert!(cpu_seconds(None).is_some());
+        let me = std::process::id();
+        assert!(cpu_seconds_of(&[me, me]).is_some());
+        assert!(cpu_seconds_of(&[]).is_none());
+        assert!(machine_busy_seconds().is_some_and(|s| s > 0.0));
+        assert!(run_queue_wait_seconds(me).is_some());
         assert!(slab_kib().is_some());
         assert!(tcp_mem_pages().is_some());
     }

@@ -1,4 +1,5 @@
-//! What one measurement step saw: end-to-end latency in an HDR histogram, and per
+//! What one measurement step saw: end-to-end latency in an HDR histogram (with several nodes,
+//! also apart for messages sent on the receiver's node and on another one), and per
 //! (receiver, sender) sequence tracking that tells delivered, duplicated, out-of-order and lost
 //! messages apart.
 
@@ -16,6 +17,11 @@ struct Seq {
 pub struct Stats {
     pub step: u32,
     pub latency_us: Histogram<u64>,
+    /// With several nodes: latency of messages whose sender is on the receiver's node, and on
+    /// another node (client i is on node i mod nodes).
+    pub same_node_us: Histogram<u64>,
+    pub cross_node_us: Histogram<u64>,
+    nodes: usize,
     pub delivered: u64,
     pub duplicates: u64,
     pub out_of_order: u64,
@@ -30,11 +36,15 @@ pub struct Stats {
 }
 
 impl Stats {
-    pub fn new(receivers: usize, senders: usize) -> Self {
+    pub fn new(receivers: usize, senders: usize, nodes: usize) -> Self {
+        let histogram =
+            || Histogram::new_with_bounds(1, 120_000_000, 3).expect("valid histogram bounds");
         Self {
             step: 0,
-            latency_us: Histogram::new_with_bounds(1, 120_000_000, 3)
-                .expect("valid histogram bounds"),
+            latency_us: histogram(),
+            same_node_us: histogram(),
+            cross_node_us: histogram(),
+            nodes: nodes.max(1),
             delivered: 0,
             duplicates: 0,
             out_of_order: 0,
@@ -51,6 +61,8 @@ impl Stats {
     pub fn reset(&mut self, step: u32) {
         self.step = step;
         self.latency_us.reset();
+        self.same_node_us.reset();
+        self.cross_node_us.reset();
         self.delivered = 0;
         self.duplicates = 0;
         self.out_of_order = 0;
@@ -98,9 +110,17 @@ impl Stats {
         self.delivered += 1;
         self.first_arrival_us.get_or_insert(now_us);
         self.last_arrival_us = now_us;
-        let _ = self
-            .latency_us
-            .record(now_us.saturating_sub(marker.sent_us).max(1));
+        let latency = now_us.saturating_sub(marker.sent_us).max(1);
+        let _ = self.latency_us.record(latency);
+        if self.nodes > 1 {
+            let same = receiver % self.nodes == marker.sender as usize % self.nodes;
+            let path = if same {
+                &mut self.same_node_us
+            } else {
+                &mut self.cross_node_us
+            };
+            let _ = path.record(latency);
+        }
     }
 
     pub fn percentile_us(&self, quantile: f64) -> u64 {
@@ -130,7 +150,7 @@ mod tests {
 
     #[test]
     fn tells_in_order_gaps_late_arrivals_and_duplicates_apart() {
-        let mut stats = Stats::new(1, 1);
+        let mut stats = Stats::new(1, 1, 1);
         stats.reset(1);
         for seq in [0, 1, 3, 2, 2, 4] {
             stats.record(0, marker(seq), 10);
@@ -147,5 +167,23 @@ mod tests {
             10,
         );
         assert_eq!(stats.stale, 1);
+    }
+
+    #[test]
+    fn with_two_nodes_tells_same_node_and_cross_node_latency_apart() {
+        let mut stats = Stats::new(2, 2, 2);
+        stats.reset(1);
+        let from = |sender, sent_us| Marker {
+            step: 1,
+            sender,
+            seq: 0,
+            sent_us,
+        };
+        stats.record(0, from(0, 1_000), 2_000); // node 0 → node 0
+        stats.record(1, from(0, 1_000), 9_000); // node 0 → node 1
+        stats.record(1, from(1, 1_000), 3_000); // node 1 → node 1
+        assert_eq!(stats.same_node_us.len(), 2);
+        assert_eq!(stats.cross_node_us.len(), 1);
+        assert!(stats.cross_node_us.min() >= 7_900);
     }
 }

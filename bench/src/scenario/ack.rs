@@ -20,15 +20,15 @@ pub async fn ack(setup: &Setup, rate: f64, secs: f64) -> anyhow::Result<()> {
             "the reference peer has no persistent rooms"
         );
         eprintln!("   registering {} accounts", setup.clients);
-        let tokens = rest::accounts(&setup.url, &setup.nick_prefix, setup.clients).await?;
-        rest::create_room(&setup.url, &tokens[0], &setup.room).await?;
+        let tokens = rest::accounts(setup.url(), &setup.nick_prefix, setup.clients).await?;
+        rest::create_room(setup.url(), &tokens[0], &setup.room).await?;
         tokens.into_iter().map(Login::Token).collect()
     } else {
         guests(setup, 0)
     };
     let fleet = start_fleet(setup, &logins).await?;
     let receivers = fleet.open() as u64;
-    let cpu = procfs::cpu_seconds(setup.server_pid);
+    let cpu = procfs::cpu_seconds_of(&setup.server_pids);
     let start_us = fleet.now_us() + 20_000;
     let end_us = start_us + (secs * 1e6) as u64;
     fleet.start_step(Plan {
@@ -50,7 +50,7 @@ pub async fn ack(setup: &Setup, rate: f64, secs: f64) -> anyhow::Result<()> {
     fleet
         .wait_quiet(Duration::from_millis(100), Duration::from_secs(5))
         .await;
-    let server_cpu = delta(procfs::cpu_seconds(setup.server_pid), cpu);
+    let server_cpu = delta(procfs::cpu_seconds_of(&setup.server_pids), cpu);
     let acks = fleet.ack_latency_us.borrow();
     let stats = fleet.stats.borrow();
     let sent = fleet.sent.get();

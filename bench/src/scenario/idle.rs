@@ -51,7 +51,7 @@ impl Baseline {
     /// Reads the server's memory now; call it before the fleet connects.
     pub fn take(setup: &Setup) -> anyhow::Result<Self> {
         let pid = setup
-            .server_pid
+            .server_pid()
             .ok_or_else(|| anyhow::anyhow!("--server-pid is required"))?;
         let reading = Reading::take(pid);
         eprintln!(

@@ -35,16 +35,34 @@ const DRAIN: Duration = Duration::from_secs(2);
 /// What every scenario needs to know about the run.
 #[derive(Clone, Debug)]
 pub struct Setup {
-    pub url: String,
+    /// The nodes' base URLs: client i connects to the i-th modulo their number.
+    pub urls: Vec<String>,
     pub target: Target,
     pub clients: usize,
     /// The most clients that send at once in this run.
     pub senders: usize,
     pub payload: usize,
-    pub server_pid: Option<u32>,
+    /// The nodes' process ids: their CPU times are summed.
+    pub server_pids: Vec<u32>,
+    /// Redis's process id, when the nodes fan out through one: its CPU time is reported apart.
+    pub redis_pid: Option<u32>,
+    /// The setup's name in the results (`--label`).
+    pub label: Option<String>,
     pub nick_prefix: String,
     pub room: String,
     pub ramp: RampPlan,
+}
+
+impl Setup {
+    /// The first node: REST calls go there (the nodes share one database).
+    pub fn url(&self) -> &str {
+        self.urls.first().map_or("", String::as_str)
+    }
+
+    /// The first node's process id: memory is read there.
+    pub fn server_pid(&self) -> Option<u32> {
+        self.server_pids.first().copied()
+    }
 }
 
 /// Guest logins for a fleet; `generation` keeps nicks unique when a run reconnects.
@@ -60,17 +78,18 @@ pub async fn open_fleet(setup: &Setup, logins: &[Login]) -> (Rc<Fleet>, Ramp) {
         setup.target,
         setup.payload,
         &setup.room,
-        logins.len(),
-        setup.senders,
+        (logins.len(), setup.senders, setup.urls.len()),
     );
     eprintln!(
-        "   connecting {} {} clients ({} at a time, batches of {})",
+        "   connecting {} {} clients to {} node{} ({} at a time, batches of {})",
         logins.len(),
         setup.target.label(),
+        setup.urls.len(),
+        if setup.urls.len() > 1 { "s" } else { "" },
         setup.ramp.parallel,
         setup.ramp.batch
     );
-    let ramp = fleet.ramp(&setup.url, logins, setup.ramp).await;
+    let ramp = fleet.ramp(&setup.urls, logins, setup.ramp).await;
     eprintln!(
         "   {} open, {} failed in {:.1} s{}",
         ramp.open,
@@ -85,6 +104,7 @@ pub async fn open_fleet(setup: &Setup, logins: &[Login]) -> (Rc<Fleet>, Ramp) {
         json!({
             "kind": "ramp",
             "target": setup.target.label(),
+            "label": setup.label,
             "clients": logins.len(),
             "open": ramp.open,
             "failed": ramp.failed,
@@ -135,10 +155,7 @@ pub async fn step(fleet: &Fleet, setup: &Setup, spec: StepSpec) -> Value {
     let start_us = fleet.now_us() + 20_000;
     let end_us = start_us + (spec.secs * 1e6) as u64;
     let dropped_before = fleet.disconnected.get();
-    let cpu = (
-        procfs::cpu_seconds(setup.server_pid),
-        procfs::cpu_seconds(None),
-    );
+    let cpu = Cpu::take(setup);
     let step = fleet.next_step();
     fleet.start_step(Plan {
         step,
@@ -159,12 +176,12 @@ pub async fn step(fleet: &Fleet, setup: &Setup, spec: StepSpec) -> Value {
         .wait_quiet(Duration::from_millis(100), Duration::from_secs(10))
         .await;
     let wall = (fleet.now_us() - start_us) as f64 / 1e6;
-    let server_cpu = delta(procfs::cpu_seconds(setup.server_pid), cpu.0);
-    let generator_cpu = delta(procfs::cpu_seconds(None), cpu.1);
+    let cpu = Cpu::take(setup).since(&cpu);
     let stats = fleet.stats.borrow();
     let lost = expected().saturating_sub(stats.delivered);
     let dropped = fleet.disconnected.get() - dropped_before;
     let p99_ms = stats.percentile_us(0.99) as f64 / 1000.0;
+    let millions = stats.delivered.max(1) as f64 / 1e6;
     let ok = lost == 0 && stats.errors == 0 && dropped == 0 && p99_ms <= spec.p99_limit_ms;
     // A server that falls behind spreads the arrivals over more than the step's length; one
     // that keeps up spreads them only by its latency jitter (allow 10 %).
@@ -177,6 +194,7 @@ pub async fn step(fleet: &Fleet, setup: &Setup, spec: StepSpec) -> Value {
     json!({
         "kind": "fanout_step",
         "target": setup.target.label(),
+        "label": setup.label,
         "clients": receivers,
         "senders": spec.senders,
         "step": step,
@@ -195,12 +213,86 @@ pub async fn step(fleet: &Fleet, setup: &Setup, spec: StepSpec) -> Value {
         "disconnected": dropped,
         "close_reasons": fleet.close_reasons(),
         "latency_ms": latency_ms(&stats.latency_us),
-        "server_cpu_s": server_cpu,
-        "server_cpu_s_per_million": server_cpu.map(|cpu| cpu / (stats.delivered.max(1) as f64 / 1e6)),
-        "generator_cpu_s": generator_cpu,
+        "nodes": setup.urls.len(),
+        "latency_same_node_ms": (setup.urls.len() > 1).then(|| latency_ms(&stats.same_node_us)),
+        "latency_cross_node_ms": (setup.urls.len() > 1).then(|| latency_ms(&stats.cross_node_us)),
+        "server_cpu_s": cpu.server,
+        "server_cpu_s_by_node": cpu.nodes,
+        "server_cpu_s_per_million": cpu.server.map(|s| s / millions),
+        "server_cpu_s_per_million_by_node": cpu.nodes.iter().map(|n| n.map(|s| s / millions)).collect::<Vec<_>>(),
+        "server_run_queue_wait_s": cpu.waiting,
+        "redis_cpu_s": cpu.redis,
+        "redis_cpu_s_per_million": cpu.redis.map(|s| s / millions),
+        "generator_cpu_s": cpu.generator,
+        "other_cpu_s": cpu.others(),
         "wall_s": wall,
         "ok": ok,
     })
+}
+
+/// CPU seconds used so far (or, after [`Cpu::since`], during a step): the nodes', summed
+/// and each, Redis's, the generator's own, and the whole machine's; and the seconds the
+/// nodes' threads waited for a core.
+struct Cpu {
+    server: Option<f64>,
+    nodes: Vec<Option<f64>>,
+    waiting: Option<f64>,
+    redis: Option<f64>,
+    generator: Option<f64>,
+    machine: Option<f64>,
+}
+
+impl Cpu {
+    fn take(setup: &Setup) -> Self {
+        let nodes: Vec<_> = setup
+            .server_pids
+            .iter()
+            .map(|&pid| procfs::cpu_seconds(Some(pid)))
+            .collect();
+        // Summed from the same readings, so the nodes add up to the total.
+        let server = if nodes.is_empty() {
+            None
+        } else {
+            nodes.iter().copied().sum()
+        };
+        let waiting = if setup.server_pids.is_empty() {
+            None
+        } else {
+            (setup.server_pids.iter())
+                .map(|&pid| procfs::run_queue_wait_seconds(pid))
+                .sum()
+        };
+        Self {
+            server,
+            nodes,
+            waiting,
+            redis: setup
+                .redis_pid
+                .and_then(|pid| procfs::cpu_seconds(Some(pid))),
+            generator: procfs::cpu_seconds(None),
+            machine: procfs::machine_busy_seconds(),
+        }
+    }
+
+    /// What else kept the machine busy: other processes, and interrupts and steal time
+    /// not charged to a process (a few percent of a core under network load).
+    fn others(&self) -> Option<f64> {
+        let ours = self.server.unwrap_or(0.0) + self.redis.unwrap_or(0.0) + self.generator?;
+        Some((self.machine? - ours).max(0.0))
+    }
+
+    fn since(self, before: &Self) -> Self {
+        Self {
+            server: delta(self.server, before.server),
+            waiting: delta(self.waiting, before.waiting).map(|s| s.max(0.0)),
+            nodes: (self.nodes.iter().zip(&before.nodes))
+                .map(|(&now, &then)| delta(now, then))
+                .collect(),
+            redis: delta(self.redis, before.redis),
+            generator: delta(self.generator, before.generator),
+            machine: delta(self.machine, before.machine),
+        }
+    }
 }
 
 /// A fixed-rate run that fails (non-zero exit) on any loss: the CI smoke test.
@@ -212,7 +304,8 @@ pub async fn fixed(setup: &Setup, deliveries_per_s: f64, secs: f64) -> anyhow::R
         secs,
         p99_limit_ms: f64::INFINITY,
     };
-    let result = step(&fleet, setup, spec).await;
+    let mut result = step(&fleet, setup, spec).await;
+    result["scenario"] = "fixed".into();
     println!("{result}");
     fleet.shut_down();
     Ok(result["lost"] == 0

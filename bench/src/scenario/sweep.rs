@@ -200,6 +200,8 @@ impl Sweeper<'_> {
         let mut summary = json!({
             "kind": "fanout_max",
             "target": self.setup.target.label(),
+            "label": self.setup.label,
+            "nodes": self.setup.urls.len(),
             "clients": n,
             "open": self.open,
             "senders": m,
@@ -211,6 +213,7 @@ impl Sweeper<'_> {
             "max_lossless_per_s": lossless.as_ref().and_then(|l| l["delivered_per_s"].as_f64()).unwrap_or(0.0),
             "lossless_p99_ms": lossless.as_ref().map(|l| l["latency_ms"]["p99"].clone()),
             "server_cpu_s_per_million": best_value.and_then(|b| b.get("server_cpu_s_per_million").cloned()),
+            "redis_cpu_s_per_million": best_value.and_then(|b| b.get("redis_cpu_s_per_million").cloned()),
             "generator_cpu_s_at_max": best_value.and_then(|b| b.get("generator_cpu_s").cloned()),
             "generator_cpu_share_at_max": best_value.and_then(|b| Some(b["generator_cpu_s"].as_f64()? / b["wall_s"].as_f64()?)),
             "hit_ceiling": hit_ceiling,
@@ -290,17 +293,7 @@ impl Sweeper<'_> {
                 let offered = rate * share;
                 let secs = self.spec.secs_at(offered, self.open);
                 let result = self.measure(offered, secs, f64::INFINITY).await;
-                at.insert(
-                    label.into(),
-                    json!({
-                        "basis": basis,
-                        "offered_deliveries_per_s": offered.round(),
-                        "delivered_per_s": result["delivered_per_s"],
-                        "latency_ms": result["latency_ms"],
-                        "lost": result["lost"],
-                        "server_cpu_s_per_million": result["server_cpu_s_per_million"],
-                    }),
-                );
+                at.insert(label.into(), at_json(basis, &result));
             }
         }
         at
@@ -429,6 +422,29 @@ impl Sweeper<'_> {
             }
         }
     }
+}
+
+/// What the summary keeps of a step at a share of the maximum; `basis` says which maximum.
+fn at_json(basis: &str, result: &Value) -> Value {
+    let field = |name: &str| result[name].clone();
+    json!({
+        "basis": basis,
+        "offered_deliveries_per_s": field("offered_deliveries_per_s"),
+        "delivered_per_s": field("delivered_per_s"),
+        "latency_ms": field("latency_ms"),
+        "latency_same_node_ms": field("latency_same_node_ms"),
+        "latency_cross_node_ms": field("latency_cross_node_ms"),
+        "lost": field("lost"),
+        "duplicates": field("duplicates"),
+        "out_of_order": field("out_of_order"),
+        "server_cpu_s_per_million": field("server_cpu_s_per_million"),
+        "server_cpu_s_per_million_by_node": field("server_cpu_s_per_million_by_node"),
+        "redis_cpu_s_per_million": field("redis_cpu_s_per_million"),
+        "server_run_queue_wait_s": field("server_run_queue_wait_s"),
+        "generator_cpu_s": field("generator_cpu_s"),
+        "other_cpu_s": field("other_cpu_s"),
+        "wall_s": field("wall_s"),
+    })
 }
 
 fn passed(result: &Value) -> bool {
