@@ -12,39 +12,7 @@ use std::time::Duration;
 
 /// Nodes named `node-a`, `node-b`, … on one database, master key and Redis.
 pub async fn cluster(redis: &Redis, count: usize, adjust: fn(&mut Config)) -> Vec<TestApp> {
-    let url = redis.url();
-    // The manual clock never moves here: no rate window would end.
-    let adjust = move |c: &mut Config| {
-        c.rate_limit_messages = 100_000;
-        adjust(c);
-    };
-    let first = {
-        let url = url.clone();
-        spawn_app_with(move |c| {
-            c.node_id = Some("node-a".into());
-            c.redis_url = Some(Secret::new(url));
-            adjust(c);
-        })
-        .await
-    };
-    let database = first.config.database_url();
-    let key = std::fs::read_to_string(first.config.data_dir.join("master.key")).unwrap();
-    let mut nodes = vec![first];
-    for i in 1..count {
-        let (url, database, key) = (url.clone(), database.clone(), key.clone());
-        let name = format!("node-{}", (b'a' + i as u8) as char);
-        nodes.push(
-            spawn_app_with(move |c| {
-                c.node_id = Some(name);
-                c.redis_url = Some(Secret::new(url));
-                c.database_url = Some(Secret::new(database));
-                c.master_key = Some(Secret::new(key.trim()));
-                adjust(c);
-            })
-            .await,
-        );
-    }
-    nodes
+    cluster_with(redis, count, adjust).await
 }
 
 /// Waits until `client` holds every message up to `last` of `room`, and checks it got each
@@ -131,7 +99,8 @@ where
 }
 
 /// [`cluster`] with a configuration closure that may capture (a database URL of the test's
-/// own): the first node's database and master key are every node's.
+/// own): the first node's database and master key are every node's. The manual clock never
+/// moves in these tests, so no rate window would end: the message rate limit is lifted.
 pub async fn cluster_with(
     redis: &Redis,
     count: usize,
