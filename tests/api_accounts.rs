@@ -345,6 +345,18 @@ async fn health_and_openapi_are_served() {
     let app = spawn_app_with(|c| c.node_id = Some("node-a.1".into())).await;
     let health: Health = app.request("GET", "/health").send().await.expect(200);
     assert_eq!(
+        (
+            health
+                .latency_ms
+                .keys()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+            health.latency_ms.values().all(|ms| *ms >= 0.0)
+        ),
+        (vec!["database", "files"], true),
+        "each dependency's probe is timed: {health:?}"
+    );
+    assert_eq!(
         health,
         Health {
             status: "ok".into(),
@@ -352,6 +364,7 @@ async fn health_and_openapi_are_served() {
             database: "ok".into(),
             files: "ok".into(),
             undecryptable_messages: 0,
+            latency_ms: health.latency_ms.clone(),
         }
     );
     let live = app.request("GET", "/health/live").send().await.value();

@@ -160,6 +160,10 @@ async fn a_node_that_stops_takes_its_users_out_of_the_other_nodes_lists() {
     assert_eq!(left.room, "lobby");
     let health: serde_json::Value = nodes[0].request("GET", "/health").send().await.json();
     assert_eq!(health["redis"], "ok", "{health}");
+    assert!(
+        health["latency_ms"]["redis"].is_number(),
+        "Redis's probe is timed: {health}"
+    );
 }
 
 #[tokio::test]

@@ -28,6 +28,24 @@ pub struct Health {
     /// Stored messages found not to decrypt since start-up (each counted once); they are
     /// served marked `undecryptable`, and logged.
     undecryptable_messages: u64,
+    /// How long each probe of this answer took.
+    latency_ms: Latencies,
+}
+
+/// Milliseconds each dependency took to answer its probe.
+#[derive(Serialize, ToSchema)]
+pub struct Latencies {
+    database: f64,
+    files: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    redis: Option<f64>,
+}
+
+/// Runs a probe and measures it.
+async fn timed<T>(probe: impl std::future::Future<Output = T>) -> (T, f64) {
+    let started = std::time::Instant::now();
+    let outcome = probe.await;
+    (outcome, started.elapsed().as_secs_f64() * 1000.0)
 }
 
 #[utoipa::path(get, path = "/health", tag = "operations",
@@ -38,10 +56,10 @@ pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, HttpE
     let now = state.chat.upkeep.clock.now_millis();
     // Both are probed every time, and every failing one named: on a full disk both may fail.
     // The database probe logs a change itself, not every poll.
-    let (database, files, redis) = tokio::join!(
-        state.store.check_writes(now),
-        state.chat.files.library().probe(),
-        state.chat.bus.check()
+    let ((database, database_ms), (files, files_ms), (redis, redis_ms)) = tokio::join!(
+        timed(state.store.check_writes(now)),
+        timed(state.chat.files.library().probe()),
+        timed(state.chat.bus.check())
     );
     let failing: Vec<String> = [
         database
@@ -66,6 +84,11 @@ pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, HttpE
         node: state.node.clone(),
         database: "ok",
         files: "ok",
+        latency_ms: Latencies {
+            database: database_ms,
+            files: files_ms,
+            redis: redis.is_some().then_some(redis_ms),
+        },
         redis: redis.map(|_| "ok"),
         undecryptable_messages: state.chat.oversight.undecryptable_messages(),
     }))

@@ -299,7 +299,7 @@ pub struct RoomMembers {
     pub members: Vec<RoomMember>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Health {
     pub status: String,
@@ -308,6 +308,8 @@ pub struct Health {
     pub files: String,
     /// Stored messages found not to decrypt since the server started (each counted once).
     pub undecryptable_messages: u64,
+    /// Milliseconds each probe took (`redis` with several nodes).
+    pub latency_ms: std::collections::BTreeMap<String, f64>,
 }
 
 /// `{"ok": true}` (logout).
