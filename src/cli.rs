@@ -1,4 +1,5 @@
-//! The command line: `parlor serve` (the default), `parlor user add` and `parlor keys rotate`.
+//! The command line: `parlor serve` (the default), `parlor user add`, `parlor keys rotate`,
+//! and the operator's tools (`backup`, `restore`, `export`, `doctor`, in `ops`).
 //!
 //! Every failure ends the same way: one line on standard error (no backtrace) and a non-zero
 //! status, 2 for a configuration mistake and 1 for anything else, so scripts and service
@@ -50,6 +51,21 @@ enum Command {
         #[command(subcommand)]
         action: KeysAction,
     },
+    /// Write a consistent backup of the database and the local files into DEST (a new or
+    /// empty directory) while the server runs. The master key is not in it: keep it apart.
+    Backup { dest: PathBuf },
+    /// Restore a backup made by `parlor backup` into the configured, empty storage.
+    Restore { source: PathBuf },
+    /// Export a room, a conversation or an account, decrypted, as JSONL, Markdown and HTML.
+    Export {
+        #[command(subcommand)]
+        subject: crate::ops::export::Subject,
+        /// The directory to write into (created; must be empty).
+        #[arg(long, short, global = true, default_value = "parlor-export")]
+        out: PathBuf,
+    },
+    /// Check the configuration, database, master key and storage, and say what is wrong.
+    Doctor,
 }
 
 #[derive(Subcommand)]
@@ -106,6 +122,10 @@ async fn execute() -> anyhow::Result<()> {
         Command::Keys {
             action: KeysAction::Rotate,
         } => rotate_keys(config).await,
+        Command::Backup { dest } => crate::ops::backup::backup(config, &dest).await,
+        Command::Restore { source } => crate::ops::backup::restore(config, &source).await,
+        Command::Export { subject, out } => crate::ops::export::export(config, subject, &out).await,
+        Command::Doctor => crate::ops::doctor::doctor(config).await,
     }
 }
 

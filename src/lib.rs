@@ -43,6 +43,7 @@ pub mod files;
 pub mod gateway;
 pub mod http;
 pub mod moderation;
+pub mod ops;
 pub mod rooms;
 pub mod store;
 pub mod web;

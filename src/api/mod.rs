@@ -6,10 +6,12 @@ mod account;
 mod admin;
 mod conversations;
 mod ephemeral;
+mod export;
 mod files;
 mod health;
 mod ignores;
 mod membership;
+mod metrics;
 mod openapi;
 mod rooms;
 mod users;
@@ -34,7 +36,7 @@ pub struct ErrorResponse {
     paths(
         account::register, account::login, account::guest, account::logout, account::change_password,
         users::me, users::user, users::online, ignores::list, ignores::add, ignores::remove,
-        health::health, health::live,
+        health::health, health::live, metrics::metrics, export::export_me,
         rooms::list, rooms::create, rooms::show, rooms::update, rooms::delete, rooms::history,
         rooms::post, rooms::clear, membership::join, membership::leave, membership::members, membership::remove_member,
         membership::set_role, membership::ban, membership::unban, membership::create_invite, membership::invites,
@@ -55,7 +57,7 @@ pub struct ErrorResponse {
         (name = "files", description = "Uploads, downloads and thumbnails; a file is sent by naming it in a message's `attachments`"),
         (name = "ephemeral", description = "Ephemeral 1-on-1 rooms reached by a short code"),
         (name = "admin", description = "The admin panel's API: mod+ from an admin network; cookie-authenticated changes need this server's Origin"),
-        (name = "operations", description = "Health"),
+        (name = "operations", description = "Health and metrics"),
     )
 )]
 pub struct ApiDoc;
@@ -162,6 +164,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/openapi.json", get(openapi_document))
         .route("/health", get(health::health))
         .route("/health/live", get(health::live))
+        .route("/metrics", get(metrics::metrics))
+        .route("/api/user/@me/export", get(export::export_me))
 }
 
 async fn openapi_document(State(state): State<AppState>) -> Json<serde_json::Value> {
