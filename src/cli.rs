@@ -112,7 +112,12 @@ pub async fn run() -> ExitCode {
 async fn execute() -> anyhow::Result<()> {
     let matches = Cli::command().get_matches();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|err| err.exit());
-    let config = Config::load_from(&config_file(cli.config, &matches))?;
+    let loaded = Config::load_from(&config_file(cli.config, &matches));
+    if let Some(Command::Doctor) = cli.command {
+        // The doctor reports a configuration that does not load like any other finding.
+        return crate::ops::doctor::doctor(loaded).await;
+    }
+    let config = loaded?;
     logging::init(&config)?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => Server::build(config).await?.run(shutdown_signal()).await,
@@ -125,7 +130,7 @@ async fn execute() -> anyhow::Result<()> {
         Command::Backup { dest } => crate::ops::backup::backup(config, &dest).await,
         Command::Restore { source } => crate::ops::backup::restore(config, &source).await,
         Command::Export { subject, out } => crate::ops::export::export(config, subject, &out).await,
-        Command::Doctor => crate::ops::doctor::doctor(config).await,
+        Command::Doctor => unreachable!("handled before logging starts"),
     }
 }
 
