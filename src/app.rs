@@ -11,10 +11,11 @@ use crate::domain::Role;
 use crate::error::ErrorCode;
 use crate::files::Library;
 use crate::http::{App, AppState, Gate, GateLimits, HttpError, Origin};
+use crate::metrics::Metrics;
 use crate::moderation::Moderation;
 use crate::rooms::{Rooms, RoomsSettings};
 use crate::store::Store;
-use crate::{api, gateway, web};
+use crate::{api, gateway, http, web};
 use anyhow::Context;
 use axum::serve::ListenerExt;
 use axum::Router;
@@ -158,7 +159,8 @@ impl Server {
         let auth = Auth::new(store.clone(), config.auth_settings()?, clock.clone());
         bootstrap_root(&auth, &config).await?;
         log_admin_accounts(&store).await?;
-        let hub = Arc::new(Hub::new(clock.clone()));
+        let metrics = Metrics::new(store.timings(), clock.now_millis());
+        let hub = Arc::new(Hub::new(clock.clone(), metrics.clone()));
         let node = config.node_name();
         tracing::info!(node = %node, "node");
         let gate = Gate::new(GateLimits {
@@ -219,6 +221,7 @@ impl Server {
             settings,
             clock,
             files,
+            metrics: metrics.clone(),
         });
         let state = AppState::new(App {
             node,
@@ -229,6 +232,7 @@ impl Server {
             config,
             store,
             chat,
+            metrics,
             tasks: TaskTracker::new(),
         });
         Ok(Self { listener, state })
@@ -248,8 +252,9 @@ impl Server {
     ) -> anyhow::Result<()> {
         let Server { listener, state } = self;
         let (socketio, io) = gateway::socketio::layer(state.clone());
-        // Layers run outside in: security headers on every answer, then the Engine.IO edge
-        // (admission before socketioxide opens a session), then socketioxide, then the routes.
+        // Layers run outside in: every error response counted by its code, security headers
+        // on every answer, then the Engine.IO edge (admission before socketioxide opens a
+        // session), then socketioxide, then the routes.
         let router = Router::new()
             .merge(api::routes())
             .merge(gateway::routes())
@@ -261,6 +266,10 @@ impl Server {
                 gateway::engineio::edge,
             ))
             .layer(axum::middleware::from_fn(web::security_headers))
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                http::count_refusals,
+            ))
             .with_state(state.clone());
 
         let stop = CancellationToken::new();

@@ -7,10 +7,13 @@
 //! Dependencies point inward: `api`, `gateway` and `web` use `http` and `core`, never each
 //! other; `app` only wires the parts together; `core` calls `auth`, `rooms`, `moderation`,
 //! `domain` and the `Bus`; `rooms`, `auth` and `moderation` call `crypto`, `store` and
-//! `domain`; `domain` calls nothing. Everything that reads time takes a [`clock::Clock`].
+//! `domain`; `domain` calls nothing. Everything that reads time takes a [`clock::Clock`]; every
+//! layer may count into [`metrics`], which calls only `domain` and `error`.
 //!
 //! - [`cli`] — the command line (`serve`, `user add`, `keys rotate`).
 //! - [`clock`] — where time comes from: the system, or a clock tests move by hand.
+//! - [`metrics`] — what `/metrics` tells Prometheus: counts every layer keeps (atomics, no
+//!   locks on the hot path), rendered in the Prometheus text format.
 //! - [`config`] — defaults → `parlor.toml` → `PARLOR_*` environment.
 //! - [`app`] — builds the state and router, runs and shuts down the server.
 //! - [`http`] — the one HTTP edge: state, error envelope, extractors, admission.
@@ -24,6 +27,7 @@
 //! - [`crypto`] — encryption at rest: the master key, data keys, AES-256-GCM (whole, or in
 //!   chunks for files).
 //! - [`files`] — uploads (being built): the type of a file, from its bytes.
+//! - [`export`] — data exports as files: JSON Lines, Markdown, HTML, a zip archive.
 //! - [`store`] — persistence on SQLite and PostgreSQL.
 //! - [`domain`] — pure rules and types: names, roles, room names, message text, rate windows.
 //! - [`error`] — the stable error codes shared by every layer's error type.
@@ -39,9 +43,11 @@ pub mod core;
 pub mod crypto;
 pub mod domain;
 pub mod error;
+pub mod export;
 pub mod files;
 pub mod gateway;
 pub mod http;
+pub mod metrics;
 pub mod moderation;
 pub mod ops;
 pub mod rooms;

@@ -201,6 +201,12 @@ async fn two_browsers_share_a_pasted_image_and_a_recorded_voice_note() {
 }
 
 #[tokio::test]
+async fn a_user_downloads_their_data_from_the_web_app() {
+    let out = [screenshot_dir("browser_export.mjs")];
+    run_script("node", "browser_export.mjs", &out, BROWSER_TIMEOUT).await;
+}
+
+#[tokio::test]
 async fn python_socketio_clients_are_muted_kicked_and_banned() {
     const ROOT_PASSWORD: &str = "root password for python";
     let args = ["root".to_owned(), ROOT_PASSWORD.to_owned()];

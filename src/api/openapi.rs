@@ -25,6 +25,8 @@ const PUBLIC: &[(&str, &str)] = &[
     ("get", "/api/ephemeral/{code}"),
     ("get", "/health"),
     ("get", "/health/live"),
+    // Admitted by network (admin_cidrs) instead: Prometheus scrapes without a session.
+    ("get", "/metrics"),
 ];
 
 const METHODS: [&str; 5] = ["get", "put", "post", "delete", "patch"];

@@ -7,6 +7,7 @@ use super::sequencer::{Gap, Sequencer};
 use super::wire::{self, Body, Envelope, Present};
 use crate::core::{Broadcast, Bus, Directive, Entry, Event, Inbound, LiveConnection, UserView};
 use crate::domain::{Principal, LOBBY};
+use crate::metrics::BusBacklog;
 use anyhow::Context;
 use futures_util::future::BoxFuture;
 use futures_util::StreamExt;
@@ -980,6 +981,14 @@ impl Bus for RedisBus {
                 Ok(Err(err)) => Err(err.to_string()),
                 Err(_) => Err("no answer".to_owned()),
             })
+        })
+    }
+
+    fn backlog(&self) -> Option<BusBacklog> {
+        let shared = &self.shared;
+        Some(BusBacklog {
+            queued: (OUTGOING - shared.outgoing.capacity()) as u64,
+            dropped: shared.dropped.load(Ordering::Relaxed),
         })
     }
 

@@ -17,6 +17,7 @@ use super::event::{MessageEvent, UserView};
 use super::Broadcast;
 use super::LiveConnection;
 use crate::domain::Principal;
+use crate::metrics::BusBacklog;
 use futures_util::future::BoxFuture;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
@@ -60,6 +61,11 @@ pub trait Bus: Send + Sync + 'static {
     fn connections(&self) -> BoxFuture<'_, Vec<LiveConnection>>;
     /// Whether the bus works (for `/health`); `None` when it has nothing to check.
     fn check(&self) -> BoxFuture<'_, Option<Result<(), String>>>;
+    /// What waits to be sent to the other nodes and what was dropped (for `/metrics`); `None`
+    /// when the bus queues nothing (one node: publishing is delivering).
+    fn backlog(&self) -> Option<BusBacklog> {
+        None
+    }
     /// Connects the bus to this node's connections (once, when the core is built).
     fn attach(&self, inbound: Arc<dyn Inbound>);
     /// Leaves the cluster (shutdown, after the connections closed).

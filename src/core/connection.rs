@@ -42,9 +42,10 @@ impl ConnHandle {
             .unwrap_or_else(PoisonError::into_inner) = Some((role, verified));
     }
 
-    /// Queues an event without waiting. A full queue closes the connection as a slow consumer.
-    pub fn deliver(&self, broadcast: &Arc<Broadcast>) {
-        self.push(Outbound::Event(Arc::clone(broadcast)));
+    /// Queues an event without waiting; `false` when it could not be queued. A full queue
+    /// closes the connection as a slow consumer.
+    pub fn deliver(&self, broadcast: &Arc<Broadcast>) -> bool {
+        self.push(Outbound::Event(Arc::clone(broadcast)))
     }
 
     /// Queues a reply to one of the connection's own commands.
@@ -52,10 +53,25 @@ impl ConnHandle {
         self.push(Outbound::Reply(Box::new(reply)));
     }
 
-    fn push(&self, item: Outbound) {
-        if let Err(mpsc::error::TrySendError::Full(_)) = self.tx.try_send(item) {
-            self.close(CloseReason::SlowConsumer);
+    fn push(&self, item: Outbound) -> bool {
+        match self.tx.try_send(item) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.close(CloseReason::SlowConsumer);
+                false
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
         }
+    }
+
+    /// Events and replies waiting in the queue now.
+    pub fn queued(&self) -> usize {
+        self.tx.max_capacity() - self.tx.capacity()
+    }
+
+    /// Why the server closes the connection, if it does.
+    pub fn close_reason(&self) -> Option<CloseReason> {
+        self.close_reason.get().copied()
     }
 
     /// Asks the writer to tell the client why and close. The first reason wins.

@@ -1,7 +1,9 @@
 //! The entry point of every framing: a decoded command runs, and its reply (with the client's
 //! ack id) is queued on the connection, or an `error` event when the client asked for no ack.
+//! Every refusal of a command or a frame passes `Chat::refuse`, where it is counted by code.
 
 use super::{Chat, Command, Connection, CoreError};
+use crate::metrics::Via;
 
 impl Chat {
     /// Decodes a command from its wire name and JSON data, with this server's limits.
@@ -23,7 +25,7 @@ impl Chat {
                     code = err.code().as_str(),
                     "command refused"
                 );
-                conn.refuse(err);
+                self.refuse(conn, err);
             }
         }
     }
@@ -31,6 +33,11 @@ impl Chat {
     /// Answers a frame that could not be decoded into a command.
     pub fn reply_error(&self, conn: &mut Connection, ack: Option<u64>, err: CoreError) {
         conn.begin(ack);
+        self.refuse(conn, err);
+    }
+
+    fn refuse(&self, conn: &mut Connection, err: CoreError) {
+        self.metrics.refused(err.code(), Via::RealTime);
         conn.refuse(err);
     }
 }

@@ -244,6 +244,22 @@ pub enum CloseReason {
 }
 
 impl CloseReason {
+    /// The reason as the `closing` event names it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CloseReason::Shutdown => "shutdown",
+            CloseReason::SlowConsumer => "slow_consumer",
+            CloseReason::SessionRevoked => "session_revoked",
+            CloseReason::SessionExpired => "session_expired",
+            CloseReason::Kicked => "kicked",
+            CloseReason::Banned => "banned",
+            CloseReason::FrameTooLarge => "frame_too_large",
+            CloseReason::InvalidText => "invalid_text",
+            CloseReason::ProtocolError => "protocol_error",
+            CloseReason::IdentifyTimeout => "identify_timeout",
+        }
+    }
+
     pub fn message(self) -> &'static str {
         match self {
             CloseReason::Shutdown => "the server is shutting down",
@@ -272,6 +288,22 @@ mod tests {
             r#"{"event":"closing","data":{"reason":"shutdown","message":"the server is shutting down"}}"#
         );
         assert_eq!(event.name(), "closing");
+        use CloseReason::*;
+        for reason in [
+            Shutdown,
+            SlowConsumer,
+            SessionRevoked,
+            SessionExpired,
+            Kicked,
+            Banned,
+            FrameTooLarge,
+            InvalidText,
+            ProtocolError,
+            IdentifyTimeout,
+        ] {
+            // Metrics label closes with the name clients see.
+            assert_eq!(serde_json::to_value(reason).unwrap(), reason.as_str());
+        }
         assert_eq!(
             event.data_json(),
             r#"{"message":"the server is shutting down","reason":"shutdown"}"#

@@ -13,6 +13,7 @@ use crate::auth::{Identity, SessionId};
 use crate::clock::Clock;
 use crate::domain::Millis;
 use crate::domain::Principal;
+use crate::metrics::{Metrics, QueueDepths};
 use crate::moderation::identity_key;
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
@@ -45,6 +46,8 @@ pub struct Hub {
     per_address: Mutex<HashMap<IpAddr, usize>>,
     /// Who ignores whom.
     ignoring: IgnoreFilter,
+    /// Deliveries (once per fan-out) and ended connections.
+    metrics: Metrics,
 }
 
 /// Locks ignore poisoning: no critical section here can panic half-way through an update.
@@ -53,7 +56,7 @@ pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Hub {
-    pub fn new(clock: Clock) -> Self {
+    pub fn new(clock: Clock, metrics: Metrics) -> Self {
         Self {
             clock,
             rooms: RwLock::default(),
@@ -61,6 +64,7 @@ impl Hub {
             conns: Mutex::default(),
             per_address: Mutex::default(),
             ignoring: IgnoreFilter::default(),
+            metrics,
         }
     }
 
@@ -84,6 +88,12 @@ impl Hub {
         let Some(gone) = lock(&self.conns).remove(&id) else {
             return;
         };
+        // Every connection ends here, once, whichever side ended it.
+        let reason = gone
+            .handle
+            .close_reason()
+            .map_or("client", CloseReason::as_str);
+        self.metrics.connection_closed(reason);
         let mut per_address = lock(&self.per_address);
         if let Some(count) = per_address.get_mut(&gone.ip) {
             *count -= 1;
@@ -308,6 +318,8 @@ impl Hub {
         let ignoring = self.ignoring.of(broadcast);
         let rooms = self.rooms.read().unwrap_or_else(PoisonError::into_inner);
         let Some(room) = rooms.get(room) else { return };
+        // Counted here and added once: one atomic per broadcast, not one per recipient.
+        let (mut queued, mut dropped) = (0, 0);
         for (principal, member) in room.iter() {
             if Some(*principal) == except
                 || ignoring.as_ref().is_some_and(|i| i.contains(principal))
@@ -315,9 +327,15 @@ impl Hub {
                 continue;
             }
             for conn in &member.conns {
-                conn.deliver(broadcast);
+                if conn.deliver(broadcast) {
+                    queued += 1;
+                } else {
+                    dropped += 1;
+                }
             }
         }
+        drop(rooms);
+        self.metrics.delivered(queued, dropped);
     }
 
     /// Takes every connection of `principal` here out of a room. Returns those connections
@@ -357,11 +375,17 @@ impl Hub {
         {
             return;
         }
+        let (mut queued, mut dropped) = (0, 0);
         for registered in lock(&self.conns).values() {
             if registered.principal == Some(principal) {
-                registered.handle.deliver(broadcast);
+                if registered.handle.deliver(broadcast) {
+                    queued += 1;
+                } else {
+                    dropped += 1;
+                }
             }
         }
+        self.metrics.delivered(queued, dropped);
     }
 
     /// Closes every connection of one identity, with a moderator's reason.
@@ -440,6 +464,19 @@ impl Hub {
 
     pub fn connection_count(&self) -> usize {
         lock(&self.conns).len()
+    }
+
+    /// How full the connections' outbound queues are now (read when `/metrics` is scraped:
+    /// one walk over the connections, instead of an atomic per event queued and written).
+    pub fn outbound_queues(&self) -> QueueDepths {
+        let conns = lock(&self.conns);
+        let mut depths = QueueDepths::default();
+        for registered in conns.values() {
+            let queued = registered.handle.queued() as u64;
+            depths.queued += queued;
+            depths.deepest = depths.deepest.max(queued);
+        }
+        depths
     }
 
     /// The sessions of all identified connections (to keep them from expiring while in use).

@@ -17,6 +17,7 @@
 //! - [`LiveModeration`]: kick, ban, mute, verify, roles, moves, account deletion;
 //! - [`Ignores`]: stealthy ignore lists;
 //! - [`Oversight`]: what the admin panel reads (users, sanctions, connections, audit log);
+//! - [`Exports`]: one room, conversation or account exported, decrypted (issue 14);
 //! - [`Upkeep`]: periodic work, crowd counts, ephemeral expiry.
 
 mod bus;
@@ -52,6 +53,7 @@ pub use service::*;
 
 use crate::auth::Auth;
 use crate::clock::Clock;
+use crate::metrics::Metrics;
 use crate::moderation::Moderation;
 use crate::rooms::Rooms;
 use std::sync::Arc;
@@ -86,6 +88,8 @@ pub struct ChatParts {
     pub settings: ChatSettings,
     pub clock: Clock,
     pub files: FileParts,
+    /// What the core counts: messages, refused commands (the hub counts its own).
+    pub metrics: Metrics,
 }
 
 /// What the files service is built from.
@@ -108,6 +112,8 @@ pub struct Chat {
     pub moderation: LiveModeration,
     pub ignores: Ignores,
     pub files: Arc<Files>,
+    /// Exports of one's own data ("download my data").
+    pub exports: Arc<Exports>,
     pub oversight: Oversight,
     pub upkeep: Upkeep,
     /// What decoding a command needs to know.
@@ -117,6 +123,7 @@ pub struct Chat {
     /// Who is online under which name, on any node.
     pub names: OnlineRegistry,
     audit: Arc<Moderation>,
+    metrics: Metrics,
 }
 
 impl Chat {
@@ -130,6 +137,7 @@ impl Chat {
             settings,
             clock,
             files,
+            metrics,
         } = parts;
         let sweep = FileSweep::new(files.store.clone());
         let (auth, rooms, moderation) = (Arc::new(auth), Arc::new(rooms), Arc::new(moderation));
@@ -139,6 +147,7 @@ impl Chat {
             clock.clone(),
             settings.rate_limit_messages,
             settings.rate_window,
+            metrics.clone(),
         );
         let names = OnlineRegistry::new(Arc::clone(&hub), Arc::clone(&bus));
         let ignores = Ignores::new(Arc::clone(&moderation), Arc::clone(&hub), Arc::clone(&bus));
@@ -180,6 +189,13 @@ impl Chat {
             clock.clone(),
             sweep.clone(),
         ));
+        let exports = Arc::new(Exports::new(ExportParts {
+            store: files.store.clone(),
+            keyring: files.keyring.clone(),
+            rooms: Arc::clone(&rooms),
+            library: files.library.clone(),
+            clock: clock.clone(),
+        }));
         let files = Arc::new(Files {
             rooms: Arc::clone(&rooms),
             store: files.store,
@@ -238,12 +254,14 @@ impl Chat {
                 max_message_chars: settings.max_message_chars,
             },
             audit: moderation,
+            metrics,
             sessions,
             presence,
             rooms: live_rooms,
             conversations,
             ignores,
             files,
+            exports,
             upkeep,
         }
     }

@@ -11,6 +11,7 @@ use crate::core::{
 };
 use crate::error::ErrorBody;
 use crate::http::{Admitted, AppState};
+use crate::metrics::Framing;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::Response;
@@ -36,6 +37,7 @@ pub async fn upgrade(
 
 /// Runs one connection until either side ends it.
 async fn serve(state: AppState, socket: WebSocket, info: ConnInfo) {
+    let _open = state.metrics.connection(Framing::Native);
     let (mut conn, outbox) = state.chat.sessions.open(info);
     let closed = outbox.closed();
     let (sink, stream) = socket.split();

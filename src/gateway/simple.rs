@@ -11,6 +11,7 @@ use crate::core::{
 use crate::domain::{FileId, RoomName};
 use crate::error::ErrorCode;
 use crate::http::{Admitted, AppState, HttpError};
+use crate::metrics::{Framing, Via};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -56,12 +57,14 @@ pub async fn upgrade(
 async fn serve(state: AppState, mut socket: WebSocket, info: ConnInfo, identity: Identity) {
     let principal = identity.principal;
     let me = identity.name.clone();
+    let _open = state.metrics.connection(Framing::Simple);
     let (mut conn, outbox) = state.chat.sessions.open(info);
     let joined = match state.chat.sessions.bind(&mut conn, identity).await {
         Ok(()) => state.chat.lobby.join(&mut conn).map(|_| ()),
         Err(err) => Err(err),
     };
     if let Err(err) = joined {
+        state.metrics.refused(err.code(), Via::RealTime);
         let refusal = json!({ "status": false, "code": err.code() }).to_string();
         let _ = socket.send(Message::Text(refusal.into())).await;
         state.chat.sessions.close(conn);

@@ -11,6 +11,7 @@ use crate::core::{
 };
 use crate::error::ErrorCode;
 use crate::http::{Admitted, AppState};
+use crate::metrics::{Framing, Metrics, Via};
 use bytes::Bytes;
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -66,8 +67,9 @@ struct Inbound {
     ack: Option<(i64, AckSender)>,
 }
 
+/// The socket's inbound queue, and where a command refused for want of room in it is counted.
 #[derive(Clone)]
-struct InboundTx(mpsc::Sender<Inbound>);
+struct InboundTx(mpsc::Sender<Inbound>, Metrics);
 
 type PendingAcks = Arc<Mutex<HashMap<u64, AckSender>>>;
 
@@ -103,10 +105,13 @@ struct WriterStart(Arc<Mutex<Option<oneshot::Sender<SocketRef>>>>);
 
 /// Starts the connection's reader and writer and routes every event into its inbound queue.
 fn open(state: &AppState, socket: SocketRef, info: ConnInfo) {
+    let open = state.metrics.connection(Framing::SocketIo);
     let (conn, outbox) = state.chat.sessions.open(info);
     let (tx, rx) = mpsc::channel(INBOUND_QUEUE);
     let (start, started) = oneshot::channel();
-    socket.extensions.insert(InboundTx(tx));
+    socket
+        .extensions
+        .insert(InboundTx(tx, state.metrics.clone()));
     socket
         .extensions
         .insert(WriterStart(Arc::new(Mutex::new(Some(start)))));
@@ -124,6 +129,7 @@ fn open(state: &AppState, socket: SocketRef, info: ConnInfo) {
     state.tasks.spawn(async move {
         reader.await;
         writer.abort();
+        drop(open);
     });
 }
 
@@ -148,7 +154,7 @@ impl FromMessageParts<LocalAdapter> for Enqueue {
         v: &mut socketioxide::handler::Value,
         ack_id: &Option<i64>,
     ) -> Result<Self, Self::Error> {
-        let Some(InboundTx(tx)) = s.extensions.get::<InboundTx>() else {
+        let Some(InboundTx(tx, metrics)) = s.extensions.get::<InboundTx>() else {
             return Ok(Enqueue);
         };
         let event = socketioxide::extract::Event::from_message_parts(s, v, ack_id)
@@ -168,6 +174,7 @@ impl FromMessageParts<LocalAdapter> for Enqueue {
         {
             // Refused, never dropped silently: the ack says so, or else an `error` event.
             let body = CoreError::RateLimited.body();
+            metrics.refused(body.code, Via::RealTime);
             let _ = match inbound.ack {
                 Some((_, sender)) => {
                     sender.send(&serde_json::json!({ "ok": false, "error": body }))

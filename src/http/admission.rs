@@ -1,5 +1,6 @@
 //! Admission: the one check a request passes before it may open a real-time connection (on
-//! any framing) or use the admin API. It settles, in this order:
+//! any framing), use the admin API or read the operator's `/metrics`. It settles, in this
+//! order:
 //!
 //! 1. **which page sent it**: browsers send `Origin`, and only pages of this server (same
 //!    scheme, host and port) or a configured public origin may use a user's cookie. A real-time
@@ -35,6 +36,9 @@ pub enum Door {
     RealTime,
     /// The admin API; `changes` for anything but a read.
     Admin { changes: bool },
+    /// The operator's endpoints (`/metrics`): only from an admin network, and without a
+    /// credential (Prometheus scrapes with none).
+    Operator,
 }
 
 /// How a request proves who it is.
@@ -132,6 +136,7 @@ impl AppState {
         let credential = match door {
             Door::RealTime => session_cookie(headers).map(Credential::Cookie),
             Door::Admin { .. } => Credential::of(headers),
+            Door::Operator => None,
         };
         let mut pass = None;
         match door {
@@ -139,13 +144,9 @@ impl AppState {
                 self.check_origin(peer, headers)?;
                 pass = Some(self.gate.enter_cluster(ip).await?);
             }
+            Door::Operator => self.inside_admin_networks(ip, "this endpoint")?,
             Door::Admin { changes } => {
-                if !self.admin_networks.contains(ip) {
-                    return Err(HttpError::new(
-                        ErrorCode::Forbidden,
-                        "the admin API is not reachable from this network",
-                    ));
-                }
+                self.inside_admin_networks(ip, "the admin API")?;
                 let by_cookie = !matches!(credential, Some(Credential::Bearer(_)));
                 let from_this_server = headers.contains_key(ORIGIN)
                     && origin_allowed(headers, &self.public_origins, self.scheme(peer, headers));
@@ -162,6 +163,18 @@ impl AppState {
             credential,
             pass,
         })
+    }
+
+    /// Refuses a client outside the admin networks: `what` is not reachable from there.
+    fn inside_admin_networks(&self, ip: IpAddr, what: &str) -> Result<(), HttpError> {
+        if self.admin_networks.contains(ip) {
+            Ok(())
+        } else {
+            Err(HttpError::new(
+                ErrorCode::Forbidden,
+                format!("{what} is not reachable from this network"),
+            ))
+        }
     }
 
     /// Refuses a request whose `Origin` is neither this server nor a public origin (a request

@@ -14,7 +14,7 @@ pub mod serve_file;
 mod state;
 
 pub use admission::{Admitted, Credential, Door};
-pub use error::HttpError;
+pub use error::{count_refusals, HttpError};
 pub use extract::{
     peer, peer_of, room_name, user_name, Body, ClientIp, CurrentSession, Path, Query,
 };

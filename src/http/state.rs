@@ -1,12 +1,13 @@
 //! The state every handler and framing receives: configuration, the parsed network lists and
-//! origins, the connection gate, the chat core and the tasks that must finish before the server
-//! stops. Built once by `app`.
+//! origins, the connection gate, the chat core, the metrics and the tasks that must finish
+//! before the server stops. Built once by `app`.
 
 use super::gate::Gate;
 use super::origin::{Origin, Scheme};
 use crate::config::Config;
 use crate::core::Chat;
 use crate::domain::{client_address, Networks};
+use crate::metrics::Metrics;
 use crate::store::Store;
 use axum::http::HeaderMap;
 use std::net::IpAddr;
@@ -31,6 +32,8 @@ pub struct App {
     pub gate: Gate,
     pub store: Store,
     pub chat: Chat,
+    /// What `/metrics` renders; the edge counts refusals and connections into it.
+    pub metrics: Metrics,
     /// Connection tasks, awaited (with a grace period) on shutdown.
     pub tasks: TaskTracker,
 }

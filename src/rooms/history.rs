@@ -169,6 +169,16 @@ impl History {
         self.open_all(room, rows).await
     }
 
+    /// Opens rows read elsewhere (a data export's own pages), with their attachments, as
+    /// every page here is opened.
+    pub async fn open_rows(
+        &self,
+        room: &Room,
+        rows: Vec<MessageRow>,
+    ) -> Result<Vec<PlainMessage>, RoomError> {
+        self.open_all(room, rows).await
+    }
+
     /// The text of message `seq` of a room, if it is still stored and decrypts.
     pub(super) async fn one(&self, room: &Room, seq: i64) -> Result<Option<String>, RoomError> {
         let page = self.dir.store.messages().after(room.id, seq - 1, 1).await?;

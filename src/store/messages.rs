@@ -4,6 +4,7 @@
 
 use super::StoreError;
 use crate::domain::Millis;
+use crate::metrics::{StoreOp, StoreTimings};
 use sqlx::AnyPool;
 
 /// A stored message with its sealed body.
@@ -43,13 +44,14 @@ pub enum Appended {
     AttachmentUnavailable,
 }
 
-const COLUMNS: &str =
+pub(super) const COLUMNS: &str =
     "id, room_id, seq, author_id, author_name, author_role, client_msg_id, body, created_at";
 
 /// Queries on `messages`.
 #[derive(Clone, Copy, Debug)]
 pub struct Messages<'a> {
     pub(super) pool: &'a AnyPool,
+    pub(super) timings: &'a StoreTimings,
 }
 
 impl Messages<'_> {
@@ -57,6 +59,16 @@ impl Messages<'_> {
     /// body with it, stores the row and gives it its attachments (all or nothing). A message with the same author and `client_msg_id`
     /// already in the room is returned instead of storing a second one.
     pub async fn append(
+        &self,
+        new: NewMessage<'_>,
+        seal: impl FnOnce(i64) -> Vec<u8>,
+    ) -> Result<Appended, StoreError> {
+        self.timings
+            .time(StoreOp::AppendMessage, self.append_timed(new, seal))
+            .await
+    }
+
+    async fn append_timed(
         &self,
         new: NewMessage<'_>,
         seal: impl FnOnce(i64) -> Vec<u8>,
@@ -141,12 +153,12 @@ impl Messages<'_> {
         let sql = format!(
             "SELECT {COLUMNS} FROM messages WHERE room_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
         );
-        Ok(sqlx::query_as(&sql)
+        let read = sqlx::query_as(&sql)
             .bind(room_id)
             .bind(after)
             .bind(limit)
-            .fetch_all(self.pool)
-            .await?)
+            .fetch_all(self.pool);
+        Ok(self.timings.time(StoreOp::ReadHistory, read).await?)
     }
 
     /// Up to `limit` messages with a sequence number below `before`, oldest first (the page
@@ -160,12 +172,12 @@ impl Messages<'_> {
         let sql = format!(
             "SELECT {COLUMNS} FROM messages WHERE room_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3"
         );
-        let mut rows: Vec<MessageRow> = sqlx::query_as(&sql)
+        let read = sqlx::query_as(&sql)
             .bind(room_id)
             .bind(before)
             .bind(limit)
-            .fetch_all(self.pool)
-            .await?;
+            .fetch_all(self.pool);
+        let mut rows: Vec<MessageRow> = self.timings.time(StoreOp::ReadHistory, read).await?;
         rows.reverse();
         Ok(rows)
     }

@@ -14,6 +14,7 @@ mod audit;
 mod conversations;
 mod data_keys;
 mod ephemeral;
+mod export;
 mod files;
 mod guests;
 mod ignores;
@@ -27,6 +28,7 @@ mod room_bans;
 mod rooms;
 mod sanctions;
 mod sessions;
+mod snapshot;
 mod sqlite;
 mod users;
 
@@ -36,6 +38,7 @@ pub use audit::{Audit, AuditEntry, AuditFilter, AuditRow};
 pub use conversations::{ConversationRow, Conversations};
 pub use data_keys::{DataKeys, WrappedKey};
 pub use ephemeral::{DeviceRow, EphemeralRooms, MAX_DEVICES};
+pub use export::{ExportReads, MembershipRow, SessionRecord, UploadRow};
 pub use files::{DoomedFile, FileRow, Files, NewFile};
 pub use guests::{GuestRow, Guests};
 pub use ignores::Ignores;
@@ -48,9 +51,11 @@ pub use room_bans::RoomBans;
 pub use rooms::{ListedRoom, NewRoom, RoomRow, RoomSettings, Rooms, SeenRoom};
 pub use sanctions::{NewSanction, SanctionRow, Sanctions};
 pub use sessions::{SessionRow, Sessions};
+pub use snapshot::{Inventory, PgSnapshot, SqliteCopy, WrappedBy};
 pub use users::{NewUser, UserRow, Users};
 
 use crate::domain::Millis;
+use crate::metrics::StoreTimings;
 use probe::WriteProbe;
 use sqlx::any::{AnyPoolOptions, AnyQueryResult};
 use sqlx::{AnyPool, Executor};
@@ -96,6 +101,8 @@ pub struct Store {
     backend: Backend,
     /// `/health`'s write probe.
     probe: Arc<WriteProbe>,
+    /// How long the operations on a message's path take (exposed by `/metrics`).
+    timings: StoreTimings,
 }
 
 impl Store {
@@ -141,11 +148,17 @@ impl Store {
             pool,
             backend,
             probe: Arc::default(),
+            timings: StoreTimings::default(),
         })
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The latency histograms this store records into.
+    pub fn timings(&self) -> &StoreTimings {
+        &self.timings
     }
 
     /// A cheap round trip.
@@ -217,7 +230,10 @@ impl Store {
 
     /// Sealed room messages.
     pub fn messages(&self) -> Messages<'_> {
-        Messages { pool: &self.pool }
+        Messages {
+            pool: &self.pool,
+            timings: &self.timings,
+        }
     }
 
     /// Private conversations between two accounts.
@@ -253,6 +269,11 @@ impl Store {
     /// The audit log.
     pub fn audit(&self) -> Audit<'_> {
         Audit { pool: &self.pool }
+    }
+
+    /// What one account left across the tables, for data exports.
+    pub fn exports(&self) -> ExportReads<'_> {
+        ExportReads { pool: &self.pool }
     }
 }
 

@@ -134,17 +134,39 @@ async fn fresh_bucket(endpoint: &str, bucket: &str) {
 }
 
 /// Creates an empty database next to `base` and returns its URL.
-async fn fresh_postgres_database(base: &str) -> String {
+pub async fn fresh_postgres_database(base: &str) -> String {
     let name = format!("parlor_test_{}", uuid_like());
-    let mut conn = sqlx::PgConnection::connect(base)
-        .await
-        .expect("PostgreSQL reachable");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
+    // From `template0`, which nothing may connect to: `CREATE DATABASE` refuses a template
+    // another session is connected to ("being accessed by other users"), and autovacuum
+    // visits `template1` now and then. A refusal is retried a few times, and the last one
+    // says what PostgreSQL answered.
+    let mut last = String::new();
+    for attempt in 0..5u64 {
+        if attempt > 0 {
+            tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
+        }
+        let mut conn = match sqlx::PgConnection::connect(base).await {
+            Ok(conn) => conn,
+            Err(err) => {
+                last = format!("PostgreSQL not reachable: {err}");
+                continue;
+            }
+        };
+        let created = sqlx::query(&format!(
+            "CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8'"
+        ))
         .execute(&mut conn)
-        .await
-        .expect("create test database");
-    let (prefix, _) = base.rsplit_once('/').expect("URL with a database name");
-    format!("{prefix}/{name}")
+        .await;
+        let _ = conn.close().await;
+        match created {
+            Ok(_) => {
+                let (prefix, _) = base.rsplit_once('/').expect("URL with a database name");
+                return format!("{prefix}/{name}");
+            }
+            Err(err) => last = format!("creating test database {name}: {err}"),
+        }
+    }
+    panic!("{last}");
 }
 
 fn uuid_like() -> String {

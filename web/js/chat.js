@@ -4,7 +4,8 @@
  *
  * Owns the session life cycle (`enter()` starts one, `leave()` tears it down, so switching
  * identities never leaks sockets or timers), the gateway handshake (identify, then the rooms
- * join theirs), the header (identity, connection state, logout), the two narrow-screen drawers
+ * join theirs), the header (identity, connection state, logout, "download my data" in
+ * data-export.js), the two narrow-screen drawers
  * (rooms on the left, members on the right), the composer with outbound typing and its files
  * (attachment tray, attach button, drops, pastes, voice notes), and the unread count in the
  * tab title. When a moderator closes the connection it stops reconnecting and
@@ -23,6 +24,7 @@ import { createRooms } from './rooms.js';
 import { onRouteChange } from './router.js';
 import { createAdminPanel } from './admin.js';
 import { createClosingScreen } from './closing-screen.js';
+import { createDataExport } from './data-export.js';
 
 const TITLE = document.title;
 
@@ -111,6 +113,7 @@ export function createChat({ onSignedOut }) {
   }, { tray, onError: (text) => rooms.notice(text, 'error') });
   const admin = createAdminPanel();
   const closingScreen = createClosingScreen();
+  const dataExport = createDataExport($('export-data'));
   onRouteChange((route) => session && openRoute(route));
 
   /** Opens what an address names: the admin panel over the chat, or a room. */
@@ -161,6 +164,7 @@ export function createChat({ onSignedOut }) {
     s.gateway.stop();
     rooms.end();
     admin.setIdentity(null);
+    dataExport.setIdentity(null);
     closingScreen.hide();
     clearInterval(countdown);
     typingOut.reset();
@@ -291,6 +295,7 @@ export function createChat({ onSignedOut }) {
     $('me-badge').replaceChildren(...(badge ? [badge] : []));
     $('me-guest').hidden = me.kind !== 'guest';
     admin.setIdentity(me);
+    dataExport.setIdentity(me);
   }
 
   function renderState(state, { retryAt }) {

@@ -12,6 +12,7 @@ use crate::core::event::{Event, RemovedReason, UserView};
 use crate::core::{Connection, CoreError, OnlineRegistry};
 use crate::domain::Principal;
 use crate::domain::{Millis, Name, RoomName};
+use crate::metrics::MessageKind;
 use crate::rooms::{ConversationView, EphemeralDoor, EphemeralView, RoomError, Rooms};
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -139,7 +140,9 @@ impl Conversations {
         ) {
             return Err(CoreError::ConversationRequired);
         }
-        let said = self.speech.utter(identity, conn.ip(), "whisper")?;
+        let said = self
+            .speech
+            .utter(identity, conn.ip(), "whisper", MessageKind::Whisper)?;
         let event = Event::Whisper {
             id: said.id.clone(),
             ts: said.ts,

@@ -8,6 +8,7 @@ use crate::core::event::{Event, MessageEvent, UserView};
 use crate::core::{Broadcast, Bus, Connection, CoreError};
 use crate::domain::{MessageText, RoomName};
 use crate::files::FileView;
+use crate::metrics::MessageKind;
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -54,7 +55,8 @@ impl Lobby {
         if !conn.rooms.contains(send.room.as_str()) {
             return Err(CoreError::NotInRoom);
         }
-        self.speech.utter(identity, conn.ip(), send.room.as_str())
+        self.speech
+            .utter(identity, conn.ip(), send.room.as_str(), MessageKind::Lobby)
     }
 
     /// A lobby message [`admit`](Self::admit)ted: to everyone present, stored nowhere.

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod conversations;
+mod export;
 mod file_sweep;
 mod files;
 mod ignores;
@@ -21,6 +22,7 @@ mod upkeep;
 
 pub use accounts::Accounts;
 pub use conversations::Conversations;
+pub use export::{ExportError, ExportParts, ExportSubject, Exports, OwnExport, EXPORTS_AT_ONCE};
 pub use file_sweep::FileSweep;
 pub use files::{FileSettings, Files, Readable, Upload};
 pub use ignores::Ignores;

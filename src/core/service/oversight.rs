@@ -1,11 +1,13 @@
 //! What the admin panel reads: accounts, sanctions in force, live connections, every room,
-//! transcripts and archives (each read audited), and the audit log with its text search.
+//! transcripts and archives (each read audited), and the audit log with its text search; and
+//! what `/metrics` reads when scraped (how full this node's queues are).
 //! Changes go through the same services as everyone's (moderation commands, room services).
 
 use crate::auth::Auth;
 use crate::core::event::CloseReason;
 use crate::core::{Bus, CoreError, Directive, Hub, LiveConnection, OnlineRegistry};
 use crate::domain::Role;
+use crate::metrics::{BusBacklog, QueueDepths};
 use crate::moderation::{Actor, AuditEntryView, AuditFilter, Moderation, Sanction};
 use crate::rooms::{AdminRoom, ArchiveView, MessageOpener, PlainMessage, Rooms};
 use serde::Serialize;
@@ -52,6 +54,12 @@ impl Oversight {
             hub,
             bus,
         }
+    }
+
+    /// How full this node's queues are now (for `/metrics`): the connections' outbound queues
+    /// and, with several nodes, the bus's publisher.
+    pub fn queues(&self) -> (QueueDepths, Option<BusBacklog>) {
+        (self.hub.outbound_queues(), self.bus.backlog())
     }
 
     /// Accounts whose name contains `q`.

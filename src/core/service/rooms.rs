@@ -10,6 +10,7 @@ use crate::core::command::{History, JoinRoom, SendMessage};
 use crate::core::event::{Event, MessageEvent, RemovedReason, UserView};
 use crate::core::{Broadcast, Bus, Connection, CoreError, Entry};
 use crate::domain::{ClientMsgId, MessageText, RoomCode, RoomKind, RoomRole};
+use crate::metrics::MessageKind;
 use crate::rooms::{
     author_id, CreateRoom, PlainMessage, RoomError, RoomListing, RoomView, Rooms, SettingsPatch,
     Visible,
@@ -218,8 +219,9 @@ impl LiveRooms {
             duplicate: !new,
         };
         if new {
+            let kind = MessageKind::from(room.kind());
             self.speech
-                .record(identity, ip, &room.slug, Some(message.seq));
+                .record(identity, ip, &room.slug, Some(message.seq), kind);
             let (seq, author) = (message.seq, message.author_id);
             let event = Event::Message(stored_event(&room.slug, message));
             self.bus.publish(&room.slug, Broadcast::new(event), None);

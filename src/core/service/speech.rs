@@ -1,12 +1,13 @@
 //! Who may say something, and how often. Every message takes this path, whatever the room:
 //! the lobby, a stored room, a conversation or a whisper. A muted identity is refused, a
 //! session past its rate is refused, and what is said is recorded in the audit log (when, by
-//! whom, from where, in which room; never the text).
+//! whom, from where, in which room; never the text) and counted for `/metrics`.
 
 use crate::auth::{Identity, SessionId};
 use crate::clock::Clock;
 use crate::core::CoreError;
 use crate::domain::{Millis, RateWindow};
+use crate::metrics::{MessageKind, Metrics};
 use crate::moderation::Moderation;
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -30,6 +31,7 @@ pub struct Speech {
     rate_limit: usize,
     rate_window: Duration,
     next_id: Arc<AtomicU64>,
+    metrics: Metrics,
 }
 
 impl Speech {
@@ -38,6 +40,7 @@ impl Speech {
         clock: Clock,
         rate_limit: usize,
         rate_window: Duration,
+        metrics: Metrics,
     ) -> Self {
         // Ids stay unique across restarts because they start from the clock.
         let first_id = u64::try_from(clock.now_millis()).unwrap_or(0) * 1000;
@@ -48,6 +51,7 @@ impl Speech {
             rate_limit,
             rate_window,
             next_id: Arc::new(AtomicU64::new(first_id)),
+            metrics,
         }
     }
 
@@ -80,9 +84,10 @@ impl Speech {
         identity: &Identity,
         ip: IpAddr,
         place: &str,
+        kind: MessageKind,
     ) -> Result<Utterance, CoreError> {
         self.may_speak(identity)?;
-        self.record(identity, ip, place, None);
+        self.record(identity, ip, place, None, kind);
         let id = self.next_id.fetch_add(1, Ordering::Relaxed).to_string();
         Ok(Utterance {
             id,
@@ -90,11 +95,20 @@ impl Speech {
         })
     }
 
-    /// Audits a message (a stored one with its sequence number).
-    pub fn record(&self, identity: &Identity, ip: IpAddr, place: &str, seq: Option<i64>) {
+    /// Audits and counts a message that was said (a stored one, once stored, with its
+    /// sequence number).
+    pub fn record(
+        &self,
+        identity: &Identity,
+        ip: IpAddr,
+        place: &str,
+        seq: Option<i64>,
+        kind: MessageKind,
+    ) {
         self.moderation
             .audit_log()
             .record_message(identity, &ip.to_string(), place, seq);
+        self.metrics.message(kind);
     }
 
     /// Drops the rate windows nobody has used for a while (upkeep).
