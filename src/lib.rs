@@ -33,6 +33,7 @@
 //! - [`error`] — the stable error codes shared by every layer's error type.
 
 pub mod api;
+pub mod ai;
 pub mod app;
 pub mod auth;
 pub mod cli;

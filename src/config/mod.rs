@@ -150,6 +150,47 @@ pub struct Config {
     /// Redis for several nodes: fan-out, presence and the `/ws` rule cluster-wide. Unset,
     /// one node delivers in-process. May hold a password: never logged.
     pub redis_url: Option<Secret>,
+    /// The AI companion's model server: `ollama` (`/api/chat`) or `openai` (any
+    /// OpenAI-compatible `/v1/chat/completions`). Unset, there is no companion.
+    pub ai_provider: Option<AiProvider>,
+    /// The model server's base URL (`http://127.0.0.1:11434` for Ollama); the only address
+    /// the companion ever calls.
+    pub ai_base_url: Option<String>,
+    /// The model's name as the server knows it.
+    pub ai_model: String,
+    /// Bearer token for the model server, if it wants one. Never logged.
+    pub ai_api_key: Option<Secret>,
+    /// Sampling temperature (0–2).
+    pub ai_temperature: f32,
+    /// Longest reply, in tokens.
+    pub ai_max_reply_tokens: u32,
+    /// Seconds a whole reply may take, and the first piece of it.
+    pub ai_request_timeout_secs: u64,
+    pub ai_first_token_timeout_secs: u64,
+    /// Replies generated at once, and how many more may wait (a full queue answers
+    /// `ai_busy`).
+    pub ai_concurrency: usize,
+    pub ai_queue: usize,
+    /// The companion's name (an account created at start) and the file holding its system
+    /// prompt (a friendly default when unset).
+    pub ai_name: String,
+    pub ai_persona_file: Option<PathBuf>,
+    /// Turns remembered per user, and the most characters of memory sent with a prompt.
+    pub ai_memory_turns: usize,
+    pub ai_context_chars: usize,
+    /// Messages a registered user may send the companion before premium is needed.
+    pub ai_free_messages: u32,
+    /// Messages a user may send the companion per minute.
+    pub ai_messages_per_minute: u32,
+    /// Shared secret of the payment webhook (`POST /api/payments/webhook`, HMAC-SHA256).
+    /// Unset, the webhook answers 404.
+    pub payment_webhook_secret: Option<Secret>,
+    /// Days of premium a payment grants when its event names no period.
+    pub payment_period_days: u64,
+    /// The simpler `POST /api/payment/success` form (`{secret, user_id}`), off by default,
+    /// and its secret.
+    pub payment_simple_enabled: bool,
+    pub payment_simple_secret: Option<Secret>,
     /// Seconds connections get to close on shutdown.
     pub shutdown_grace_secs: u64,
     /// `tracing` filter, e.g. `info` or `parlor=debug`.
@@ -159,6 +200,17 @@ pub struct Config {
     /// Where each setting above came from (not a setting itself).
     #[serde(skip)]
     pub provenance: Provenance,
+}
+
+/// Which streaming API the companion's model server speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AiProvider {
+    /// Ollama's `/api/chat`, streaming NDJSON.
+    Ollama,
+    /// `/v1/chat/completions` with server-sent events: llama.cpp's server, vLLM, LocalAI,
+    /// hosted APIs.
+    Openai,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -239,6 +291,26 @@ impl Default for Config {
             thumbnail_max_source_bytes: 32 * 1024 * 1024,
             node_id: None,
             redis_url: None,
+            ai_provider: None,
+            ai_base_url: None,
+            ai_model: String::new(),
+            ai_api_key: None,
+            ai_temperature: 0.7,
+            ai_max_reply_tokens: 512,
+            ai_request_timeout_secs: 120,
+            ai_first_token_timeout_secs: 30,
+            ai_concurrency: 1,
+            ai_queue: 16,
+            ai_name: "Violet".into(),
+            ai_persona_file: None,
+            ai_memory_turns: 20,
+            ai_context_chars: 8000,
+            ai_free_messages: 3,
+            ai_messages_per_minute: 6,
+            payment_webhook_secret: None,
+            payment_period_days: 30,
+            payment_simple_enabled: false,
+            payment_simple_secret: None,
             shutdown_grace_secs: 10,
             log: "info".into(),
             log_format: LogFormat::Text,
@@ -262,6 +334,11 @@ impl fmt::Debug for Config {
             .field("s3_access_key_id", &self.s3_access_key_id)
             .field("s3_secret_access_key", &self.s3_secret_access_key)
             .field("redis_url", &self.redis_url)
+            .field("ai_provider", &self.ai_provider)
+            .field("ai_base_url", &self.ai_base_url)
+            .field("ai_api_key", &self.ai_api_key)
+            .field("payment_webhook_secret", &self.payment_webhook_secret)
+            .field("payment_simple_secret", &self.payment_simple_secret)
             .finish_non_exhaustive()
     }
 }

@@ -39,6 +39,7 @@ impl Config {
             .map(|key| self.provenance.name_of(key));
             ConfigError::Invalid(format!("{}: {e}", names.join(", ")))
         })?;
+        self.validate_ai(&invalid)?;
         if let Some(url) = &self.object_store_url {
             if !url.starts_with("s3://") || url.len() <= "s3://".len() {
                 return Err(invalid(
@@ -83,7 +84,7 @@ impl Config {
     }
 
     /// The settings that must not be 0, by key.
-    fn positive(&self) -> [(&'static str, u64); 22] {
+    fn positive(&self) -> [(&'static str, u64); 30] {
         let n = |v: usize| v as u64;
         [
             ("session_ttl_secs", self.session_ttl_secs),
@@ -111,6 +112,14 @@ impl Config {
             ("pending_file_grace_secs", self.pending_file_grace_secs),
             ("lobby_file_ttl_secs", self.lobby_file_ttl_secs),
             ("image_max_pixels", self.image_max_pixels),
+            ("ai_max_reply_tokens", u64::from(self.ai_max_reply_tokens)),
+            ("ai_request_timeout_secs", self.ai_request_timeout_secs),
+            ("ai_first_token_timeout_secs", self.ai_first_token_timeout_secs),
+            ("ai_concurrency", n(self.ai_concurrency)),
+            ("ai_memory_turns", n(self.ai_memory_turns)),
+            ("ai_context_chars", n(self.ai_context_chars)),
+            ("ai_messages_per_minute", u64::from(self.ai_messages_per_minute)),
+            ("payment_period_days", self.payment_period_days),
         ]
     }
 
@@ -153,5 +162,33 @@ impl Config {
                 .map(drop)
                 .map_err(|e| ConfigError::Invalid(format!("{}: {e}", name("root_user")))),
         }
+    }
+
+    /// The companion's settings hang together: a provider needs a URL (http or https, the
+    /// only address it calls) and a model; the temperature is one models accept.
+    fn validate_ai(&self, invalid: &dyn Fn(&str, &str) -> ConfigError) -> Result<(), ConfigError> {
+        if !(0.0..=2.0).contains(&self.ai_temperature) {
+            return Err(invalid("ai_temperature", "must be between 0 and 2"));
+        }
+        if Name::parse(&self.ai_name).is_err() {
+            return Err(invalid("ai_name", "must be a valid user name"));
+        }
+        if self.ai_provider.is_none() {
+            return Ok(());
+        }
+        match &self.ai_base_url {
+            None => return Err(invalid("ai_base_url", "must be set when ai_provider is")),
+            Some(url) if !(url.starts_with("http://") || url.starts_with("https://")) => {
+                return Err(invalid(
+                    "ai_base_url",
+                    "must look like http://127.0.0.1:11434 (http or https)",
+                ));
+            }
+            Some(_) => {}
+        }
+        if self.ai_model.trim().is_empty() {
+            return Err(invalid("ai_model", "must be set when ai_provider is"));
+        }
+        Ok(())
     }
 }
