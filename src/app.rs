@@ -1,11 +1,15 @@
 //! Assembles the server from its parts: configuration → store → services → core → router; and
 //! runs it until a shutdown signal, then closes every connection and the database cleanly.
 
+use crate::ai::provider::{Provider, ProviderSettings};
+use crate::ai::{CompanionSettings, Persona};
 use crate::auth::Auth;
 use crate::clock::Clock;
 use crate::cluster::RedisBus;
 use crate::config::{Config, Secret};
-use crate::core::{Bus, Chat, ChatParts, ChatSettings, FileParts, Hub, LocalBus};
+use crate::core::{
+    Bot, Bus, Chat, ChatParts, ChatSettings, CompanionSetup, FileParts, Hub, LocalBus,
+};
 use crate::crypto::{KeyConfig, Keyring};
 use crate::domain::Role;
 use crate::error::ErrorCode;
@@ -110,6 +114,39 @@ async fn bootstrap_root(auth: &Auth, config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The AI companion, when `ai_provider` is set: the model server's client, the persona, and
+/// the bot's account (found, or created with no password or key and `bot = 1`).
+async fn companion_setup(
+    config: &Config,
+    store: &Store,
+    clock: Clock,
+) -> anyhow::Result<Option<CompanionSetup>> {
+    let Some(provider) = ProviderSettings::from_config(config) else {
+        return Ok(None);
+    };
+    let model = Provider::new(provider, clock.clone()).context("cannot use the AI settings")?;
+    let name = &config.ai_name;
+    let persona = Persona::load(config.ai_persona_file.as_deref(), name)
+        .context("cannot read ai_persona_file")?;
+    let id = store
+        .users()
+        .ensure_bot(name, &name.to_ascii_lowercase(), clock.now_millis())
+        .await?
+        .with_context(|| {
+            format!("ai_name {name:?} belongs to an account that is not the companion's")
+        })?;
+    tracing::info!(bot = %name, model = %config.ai_model, "AI companion enabled");
+    Ok(Some(CompanionSetup {
+        settings: CompanionSettings::from_config(config),
+        persona,
+        model: Arc::new(model),
+        bot: Bot {
+            id,
+            name: name.clone(),
+        },
+    }))
+}
+
 /// Says whether anyone can administer the server yet, and how to make someone able to.
 async fn log_admin_accounts(store: &Store) -> anyhow::Result<()> {
     let users = store.users();
@@ -212,6 +249,7 @@ impl Server {
         let moderation = Moderation::load(store.clone(), clock.clone())
             .await
             .context("cannot load bans and mutes")?;
+        let companion = companion_setup(&config, &store, clock.clone()).await?;
         let chat = Chat::new(ChatParts {
             auth,
             rooms,
@@ -222,6 +260,7 @@ impl Server {
             clock,
             files,
             metrics: metrics.clone(),
+            companion,
         });
         let state = AppState::new(App {
             node,
@@ -333,6 +372,9 @@ impl Server {
             tracing::warn!("connections still open after the grace period; exiting anyway");
         }
         upkeep.abort();
+        if let Some(companion) = &state.chat.companion {
+            companion.shutdown().await;
+        }
         // What the audit log holds and the database are closed in bounded time too: a
         // connection task still holding a database connection must not keep the process up.
         let closing = async {

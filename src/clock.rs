@@ -106,6 +106,13 @@ impl ManualState {
 }
 
 impl ManualClock {
+    /// The time the clock shows, as [`Clock::now_millis`] reads it.
+    pub fn now_millis(&self) -> Millis {
+        self.0
+            .start_millis
+            .saturating_add(self.0.offset_millis() as i64)
+    }
+
     /// Moves the clock forward; every sleep that is now due wakes up.
     pub fn advance(&self, by: Duration) {
         self.0

@@ -52,6 +52,16 @@ pub enum ErrorCode {
     UnreadableFile,
     /// An attachment id that is not one of the sender's pending uploads for this room.
     AttachmentUnavailable,
+    /// The AI companion is not configured on this server.
+    AiDisabled,
+    /// The AI companion is answering as many as it can (or already answers this user).
+    AiBusy,
+    /// A payment webhook call whose signature is missing or does not match.
+    InvalidSignature,
+    /// A payment webhook call signed too long ago (or in the future): a possible replay.
+    StaleSignature,
+    /// A payment for an account that does not exist.
+    UnknownAccount,
     Unavailable,
     Internal,
 }
@@ -99,6 +109,11 @@ impl ErrorCode {
             MediaNotAllowed => "media_not_allowed",
             UnreadableFile => "unreadable_file",
             AttachmentUnavailable => "attachment_unavailable",
+            AiDisabled => "ai_disabled",
+            AiBusy => "ai_busy",
+            InvalidSignature => "invalid_signature",
+            StaleSignature => "stale_signature",
+            UnknownAccount => "unknown_account",
             Unavailable => "unavailable",
             Internal => "internal",
         }
@@ -120,7 +135,7 @@ impl ErrorCode {
             | RoomTaken
             | RoomNotActive
             | AttachmentUnavailable => 409,
-            InvalidCredentials | Unauthenticated => 401,
+            InvalidCredentials | Unauthenticated | InvalidSignature | StaleSignature => 401,
             OriginNotAllowed | Forbidden | RegistrationRequired | Banned | RoomLocked | Muted
             | MediaNotAllowed => 403,
             PayloadTooLarge => 413,
@@ -128,9 +143,9 @@ impl ErrorCode {
             UnsupportedMediaType => 415,
             MethodNotAllowed => 405,
             InviteUnusable => 410,
-            NotFound => 404,
-            RateLimited | QuotaExceeded => 429,
-            Unavailable => 503,
+            NotFound | UnknownAccount => 404,
+            RateLimited | QuotaExceeded | AiBusy => 429,
+            Unavailable | AiDisabled => 503,
             Internal => 500,
         }
     }

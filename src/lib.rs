@@ -10,6 +10,8 @@
 //! `domain`; `domain` calls nothing. Everything that reads time takes a [`clock::Clock`]; every
 //! layer may count into [`metrics`], which calls only `domain` and `error`.
 //!
+//! - [`ai`] — the AI companion: the model server's client, and the bot that answers in
+//!   private conversations.
 //! - [`cli`] — the command line (`serve`, `user add`, `keys rotate`).
 //! - [`clock`] — where time comes from: the system, or a clock tests move by hand.
 //! - [`metrics`] — what `/metrics` tells Prometheus: counts every layer keeps (atomics, no
@@ -27,13 +29,14 @@
 //! - [`crypto`] — encryption at rest: the master key, data keys, AES-256-GCM (whole, or in
 //!   chunks for files).
 //! - [`files`] — uploads (being built): the type of a file, from its bytes.
+//! - [`ops`] — the operator's commands: backup, restore, export, doctor.
 //! - [`export`] — data exports as files: JSON Lines, Markdown, HTML, a zip archive.
 //! - [`store`] — persistence on SQLite and PostgreSQL.
 //! - [`domain`] — pure rules and types: names, roles, room names, message text, rate windows.
 //! - [`error`] — the stable error codes shared by every layer's error type.
 
-pub mod api;
 pub mod ai;
+pub mod api;
 pub mod app;
 pub mod auth;
 pub mod cli;

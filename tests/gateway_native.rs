@@ -20,6 +20,7 @@ async fn a_guest_identifies_by_nick_and_gets_a_token_that_restores_it() {
         kind: Kind::Guest,
         role: Role::User,
         verified: false,
+        bot: false,
     };
     assert_eq!(identified.user, guest);
     let token = identified.token.expect("a new guest gets a token");
@@ -69,6 +70,7 @@ async fn lobby_messages_reach_every_member_with_id_and_timestamp() {
                     kind: Kind::Guest,
                     role: Role::User,
                     verified: false,
+                    bot: false,
                 },
                 text: "hello, lobby".into(),
                 seq: None,

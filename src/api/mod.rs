@@ -4,6 +4,7 @@
 
 mod account;
 mod admin;
+mod companion;
 mod conversations;
 mod ephemeral;
 mod export;
@@ -13,6 +14,8 @@ mod ignores;
 mod membership;
 mod metrics;
 mod openapi;
+mod payments;
+mod premium;
 mod rooms;
 mod users;
 
@@ -36,6 +39,7 @@ pub struct ErrorResponse {
     paths(
         account::register, account::login, account::guest, account::logout, account::change_password,
         users::me, users::user, users::online, ignores::list, ignores::add, ignores::remove,
+        companion::forget,
         health::health, health::live, metrics::metrics, export::export_me,
         rooms::list, rooms::create, rooms::show, rooms::update, rooms::delete, rooms::history,
         rooms::post, rooms::clear, membership::join, membership::leave, membership::members, membership::remove_member,
@@ -46,6 +50,7 @@ pub struct ErrorResponse {
         ephemeral::door, admin::users, admin::sanctions, admin::connections,
         admin::close_connection, admin::act, admin::audit, admin::rooms, admin::transcript,
         admin::archives, admin::file, files::upload, files::download, files::thumbnail,
+        premium::grant, premium::revoke, payments::webhook, payments::simple,
     ),
     // `unmute`'s payload refers to the kick's (see `openapi::split_actions`).
     components(schemas(crate::core::ModTarget, admin::ExportFormat)),
@@ -58,6 +63,7 @@ pub struct ErrorResponse {
         (name = "ephemeral", description = "Ephemeral 1-on-1 rooms reached by a short code"),
         (name = "admin", description = "The admin panel's API: mod+ from an admin network; cookie-authenticated changes need this server's Origin"),
         (name = "operations", description = "Health and metrics"),
+        (name = "payments", description = "A payment provider's webhook (HMAC-signed) and the simple payment form; each answers 404 until configured"),
     )
 )]
 pub struct ApiDoc;
@@ -72,6 +78,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/user/@me", get(users::me))
         .route("/api/user/{name}", get(users::user))
         .route("/api/online", get(users::online))
+        .route("/api/companion/memory", delete(companion::forget))
         .route("/api/ignores", get(ignores::list))
         .route(
             "/api/ignores/{name}",
@@ -153,6 +160,13 @@ pub fn routes() -> Router<AppState> {
         .route("/api/admin/rooms/{slug}/messages", get(admin::transcript))
         .route("/api/admin/archives", get(admin::archives))
         .route("/api/admin/files/{id}", get(admin::file))
+        .route(
+            "/api/admin/users/{name}/premium",
+            put(premium::grant).delete(premium::revoke),
+        )
+        // Read with their own, smaller limit (64 KiB) after the endpoint is known to be on.
+        .route("/api/payments/webhook", post(payments::webhook))
+        .route("/api/payment/success", post(payments::simple))
         // Uploads are limited while they stream (the configured file size), not by the
         // default body limit.
         .route(

@@ -27,6 +27,9 @@ const PUBLIC: &[(&str, &str)] = &[
     ("get", "/health/live"),
     // Admitted by network (admin_cidrs) instead: Prometheus scrapes without a session.
     ("get", "/metrics"),
+    // Authenticated by their signature or shared secret instead.
+    ("post", "/api/payments/webhook"),
+    ("post", "/api/payment/success"),
 ];
 
 const METHODS: [&str; 5] = ["get", "put", "post", "delete", "patch"];

@@ -2,7 +2,7 @@
 
 use super::ErrorResponse;
 use crate::auth::{Identity, IdentityKind};
-use crate::domain::Role;
+use crate::domain::{Principal, Role};
 use crate::error::ErrorCode;
 use crate::http::{user_name, AppState, CurrentSession, HttpError, Path};
 use axum::extract::State;
@@ -10,7 +10,8 @@ use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-/// A user's profile. `email` only appears on the caller's own profile.
+/// A user's profile. `email`, `premium` and `premium_until` only appear on the caller's own
+/// profile (`GET /api/user/@me`).
 #[derive(Serialize, ToSchema)]
 pub struct Profile {
     username: String,
@@ -21,6 +22,13 @@ pub struct Profile {
     created_at: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     email: Option<String>,
+    /// Whether the account's premium is in force now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    premium: Option<bool>,
+    /// When its premium ends (UTC millis; `null` without premium; 253402300799999: forever).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<i64>)]
+    premium_until: Option<Option<i64>>,
 }
 
 impl Profile {
@@ -33,6 +41,8 @@ impl Profile {
             online,
             created_at: identity.created_at,
             email: identity.email.clone(),
+            premium: None,
+            premium_until: None,
         }
     }
 }
@@ -46,13 +56,27 @@ pub struct OnlineResponse {
     responses(
         (status = 200, description = "The caller's profile", body = Profile),
         (status = 401, description = "unauthenticated", body = ErrorResponse)))]
-pub async fn me(State(state): State<AppState>, session: CurrentSession) -> Json<Profile> {
+pub async fn me(
+    State(state): State<AppState>,
+    session: CurrentSession,
+) -> Result<Json<Profile>, HttpError> {
     let online = state
         .chat
         .names
         .is_online(&session.identity.name_key())
         .await;
-    Json(Profile::of(&session.identity, online))
+    let mut profile = Profile::of(&session.identity, online);
+    if let Principal::User(id) = session.identity.principal {
+        let status = state
+            .chat
+            .premium
+            .status(id)
+            .await
+            .map_err(|e| HttpError::from(crate::core::PremiumError::from(e).body()))?;
+        profile.premium = Some(status.active);
+        profile.premium_until = Some(status.premium_until);
+    }
+    Ok(Json(profile))
 }
 
 #[utoipa::path(get, path = "/api/user/{name}", tag = "users",
@@ -83,6 +107,8 @@ pub async fn user(
         kind: IdentityKind::User,
         created_at: user.created_at,
         email: None,
+        premium: None,
+        premium_until: None,
     }))
 }
 

@@ -14,6 +14,8 @@ pub struct Account {
     pub created_at: Millis,
     /// A moderator verified the account.
     pub verified: bool,
+    /// When its premium ends (`None`: no premium; see `core::service::premium`).
+    pub premium_until: Option<Millis>,
 }
 
 impl From<UserRow> for Account {
@@ -25,6 +27,7 @@ impl From<UserRow> for Account {
             email: row.email,
             created_at: row.created_at,
             verified: row.verified != 0,
+            premium_until: row.premium_until,
         }
     }
 }

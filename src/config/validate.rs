@@ -114,11 +114,17 @@ impl Config {
             ("image_max_pixels", self.image_max_pixels),
             ("ai_max_reply_tokens", u64::from(self.ai_max_reply_tokens)),
             ("ai_request_timeout_secs", self.ai_request_timeout_secs),
-            ("ai_first_token_timeout_secs", self.ai_first_token_timeout_secs),
+            (
+                "ai_first_token_timeout_secs",
+                self.ai_first_token_timeout_secs,
+            ),
             ("ai_concurrency", n(self.ai_concurrency)),
             ("ai_memory_turns", n(self.ai_memory_turns)),
             ("ai_context_chars", n(self.ai_context_chars)),
-            ("ai_messages_per_minute", u64::from(self.ai_messages_per_minute)),
+            (
+                "ai_messages_per_minute",
+                u64::from(self.ai_messages_per_minute),
+            ),
             ("payment_period_days", self.payment_period_days),
         ]
     }

@@ -14,6 +14,9 @@ pub struct UserView {
     pub role: Role,
     /// A moderator verified this account.
     pub verified: bool,
+    /// The AI companion's account. Sent only when `true`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub bot: bool,
 }
 
 impl From<&Identity> for UserView {
@@ -23,6 +26,7 @@ impl From<&Identity> for UserView {
             kind: identity.kind(),
             role: identity.role,
             verified: identity.verified,
+            bot: false,
         }
     }
 }
@@ -126,6 +130,31 @@ pub enum Event {
     UserUpdated {
         user: UserView,
     },
+    /// To one account: its premium was granted, extended or revoked (see
+    /// `core::service::premium`). `premium_until` is `None` without premium.
+    PremiumChanged {
+        premium_until: Option<Millis>,
+        active: bool,
+    },
+    /// To one user: the next piece of the AI companion's reply `message_id` in their
+    /// conversation `room` with it. The stored reply later carries the same id as its
+    /// `client_msg_id`.
+    AiDelta {
+        room: String,
+        message_id: String,
+        text: String,
+    },
+    /// To one user: their request to the companion waits; `position` 1 is next.
+    AiQueued {
+        room: String,
+        message_id: String,
+        position: usize,
+    },
+    /// To one user: their free messages to the companion are spent; the model was not asked.
+    AiLimitReached {
+        room: String,
+        free_messages: u32,
+    },
     Error(ErrorBody),
     Closing {
         reason: CloseReason,
@@ -156,7 +185,11 @@ impl Event {
             Event::Whisper { .. } => "whisper",
             Event::Notice { .. } => "notice",
             Event::UserUpdated { .. } => "user_updated",
+            Event::PremiumChanged { .. } => "premium_changed",
             Event::Moved { .. } => "moved",
+            Event::AiDelta { .. } => "ai_delta",
+            Event::AiQueued { .. } => "ai_queued",
+            Event::AiLimitReached { .. } => "ai_limit_reached",
             Event::Error(_) => "error",
             Event::Closing { .. } => "closing",
         }

@@ -18,6 +18,8 @@
 //! - [`Ignores`]: stealthy ignore lists;
 //! - [`Oversight`]: what the admin panel reads (users, sanctions, connections, audit log);
 //! - [`Exports`]: one room, conversation or account exported, decrypted (issue 14);
+//! - [`Premium`], [`Payments`]: premium accounts, granted by admins and payments (issue 15);
+//! - the AI companion (`crate::ai`), wired in by `service/companion.rs` when configured;
 //! - [`Upkeep`]: periodic work, crowd counts, ephemeral expiry.
 
 mod bus;
@@ -90,6 +92,8 @@ pub struct ChatParts {
     pub files: FileParts,
     /// What the core counts: messages, refused commands (the hub counts its own).
     pub metrics: Metrics,
+    /// The AI companion, when a model server is configured (`ai_provider`).
+    pub companion: Option<CompanionSetup>,
 }
 
 /// What the files service is built from.
@@ -114,6 +118,13 @@ pub struct Chat {
     pub files: Arc<Files>,
     /// Exports of one's own data ("download my data").
     pub exports: Arc<Exports>,
+    /// Premium accounts: who has it until when; admin grants and revocations.
+    pub premium: Arc<Premium>,
+    /// Payment events settled into premium, once each.
+    pub payments: Payments,
+    /// The AI companion; `None` when no model server is configured (its endpoints answer
+    /// `ai_disabled`, and the chat is otherwise the same).
+    pub companion: Option<crate::ai::Companion>,
     pub oversight: Oversight,
     pub upkeep: Upkeep,
     /// What decoding a command needs to know.
@@ -138,6 +149,7 @@ impl Chat {
             clock,
             files,
             metrics,
+            companion,
         } = parts;
         let sweep = FileSweep::new(files.store.clone());
         let (auth, rooms, moderation) = (Arc::new(auth), Arc::new(rooms), Arc::new(moderation));
@@ -196,6 +208,30 @@ impl Chat {
             library: files.library.clone(),
             clock: clock.clone(),
         }));
+        let premium = Arc::new(Premium::new(
+            files.store.clone(),
+            Arc::clone(&moderation),
+            Arc::clone(&bus),
+            clock.clone(),
+        ));
+        let payments = Payments::new(
+            Arc::clone(&premium),
+            files.store.clone(),
+            Arc::clone(&moderation),
+        );
+        let companion = companion.map(|setup| {
+            start_companion(
+                setup,
+                CompanionWiring {
+                    rooms: Arc::clone(&live_rooms),
+                    presence: presence.clone(),
+                    premium: Arc::clone(&premium),
+                    keyring: files.keyring.clone(),
+                    store: files.store.clone(),
+                    clock: clock.clone(),
+                },
+            )
+        });
         let files = Arc::new(Files {
             rooms: Arc::clone(&rooms),
             store: files.store,
@@ -262,6 +298,9 @@ impl Chat {
             ignores,
             files,
             exports,
+            premium,
+            payments,
+            companion,
             upkeep,
         }
     }

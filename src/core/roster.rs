@@ -302,6 +302,7 @@ mod tests {
             kind: IdentityKind::User,
             role,
             verified: false,
+            bot: false,
         }
     }
 

@@ -214,6 +214,13 @@ fn encode_event(event: &Event) -> Option<Bytes> {
         Event::MemberJoined { user, .. } => json!({ "event": "join", "username": user.name }),
         Event::MemberLeft { user, .. } => json!({ "event": "leave", "username": user.name }),
         Event::Error(error) => json!({ "status": false, "code": error.code }),
+        // The account's own premium (a paywall in a /ws client can go as well).
+        Event::PremiumChanged {
+            premium_until,
+            active,
+        } => {
+            json!({ "event": "premium_changed", "premium_until": premium_until, "active": active })
+        }
         _ => return None,
     };
     Some(Bytes::from(value.to_string()))

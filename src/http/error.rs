@@ -49,6 +49,12 @@ impl From<AuthError> for HttpError {
     }
 }
 
+impl From<crate::ai::CompanionError> for HttpError {
+    fn from(err: crate::ai::CompanionError) -> Self {
+        Self(err.body())
+    }
+}
+
 impl From<CoreError> for HttpError {
     fn from(err: CoreError) -> Self {
         Self(err.body())

@@ -56,6 +56,12 @@ impl Conversations {
             None => self.create_pm(&name, me, peer.id).await?,
         };
         let pms = self.dir.store.conversations();
+        // The AI companion has nobody to accept for it: a conversation with it is open at once.
+        if self.dir.store.users().is_bot(peer.id).await?
+            && pms.invite_pending(room.id, peer.id).await?
+        {
+            pms.accept(room.id, peer.id).await?;
+        }
         let notice = if pms.invite_pending(room.id, me).await? {
             pms.accept(room.id, me).await?;
             Some(self.view_for(&room, peer.id).await?)

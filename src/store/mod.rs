@@ -9,6 +9,8 @@
 //! milliseconds (`BIGINT`).
 
 mod access_requests;
+mod ai_memory;
+mod ai_usage;
 mod archives;
 mod audit;
 mod conversations;
@@ -23,6 +25,8 @@ mod invites;
 mod leases;
 mod members;
 mod messages;
+mod payments;
+mod premium;
 mod probe;
 mod room_bans;
 mod rooms;
@@ -33,6 +37,8 @@ mod sqlite;
 mod users;
 
 pub use access_requests::{AccessRequests, OwnRequestRow, RequestRow, RequestedRoom};
+pub use ai_memory::{AiMemory, MemoryRow, NewTurn};
+pub use ai_usage::AiUsage;
 pub use archives::{ArchiveRow, Archives, NewArchive};
 pub use audit::{Audit, AuditEntry, AuditFilter, AuditRow};
 pub use conversations::{ConversationRow, Conversations};
@@ -47,6 +53,8 @@ pub use invites::{InviteRow, Invites, NewInvite};
 pub use leases::Leases;
 pub use members::{MemberRow, Members};
 pub use messages::{Appended, MessageRow, Messages, NewMessage};
+pub use payments::{NewPaymentEvent, Payments, Recorded};
+pub use premium::Grant;
 pub use room_bans::RoomBans;
 pub use rooms::{ListedRoom, NewRoom, RoomRow, RoomSettings, Rooms, SeenRoom};
 pub use sanctions::{NewSanction, SanctionRow, Sanctions};
@@ -236,6 +244,16 @@ impl Store {
         }
     }
 
+    /// The AI companion's sealed memory of each user.
+    pub fn ai_memory(&self) -> AiMemory<'_> {
+        AiMemory { pool: &self.pool }
+    }
+
+    /// Free companion messages spent, per user.
+    pub fn ai_usage(&self) -> AiUsage<'_> {
+        AiUsage { pool: &self.pool }
+    }
+
     /// Private conversations between two accounts.
     pub fn conversations(&self) -> Conversations<'_> {
         Conversations { pool: &self.pool }
@@ -264,6 +282,11 @@ impl Store {
     /// Leases on tasks that run once in the cluster.
     pub fn leases(&self) -> Leases<'_> {
         Leases { pool: &self.pool }
+    }
+
+    /// Payment events received, once each (premium itself is on `users()`).
+    pub fn payments(&self) -> Payments<'_> {
+        Payments { pool: &self.pool }
     }
 
     /// The audit log.

@@ -15,6 +15,8 @@ pub struct UserRow {
     pub created_at: Millis,
     /// 1 when a moderator verified the account.
     pub verified: i64,
+    /// When its premium ends (UTC millis); `None`: no premium. See `store/premium.rs`.
+    pub premium_until: Option<Millis>,
 }
 
 impl UserRow {
@@ -36,7 +38,7 @@ pub struct NewUser<'a> {
     pub created_at: Millis,
 }
 
-const COLUMNS: &str = "id, name, email, password_hash, role, created_at, verified";
+const COLUMNS: &str = "id, name, email, password_hash, role, created_at, verified, premium_until";
 
 /// Queries on `users`.
 #[derive(Clone, Copy, Debug)]
@@ -191,6 +193,45 @@ impl Users<'_> {
             .fetch_one(self.pool)
             .await?;
         Ok(n)
+    }
+
+    /// The AI companion's account (`bot = 1`, no password or key), created if it does not
+    /// exist yet. `None` when the name belongs to an account that is not the bot: a person
+    /// must never be made to speak for the model.
+    pub async fn ensure_bot(
+        &self,
+        name: &str,
+        name_key: &str,
+        created_at: Millis,
+    ) -> Result<Option<i64>, StoreError> {
+        let found: Option<(i64, i64)> =
+            sqlx::query_as("SELECT id, bot FROM users WHERE name_key = $1")
+                .bind(name_key)
+                .fetch_optional(self.pool)
+                .await?;
+        if let Some((id, bot)) = found {
+            return Ok((bot != 0).then_some(id));
+        }
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO users (name, name_key, role, created_at, bot) \
+             VALUES ($1, $2, $3, $4, 1) RETURNING id",
+        )
+        .bind(name)
+        .bind(name_key)
+        .bind(Role::User.as_str())
+        .bind(created_at)
+        .fetch_one(self.pool)
+        .await?;
+        Ok(Some(id))
+    }
+
+    /// Whether an account is a bot (the AI companion).
+    pub async fn is_bot(&self, user_id: i64) -> Result<bool, StoreError> {
+        let bot: Option<(i64,)> = sqlx::query_as("SELECT bot FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(self.pool)
+            .await?;
+        Ok(bot.is_some_and(|(bot,)| bot != 0))
     }
 
     pub async fn set_role(&self, user_id: i64, role: Role) -> Result<bool, StoreError> {

@@ -10,12 +10,14 @@
 //! - `process`: the binary started as an operator starts it;
 //! - `redis`: a throwaway `redis-server` for the multi-node tests;
 //! - `postgres`: a PostgreSQL server of one test's own, to restart;
-//! - `cluster`: several nodes sharing one database and Redis, and exactly-once checks.
+//! - `cluster`: several nodes sharing one database and Redis, and exactly-once checks;
+//! - `fake_model`: a scripted model server (Ollama and OpenAI streaming) for the AI companion.
 #![allow(dead_code)]
 
 pub mod accounts;
 pub mod binary;
 pub mod cluster;
+pub mod fake_model;
 pub mod http;
 pub mod postgres;
 pub mod process;

@@ -8,7 +8,7 @@
  * cookie-authenticated admin changes.
  */
 
-import { get, post, del, describeError } from './api.js';
+import { get, post, del, request, describeError } from './api.js';
 
 /** Audit filter fields, in the order the API documents them. */
 export const AUDIT_FILTERS = ['ip', 'identity', 'actor', 'room', 'action', 'text', 'from', 'to'];
@@ -42,6 +42,16 @@ export const closeConnection = (id) => del(`/api/admin/connections/${encodeURICo
 
 /** Runs a moderation action with the gateway command's data. */
 export const act = (action, data) => post(`/api/admin/actions/${encodeURIComponent(action)}`, data);
+
+/**
+ * Grants premium (admins and root): `{days}` more, `{until}` (ms) exactly, or `{forever: true}`.
+ * Answers `{premium_until, active}`; the account's open pages hear it at once.
+ */
+export const grantPremium = (name, grant) =>
+  request('PUT', `/api/admin/users/${encodeURIComponent(name)}/premium`, grant);
+
+/** Revokes an account's premium: `{premium_until: null, active: false}`. */
+export const revokePremium = (name) => del(`/api/admin/users/${encodeURIComponent(name)}/premium`);
 
 /** Every room, conversation and live 1-on-1 room, with its `kind` and `expires_at`. */
 export const listAllRooms = () => get('/api/admin/rooms').then(list('rooms'));

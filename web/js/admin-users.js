@@ -2,15 +2,16 @@
  * The admin panel's "Users" tab: accounts found by name (paged), with role, verified mark and
  * presence, and what may be done to each — give a role (admins and root, below their own),
  * verify or unverify, kick, mute, ban, and (admins and root) delete the account with the rooms
- * it owns. Controls for someone at or above the caller's own
+ * it owns, and grant or revoke premium (admin-premium.js). Controls for someone at or above the caller's own
  * level are disabled; the server decides in the end, and its refusals reach the status line.
  */
 
 import { searchUsers } from './admin-api.js';
+import { premiumCell } from './admin-premium.js';
 import { element, row, rowButton, showTable, userCell, when } from './admin-table.js';
 import { assignableRoles, mayActOn, rankOf } from './roles.js';
 
-const LABELS = ['User', 'Role', 'Verified', 'Online', 'Created', 'Actions'];
+const LABELS = ['User', 'Role', 'Verified', 'Online', 'Created', 'Premium', 'Actions'];
 const PAGE = 25;
 const ROLE_NAMES = { root: 'root', admin: 'admin', mod: 'moderator', user: 'user' };
 const OUT_OF_REACH = 'Only for users with a lower role than yours';
@@ -83,6 +84,7 @@ export function createUsersTab(ctx) {
       user.verified ? '✓ verified' : null,
       user.online ? element('span', 'admin-online', 'online') : null,
       when(user.created_at),
+      premiumCell(ctx, user),
       actions(user, reachable),
     ], { name: user.name, role: user.role });
   }

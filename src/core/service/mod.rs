@@ -2,6 +2,7 @@
 //! the same methods; no service hands another's internals to the edge.
 
 mod accounts;
+mod companion;
 mod conversations;
 mod export;
 mod file_sweep;
@@ -13,6 +14,8 @@ mod membership;
 mod moderation;
 mod names;
 mod oversight;
+mod payments;
+mod premium;
 mod presence;
 mod rooms;
 mod run_once;
@@ -21,6 +24,8 @@ mod speech;
 mod upkeep;
 
 pub use accounts::Accounts;
+pub(crate) use companion::{start as start_companion, CompanionWiring};
+pub use companion::{Bot, CompanionSetup};
 pub use conversations::Conversations;
 pub use export::{ExportError, ExportParts, ExportSubject, Exports, OwnExport, EXPORTS_AT_ONCE};
 pub use file_sweep::FileSweep;
@@ -32,6 +37,10 @@ pub use membership::Membership;
 pub use moderation::{actor, LiveModeration};
 pub use names::OnlineRegistry;
 pub use oversight::{AdminUser, Oversight};
+pub use payments::{AccountRef, Channel, Outcome, Payment, PaymentGrant, Payments, Settled};
+pub use premium::{
+    Premium, PremiumChange, PremiumError, PremiumStatus, MAX_PERIOD_DAYS, PREMIUM_FOREVER,
+};
 pub use presence::{MembersPage, Presence};
 pub(crate) use rooms::events as stored_events;
 pub use rooms::{HistoryPage, Joined, LiveRooms, Posted, RoomJoined, Said};

@@ -322,6 +322,7 @@ impl LiveModeration {
             kind: IdentityKind::User,
             role,
             verified,
+            bot: false,
         };
         self.bus.direct(Directive::UpdateUser { principal, user });
     }

@@ -27,6 +27,9 @@ pub struct AdminUser {
     pub verified: bool,
     pub online: bool,
     pub created_at: i64,
+    /// When the account's premium ends (UTC millis; `null` without premium; 253402300799999:
+    /// forever). Past ends are kept: the panel shows them as lapsed.
+    pub premium_until: Option<i64>,
 }
 
 pub struct Oversight {
@@ -78,6 +81,7 @@ impl Oversight {
                 role: u.role,
                 verified: u.verified,
                 created_at: u.created_at,
+                premium_until: u.premium_until,
                 name: u.name,
             });
         }

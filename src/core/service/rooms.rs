@@ -3,6 +3,7 @@
 //! deletion). The rules (who may see, join, post, change what) are the
 //! [`Rooms`](crate::rooms::Rooms) service's; this adds presence, ordering and fan-out.
 
+use super::companion::CompanionHook;
 use super::{FileSweep, Ignores, Presence, RoomLocks, Speech};
 use crate::auth::{Auth, Identity};
 use crate::clock::Clock;
@@ -18,7 +19,7 @@ use crate::rooms::{
 use serde::Serialize;
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 /// How often a join tries to enter a room at the end of its history before it just enters.
@@ -83,6 +84,8 @@ pub struct LiveRooms {
     sweep: FileSweep,
     /// When each (room, author) last posted, for slow mode.
     slow_mode: Mutex<HashMap<(i64, i64), Instant>>,
+    /// The AI companion, when configured: hears messages in conversations with the bot.
+    companion: OnceLock<CompanionHook>,
 }
 
 impl LiveRooms {
@@ -109,7 +112,24 @@ impl LiveRooms {
             clock,
             sweep,
             slow_mode: Mutex::default(),
+            companion: OnceLock::new(),
         }
+    }
+
+    /// Lets the companion hear messages to the bot (once, at start-up).
+    pub(crate) fn attach_companion(&self, hook: CompanionHook) {
+        if self.companion.set(hook).is_err() {
+            tracing::warn!("the companion was attached twice; keeping the first");
+        }
+    }
+
+    /// Stored messages as delivered, the bot's marked as such.
+    fn events(&self, room: &str, messages: Vec<PlainMessage>) -> Vec<MessageEvent> {
+        let bot = self.companion.get().map(CompanionHook::bot_id);
+        messages
+            .into_iter()
+            .map(|m| stored_event(room, m, bot))
+            .collect()
     }
 
     /// Joins a stored room on a connection: membership, presence, then history (the latest
@@ -180,7 +200,7 @@ impl LiveRooms {
             members: page.members,
             member_count: page.count,
             members_next: page.next,
-            messages: events(&room.slug, messages),
+            messages: self.events(&room.slug, messages),
             more,
         });
         Ok(Joined::InOrder)
@@ -200,17 +220,12 @@ impl LiveRooms {
         let _ordered = self.locks.lock(&room.slug).await;
         self.check_slow_mode(room.id, author_id(identity), room.slow_mode_secs, role)?;
         let client_msg_id = send.client_msg_id.as_ref().map(ClientMsgId::as_str);
+        let text = send.text.as_ref().map(MessageText::as_str);
         let attachments: Vec<String> = send.attachments.iter().map(ToString::to_string).collect();
         let (message, new) = self
             .rooms
             .history()
-            .post(
-                identity,
-                &room,
-                send.text.as_ref().map(MessageText::as_str),
-                client_msg_id,
-                &attachments,
-            )
+            .post(identity, &room, text, client_msg_id, &attachments)
             .await?;
         let posted = Posted {
             id: message.id.to_string(),
@@ -223,8 +238,10 @@ impl LiveRooms {
             self.speech
                 .record(identity, ip, &room.slug, Some(message.seq), kind);
             let (seq, author) = (message.seq, message.author_id);
-            let event = Event::Message(stored_event(&room.slug, message));
-            self.bus.publish(&room.slug, Broadcast::new(event), None);
+            let hook = self.companion.get();
+            let event = stored_event(&room.slug, message, hook.map(CompanionHook::bot_id));
+            self.bus
+                .publish(&room.slug, Broadcast::new(Event::Message(event)), None);
             if room.kind() == RoomKind::Pm {
                 let notice = self
                     .rooms
@@ -232,6 +249,9 @@ impl LiveRooms {
                     .after_message(&room, seq, author)
                     .await?;
                 self.presence.tell_conversation(notice);
+                if let Some(hook) = hook {
+                    hook.heard(identity, &room, text);
+                }
             }
         }
         Ok(posted)
@@ -299,7 +319,7 @@ impl LiveRooms {
         };
         let messages = self.ignores.without_ignored(identity.principal, messages);
         Ok(HistoryPage {
-            messages: events(&room.slug, messages),
+            messages: self.events(&room.slug, messages),
             room: room.slug,
         })
     }
@@ -363,11 +383,12 @@ impl LiveRooms {
 pub(crate) fn events(room: &str, messages: Vec<PlainMessage>) -> Vec<MessageEvent> {
     messages
         .into_iter()
-        .map(|m| stored_event(room, m))
+        .map(|m| stored_event(room, m, None))
         .collect()
 }
 
-fn stored_event(room: &str, message: PlainMessage) -> MessageEvent {
+/// A stored message as delivered; `bot` is the companion's account, if there is one.
+fn stored_event(room: &str, message: PlainMessage, bot: Option<i64>) -> MessageEvent {
     MessageEvent {
         room: room.to_owned(),
         id: message.id.to_string(),
@@ -381,6 +402,7 @@ fn stored_event(room: &str, message: PlainMessage) -> MessageEvent {
             },
             role: message.author_role.parse().unwrap_or_default(),
             verified: false,
+            bot: bot == Some(message.author_id),
         },
         text: message.text,
         seq: Some(message.seq),

@@ -56,7 +56,11 @@ events! {
     Whisper(Whisper) = "whisper",
     Notice(Notice) = "notice",
     UserUpdated(UserUpdated) = "user_updated",
+    PremiumChanged(PremiumChanged) = "premium_changed",
     Moved(Moved) = "moved",
+    AiDelta(AiDelta) = "ai_delta",
+    AiQueued(AiQueued) = "ai_queued",
+    AiLimitReached(AiLimitReached) = "ai_limit_reached",
     Error(ErrorEvent) = "error",
     Closing(Closing) = "closing",
 }
@@ -205,6 +209,14 @@ pub struct UserUpdated {
     pub user: User,
 }
 
+/// `premium_changed`: the account's own premium, after an admin or a payment changed it.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PremiumChanged {
+    pub premium_until: Option<i64>,
+    pub active: bool,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Moved {
@@ -245,4 +257,28 @@ pub struct Closing {
     pub message: String,
     #[serde(default)]
     pub detail: Option<String>,
+}
+
+/// A piece of the AI companion's reply `message_id` (the stored reply's `client_msg_id`).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AiDelta {
+    pub room: String,
+    pub message_id: String,
+    pub text: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AiQueued {
+    pub room: String,
+    pub message_id: String,
+    pub position: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AiLimitReached {
+    pub room: String,
+    pub free_messages: u32,
 }

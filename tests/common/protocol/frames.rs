@@ -108,6 +108,12 @@ pub enum SimpleFrame {
     },
     /// `{"event": "join" | "leave", "username"}`.
     Presence { event: String, username: String },
+    /// `{"event": "premium_changed", "premium_until", "active"}`: the account's own premium.
+    Premium {
+        event: String,
+        premium_until: Option<i64>,
+        active: bool,
+    },
 }
 
 /// Reads `value` as `T`, failing with the value and the reason when it does not fit.

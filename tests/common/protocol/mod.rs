@@ -51,6 +51,9 @@ pub struct User {
     pub kind: Kind,
     pub role: Role,
     pub verified: bool,
+    /// The AI companion's account (absent for people).
+    #[serde(default)]
+    pub bot: bool,
 }
 
 /// `{"code", "message", "retry_after"?}`: the error of a failed ack, an `error` event, and REST

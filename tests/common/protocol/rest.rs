@@ -14,6 +14,21 @@ pub struct Profile {
     pub created_at: i64,
     #[serde(default)]
     pub email: Option<String>,
+    /// Only on `GET /api/user/@me`: premium in force now.
+    #[serde(default)]
+    pub premium: Option<bool>,
+    /// Only on `GET /api/user/@me`: when premium ends (`null` without premium).
+    #[serde(default, deserialize_with = "present")]
+    pub premium_until: Option<Option<i64>>,
+}
+
+/// A field that may be absent (`None`), `null` (`Some(None)`) or a value.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 /// A new session: `POST /api/login`, `/api/guest`, `/api/register` (with a password),
@@ -176,6 +191,7 @@ pub struct AdminUser {
     pub verified: bool,
     pub online: bool,
     pub created_at: i64,
+    pub premium_until: Option<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]

@@ -1,0 +1,215 @@
+//! The AI companion through the whole server, against the in-process fake model server: a
+//! conversation with the bot opens at once, a message to it streams back as `ai_delta` pieces
+//! and is stored under the pieces' id, the model hears the persona, the user's message and the
+//! remembered turns, `/reset` forgets, the trial ends, a hanging model costs the chat nothing,
+//! and a failing one gets the fallback.
+
+mod common;
+
+use common::fake_model::{FakeModel, Script};
+use common::protocol::{
+    AiDelta, AiLimitReached, Conversation, ConversationState, History, Message, Posted, Sent,
+    Typing,
+};
+use common::{spawn_app, spawn_app_with, unique_name, Caller, TestApp};
+use parlor::config::AiProvider;
+use serde_json::json;
+
+const BOT: &str = "Violet";
+const FALLBACK: &str = "Sorry, I can't answer right now. Please try again in a little while.";
+
+async fn app_with(fake: &FakeModel, provider: AiProvider, free_messages: u32) -> TestApp {
+    let url = fake.url();
+    spawn_app_with(move |config| {
+        config.ai_provider = Some(provider);
+        config.ai_base_url = Some(url);
+        config.ai_model = "test".into();
+        config.ai_name = BOT.into();
+        config.ai_free_messages = free_messages;
+    })
+    .await
+}
+
+/// Opens the caller's conversation with the bot (open at once: nobody has to accept).
+async fn open_with_bot(caller: &Caller<'_>) -> String {
+    let view: Conversation = caller
+        .call("POST", "/api/conversations", Some(json!({ "user": BOT })))
+        .await
+        .expect(200);
+    assert_eq!(view.state, ConversationState::Open, "{view:?}");
+    view.room
+}
+
+async fn send(live: &mut common::WsClient, room: &str, text: &str) -> Posted {
+    live.call("send", json!({ "room": room, "text": text }))
+        .await
+}
+
+/// The bot's next stored message in the room.
+async fn bot_message(live: &mut common::WsClient) -> Message {
+    live.event_where(|m: &Message| m.author.bot).await
+}
+
+#[tokio::test]
+async fn a_reply_streams_in_pieces_then_is_stored_under_their_id() {
+    let fake = FakeModel::start().await;
+    let app = app_with(&fake, AiProvider::Ollama, 3).await;
+    let ann = app.caller(&unique_name("ann")).await;
+    let room = open_with_bot(&ann).await;
+    let mut live = ann.gateway().await;
+    live.join_room(&room, json!({})).await;
+
+    fake.push(Script::answer(["Hel", "lo ", "there!"]));
+    send(&mut live, &room, "hello bot").await;
+
+    let typing: Typing = live.event().await;
+    assert_eq!(
+        (typing.user.name.as_str(), typing.user.bot, typing.active),
+        (BOT, true, true)
+    );
+    assert_eq!(typing.room, room);
+    let mut pieces = Vec::new();
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let delta: AiDelta = live.event().await;
+        assert_eq!(delta.room, room);
+        pieces.push(delta.text);
+        ids.push(delta.message_id);
+    }
+    assert_eq!(pieces, ["Hel", "lo ", "there!"]);
+    assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
+    let stored = bot_message(&mut live).await;
+    assert_eq!(stored.text, "Hello there!");
+    assert_eq!(stored.client_msg_id.as_deref(), Some(ids[0].as_str()));
+    assert_eq!(stored.author.name, BOT);
+
+    let history: History = ann
+        .call("GET", &format!("/api/rooms/{room}/messages"), None)
+        .await
+        .expect(200);
+    assert_eq!(history.texts(), ["hello bot", "Hello there!"]);
+    assert!(history.messages[1].author.bot && !history.messages[0].author.bot);
+
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].model(), Some("test"));
+    let messages = requests[0].messages();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert_eq!(messages[0].0, "system");
+    assert!(messages[0].1.starts_with("You are Violet"), "{messages:?}");
+    assert_eq!(messages[1], ("user".into(), "hello bot".into()));
+}
+
+#[tokio::test]
+async fn the_model_hears_the_last_exchange_until_reset() {
+    let fake = FakeModel::start().await;
+    let app = app_with(&fake, AiProvider::Openai, 10).await;
+    let ann = app.caller(&unique_name("ann")).await;
+    let room = open_with_bot(&ann).await;
+    let mut live = ann.gateway().await;
+    live.join_room(&room, json!({})).await;
+
+    fake.push(Script::answer(["Blue."]));
+    send(&mut live, &room, "What colour is the sky?").await;
+    assert_eq!(bot_message(&mut live).await.text, "Blue.");
+    fake.push(Script::answer(["You asked about the sky."]));
+    send(&mut live, &room, "What did I ask?").await;
+    bot_message(&mut live).await;
+    let second = &fake.requests()[1];
+    assert_eq!(second.path, "/v1/chat/completions");
+    let turns: Vec<_> = second.messages().into_iter().skip(1).collect();
+    assert_eq!(
+        turns,
+        [
+            ("user".into(), "What colour is the sky?".into()),
+            ("assistant".into(), "Blue.".into()),
+            ("user".into(), "What did I ask?".into()),
+        ]
+    );
+
+    send(&mut live, &room, "/reset").await;
+    let forgotten = bot_message(&mut live).await;
+    assert!(forgotten.text.contains("forgotten"), "{forgotten:?}");
+    assert_eq!(fake.requests().len(), 2, "/reset does not ask the model");
+    fake.push(Script::answer(["Hi."]));
+    send(&mut live, &room, "Hello again").await;
+    bot_message(&mut live).await;
+    let after: Vec<_> = fake.requests()[2].messages().into_iter().skip(1).collect();
+    assert_eq!(after, [("user".into(), "Hello again".into())]);
+
+    // The forget button does the same.
+    ann.call("DELETE", "/api/companion/memory", None)
+        .await
+        .expect_status(204);
+    fake.push(Script::answer(["Hm?"]));
+    send(&mut live, &room, "And now?").await;
+    bot_message(&mut live).await;
+    let forgot: Vec<_> = fake.requests()[3].messages().into_iter().skip(1).collect();
+    assert_eq!(forgot, [("user".into(), "And now?".into())]);
+}
+
+#[tokio::test]
+async fn the_trial_ends_after_the_free_messages_without_asking_the_model() {
+    let fake = FakeModel::start().await;
+    let app = app_with(&fake, AiProvider::Ollama, 2).await;
+    let ann = app.caller(&unique_name("ann")).await;
+    let room = open_with_bot(&ann).await;
+    let mut live = ann.gateway().await;
+    live.join_room(&room, json!({})).await;
+    for n in 0..2 {
+        send(&mut live, &room, &format!("question {n}")).await;
+        bot_message(&mut live).await;
+    }
+    send(&mut live, &room, "one more").await;
+    let limit: AiLimitReached = live.event().await;
+    assert_eq!(
+        (limit.room.as_str(), limit.free_messages),
+        (room.as_str(), 2)
+    );
+    live.assert_no_event(|m: &Message| m.author.bot).await;
+    assert_eq!(fake.requests().len(), 2, "the model was not asked");
+}
+
+#[tokio::test]
+async fn without_a_companion_its_endpoint_answers_ai_disabled() {
+    let app = spawn_app().await;
+    let ann = app.caller(&unique_name("ann")).await;
+    ann.call("DELETE", "/api/companion/memory", None)
+        .await
+        .expect_error(503, "ai_disabled");
+}
+
+#[tokio::test]
+async fn the_lobby_goes_on_while_the_model_hangs() {
+    let fake = FakeModel::start().await;
+    let app = app_with(&fake, AiProvider::Ollama, 3).await;
+    let (ann, bob) = app.two_users("ann", "bob").await;
+    let room = open_with_bot(&ann).await;
+    let mut ann_live = ann.gateway().await;
+    ann_live.join_room(&room, json!({})).await;
+    fake.push(Script::hang());
+    send(&mut ann_live, &room, "are you there?").await;
+    fake.wait_for_in_flight(1).await;
+
+    let mut bob_live = bob.gateway().await;
+    bob_live.join_lobby().await;
+    let sent: Sent = bob_live.say("the chat still works").await;
+    assert!(!sent.id.is_empty());
+    let heard: Message = bob_live
+        .event_where(|m: &Message| m.text == "the chat still works")
+        .await;
+    assert_eq!(heard.room, "lobby");
+}
+
+#[tokio::test]
+async fn a_failing_model_gets_the_fallback_reply() {
+    let fake = FakeModel::start().await;
+    let app = app_with(&fake, AiProvider::Ollama, 3).await;
+    let ann = app.caller(&unique_name("ann")).await;
+    let room = open_with_bot(&ann).await;
+    let mut live = ann.gateway().await;
+    live.join_room(&room, json!({})).await;
+    fake.push(Script::Status(500));
+    send(&mut live, &room, "hello?").await;
+    assert_eq!(bot_message(&mut live).await.text, FALLBACK);
+}
