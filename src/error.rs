@@ -143,9 +143,10 @@ impl ErrorCode {
             UnsupportedMediaType => 415,
             MethodNotAllowed => 405,
             InviteUnusable => 410,
-            NotFound | UnknownAccount => 404,
+            // No companion here: like an endpoint this server does not have.
+            NotFound | UnknownAccount | AiDisabled => 404,
             RateLimited | QuotaExceeded | AiBusy => 429,
-            Unavailable | AiDisabled => 503,
+            Unavailable => 503,
             Internal => 500,
         }
     }

@@ -176,7 +176,7 @@ async fn without_a_companion_its_endpoint_answers_ai_disabled() {
     let ann = app.caller(&unique_name("ann")).await;
     ann.call("DELETE", "/api/companion/memory", None)
         .await
-        .expect_error(503, "ai_disabled");
+        .expect_error(404, "ai_disabled");
 }
 
 #[tokio::test]

@@ -218,6 +218,8 @@ async fn python_socketio_clients_are_muted_kicked_and_banned() {
         |config| {
             config.root_user = Some("root".into());
             config.root_password = Some(Secret::new(ROOT_PASSWORD));
+            // The payment webhook exists only with a secret: probe it as deployed.
+            config.payment_webhook_secret = Some(Secret::new("conformance webhook secret"));
         },
     )
     .await;

@@ -381,7 +381,7 @@ async fn admins_grant_and_revoke_premium_live() {
 
     root.call("PUT", &path, Some(json!({"days": 3, "forever": true})))
         .await
-        .expect_error(422, "invalid_payload");
+        .expect_error(422, "invalid_request");
     root.call(
         "PUT",
         "/api/admin/users/nobody-here/premium",

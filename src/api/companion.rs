@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 #[utoipa::path(delete, path = "/api/companion/memory", tag = "users",
     responses((status = 204, description = "The companion no longer remembers anything of the caller"),
         (status = 403, description = "registration_required: guests have no memory", body = ErrorResponse),
-        (status = 503, description = "ai_disabled: no AI companion on this server", body = ErrorResponse)))]
+        (status = 404, description = "ai_disabled: no AI companion on this server", body = ErrorResponse)))]
 pub async fn forget(
     State(state): State<AppState>,
     session: CurrentSession,

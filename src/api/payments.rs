@@ -15,7 +15,7 @@ use crate::config::Secret;
 use crate::core::{
     AccountRef, Channel, Payment, PaymentGrant, PremiumError, Settled, MAX_PERIOD_DAYS,
 };
-use crate::domain::{Millis, Name};
+use crate::domain::{whole, Millis, Name};
 use crate::error::ErrorCode;
 use crate::http::{AppState, ClientIp, HttpError};
 use axum::body::Body;
@@ -46,15 +46,16 @@ pub struct WebhookEvent {
     #[serde(default)]
     account: Option<String>,
     /// The account's id (`user:<id>` in the admin panel), instead of `account`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole::optional")]
     user_id: Option<i64>,
     /// Days of premium paid for (1–3650; default `payment_period_days`), added to a running
     /// period.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole::optional")]
     #[schema(minimum = 1, maximum = 3650)]
     period_days: Option<u64>,
     /// Or: premium at least until this moment (UTC milliseconds).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole::optional")]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 253_402_300_799_999_i64)]
     paid_until: Option<Millis>,
 }
 
@@ -72,12 +73,13 @@ pub struct SimplePayment {
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum UserId {
-    Number(i64),
+    Number(#[serde(deserialize_with = "whole::required")] i64),
     Text(String),
 }
 
 #[utoipa::path(post, path = "/api/payments/webhook", tag = "payments",
-    params(("Parlor-Signature" = String, Header,
+    // Not `required` in the document: an endpoint that is off answers 404 before looking.
+    params(("Parlor-Signature" = Option<String>, Header,
         description = "`t=<unix seconds>,v1=<hex HMAC-SHA256(secret, \"<t>.<raw body>\")>`; several `v1` may be sent")),
     request_body(content = WebhookEvent, description = "The payment event, signed as sent"),
     responses(

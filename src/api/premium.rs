@@ -6,7 +6,7 @@
 use super::admin::AdminSession;
 use super::ErrorResponse;
 use crate::core::{PremiumChange, PremiumError, PremiumStatus};
-use crate::domain::Millis;
+use crate::domain::{whole, Millis};
 use crate::http::{user_name, AppState, Body, HttpError, Path};
 use crate::moderation::Actor;
 use axum::extract::State;
@@ -14,22 +14,64 @@ use axum::Json;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-/// Exactly one of `days`, `until` and `forever`.
+/// Exactly one of `{"days"}`, `{"until"}` and `{"forever": true}`.
+#[derive(Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum PremiumGrant {
+    Days(GrantDays),
+    Until(GrantUntil),
+    Forever(GrantForever),
+}
+
+/// Days more: added to the running period, or from now.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PremiumGrant {
-    /// Days more (1–3650): added to the running period, or from now.
-    #[serde(default)]
+pub struct GrantDays {
+    #[serde(deserialize_with = "whole::required")]
     #[schema(minimum = 1, maximum = 3650)]
-    days: Option<u64>,
-    /// Premium ends exactly then (UTC milliseconds; may shorten it).
-    #[serde(default)]
-    #[schema(minimum = 0, maximum = 253_402_300_799_999_i64)]
-    until: Option<Millis>,
-    /// Premium that does not end (`premium_until` 253402300799999).
-    #[serde(default)]
-    forever: Option<bool>,
+    days: i64,
 }
+
+/// Premium ends exactly then (UTC milliseconds; may shorten it).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GrantUntil {
+    #[serde(deserialize_with = "whole::required")]
+    #[schema(value_type = i64, minimum = 0, maximum = 253_402_300_799_999_i64)]
+    until: Millis,
+}
+
+/// Premium that does not end (`premium_until` 253402300799999).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GrantForever {
+    forever: True,
+}
+
+/// The JSON value `true`, and nothing else.
+pub struct True;
+
+impl<'de> Deserialize<'de> for True {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match bool::deserialize(deserializer)? {
+            true => Ok(True),
+            false => Err(serde::de::Error::custom(
+                "`forever` is `true` (revoke with DELETE)",
+            )),
+        }
+    }
+}
+
+impl utoipa::PartialSchema for True {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::Boolean)
+            .enum_values(Some([true]))
+            .into()
+    }
+}
+
+impl ToSchema for True {}
 
 #[utoipa::path(put, path = "/api/admin/users/{name}/premium", tag = "admin",
     params(("name" = String, Path, description = "User name (case-insensitive)")),
@@ -37,7 +79,7 @@ pub struct PremiumGrant {
     responses((status = 200, description = "The account's premium now; its pages get `premium_changed`", body = PremiumStatus),
         (status = 403, description = "forbidden: admins and root only", body = ErrorResponse),
         (status = 404, description = "not_found: no such account", body = ErrorResponse),
-        (status = 422, description = "invalid_payload: not exactly one of days, until, forever", body = ErrorResponse)))]
+        (status = 422, description = "invalid_request: not exactly one of days, until, forever; invalid_payload: days outside 1–3650", body = ErrorResponse)))]
 pub async fn grant(
     State(state): State<AppState>,
     admin: AdminSession,
@@ -45,18 +87,21 @@ pub async fn grant(
     Body(body): Body<PremiumGrant>,
 ) -> Result<Json<PremiumStatus>, HttpError> {
     let name = user_name(&name)?;
-    let change = match (body.days, body.until, body.forever) {
-        (Some(days), None, None) => PremiumChange::Extend { days },
-        (None, Some(until), None) if (0..=crate::core::PREMIUM_FOREVER).contains(&until) => {
+    let change = match body {
+        PremiumGrant::Days(GrantDays { days }) => PremiumChange::Extend {
+            // Below 1 is refused as a period like 0 is.
+            days: u64::try_from(days).unwrap_or(0),
+        },
+        PremiumGrant::Until(GrantUntil { until })
+            if (0..=crate::core::PREMIUM_FOREVER).contains(&until) =>
+        {
             PremiumChange::Until(until)
         }
-        (None, None, Some(true)) => PremiumChange::Forever,
-        _ => {
-            let err = PremiumError::Invalid(
-                "give exactly one of days (1-3650), until (milliseconds) or forever: true".into(),
-            );
+        PremiumGrant::Until(_) => {
+            let err = PremiumError::Invalid("until is a time up to 253402300799999".into());
             return Err(err.body().into());
         }
+        PremiumGrant::Forever(GrantForever { forever: True }) => PremiumChange::Forever,
     };
     change_premium(&state, &admin, &name, change).await
 }

@@ -89,16 +89,6 @@ pub enum Outcome {
     Duplicate,
 }
 
-impl Outcome {
-    fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Granted => "granted",
-            Outcome::Ignored => "ignored",
-            Outcome::Duplicate => "duplicate",
-        }
-    }
-}
-
 /// The answer to a settled payment.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Settled {
@@ -269,10 +259,4 @@ fn until_grant(until: Millis) -> Result<Grant, PremiumError> {
         )));
     }
     Ok(Grant::AtLeast(until))
-}
-
-impl std::fmt::Display for Outcome {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
 }

@@ -41,6 +41,7 @@ const DAY_MILLIS: Millis = 24 * 3600 * 1000;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
 pub struct PremiumStatus {
     /// When premium ends (UTC millis); `null` without premium. 253402300799999 is "forever".
+    #[schema(value_type = Option<i64>)]
     pub premium_until: Option<Millis>,
     /// Whether premium is in force now.
     pub active: bool,
