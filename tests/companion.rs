@@ -6,10 +6,10 @@
 
 mod common;
 
-use common::fake_model::{FakeModel, Script};
+use common::fake_model::{FakeModel, Gate, Script};
 use common::protocol::{
-    AiDelta, AiLimitReached, Conversation, ConversationState, History, Message, Posted, Sent,
-    Typing,
+    AiDelta, AiLimitReached, CompanionView, Conversation, ConversationState, History, Message,
+    Posted, Sent, Typing,
 };
 use common::{spawn_app, spawn_app_with, unique_name, Caller, TestApp};
 use parlor::config::AiProvider;
@@ -171,12 +171,79 @@ async fn the_trial_ends_after_the_free_messages_without_asking_the_model() {
 }
 
 #[tokio::test]
-async fn without_a_companion_its_endpoint_answers_ai_disabled() {
+async fn without_a_companion_its_endpoints_answer_ai_disabled() {
     let app = spawn_app().await;
     let ann = app.caller(&unique_name("ann")).await;
     ann.call("DELETE", "/api/companion/memory", None)
         .await
         .expect_error(404, "ai_disabled");
+    ann.call("GET", "/api/companion", None)
+        .await
+        .expect_error(404, "ai_disabled");
+}
+
+async fn companion_of(caller: &Caller<'_>) -> CompanionView {
+    caller.call("GET", "/api/companion", None).await.expect(200)
+}
+
+#[tokio::test]
+async fn a_page_opened_mid_reply_catches_up_from_the_companion_endpoint() {
+    let fake = FakeModel::start().await;
+    let app = app_with(&fake, AiProvider::Ollama, 3).await;
+    let (ann, bob) = app.two_users("ann", "bob").await;
+    let before = companion_of(&ann).await;
+    assert_eq!(
+        (before.name.as_str(), before.free_messages, before.used),
+        (BOT, 3, 0)
+    );
+    assert!(!before.premium && !before.failing && before.writing.is_none());
+
+    let room = open_with_bot(&ann).await;
+    let mut live = ann.gateway().await;
+    live.join_room(&room, json!({})).await;
+    let gate = Gate::new();
+    fake.push(Script::hold(["Once ", "upon "], &gate, ["a time."]));
+    send(&mut live, &room, "tell me a story").await;
+    let first: AiDelta = live.event().await;
+    let second: AiDelta = live.event().await;
+    assert_eq!(first.text + &second.text, "Once upon ");
+
+    // A second page of ann's, opened now, finds what was streamed before it existed.
+    let midway = companion_of(&ann).await;
+    let writing = midway.writing.expect("a reply is on its way");
+    assert_eq!(writing.room, room);
+    assert_eq!(writing.message_id, second.message_id);
+    assert_eq!(
+        (writing.position, writing.text.as_str()),
+        (None, "Once upon ")
+    );
+    assert_eq!(midway.used, 1, "the message being answered is counted");
+    assert!(
+        companion_of(&bob).await.writing.is_none(),
+        "nobody else sees ann's reply"
+    );
+
+    gate.open();
+    let stored = bot_message(&mut live).await;
+    assert_eq!(stored.text, "Once upon a time.");
+    assert_eq!(
+        stored.client_msg_id.as_deref(),
+        Some(writing.message_id.as_str())
+    );
+    // Once stored, the reply is in the history and no longer "on its way".
+    let mut after = companion_of(&ann).await;
+    for _ in 0..50 {
+        if after.writing.is_none() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        after = companion_of(&ann).await;
+    }
+    assert!(after.writing.is_none(), "{after:?}");
+
+    let guest = Caller::with_token(&app, &app.guest_token(&unique_name("guest")).await);
+    let seen = companion_of(&guest).await;
+    assert_eq!((seen.used, seen.premium, seen.writing), (0, false, None));
 }
 
 #[tokio::test]

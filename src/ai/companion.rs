@@ -23,6 +23,7 @@ use super::gate::{Gate, Ticket};
 use super::memory::Memory;
 use super::model::Model;
 use super::outlet::{Note, Outlet, Reply};
+use super::progress::{Progress, Writing};
 use super::prompt::{assemble, Persona};
 use super::provider::{Prompt, ProviderError};
 use super::reply::{neutralise, FALLBACK, FORGOTTEN};
@@ -126,6 +127,7 @@ struct Inner {
     gate: Arc<Gate>,
     breaker: Breaker,
     rates: Mutex<HashMap<i64, RateWindow>>,
+    progress: Progress,
 }
 
 /// One reply to write.
@@ -182,6 +184,7 @@ impl Companion {
             gate: Gate::new(settings.concurrency, settings.queue),
             breaker: Breaker::new(clock.clone(), FAILURES_TO_OPEN, COOL_OFF),
             rates: Mutex::default(),
+            progress: Progress::default(),
             settings,
             persona,
             model,
@@ -246,12 +249,14 @@ impl Companion {
             counted,
         };
         let reply_id = job.reply_id.clone();
-        let (inner, stop) = (Arc::clone(&self.inner), self.stop.clone());
+        inner.progress.admitted(user, room, &reply_id);
+        let (inner, stop, id) = (Arc::clone(&self.inner), self.stop.clone(), reply_id.clone());
         self.tasks.spawn(async move {
             tokio::select! {
                 () = stop.cancelled() => {}
                 () = inner.generate(ticket, job) => {}
             }
+            inner.progress.finished(user, &id);
         });
         Ok(Asked::Coming { reply_id })
     }
@@ -259,6 +264,22 @@ impl Companion {
     /// Forgets what the companion remembers of a user (`/reset`, the forget button).
     pub async fn forget(&self, user: i64) -> Result<(), CompanionError> {
         Ok(self.inner.memory.forget(user).await?)
+    }
+
+    /// The reply on its way to `user` (waiting or being written), for a page that opens
+    /// mid-reply; `None` when there is none.
+    pub fn writing(&self, user: i64) -> Option<Writing> {
+        self.inner.progress.of(user)
+    }
+
+    /// How many of their free messages `user` has spent.
+    pub async fn used(&self, user: i64) -> Result<u32, CompanionError> {
+        Ok(self.inner.store.ai_usage().used(user).await?)
+    }
+
+    /// How many free messages every account gets.
+    pub fn free_messages(&self) -> u32 {
+        self.inner.settings.free_messages
     }
 
     /// Whether replies are being answered with the fallback (the breaker is open).
@@ -299,10 +320,12 @@ impl Inner {
         let _running = ticket
             .run(|position| {
                 let reply_id = job.reply_id.clone();
+                self.progress.queued(job.user, position);
                 self.outlet
                     .tell(job.user, &job.room, Note::Queued { reply_id, position });
             })
             .await;
+        self.progress.started(job.user);
         let answered = if self.breaker.allow() {
             self.outlet
                 .tell(job.user, &job.room, Note::Typing { active: true });
@@ -415,6 +438,7 @@ impl Inner {
                 continue;
             }
             text.push_str(&piece);
+            self.progress.piece(job.user, &piece);
             self.outlet.tell(
                 job.user,
                 &job.room,

@@ -14,6 +14,7 @@
 //! - [`reply`] — the reply made safe to store and show; the fixed texts.
 //! - [`trial`] — free messages and where premium plugs in.
 //! - [`outlet`] — where the output goes (the core implements it).
+//! - [`progress`] — the reply on its way to each user, for a page that opens mid-reply.
 
 pub mod breaker;
 pub mod companion;
@@ -22,6 +23,7 @@ pub mod gate;
 pub mod memory;
 pub mod model;
 pub mod outlet;
+pub mod progress;
 pub mod prompt;
 pub mod provider;
 pub mod reply;
@@ -31,5 +33,6 @@ pub use companion::{Asked, Asker, Companion, CompanionParts, CompanionSettings};
 pub use error::CompanionError;
 pub use model::Model;
 pub use outlet::{Note, Outlet, Reply};
+pub use progress::Writing;
 pub use prompt::Persona;
 pub use trial::{NoPremium, Premium};

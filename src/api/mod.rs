@@ -39,7 +39,7 @@ pub struct ErrorResponse {
     paths(
         account::register, account::login, account::guest, account::logout, account::change_password,
         users::me, users::user, users::online, ignores::list, ignores::add, ignores::remove,
-        companion::forget,
+        companion::show, companion::forget,
         health::health, health::live, metrics::metrics, export::export_me,
         rooms::list, rooms::create, rooms::show, rooms::update, rooms::delete, rooms::history,
         rooms::post, rooms::clear, membership::join, membership::leave, membership::members, membership::remove_member,
@@ -78,6 +78,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/user/@me", get(users::me))
         .route("/api/user/{name}", get(users::user))
         .route("/api/online", get(users::online))
+        .route("/api/companion", get(companion::show))
         .route("/api/companion/memory", delete(companion::forget))
         .route("/api/ignores", get(ignores::list))
         .route(

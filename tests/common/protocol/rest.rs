@@ -334,3 +334,25 @@ pub struct Health {
 pub struct OkBody {
     pub ok: bool,
 }
+
+/// `GET /api/companion`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompanionView {
+    pub name: String,
+    pub free_messages: u32,
+    pub used: u32,
+    pub premium: bool,
+    pub failing: bool,
+    pub writing: Option<CompanionWriting>,
+}
+
+/// A reply on its way, in [`CompanionView`].
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompanionWriting {
+    pub room: String,
+    pub message_id: String,
+    pub position: Option<usize>,
+    pub text: String,
+}
