@@ -8,8 +8,8 @@ mod common;
 
 use common::fake_model::{FakeModel, Gate, Script};
 use common::protocol::{
-    AiDelta, AiLimitReached, CompanionView, Conversation, ConversationState, History, Message,
-    Posted, Sent, Typing,
+    AiDelta, AiLimitReached, AiQueued, CompanionView, Conversation, ConversationState, ErrorEvent,
+    History, Message, Posted, PremiumChanged, Sent, Typing,
 };
 use common::{spawn_app, spawn_app_with, unique_name, Caller, TestApp};
 use parlor::config::AiProvider;
@@ -279,4 +279,119 @@ async fn a_failing_model_gets_the_fallback_reply() {
     fake.push(Script::Status(500));
     send(&mut live, &room, "hello?").await;
     assert_eq!(bot_message(&mut live).await.text, FALLBACK);
+}
+
+#[tokio::test]
+async fn one_reply_runs_the_next_waits_in_line_and_past_the_line_the_answer_is_ai_busy() {
+    let fake = FakeModel::start().await;
+    let url = fake.url();
+    let app = spawn_app_with(move |config| {
+        config.ai_provider = Some(AiProvider::Ollama);
+        config.ai_base_url = Some(url);
+        config.ai_model = "test".into();
+        config.ai_name = BOT.into();
+        config.ai_concurrency = 1;
+        config.ai_queue = 1;
+    })
+    .await;
+    let (ann, bob) = app.two_users("ann", "bob").await;
+    let cat = app.caller(&unique_name("cat")).await;
+    let mut lives = Vec::new();
+    for caller in [&ann, &bob, &cat] {
+        let room = open_with_bot(caller).await;
+        let mut live = caller.gateway().await;
+        live.join_room(&room, json!({})).await;
+        lives.push((room, live));
+    }
+    let gate = Gate::new();
+    fake.push(Script::hold(["Ann's "], &gate, ["answer."]));
+    fake.push(Script::answer(["Bob's answer."]));
+
+    let (ann_room, ann_live) = &mut lives[0];
+    send(ann_live, ann_room, "first").await;
+    fake.wait_for_in_flight(1).await;
+    let (bob_room, bob_live) = &mut lives[1];
+    send(bob_live, bob_room, "second").await;
+    let queued: AiQueued = bob_live.event().await;
+    assert_eq!(
+        (queued.room.as_str(), queued.position),
+        (bob_room.as_str(), 1)
+    );
+    let (cat_room, cat_live) = &mut lives[2];
+    let posted = send(cat_live, cat_room, "third").await;
+    assert!(
+        !posted.id.is_empty(),
+        "the message itself is stored and acknowledged"
+    );
+    let busy: ErrorEvent = cat_live.event().await;
+    assert_eq!(busy.code, "ai_busy");
+
+    gate.open();
+    let (_, ann_live) = &mut lives[0];
+    assert_eq!(bot_message(ann_live).await.text, "Ann's answer.");
+    let (_, bob_live) = &mut lives[1];
+    let bob_reply = bot_message(bob_live).await;
+    assert_eq!(bob_reply.text, "Bob's answer.");
+    assert_eq!(
+        bob_reply.client_msg_id.as_deref(),
+        Some(queued.message_id.as_str())
+    );
+    assert_eq!(fake.max_in_flight(), 1, "never two generations at once");
+    assert_eq!(
+        fake.requests().len(),
+        2,
+        "cat's message never reached the model"
+    );
+}
+
+#[tokio::test]
+async fn premium_lifts_the_trial_while_it_lasts_and_the_trial_is_back_when_it_ends() {
+    let fake = FakeModel::start().await;
+    let url = fake.url();
+    let app = spawn_app_with(move |config| {
+        common::with_root(config);
+        config.ai_provider = Some(AiProvider::Ollama);
+        config.ai_base_url = Some(url);
+        config.ai_model = "test".into();
+        config.ai_name = BOT.into();
+        config.ai_free_messages = 1;
+    })
+    .await;
+    let name = unique_name("ann");
+    let ann = app.caller(&name).await;
+    let root = app.root().await;
+    let room = open_with_bot(&ann).await;
+    let mut live = ann.gateway().await;
+    live.join_room(&room, json!({})).await;
+    send(&mut live, &room, "the free one").await;
+    bot_message(&mut live).await;
+    send(&mut live, &room, "over the limit").await;
+    let _: AiLimitReached = live.event().await;
+
+    // Premium for a short while, granted live: answered, and not counted.
+    let until = app.clock.now_millis() + 60_000;
+    root.call(
+        "PUT",
+        &format!("/api/admin/users/{name}/premium"),
+        Some(json!({ "until": until })),
+    )
+    .await
+    .expect::<serde_json::Value>(200);
+    let changed: PremiumChanged = live.event().await;
+    assert!(changed.active);
+    send(&mut live, &room, "now with premium").await;
+    bot_message(&mut live).await;
+    assert!(companion_of(&ann).await.premium);
+
+    // When it ends nothing has to run: the next message meets the spent trial again.
+    app.clock.advance(std::time::Duration::from_secs(61));
+    assert!(!companion_of(&ann).await.premium);
+    send(&mut live, &room, "after premium").await;
+    let limit: AiLimitReached = live.event().await;
+    assert_eq!(limit.free_messages, 1);
+    assert_eq!(
+        fake.requests().len(),
+        2,
+        "the model was asked twice: free, premium"
+    );
 }
