@@ -219,6 +219,7 @@ impl Chat {
             files.store.clone(),
             Arc::clone(&moderation),
         );
+        let bot = companion.as_ref().map(|setup| setup.bot.id);
         let companion = companion.map(|setup| {
             start_companion(
                 setup,
@@ -250,6 +251,7 @@ impl Chat {
             moderation: Arc::clone(&moderation),
             presence: presence.clone(),
             rooms: Arc::clone(&rooms),
+            bot,
         }));
         let upkeep = Upkeep {
             auth: Arc::clone(&auth),

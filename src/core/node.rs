@@ -20,6 +20,8 @@ pub struct Node {
     pub(super) moderation: Arc<Moderation>,
     pub(super) presence: Presence,
     pub(super) rooms: Arc<Rooms>,
+    /// The companion's account: its messages, resent after a gap, keep their bot mark.
+    pub(super) bot: Option<i64>,
 }
 
 impl Inbound for Node {
@@ -126,7 +128,7 @@ impl Inbound for Node {
                 .resend(room, after, upto)
                 .await
                 .map_err(|err| err.to_string())?;
-            Ok(stored_events(room, messages))
+            Ok(stored_events(room, messages, self.bot))
         })
     }
 }

@@ -125,11 +125,11 @@ impl LiveRooms {
 
     /// Stored messages as delivered, the bot's marked as such.
     fn events(&self, room: &str, messages: Vec<PlainMessage>) -> Vec<MessageEvent> {
-        let bot = self.companion.get().map(CompanionHook::bot_id);
-        messages
-            .into_iter()
-            .map(|m| stored_event(room, m, bot))
-            .collect()
+        events(
+            room,
+            messages,
+            self.companion.get().map(CompanionHook::bot_id),
+        )
     }
 
     /// Joins a stored room on a connection: membership, presence, then history (the latest
@@ -379,11 +379,15 @@ impl LiveRooms {
     }
 }
 
-/// Stored messages as the protocol delivers them.
-pub(crate) fn events(room: &str, messages: Vec<PlainMessage>) -> Vec<MessageEvent> {
+/// Stored messages as the protocol delivers them; `bot` is the companion's account, if any.
+pub(crate) fn events(
+    room: &str,
+    messages: Vec<PlainMessage>,
+    bot: Option<i64>,
+) -> Vec<MessageEvent> {
     messages
         .into_iter()
-        .map(|m| stored_event(room, m, None))
+        .map(|m| stored_event(room, m, bot))
         .collect()
 }
 
