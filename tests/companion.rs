@@ -395,3 +395,121 @@ async fn premium_lifts_the_trial_while_it_lasts_and_the_trial_is_back_when_it_en
         "the model was asked twice: free, premium"
     );
 }
+
+#[tokio::test]
+async fn in_a_room_that_allows_it_the_companion_answers_mentions_from_the_rooms_recent_talk() {
+    let fake = FakeModel::start().await;
+    let app = app_with(&fake, AiProvider::Ollama, 10).await;
+    let (ann, bob) = app.two_users("ann", "bob").await;
+    let slug = unique_name("garden").to_lowercase();
+    ann.create_room(&slug, false).await;
+    let mut bob_live = bob.gateway().await;
+    bob_live.join_room(&slug, json!({})).await;
+
+    // Ann tells the bot a secret in her conversation with it: a room never hears of it.
+    let dm = open_with_bot(&ann).await;
+    let mut ann_live = ann.gateway().await;
+    ann_live.join_room(&dm, json!({})).await;
+    send(&mut ann_live, &dm, "my secret is 4242").await;
+    bot_message(&mut ann_live).await;
+
+    // Off by default: a mention is an ordinary message.
+    ann.say_in(&slug, "@Violet are you here?").await;
+    bob_live
+        .event_where(|m: &Message| m.text == "@Violet are you here?")
+        .await;
+    bob_live.assert_no_event(|m: &Message| m.author.bot).await;
+    assert_eq!(
+        fake.requests().len(),
+        1,
+        "only the conversation asked the model"
+    );
+
+    // Members may not switch it on; the owner may.
+    bob.call(
+        "PATCH",
+        &format!("/api/rooms/{slug}"),
+        Some(json!({ "ai_mentions": true })),
+    )
+    .await
+    .expect_error(403, "forbidden");
+    let room: common::protocol::Room = ann
+        .call(
+            "PATCH",
+            &format!("/api/rooms/{slug}"),
+            Some(json!({ "ai_mentions": true })),
+        )
+        .await
+        .expect(200);
+    assert!(room.ai_mentions);
+
+    bob.say_in(&slug, "the tomatoes are ripe").await;
+    bob.say_in(&slug, "@Violets is not a mention").await;
+    fake.push(Script::answer(["The ", "tomatoes."]));
+    ann.say_in(&slug, "@violet what is ripe?").await;
+
+    // Everyone in the room watches the bot type and its reply stream, then the stored reply.
+    let typing: Typing = bob_live
+        .event_where(|t: &Typing| t.user.bot && t.active)
+        .await;
+    assert_eq!(typing.room, slug);
+    let delta: AiDelta = bob_live.event().await;
+    assert_eq!(
+        (delta.room.as_str(), delta.text.as_str()),
+        (slug.as_str(), "The ")
+    );
+    let reply = bot_message(&mut bob_live).await;
+    assert_eq!(
+        (reply.room.as_str(), reply.text.as_str()),
+        (slug.as_str(), "The tomatoes.")
+    );
+    assert_eq!(
+        reply.client_msg_id.as_deref(),
+        Some(delta.message_id.as_str())
+    );
+    assert_eq!(
+        ann.texts_in(&slug).await.last().map(String::as_str),
+        Some("The tomatoes.")
+    );
+
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 2, "one mention, one request");
+    let messages = requests[1].messages();
+    assert!(
+        messages[0].1.contains(&format!("\"{slug}\"")),
+        "{messages:?}"
+    );
+    let context = &messages[1].1;
+    assert!(context.contains("the tomatoes are ripe"), "{messages:?}");
+    assert!(context.contains("@Violet are you here?"), "{messages:?}");
+    assert_eq!(
+        messages.last().unwrap().1,
+        format!("{}: @violet what is ripe?", ann_name(&ann).await)
+    );
+    let everything = format!("{messages:?}");
+    assert!(
+        !everything.contains("4242"),
+        "the conversation stays private: {everything}"
+    );
+
+    // Switched off again, the bot may not write there any more.
+    let _: common::protocol::Room = ann
+        .call(
+            "PATCH",
+            &format!("/api/rooms/{slug}"),
+            Some(json!({ "ai_mentions": false })),
+        )
+        .await
+        .expect(200);
+    ann.say_in(&slug, "@Violet still there?").await;
+    bob_live
+        .event_where(|m: &Message| m.text == "@Violet still there?")
+        .await;
+    bob_live.assert_no_event(|m: &Message| m.author.bot).await;
+    assert_eq!(fake.requests().len(), 2);
+}
+
+async fn ann_name(caller: &Caller<'_>) -> String {
+    let me: serde_json::Value = caller.call("GET", "/api/user/@me", None).await.expect(200);
+    me["username"].as_str().expect("a name").to_owned()
+}

@@ -16,11 +16,16 @@
 //! timeouts or the breaker is open, the fixed fallback is posted instead, marked as such, and
 //! the free message it took is given back. Only a real answer is remembered.
 //!
+//! A mention in a room ([`Companion::mention`]) passes the same brakes and is counted on the
+//! asker; the model reads the room's recent messages instead of anyone's memory, and nothing
+//! of it is remembered.
+//!
 //! Nothing here logs a prompt or a reply: failures are logged by their code.
 
 use super::breaker::{Breaker, COOL_OFF, FAILURES_TO_OPEN};
 use super::gate::{Gate, Ticket};
 use super::memory::Memory;
+use super::mention::{assemble_room, RoomAsk};
 use super::model::Model;
 use super::outlet::{Note, Outlet, Reply};
 use super::progress::{Progress, Writing};
@@ -130,11 +135,19 @@ struct Inner {
     progress: Progress,
 }
 
+/// Where a question comes from, which decides what the model reads.
+enum Source {
+    /// The user's conversation with the bot: their remembered turns, sealed with this key.
+    Conversation { key: SecretKey },
+    /// A mention in a room: the room's recent messages; nobody's memory.
+    Room(RoomAsk),
+}
+
 /// One reply to write.
 struct Job {
     user: i64,
     room: String,
-    key: SecretKey,
+    source: Source,
     message: String,
     reply_id: String,
     /// A free message was spent on it (given back if the model does not answer).
@@ -223,6 +236,45 @@ impl Companion {
             inner.outlet.post(user, room, reply).await?;
             return Ok(Asked::Forgotten);
         }
+        let Some((ticket, counted)) = self.admit(user, room).await? else {
+            return Ok(Asked::LimitReached);
+        };
+        let job = Job {
+            user,
+            room: room.to_owned(),
+            source: Source::Conversation { key },
+            message: text.to_owned(),
+            reply_id: reply_id(),
+            counted,
+        };
+        Ok(self.run(ticket, job))
+    }
+
+    /// A message in a room that lets the companion answer mentions, calling it by name. The
+    /// same brakes as a conversation (rate, line, trial, counted on the asker); the reply goes
+    /// to the room, and the model reads the room's recent messages instead of a memory.
+    pub async fn mention(&self, asker: Asker, ask: RoomAsk) -> Result<Asked, CompanionError> {
+        let Asker::User(user) = asker else {
+            return Ok(Asked::SignUp);
+        };
+        let Some((ticket, counted)) = self.admit(user, &ask.room).await? else {
+            return Ok(Asked::LimitReached);
+        };
+        let job = Job {
+            user,
+            room: ask.room.clone(),
+            message: ask.text.clone(),
+            source: Source::Room(ask),
+            reply_id: reply_id(),
+            counted,
+        };
+        Ok(self.run(ticket, job))
+    }
+
+    /// The brakes every question passes: the user's rate, a place in the line (or `ai_busy`),
+    /// then a free message unless premium. `None` when the trial is spent (the user is told).
+    async fn admit(&self, user: i64, room: &str) -> Result<Option<(Ticket, bool)>, CompanionError> {
+        let inner = &self.inner;
         inner.within_rate(user)?;
         let ticket = inner.gate.admit(user).map_err(|_| CompanionError::Busy)?;
         let premium = inner.premium.active(user, inner.clock.now_millis()).await;
@@ -238,18 +290,15 @@ impl Companion {
             inner
                 .outlet
                 .tell(user, room, Note::LimitReached { free_messages });
-            return Ok(Asked::LimitReached);
+            return Ok(None);
         }
-        let job = Job {
-            user,
-            room: room.to_owned(),
-            key,
-            message: text.to_owned(),
-            reply_id: reply_id(),
-            counted,
-        };
-        let reply_id = job.reply_id.clone();
-        inner.progress.admitted(user, room, &reply_id);
+        Ok(Some((ticket, counted)))
+    }
+
+    /// Writes the reply in a task of its own (cancelled on shutdown).
+    fn run(&self, ticket: Ticket, job: Job) -> Asked {
+        let (user, reply_id) = (job.user, job.reply_id.clone());
+        self.inner.progress.admitted(user, &job.room, &reply_id);
         let (inner, stop, id) = (Arc::clone(&self.inner), self.stop.clone(), reply_id.clone());
         self.tasks.spawn(async move {
             tokio::select! {
@@ -258,7 +307,7 @@ impl Companion {
             }
             inner.progress.finished(user, &id);
         });
-        Ok(Asked::Coming { reply_id })
+        Asked::Coming { reply_id }
     }
 
     /// Forgets what the companion remembers of a user (`/reset`, the forget button).
@@ -343,12 +392,14 @@ impl Inner {
         };
         let reply = match answered {
             Ok(text) => {
-                if let Err(err) = self
-                    .memory
-                    .remember(job.user, &job.key, &job.message, &text)
-                    .await
-                {
-                    tracing::warn!(user_id = job.user, error = %err, "the companion could not remember an exchange");
+                if let Source::Conversation { key } = &job.source {
+                    if let Err(err) = self
+                        .memory
+                        .remember(job.user, key, &job.message, &text)
+                        .await
+                    {
+                        tracing::warn!(user_id = job.user, error = %err, "the companion could not remember an exchange");
+                    }
                 }
                 Reply {
                     reply_id: job.reply_id,
@@ -385,20 +436,26 @@ impl Inner {
 
     /// Asks the model and streams the pieces to the user; the whole reply, neutralised.
     async fn answer(&self, job: &Job) -> Result<String, Failure> {
-        let memory = self
-            .memory
-            .recall(job.user, &job.key)
-            .await
-            .map_err(|_| Failure::Memory)?;
         let settings = &self.settings;
+        let turns = match &job.source {
+            Source::Conversation { key } => {
+                let memory = self
+                    .memory
+                    .recall(job.user, key)
+                    .await
+                    .map_err(|_| Failure::Memory)?;
+                assemble(
+                    &self.persona,
+                    &memory,
+                    &job.message,
+                    settings.memory_turns,
+                    settings.context_chars,
+                )
+            }
+            Source::Room(ask) => assemble_room(&self.persona, ask, settings.context_chars),
+        };
         let prompt = Prompt {
-            turns: assemble(
-                &self.persona,
-                &memory,
-                &job.message,
-                settings.memory_turns,
-                settings.context_chars,
-            ),
+            turns,
             max_tokens: settings.max_tokens,
             temperature: settings.temperature,
         };

@@ -10,6 +10,7 @@
 //! - [`gate`] — one reply per user, `ai_concurrency` at once, a bounded line (`ai_busy` past it).
 //! - [`breaker`] — stops asking a model that keeps failing, for a while.
 //! - [`memory`] — each user's last turns, sealed with their conversation's data key.
+//! - [`mention`] — the companion called by name in a room, and what it reads there.
 //! - [`prompt`] — the persona and what of the memory fits the context budget.
 //! - [`reply`] — the reply made safe to store and show; the fixed texts.
 //! - [`trial`] — free messages and where premium plugs in.
@@ -21,6 +22,7 @@ pub mod companion;
 mod error;
 pub mod gate;
 pub mod memory;
+pub mod mention;
 pub mod model;
 pub mod outlet;
 pub mod progress;
@@ -31,6 +33,7 @@ pub mod trial;
 
 pub use companion::{Asked, Asker, Companion, CompanionParts, CompanionSettings};
 pub use error::CompanionError;
+pub use mention::{mentions, RoomAsk, Said};
 pub use model::Model;
 pub use outlet::{Note, Outlet, Reply};
 pub use progress::Writing;

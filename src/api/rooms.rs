@@ -102,6 +102,8 @@ pub struct SettingsBody {
     allow_videos: Option<bool>,
     allow_audio: Option<bool>,
     allow_files: Option<bool>,
+    /// Let the AI companion answer messages that mention it by name here.
+    ai_mentions: Option<bool>,
     #[serde(default, deserialize_with = "whole::optional")]
     #[schema(minimum = 0, maximum = 86400)]
     slow_mode_secs: Option<i64>,
@@ -134,6 +136,7 @@ pub async fn update(
         allow_videos: body.allow_videos,
         allow_audio: body.allow_audio,
         allow_files: body.allow_files,
+        ai_mentions: body.ai_mentions,
         slow_mode_secs: body.slow_mode_secs,
         retention_days: body.retention_days,
     };

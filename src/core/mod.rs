@@ -225,6 +225,7 @@ impl Chat {
                 setup,
                 CompanionWiring {
                     rooms: Arc::clone(&live_rooms),
+                    history: Arc::clone(&rooms),
                     presence: presence.clone(),
                     premium: Arc::clone(&premium),
                     keyring: files.keyring.clone(),

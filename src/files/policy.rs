@@ -107,6 +107,7 @@ mod tests {
             allow_videos: videos.into(),
             allow_audio: audio.into(),
             allow_files: files.into(),
+            ai_mentions: 0,
             slow_mode_secs: 0,
             retention_days: None,
             last_seq: 0,

@@ -22,6 +22,8 @@ pub struct Room {
     pub allow_audio: bool,
     /// Any other file (documents, archives, …).
     pub allow_files: bool,
+    /// The AI companion answers messages that mention it here.
+    pub ai_mentions: bool,
     pub slow_mode_secs: i64,
     pub retention_days: Option<i64>,
     pub last_seq: i64,
@@ -52,6 +54,7 @@ impl From<RoomRow> for Room {
             allow_videos: row.allow_videos != 0,
             allow_audio: row.allow_audio != 0,
             allow_files: row.allow_files != 0,
+            ai_mentions: row.ai_mentions != 0,
             slow_mode_secs: row.slow_mode_secs,
             retention_days: row.retention_days,
             last_seq: row.last_seq,

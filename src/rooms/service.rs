@@ -67,6 +67,7 @@ pub struct SettingsPatch {
     pub allow_videos: Option<bool>,
     pub allow_audio: Option<bool>,
     pub allow_files: Option<bool>,
+    pub ai_mentions: Option<bool>,
     pub slow_mode_secs: Option<i64>,
     /// `Some(None)` removes the retention limit.
     pub retention_days: Option<Option<i64>>,
@@ -233,6 +234,12 @@ impl Rooms {
     /// have accepted it, an ephemeral room once they joined it from an admitted device);
     /// everyone not banned sees public rooms. Anything else answers like a room that does not
     /// exist.
+    /// A room by its address, whoever asks: for the server's own writers (the AI companion
+    /// answering a mention), never for a client's request.
+    pub async fn find(&self, slug: &str) -> Result<Option<Room>, RoomError> {
+        self.dir.by_slug(slug).await
+    }
+
     pub async fn visible(&self, identity: &Identity, name: &str) -> Result<Visible, RoomError> {
         self.dir.visible(identity, name).await
     }
@@ -259,6 +266,7 @@ impl Rooms {
             allow_videos: patch.allow_videos.unwrap_or(room.allow_videos),
             allow_audio: patch.allow_audio.unwrap_or(room.allow_audio),
             allow_files: patch.allow_files.unwrap_or(room.allow_files),
+            ai_mentions: patch.ai_mentions.unwrap_or(room.ai_mentions),
             slow_mode_secs: patch.slow_mode_secs.unwrap_or(room.slow_mode_secs),
             retention_days: patch.retention_days.unwrap_or(room.retention_days),
         };

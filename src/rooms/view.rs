@@ -21,6 +21,9 @@ pub struct RoomView {
     /// The kinds of attachment the room takes (`image`, `video`, `audio`, `file`), from the
     /// four flags above and what the server accepts at all.
     pub accepts: Vec<crate::files::Category>,
+    /// The AI companion (when the server has one) answers messages that mention it by name,
+    /// reading the room's recent messages for context. Off by default.
+    pub ai_mentions: bool,
     /// Seconds a member waits between messages (0: off). Owners and admins are exempt.
     pub slow_mode_secs: i64,
     /// Messages older than this many days are deleted (none: kept).
@@ -45,6 +48,7 @@ impl RoomView {
             allow_audio: room.allow_audio,
             allow_files: room.allow_files,
             accepts: crate::files::policy::accepts(room),
+            ai_mentions: room.ai_mentions,
             slow_mode_secs: room.slow_mode_secs,
             retention_days: room.retention_days,
             last_seq: room.last_seq,

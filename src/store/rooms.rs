@@ -21,6 +21,8 @@ pub struct RoomRow {
     pub allow_videos: i64,
     pub allow_audio: i64,
     pub allow_files: i64,
+    /// The AI companion answers `@name` mentions here (0 or 1).
+    pub ai_mentions: i64,
     pub slow_mode_secs: i64,
     pub retention_days: Option<i64>,
     pub last_seq: i64,
@@ -60,6 +62,7 @@ pub struct RoomSettings {
     pub allow_videos: bool,
     pub allow_audio: bool,
     pub allow_files: bool,
+    pub ai_mentions: bool,
     pub slow_mode_secs: i64,
     pub retention_days: Option<i64>,
 }
@@ -90,8 +93,8 @@ pub struct SeenRoom {
 /// The room columns; none of them is ambiguous in the joins below.
 pub(super) const COLUMNS: &str =
     "id, slug, name, topic, private, owner_id, data_key_id, allow_images, \
-    allow_videos, allow_audio, allow_files, slow_mode_secs, retention_days, last_seq, created_at, kind, \
-    expires_at";
+    allow_videos, allow_audio, allow_files, ai_mentions, slow_mode_secs, retention_days, last_seq, \
+    created_at, kind, expires_at";
 
 /// Queries on `rooms`.
 #[derive(Clone, Copy, Debug)]
@@ -207,7 +210,7 @@ impl Rooms<'_> {
         sqlx::query(
             "UPDATE rooms SET name = $1, topic = $2, private = $3, allow_images = $4, \
              allow_videos = $5, allow_audio = $6, allow_files = $7, slow_mode_secs = $8, \
-             retention_days = $9 WHERE id = $10",
+             retention_days = $9, ai_mentions = $10 WHERE id = $11",
         )
         .bind(&settings.name)
         .bind(settings.topic.as_deref())
@@ -218,6 +221,7 @@ impl Rooms<'_> {
         .bind(i64::from(settings.allow_files))
         .bind(settings.slow_mode_secs)
         .bind(settings.retention_days)
+        .bind(i64::from(settings.ai_mentions))
         .bind(room_id)
         .execute(self.pool)
         .await?;

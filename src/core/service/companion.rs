@@ -2,14 +2,18 @@
 //! knows nothing of connections or rooms; this file is the two seams between them.
 //!
 //! - In: [`LiveRooms::post`] stores a message like any other, then hands it to the
-//!   [`CompanionHook`] when the room is someone's conversation with the bot. The hook asks the
+//!   [`CompanionHook`]: the companion hears it when the room is someone's conversation with
+//!   the bot, or a room whose owner let the bot answer mentions (`ai_mentions`) and the message
+//!   calls it by name — then with the room's recent messages as context, read here. The hook asks the
 //!   companion in a task of its own, so neither the sender's ack nor the room's ordering lock
 //!   waits for even the companion's admission checks; a refusal (`ai_busy`, `rate_limited`)
 //!   reaches the sender as an `error` event.
 //! - Out: [`ChatOutlet`] turns the companion's notes into events for the asking user's own
-//!   connections (`typing` from the bot, `ai_delta`, `ai_queued`, `ai_limit_reached`) and posts
-//!   the finished reply through the same [`LiveRooms::post`] as a message from the bot, with
-//!   the reply's id as its `client_msg_id`.
+//!   connections (`typing` from the bot, `ai_delta`, `ai_queued`, `ai_limit_reached`; in a
+//!   room, `typing` and `ai_delta` go to the whole room) and posts the finished reply as a
+//!   message from the bot, with the reply's id as its `client_msg_id`: through the same
+//!   [`LiveRooms::post`] in a conversation, through [`LiveRooms::post_as_companion`] in a room
+//!   (the bot is no member there; that path checks the room still wants it).
 //!
 //! The outlet holds the rooms service weakly: the rooms service holds the hook, which holds the
 //! companion, which holds the outlet — a strong reference back would keep all of them alive.
@@ -17,7 +21,7 @@
 use super::{LiveRooms, Premium, Presence};
 use crate::ai::{
     self, Asker, Companion, CompanionError, CompanionParts, CompanionSettings, Model, Note, Outlet,
-    Persona, Reply,
+    Persona, Reply, RoomAsk, Said,
 };
 use crate::auth::{Identity, IdentityKind, SessionId};
 use crate::clock::Clock;
@@ -28,7 +32,7 @@ use crate::domain::{
     pm_members, ClientMsgId, MessageText, Millis, Principal, Role, RoomKind, RoomName,
 };
 use crate::error::ErrorCode;
-use crate::rooms::Room;
+use crate::rooms::{Room, Rooms};
 use crate::store::Store;
 use futures_util::future::BoxFuture;
 use std::net::{IpAddr, Ipv4Addr};
@@ -81,6 +85,8 @@ pub struct CompanionSetup {
 /// What else the companion is built from; all of it the core already holds.
 pub(crate) struct CompanionWiring {
     pub rooms: Arc<LiveRooms>,
+    /// The rooms themselves, for the recent messages a mention is answered from.
+    pub history: Arc<Rooms>,
     pub presence: Presence,
     pub premium: Arc<Premium>,
     pub keyring: Keyring,
@@ -114,6 +120,7 @@ pub(crate) fn start(setup: CompanionSetup, wiring: CompanionWiring) -> Companion
     wiring.rooms.attach_companion(CompanionHook {
         companion: companion.clone(),
         bot,
+        rooms: wiring.history,
         keyring: wiring.keyring,
         presence: wiring.presence,
     });
@@ -124,6 +131,7 @@ pub(crate) fn start(setup: CompanionSetup, wiring: CompanionWiring) -> Companion
 pub(crate) struct CompanionHook {
     companion: Companion,
     bot: Bot,
+    rooms: Arc<Rooms>,
     keyring: Keyring,
     presence: Presence,
 }
@@ -134,15 +142,26 @@ impl CompanionHook {
     }
 
     /// A message `text` from `author` was stored in `room`: when that is the author's
-    /// conversation with the bot, the companion hears it (in a task of its own).
+    /// conversation with the bot, or a room that lets the bot answer mentions and the message
+    /// calls it by name, the companion hears it (in a task of its own).
     pub(crate) fn heard(&self, author: &Identity, room: &Room, text: Option<&str>) {
         let Principal::User(user) = author.principal else {
             return;
         };
         let Some(text) = text else { return };
-        if room.kind() != RoomKind::Pm || user == self.bot.id {
+        if user == self.bot.id {
             return;
         }
+        match room.kind() {
+            RoomKind::Pm => self.heard_in_conversation(user, room, text),
+            RoomKind::Room if room.ai_mentions && ai::mentions(text, &self.bot.name) => {
+                self.heard_in_room(user, &author.name, room, text);
+            }
+            _ => {}
+        }
+    }
+
+    fn heard_in_conversation(&self, user: i64, room: &Room, text: &str) {
         if !pm_members(&room.slug).is_some_and(|(a, b)| a == self.bot.id || b == self.bot.id) {
             return;
         }
@@ -164,7 +183,56 @@ impl CompanionHook {
             }
         });
     }
+
+    fn heard_in_room(&self, user: i64, asker: &str, room: &Room, text: &str) {
+        let (companion, rooms, presence) = (
+            self.companion.clone(),
+            Arc::clone(&self.rooms),
+            self.presence.clone(),
+        );
+        let (room, asker, text) = (room.clone(), asker.to_owned(), text.to_owned());
+        tokio::spawn(async move {
+            let asked = async {
+                let mut recent = rooms
+                    .history()
+                    .before(&room, None, Some(MENTION_CONTEXT_MESSAGES + 1))
+                    .await
+                    .map_err(|err| CompanionError::Refused(err.code()))?;
+                // The newest is the mention itself (unless others wrote since: then it stays
+                // as context too, which does no harm).
+                if recent
+                    .last()
+                    .is_some_and(|m| m.author_id == user && m.text == text)
+                {
+                    recent.pop();
+                }
+                let context = recent
+                    .into_iter()
+                    .filter(|m| !m.undecryptable && !m.text.is_empty())
+                    .map(|m| Said {
+                        author: m.author_name,
+                        text: m.text,
+                    })
+                    .collect();
+                let ask = RoomAsk {
+                    room: room.slug.clone(),
+                    room_name: room.name.clone(),
+                    asker,
+                    context,
+                    text,
+                };
+                companion.mention(Asker::User(user), ask).await
+            };
+            if let Err(err) = asked.await {
+                presence.tell(Principal::User(user), Event::Error(err.body()));
+            }
+        });
+    }
 }
+
+/// How many of a room's latest messages a mention is answered from (then cut to the model's
+/// context budget).
+const MENTION_CONTEXT_MESSAGES: usize = 30;
 
 /// The companion's way out, over the core's presence and rooms services.
 struct ChatOutlet {
@@ -176,6 +244,10 @@ struct ChatOutlet {
 
 impl Outlet for ChatOutlet {
     fn tell(&self, user_id: i64, room: &str, note: Note) {
+        // In a room everybody watches the bot type and its reply arrive; the asker alone hears
+        // of their place in the line and of their trial.
+        let everyone =
+            pm_members(room).is_none() && matches!(note, Note::Typing { .. } | Note::Delta { .. });
         let room = room.to_owned();
         let event = match note {
             Note::Queued { reply_id, position } => Event::AiQueued {
@@ -198,7 +270,16 @@ impl Outlet for ChatOutlet {
                 free_messages,
             },
         };
-        self.presence.tell(Principal::User(user_id), event);
+        match self.rooms.upgrade() {
+            Some(rooms) if everyone => {
+                let slug = match &event {
+                    Event::Typing { room, .. } | Event::AiDelta { room, .. } => room.clone(),
+                    _ => return,
+                };
+                rooms.announce(&slug, event);
+            }
+            _ => self.presence.tell(Principal::User(user_id), event),
+        }
     }
 
     fn post<'a>(
@@ -221,10 +302,13 @@ impl Outlet for ChatOutlet {
             };
             // The bot's messages come from the server itself.
             let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
-            rooms
-                .post(&self.bot.identity(user_id), ip, send)
-                .await
-                .map_err(|err| CompanionError::Refused(err.code()))?;
+            let bot = self.bot.identity(user_id);
+            let posted = if pm_members(room).is_some() {
+                rooms.post(&bot, ip, send).await
+            } else {
+                rooms.post_as_companion(&bot, send).await
+            };
+            posted.map_err(|err| CompanionError::Refused(err.code()))?;
             Ok(())
         })
     }

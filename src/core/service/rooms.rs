@@ -13,12 +13,12 @@ use crate::core::{Broadcast, Bus, Connection, CoreError, Entry};
 use crate::domain::{ClientMsgId, MessageText, RoomCode, RoomKind, RoomRole};
 use crate::metrics::MessageKind;
 use crate::rooms::{
-    author_id, CreateRoom, PlainMessage, RoomError, RoomListing, RoomView, Rooms, SettingsPatch,
-    Visible,
+    author_id, CreateRoom, PlainMessage, Room, RoomError, RoomListing, RoomView, Rooms,
+    SettingsPatch, Visible,
 };
 use serde::Serialize;
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -219,13 +219,51 @@ impl LiveRooms {
         self.speech.may_speak(identity)?;
         let _ordered = self.locks.lock(&room.slug).await;
         self.check_slow_mode(room.id, author_id(identity), room.slow_mode_secs, role)?;
+        self.store_and_publish(identity, ip, &room, &send).await
+    }
+
+    /// The AI companion's reply to a mention in a room (`ai_mentions` on): the bot is not a
+    /// member, so only this path lets it write there, and only while the room still wants it.
+    pub(crate) async fn post_as_companion(
+        &self,
+        bot: &Identity,
+        send: SendMessage,
+    ) -> Result<Posted, CoreError> {
+        let room = self
+            .rooms
+            .find(send.room.as_str())
+            .await?
+            .filter(|room| room.kind() == RoomKind::Room)
+            .ok_or(RoomError::NotFound)?;
+        if !room.ai_mentions {
+            return Err(RoomError::Forbidden.into());
+        }
+        let _ordered = self.locks.lock(&room.slug).await;
+        self.store_and_publish(bot, IpAddr::V4(Ipv4Addr::LOCALHOST), &room, &send)
+            .await
+    }
+
+    /// Something the room's connections see and nobody stores (the companion typing in a room,
+    /// the pieces of its reply there).
+    pub(crate) fn announce(&self, room: &str, event: Event) {
+        self.bus.publish(room, Broadcast::new(event), None);
+    }
+
+    /// Stores a message the caller may post (under the room's ordering lock) and publishes it.
+    async fn store_and_publish(
+        &self,
+        identity: &Identity,
+        ip: IpAddr,
+        room: &Room,
+        send: &SendMessage,
+    ) -> Result<Posted, CoreError> {
         let client_msg_id = send.client_msg_id.as_ref().map(ClientMsgId::as_str);
         let text = send.text.as_ref().map(MessageText::as_str);
         let attachments: Vec<String> = send.attachments.iter().map(ToString::to_string).collect();
         let (message, new) = self
             .rooms
             .history()
-            .post(identity, &room, text, client_msg_id, &attachments)
+            .post(identity, room, text, client_msg_id, &attachments)
             .await?;
         let posted = Posted {
             id: message.id.to_string(),
@@ -246,12 +284,12 @@ impl LiveRooms {
                 let notice = self
                     .rooms
                     .conversations()
-                    .after_message(&room, seq, author)
+                    .after_message(room, seq, author)
                     .await?;
                 self.presence.tell_conversation(notice);
-                if let Some(hook) = hook {
-                    hook.heard(identity, &room, text);
-                }
+            }
+            if let Some(hook) = hook {
+                hook.heard(identity, room, text);
             }
         }
         Ok(posted)
