@@ -105,18 +105,7 @@ mod tests {
 
     /// Feeds `chunks` and returns the text, or the first error.
     fn read(chunks: &[&[u8]]) -> Result<(String, bool), ProviderError> {
-        let mut reader = Reader::new(AiProvider::Ollama);
-        let mut text = String::new();
-        for chunk in chunks {
-            let out = reader.feed(chunk)?;
-            text.push_str(&out.text);
-            if out.done {
-                return Ok((text, true));
-            }
-        }
-        let out = reader.finish()?;
-        text.push_str(&out.text);
-        Ok((text, out.done))
+        Reader::read_all(AiProvider::Ollama, chunks)
     }
 
     #[test]

@@ -168,18 +168,7 @@ mod tests {
     );
 
     fn read(chunks: &[&[u8]]) -> Result<(String, bool), ProviderError> {
-        let mut reader = Reader::new(AiProvider::Openai);
-        let mut text = String::new();
-        for chunk in chunks {
-            let out = reader.feed(chunk)?;
-            text.push_str(&out.text);
-            if out.done {
-                return Ok((text, true));
-            }
-        }
-        let out = reader.finish()?;
-        text.push_str(&out.text);
-        Ok((text, out.done))
+        Reader::read_all(AiProvider::Openai, chunks)
     }
 
     #[test]

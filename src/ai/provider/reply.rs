@@ -116,6 +116,27 @@ impl Reader {
         }
         Ok(out)
     }
+
+    /// Test help for the wire formats: feeds `chunks` to a fresh reader of `kind` and returns
+    /// the text and whether the end marker came, or the first error.
+    #[cfg(test)]
+    pub(super) fn read_all(
+        kind: AiProvider,
+        chunks: &[&[u8]],
+    ) -> Result<(String, bool), ProviderError> {
+        let mut reader = Self::new(kind);
+        let mut text = String::new();
+        for chunk in chunks {
+            let out = reader.feed(chunk)?;
+            text.push_str(&out.text);
+            if out.done {
+                return Ok((text, true));
+            }
+        }
+        let out = reader.finish()?;
+        text.push_str(&out.text);
+        Ok((text, out.done))
+    }
 }
 
 impl Decoder {
