@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::fake_model::{FakeModel, Script};
 use common::spawn_app_with;
 use parlor::config::{Config, Secret};
 use std::io::Read;
@@ -262,4 +263,108 @@ async fn the_rest_api_conforms_to_its_openapi_document() {
         },
     )
     .await;
+}
+
+#[tokio::test]
+async fn a_user_talks_with_the_companion_in_the_web_app() {
+    const ROOT: &str = "root";
+    const ROOT_PASSWORD: &str = "root password for the companion";
+    const FREE_MESSAGES: u32 = 2;
+    // The first reply streams slowly, so the browser sees a partial bubble before the message.
+    const PIECES: [&str; 6] = [
+        "Hello ",
+        "there, ",
+        "I am ",
+        "your ",
+        "companion ",
+        "today.",
+    ];
+    // The second one too, and longer: the browser reloads in the middle of it.
+    let second: Vec<String> = (1..=10).map(|n| format!("part {n}; ")).collect();
+    let fake = FakeModel::start().await;
+    fake.push(Script::slow(PIECES, Duration::from_millis(400)));
+    fake.push(Script::slow(second.clone(), Duration::from_millis(400)));
+    let url = fake.url();
+    let args = [
+        screenshot_dir("browser_companion.mjs"),
+        ROOT.to_owned(),
+        ROOT_PASSWORD.to_owned(),
+        FREE_MESSAGES.to_string(),
+        PIECES.concat(),
+        second.concat(),
+    ];
+    run_script_with(
+        "node",
+        "browser_companion.mjs",
+        &args,
+        BROWSER_TIMEOUT,
+        |config| {
+            config.root_user = Some(ROOT.into());
+            config.root_password = Some(Secret::new(ROOT_PASSWORD));
+            config.ai_provider = Some(parlor::config::AiProvider::Ollama);
+            config.ai_base_url = Some(url);
+            config.ai_model = "test".into();
+            config.ai_free_messages = FREE_MESSAGES;
+            // The script writes five messages within the minute.
+            config.ai_messages_per_minute = 60;
+        },
+    )
+    .await;
+
+    // The free messages, the one after premium, the one after forgetting; none past the limit.
+    let requests = fake.requests();
+    let expected = FREE_MESSAGES as usize + 2;
+    assert_eq!(requests.len(), expected, "{requests:#?}");
+    let roles = |i: usize| -> Vec<String> {
+        requests[i]
+            .messages()
+            .into_iter()
+            .map(|(role, _)| role)
+            .collect()
+    };
+    let before_forgetting = roles(expected - 2);
+    assert!(
+        before_forgetting.iter().any(|role| role == "assistant"),
+        "before forgetting, the model hears the earlier turns: {before_forgetting:?}"
+    );
+    let after_forgetting = roles(expected - 1);
+    assert!(
+        !after_forgetting.iter().any(|role| role == "assistant")
+            && after_forgetting
+                .iter()
+                .filter(|role| *role == "user")
+                .count()
+                == 1,
+        "after forgetting, the model hears only the new message: {after_forgetting:?}"
+    );
+    let last = requests[expected - 1]
+        .last_user_message()
+        .unwrap_or_default();
+    assert!(last.starts_with("after forgetting"), "{last:?}");
+}
+
+#[tokio::test]
+async fn python_socketio_clients_talk_with_the_companion_on_both_transports() {
+    const BOT: &str = "Violet";
+    let fake = FakeModel::start().await;
+    let url = fake.url();
+    run_script_with(
+        "python3",
+        "sio_companion.py",
+        &[BOT.to_owned()],
+        SCRIPT_TIMEOUT,
+        |config| {
+            config.ai_provider = Some(parlor::config::AiProvider::Openai);
+            config.ai_base_url = Some(url);
+            config.ai_model = "test".into();
+            config.ai_name = BOT.into();
+            config.ai_free_messages = 1;
+        },
+    )
+    .await;
+    assert_eq!(
+        fake.requests().len(),
+        1,
+        "past the trial the model is not asked"
+    );
 }

@@ -211,7 +211,7 @@ export function createChat({ onSignedOut }) {
 
   function handleEvent(event, data) {
     if (event === 'error') {
-      rooms.notice(`Error: ${describeError(data)}`, 'error');
+      if (!rooms.handleEvent(event, data)) rooms.notice(`Error: ${describeError(data)}`, 'error');
     } else if (event === 'closing') {
       handleClosing(data);
     } else {

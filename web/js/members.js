@@ -1,5 +1,6 @@
 /**
- * One room's list of present members, and the role badges shared with message authors.
+ * One room's list of present members, and the role badges (and the AI companion's "bot" tag)
+ * shared with message authors and typing lines.
  *
  * Holds the present identities keyed by lower-cased name (names compare case-insensitively)
  * and re-renders the sorted list on each change: staff first (root, admin, mod), then everyone
@@ -55,12 +56,22 @@ export function verifiedTagFor(user) {
   return el;
 }
 
-/** Badge, name, verified mark and guest tag of a member, in that order. */
+/** The "bot" marker of the AI companion's account (`bot: true`), or null for people. */
+export function botTagFor(user) {
+  if (user?.bot !== true) return null;
+  const el = document.createElement('span');
+  el.className = 'bot-tag';
+  el.textContent = 'bot';
+  el.title = 'AI companion: answers come from this server’s AI model';
+  return el;
+}
+
+/** Badge, name, verified mark, and the bot or guest tag of a member, in that order. */
 function memberParts(user) {
   const name = document.createElement('span');
   name.className = 'member-name';
   name.textContent = user.name;
-  return [badgeFor(user), name, verifiedTagFor(user), guestTagFor(user)].filter(Boolean);
+  return [badgeFor(user), name, verifiedTagFor(user), botTagFor(user), guestTagFor(user)].filter(Boolean);
 }
 
 function compareMembers(a, b) {

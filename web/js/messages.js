@@ -8,10 +8,13 @@
  * by attachment-view.js, sized before they load so the log does not jump. The log follows the
  * newest line unless the reader has scrolled up, in which case a "New messages" button offers
  * the jump instead; scrolling near the top asks the owner for older history (`onNearTop`).
- * While following the newest line, old lines are trimmed to bound memory.
+ * While following the newest line, old lines are trimmed to bound memory. A line the owner
+ * keeps updating itself (the AI companion's reply while it streams, companion-stream.js) is
+ * appended with `addLine` and removed by its owner once the message stored under its
+ * `client_msg_id` is shown (`hasClientMsg`).
  */
 
-import { badgeFor, guestTagFor } from './members.js';
+import { badgeFor, botTagFor, guestTagFor } from './members.js';
 import { attachmentsElement } from './attachment-view.js';
 
 const MAX_LINES = 500;
@@ -38,12 +41,14 @@ function timeElement(ts, className) {
   return el;
 }
 
-function messageElement({ id, ts, author, text, seq, attachments }, own) {
+function messageElement({ id, ts, author, text, seq, attachments, client_msg_id: clientMsgId }, own) {
   const item = document.createElement('li');
   item.className = 'message';
   if (own) item.classList.add('message-own');
+  if (author?.bot === true) item.classList.add('message-bot');
   item.dataset.id = String(id);
   if (Number.isInteger(seq)) item.dataset.seq = String(seq);
+  if (typeof clientMsgId === 'string') item.dataset.clientMsgId = clientMsgId;
 
   const header = document.createElement('div');
   header.className = 'message-header';
@@ -53,8 +58,8 @@ function messageElement({ id, ts, author, text, seq, attachments }, own) {
   name.className = 'message-author';
   name.textContent = author?.name ?? '?';
   header.append(name);
-  const guest = guestTagFor(author);
-  if (guest) header.append(guest);
+  const tag = botTagFor(author) ?? guestTagFor(author);
+  if (tag) header.append(tag);
   header.append(timeElement(ts, 'message-time'));
 
   item.append(header);
@@ -76,6 +81,7 @@ function messageElement({ id, ts, author, text, seq, attachments }, own) {
  */
 export function createMessageLog(listEl, jumpButton, { onNearTop } = {}) {
   const seen = new Set();
+  const clientIds = new Set(); // `client_msg_id`s of the messages shown
   const edge = document.createElement('li');
   edge.className = 'history-edge';
   let stick = true;
@@ -140,6 +146,7 @@ export function createMessageLog(listEl, jumpButton, { onNearTop } = {}) {
       const key = String(message.id);
       if (seen.has(key)) return false;
       seen.add(key);
+      if (typeof message.client_msg_id === 'string') clientIds.add(message.client_msg_id);
       const item = messageElement(message, own);
       const seq = message.seq;
       if (Number.isInteger(seq) && newestSeq !== null && seq < newestSeq) {
@@ -180,6 +187,18 @@ export function createMessageLog(listEl, jumpButton, { onNearTop } = {}) {
       return item;
     },
 
+    /**
+     * Appends a line the caller keeps updating (a reply still being written), following the
+     * newest line like a message does; it is the caller's to remove.
+     */
+    addLine(item) {
+      append(item);
+      return item;
+    },
+
+    /** Whether the message sent under `clientMsgId` is shown. */
+    hasClientMsg: (clientMsgId) => clientIds.has(String(clientMsgId)),
+
     /** The lowest seq shown (where an older page ends), or null. */
     oldestSeq() {
       const first = listEl.querySelector('.message[data-seq]');
@@ -210,6 +229,7 @@ export function createMessageLog(listEl, jumpButton, { onNearTop } = {}) {
     /** Empties the log (a new identity, a cleared history, a gap too long to fill). */
     clear() {
       seen.clear();
+      clientIds.clear();
       newestSeq = null;
       listEl.replaceChildren();
       stick = true;

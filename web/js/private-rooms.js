@@ -2,7 +2,8 @@
  * The private side of a session, behind one face for rooms.js: conversations (conversations.js),
  * whisper tabs (whispers.js) and ephemeral 1-on-1 rooms (ephemeral.js), plus the ways in — the
  * member menu (with its moderation choices), the "New conversation" dialog and the host's
- * 1-on-1 rooms dialog.
+ * 1-on-1 rooms dialog. The AI companion (companion.js) rides along: its conversation is an
+ * ordinary one, with a streamed reply, a paywall and events of its own.
  *
  * rooms.js stays the one owner of room records, panes, joining and the screen; it calls the
  * hooks here at the points where these kinds differ from a persistent room, and hands over
@@ -12,6 +13,7 @@
 import { createConversations } from './conversations.js';
 import { createWhispers } from './whispers.js';
 import { createEphemeralRooms } from './ephemeral.js';
+import { createCompanion } from './companion.js';
 import { createMemberMenu } from './member-menu.js';
 import { moderateMember } from './member-moderation.js';
 import { moderateDialog } from './moderate-dialog.js';
@@ -31,6 +33,7 @@ export function createPrivateRooms(ctx) {
   const conversations = createConversations(ctx);
   const whispers = createWhispers(ctx);
   const ephemeral = createEphemeralRooms(ctx);
+  const companion = createCompanion(ctx, conversations);
   const newConversation = createNewConversationDialog({ onStart: (name) => conversations.start(name) });
   const hostDialog = createHostDialog({
     onLearn: (view) => ephemeral.learn(view),
@@ -57,8 +60,9 @@ export function createPrivateRooms(ctx) {
     /** Title-row actions of the sidebar groups for this identity. */
     groupActions: () => (ctx.me()?.kind === 'guest' ? {} : { conversations: ACCOUNT_ACTIONS }),
 
-    /** At every connect, before joining: the conversation list, the remembered 1-on-1s. */
+    /** At every connect, before joining: the companion, the conversation list, the remembered 1-on-1s. */
     async refresh({ guest }) {
+      await companion.refresh();
       if (!guest) await conversations.refresh();
       await ephemeral.refresh();
     },
@@ -89,11 +93,13 @@ export function createPrivateRooms(ctx) {
     /** After every successful join of a private room. */
     joined(room) {
       if (room.kind === 'ephemeral') ephemeral.joined(room);
+      if (room.kind === 'pm') companion.joined(room);
     },
 
     /** The room on screen changed (null: a state card). */
     shown(room) {
       ephemeral.shown(room);
+      companion.shown(room);
       if (room?.kind === 'pm') conversations.markRead(room);
     },
 
@@ -106,6 +112,7 @@ export function createPrivateRooms(ctx) {
 
     /** Events only these kinds know; true when handled. */
     handleEvent(event, data) {
+      if (companion.handleEvent(event, data)) return true;
       switch (event) {
         case 'conversation_updated': conversations.updated(data.conversation); return true;
         case 'whisper': whispers.received(data); return true;
@@ -140,6 +147,7 @@ export function createPrivateRooms(ctx) {
     /** Sign-out: timers stop, the menu and dialogs close. */
     stop() {
       ephemeral.stop();
+      companion.stop();
       memberMenu.close();
       moderateDialog().close();
       newConversation.close();

@@ -258,9 +258,13 @@ export function createRooms({ onSwitch, onMemberCount, onUnreadTotal, onIncoming
     for (const room of rooms.values()) room.pane?.members.update(user);
   }
 
-  /** Applies a server event (those about the connection itself are chat.js's). */
+  /**
+   * Applies a server event (those about the connection itself are chat.js's); true when one
+   * of the private kinds took it (chat.js asks so about `error` events, which the companion
+   * explains in its conversation).
+   */
   function handleEvent(event, data) {
-    if (privateRooms.handleEvent(event, data)) return;
+    if (privateRooms.handleEvent(event, data)) return true;
     if (event === 'user_updated') {
       userUpdated(data.user);
       return;

@@ -3,12 +3,13 @@
  *
  * Inbound: `typing` events keep a set of typists, each forgotten 6 s after its last refresh
  * (so a lost `active:false` cannot leave a ghost), rendered into `#typing` as
- * "alice is typing…" / "alice and bob are typing…".
+ * "alice is typing…" / "alice and bob are typing…" (the AI companion's line carries its "bot"
+ * tag: its "typing" is the model writing a reply).
  * Outbound: while the user types, `active:true` goes out at most every 2 s; `active:false`
  * follows 3 s of idleness, an emptied composer, or a send.
  */
 
-import { nameKey } from './members.js';
+import { botTagFor, nameKey } from './members.js';
 
 const EXPIRY_MS = 6000;
 const REFRESH_MS = 2000;
@@ -27,10 +28,13 @@ export function typingText(names) {
 
 /** Inbound indicator rendered into `el`. */
 export function createTypingIndicator(el) {
-  const typists = new Map(); // key → { name, timer }
+  const typists = new Map(); // key → { name, bot, timer }
 
   function render() {
-    el.textContent = typingText([...typists.values()].map((t) => t.name));
+    const all = [...typists.values()];
+    el.textContent = typingText(all.map((t) => t.name));
+    const bot = all.find((t) => t.bot);
+    if (bot) el.prepend(botTagFor({ bot: true }), ' ');
   }
 
   function remove(name) {
@@ -51,7 +55,11 @@ export function createTypingIndicator(el) {
       }
       const key = nameKey(user.name);
       clearTimeout(typists.get(key)?.timer);
-      typists.set(key, { name: user.name, timer: setTimeout(() => remove(user.name), EXPIRY_MS) });
+      typists.set(key, {
+        name: user.name,
+        bot: user.bot === true,
+        timer: setTimeout(() => remove(user.name), EXPIRY_MS),
+      });
       render();
     },
     /** Forgets one typist (they sent a message or left). */
