@@ -311,10 +311,13 @@ async fn a_user_talks_with_the_companion_in_the_web_app() {
     )
     .await;
 
-    // The free messages, the one after premium, the one after forgetting; none past the limit.
+    // The free messages, the one after premium, the one after forgetting (none past the
+    // limit), then the mention in a room.
     let requests = fake.requests();
     let expected = FREE_MESSAGES as usize + 2;
-    assert_eq!(requests.len(), expected, "{requests:#?}");
+    assert_eq!(requests.len(), expected + 1, "{requests:#?}");
+    let mention = requests[expected].last_user_message().unwrap_or_default();
+    assert!(mention.contains("hello room"), "{mention:?}");
     let roles = |i: usize| -> Vec<String> {
         requests[i]
             .messages()

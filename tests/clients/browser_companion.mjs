@@ -22,7 +22,9 @@
 // messages are spent the paywall dialog opens; root grants premium over REST and the dialog
 // closes by itself, without a reload, and the next message is answered. "Forget our
 // conversation" (confirmed) answers 204 and says so; the message after it is answered too.
-// After a reload the log holds each reply exactly once. Writes companion-guest.png,
+// After a reload the log holds each reply exactly once. In a room of the user's, the settings
+// dialog offers "Let <bot> answer messages that mention it" (off); ticked and saved, a message
+// naming @<bot> there is answered in the room. Writes companion-guest.png,
 // companion-streaming.png, companion-paywall.png and companion.png; on failure failure.png
 // (the page being checked). Exits 0 on success, 1 on the first failed check, 2 on bad usage,
 // 3 on overrun (75 s watchdog). Needs `npm ci` in tests/clients and chromium.
@@ -283,6 +285,34 @@ async function run() {
   });
 
   await step('user', 'screenshot companion.png', (page) => shot(page, 'companion.png'));
+
+  // ---- a room that lets the companion answer mentions -------------------------------------------
+  const room = `garden-${tag}`;
+  await step('user', `creates #${room}; its settings offer to let the companion answer mentions`, async (page) => {
+    const made = await page.evaluate(async (slug) => {
+      const reply = await fetch('/api/rooms', {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ slug }),
+      });
+      return reply.status;
+    }, room);
+    assert(made === 201, 'the room should be created', made);
+    await page.goto(`${baseUrl}/room/${room}`, { timeout: STEP_MS });
+    await page.locator(`#room-title[data-room="${room}"]`).waitFor({ state: 'visible' });
+    await page.click('#room-settings');
+    await page.locator('#settings-dialog').waitFor({ state: 'visible' });
+    await page.locator('#settings-ai-mentions-row').waitFor({ state: 'visible' });
+    const label = (await page.locator('#settings-ai-mentions-row').textContent()) ?? '';
+    assert(label.includes(bot), 'the setting should name the companion', label);
+    assert(!(await page.isChecked('#settings-ai-mentions')), 'off by default');
+    await page.check('#settings-ai-mentions');
+    await page.click('#settings-save');
+    await page.locator('#settings-dialog').waitFor({ state: 'hidden' });
+  });
+
+  await step('user', `a message naming @${bot} in the room gets its answer there`, async (page) => {
+    await send(page, `@${bot} hello room ${tag}`);
+    await waitForReplies(page, room, 1);
+  });
 }
 
 log(`playwright-core against ${baseUrl}; screenshots in ${outDir}`);

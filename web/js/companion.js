@@ -31,6 +31,12 @@ const REFUSALS = {
   rate_limited: (name) => `You are writing to ${name} too quickly. Wait a moment before the next message.`,
 };
 
+/** The companion's name while the server has one and someone is signed in, else ''. */
+let currentName = '';
+
+/** The companion's name ('' without one): room settings offer to let it answer mentions. */
+export const companionName = () => currentName;
+
 /** "2 of 3 free messages left", or '' with premium (no limit to show). */
 export function quotaText(view) {
   if (!view || view.premium) return '';
@@ -112,6 +118,7 @@ export function createCompanion(ctx, conversations) {
       if (err.code === 'ai_disabled' || err.status === 404) {
         disabled = true;
         view = null;
+        currentName = '';
         shownRoom = null;
         render();
       }
@@ -119,6 +126,7 @@ export function createCompanion(ctx, conversations) {
     }
     if (ticket !== generation || !answer || typeof answer.name !== 'string') return null;
     view = answer;
+    currentName = answer.name;
     render();
     return view;
   }
@@ -238,6 +246,7 @@ export function createCompanion(ctx, conversations) {
       generation += 1;
       disabled = false;
       view = null;
+      currentName = '';
       shownRoom = null;
       stream.clear();
       paywall.close();

@@ -1,6 +1,7 @@
 /**
  * The "Room settings" dialog for owners and admins: name, topic, private, which kinds of
- * attachment members may send, slow mode and retention; owners also get "Delete room", which
+ * attachment members may send, whether the AI companion (when the server has one) answers
+ * messages that mention it, slow mode and retention; owners also get "Delete room", which
  * asks for the room's address to be typed before it deletes anything.
  *
  * Saving sends every field (`retention_days: null` means keep forever); the server validates
@@ -10,6 +11,7 @@
 
 import { updateRoom, deleteRoom } from './room-api.js';
 import { wireDialog, showError, whileBusy } from './dialog.js';
+import { companionName } from './companion.js';
 
 /** The Room's attachment flags and their checkboxes. */
 const ATTACHMENT_FLAGS = [
@@ -47,6 +49,13 @@ export function createSettingsDialog({ onSaved, onDeleted }) {
       .map(([flag, id]) => [flag, $(id).checked]));
   }
 
+  let mentions = false; // the room carries `ai_mentions` and the server has a companion
+
+  /** `ai_mentions` as the checkbox says, when it is offered. */
+  function mentionChange() {
+    return mentions ? { ai_mentions: $('settings-ai-mentions').checked } : {};
+  }
+
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     whileBusy($('settings-save'), async () => {
@@ -59,6 +68,7 @@ export function createSettingsDialog({ onSaved, onDeleted }) {
           slow_mode_secs: numberOrNull($('settings-slow-mode')) ?? 0,
           retention_days: numberOrNull($('settings-retention')),
           ...attachmentChanges(),
+          ...mentionChange(),
         });
         dialog.close();
         onSaved(room);
@@ -103,6 +113,11 @@ export function createSettingsDialog({ onSaved, onDeleted }) {
         $(id).closest('label').hidden = !flags.includes(flag);
       }
       $('settings-attachments').hidden = flags.length === 0;
+      const bot = companionName();
+      mentions = Boolean(bot) && typeof room.ai_mentions === 'boolean';
+      $('settings-ai-mentions-row').hidden = !mentions;
+      $('settings-ai-mentions').checked = room.ai_mentions === true;
+      $('settings-ai-name').textContent = bot;
       $('settings-danger').hidden = !isOwner;
       $('settings-delete-confirm').hidden = true;
       $('settings-delete-hint').textContent = room.slug;
