@@ -173,6 +173,9 @@ impl Provider {
         let client = reqwest::Client::builder()
             // A redirect would send the prompt (and the key) somewhere not configured.
             .redirect(reqwest::redirect::Policy::none())
+            // Nor may a proxy from the environment (HTTP_PROXY…) see them: the configured URL
+            // is the only address the companion talks to.
+            .no_proxy()
             .user_agent(concat!("parlor/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|_| ProviderError::Config("the HTTP client could not be built"))?;
