@@ -19,13 +19,25 @@ const BOT: &str = "Violet";
 const FALLBACK: &str = "Sorry, I can't answer right now. Please try again in a little while.";
 
 async fn app_with(fake: &FakeModel, provider: AiProvider, free_messages: u32) -> TestApp {
+    app_tuned(fake, provider, move |config| {
+        config.ai_free_messages = free_messages
+    })
+    .await
+}
+
+/// A server whose companion talks to `fake`, with more settings from `tune`.
+async fn app_tuned(
+    fake: &FakeModel,
+    provider: AiProvider,
+    tune: impl FnOnce(&mut parlor::config::Config),
+) -> TestApp {
     let url = fake.url();
     spawn_app_with(move |config| {
         config.ai_provider = Some(provider);
         config.ai_base_url = Some(url);
         config.ai_model = "test".into();
         config.ai_name = BOT.into();
-        config.ai_free_messages = free_messages;
+        tune(config);
     })
     .await
 }
@@ -284,12 +296,7 @@ async fn a_failing_model_gets_the_fallback_reply() {
 #[tokio::test]
 async fn one_reply_runs_the_next_waits_in_line_and_past_the_line_the_answer_is_ai_busy() {
     let fake = FakeModel::start().await;
-    let url = fake.url();
-    let app = spawn_app_with(move |config| {
-        config.ai_provider = Some(AiProvider::Ollama);
-        config.ai_base_url = Some(url);
-        config.ai_model = "test".into();
-        config.ai_name = BOT.into();
+    let app = app_tuned(&fake, AiProvider::Ollama, |config| {
         config.ai_concurrency = 1;
         config.ai_queue = 1;
     })
@@ -347,13 +354,8 @@ async fn one_reply_runs_the_next_waits_in_line_and_past_the_line_the_answer_is_a
 #[tokio::test]
 async fn premium_lifts_the_trial_while_it_lasts_and_the_trial_is_back_when_it_ends() {
     let fake = FakeModel::start().await;
-    let url = fake.url();
-    let app = spawn_app_with(move |config| {
+    let app = app_tuned(&fake, AiProvider::Ollama, |config| {
         common::with_root(config);
-        config.ai_provider = Some(AiProvider::Ollama);
-        config.ai_base_url = Some(url);
-        config.ai_model = "test".into();
-        config.ai_name = BOT.into();
         config.ai_free_messages = 1;
     })
     .await;
