@@ -515,3 +515,40 @@ async fn ann_name(caller: &Caller<'_>) -> String {
     let me: serde_json::Value = caller.call("GET", "/api/user/@me", None).await.expect(200);
     me["username"].as_str().expect("a name").to_owned()
 }
+
+#[tokio::test]
+async fn deleting_an_account_forgets_what_the_companion_remembered_and_counted() {
+    let fake = FakeModel::start().await;
+    let app = app_tuned(&fake, AiProvider::Ollama, common::with_root).await;
+    let name = unique_name("ann");
+    let ann = app.caller(&name).await;
+    let room = open_with_bot(&ann).await;
+    let mut live = ann.gateway().await;
+    live.join_room(&room, json!({})).await;
+    send(&mut live, &room, "remember me").await;
+    bot_message(&mut live).await;
+    let db = common::database(&app).await;
+    // The memory row is written just after the reply is stored.
+    common::eventually(|| async {
+        let n = common::count_rows(&db, "ai_memory").await;
+        if n == 2 {
+            Ok(())
+        } else {
+            Err(format!("{n} memory rows"))
+        }
+    })
+    .await;
+    assert_eq!(common::count_rows(&db, "ai_usage").await, 1);
+
+    app.root()
+        .await
+        .call(
+            "POST",
+            "/api/admin/actions/delete_user",
+            Some(json!({ "user": name })),
+        )
+        .await
+        .expect_status(204);
+    assert_eq!(common::count_rows(&db, "ai_memory").await, 0);
+    assert_eq!(common::count_rows(&db, "ai_usage").await, 0);
+}
