@@ -19,8 +19,10 @@
 // then exactly one stored reply with the "bot" tag instead of the bubble. A reload in the
 // middle of the second reply shows the text so far again (`GET /api/companion`'s `writing`)
 // and the rest as it streams, then the stored reply, once. When the free
-// messages are spent the paywall dialog opens; root grants premium over REST and the dialog
-// closes by itself, without a reload, and the next message is answered. "Forget our
+// messages are spent (the Account dialog counts them) the paywall dialog opens;
+// root, in another browser, grants premium in the admin panel's Users tab and the paywall
+// closes by itself, without a reload, the Account dialog says premium is active, and the next
+// message is answered. "Forget our
 // conversation" (confirmed) answers 204 and says so; the message after it is answered too.
 // After a reload the log holds each reply exactly once. In a room of the user's, the settings
 // dialog offers "Let <bot> answer messages that mention it" (off); ticked and saved, a message
@@ -90,17 +92,6 @@ async function expectQuota(page, want) {
   }, want, { timeout: STEP_MS }).catch(async () => {
     assert(false, `the bar should say "${want}"`, await quota(page));
   });
-}
-
-async function rest(method, path, { token, body } = {}) {
-  const headers = { accept: 'application/json' };
-  if (token) headers.authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const response = await fetch(`${baseUrl}${path}`, {
-    method, headers, body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, json: text ? JSON.parse(text) : null };
 }
 
 async function run() {
@@ -228,6 +219,17 @@ async function run() {
     });
   }
 
+  await step('user', 'the Account dialog counts every free message as used', async (page) => {
+    await page.click('#account-open');
+    await page.locator('#account-dialog').waitFor({ state: 'visible' });
+    await page.waitForFunction((n) => (document.querySelector('#account-quota')?.textContent ?? '')
+      .startsWith(`0 of ${n} free messages left`), free, { timeout: STEP_MS });
+    const premium = (await page.locator('#account-premium').textContent()) ?? '';
+    assert(premium.includes('not active'), 'premium should not be active yet', premium);
+    await page.keyboard.press('Escape');
+    await page.locator('#account-dialog').waitFor({ state: 'hidden' });
+  });
+
   await step('user', 'once the free messages are spent, the paywall opens', async (page) => {
     await send(page, `one more ${tag}`);
     const dialog = page.locator('#paywall-dialog');
@@ -240,15 +242,41 @@ async function run() {
     assert((await botMessages(page, slug)).length === free, 'no reply to a message past the limit');
   });
 
-  await step('user', 'root grants premium over REST and the paywall closes by itself', async (page) => {
-    const login = await rest('POST', '/api/login', { body: { username: rootUser, password: rootPassword } });
-    assert(login.status === 200 && login.json?.token, 'root should log in', login.status);
-    const granted = await rest('PUT', `/api/admin/users/${encodeURIComponent(name)}/premium`,
-      { token: login.json.token, body: { days: 30 } });
-    assert(granted.status === 200 && granted.json?.active === true, 'premium should be granted', granted);
+  // Root, in another browser, grants premium in the admin panel's Users tab.
+  const rootCtx = await browser.newContext({ viewport });
+  await openPage(rootCtx, 'root');
+  await step('root', `logs in and grants ${name} premium in the admin panel`, async (page) => {
+    await page.goto(`${baseUrl}/`, { timeout: STEP_MS });
+    await page.click('#tab-login');
+    await page.fill('#login-username', rootUser);
+    await page.fill('#login-password', rootPassword);
+    await page.click('#login-submit');
+    await waitForChat(page, rootUser);
+    await page.click('#admin-toggle');
+    await page.locator('#admin-panel').waitFor({ state: 'visible' });
+    await page.click('#admin-tab-users');
+    await page.fill('#admin-users-q', name);
+    await page.press('#admin-users-q', 'Enter');
+    const row = page.locator(`#admin-users-list tr[data-name="${name}"]`);
+    await row.waitFor({ state: 'visible' });
+    await row.locator('button[data-action="premium_grant"]').click();
+    await page.locator('#admin-status[data-kind="ok"]').waitFor({ state: 'visible' });
+  });
+
+  await step('user', 'the paywall closes by itself, without a reload', async (page) => {
     await page.locator('#paywall-dialog').waitFor({ state: 'hidden', timeout: STEP_MS });
     await waitForNotice(page, slug, 'Premium is active');
     await expectQuota(page, '');
+  });
+
+  await step('user', 'the Account dialog says premium is active and unlimited', async (page) => {
+    await page.click('#account-open');
+    await page.locator('#account-dialog').waitFor({ state: 'visible' });
+    await page.waitForFunction(() => (document.querySelector('#account-premium')?.textContent ?? '')
+      .includes('active until'), null, { timeout: STEP_MS });
+    const quota = (await page.locator('#account-quota').textContent()) ?? '';
+    assert(quota.startsWith('Unlimited messages'), 'premium means no limit', quota);
+    await page.keyboard.press('Escape');
   });
 
   await step('user', 'with premium, the next message is answered', async (page) => {

@@ -11,14 +11,11 @@
 import { grantPremium, revokePremium } from './admin-api.js';
 import { element, rowButton, when } from './admin-table.js';
 import { rankOf } from './roles.js';
+import { PREMIUM_FOREVER, premiumActive } from './premium.js';
 
-/** `premium_until` meaning "for ever" (9999-12-31T23:59:59.999Z) and anything past it. */
-export const PREMIUM_FOREVER = 253402300799999;
 /** Days one "Grant" click adds. */
 const GRANT_DAYS = 30;
 
-/** Whether `until` (ms or null) is premium in force now. */
-export const premiumActive = (until) => Number.isFinite(until) && until > Date.now();
 
 /** The state as text and, for admins and root, the buttons that change it. */
 export function premiumCell(ctx, user) {

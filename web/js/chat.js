@@ -25,6 +25,7 @@ import { onRouteChange } from './router.js';
 import { createAdminPanel } from './admin.js';
 import { createClosingScreen } from './closing-screen.js';
 import { createDataExport } from './data-export.js';
+import { createAccountPanel } from './account-panel.js';
 
 const TITLE = document.title;
 
@@ -114,6 +115,7 @@ export function createChat({ onSignedOut }) {
   const admin = createAdminPanel();
   const closingScreen = createClosingScreen();
   const dataExport = createDataExport($('export-data'));
+  const account = createAccountPanel($('account-open'));
   onRouteChange((route) => session && openRoute(route));
 
   /** Opens what an address names: the admin panel over the chat, or a room. */
@@ -165,6 +167,7 @@ export function createChat({ onSignedOut }) {
     rooms.end();
     admin.setIdentity(null);
     dataExport.setIdentity(null);
+    account.setIdentity(null);
     closingScreen.hide();
     clearInterval(countdown);
     typingOut.reset();
@@ -216,6 +219,7 @@ export function createChat({ onSignedOut }) {
       handleClosing(data);
     } else {
       if (event === 'user_updated') selfUpdated(data.user);
+      if (event === 'premium_changed') account.premiumChanged();
       rooms.handleEvent(event, data);
     }
   }
@@ -296,6 +300,7 @@ export function createChat({ onSignedOut }) {
     $('me-guest').hidden = me.kind !== 'guest';
     admin.setIdentity(me);
     dataExport.setIdentity(me);
+    account.setIdentity(me);
   }
 
   function renderState(state, { retryAt }) {
