@@ -294,6 +294,44 @@ async fn the_trial_ends_after_the_free_messages_and_survives_a_restart() {
 }
 
 #[tokio::test]
+async fn memory_survives_a_restart() {
+    let mut bench = Bench::new(CompanionSettings {
+        free_messages: 10,
+        ..settings()
+    })
+    .await;
+    bench.script(Script::Say(vec!["Noted: blue."]));
+    bench.ask(1, "my favourite colour is blue").await.unwrap();
+    bench.posts.recv().await.unwrap();
+
+    let Bench {
+        store, _dir, url, ..
+    } = bench;
+    store.close().await;
+    let store = Store::connect(&url).await.unwrap();
+    let mut again = Bench::over(
+        store,
+        _dir,
+        url,
+        CompanionSettings {
+            free_messages: 10,
+            ..settings()
+        },
+    );
+    again.script(Script::Say(vec!["Blue."]));
+    again.ask(1, "what is my favourite colour?").await.unwrap();
+    again.posts.recv().await.unwrap();
+    assert_eq!(
+        texts(&again.prompts()[0][1..]),
+        [
+            (Speaker::User, "my favourite colour is blue"),
+            (Speaker::Assistant, "Noted: blue."),
+            (Speaker::User, "what is my favourite colour?"),
+        ]
+    );
+}
+
+#[tokio::test]
 async fn a_guest_gets_the_sign_up_prompt_and_nothing_is_counted() {
     let bench = Bench::new(settings()).await;
     let asked = bench
