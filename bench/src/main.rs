@@ -16,7 +16,7 @@ mod wire;
 
 use clap::{Args, Parser, Subcommand};
 use fleet::RampPlan;
-use scenario::{IdleSpec, Setup, SweepSpec, UploadSpec, LOBBY};
+use scenario::{CompanionSpec, IdleSpec, Setup, SweepSpec, UploadSpec, LOBBY};
 
 #[derive(Parser)]
 #[command(
@@ -123,6 +123,18 @@ enum Scenario {
         #[command(flatten)]
         spec: UploadSpec,
     },
+    /// Registered users talking to the AI companion in a closed loop (Parlor only, with
+    /// `ai_provider` set): replies, streamed pieces, reply times, refusals.
+    Companion {
+        /// Server base URL, e.g. http://127.0.0.1:8080
+        #[arg(long)]
+        url: String,
+        /// Server process id, for its CPU time.
+        #[arg(long)]
+        server_pid: Option<u32>,
+        #[command(flatten)]
+        spec: CompanionSpec,
+    },
 }
 
 impl Scenario {
@@ -132,7 +144,7 @@ impl Scenario {
             | Scenario::Fixed { common, .. }
             | Scenario::Idle { common, .. }
             | Scenario::Ack { common, .. } => Some(common),
-            Scenario::Uploads { .. } => None,
+            Scenario::Uploads { .. } | Scenario::Companion { .. } => None,
         }
     }
 }
@@ -244,10 +256,15 @@ fn main() -> anyhow::Result<()> {
                 server_pid,
                 spec,
             } => scenario::uploads(url.trim_end_matches('/'), server_pid, &spec).await,
+            Scenario::Companion {
+                url,
+                server_pid,
+                spec,
+            } => scenario::companion(url.trim_end_matches('/'), server_pid, &spec).await,
         }
     })?;
     if !passed {
-        anyhow::bail!("messages (or uploads) were lost or refused");
+        anyhow::bail!("messages (or uploads, or companion replies) were lost or refused");
     }
     Ok(())
 }

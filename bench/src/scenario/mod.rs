@@ -1,6 +1,7 @@
 //! The measurements, one file each: the fan-out rate [`sweep`], [`idle`] memory per connection
 //! and send → [`ack`] latency (lobby or a persistent room), [`uploads`] throughput and server
-//! memory while files stream, plus the fixed-rate smoke run here.
+//! memory while files stream, conversations with the AI [`companion`] as background load, plus
+//! the fixed-rate smoke run here.
 //! Each prints JSON lines on stdout that `bench/report.py` turns into a report, and progress
 //! lines on stderr.
 //!
@@ -9,11 +10,13 @@
 //! fleet to go quiet, so the next step starts from an empty pipe.
 
 mod ack;
+mod companion;
 mod idle;
 mod sweep;
 mod uploads;
 
 pub use ack::ack;
+pub use companion::{companion, CompanionSpec};
 pub use idle::{idle, IdleSpec};
 pub use sweep::{sweep, SweepSpec};
 pub use uploads::{uploads, UploadSpec};
