@@ -552,3 +552,22 @@ async fn deleting_an_account_forgets_what_the_companion_remembered_and_counted()
     assert_eq!(common::count_rows(&db, "ai_memory").await, 0);
     assert_eq!(common::count_rows(&db, "ai_usage").await, 0);
 }
+
+#[tokio::test]
+async fn the_bot_is_a_bot_account_shown_online() {
+    let fake = FakeModel::start().await;
+    let app = app_with(&fake, AiProvider::Ollama, 3).await;
+    let ann = app.caller(&unique_name("ann")).await;
+    let bot: common::protocol::Profile =
+        ann.call("GET", "/api/user/violet", None).await.expect(200);
+    assert_eq!(bot.username, BOT);
+    assert!(bot.bot && bot.online, "{bot:?}");
+    let me: common::protocol::Profile = ann.call("GET", "/api/user/@me", None).await.expect(200);
+    assert!(!me.bot);
+    // Nobody signs in as the bot.
+    app.request("POST", "/api/login")
+        .json(json!({ "username": BOT, "password": "anything at all" }))
+        .send()
+        .await
+        .expect_error(401, "invalid_credentials");
+}

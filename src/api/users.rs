@@ -29,6 +29,9 @@ pub struct Profile {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<i64>)]
     premium_until: Option<Option<i64>>,
+    /// The AI companion's account (always online while the server has one). Only when `true`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    bot: bool,
 }
 
 impl Profile {
@@ -43,6 +46,7 @@ impl Profile {
             email: identity.email.clone(),
             premium: None,
             premium_until: None,
+            bot: false,
         }
     }
 }
@@ -96,12 +100,18 @@ pub async fn user(
         .user(name.as_str())
         .await?
         .ok_or_else(|| HttpError::new(ErrorCode::NotFound, "no such user"))?;
+    // The companion has no connection, yet answers at once: it is online while it exists (and
+    // its name is a bot's: the server does not start if `ai_name` is a person's account).
+    let bot =
+        state.chat.companion.is_some() && user.name.eq_ignore_ascii_case(&state.config.ai_name);
     Ok(Json(Profile {
-        online: state
-            .chat
-            .names
-            .is_online(&user.name.to_ascii_lowercase())
-            .await,
+        online: bot
+            || state
+                .chat
+                .names
+                .is_online(&user.name.to_ascii_lowercase())
+                .await,
+        bot,
         role: user.role,
         username: user.name,
         kind: IdentityKind::User,

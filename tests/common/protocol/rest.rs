@@ -20,6 +20,9 @@ pub struct Profile {
     /// Only on `GET /api/user/@me`: when premium ends (`null` without premium).
     #[serde(default, deserialize_with = "present")]
     pub premium_until: Option<Option<i64>>,
+    /// The AI companion's account (present only when `true`).
+    #[serde(default)]
+    pub bot: bool,
 }
 
 /// A field that may be absent (`None`), `null` (`Some(None)`) or a value.
