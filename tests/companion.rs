@@ -52,6 +52,14 @@ async fn open_with_bot(caller: &Caller<'_>) -> String {
     view.room
 }
 
+/// The caller's conversation with the bot, opened and joined on a native connection.
+async fn talk_to_bot(caller: &Caller<'_>) -> (String, common::WsClient) {
+    let room = open_with_bot(caller).await;
+    let mut live = caller.gateway().await;
+    live.join_room(&room, json!({})).await;
+    (room, live)
+}
+
 async fn send(live: &mut common::WsClient, room: &str, text: &str) -> Posted {
     live.call("send", json!({ "room": room, "text": text }))
         .await
@@ -67,9 +75,7 @@ async fn a_reply_streams_in_pieces_then_is_stored_under_their_id() {
     let fake = FakeModel::start().await;
     let app = app_with(&fake, AiProvider::Ollama, 3).await;
     let ann = app.caller(&unique_name("ann")).await;
-    let room = open_with_bot(&ann).await;
-    let mut live = ann.gateway().await;
-    live.join_room(&room, json!({})).await;
+    let (room, mut live) = talk_to_bot(&ann).await;
 
     fake.push(Script::answer(["Hel", "lo ", "there!"]));
     send(&mut live, &room, "hello bot").await;
@@ -117,9 +123,7 @@ async fn the_model_hears_the_last_exchange_until_reset() {
     let fake = FakeModel::start().await;
     let app = app_with(&fake, AiProvider::Openai, 10).await;
     let ann = app.caller(&unique_name("ann")).await;
-    let room = open_with_bot(&ann).await;
-    let mut live = ann.gateway().await;
-    live.join_room(&room, json!({})).await;
+    let (room, mut live) = talk_to_bot(&ann).await;
 
     fake.push(Script::answer(["Blue."]));
     send(&mut live, &room, "What colour is the sky?").await;
@@ -165,9 +169,7 @@ async fn the_trial_ends_after_the_free_messages_without_asking_the_model() {
     let fake = FakeModel::start().await;
     let app = app_with(&fake, AiProvider::Ollama, 2).await;
     let ann = app.caller(&unique_name("ann")).await;
-    let room = open_with_bot(&ann).await;
-    let mut live = ann.gateway().await;
-    live.join_room(&room, json!({})).await;
+    let (room, mut live) = talk_to_bot(&ann).await;
     for n in 0..2 {
         send(&mut live, &room, &format!("question {n}")).await;
         bot_message(&mut live).await;
@@ -210,9 +212,7 @@ async fn a_page_opened_mid_reply_catches_up_from_the_companion_endpoint() {
     );
     assert!(!before.premium && !before.failing && before.writing.is_none());
 
-    let room = open_with_bot(&ann).await;
-    let mut live = ann.gateway().await;
-    live.join_room(&room, json!({})).await;
+    let (room, mut live) = talk_to_bot(&ann).await;
     let gate = Gate::new();
     fake.push(Script::hold(["Once ", "upon "], &gate, ["a time."]));
     send(&mut live, &room, "tell me a story").await;
@@ -263,9 +263,7 @@ async fn the_lobby_goes_on_while_the_model_hangs() {
     let fake = FakeModel::start().await;
     let app = app_with(&fake, AiProvider::Ollama, 3).await;
     let (ann, bob) = app.two_users("ann", "bob").await;
-    let room = open_with_bot(&ann).await;
-    let mut ann_live = ann.gateway().await;
-    ann_live.join_room(&room, json!({})).await;
+    let (room, mut ann_live) = talk_to_bot(&ann).await;
     fake.push(Script::hang());
     send(&mut ann_live, &room, "are you there?").await;
     fake.wait_for_in_flight(1).await;
@@ -285,9 +283,7 @@ async fn a_failing_model_gets_the_fallback_reply() {
     let fake = FakeModel::start().await;
     let app = app_with(&fake, AiProvider::Ollama, 3).await;
     let ann = app.caller(&unique_name("ann")).await;
-    let room = open_with_bot(&ann).await;
-    let mut live = ann.gateway().await;
-    live.join_room(&room, json!({})).await;
+    let (room, mut live) = talk_to_bot(&ann).await;
     fake.push(Script::Status(500));
     send(&mut live, &room, "hello?").await;
     assert_eq!(bot_message(&mut live).await.text, FALLBACK);
@@ -305,10 +301,7 @@ async fn one_reply_runs_the_next_waits_in_line_and_past_the_line_the_answer_is_a
     let cat = app.caller(&unique_name("cat")).await;
     let mut lives = Vec::new();
     for caller in [&ann, &bob, &cat] {
-        let room = open_with_bot(caller).await;
-        let mut live = caller.gateway().await;
-        live.join_room(&room, json!({})).await;
-        lives.push((room, live));
+        lives.push(talk_to_bot(caller).await);
     }
     let gate = Gate::new();
     fake.push(Script::hold(["Ann's "], &gate, ["answer."]));
@@ -362,9 +355,7 @@ async fn premium_lifts_the_trial_while_it_lasts_and_the_trial_is_back_when_it_en
     let name = unique_name("ann");
     let ann = app.caller(&name).await;
     let root = app.root().await;
-    let room = open_with_bot(&ann).await;
-    let mut live = ann.gateway().await;
-    live.join_room(&room, json!({})).await;
+    let (room, mut live) = talk_to_bot(&ann).await;
     send(&mut live, &room, "the free one").await;
     bot_message(&mut live).await;
     send(&mut live, &room, "over the limit").await;
@@ -409,9 +400,7 @@ async fn in_a_room_that_allows_it_the_companion_answers_mentions_from_the_rooms_
     bob_live.join_room(&slug, json!({})).await;
 
     // Ann tells the bot a secret in her conversation with it: a room never hears of it.
-    let dm = open_with_bot(&ann).await;
-    let mut ann_live = ann.gateway().await;
-    ann_live.join_room(&dm, json!({})).await;
+    let (dm, mut ann_live) = talk_to_bot(&ann).await;
     send(&mut ann_live, &dm, "my secret is 4242").await;
     bot_message(&mut ann_live).await;
 
@@ -522,9 +511,7 @@ async fn deleting_an_account_forgets_what_the_companion_remembered_and_counted()
     let app = app_tuned(&fake, AiProvider::Ollama, common::with_root).await;
     let name = unique_name("ann");
     let ann = app.caller(&name).await;
-    let room = open_with_bot(&ann).await;
-    let mut live = ann.gateway().await;
-    live.join_room(&room, json!({})).await;
+    let (room, mut live) = talk_to_bot(&ann).await;
     send(&mut live, &room, "remember me").await;
     bot_message(&mut live).await;
     let db = common::database(&app).await;

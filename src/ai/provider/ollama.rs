@@ -146,17 +146,7 @@ mod tests {
 
     #[test]
     fn a_reply_split_at_any_byte_reads_the_same() {
-        let bytes = SAMPLE.as_bytes();
-        for cut in 0..=bytes.len() {
-            let (a, b) = bytes.split_at(cut);
-            assert_eq!(
-                read(&[a, b]).unwrap(),
-                ("Héllo ✓".into(), true),
-                "cut at {cut}"
-            );
-        }
-        let singles: Vec<&[u8]> = bytes.chunks(1).collect();
-        assert_eq!(read(&singles).unwrap(), ("Héllo ✓".into(), true));
+        Reader::assert_reads_however_split(AiProvider::Ollama, SAMPLE, "Héllo ✓");
     }
 
     #[test]

@@ -137,6 +137,24 @@ impl Reader {
         text.push_str(&out.text);
         Ok((text, out.done))
     }
+
+    /// Test help: `sample` reads as the whole reply `want` however the network cuts it — in two
+    /// at every byte, and one byte at a time.
+    #[cfg(test)]
+    pub(super) fn assert_reads_however_split(kind: AiProvider, sample: &str, want: &str) {
+        let bytes = sample.as_bytes();
+        let whole = (want.to_owned(), true);
+        for cut in 0..=bytes.len() {
+            let (a, b) = bytes.split_at(cut);
+            assert_eq!(
+                Self::read_all(kind, &[a, b]).unwrap(),
+                whole,
+                "cut at {cut}"
+            );
+        }
+        let singles: Vec<&[u8]> = bytes.chunks(1).collect();
+        assert_eq!(Self::read_all(kind, &singles).unwrap(), whole);
+    }
 }
 
 impl Decoder {
