@@ -159,6 +159,53 @@ async function run() {
   await pageA.waitForTimeout(300);
   await step('A', 'no dialog was opened by the HTML message', async () => {});
 
+  // ---- formatting and links, built as elements ------------------------------------------------
+  const formatted = `**bold ${tag}** and _it_ and ~~gone~~ and \`co*de*\` at https://example.com/a_b_c). `
+    + 'not javascript:alert(1) nor snake_case_name';
+  await step('A', 'sends a message with markdown and links', (page) => send(page, formatted));
+  await step('B', 'sees bold, italic, strike, code and a safe link; the rest stays text', async (page) => {
+    await page.waitForFunction((t) => [...document.querySelectorAll('#messages .message-text strong')]
+      .some((el) => el.textContent === `bold ${t}`), tag, { timeout: STEP_MS });
+    const seen = await page.evaluate((t) => {
+      const body = [...document.querySelectorAll('#messages .message-text')]
+        .find((el) => el.querySelector('strong')?.textContent === `bold ${t}`);
+      const links = [...body.querySelectorAll('a')];
+      return {
+        text: body.textContent,
+        em: [...body.querySelectorAll('em')].map((el) => el.textContent),
+        strike: body.querySelector('s')?.textContent,
+        code: body.querySelector('code')?.textContent,
+        links: links.map((a) => ({ href: a.getAttribute('href'), text: a.textContent, target: a.target, rel: a.rel })),
+      };
+    }, tag);
+    assert(JSON.stringify(seen.em) === '["it"]', 'only _it_ is italic (snake_case stays)', seen);
+    assert(seen.strike === 'gone' && seen.code === 'co*de*', 'strike and code', seen);
+    assert(seen.links.length === 1 && seen.links[0].href === 'https://example.com/a_b_c'
+      && seen.links[0].text === 'https://example.com/a_b_c' && seen.links[0].target === '_blank'
+      && seen.links[0].rel === 'noopener noreferrer', 'one safe link, without the sentence\'s ")."', seen);
+    assert(seen.text.includes('javascript:alert(1)') && seen.text.includes('snake_case_name'),
+      'the rest is text', seen);
+  });
+  const blocksText = `> quoted ${tag}\n- one\n- two\n1. first\n\`\`\`\n<b>**not bold**</b>\n\`\`\``;
+  await step('A', 'sends a message with a quote, lists and a code block', (page) => send(page, blocksText));
+  await step('B', 'sees the blocks as elements; code stays literal', async (page) => {
+    await page.waitForFunction((t) => [...document.querySelectorAll('#messages .message-text blockquote')]
+      .some((el) => el.textContent === `quoted ${t}`), tag, { timeout: STEP_MS });
+    const seen = await page.evaluate((t) => {
+      const body = [...document.querySelectorAll('#messages .message-text')]
+        .find((el) => el.querySelector('blockquote')?.textContent === `quoted ${t}`);
+      return {
+        bullets: [...body.querySelectorAll('ul > li')].map((el) => el.textContent),
+        numbered: [...body.querySelectorAll('ol > li')].map((el) => el.textContent),
+        code: body.querySelector('pre > code')?.textContent,
+        injected: body.querySelectorAll('b, pre strong').length,
+      };
+    }, tag);
+    assert(JSON.stringify(seen.bullets) === '["one","two"]' && JSON.stringify(seen.numbered) === '["first"]',
+      'the lists', seen);
+    assert(seen.code === '<b>**not bold**</b>' && seen.injected === 0, 'the code block is literal text', seen);
+  });
+
   // ---- a crowd: the list comes a page at a time ---------------------------------------------
   const crowd = [];
   await step('-', `${CROWD} socket.io-client guests join the lobby`, async () => {

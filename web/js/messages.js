@@ -4,7 +4,8 @@
  * Messages are deduplicated by server `id` (the sender gets its own message back as an event,
  * and a reconnect or an older page may overlap what is shown) and, in persistent rooms, kept
  * in `seq` order whatever order pages and events arrive in. Text is always inserted with
- * `textContent`; newlines survive through CSS `white-space: pre-wrap`. Attachments are drawn
+ * `textContent` (formatted by markup.js, which builds its elements the same way); newlines
+ * survive through CSS `white-space: pre-wrap`. Attachments are drawn
  * by attachment-view.js, sized before they load so the log does not jump. The log follows the
  * newest line unless the reader has scrolled up, in which case a "New messages" button offers
  * the jump instead; scrolling near the top asks the owner for older history (`onNearTop`).
@@ -16,6 +17,7 @@
 
 import { badgeFor, botTagFor, guestTagFor } from './members.js';
 import { attachmentsElement } from './attachment-view.js';
+import { renderMarkup } from './markup.js';
 
 const MAX_LINES = 500;
 const STICK_THRESHOLD_PX = 48;
@@ -67,7 +69,7 @@ function messageElement({ id, ts, author, text, seq, attachments, client_msg_id:
   if (!files || (text ?? '') !== '') {
     const body = document.createElement('div');
     body.className = 'message-text';
-    body.textContent = text ?? '';
+    renderMarkup(body, text ?? '');
     item.append(body);
   }
   if (files) item.append(files);
