@@ -106,6 +106,12 @@ async function run() {
   const replyB = `reply from B ${tag}`;
   await step('B', 'reply', (page) => send(page, replyB));
   await step('A', "sees B's reply with B as author", (page) => waitForMessage(page, replyB, nickB));
+  await step('B', `A's message carries the initials avatar "BA"`, async (page) => {
+    const avatars = await page.evaluate((who) => [...document.querySelectorAll('#messages .message')]
+      .filter((item) => item.querySelector('.message-author')?.textContent === who)
+      .map((item) => item.querySelector('.message-header .avatar')?.textContent), nickA);
+    assert(avatars.length > 0 && avatars.every((a) => a === 'BA'), 'BrA… is "BA"', avatars);
+  });
   await step('B', 'message has a non-empty .message-time and a data-id', async (page) => {
     const info = await page.evaluate((want) => {
       const item = [...document.querySelectorAll('#messages .message')]

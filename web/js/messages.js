@@ -18,6 +18,7 @@
 import { badgeFor, botTagFor, guestTagFor } from './members.js';
 import { attachmentsElement } from './attachment-view.js';
 import { renderMarkup } from './markup.js';
+import { avatarFor } from './avatar.js';
 
 const MAX_LINES = 500;
 const STICK_THRESHOLD_PX = 48;
@@ -54,6 +55,7 @@ function messageElement({ id, ts, author, text, seq, attachments, client_msg_id:
 
   const header = document.createElement('div');
   header.className = 'message-header';
+  header.append(avatarFor(author?.name ?? '?'));
   const badge = badgeFor(author);
   if (badge) header.append(badge);
   const name = document.createElement('span');
