@@ -267,7 +267,7 @@ async function run() {
     const attrs = await audio.evaluate((el) => ({ controls: el.controls, preload: el.preload, src: el.getAttribute('src') }));
     assert(attrs.controls && attrs.preload === 'metadata' && attrs.src === `/api/files/${voiceId}`,
       'the player should have controls, read metadata only and play the file', attrs);
-    await message.locator('.message-author').click(); // a user gesture on the page before play()
+    await message.locator('.attachment-duration').click(); // a user gesture on the page before play()
     const played = await audio.evaluate(async (el) => {
       await el.play();
       const until = Date.now() + 5000;

@@ -211,6 +211,24 @@ async function run() {
       'the lists', seen);
     assert(seen.code === '<b>**not bold**</b>' && seen.injected === 0, 'the code block is literal text', seen);
   });
+  await step('B', "A's two messages in a row read as one group; the day opens with a separator", async (page) => {
+    const seen = await page.evaluate((t) => {
+      const items = [...document.querySelectorAll('#messages .room-log[data-room="lobby"] .message')];
+      const blocks = items.find((el) => el.querySelector('blockquote')?.textContent === `quoted ${t}`);
+      const first = items[0];
+      return {
+        grouped: blocks.classList.contains('message-grouped'),
+        headerShown: blocks.querySelector('.message-header').getClientRects().length > 0,
+        firstGrouped: first.classList.contains('message-grouped'),
+        firstDay: first.dataset.day ?? null,
+        days: items.filter((el) => el.classList.contains('message-new-day')).length,
+      };
+    }, tag);
+    assert(seen.grouped && !seen.headerShown, 'the second message of a run hides its header', seen);
+    // (Two separators only if the run straddles midnight.)
+    assert(!seen.firstGrouped && ['Today', 'Yesterday'].includes(seen.firstDay) && seen.days >= 1 && seen.days <= 2,
+      'a day separator on the first message', seen);
+  });
 
   // ---- a crowd: the list comes a page at a time ---------------------------------------------
   const crowd = [];

@@ -51,6 +51,8 @@ function messageElement({ id, ts, author, text, seq, attachments, client_msg_id:
   if (author?.bot === true) item.classList.add('message-bot');
   item.dataset.id = String(id);
   if (Number.isInteger(seq)) item.dataset.seq = String(seq);
+  item.dataset.author = author?.name ?? '';
+  if (Number.isFinite(ts)) item.dataset.ts = String(ts);
   if (typeof clientMsgId === 'string') item.dataset.clientMsgId = clientMsgId;
 
   const header = document.createElement('div');
@@ -76,6 +78,50 @@ function messageElement({ id, ts, author, text, seq, attachments, client_msg_id:
   }
   if (files) item.append(files);
   return item;
+}
+
+/** Consecutive messages from one author this close together read as one group. */
+const GROUP_MS = 5 * 60_000;
+
+/** The local calendar day of `ts` ("2026-12-07"), or '' when unknown. */
+function dayOf(ts) {
+  const date = new Date(Number(ts));
+  if (Number.isNaN(date.getTime())) return '';
+  return `${date.getFullYear()}-${date.getMonth() + 1}-${date.getDate()}`;
+}
+
+/** "Today", "Yesterday" or the date, for a day separator. */
+function dayLabel(ts) {
+  const date = new Date(Number(ts));
+  const today = new Date();
+  const yesterday = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 1);
+  if (dayOf(date) === dayOf(today)) return 'Today';
+  if (dayOf(date) === dayOf(yesterday)) return 'Yesterday';
+  return date.toLocaleDateString(undefined, { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric' });
+}
+
+/**
+ * Marks a message by its neighbour above: `message-grouped` when the same author wrote just
+ * before (same day, within GROUP_MS, nothing else in between: its header is then hidden),
+ * `message-new-day` with a `data-day` label when it opens a day. Attributes rather than extra
+ * lines, so that trimming, counting and reordering the log need not know about them.
+ */
+function relate(item) {
+  if (!item?.classList?.contains('message')) return;
+  const dated = (el) => el.classList.contains('message') && Boolean(el.dataset.ts);
+  const above = item.previousElementSibling;
+  const prev = above && dated(above) ? above : null;
+  let earlier = above; // the nearest dated message above, across notices and streaming replies
+  while (earlier && !dated(earlier)) earlier = earlier.previousElementSibling;
+  const ts = Number(item.dataset.ts);
+  const newDay = Boolean(item.dataset.ts) && (!earlier || dayOf(earlier.dataset.ts) !== dayOf(ts));
+  item.classList.toggle('message-new-day', newDay);
+  if (newDay) item.dataset.day = dayLabel(ts);
+  else delete item.dataset.day;
+  const grouped = Boolean(prev) && !newDay && prev.dataset.author === item.dataset.author
+    && item.dataset.author !== '' && ts - Number(prev.dataset.ts) < GROUP_MS
+    && prev.classList.contains('message-own') === item.classList.contains('message-own');
+  item.classList.toggle('message-grouped', grouped);
 }
 
 /**
@@ -119,6 +165,7 @@ export function createMessageLog(listEl, jumpButton, { onNearTop } = {}) {
       oldest.remove();
       edge.remove(); // older history exists again
     }
+    relate(listEl.querySelector('.message'));
   }
 
   function append(item, { forceScroll = false } = {}) {
@@ -159,6 +206,8 @@ export function createMessageLog(listEl, jumpButton, { onNearTop } = {}) {
         if (Number.isInteger(seq)) newestSeq = seq;
         append(item, { forceScroll: own });
       }
+      relate(item);
+      relate(item.nextElementSibling);
       return true;
     },
 
