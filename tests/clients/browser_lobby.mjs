@@ -167,7 +167,7 @@ async function run() {
 
   // ---- formatting and links, built as elements ------------------------------------------------
   const formatted = `**bold ${tag}** and _it_ and ~~gone~~ and \`co*de*\` at https://example.com/a_b_c). `
-    + 'not javascript:alert(1) nor snake_case_name';
+    + 'not javascript:alert(1) nor snake_case_name; see #lobby, not #no-such-room-here';
   await step('A', 'sends a message with markdown and links', (page) => send(page, formatted));
   await step('B', 'sees bold, italic, strike, code and a safe link; the rest stays text', async (page) => {
     await page.waitForFunction((t) => [...document.querySelectorAll('#messages .message-text strong')]
@@ -181,7 +181,9 @@ async function run() {
         em: [...body.querySelectorAll('em')].map((el) => el.textContent),
         strike: body.querySelector('s')?.textContent,
         code: body.querySelector('code')?.textContent,
-        links: links.map((a) => ({ href: a.getAttribute('href'), text: a.textContent, target: a.target, rel: a.rel })),
+        links: links.filter((a) => !a.classList.contains('room-ref'))
+          .map((a) => ({ href: a.getAttribute('href'), text: a.textContent, target: a.target, rel: a.rel })),
+        rooms: [...body.querySelectorAll('a.room-ref')].map((a) => ({ href: a.getAttribute('href'), text: a.textContent })),
       };
     }, tag);
     assert(JSON.stringify(seen.em) === '["it"]', 'only _it_ is italic (snake_case stays)', seen);
@@ -191,6 +193,8 @@ async function run() {
       && seen.links[0].rel === 'noopener noreferrer', 'one safe link, without the sentence\'s ")."', seen);
     assert(seen.text.includes('javascript:alert(1)') && seen.text.includes('snake_case_name'),
       'the rest is text', seen);
+    assert(JSON.stringify(seen.rooms) === JSON.stringify([{ href: '/', text: '#lobby' }])
+      && seen.text.includes('#no-such-room-here'), 'a room the reader has links; an unknown one stays text', seen);
   });
   const blocksText = `> quoted ${tag}\n- one\n- two\n1. first\n\`\`\`\n<b>**not bold**</b>\n\`\`\``;
   await step('A', 'sends a message with a quote, lists and a code block', (page) => send(page, blocksText));

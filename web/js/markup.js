@@ -11,9 +11,21 @@
  * - inline: `code`, **bold**, *italic* or _italic_ (not inside words, so snake_case stays),
  *   ~~strike~~, and URLs starting with http://, https:// or mailto: as links that open in a new
  *   tab without handing the page to it (`rel="noopener noreferrer"`). Any other scheme
- *   (`javascript:`, `data:`…) is never a link: it stays text.
+ *   (`javascript:`, `data:`…) is never a link: it stays text;
+ * - `#room`: a link to that room when the reader may see it (their room list has it, as
+ *   `setRoomRefs` tells), plain text otherwise, so a message cannot reveal or probe a room.
  * A message without any of these renders as its plain text, node for node.
  */
+
+import { roomUrl } from './router.js';
+
+/** Which `#room` references link, and how they open (set by the rooms coordinator). */
+let roomRefs = null;
+
+/** @param {{visible: (slug: string) => boolean, open: (slug: string) => void} | null} refs */
+export function setRoomRefs(refs) {
+  roomRefs = refs;
+}
 
 /** Schemes a link may have. */
 const LINK_SCHEMES = new Set(['http:', 'https:', 'mailto:']);
@@ -22,6 +34,7 @@ const LINK_SCHEMES = new Set(['http:', 'https:', 'mailto:']);
 const INLINE = [
   { kind: 'code', re: /`([^`\n]+)`/ },
   { kind: 'link', re: /(?:https?:\/\/|mailto:)[^\s<>"]+/i },
+  { kind: 'room', re: /(^|[^\w#&/])#([a-z0-9][a-z0-9-]{0,38}[a-z0-9])(?![\w-])/i, lead: true },
   { kind: 'strong', re: /\*\*(?=\S)([^]*?\S)\*\*/ },
   { kind: 'strike', re: /~~(?=\S)([^]*?\S)~~/ },
   { kind: 'em', re: /(^|[^\w*])\*(?=[^\s*])([^*\n]*?[^\s*])\*(?![\w*])/, lead: true },
@@ -56,6 +69,22 @@ function linkFor(text) {
   return a;
 }
 
+/** A link to room `slug` when the reader may see it, else null. */
+function roomLinkFor(slug) {
+  const key = slug.toLowerCase();
+  if (!roomRefs?.visible(key)) return null;
+  const a = document.createElement('a');
+  a.className = 'room-ref';
+  a.href = roomUrl(key) ?? '/';
+  a.textContent = `#${slug}`;
+  a.addEventListener('click', (event) => {
+    if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    event.preventDefault();
+    roomRefs?.open(key);
+  });
+  return a;
+}
+
 /** The earliest inline match in `text`: `{kind, start, end, inner}` or null. */
 function firstMatch(text) {
   let best = null;
@@ -83,6 +112,8 @@ function appendInline(parent, text) {
     if (match.start > 0) parent.append(rest.slice(0, match.start));
     if (match.kind === 'link') {
       parent.append(linkFor(match.inner) ?? match.inner);
+    } else if (match.kind === 'room') {
+      parent.append(roomLinkFor(match.inner) ?? `#${match.inner}`);
     } else {
       const el = document.createElement(TAGS[match.kind]);
       if (match.kind === 'code') el.textContent = match.inner;

@@ -12,6 +12,7 @@
  * records room-list.js's, gateway traffic room-sync.js's, in-room events room-events.js's.
  */
 
+import { setRoomRefs } from './markup.js';
 import { LOBBY, explainRoomError } from './room-api.js';
 import { createRoomList, roomRecord, merge } from './room-list.js';
 import { createRoomPane } from './room-pane.js';
@@ -62,6 +63,14 @@ export function createRooms({ onSwitch, onMemberCount, onUnreadTotal, onIncoming
   let whenReady = null; // the first handshake's promise: routes wait for the room list
 
   const banner = createBanner();
+  // `#room` in messages links to the rooms this identity's list holds (markup.js).
+  setRoomRefs({
+    visible: (slug) => {
+      const room = rooms.get(slug);
+      return Boolean(room) && (room.kind === 'lobby' || (room.kind === 'room' && room.access !== 'requested'));
+    },
+    open: (slug) => { open(slug); },
+  });
   const toLobby = { label: 'Go to the lobby', onClick: () => open(LOBBY) };
   const persistent = createPersistentRooms(kindContext());
   const privateRooms = createPrivateRooms(kindContext());
