@@ -21,6 +21,8 @@
 # bench/results/companion.jsonl, the summary to bench/COMPANION.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/common.sh
+source bench/common.sh
 
 build=true
 rates=(190000 380000 20000)
@@ -48,22 +50,9 @@ while [ $# -gt 0 ]; do
 done
 concurrency=${concurrency:-$users}
 
-ulimit -n "$(ulimit -Hn)"
-if [ "$(ulimit -n)" -lt $((clients + 200)) ]; then
-  echo "only $(ulimit -n) file descriptors per process; $clients clients need $((clients + 200))" >&2
-  exit 1
-fi
-
-bin="${CARGO_TARGET_DIR:-target}/release"
-if $build; then
-  echo "== building release binaries"
-  cargo build --release --locked -p parlor -p parlor-bench
-fi
-
-commit=${BENCH_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}
-if [ -z "${BENCH_COMMIT:-}" ] && [ -n "$(git status --porcelain -- src migrations web Cargo.toml Cargo.lock 2>/dev/null)" ]; then
-  commit="$commit + uncommitted changes"
-fi
+raise_fd_limit "$clients"
+build_release "$build"
+measured_commit
 
 out=bench/results
 mkdir -p "$out"

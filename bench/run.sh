@@ -29,6 +29,8 @@
 # to bench/results/results.jsonl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/common.sh
+source bench/common.sh
 
 targets=(parlor-native parlor-socketio socketio)
 sizes=(100 1000 10000)
@@ -52,27 +54,13 @@ if [ ${#sizes[@]} -gt 0 ]; then largest=${sizes[-1]}; fi
 most=$largest # clients in one fleet
 if [ "$two_node" != no ] && [ "$most" -lt 1000 ]; then most=1000; fi
 
-ulimit -n "$(ulimit -Hn)"
-if [ "$(ulimit -n)" -lt $((most + 200)) ]; then
-  echo "only $(ulimit -n) file descriptors per process; $most clients need $((most + 200))" >&2
-  exit 1
-fi
-
-bin="${CARGO_TARGET_DIR:-target}/release"
-if $build; then
-  echo "== building release binaries"
-  cargo build --release --locked -p parlor -p parlor-bench
-fi
+raise_fd_limit "$most"
+build_release "$build"
 if [[ " ${targets[*]-} " == *" socketio "* ]]; then
   (cd bench/peers/node && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
-# The code measured: BENCH_COMMIT when run from an export (`git archive`), else the checkout's
-# commit, marked when the server's sources differ from it.
-commit=${BENCH_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}
-if [ -z "${BENCH_COMMIT:-}" ] && [ -n "$(git status --porcelain -- src migrations web Cargo.toml Cargo.lock 2>/dev/null)" ]; then
-  commit="$commit + uncommitted changes"
-fi
+measured_commit
 
 out=bench/results
 mkdir -p "$out"

@@ -1,0 +1,29 @@
+# What bench/run.sh and bench/companion.sh share; sourced, not run.
+
+# Raises the open-file limit to the hard limit; exits when `$1` clients will not fit in it.
+raise_fd_limit() {
+  local clients=$1
+  ulimit -n "$(ulimit -Hn)"
+  if [ "$(ulimit -n)" -lt $((clients + 200)) ]; then
+    echo "only $(ulimit -n) file descriptors per process; $clients clients need $((clients + 200))" >&2
+    exit 1
+  fi
+}
+
+# Builds the server and the load generator (release) unless `$1` is false; sets `bin`.
+build_release() {
+  bin="${CARGO_TARGET_DIR:-target}/release"
+  if $1; then
+    echo "== building release binaries"
+    cargo build --release --locked -p parlor -p parlor-bench
+  fi
+}
+
+# The code measured, in `commit`: BENCH_COMMIT when run from an export (`git archive`), else
+# the checkout's commit, marked when the server's sources differ from it.
+measured_commit() {
+  commit=${BENCH_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}
+  if [ -z "${BENCH_COMMIT:-}" ] && [ -n "$(git status --porcelain -- src migrations web Cargo.toml Cargo.lock 2>/dev/null)" ]; then
+    commit="$commit + uncommitted changes"
+  fi
+}
