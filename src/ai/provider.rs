@@ -54,6 +54,25 @@ pub struct Prompt {
     pub temperature: f32,
 }
 
+#[cfg(test)]
+impl Prompt {
+    /// Test help: a prompt of these turns, in order.
+    pub(crate) fn of(turns: &[(Speaker, &str)], max_tokens: u32, temperature: f32) -> Self {
+        let turns = turns
+            .iter()
+            .map(|&(speaker, text)| Turn {
+                speaker,
+                text: text.to_owned(),
+            })
+            .collect();
+        Self {
+            turns,
+            max_tokens,
+            temperature,
+        }
+    }
+}
+
 /// Where and how to reach the model server.
 #[derive(Clone, Debug)]
 pub struct ProviderSettings {

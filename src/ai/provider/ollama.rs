@@ -89,7 +89,7 @@ impl Decoder {
 mod tests {
     use super::super::reply::Reader;
     use super::*;
-    use crate::ai::provider::{Speaker, Turn};
+    use crate::ai::provider::Speaker;
     use crate::config::AiProvider;
 
     const SAMPLE: &str = concat!(
@@ -110,24 +110,12 @@ mod tests {
 
     #[test]
     fn the_body_carries_model_turns_and_sampling() {
-        let prompt = Prompt {
-            turns: vec![
-                Turn {
-                    speaker: Speaker::System,
-                    text: "be kind".into(),
-                },
-                Turn {
-                    speaker: Speaker::User,
-                    text: "hi".into(),
-                },
-                Turn {
-                    speaker: Speaker::Assistant,
-                    text: "hello".into(),
-                },
-            ],
-            max_tokens: 64,
-            temperature: 0.5,
-        };
+        let turns = [
+            (Speaker::System, "be kind"),
+            (Speaker::User, "hi"),
+            (Speaker::Assistant, "hello"),
+        ];
+        let prompt = Prompt::of(&turns, 64, 0.5);
         let body: serde_json::Value = serde_json::from_slice(&body("llama3", &prompt)).unwrap();
         assert_eq!(
             body,

@@ -146,7 +146,7 @@ impl Decoder {
 mod tests {
     use super::super::reply::Reader;
     use super::*;
-    use crate::ai::provider::{Speaker, Turn};
+    use crate::ai::provider::Speaker;
     use crate::config::AiProvider;
 
     const SAMPLE: &str = concat!(
@@ -173,20 +173,11 @@ mod tests {
 
     #[test]
     fn the_body_carries_model_turns_and_sampling() {
-        let prompt = Prompt {
-            turns: vec![
-                Turn {
-                    speaker: Speaker::System,
-                    text: "be kind".into(),
-                },
-                Turn {
-                    speaker: Speaker::User,
-                    text: "hi".into(),
-                },
-            ],
-            max_tokens: 32,
-            temperature: 1.25,
-        };
+        let prompt = Prompt::of(
+            &[(Speaker::System, "be kind"), (Speaker::User, "hi")],
+            32,
+            1.25,
+        );
         let body: serde_json::Value = serde_json::from_slice(&body("gpt", &prompt)).unwrap();
         assert_eq!(
             body,
