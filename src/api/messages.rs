@@ -85,7 +85,7 @@ fn reaction(slug: &str, seq: i64, emoji: String) -> Result<React, HttpError> {
 }
 
 #[utoipa::path(put, path = "/api/rooms/{slug}/messages/{seq}/reactions/{emoji}", tag = "rooms",
-    params(("slug" = String, Path), ("seq" = i64, Path, minimum = 1), ("emoji" = String, Path, description = "The emoji, percent-encoded")),
+    params(("slug" = String, Path), ("seq" = i64, Path, minimum = 1), ("emoji" = String, Path, description = "The emoji, percent-encoded: 1 to 8 characters, none of them ASCII, white space or a control character", pattern = r"^[^\x00-\x7F\x80-\x9F\s]{1,8}$")),
     responses((status = 200, description = "Given (again: nothing changes); the room gets `reaction`", body = Reacted),
         (status = 403, description = "registration_required, muted", body = ErrorResponse),
         (status = 404, description = "not_found", body = ErrorResponse),
@@ -108,7 +108,7 @@ pub async fn react(
 }
 
 #[utoipa::path(delete, path = "/api/rooms/{slug}/messages/{seq}/reactions/{emoji}", tag = "rooms",
-    params(("slug" = String, Path), ("seq" = i64, Path, minimum = 1), ("emoji" = String, Path, description = "The emoji, percent-encoded")),
+    params(("slug" = String, Path), ("seq" = i64, Path, minimum = 1), ("emoji" = String, Path, description = "The emoji, percent-encoded: 1 to 8 characters, none of them ASCII, white space or a control character", pattern = r"^[^\x00-\x7F\x80-\x9F\s]{1,8}$")),
     responses((status = 200, description = "Taken back (or was not there); the room gets `reaction` when it changed", body = Reacted),
         (status = 403, description = "registration_required, muted", body = ErrorResponse),
         (status = 404, description = "not_found", body = ErrorResponse),

@@ -207,6 +207,7 @@ pub struct PostBody {
     client_msg_id: Option<String>,
     /// The sequence number of the message this one answers, in the same room.
     #[schema(minimum = 1)]
+    #[serde(default, deserialize_with = "whole::optional")]
     reply_to: Option<i64>,
 }
 
