@@ -97,7 +97,9 @@ impl History {
             Appended::AttachmentUnavailable => return Err(RoomError::AttachmentUnavailable),
         };
         let mut messages = vec![message];
-        self.complete(room, &key, &mut messages, new).await?;
+        // A new message has no reactions yet, and its mentions were just resolved.
+        let known = if new { Known::All } else { Known::Nothing };
+        self.complete(room, &key, &mut messages, known).await?;
         Ok((messages.remove(0), new))
     }
 
@@ -147,7 +149,8 @@ impl History {
         let mut message = plain(row, Some(text));
         message.edited_at = Some(edited_at);
         let mut messages = vec![message];
-        self.complete(room, &key, &mut messages, true).await?;
+        self.complete(room, &key, &mut messages, Known::Mentions)
+            .await?;
         Ok(messages.remove(0))
     }
 
@@ -326,21 +329,25 @@ impl History {
         let key = self.dir.keyring.key(room.data_key_id).await?;
         let mut messages: Vec<PlainMessage> =
             rows.into_iter().map(|row| self.open(&key, row)).collect();
-        self.complete(room, &key, &mut messages, false).await?;
+        self.complete(room, &key, &mut messages, Known::Nothing)
+            .await?;
         Ok(messages)
     }
 
     /// Fills in what a page shows beside the text: attachments, the originals replies quote,
-    /// reactions, and (unless `mentions_known`) mentions — one query each for the page.
+    /// and what is not `known` of reactions and mentions — one query each for the page.
     async fn complete(
         &self,
         room: &Room,
         key: &SecretKey,
         messages: &mut [PlainMessage],
-        mentions_known: bool,
+        known: Known,
     ) -> Result<(), RoomError> {
         self.attach_files(messages).await?;
         self.quote_originals(room, key, messages).await?;
+        if known == Known::All {
+            return Ok(());
+        }
         let ids: Vec<i64> = messages
             .iter()
             .filter(|m| !m.deleted)
@@ -364,7 +371,7 @@ impl History {
                 }),
             }
         }
-        if !mentions_known {
+        if known == Known::Nothing {
             for row in self.dir.store.mentions().of_messages(&ids).await? {
                 let Some(message) = messages.iter_mut().find(|m| m.id == row.message_id) else {
                     continue;
@@ -476,6 +483,17 @@ fn plain(row: MessageRow, text: Option<String>) -> PlainMessage {
         mentions: Vec::new(),
         mentions_everyone: false,
     }
+}
+
+/// What a page's messages already carry, so that [`History::complete`] does not read it again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Known {
+    /// Nothing beyond the rows: read reactions and mentions.
+    Nothing,
+    /// Mentions (just resolved by an edit): read reactions.
+    Mentions,
+    /// Both (a message just stored has no reactions, and its mentions were just resolved).
+    All,
 }
 
 /// What a member's new message holds, besides who writes it where.
