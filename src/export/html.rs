@@ -298,6 +298,7 @@ mod tests {
             author: "eve".into(),
             text: "<img src=x onerror=alert(1)>".into(),
             undecryptable: false,
+            edited_at: None,
             attachments: vec![FileRef {
                 id: "id".into(),
                 name: "\"><script>.png".into(),

@@ -189,6 +189,9 @@ pub struct MessageLine {
     /// The stored body did not decrypt: there is no text.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub undecryptable: bool,
+    /// When the author last edited the text (the text is the edited one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub edited_at: Option<Millis>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<FileRef>,
 }

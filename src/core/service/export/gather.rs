@@ -55,7 +55,8 @@ impl Exports {
                 .into_iter()
                 .map(|row| (row.id.clone(), row))
                 .collect();
-            for message in messages {
+            // A deleted message's content is gone; its tombstone is no one's data.
+            for message in messages.into_iter().filter(|m| !m.deleted) {
                 let mut attachments = Vec::with_capacity(message.attachments.len());
                 for view in &message.attachments {
                     let listed = FileRef {
@@ -78,6 +79,7 @@ impl Exports {
                     author: message.author_name,
                     text: message.text,
                     undecryptable: message.undecryptable,
+                    edited_at: message.edited_at,
                     attachments,
                 };
                 writer.message(&line).await?;
