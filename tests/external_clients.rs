@@ -196,6 +196,24 @@ async fn browsers_hold_private_conversations_whispers_and_an_ephemeral_room() {
 }
 
 #[tokio::test]
+async fn two_browsers_reply_react_edit_delete_and_mention_in_a_room() {
+    let out = [screenshot_dir("browser_messages.mjs")];
+    run_script_with(
+        "node",
+        "browser_messages.mjs",
+        &out,
+        BROWSER_TIMEOUT,
+        |config| {
+            // A join page smaller than what the script posts, so a reply's original has to be
+            // loaded from older history; and a message rate one account's burst stays under.
+            config.history_page = 30;
+            config.rate_limit_messages = 1000;
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn two_browsers_share_a_pasted_image_and_a_recorded_voice_note() {
     let out = [screenshot_dir("browser_files.mjs")];
     run_script("node", "browser_files.mjs", &out, BROWSER_TIMEOUT).await;

@@ -7,7 +7,8 @@
  * join theirs), the header (identity, connection state, logout, "download my data" in
  * data-export.js), the two narrow-screen drawers
  * (rooms on the left, members on the right), the composer with outbound typing and its files
- * (attachment tray, attach button, drops, pastes, voice notes), and the unread count in the
+ * (attachment tray, attach button, drops, pastes, voice notes), the reply bar and mention
+ * autocomplete (reply-bar.js, mention-complete.js), and the unread count in the
  * tab title. When a moderator closes the connection it stops reconnecting and
  * shows the blocking screen (closing-screen.js). Everything about rooms is delegated to
  * rooms.js, the admin panel (staff only, at `/admin`) to admin.js.
@@ -26,6 +27,8 @@ import { createAdminPanel } from './admin.js';
 import { createClosingScreen } from './closing-screen.js';
 import { createDataExport } from './data-export.js';
 import { createAccountPanel } from './account-panel.js';
+import { createReplyBar } from './reply-bar.js';
+import { createMentionComplete } from './mention-complete.js';
 
 const TITLE = document.title;
 
@@ -84,6 +87,11 @@ export function createChat({ onSignedOut }) {
     },
     onIncoming: noteUnread,
     onRoomUpdated: (room) => files.setRoom(room),
+    onReply: (room, quote) => {
+      if (rooms.activeRoom() !== room) return;
+      replyBar.set(room.slug, quote);
+      composer.focus();
+    },
   });
   const typingOut = createTypingNotifier((active) => {
     if (active) typingRoom = typingRoomOf(rooms.activeRoom());
@@ -93,9 +101,12 @@ export function createChat({ onSignedOut }) {
   const composer = createComposer(
     { form: $('composer-form'), textarea: $('composer'), button: $('send') },
     {
-      onSend: (text, attachments) => {
+      onSend: async (text, attachments) => {
         typingOut.stop();
-        return rooms.send(text, attachments);
+        const replyTo = replyBar.seqFor(rooms.activeRoom()?.slug);
+        const sent = await rooms.send(text, attachments, { replyTo });
+        if (sent && replyTo !== null && replyBar.seqFor(rooms.activeRoom()?.slug) === replyTo) replyBar.clear();
+        return sent;
       },
       onInput: (hasText) => {
         if (session?.gateway.state === 'online' && typingRoomOf(rooms.activeRoom())) typingOut.input(hasText);
@@ -103,6 +114,9 @@ export function createChat({ onSignedOut }) {
     },
     tray,
   );
+  const replyBar = createReplyBar($('composer-form'), $('composer'));
+  const mentions = createMentionComplete($('composer-form'), $('composer'),
+    () => (session && rooms.activeRoom() ? { room: rooms.activeRoom(), me: session.me } : null));
   const files = createComposerFiles({
     attach: $('attach'),
     input: $('attach-input'),
@@ -173,6 +187,8 @@ export function createChat({ onSignedOut }) {
     typingOut.reset();
     files.reset();
     tray.reset();
+    replyBar.clear();
+    mentions.close();
     setDrawer(null);
     logoutButton.disabled = false;
     unread = 0;
@@ -275,6 +291,8 @@ export function createChat({ onSignedOut }) {
   /** The open room changed: typing stops there, the draft stays with it, drawers close. */
   function switched(room, previous) {
     typingOut.stop();
+    if (previous !== (room?.slug ?? null)) replyBar.clear();
+    mentions.close();
     const next = room?.slug ?? null;
     if (previous !== next) {
       const draft = composer.swap(drafts.get(next) ?? '');

@@ -200,5 +200,7 @@ export function createMemberList(listEl, onCount) {
     },
     /** How many members are present. */
     count: () => total,
+    /** The names of the members loaded so far (mention autocomplete). */
+    names: () => [...members.values()].map((user) => user.name),
   };
 }

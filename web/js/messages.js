@@ -12,7 +12,9 @@
  * While following the newest line, old lines are trimmed to bound memory. A line the owner
  * keeps updating itself (the AI companion's reply while it streams, companion-stream.js) is
  * appended with `addLine` and removed by its owner once the message stored under its
- * `client_msg_id` is shown (`hasClientMsg`).
+ * `client_msg_id` is shown (`hasClientMsg`). What a stored message grows beyond its text
+ * (a reply's quote, reactions, the actions toolbar, an edit or a tombstone) is the owner's
+ * `decorate` hook's (message-actions.js); `bySeq` finds a message for the events that change it.
  */
 
 import { badgeFor, botTagFor, guestTagFor } from './members.js';
@@ -127,9 +129,12 @@ function relate(item) {
 /**
  * @param {HTMLElement} listEl the `<ol>` of this room
  * @param {HTMLButtonElement} jumpButton this room's "New messages" button
- * @param {{onNearTop?: () => void}} [options]
+ * @param {object} [options]
+ * @param {() => void} [options.onNearTop] the reader scrolled up to the oldest message
+ * @param {(item: HTMLElement, message: object, own: boolean) => void} [options.decorate] adds
+ *   to a message's element what goes beyond its author, text and files
  */
-export function createMessageLog(listEl, jumpButton, { onNearTop } = {}) {
+export function createMessageLog(listEl, jumpButton, { onNearTop, decorate } = {}) {
   const seen = new Set();
   const clientIds = new Set(); // `client_msg_id`s of the messages shown
   const edge = document.createElement('li');
@@ -199,6 +204,7 @@ export function createMessageLog(listEl, jumpButton, { onNearTop } = {}) {
       seen.add(key);
       if (typeof message.client_msg_id === 'string') clientIds.add(message.client_msg_id);
       const item = messageElement(message, own);
+      decorate?.(item, message, own);
       const seq = message.seq;
       if (Number.isInteger(seq) && newestSeq !== null && seq < newestSeq) {
         insertOlder(item, seq);
@@ -251,6 +257,12 @@ export function createMessageLog(listEl, jumpButton, { onNearTop } = {}) {
 
     /** Whether the message sent under `clientMsgId` is shown. */
     hasClientMsg: (clientMsgId) => clientIds.has(String(clientMsgId)),
+
+    /** The `<ol>` of the log (for markers between messages). */
+    element: listEl,
+
+    /** The element of the message numbered `seq`, or null when it is not loaded. */
+    bySeq: (seq) => (Number.isInteger(seq) ? listEl.querySelector(`.message[data-seq="${seq}"]`) : null),
 
     /** The lowest seq shown (where an older page ends), or null. */
     oldestSeq() {

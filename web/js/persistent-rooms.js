@@ -1,6 +1,8 @@
 /**
  * What is particular to persistent rooms, behind one face for rooms.js: the room list of
- * `GET /api/rooms`, the dialogs (create, invite, settings), access requests, invite links,
+ * `GET /api/rooms` (read again on `rooms_changed`: rooms added, renamed or removed; its
+ * `unread` and `mentions` counts seed the sidebar's badges), the read pointer of the room on
+ * screen (read-marker.js), the dialogs (create, invite, settings), access requests, invite links,
  * leaving, and the state cards of rooms that cannot be opened (requested, invited, missing).
  *
  * rooms.js stays the one owner of room records, panes, joining and the screen; it calls the
@@ -16,6 +18,7 @@ import { createRoomDialog } from './create-room.js';
 import { createInviteDialog } from './invite.js';
 import { createSettingsDialog } from './room-settings.js';
 import { createRequests } from './requests.js';
+import { markRead } from './read-marker.js';
 
 const MODERATORS = new Set(['owner', 'admin']);
 
@@ -51,7 +54,14 @@ export function createPersistentRooms(ctx) {
       return;
     }
     if (s !== ctx.session()) return;
-    for (const room of ctx.rooms.applyListing(listed)) {
+    const lost = ctx.rooms.applyListing(listed);
+    for (const room of ctx.rooms.values()) {
+      // The server counts up to the read pointer, which may lag the room being read now.
+      if (room.kind !== 'room' || !ctx.isShown(room.slug)) continue;
+      Object.assign(room, { unread: 0, mentions: 0 });
+      ctx.refreshView(room); // renamed, or its topic changed
+    }
+    for (const room of lost) {
       ctx.drop(room.slug, `You are no longer a member of #${room.slug}.`);
       const item = listed.rooms.find((l) => l.slug === room.slug);
       if (item) ctx.rooms.add(roomRecord(item.slug, item)); // still listed, e.g. a public room
@@ -60,6 +70,23 @@ export function createPersistentRooms(ctx) {
       }
     }
     ctx.render();
+  }
+
+  // `rooms_changed` may come in bursts: one read at a time, and one more if any came meanwhile.
+  let reading = null;
+  let again = false;
+  function roomsChanged() {
+    if (reading) {
+      again = true;
+      return;
+    }
+    reading = refreshList().finally(() => {
+      reading = null;
+      if (again) {
+        again = false;
+        roomsChanged();
+      }
+    });
   }
 
   async function askToJoin(slug) {
@@ -106,6 +133,12 @@ export function createPersistentRooms(ctx) {
 
   return {
     refreshList,
+    roomsChanged,
+
+    /** A message was added to `room`: a persistent room on screen is read at once. */
+    afterMessage(room) {
+      if (room.kind === 'room' && ctx.isShown(room.slug)) markRead(ctx.gateway(), room);
+    },
 
     /** The header buttons of the room on screen. */
     invite: (slug) => inviteDialog.open(slug),
@@ -174,6 +207,7 @@ export function createPersistentRooms(ctx) {
 
     /** A room was put on screen: its pending requests, for those who decide them. */
     shown(room) {
+      if (room.kind === 'room') markRead(ctx.gateway(), room);
       ctx.setRequestCount(room.slug, requests.count(room.slug));
       if (room.kind === 'room' && MODERATORS.has(room.role) && room.private) requests.load(room.slug);
     },

@@ -55,6 +55,12 @@ export const redeemInvite = (token) => post(`/api/invites/${encodeURIComponent(t
 /** Asks the owner of a private room to let the caller in (answers the same for unknown rooms). */
 export const requestAccess = (slug) => post(`${roomPath(slug)}/requests`);
 
+/** `[{name, role, joined_at}]`, the room's members (present or not). */
+export async function listMembers(slug) {
+  const answer = await get(`${roomPath(slug)}/members`);
+  return Array.isArray(answer?.members) ? answer.members : [];
+}
+
 /** `[{name, created_at}]`, the pending requests (owners and admins). */
 export async function listRequests(slug) {
   const answer = await get(`${roomPath(slug)}/requests`);

@@ -1,6 +1,8 @@
 /**
- * What live events do inside one room's pane: messages (others' counted as incoming),
- * presence, typing, a cleared history and moderation notices (kick, mute, verify…).
+ * What live events do inside one room's pane: messages (others' counted as incoming), their
+ * changes (edits, deletions, reactions: message-parts.js redraws a loaded copy; one not loaded
+ * is left alone, as history pages show the current state), presence, typing, a cleared history
+ * and moderation notices (kick, mute, verify…).
  *
  * Join and leave lines are written in the lobby only: in a persistent room, someone going
  * offline is still a member, so a "left" line would mislead. Events that change the set of
@@ -8,6 +10,7 @@
  */
 
 import { LOBBY } from './room-api.js';
+import { messageEdited, messageDeleted, reactionChanged } from './message-parts.js';
 
 const isUser = (user) => Boolean(user) && typeof user.name === 'string';
 
@@ -47,6 +50,15 @@ export function applyPaneEvent(pane, slug, event, data, isOwn) {
       break;
     case 'typing':
       if (isUser(data.user) && !isOwn(data.user)) pane.typing.update(data.user, Boolean(data.active));
+      break;
+    case 'message_edited':
+      messageEdited(pane.log.element, data);
+      break;
+    case 'message_deleted':
+      messageDeleted(pane.log.element, data.seq, data.by);
+      break;
+    case 'reaction':
+      if (typeof data.user === 'string') reactionChanged(pane.log.element, data, (name) => isOwn({ name }));
       break;
     case 'history_cleared':
       pane.log.clear();

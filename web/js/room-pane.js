@@ -24,8 +24,10 @@ function element(tag, className, slug) {
  * @param {object} hooks
  * @param {() => void} [hooks.onNearTop] the reader scrolled up to the oldest message
  * @param {(count: number) => void} hooks.onMemberCount the visible room's member count changed
+ * @param {{decorate: Function, attach: (list: HTMLElement) => void}|null} [hooks.messages] what
+ *   stored messages grow and do (message-actions.js), in rooms that keep them
  */
-export function createRoomPane(slug, { onNearTop, onMemberCount }) {
+export function createRoomPane(slug, { onNearTop, onMemberCount, messages = null }) {
   const $ = (id) => document.getElementById(id);
 
   const logBox = element('div', 'room-log', slug);
@@ -52,10 +54,11 @@ export function createRoomPane(slug, { onNearTop, onMemberCount }) {
     if (visible()) onMemberCount(count);
   });
   const typing = createTypingIndicator(typingLine);
+  messages?.attach(list);
 
   return {
     slug,
-    log: createMessageLog(list, jump, { onNearTop }),
+    log: createMessageLog(list, jump, { onNearTop, decorate: messages?.decorate }),
     members,
     typing,
     show() {

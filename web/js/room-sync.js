@@ -15,6 +15,7 @@
 
 import { LOBBY } from './room-api.js';
 import { deviceId } from './device.js';
+import { markUnread } from './unread-divider.js';
 
 const OLDER_PAGE = 50;
 const SEND_WAIT_MS = 10000;
@@ -82,6 +83,7 @@ export async function joinRoom(gw, room, isOwn) {
   } else {
     missed = addAll(room, ack.messages, isOwn);
     if (!resume && !ack.more) markStart(room);
+    if (!resume) markUnread(room.pane.log, ack.last_read_seq);
   }
   room.synced = true;
   return { room: ack.room, missed: resume ? missed : [] };
@@ -110,12 +112,14 @@ export async function loadOlder(gw, room, isOwn) {
 }
 
 /**
- * Sends `text` to a room, with the ids of uploaded files, and resolves with the ack; waits for
- * the connection while it is (re)connecting. Blank text beside files is left out (the message
- * is the files). Rejects with the server's error, or the last local one after the retries.
+ * Sends `text` to a room, with the ids of uploaded files and the seq of the message it answers
+ * (`replyTo`), and resolves with the ack; waits for the connection while it is (re)connecting.
+ * Blank text beside files is left out (the message is the files). Rejects with the server's
+ * error, or the last local one after the retries.
  */
-export async function sendMessage(gw, slug, text, attachments = []) {
+export async function sendMessage(gw, slug, text, attachments = [], replyTo = null) {
   const data = { room: slug };
+  if (Number.isInteger(replyTo) && slug !== LOBBY) data.reply_to = replyTo;
   if (attachments.length === 0 || text.trim() !== '') data.text = text;
   if (attachments.length) data.attachments = attachments;
   if (slug !== LOBBY) data.client_msg_id = newClientMsgId();

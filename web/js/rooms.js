@@ -9,7 +9,8 @@
  * that make sense. The open room is mirrored in the address bar. This module is the one owner
  * of records and panes; what differs per kind lives in persistent-rooms.js and
  * private-rooms.js, which it calls at those points. Per-room DOM is room-pane.js's, the
- * records room-list.js's, gateway traffic room-sync.js's, in-room events room-events.js's.
+ * records room-list.js's, gateway traffic room-sync.js's, in-room events room-events.js's,
+ * what a stored message can do (reply, react, edit, delete) message-actions.js's.
  */
 
 import { setRoomRefs } from './markup.js';
@@ -27,6 +28,7 @@ import { createPersistentRooms } from './persistent-rooms.js';
 import { createPrivateRooms } from './private-rooms.js';
 import { explainPrivateError } from './conversation-api.js';
 import { roomKind, roomHeading, closedCodeNote } from './room-names.js';
+import { createMessageActions } from './message-actions.js';
 
 /** How long opening a room waits for the connection. */
 const CONNECT_WAIT_MS = 10000;
@@ -52,8 +54,12 @@ function explain(room, err) {
  * @param {(total: number) => void} hooks.onUnreadTotal unread messages outside the open room
  * @param {() => void} hooks.onIncoming someone else's message arrived (any room)
  * @param {(room: object) => void} [hooks.onRoomUpdated] the open room's settings changed
+ * @param {(room: object, quote: {seq: number, author: string, text: string}) => void} [hooks.onReply]
+ *   "Reply" was pressed on a message of `room`
  */
-export function createRooms({ onSwitch, onMemberCount, onUnreadTotal, onIncoming, onRoomUpdated = () => {} }) {
+export function createRooms({
+  onSwitch, onMemberCount, onUnreadTotal, onIncoming, onRoomUpdated = () => {}, onReply = () => {},
+}) {
   const $ = (id) => document.getElementById(id);
   const rooms = createRoomList();
   let session = null; // {gateway, me}
@@ -107,6 +113,12 @@ export function createRooms({ onSwitch, onMemberCount, onUnreadTotal, onIncoming
       room.pane = createRoomPane(room.slug, {
         onNearTop: () => loadOlder(session.gateway, room, isOwn),
         onMemberCount,
+        messages: createMessageActions(room, {
+          me: () => session?.me ?? null,
+          gateway: () => session?.gateway ?? null,
+          loadOlder: () => (session ? loadOlder(session.gateway, room, isOwn) : Promise.resolve()),
+          onReply,
+        }),
       });
       room.pane.members.setSelf(session.me.name);
     }
@@ -122,9 +134,10 @@ export function createRooms({ onSwitch, onMemberCount, onUnreadTotal, onIncoming
     merge(room, ack);
     if (room.kind === 'room') room.access = 'member';
     else privateRooms.joined(room);
-    // A conversation's unread count comes from the server's list, which already holds these.
+    // A conversation's or a room's unread count comes from the server's list (read again
+    // before every join), which already holds these.
     const others = missed.filter((m) => !isOwn(m.author));
-    if (others.length && room.kind !== 'pm') countUnread(room, others.length);
+    if (others.length && room.kind === 'ephemeral') countUnread(room, others.length);
   }
 
   /** Joins a room in the background (an event made it appear); else the next connect does. */
@@ -164,6 +177,7 @@ export function createRooms({ onSwitch, onMemberCount, onUnreadTotal, onIncoming
     shown = room.slug;
     showingRoom = true;
     room.unread = 0;
+    room.mentions = 0;
     view.showRoom(room);
     syncUrl(roomUrl(room.slug), push);
     render();
@@ -261,6 +275,13 @@ export function createRooms({ onSwitch, onMemberCount, onUnreadTotal, onIncoming
     render();
   }
 
+  /** Whether a message names the signed-in user or calls on everyone. */
+  function mentionsMe(message) {
+    if (message.mentions_everyone === true) return true;
+    const me = session ? nameKey(session.me.name) : null;
+    return Array.isArray(message.mentions) && message.mentions.some((name) => nameKey(name) === me);
+  }
+
   /** A badge changed (`user_updated`): every member list showing that user follows. */
   function userUpdated(user) {
     if (typeof user?.name !== 'string') return;
@@ -278,6 +299,10 @@ export function createRooms({ onSwitch, onMemberCount, onUnreadTotal, onIncoming
       userUpdated(data.user);
       return;
     }
+    if (event === 'rooms_changed') {
+      persistent.roomsChanged();
+      return;
+    }
     if (event === 'moved' && typeof data.room === 'string') {
       const moved = `${data.by ?? 'An admin'} moved you here.`;
       open(data.room).then(() => rooms.get(data.room)?.pane?.log.addNotice(moved, 'info'));
@@ -292,10 +317,14 @@ export function createRooms({ onSwitch, onMemberCount, onUnreadTotal, onIncoming
     const room = rooms.get(slug);
     if (!room?.pane) return;
     if (applyPaneEvent(room.pane, slug, event, data, isOwn)) {
+      if (!isShown(slug) && mentionsMe(data)) room.mentions = (room.mentions ?? 0) + 1;
       countUnread(room, 1);
       onIncoming();
     }
-    if (event === 'message') privateRooms.afterMessage(room, data.seq);
+    if (event === 'message') {
+      privateRooms.afterMessage(room, data.seq);
+      persistent.afterMessage(room);
+    }
   }
 
   /** What the per-kind modules may do with the rooms of the session. */
@@ -389,10 +418,10 @@ export function createRooms({ onSwitch, onMemberCount, onUnreadTotal, onIncoming
     activeRoom,
 
     /**
-     * Sends to the open room, with the ids of uploaded files; resolves true when the server
-     * took it.
+     * Sends to the open room, with the ids of uploaded files and the seq of the message it
+     * replies to; resolves true when the server took it.
      */
-    async send(text, attachments = []) {
+    async send(text, attachments = [], { replyTo = null } = {}) {
       const room = activeRoom();
       if (!room || !session || room.closed) return false;
       const s = session;
@@ -401,7 +430,7 @@ export function createRooms({ onSwitch, onMemberCount, onUnreadTotal, onIncoming
         return false;
       }
       try {
-        if (!await privateRooms.send(room, text)) await sendMessage(s.gateway, room.slug, text, attachments);
+        if (!await privateRooms.send(room, text)) await sendMessage(s.gateway, room.slug, text, attachments, replyTo);
         return true;
       } catch (err) {
         if (s === session) room.pane?.log.addNotice(`Message not sent: ${explain(room, err)}`, 'error');

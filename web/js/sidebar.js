@@ -1,7 +1,8 @@
 /**
  * The room list in the sidebar (`#room-list`): the lobby and the persistent rooms, grouped by
  * the caller's access, then the "Conversations" group (private conversations, whisper tabs and
- * ephemeral 1-on-1 rooms), with an unread count per entry and the open one marked.
+ * ephemeral 1-on-1 rooms), with an unread count per entry (and `has-mentions` /
+ * `data-mentions` on an entry whose unread messages name the user) and the open one marked.
  *
  * The list is a sequence of titled groups; a group may carry actions in its title row (it is
  * then shown even when empty) and entries with their own buttons (close, accept, decline).
@@ -83,6 +84,11 @@ function roomButton(room, active) {
   button.append(icon, name);
   const tag = privateTag(room);
   if (tag) button.append(tagElement(tag));
+  // The listing's and live mention counts, for the mention colour (a class and the number).
+  if (room.mentions > 0) {
+    button.classList.add('has-mentions');
+    button.dataset.mentions = String(room.mentions);
+  }
   if (room.unread > 0) {
     const badge = document.createElement('span');
     badge.className = 'unread-badge';
