@@ -26,6 +26,7 @@ import { createAdminPanel } from './admin.js';
 import { createClosingScreen } from './closing-screen.js';
 import { createDataExport } from './data-export.js';
 import { createAccountPanel } from './account-panel.js';
+import { setSelfName } from './mentions.js';
 
 const TITLE = document.title;
 
@@ -79,8 +80,9 @@ export function createChat({ onSignedOut }) {
       $('member-count').textContent = String(count);
       $('members-toggle-count').textContent = String(count);
     },
-    onUnreadTotal: (total) => {
+    onUnreadTotal: (total, mentions) => {
       $('sidebar-unread').textContent = total > 0 ? String(total) : '';
+      $('sidebar-unread').classList.toggle('badge-mention', mentions > 0);
     },
     onIncoming: noteUnread,
     onRoomUpdated: (room) => files.setRoom(room),
@@ -174,6 +176,7 @@ export function createChat({ onSignedOut }) {
     files.reset();
     tray.reset();
     setDrawer(null);
+    setSelfName('');
     logoutButton.disabled = false;
     unread = 0;
     document.title = TITLE;
@@ -214,7 +217,7 @@ export function createChat({ onSignedOut }) {
 
   function handleEvent(event, data) {
     if (event === 'error') {
-      if (!rooms.handleEvent(event, data)) rooms.notice(`Error: ${describeError(data)}`, 'error');
+      if (!rooms.handleEvent(event, data)) rooms.notice(describeError(data), 'error');
     } else if (event === 'closing') {
       handleClosing(data);
     } else {
@@ -294,6 +297,7 @@ export function createChat({ onSignedOut }) {
 
   function renderMe() {
     const me = session.me;
+    setSelfName(me.name);
     $('me').textContent = me.name;
     const badge = badgeFor(me);
     $('me-badge').replaceChildren(...(badge ? [badge] : []));

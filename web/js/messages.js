@@ -12,13 +12,15 @@
  * While following the newest line, old lines are trimmed to bound memory. A line the owner
  * keeps updating itself (the AI companion's reply while it streams, companion-stream.js) is
  * appended with `addLine` and removed by its owner once the message stored under its
- * `client_msg_id` is shown (`hasClientMsg`).
+ * `client_msg_id` is shown (`hasClientMsg`). A message that mentions the reader (mentions.js)
+ * is marked `message-mention`.
  */
 
 import { badgeFor, botTagFor, guestTagFor } from './members.js';
 import { attachmentsElement } from './attachment-view.js';
 import { renderMarkup } from './markup.js';
 import { avatarFor } from './avatar.js';
+import { mentionsMe } from './mentions.js';
 
 const MAX_LINES = 500;
 const STICK_THRESHOLD_PX = 48;
@@ -44,10 +46,12 @@ function timeElement(ts, className) {
   return el;
 }
 
-function messageElement({ id, ts, author, text, seq, attachments, client_msg_id: clientMsgId }, own) {
+function messageElement(message, own) {
+  const { id, ts, author, text, seq, attachments, client_msg_id: clientMsgId } = message;
   const item = document.createElement('li');
   item.className = 'message';
   if (own) item.classList.add('message-own');
+  else if (mentionsMe(message)) item.classList.add('message-mention');
   if (author?.bot === true) item.classList.add('message-bot');
   item.dataset.id = String(id);
   if (Number.isInteger(seq)) item.dataset.seq = String(seq);
