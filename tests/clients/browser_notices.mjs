@@ -17,7 +17,8 @@
 // room with slow mode and goes back to the lobby; B's `@A` there gives the room's entry a
 // `badge-mention` badge and a notification, whose click opens the room. B's second message
 // within the slow mode is refused with a toast that reads as a sentence with the wait in it and
-// does not overlap the composer, at 1200×800 and at 360×740. A makes a private room over REST;
+// does not overlap the composer, at 1200×800 and at 360×740 (where the header's buttons, the
+// bell included, still fit side by side). A makes a private room over REST;
 // B opening its address sees "No room here that you can see" with "Ask to join" and "Create";
 // creating answers `room_taken`, which the card explains with "Ask to join" (no failed dialog).
 // Writes notices-login-narrow.png, notices-a.png, notices-toast.png, notices-toast-narrow.png
@@ -250,6 +251,14 @@ async function run() {
   await step('B', 'the same at 360×740, screenshot notices-toast-narrow.png', async (page) => {
     await page.setViewportSize(narrow);
     await refusedForSpeed(page, `third ${tag}`, narrow);
+    // The header's row (the bell included) fits: no button runs into the next or off the page.
+    const boxes = await page.$$eval('.app-header button:not([hidden])', (els) => els
+      .filter((el) => el.offsetParent !== null)
+      .map((el) => { const r = el.getBoundingClientRect(); return { id: el.id, left: r.left, right: r.right }; }));
+    for (const [i, box] of boxes.entries()) {
+      assert(box.left >= 0 && box.right <= narrow.width + 0.5, 'a header button lies outside the page', box);
+      if (i > 0) assert(box.left >= boxes[i - 1].right - 0.5, 'header buttons overlap', [boxes[i - 1], box]);
+    }
     await shot(page, 'notices-toast-narrow.png');
     await page.setViewportSize(wide);
     await page.fill('#composer', '');
