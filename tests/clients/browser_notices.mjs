@@ -13,7 +13,9 @@
 // the bell, sets the lobby to "mentions" and is made hidden (`document.hidden` stubbed). B's
 // `@A` in the lobby is highlighted on A's page (`message-mention`, a `mention-me` span) and fires
 // one notification naming B; B's plain message fires none, and neither does B's next mention
-// once A set the lobby to "nothing"; B's own page does not highlight B's message. A creates a
+// once A set the lobby to "nothing"; B's own page does not highlight B's message. A starts a
+// conversation with B; B accepts, turns notifications on and is hidden: A's next message there
+// fires a notification without any mention (conversations notify of everything). A creates a
 // room with slow mode and goes back to the lobby; B's `@A` there gives the room's entry a
 // `badge-mention` badge and a notification, whose click opens the room. B's second message
 // within the slow mode is refused with a toast that reads as a sentence with the wait in it and
@@ -204,6 +206,40 @@ async function run() {
     const seen = await waitForMessage(page, 'lobby', muted);
     assert(seen.classes.includes('message-mention'), 'still highlighted', seen);
     assert((await notes(page)).length === 1, 'still one notification', await notes(page));
+  });
+
+  // ---- a conversation notifies of every message by default ------------------------------------
+  const early = `a private word ${tag}`;
+  const pm = await step('A', `starts a conversation with ${nickB} from the lobby's member list`, async (page) => {
+    await page.click(`#members .members[data-room="lobby"] .member[data-name="${nickB}"] .member-button`);
+    await page.click('#member-menu-message');
+    const title = page.locator('#room-title[data-room^="pm:"]');
+    await title.waitFor({ state: 'visible' });
+    const slug = await title.getAttribute('data-room');
+    await send(page, early);
+    return slug;
+  });
+  await step('B', 'accepts it, turns notifications on and is made hidden', async (page) => {
+    await page.locator(`#room-list [data-action="accept"][data-room="${pm}"]`).click();
+    await waitForRoom(page, pm);
+    await waitForMessage(page, pm, early);
+    assert(await page.inputValue('#room-notify') === 'all', 'a conversation notifies of every message by default');
+    await page.click('#notify-toggle');
+    await page.locator('#notify-toggle[aria-pressed="true"]').waitFor({ state: 'attached' });
+    await page.evaluate(() => Object.defineProperty(document, 'hidden', { value: true, configurable: true }));
+  });
+  const word = `no mention needed ${tag}`;
+  await step('A', 'writes in the conversation, then goes back to the lobby', async (page) => {
+    await send(page, word);
+    await page.click('#room-list .room-link[data-room="lobby"]');
+    await waitForRoom(page, 'lobby');
+  });
+  await step('B', 'a notification names A, without a mention', async (page) => {
+    await waitForMessage(page, pm, word);
+    await page.waitForFunction(() => window.__notes.length >= 1, null, { timeout: STEP_MS });
+    const list = await notes(page);
+    assert(list.length === 1 && list[0].title === nickA && list[0].body === word, 'one notification from A', list);
+    await page.evaluate(() => Object.defineProperty(document, 'hidden', { value: false, configurable: true }));
   });
 
   // ---- a room: mention badge, a notification that opens it, slow mode ------------------------
