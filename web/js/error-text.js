@@ -85,7 +85,7 @@ const SENTENCES = {
   room_not_active: () => 'The host has not opened this room yet.',
   room_locked: () => 'This room is locked to the two devices that joined it first.',
   // Writing
-  muted: () => 'You are muted: you can read, but not write for now.',
+  muted: () => 'You are muted, so you can read but not write for now.',
   empty_message: () => 'The message is empty. Write something first.',
   message_too_long: (err) => {
     const max = numberIn(err.message);
