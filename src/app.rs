@@ -78,6 +78,9 @@ fn room_service_on(config: &Config, store: Store, keyring: Keyring, clock: Clock
             history_page: config.history_page,
             pm_history_cap: config.pm_history_cap,
             ephemeral_ttl_secs: config.ephemeral_ttl_secs,
+            edit_window_secs: config.edit_window_secs,
+            max_mentions: config.max_mentions,
+            everyone_mentions: config.everyone_mentions,
         },
         clock,
     )

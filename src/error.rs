@@ -52,6 +52,14 @@ pub enum ErrorCode {
     UnreadableFile,
     /// An attachment id that is not one of the sender's pending uploads for this room.
     AttachmentUnavailable,
+    /// The message's edit window (`edit_window_secs`) has passed, or editing is off.
+    EditWindowClosed,
+    /// A reaction would pass the limits per message or per user.
+    TooManyReactions,
+    /// A message names more members than `max_mentions`.
+    TooManyMentions,
+    /// `@here`/`@room` from someone the server does not let call on the whole room.
+    MentionNotAllowed,
     /// The AI companion is not configured on this server.
     AiDisabled,
     /// The AI companion is answering as many as it can (or already answers this user).
@@ -109,6 +117,10 @@ impl ErrorCode {
             MediaNotAllowed => "media_not_allowed",
             UnreadableFile => "unreadable_file",
             AttachmentUnavailable => "attachment_unavailable",
+            EditWindowClosed => "edit_window_closed",
+            TooManyReactions => "too_many_reactions",
+            TooManyMentions => "too_many_mentions",
+            MentionNotAllowed => "mention_not_allowed",
             AiDisabled => "ai_disabled",
             AiBusy => "ai_busy",
             InvalidSignature => "invalid_signature",
@@ -125,7 +137,7 @@ impl ErrorCode {
         match self {
             InvalidRequest | InvalidFrame | UnknownCommand | InvalidPayload => 422,
             InvalidUsername | InvalidNick | InvalidEmail | PasswordTooShort | NoPassword
-            | EmptyMessage | MessageTooLong | InvalidRoom => 400,
+            | EmptyMessage | MessageTooLong | InvalidRoom | TooManyMentions => 400,
             UsernameTaken
             | NickTaken
             | EmailTaken
@@ -134,10 +146,11 @@ impl ErrorCode {
             | NotInRoom
             | RoomTaken
             | RoomNotActive
-            | AttachmentUnavailable => 409,
+            | AttachmentUnavailable
+            | TooManyReactions => 409,
             InvalidCredentials | Unauthenticated | InvalidSignature | StaleSignature => 401,
             OriginNotAllowed | Forbidden | RegistrationRequired | Banned | RoomLocked | Muted
-            | MediaNotAllowed => 403,
+            | MediaNotAllowed | EditWindowClosed | MentionNotAllowed => 403,
             PayloadTooLarge => 413,
             UnreadableFile => 422,
             UnsupportedMediaType => 415,

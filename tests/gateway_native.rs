@@ -77,6 +77,12 @@ async fn lobby_messages_reach_every_member_with_id_and_timestamp() {
                 client_msg_id: None,
                 undecryptable: false,
                 attachments: Vec::new(),
+                edited_at: None,
+                deleted: false,
+                reply_to: None,
+                reactions: Vec::new(),
+                mentions: Vec::new(),
+                mentions_everyone: false,
             }
         );
     }

@@ -12,6 +12,7 @@ mod files;
 mod health;
 mod ignores;
 mod membership;
+mod messages;
 mod metrics;
 mod openapi;
 mod payments;
@@ -22,7 +23,7 @@ mod users;
 use crate::error::ErrorBody;
 use crate::http::AppState;
 use axum::extract::State;
-use axum::routing::{delete, get, post, put};
+use axum::routing::{delete, get, patch, post, put};
 use axum::{Json, Router};
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
@@ -42,7 +43,8 @@ pub struct ErrorResponse {
         companion::show, companion::forget,
         health::health, health::live, metrics::metrics, export::export_me,
         rooms::list, rooms::create, rooms::show, rooms::update, rooms::delete, rooms::history,
-        rooms::post, rooms::clear, membership::join, membership::leave, membership::members, membership::remove_member,
+        rooms::post, rooms::clear, messages::edit, messages::delete, messages::react, messages::unreact,
+        membership::join, membership::leave, membership::members, membership::remove_member,
         membership::set_role, membership::ban, membership::unban, membership::create_invite, membership::invites,
         membership::revoke_invite, membership::redeem, membership::request_access, membership::requests, membership::decide,
         conversations::list, conversations::open, conversations::accept, conversations::decline,
@@ -93,6 +95,14 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/rooms/{slug}/messages",
             get(rooms::history).post(rooms::post).delete(rooms::clear),
+        )
+        .route(
+            "/api/rooms/{slug}/messages/{seq}",
+            patch(messages::edit).delete(messages::delete),
+        )
+        .route(
+            "/api/rooms/{slug}/messages/{seq}/reactions/{emoji}",
+            put(messages::react).delete(messages::unreact),
         )
         .route(
             "/api/rooms/{slug}/membership",

@@ -205,13 +205,19 @@ pub struct PostBody {
     /// Idempotency id (1–64 characters): a retry with the same id posts nothing new.
     #[schema(min_length = 1, max_length = 64)]
     client_msg_id: Option<String>,
+    /// The sequence number of the message this one answers, in the same room.
+    #[schema(minimum = 1)]
+    #[serde(default, deserialize_with = "whole::optional")]
+    reply_to: Option<i64>,
 }
 
 #[utoipa::path(post, path = "/api/rooms/{slug}/messages", tag = "rooms", params(("slug" = String, Path)), request_body = PostBody,
     responses((status = 201, description = "Stored (durably) and delivered", body = Posted),
-        (status = 400, description = "empty_message, message_too_long", body = ErrorResponse),
-        (status = 403, description = "banned, muted, registration_required", body = ErrorResponse),
-        (status = 409, description = "not_in_room, attachment_unavailable", body = ErrorResponse)))]
+        (status = 400, description = "empty_message, message_too_long, too_many_mentions", body = ErrorResponse),
+        (status = 403, description = "banned, muted, registration_required, mention_not_allowed", body = ErrorResponse),
+        (status = 404, description = "not_found (the room, or the message `reply_to` names)", body = ErrorResponse),
+        (status = 409, description = "not_in_room, attachment_unavailable", body = ErrorResponse),
+        (status = 429, description = "rate_limited, with `retry_after`", body = ErrorResponse)))]
 pub async fn post(
     State(state): State<AppState>,
     session: CurrentSession,
@@ -232,7 +238,8 @@ pub async fn post(
         client_msg_id,
         body.attachments,
         &state.chat.limits,
-    )?;
+    )?
+    .replying_to(body.reply_to)?;
     let posted = state.chat.rooms.post(&session.identity, ip, send).await?;
     Ok((StatusCode::CREATED, Json(posted)))
 }

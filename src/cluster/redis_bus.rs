@@ -292,7 +292,7 @@ impl Shared {
                 .into_iter()
                 .filter_map(|m| {
                     m.seq
-                        .map(|seq| (seq, (Broadcast::new(Event::Message(m)), None)))
+                        .map(|seq| (seq, (Broadcast::new(Event::Message(Box::new(m))), None)))
                 })
                 .collect();
             let next = self

@@ -64,6 +64,13 @@ pub struct Config {
     pub history_page: usize,
     /// Messages kept per private conversation; older ones are dropped.
     pub pm_history_cap: usize,
+    /// Seconds after sending during which the author may edit a message (0: editing is off).
+    pub edit_window_secs: u64,
+    /// Distinct members one message may mention; more is refused as `too_many_mentions`.
+    pub max_mentions: usize,
+    /// Who may mention everyone in a room (`@here`, `@room`, `@everyone`): `moderators` (the
+    /// room's owner and admins, and staff) or `members`.
+    pub everyone_mentions: crate::domain::EveryoneMentions,
     /// Seconds an activated ephemeral 1-on-1 room stays open.
     pub ephemeral_ttl_secs: u64,
     pub rate_limit_messages: usize,
@@ -248,6 +255,9 @@ impl Default for Config {
             max_message_chars: 500,
             history_page: 200,
             pm_history_cap: 500,
+            edit_window_secs: 24 * 3600,
+            max_mentions: 20,
+            everyone_mentions: crate::domain::EveryoneMentions::Moderators,
             ephemeral_ttl_secs: 24 * 3600,
             rate_limit_messages: 6,
             rate_limit_window_secs: 5,

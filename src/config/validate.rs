@@ -84,13 +84,14 @@ impl Config {
     }
 
     /// The settings that must not be 0, by key.
-    fn positive(&self) -> [(&'static str, u64); 30] {
+    fn positive(&self) -> [(&'static str, u64); 31] {
         let n = |v: usize| v as u64;
         [
             ("session_ttl_secs", self.session_ttl_secs),
             ("max_message_chars", n(self.max_message_chars)),
             ("history_page", n(self.history_page)),
             ("pm_history_cap", n(self.pm_history_cap)),
+            ("max_mentions", n(self.max_mentions)),
             ("ephemeral_ttl_secs", self.ephemeral_ttl_secs),
             ("rate_limit_messages", n(self.rate_limit_messages)),
             ("rate_limit_window_secs", self.rate_limit_window_secs),

@@ -18,6 +18,9 @@ use std::net::IpAddr;
 pub enum Directive {
     /// An event for every connection of one identity (unless it ignores the author).
     Tell { principal: Principal, event: Event },
+    /// An event for every connection of a registered account (what every account's room
+    /// list shows has changed: a public room came, went, or changed).
+    TellAccounts { event: Event },
     /// Close every connection of one identity, with a moderator's reason.
     ClosePrincipal {
         principal: Principal,

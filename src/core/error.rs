@@ -44,8 +44,9 @@ pub enum CoreError {
     NotInRoom,
     #[error(transparent)]
     Message(#[from] MessageTextError),
+    /// Refused for sending too fast; how long until the next one is taken, when known.
     #[error("too many messages; slow down")]
-    RateLimited,
+    RateLimited(Option<std::time::Duration>),
     #[error("this user already has a /ws connection")]
     AlreadyConnected,
     #[error("nobody online by that name")]
@@ -84,7 +85,7 @@ impl CoreError {
             CoreError::NotInRoom => ErrorCode::NotInRoom,
             CoreError::Message(MessageTextError::Empty) => ErrorCode::EmptyMessage,
             CoreError::Message(MessageTextError::TooLong { .. }) => ErrorCode::MessageTooLong,
-            CoreError::RateLimited => ErrorCode::RateLimited,
+            CoreError::RateLimited(_) => ErrorCode::RateLimited,
             CoreError::AlreadyConnected => ErrorCode::AlreadyConnected,
             CoreError::NobodyOnline => ErrorCode::NotFound,
             CoreError::ConversationRequired | CoreError::IgnoreSelf => ErrorCode::Forbidden,
@@ -113,8 +114,14 @@ impl CoreError {
             tracing::error!(error = %self, "command failed");
             return ErrorBody::new(code, "the server could not complete the request");
         }
+        // Whole seconds, rounded up: a client that waits this long is not refused again.
         let retry_after = match self {
             CoreError::Auth(err) => err.retry_after(),
+            CoreError::RateLimited(Some(wait)) => {
+                Some(wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).map(|s| s.max(1))
+            }
+            CoreError::RateLimited(None) => Some(1),
+            CoreError::Room(RoomError::SlowMode(secs)) => Some((*secs).max(1)),
             _ => None,
         };
         ErrorBody::new(code, self.to_string()).retry_after(retry_after)

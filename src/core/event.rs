@@ -53,6 +53,25 @@ pub struct MessageEvent {
     /// The files the message holds (absent when none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<crate::files::FileView>,
+    /// When its author last edited it (absent: never).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited_at: Option<Millis>,
+    /// A deleted message's tombstone: no text, files, reactions or reply. Sent only when
+    /// `true`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
+    /// The message this one answers, quoted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<crate::rooms::ReplyView>,
+    /// Emoji reactions (absent when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reactions: Vec<crate::rooms::ReactionView>,
+    /// The members it mentions (absent when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<String>,
+    /// It calls on everyone in the room (`@here`, `@room`). Sent only when `true`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mentions_everyone: bool,
 }
 
 /// One server event. Serialized as `{"event": "<name>", "data": {…}}`.
@@ -73,7 +92,39 @@ pub enum Event {
         room: String,
         count: usize,
     },
-    Message(MessageEvent),
+    /// (Boxed: the largest event by far, and the one moved most.)
+    Message(Box<MessageEvent>),
+    /// The room list the account sees changed (a room was created, renamed, deleted, made
+    /// public or private, or the account's access to one changed): read `GET /api/rooms`
+    /// again. It names no room, so it tells nobody about rooms they may not see.
+    RoomsChanged {},
+    /// A stored message's author changed its text.
+    MessageEdited {
+        room: String,
+        seq: i64,
+        text: String,
+        edited_at: Millis,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        mentions: Vec<String>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        mentions_everyone: bool,
+    },
+    /// A stored message was deleted; `by` names who, when it was not its author.
+    MessageDeleted {
+        room: String,
+        seq: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
+    },
+    /// Someone gave (`on`) or took back a reaction; `count` is the emoji's count now.
+    Reaction {
+        room: String,
+        seq: i64,
+        emoji: String,
+        user: String,
+        on: bool,
+        count: i64,
+    },
     Typing {
         room: String,
         user: UserView,
@@ -175,6 +226,10 @@ impl Event {
             Event::MemberLeft { .. } => "member_left",
             Event::MemberCount { .. } => "member_count",
             Event::Message(_) => "message",
+            Event::RoomsChanged {} => "rooms_changed",
+            Event::MessageEdited { .. } => "message_edited",
+            Event::MessageDeleted { .. } => "message_deleted",
+            Event::Reaction { .. } => "reaction",
             Event::Typing { .. } => "typing",
             Event::RoomUpdated { .. } => "room_updated",
             Event::HistoryCleared { .. } => "history_cleared",
@@ -200,6 +255,7 @@ impl Event {
         match self {
             Event::Message(message) => Some(message.author.name.to_ascii_lowercase()),
             Event::Typing { user, .. } => Some(user.name.to_ascii_lowercase()),
+            Event::Reaction { user, .. } => Some(user.to_ascii_lowercase()),
             Event::Whisper { from, .. } => Some(from.name.to_ascii_lowercase()),
             Event::ConversationUpdated { conversation } => {
                 Some(conversation.peer.to_ascii_lowercase())

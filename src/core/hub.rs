@@ -388,6 +388,21 @@ impl Hub {
         self.metrics.delivered(queued, dropped);
     }
 
+    /// Queues an event on every connection of a registered account.
+    pub fn deliver_to_accounts(&self, broadcast: &Arc<Broadcast>) {
+        let (mut queued, mut dropped) = (0, 0);
+        for registered in lock(&self.conns).values() {
+            if matches!(registered.principal, Some(Principal::User(_))) {
+                if registered.handle.deliver(broadcast) {
+                    queued += 1;
+                } else {
+                    dropped += 1;
+                }
+            }
+        }
+        self.metrics.delivered(queued, dropped);
+    }
+
     /// Closes every connection of one identity, with a moderator's reason.
     pub fn close_principal(&self, principal: Principal, reason: CloseReason, detail: Option<&str>) {
         for registered in lock(&self.conns).values() {

@@ -39,9 +39,10 @@ mod service;
 
 pub use bus::{Bus, Entry, Inbound, LocalBus};
 pub use command::{
-    moderation_action_schemas, Ban, Command, History, Identify, IgnoreUser, JoinRoom, LeaveRoom,
-    Limits, MarkRead, Members, ModTarget, MoveUser, Mute, OpenConversation, SendMessage, SetRole,
-    Typing, Unban, Verify, Whisper, MODERATION_ACTIONS,
+    moderation_action_schemas, Ban, Command, DeleteMessage, EditMessage, History, Identify,
+    IgnoreUser, JoinRoom, LeaveRoom, Limits, MarkRead, Members, MessageRef, ModTarget, MoveUser,
+    Mute, OpenConversation, React, SendMessage, SetRole, Typing, Unban, Verify, Whisper,
+    MODERATION_ACTIONS,
 };
 pub use connection::{ConnHandle, ConnId, ConnInfo, Connection, Next, Outbox};
 pub use directive::Directive;
@@ -111,6 +112,8 @@ pub struct Chat {
     pub presence: Presence,
     pub lobby: Lobby,
     pub rooms: Arc<LiveRooms>,
+    /// Edits, deletes and reactions of stored messages.
+    pub changes: LiveChanges,
     pub membership: Membership,
     pub conversations: Arc<Conversations>,
     pub moderation: LiveModeration,
@@ -164,6 +167,7 @@ impl Chat {
         let names = OnlineRegistry::new(Arc::clone(&hub), Arc::clone(&bus));
         let ignores = Ignores::new(Arc::clone(&moderation), Arc::clone(&hub), Arc::clone(&bus));
         let locks = RoomLocks::default();
+        let locks_for_changes = locks.clone();
         let sessions = Arc::new(Sessions::new(
             Arc::clone(&auth),
             Arc::clone(&moderation),
@@ -274,6 +278,14 @@ impl Chat {
                 Arc::clone(&moderation),
                 names.clone(),
                 Arc::clone(&bus),
+            ),
+            changes: LiveChanges::new(
+                Arc::clone(&rooms),
+                speech.clone(),
+                Arc::clone(&bus),
+                Arc::clone(&moderation),
+                locks_for_changes,
+                sweep.clone(),
             ),
             lobby: Lobby::new(presence.clone(), Arc::clone(&bus), speech),
             membership: Membership::new(Arc::clone(&rooms), presence.clone()),

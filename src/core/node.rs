@@ -34,6 +34,9 @@ impl Inbound for Node {
             Directive::Tell { principal, event } => {
                 self.hub.deliver_to(principal, &Broadcast::new(event));
             }
+            Directive::TellAccounts { event } => {
+                self.hub.deliver_to_accounts(&Broadcast::new(event));
+            }
             Directive::ClosePrincipal {
                 principal,
                 reason,

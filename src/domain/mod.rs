@@ -7,6 +7,7 @@
 mod conversation;
 mod email;
 mod file;
+mod mention;
 mod message;
 mod name;
 mod network;
@@ -22,6 +23,7 @@ pub use conversation::{
 };
 pub use email::{Email, EmailError};
 pub use file::{FileId, FileIdError, FileName, MAX_ATTACHMENTS};
+pub use mention::{is_reaction_emoji, EveryoneMentions, Mentioned};
 pub use message::{ClientMsgId, ClientMsgIdError, MessageText, MessageTextError};
 pub use name::{Name, NameError};
 pub use network::{client_address, NetworkError, Networks};

@@ -193,7 +193,13 @@ fn encode(item: Outbound, me: &str) -> Option<Utf8Bytes> {
         Outbound::Reply(reply) => Some(
             match reply.result {
                 Ok(_) => json!({ "status": true }),
-                Err(error) => json!({ "status": false, "code": error.code }),
+                // A refusal that lifts by itself says when, as on every framing.
+                Err(error) => match error.retry_after {
+                    Some(secs) => {
+                        json!({ "status": false, "code": error.code, "retry_after": secs })
+                    }
+                    None => json!({ "status": false, "code": error.code }),
+                },
             }
             .to_string()
             .into(),

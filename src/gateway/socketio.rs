@@ -173,7 +173,7 @@ impl FromMessageParts<LocalAdapter> for Enqueue {
             tx.try_send(Inbound { event, data, ack })
         {
             // Refused, never dropped silently: the ack says so, or else an `error` event.
-            let body = CoreError::RateLimited.body();
+            let body = CoreError::RateLimited(None).body();
             metrics.refused(body.code, Via::RealTime);
             let _ = match inbound.ack {
                 Some((_, sender)) => {

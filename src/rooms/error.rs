@@ -48,6 +48,20 @@ pub enum RoomError {
     SlowMode(u64),
     #[error("an attachment is not one of your uploads for this room waiting to be sent")]
     AttachmentUnavailable,
+    #[error("join the room first")]
+    NotMember,
+    #[error("no such message in this room")]
+    NoSuchMessage,
+    #[error("this message can no longer be edited")]
+    EditWindowClosed,
+    #[error("this message has as many reactions as it may have")]
+    TooManyReactions,
+    #[error("a message may mention at most {0} people")]
+    TooManyMentions(usize),
+    #[error("only the room's owner and admins may mention everyone")]
+    MentionNotAllowed,
+    #[error("not an emoji: 1 to 8 characters, no letters, digits or spaces")]
+    NotAnEmoji,
     #[error(transparent)]
     Crypto(#[from] CryptoError),
     #[error(transparent)]
@@ -76,6 +90,13 @@ impl RoomError {
             RoomError::Message(MessageTextError::TooLong { .. }) => ErrorCode::MessageTooLong,
             RoomError::SlowMode(_) => ErrorCode::RateLimited,
             RoomError::AttachmentUnavailable => ErrorCode::AttachmentUnavailable,
+            RoomError::NoSuchMessage => ErrorCode::NotFound,
+            RoomError::NotMember => ErrorCode::NotInRoom,
+            RoomError::EditWindowClosed => ErrorCode::EditWindowClosed,
+            RoomError::TooManyReactions => ErrorCode::TooManyReactions,
+            RoomError::TooManyMentions(_) => ErrorCode::TooManyMentions,
+            RoomError::MentionNotAllowed => ErrorCode::MentionNotAllowed,
+            RoomError::NotAnEmoji => ErrorCode::InvalidPayload,
             RoomError::Store(StoreError::Database(_))
             | RoomError::Crypto(CryptoError::Store(StoreError::Database(_))) => {
                 ErrorCode::Unavailable

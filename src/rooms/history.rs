@@ -7,14 +7,16 @@
 //! room unreadable.
 
 use super::directory::Directory;
+use super::mentions::resolve;
 use super::service::author_id;
 use super::undecryptable::Undecryptable;
+use super::view::{ReactionView, ReplyView, REACTION_NAMES, REPLY_SNIPPET_CHARS};
 use super::{PlainMessage, Room, RoomError};
 use crate::auth::Identity;
 use crate::crypto::SecretKey;
-use crate::domain::{MessageText, Millis};
+use crate::domain::{MessageText, Millis, RoomRole};
 use crate::files::FileView;
-use crate::store::{Appended, MessageRow, NewMessage};
+use crate::store::{Appended, MessageRow, NewMessage, EVERYONE};
 
 /// The history of every room. Cheap to clone.
 #[derive(Clone)]
@@ -36,25 +38,31 @@ impl History {
         self.undecryptable.count()
     }
 
-    /// Stores a message from a member, sealed with the room's key. Returns the message and
-    /// whether it is new (`false`: a retry of a message already stored).
+    /// Stores a message from a member, sealed with the room's key, with its reply and
+    /// mentions. Returns the message and whether it is new (`false`: a retry of a message
+    /// already stored).
     pub async fn post(
         &self,
         identity: &Identity,
         room: &Room,
-        text: Option<&str>,
-        client_msg_id: Option<&str>,
-        attachments: &[String],
+        draft: Draft<'_>,
     ) -> Result<(PlainMessage, bool), RoomError> {
         let author_id = author_id(identity);
         // A message with attachments may say nothing; one without must say something.
-        let text = match text {
+        let text = match draft.text {
             Some(text) => {
                 MessageText::parse(text, self.dir.settings.max_message_chars)?.into_string()
             }
-            None if attachments.is_empty() => MessageText::parse("", 1)?.into_string(),
+            None if draft.attachments.is_empty() => MessageText::parse("", 1)?.into_string(),
             None => String::new(),
         };
+        let mentions = resolve(&self.dir, identity, draft.role, room, &text).await?;
+        if let Some(seq) = draft.reply_to {
+            let original = self.dir.store.messages().by_seq(room.id, seq).await?;
+            if original.is_none_or(|row| row.deleted_at.is_some()) {
+                return Err(RoomError::NoSuchMessage);
+            }
+        }
         let key = self.dir.keyring.key(room.data_key_id).await?;
         let room_id = room.id;
         let appended = self
@@ -67,28 +75,121 @@ impl History {
                     author_id,
                     author_name: &identity.name,
                     author_role: identity.role.as_str(),
-                    client_msg_id,
+                    client_msg_id: draft.client_msg_id,
                     created_at: self.dir.clock.now_millis(),
-                    attachments,
+                    attachments: draft.attachments,
+                    reply_to: draft.reply_to,
+                    mentions: &mentions.ids,
                 },
                 |seq| key.seal(text.as_bytes(), message_context(room_id, seq).as_bytes()),
             )
             .await?;
-        match appended {
+        let (message, new) = match appended {
             // Just sealed from `text`: nothing to open.
             Appended::New(row) => {
-                let mut message = vec![plain(row, Some(text))];
-                self.attach_files(&mut message).await?;
-                Ok((message.remove(0), true))
+                let mut message = plain(row, Some(text));
+                message.mentions = mentions.names;
+                message.mentions_everyone = mentions.everyone;
+                (message, true)
             }
             // A retry answers the stored message's place, even if its body no longer opens.
-            Appended::Existing(row) => {
-                let mut message = vec![self.open(&key, row)];
-                self.attach_files(&mut message).await?;
-                Ok((message.remove(0), false))
-            }
-            Appended::AttachmentUnavailable => Err(RoomError::AttachmentUnavailable),
+            Appended::Existing(row) => (self.open(&key, row), false),
+            Appended::AttachmentUnavailable => return Err(RoomError::AttachmentUnavailable),
+        };
+        let mut messages = vec![message];
+        // A new message has no reactions yet, and its mentions were just resolved.
+        let known = if new { Known::All } else { Known::Nothing };
+        self.complete(room, &key, &mut messages, known).await?;
+        Ok((messages.remove(0), new))
+    }
+
+    /// Replaces the text of one of the caller's own messages, resealed with the room's key,
+    /// within the edit window. Mentions are resolved again (the same limits apply); those
+    /// newly named are not notified again. Returns the message as it is now.
+    pub(super) async fn edit(
+        &self,
+        identity: &Identity,
+        role: Option<RoomRole>,
+        room: &Room,
+        seq: i64,
+        text: &str,
+    ) -> Result<PlainMessage, RoomError> {
+        let row = self
+            .dir
+            .store
+            .messages()
+            .by_seq(room.id, seq)
+            .await?
+            .filter(|row| row.deleted_at.is_none())
+            .ok_or(RoomError::NoSuchMessage)?;
+        if row.author_id != author_id(identity) {
+            return Err(RoomError::Forbidden);
         }
+        let window = i64::try_from(self.dir.settings.edit_window_secs)
+            .unwrap_or(i64::MAX)
+            .saturating_mul(1000);
+        let now = self.dir.clock.now_millis();
+        if window == 0 || now.saturating_sub(row.created_at) > window {
+            return Err(RoomError::EditWindowClosed);
+        }
+        let text = MessageText::parse(text, self.dir.settings.max_message_chars)?.into_string();
+        let mentions = resolve(&self.dir, identity, role, room, &text).await?;
+        let key = self.dir.keyring.key(room.data_key_id).await?;
+        let body = key.seal(text.as_bytes(), message_context(room.id, seq).as_bytes());
+        let edited_at = now.max(row.created_at);
+        if !self
+            .dir
+            .store
+            .messages()
+            .edit(room.id, seq, body, edited_at, &mentions.ids)
+            .await?
+        {
+            return Err(RoomError::NoSuchMessage);
+        }
+        let mut message = plain(row, Some(text));
+        message.edited_at = Some(edited_at);
+        let mut messages = vec![message];
+        self.complete(room, &key, &mut messages, Known::Mentions)
+            .await?;
+        Ok(messages.remove(0))
+    }
+
+    /// Deletes message `seq`'s content (see [`Messages::delete`](crate::store::Messages::delete)).
+    /// Returns the row as it was: who wrote it decides who may have deleted it, which the
+    /// caller checked before.
+    pub(super) async fn wipe(&self, room: &Room, seq: i64) -> Result<MessageRow, RoomError> {
+        self.dir
+            .store
+            .messages()
+            .delete(room.id, seq, self.dir.clock.now_millis())
+            .await?
+            .ok_or(RoomError::NoSuchMessage)
+    }
+
+    /// The caller's read pointer in the room: the last sequence number they marked read (none
+    /// for someone who is not a member, such as a guest in an ephemeral room).
+    pub async fn read_pointer(
+        &self,
+        identity: &Identity,
+        room: &Room,
+    ) -> Result<Option<i64>, RoomError> {
+        match identity.principal {
+            crate::domain::Principal::User(id) => {
+                Ok(self.dir.store.members().last_read(room.id, id).await?)
+            }
+            crate::domain::Principal::Guest(_) => Ok(None),
+        }
+    }
+
+    /// The live message at `seq`, unopened (who wrote it, whether it is deleted).
+    pub(super) async fn row(&self, room: &Room, seq: i64) -> Result<MessageRow, RoomError> {
+        self.dir
+            .store
+            .messages()
+            .by_seq(room.id, seq)
+            .await?
+            .filter(|row| row.deleted_at.is_none())
+            .ok_or(RoomError::NoSuchMessage)
     }
 
     /// A room's messages after `after` up to and including `upto`, oldest first, by the
@@ -228,8 +329,109 @@ impl History {
         let key = self.dir.keyring.key(room.data_key_id).await?;
         let mut messages: Vec<PlainMessage> =
             rows.into_iter().map(|row| self.open(&key, row)).collect();
-        self.attach_files(&mut messages).await?;
+        self.complete(room, &key, &mut messages, Known::Nothing)
+            .await?;
         Ok(messages)
+    }
+
+    /// Fills in what a page shows beside the text: attachments, the originals replies quote,
+    /// and what is not `known` of reactions and mentions — one query each for the page.
+    async fn complete(
+        &self,
+        room: &Room,
+        key: &SecretKey,
+        messages: &mut [PlainMessage],
+        known: Known,
+    ) -> Result<(), RoomError> {
+        self.attach_files(messages).await?;
+        self.quote_originals(room, key, messages).await?;
+        if known == Known::All {
+            return Ok(());
+        }
+        let ids: Vec<i64> = messages
+            .iter()
+            .filter(|m| !m.deleted)
+            .map(|m| m.id)
+            .collect();
+        for row in self.dir.store.reactions().of_messages(&ids).await? {
+            let Some(message) = messages.iter_mut().find(|m| m.id == row.message_id) else {
+                continue;
+            };
+            match message.reactions.iter_mut().find(|r| r.emoji == row.emoji) {
+                Some(reaction) => {
+                    reaction.count += 1;
+                    if reaction.users.len() < REACTION_NAMES {
+                        reaction.users.push(row.name);
+                    }
+                }
+                None => message.reactions.push(ReactionView {
+                    emoji: row.emoji,
+                    count: 1,
+                    users: vec![row.name],
+                }),
+            }
+        }
+        if known == Known::Nothing {
+            for row in self.dir.store.mentions().of_messages(&ids).await? {
+                let Some(message) = messages.iter_mut().find(|m| m.id == row.message_id) else {
+                    continue;
+                };
+                match row.name {
+                    _ if row.user_id == EVERYONE => message.mentions_everyone = true,
+                    Some(name) => message.mentions.push(name),
+                    None => {}
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Quotes the start of each replied-to message (one query for those not on the page).
+    async fn quote_originals(
+        &self,
+        room: &Room,
+        key: &SecretKey,
+        messages: &mut [PlainMessage],
+    ) -> Result<(), RoomError> {
+        let wanted: Vec<i64> = messages.iter().filter_map(|m| m.reply_seq).collect();
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let missing: Vec<i64> = wanted
+            .iter()
+            .copied()
+            .filter(|seq| !messages.iter().any(|m| m.seq == *seq))
+            .collect();
+        let mut originals: Vec<PlainMessage> = self
+            .dir
+            .store
+            .messages()
+            .by_seqs(room.id, &missing)
+            .await?
+            .into_iter()
+            .map(|row| self.open(key, row))
+            .collect();
+        originals.extend(messages.iter().filter(|m| wanted.contains(&m.seq)).cloned());
+        for message in messages.iter_mut() {
+            let Some(seq) = message.reply_seq else {
+                continue;
+            };
+            message.reply_to = Some(match originals.iter().find(|o| o.seq == seq) {
+                Some(original) if !original.deleted => ReplyView {
+                    seq,
+                    author: original.author_name.clone(),
+                    text: original.text.chars().take(REPLY_SNIPPET_CHARS).collect(),
+                    deleted: false,
+                },
+                found => ReplyView {
+                    seq,
+                    author: found.map(|o| o.author_name.clone()).unwrap_or_default(),
+                    text: String::new(),
+                    deleted: true,
+                },
+            });
+        }
+        Ok(())
     }
 
     /// Fills in the messages' attachments (one query for the page).
@@ -245,7 +447,11 @@ impl History {
     }
 
     /// Opens a row's body; a body that does not open is reported and marked, not an error.
+    /// A deleted message has no body to open.
     fn open(&self, key: &SecretKey, row: MessageRow) -> PlainMessage {
+        if row.deleted_at.is_some() {
+            return plain(row, Some(String::new()));
+        }
         match key.open(&row.body, message_context(row.room_id, row.seq).as_bytes()) {
             Ok(bytes) => plain(row, Some(String::from_utf8_lossy(&bytes).into_owned())),
             Err(_) => {
@@ -269,7 +475,37 @@ fn plain(row: MessageRow, text: Option<String>) -> PlainMessage {
         text: text.unwrap_or_default(),
         created_at: row.created_at,
         attachments: Vec::new(),
+        edited_at: row.edited_at,
+        deleted: row.deleted_at.is_some(),
+        reply_seq: row.reply_to,
+        reply_to: None,
+        reactions: Vec::new(),
+        mentions: Vec::new(),
+        mentions_everyone: false,
     }
+}
+
+/// What a page's messages already carry, so that [`History::complete`] does not read it again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Known {
+    /// Nothing beyond the rows: read reactions and mentions.
+    Nothing,
+    /// Mentions (just resolved by an edit): read reactions.
+    Mentions,
+    /// Both (a message just stored has no reactions, and its mentions were just resolved).
+    All,
+}
+
+/// What a member's new message holds, besides who writes it where.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Draft<'a> {
+    pub text: Option<&'a str>,
+    pub client_msg_id: Option<&'a str>,
+    pub attachments: &'a [String],
+    /// The sequence number of the message answered.
+    pub reply_to: Option<i64>,
+    /// The author's role in the room (none: the companion, or a guest in an ephemeral room).
+    pub role: Option<RoomRole>,
 }
 
 /// The associated data of a message body: its room and sequence number, so a body copied to

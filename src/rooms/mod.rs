@@ -13,12 +13,14 @@
 
 mod access;
 mod admin;
+mod changes;
 mod conversations;
 mod directory;
 mod ephemeral;
 mod error;
 mod history;
 mod membership;
+mod mentions;
 mod room;
 mod service;
 mod undecryptable;
@@ -26,10 +28,11 @@ mod view;
 
 pub use access::{CreateInvite, RoomAccess, REQUEST_TTL_MILLIS};
 pub use admin::{AdminRoom, MessageOpener, RoomsAdmin};
+pub use changes::{Deleted, MessageChanges, Reaction};
 pub use conversations::{Conversations, Notice};
 pub use ephemeral::Ephemeral;
 pub use error::RoomError;
-pub use history::History;
+pub use history::{Draft, History};
 pub use membership::Membership;
 pub use room::Room;
 pub use service::{
@@ -37,6 +40,6 @@ pub use service::{
 };
 pub use view::{
     Access, ArchiveView, ConversationState, ConversationView, EphemeralDoor, EphemeralView,
-    InviteView, MemberView, OwnRequest, PlainMessage, RequestView, RoomListing, RoomView,
-    Transcript, TranscriptLine,
+    InviteView, MemberView, OwnRequest, PlainMessage, ReactionView, ReplyView, RequestView,
+    RoomListing, RoomView, Transcript, TranscriptLine,
 };

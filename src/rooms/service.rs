@@ -6,6 +6,7 @@
 
 use super::access::RoomAccess;
 use super::admin::RoomsAdmin;
+use super::changes::MessageChanges;
 use super::conversations::Conversations;
 use super::directory::Directory;
 use super::ephemeral::Ephemeral;
@@ -46,6 +47,12 @@ pub struct RoomsSettings {
     pub pm_history_cap: usize,
     /// Seconds an activated ephemeral room stays open.
     pub ephemeral_ttl_secs: u64,
+    /// Seconds after sending during which the author may edit (0: no editing).
+    pub edit_window_secs: u64,
+    /// Distinct members one message may mention.
+    pub max_mentions: usize,
+    /// Who may call on the whole room.
+    pub everyone_mentions: crate::domain::EveryoneMentions,
 }
 
 /// What creating a room takes.
@@ -91,6 +98,7 @@ pub struct Rooms {
     conversations: Conversations,
     ephemeral: Ephemeral,
     admin: RoomsAdmin,
+    changes: MessageChanges,
 }
 
 /// Rooms need a registered account; guests get a clear error.
@@ -125,6 +133,7 @@ impl Rooms {
             access: RoomAccess::new(dir.clone()),
             conversations: Conversations::new(dir.clone()),
             admin: RoomsAdmin::new(dir.clone(), history.clone(), ephemeral.clone()),
+            changes: MessageChanges::new(dir.clone(), history.clone()),
             ephemeral,
             history,
             dir,
@@ -138,6 +147,11 @@ impl Rooms {
     /// Messages: posting, pages, clearing.
     pub fn history(&self) -> &History {
         &self.history
+    }
+
+    /// Edits, deletes and reactions.
+    pub fn changes(&self) -> &MessageChanges {
+        &self.changes
     }
 
     /// Joining, leaving, and what moderators do to members.
@@ -242,6 +256,12 @@ impl Rooms {
 
     pub async fn visible(&self, identity: &Identity, name: &str) -> Result<Visible, RoomError> {
         self.dir.visible(identity, name).await
+    }
+
+    /// The ids of a room's members (who must hear that a private room changed).
+    pub async fn member_ids(&self, room_id: i64) -> Result<Vec<i64>, RoomError> {
+        let members = self.dir.store.members().list(room_id).await?;
+        Ok(members.into_iter().map(|m| m.user_id).collect())
     }
 
     /// Changes settings; returns the updated room.

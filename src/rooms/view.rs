@@ -81,6 +81,10 @@ pub struct RoomListing {
     pub access: Access,
     #[schema(value_type = Option<String>, example = "owner")]
     pub role: Option<RoomRole>,
+    /// Others' messages above the caller's read pointer (members; 0 otherwise).
+    pub unread: i64,
+    /// Of those, how many mention the caller (or everyone).
+    pub mentions: i64,
 }
 
 impl From<ListedRoom> for RoomListing {
@@ -99,6 +103,8 @@ impl From<ListedRoom> for RoomListing {
             private: listed.room.private != 0,
             access,
             role,
+            unread: listed.unread,
+            mentions: listed.mentions,
         }
     }
 }
@@ -192,6 +198,47 @@ pub struct PlainMessage {
     pub created_at: Millis,
     /// The files the message holds.
     pub attachments: Vec<crate::files::FileView>,
+    /// When the author last edited the text.
+    pub edited_at: Option<Millis>,
+    /// Deleted: a tombstone with no text, files, reactions or reply.
+    pub deleted: bool,
+    /// The sequence number of the message this one answers.
+    pub reply_seq: Option<i64>,
+    /// The message this one answers, quoted (filled in with the page).
+    pub reply_to: Option<ReplyView>,
+    /// Emoji reactions, in the order they were first given.
+    pub reactions: Vec<ReactionView>,
+    /// The members the message mentions, by their names.
+    pub mentions: Vec<String>,
+    /// The message calls on everyone in the room (`@here`, `@room`).
+    pub mentions_everyone: bool,
+}
+
+/// Longest quote of the original a reply carries, in characters.
+pub const REPLY_SNIPPET_CHARS: usize = 140;
+
+/// The message a reply answers, as the reply shows it: enough to quote it and jump to it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ReplyView {
+    pub seq: i64,
+    pub author: String,
+    /// The start of the original's text (at most 140 characters); empty when it was deleted.
+    pub text: String,
+    /// The original was deleted (or is no longer stored). Sent only when `true`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
+}
+
+/// Most names a reaction lists (its `count` is exact).
+pub const REACTION_NAMES: usize = 50;
+
+/// One emoji's reactions to a message.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ReactionView {
+    pub emoji: String,
+    pub count: i64,
+    /// Who reacted, earliest first (at most 50 names).
+    pub users: Vec<String>,
 }
 
 /// Where a conversation stands for the one looking at it.

@@ -22,7 +22,7 @@ pub struct ConversationRow {
 
 /// Conversations as member `$1` sees them; callers add the `WHERE`.
 const CONVERSATION: &str = "SELECT r.slug AS room, u.name AS peer, r.last_seq, m.last_read_seq, \
-       (SELECT COUNT(*) FROM messages g WHERE g.room_id = r.id AND g.seq > m.last_read_seq AND g.author_id <> m.user_id) AS unread, \
+       (SELECT COUNT(*) FROM messages g WHERE g.room_id = r.id AND g.seq > m.last_read_seq AND g.author_id <> m.user_id AND g.deleted_at IS NULL) AS unread, \
        (SELECT COUNT(*) FROM pm_invites i WHERE i.room_id = r.id AND i.user_id = m.user_id) AS invited_me, \
        (SELECT COUNT(*) FROM pm_invites i WHERE i.room_id = r.id AND i.user_id = o.user_id) AS awaiting_peer \
      FROM rooms r \

@@ -97,4 +97,41 @@ impl Members<'_> {
         .fetch_all(self.pool)
         .await?)
     }
+
+    /// The member's read pointer (the last sequence number they marked read), if a member.
+    pub async fn last_read(&self, room_id: i64, user_id: i64) -> Result<Option<i64>, StoreError> {
+        let row: Option<(i64,)> = sqlx::query_as(
+            "SELECT last_read_seq FROM room_members WHERE room_id = $1 AND user_id = $2",
+        )
+        .bind(room_id)
+        .bind(user_id)
+        .fetch_optional(self.pool)
+        .await?;
+        Ok(row.map(|(seq,)| seq))
+    }
+
+    /// The members among these case-folded names, with their ids (names as stored): who a
+    /// message's `@name`s mention.
+    pub async fn named(
+        &self,
+        room_id: i64,
+        name_keys: &[String],
+    ) -> Result<Vec<MemberRow>, StoreError> {
+        if name_keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders = (0..name_keys.len())
+            .map(|i| format!("${}", i + 2))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT m.user_id, u.name, m.role, m.joined_at FROM room_members m \
+             JOIN users u ON u.id = m.user_id WHERE m.room_id = $1 AND u.name_key IN ({placeholders})"
+        );
+        let mut query = sqlx::query_as(&sql).bind(room_id);
+        for key in name_keys {
+            query = query.bind(key);
+        }
+        Ok(query.fetch_all(self.pool).await?)
+    }
 }

@@ -19,6 +19,12 @@ pub struct MessageRow {
     pub client_msg_id: Option<String>,
     pub body: Vec<u8>,
     pub created_at: Millis,
+    /// When the author last changed the text (its body was resealed in place).
+    pub edited_at: Option<Millis>,
+    /// When the message was deleted: its body is empty, a tombstone keeps its place.
+    pub deleted_at: Option<Millis>,
+    /// The sequence number of the message this one answers, in the same room.
+    pub reply_to: Option<i64>,
 }
 
 /// A message to append; `seal` turns the room's next sequence number into the sealed body
@@ -32,6 +38,10 @@ pub struct NewMessage<'a> {
     pub created_at: Millis,
     /// Pending uploads of the author's for this room that the message takes.
     pub attachments: &'a [String],
+    /// The message answered (a sequence number the caller checked exists).
+    pub reply_to: Option<i64>,
+    /// Accounts the message mentions (0: everyone in the room), recorded with it.
+    pub mentions: &'a [i64],
 }
 
 /// Whether an append stored a new message or found the one a retry already stored.
@@ -44,8 +54,8 @@ pub enum Appended {
     AttachmentUnavailable,
 }
 
-pub(super) const COLUMNS: &str =
-    "id, room_id, seq, author_id, author_name, author_role, client_msg_id, body, created_at";
+pub(super) const COLUMNS: &str = "id, room_id, seq, author_id, author_name, author_role, \
+    client_msg_id, body, created_at, edited_at, deleted_at, reply_to";
 
 /// Queries on `messages`.
 #[derive(Clone, Copy, Debug)]
@@ -84,8 +94,8 @@ impl Messages<'_> {
         .fetch_one(&mut *tx)
         .await?;
         let sql = format!(
-            "INSERT INTO messages (room_id, seq, author_id, author_name, author_role, client_msg_id, body, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {COLUMNS}"
+            "INSERT INTO messages (room_id, seq, author_id, author_name, author_role, client_msg_id, body, created_at, reply_to) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {COLUMNS}"
         );
         let inserted = sqlx::query_as(&sql)
             .bind(new.room_id)
@@ -96,11 +106,24 @@ impl Messages<'_> {
             .bind(new.client_msg_id)
             .bind(seal(seq))
             .bind(new.created_at)
+            .bind(new.reply_to)
             .fetch_one(&mut *tx)
             .await;
         match inserted {
             Ok(row) => {
                 let row: MessageRow = row;
+                for user_id in new.mentions {
+                    sqlx::query(
+                        "INSERT INTO message_mentions (message_id, room_id, seq, user_id) \
+                         VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(row.id)
+                    .bind(row.room_id)
+                    .bind(row.seq)
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 if !new.attachments.is_empty() {
                     let taken = super::files::Files::attach_in(
                         &mut tx,
@@ -180,6 +203,127 @@ impl Messages<'_> {
         let mut rows: Vec<MessageRow> = self.timings.time(StoreOp::ReadHistory, read).await?;
         rows.reverse();
         Ok(rows)
+    }
+
+    /// The message at `seq` of a room (a tombstone too), if stored.
+    pub async fn by_seq(&self, room_id: i64, seq: i64) -> Result<Option<MessageRow>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM messages WHERE room_id = $1 AND seq = $2");
+        Ok(sqlx::query_as(&sql)
+            .bind(room_id)
+            .bind(seq)
+            .fetch_optional(self.pool)
+            .await?)
+    }
+
+    /// The messages of a room at these sequence numbers (those still stored), in any order:
+    /// the originals a page's replies quote.
+    pub async fn by_seqs(&self, room_id: i64, seqs: &[i64]) -> Result<Vec<MessageRow>, StoreError> {
+        if seqs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = seqs
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        let sql = format!("SELECT {COLUMNS} FROM messages WHERE room_id = $1 AND seq IN ({list})");
+        Ok(sqlx::query_as(&sql)
+            .bind(room_id)
+            .fetch_all(self.pool)
+            .await?)
+    }
+
+    /// Replaces a live message's sealed body with a new one (sealed by the caller for the same
+    /// room and sequence number), stamps the edit and records its mentions anew, in one
+    /// transaction. The old body is overwritten, not kept. `false` when the message is gone
+    /// or deleted.
+    pub async fn edit(
+        &self,
+        room_id: i64,
+        seq: i64,
+        body: Vec<u8>,
+        edited_at: Millis,
+        mentions: &[i64],
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let edited: Option<(i64,)> = sqlx::query_as(
+            "UPDATE messages SET body = $1, edited_at = $2 \
+             WHERE room_id = $3 AND seq = $4 AND deleted_at IS NULL RETURNING id",
+        )
+        .bind(body)
+        .bind(edited_at)
+        .bind(room_id)
+        .bind(seq)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((id,)) = edited else {
+            return Ok(false);
+        };
+        sqlx::query("DELETE FROM message_mentions WHERE message_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        for user_id in mentions {
+            sqlx::query(
+                "INSERT INTO message_mentions (message_id, room_id, seq, user_id) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            )
+            .bind(id)
+            .bind(room_id)
+            .bind(seq)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Deletes a message's content in one transaction: the body is wiped to nothing (a
+    /// tombstone keeps the room's order and what replies point at), and its reactions,
+    /// mentions and files go (the files are doomed for the sweep). `None` when the message is
+    /// gone or already deleted; otherwise the deleted row as it was.
+    pub async fn delete(
+        &self,
+        room_id: i64,
+        seq: i64,
+        deleted_at: Millis,
+    ) -> Result<Option<MessageRow>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let sql = format!(
+            "SELECT {COLUMNS} FROM messages WHERE room_id = $1 AND seq = $2 AND deleted_at IS NULL"
+        );
+        let Some(row): Option<MessageRow> = sqlx::query_as(&sql)
+            .bind(room_id)
+            .bind(seq)
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let wiped = sqlx::query(
+            "UPDATE messages SET body = $1, deleted_at = $2, edited_at = NULL, reply_to = NULL \
+             WHERE id = $3 AND deleted_at IS NULL",
+        )
+        .bind(Vec::<u8>::new())
+        .bind(deleted_at)
+        .bind(row.id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if wiped != 1 {
+            // Someone else's delete committed first: theirs is the one.
+            return Ok(None);
+        }
+        for sql in [
+            "DELETE FROM message_reactions WHERE message_id = $1",
+            "DELETE FROM message_mentions WHERE message_id = $1",
+            "UPDATE files SET doomed = 1 WHERE message_id = $1",
+        ] {
+            sqlx::query(sql).bind(row.id).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(Some(row))
     }
 
     /// Deletes every message of a room (its sequence keeps counting).

@@ -24,10 +24,12 @@ mod inspect;
 mod invites;
 mod leases;
 mod members;
+mod mentions;
 mod messages;
 mod payments;
 mod premium;
 mod probe;
+mod reactions;
 mod room_bans;
 mod rooms;
 mod sanctions;
@@ -52,9 +54,13 @@ pub use inspect::{Inspected, Schema};
 pub use invites::{InviteRow, Invites, NewInvite};
 pub use leases::Leases;
 pub use members::{MemberRow, Members};
+pub use mentions::{MentionRow, Mentions, EVERYONE};
 pub use messages::{Appended, MessageRow, Messages, NewMessage};
 pub use payments::{NewPaymentEvent, Payments, Recorded};
 pub use premium::Grant;
+pub use reactions::{
+    Reacted, ReactionRow, Reactions, MAX_EMOJI_PER_MESSAGE, MAX_REACTIONS_PER_USER,
+};
 pub use room_bans::RoomBans;
 pub use rooms::{ListedRoom, NewRoom, RoomRow, RoomSettings, Rooms, SeenRoom};
 pub use sanctions::{NewSanction, SanctionRow, Sanctions};
@@ -237,6 +243,16 @@ impl Store {
     }
 
     /// Sealed room messages.
+    /// Emoji reactions to stored messages.
+    pub fn reactions(&self) -> Reactions<'_> {
+        Reactions { pool: &self.pool }
+    }
+
+    /// Who stored messages mention.
+    pub fn mentions(&self) -> Mentions<'_> {
+        Mentions { pool: &self.pool }
+    }
+
     pub fn messages(&self) -> Messages<'_> {
         Messages {
             pool: &self.pool,

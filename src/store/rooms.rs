@@ -75,6 +75,10 @@ pub struct ListedRoom {
     pub role: Option<String>,
     /// Usable invites bound to this user's e-mail.
     pub invited: i64,
+    /// Others' messages above the member's read pointer (0 for non-members).
+    pub unread: i64,
+    /// Of those, the ones that mention the member (or everyone).
+    pub mentions: i64,
 }
 
 /// A room found by its name, with everything deciding whether one user may see it.
@@ -185,7 +189,12 @@ impl Rooms<'_> {
             "SELECT {COLUMNS}, m.role AS role, \
                (SELECT COUNT(*) FROM invites i WHERE i.room_id = r.id AND i.email_key = $2 \
                        AND i.revoked = 0 AND i.expires_at > $3 \
-                       AND (i.max_uses IS NULL OR i.uses < i.max_uses)) AS invited \
+                       AND (i.max_uses IS NULL OR i.uses < i.max_uses)) AS invited, \
+               (SELECT COUNT(*) FROM messages g WHERE g.room_id = r.id AND g.seq > m.last_read_seq \
+                       AND g.author_id <> $1 AND g.deleted_at IS NULL) AS unread, \
+               (SELECT COUNT(*) FROM message_mentions mm JOIN messages g ON g.id = mm.message_id \
+                       WHERE mm.room_id = r.id AND (mm.user_id = $1 OR mm.user_id = 0) \
+                       AND mm.seq > m.last_read_seq AND g.author_id <> $1) AS mentions \
              FROM rooms r LEFT JOIN room_members m ON m.room_id = r.id AND m.user_id = $1 \
              WHERE r.kind = 'room' AND NOT EXISTS (SELECT 1 FROM room_bans b WHERE b.room_id = r.id AND b.user_id = $1) \
              ORDER BY r.slug"

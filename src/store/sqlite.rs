@@ -18,9 +18,12 @@ use std::path::Path;
 
 /// The pragmas every connection starts with. WAL lets readers run beside the one writer;
 /// NORMAL sync is durable across application crashes, which is what WAL mode is meant for; a
-/// writer waits up to 5 s for the lock before answering busy.
+/// writer waits up to 5 s for the lock before answering busy. `secure_delete` zeroes what a
+/// delete frees (a deleted message's sealed body, a wiped row), so it does not linger in free
+/// pages of the file.
 pub(super) const PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                                  PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;";
+                                  PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; \
+                                  PRAGMA secure_delete = ON;";
 
 /// A SQLite URL that opens on a fresh install: `mode=rwc` (create the file if missing) unless
 /// the URL names a mode, and the file's directory created. `sqlite://`, `sqlite:` and in-memory

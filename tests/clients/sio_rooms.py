@@ -10,7 +10,11 @@ the official Socket.IO client, websocket transport:
   * a conversation: pm_open -> the peer gets conversation_updated (invited) -> pm_accept ->
     messages both ways -> read marker;
   * an ephemeral room: the host creates and activates it over REST; a guest joins from a
-    device under an offered name and chats with the host; a third device gets room_locked.
+    device under an offered name and chats with the host; a third device gets room_locked;
+  * changing messages in a public room: an edit, a reaction, a reply and a moderator's delete
+    reach the other member live (message_edited, reaction, message with reply_to,
+    message_deleted with `by`), a member's delete of the owner's message is forbidden, and a
+    mention of the member is resolved.
 Prints one line per check; exits 0 when all pass, 1 on the first failed check, 2 on bad
 usage, 3 when the run overruns its deadline.
 """
@@ -114,9 +118,50 @@ def ephemeral(url, host_token, host, guest, intruder):
                  "a third device is refused")
 
 
+def changing_messages(url, dan, eve, dan_name, eve_name):
+    slug = unique("py-talk-").lower()
+    status, _ = rest(url, dan.token, "POST", "/api/rooms", {"slug": slug})
+    check(status == 201, "dan creates a public room", status)
+    expect_ok(dan.call("join", {"room": slug}), "dan joins his room")
+    expect_ok(eve.call("join", {"room": slug}), "eve joins as a member")
+    mark = eve.mark()
+    sent = expect_ok(dan.call("send", {"room": slug, "text": f"helo @{eve_name}"}), "dan writes")
+    seen = eve.wait_event("message", lambda d: d.get("room") == slug and d.get("seq") == sent["seq"],
+                          "eve receives it", since=mark)
+    check(seen.get("mentions") == [eve_name], "the message mentions eve", seen)
+    edited = expect_ok(dan.call("edit", {"room": slug, "seq": sent["seq"], "text": "hello"}),
+                       "dan edits his message")
+    eve.wait_event("message_edited",
+                   lambda d: d["seq"] == sent["seq"] and d["text"] == "hello"
+                   and d["edited_at"] == edited["edited_at"], "eve sees the edit live", since=mark)
+    mark = dan.mark()
+    reacted = expect_ok(eve.call("react", {"room": slug, "seq": sent["seq"], "emoji": "🎉"}),
+                        "eve reacts")
+    check(reacted["count"] == 1, "one reaction", reacted)
+    dan.wait_event("reaction", lambda d: d["user"] == eve_name and d["on"] and d["count"] == 1,
+                   "dan sees the reaction live", since=mark)
+    reply = expect_ok(eve.call("send", {"room": slug, "text": "hi!", "reply_to": sent["seq"]}),
+                      "eve replies")
+    got = dan.wait_event("message", lambda d: d.get("seq") == reply["seq"],
+                         "dan receives the reply", since=mark)
+    check(got.get("reply_to", {}).get("text") == "hello", "the reply quotes the edited text", got)
+    expect_error(eve.call("delete", {"room": slug, "seq": sent["seq"]}), "forbidden",
+                 "eve may not delete dan's message")
+    mark = eve.mark()
+    expect_ok(dan.call("delete", {"room": slug, "seq": reply["seq"]}), "dan deletes eve's reply")
+    eve.wait_event("message_deleted", lambda d: d["seq"] == reply["seq"] and d.get("by") == dan_name,
+                   "eve sees it deleted by dan", since=mark)
+    page = expect_ok(eve.call("history", {"room": slug}), "eve reads the history")
+    tomb = [m for m in page["messages"] if m["seq"] == reply["seq"]]
+    check(tomb and tomb[0].get("deleted") is True and tomb[0]["text"] == "",
+          "the deleted reply is a tombstone", tomb)
+
+
 def run(url):
     ann_name, bob_name, carol_name = unique("PyAnn"), unique("PyBob"), unique("PyCar")
-    tokens = {name: register(url, name) for name in (ann_name, bob_name, carol_name)}
+    dan_name, eve_name = unique("PyDan"), unique("PyEve")
+    tokens = {name: register(url, name)
+              for name in (ann_name, bob_name, carol_name, dan_name, eve_name)}
     clients = []
 
     def client(label, token=None):
@@ -136,6 +181,9 @@ def run(url):
         conversation(ann, bob, bob_name)
         log("== ephemeral room")
         ephemeral(url, ann.token, ann, client("guest"), client("intruder"))
+        log("== changing messages")
+        changing_messages(url, client("dan", tokens[dan_name]), client("eve", tokens[eve_name]),
+                          dan_name, eve_name)
     finally:
         for c in clients:
             c.close()

@@ -8,6 +8,7 @@
 //! below is the only place that names every command: it generates the [`Command`] enum, its
 //! decoding by wire name, its name for logs, and its dispatch.
 
+mod changes;
 mod conversations;
 mod ignores;
 mod moderation;
@@ -15,6 +16,7 @@ mod rooms;
 mod session;
 mod talk;
 
+pub use changes::{DeleteMessage, EditMessage, MessageRef, React};
 pub use conversations::{MarkRead, OpenConversation, Whisper};
 pub use ignores::IgnoreUser;
 pub use moderation::{
@@ -112,6 +114,10 @@ commands! {
     Join(JoinRoom) = "join";
     Leave(LeaveRoom) = "leave";
     Send(SendMessage) = "send";
+    Edit(EditMessage) = "edit";
+    Delete(DeleteMessage) = "delete";
+    React(changes::Give) = "react";
+    Unreact(changes::TakeBack) = "unreact";
     Typing(Typing) = "typing";
     History(History) = "history";
     Members(Members) = "members";
@@ -168,6 +174,7 @@ mod tests {
                 text: Some(MessageText::parse("hi", 10).unwrap()),
                 client_msg_id: None,
                 attachments: Vec::new(),
+                reply_to: None,
             })
         );
         assert_eq!(

@@ -15,6 +15,8 @@ pub struct SendMessage {
     pub text: Option<MessageText>,
     pub client_msg_id: Option<ClientMsgId>,
     pub attachments: Vec<FileId>,
+    /// The sequence number of the message this one answers (stored rooms).
+    pub reply_to: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -27,18 +29,21 @@ struct SendWire {
     client_msg_id: Option<ClientMsgId>,
     #[serde(default)]
     attachments: Vec<FileId>,
+    #[serde(default)]
+    reply_to: Option<i64>,
 }
 
 impl Decode for SendMessage {
     fn decode(data: Value, limits: &Limits) -> Result<Self, CoreError> {
         let wire: SendWire = super::shape(data)?;
-        Self::parse(
+        let send = Self::parse(
             wire.room,
             wire.text,
             wire.client_msg_id,
             wire.attachments,
             limits,
-        )
+        )?;
+        send.replying_to(wire.reply_to)
     }
 }
 
@@ -76,7 +81,25 @@ impl SendMessage {
             text,
             client_msg_id,
             attachments,
+            reply_to: None,
         })
+    }
+
+    /// Makes the message a reply to message `seq` of its room: a stored room's positive
+    /// sequence number (the lobby keeps nothing to answer).
+    pub fn replying_to(mut self, seq: Option<i64>) -> Result<Self, CoreError> {
+        match seq {
+            Some(_) if self.room.is_lobby() => Err(CoreError::InvalidPayload(
+                "reply_to: the lobby is not stored; replies are for stored rooms".into(),
+            )),
+            Some(seq) if seq < 1 => Err(CoreError::InvalidPayload(
+                "reply_to: a message's sequence number (1 or more)".into(),
+            )),
+            seq => {
+                self.reply_to = seq;
+                Ok(self)
+            }
+        }
     }
 }
 

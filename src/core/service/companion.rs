@@ -299,6 +299,7 @@ impl Outlet for ChatOutlet {
                 text: Some(MessageText::parse(&reply.text, self.max_chars).map_err(|_| invalid())?),
                 client_msg_id: Some(ClientMsgId::parse(&reply.reply_id).map_err(|_| invalid())?),
                 attachments: Vec::new(),
+                reply_to: None,
             };
             // The bot's messages come from the server itself.
             let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);

@@ -68,7 +68,7 @@ impl Lobby {
         attachments: Vec<FileView>,
     ) -> Result<Utterance, CoreError> {
         let identity = conn.identified()?;
-        let event = Event::Message(MessageEvent {
+        let event = Event::Message(Box::new(MessageEvent {
             room: send.room.to_string(),
             id: said.id.clone(),
             ts: said.ts,
@@ -78,7 +78,13 @@ impl Lobby {
             client_msg_id: None,
             undecryptable: false,
             attachments,
-        });
+            edited_at: None,
+            deleted: false,
+            reply_to: None,
+            reactions: Vec::new(),
+            mentions: Vec::new(),
+            mentions_everyone: false,
+        }));
         self.bus
             .publish(send.room.as_str(), Broadcast::new(event), None);
         Ok(said)

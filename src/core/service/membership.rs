@@ -27,6 +27,7 @@ impl Membership {
     /// Joins a room's membership without a connection (REST).
     pub async fn join(&self, identity: &Identity, slug: &str) -> Result<RoomView, CoreError> {
         let Visible { room, role } = self.rooms.membership().join(identity, slug, None).await?;
+        self.tell_list(identity.principal);
         Ok(RoomView::of(&room, role))
     }
 
@@ -35,6 +36,7 @@ impl Membership {
         let room = self.rooms.membership().leave(identity, slug).await?;
         self.presence
             .evict(&room.slug, identity.principal, RemovedReason::Left);
+        self.tell_list(identity.principal);
         Ok(())
     }
 
@@ -56,6 +58,7 @@ impl Membership {
         let (room, user_id) = self.rooms.membership().remove(identity, slug, name).await?;
         self.presence
             .evict(&room.slug, Principal::User(user_id), RemovedReason::Removed);
+        self.tell_list(Principal::User(user_id));
         Ok(())
     }
 
@@ -64,6 +67,7 @@ impl Membership {
         let (room, user_id) = self.rooms.membership().ban(identity, slug, name).await?;
         self.presence
             .evict(&room.slug, Principal::User(user_id), RemovedReason::Banned);
+        self.tell_list(Principal::User(user_id));
         Ok(())
     }
 
@@ -127,6 +131,7 @@ impl Membership {
 
     pub async fn redeem(&self, identity: &Identity, token: &str) -> Result<RoomView, CoreError> {
         let room = self.rooms.access().redeem_invite(identity, token).await?;
+        self.tell_list(identity.principal);
         Ok(RoomView::of(&room, Some(RoomRole::Member)))
     }
 
@@ -182,7 +187,15 @@ impl Membership {
                 approved: true,
             };
             self.presence.tell(Principal::User(user_id), event);
+            self.tell_list(Principal::User(user_id));
         }
         Ok(())
+    }
+
+    /// Tells one account's pages that their room list changed (`rooms_changed`).
+    fn tell_list(&self, principal: Principal) {
+        if let Principal::User(id) = principal {
+            self.presence.rooms_changed(false, &[id]);
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! the same methods; no service hands another's internals to the edge.
 
 mod accounts;
+mod changes;
 mod companion;
 mod conversations;
 mod export;
@@ -24,6 +25,7 @@ mod speech;
 mod upkeep;
 
 pub use accounts::Accounts;
+pub use changes::{Changed, LiveChanges, Reacted};
 pub(crate) use companion::{start as start_companion, CompanionWiring};
 pub use companion::{Bot, CompanionSetup};
 pub use conversations::Conversations;

@@ -158,6 +158,20 @@ impl Presence {
         self.bus.direct(Directive::Tell { principal, event });
     }
 
+    /// Tells the accounts whose room list changed to read it again (`rooms_changed`): every
+    /// account for a public room, these members for a private one.
+    pub(crate) fn rooms_changed(&self, everyone: bool, members: &[i64]) {
+        if everyone {
+            self.bus.direct(Directive::TellAccounts {
+                event: Event::RoomsChanged {},
+            });
+            return;
+        }
+        for id in members {
+            self.tell(Principal::User(*id), Event::RoomsChanged {});
+        }
+    }
+
     /// Tells one account how a conversation now looks to them, on each of their connections.
     pub(crate) fn tell_conversation(&self, notice: Option<Notice>) {
         if let Some((user_id, conversation)) = notice {

@@ -13,7 +13,7 @@ use crate::core::{Broadcast, Bus, Connection, CoreError, Entry};
 use crate::domain::{ClientMsgId, MessageText, RoomCode, RoomKind, RoomRole};
 use crate::metrics::MessageKind;
 use crate::rooms::{
-    author_id, CreateRoom, PlainMessage, Room, RoomError, RoomListing, RoomView, Rooms,
+    author_id, CreateRoom, Draft, PlainMessage, Room, RoomError, RoomListing, RoomView, Rooms,
     SettingsPatch, Visible,
 };
 use serde::Serialize;
@@ -53,6 +53,10 @@ pub struct RoomJoined {
     pub messages: Vec<MessageEvent>,
     /// Whether older messages exist than the page holds.
     pub more: bool,
+    /// The caller's read pointer as this join found it (a "new since you were here" divider
+    /// goes after it); absent for whoever has none (a guest in an ephemeral room).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_read_seq: Option<i64>,
 }
 
 /// The reply to `join`.
@@ -152,6 +156,7 @@ impl LiveRooms {
             self.auth.code_guess_failed(&ip).await;
         }
         let Visible { room, role } = joined?;
+        let last_read_seq = self.rooms.history().read_pointer(&identity, &room).await?;
         // This node hears the room before its history is read, and the connection enters
         // exactly where that history ends (see `Bus::enter_at`).
         self.bus.watch(&room.slug).await;
@@ -202,6 +207,7 @@ impl LiveRooms {
             members_next: page.next,
             messages: self.events(&room.slug, messages),
             more,
+            last_read_seq,
         });
         Ok(Joined::InOrder)
     }
@@ -219,7 +225,8 @@ impl LiveRooms {
         self.speech.may_speak(identity)?;
         let _ordered = self.locks.lock(&room.slug).await;
         self.check_slow_mode(room.id, author_id(identity), room.slow_mode_secs, role)?;
-        self.store_and_publish(identity, ip, &room, &send).await
+        self.store_and_publish(identity, ip, &room, Some(role), &send)
+            .await
     }
 
     /// The AI companion's reply to a mention in a room (`ai_mentions` on): the bot is not a
@@ -239,7 +246,7 @@ impl LiveRooms {
             return Err(RoomError::Forbidden.into());
         }
         let _ordered = self.locks.lock(&room.slug).await;
-        self.store_and_publish(bot, IpAddr::V4(Ipv4Addr::LOCALHOST), &room, &send)
+        self.store_and_publish(bot, IpAddr::V4(Ipv4Addr::LOCALHOST), &room, None, &send)
             .await
     }
 
@@ -255,16 +262,19 @@ impl LiveRooms {
         identity: &Identity,
         ip: IpAddr,
         room: &Room,
+        role: Option<RoomRole>,
         send: &SendMessage,
     ) -> Result<Posted, CoreError> {
-        let client_msg_id = send.client_msg_id.as_ref().map(ClientMsgId::as_str);
         let text = send.text.as_ref().map(MessageText::as_str);
         let attachments: Vec<String> = send.attachments.iter().map(ToString::to_string).collect();
-        let (message, new) = self
-            .rooms
-            .history()
-            .post(identity, room, text, client_msg_id, &attachments)
-            .await?;
+        let draft = Draft {
+            text,
+            client_msg_id: send.client_msg_id.as_ref().map(ClientMsgId::as_str),
+            attachments: &attachments,
+            reply_to: send.reply_to,
+            role,
+        };
+        let (message, new) = self.rooms.history().post(identity, room, draft).await?;
         let posted = Posted {
             id: message.id.to_string(),
             seq: message.seq,
@@ -278,8 +288,11 @@ impl LiveRooms {
             let (seq, author) = (message.seq, message.author_id);
             let hook = self.companion.get();
             let event = stored_event(&room.slug, message, hook.map(CompanionHook::bot_id));
-            self.bus
-                .publish(&room.slug, Broadcast::new(Event::Message(event)), None);
+            self.bus.publish(
+                &room.slug,
+                Broadcast::new(Event::Message(Box::new(event))),
+                None,
+            );
             if room.kind() == RoomKind::Pm {
                 let notice = self
                     .rooms
@@ -367,12 +380,17 @@ impl LiveRooms {
         Ok(self.rooms.list(identity).await?)
     }
 
+    /// Creates a room; every account's room list hears of a public one, the owner's other
+    /// pages of a private one.
     pub async fn create(
         &self,
         identity: &Identity,
         new: CreateRoom,
     ) -> Result<RoomView, CoreError> {
-        Ok(self.rooms.create(identity, new).await?)
+        let view = self.rooms.create(identity, new).await?;
+        let owner = crate::rooms::account_id(identity)?;
+        self.presence.rooms_changed(!view.private, &[owner]);
+        Ok(view)
     }
 
     /// The room as the caller may see it.
@@ -388,7 +406,20 @@ impl LiveRooms {
         slug: &str,
         patch: SettingsPatch,
     ) -> Result<RoomView, CoreError> {
+        let Visible { room: before, .. } = self.rooms.visible(identity, slug).await?;
         let view = self.rooms.update_settings(identity, slug, patch).await?;
+        let listed_differently = before.name != view.name
+            || before.topic != view.topic
+            || before.private != view.private;
+        if listed_differently {
+            let everyone = !before.private || !view.private;
+            let members = if everyone {
+                Vec::new()
+            } else {
+                self.rooms.member_ids(before.id).await?
+            };
+            self.presence.rooms_changed(everyone, &members);
+        }
         let public = RoomView {
             role: None,
             ..view.clone()
@@ -410,7 +441,14 @@ impl LiveRooms {
 
     /// Deletes a room for good; everyone in it is told and leaves.
     pub async fn delete(&self, identity: &Identity, slug: &str) -> Result<(), CoreError> {
+        let Visible { room: doomed, .. } = self.rooms.visible(identity, slug).await?;
+        let members = if doomed.private {
+            self.rooms.member_ids(doomed.id).await?
+        } else {
+            Vec::new()
+        };
         let room = self.rooms.delete(identity, slug).await?;
+        self.presence.rooms_changed(!room.private, &members);
         self.presence.close_room(&room.slug, RemovedReason::Deleted);
         self.sweep.soon();
         Ok(())
@@ -451,5 +489,11 @@ fn stored_event(room: &str, message: PlainMessage, bot: Option<i64>) -> MessageE
         client_msg_id: message.client_msg_id,
         undecryptable: message.undecryptable,
         attachments: message.attachments,
+        edited_at: message.edited_at,
+        deleted: message.deleted,
+        reply_to: message.reply_to,
+        reactions: message.reactions,
+        mentions: message.mentions,
+        mentions_everyone: message.mentions_everyone,
     }
 }

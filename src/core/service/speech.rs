@@ -70,10 +70,11 @@ impl Speech {
         let window = rates
             .entry(identity.session.clone())
             .or_insert_with(|| RateWindow::new(self.rate_limit, self.rate_window));
-        if window.try_acquire(self.clock.instant()) {
+        let now = self.clock.instant();
+        if window.try_acquire(now) {
             Ok(())
         } else {
-            Err(CoreError::RateLimited)
+            Err(CoreError::RateLimited(Some(window.retry_after(now))))
         }
     }
 

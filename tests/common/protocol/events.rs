@@ -46,6 +46,10 @@ events! {
     MemberLeft(MemberLeft) = "member_left",
     MemberCount(MemberCount) = "member_count",
     Message(Message) = "message",
+    RoomsChanged(RoomsChanged) = "rooms_changed",
+    MessageEdited(MessageEdited) = "message_edited",
+    MessageDeleted(MessageDeleted) = "message_deleted",
+    Reaction(Reaction) = "reaction",
     Typing(Typing) = "typing",
     RoomUpdated(RoomUpdated) = "room_updated",
     HistoryCleared(HistoryCleared) = "history_cleared",
@@ -105,6 +109,77 @@ pub struct Message {
     /// The files the message holds (absent when none).
     #[serde(default)]
     pub attachments: Vec<Attachment>,
+    #[serde(default)]
+    pub edited_at: Option<i64>,
+    /// A deleted message's tombstone (`text` empty).
+    #[serde(default)]
+    pub deleted: bool,
+    #[serde(default)]
+    pub reply_to: Option<ReplyTo>,
+    #[serde(default)]
+    pub reactions: Vec<Reactions>,
+    #[serde(default)]
+    pub mentions: Vec<String>,
+    #[serde(default)]
+    pub mentions_everyone: bool,
+}
+
+/// The message a reply answers, quoted.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplyTo {
+    pub seq: i64,
+    pub author: String,
+    pub text: String,
+    #[serde(default)]
+    pub deleted: bool,
+}
+
+/// One emoji's reactions to a message.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reactions {
+    pub emoji: String,
+    pub count: i64,
+    pub users: Vec<String>,
+}
+
+/// `rooms_changed`: read the room list again (it names no room).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoomsChanged {}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageEdited {
+    pub room: String,
+    pub seq: i64,
+    pub text: String,
+    pub edited_at: i64,
+    #[serde(default)]
+    pub mentions: Vec<String>,
+    #[serde(default)]
+    pub mentions_everyone: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageDeleted {
+    pub room: String,
+    pub seq: i64,
+    #[serde(default)]
+    pub by: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reaction {
+    pub room: String,
+    pub seq: i64,
+    pub emoji: String,
+    pub user: String,
+    pub on: bool,
+    pub count: i64,
 }
 
 /// A file as uploads answer it and messages carry it.

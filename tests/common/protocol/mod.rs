@@ -109,6 +109,9 @@ pub struct RoomJoined {
     pub members_next: Option<String>,
     pub messages: Vec<Message>,
     pub more: bool,
+    /// The caller's read pointer as the join found it (absent without one).
+    #[serde(default)]
+    pub last_read_seq: Option<i64>,
 }
 
 /// `members`' ack: one page of a room's member list.
@@ -119,6 +122,26 @@ pub struct MembersPage {
     pub members: Vec<User>,
     pub count: u64,
     pub next: Option<String>,
+}
+
+/// The ack of `edit` and `delete` (and of `PATCH …/messages/{seq}`).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Changed {
+    pub room: String,
+    pub seq: i64,
+    #[serde(default)]
+    pub edited_at: Option<i64>,
+}
+
+/// The ack of `react` and `unreact`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reacted {
+    pub room: String,
+    pub seq: i64,
+    pub emoji: String,
+    pub count: i64,
 }
 
 /// The ack of a lobby `send` and of a `whisper`.

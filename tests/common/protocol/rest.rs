@@ -80,6 +80,8 @@ pub struct RoomListing {
     pub private: bool,
     pub access: Access,
     pub role: Option<RoomRole>,
+    pub unread: i64,
+    pub mentions: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]

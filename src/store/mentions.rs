@@ -1,0 +1,43 @@
+//! Who stored messages mention. Rows are written with the message (see
+//! [`Messages::append`](super::Messages::append)); reading them needs no body, so unread
+//! mentions are counted above each member's read pointer without opening anything.
+
+use super::StoreError;
+use sqlx::AnyPool;
+
+/// The `user_id` of a mention of everyone in the room (`@here`, `@room`).
+pub const EVERYONE: i64 = 0;
+
+/// One mention of a message: an account's current name, or none for everyone.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MentionRow {
+    pub message_id: i64,
+    pub user_id: i64,
+    pub name: Option<String>,
+}
+
+/// Queries on `message_mentions`.
+#[derive(Clone, Copy, Debug)]
+pub struct Mentions<'a> {
+    pub(super) pool: &'a AnyPool,
+}
+
+impl Mentions<'_> {
+    /// The mentions of these messages.
+    pub async fn of_messages(&self, message_ids: &[i64]) -> Result<Vec<MentionRow>, StoreError> {
+        if message_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = message_ids
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        let sql = format!(
+            "SELECT mm.message_id, mm.user_id, u.name FROM message_mentions mm \
+             LEFT JOIN users u ON u.id = mm.user_id WHERE mm.message_id IN ({list}) \
+             ORDER BY mm.message_id, mm.user_id"
+        );
+        Ok(sqlx::query_as(&sql).fetch_all(self.pool).await?)
+    }
+}
