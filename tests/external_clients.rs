@@ -214,6 +214,12 @@ async fn two_browsers_reply_react_edit_delete_and_mention_in_a_room() {
 }
 
 #[tokio::test]
+async fn the_web_app_explains_errors_and_notifies_of_mentions() {
+    let out = [screenshot_dir("browser_notices.mjs")];
+    run_script("node", "browser_notices.mjs", &out, BROWSER_TIMEOUT).await;
+}
+
+#[tokio::test]
 async fn two_browsers_share_a_pasted_image_and_a_recorded_voice_note() {
     let out = [screenshot_dir("browser_files.mjs")];
     run_script("node", "browser_files.mjs", &out, BROWSER_TIMEOUT).await;

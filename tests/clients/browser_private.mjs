@@ -14,8 +14,9 @@
 // brings it back. (b) A creates a 1-on-1 room in the host dialog; C opens its link signed out
 // and is told to wait for the host; A activates it; C picks an offered name and lands in the
 // room with a countdown; A joins from the dialog; they exchange messages; D opening the link
-// (in lower case) is told the room is locked to two devices; C (a guest) whispers to A from the
-// member list and A sees it in a tab marked "not stored". Writes private-a.png, private-b.png,
+// (in lower case) is told at once that the room is locked to two devices (no names offered, no
+// guest created); C (a guest) whispers to A from the member list and A sees it in a tab marked
+// "not stored". Writes private-a.png, private-b.png,
 // private-c.png, private-door.png and private-narrow.png (360×740, C's room drawer open); on
 // failure failure.png (the page being checked) and failure-other.png. Exits 0 on success, 1 on
 // the first failed check, 2 on bad usage, 3 on overrun (60 s watchdog). Needs `npm ci` in
@@ -242,12 +243,14 @@ async function ephemeralRoom(nickA) {
   });
   await step('A', "sees C's answer", (page) => waitForMessage(page, room, answer, nickC));
 
-  await step('D', 'a third device is told the room is locked', async (page) => {
-    assert(await openDoor(page, `${baseUrl}/room/${code.toLowerCase()}`) === 'open', 'the door should be open');
-    await pickName(page);
-    await page.locator('#room-state[data-code="room_locked"]').waitFor({ state: 'visible' });
-    const text = await page.locator('#room-state-text').textContent();
-    assert(/locked/.test(text) && /two devices/.test(text), 'the card should say the room is locked to two devices', text);
+  await step('D', 'a third device is told at once that the room is locked: no names, no guest made', async (page) => {
+    assert(await openDoor(page, `${baseUrl}/room/${code.toLowerCase()}`) === 'locked', 'the door should say locked');
+    const text = await page.locator('#door-text').textContent();
+    assert(/locked to two devices/.test(text), 'the door should say the room is locked to two devices', text);
+    assert(await page.locator('#door-names .door-name').count() === 0, 'no names should be offered');
+    assert(await page.locator('#door-names').isHidden(), 'the name list should be hidden');
+    const status = await page.evaluate(async () => (await fetch('/api/user/@me')).status);
+    assert(status === 401, 'no guest should have been created on this device', status);
   });
 
   const whisper = `psst from C ${code}`;

@@ -81,14 +81,14 @@ export const isDenied = (err) => err?.status === 403 && err.code === 'forbidden'
 
 /**
  * A sentence for a failed admin request or moderation command (the gateway's errors have the
- * same codes), ending with its code.
+ * same codes): a refusal keeps the server's reason, which says what may not be done.
  */
 export function explainAdminError(err) {
   switch (err?.code) {
     case 'forbidden':
-      return `Not allowed: ${err.message || 'you may not do that'} (forbidden)`;
+      return `Not allowed: ${err.message || 'you may not do that'}.`.replace(/\.\.$/, '.');
     case 'origin_not_allowed':
-      return 'The server refused the change: this page’s origin is not one of its own (origin_not_allowed)';
+      return 'The server refused the change: this page’s address is not one of its own.';
     default:
       return describeError(err);
   }

@@ -39,9 +39,9 @@ export function createAdminPanel() {
   }
 
   function deny(err) {
-    const said = err.message ? `“${err.message}” ` : '';
-    denied.textContent = `The admin panel is not available from here: the server answered ${said}`
-      + `(${err.code}). It answers moderators only when they connect from one of its admin `
+    const said = err.message ? ` (“${err.message}”)` : '';
+    denied.textContent = `The admin panel is not available from here: the server refused${said}. `
+      + 'It answers moderators only when they connect from one of its admin '
       + 'networks; ask an administrator if you should have access.';
     denied.hidden = false;
   }

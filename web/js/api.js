@@ -7,18 +7,22 @@
  * This module knows nothing about views or the WebSocket.
  */
 
+import { errorText } from './error-text.js';
+
 /** An API failure with a machine-readable code (`nick_taken`, `unauthenticated`, `network`, …). */
 export class ApiError extends Error {
   /**
    * @param {string} code stable error code from the server, or `network` / `http_<status>`
    * @param {string} message human-readable text
    * @param {number} status HTTP status, 0 when the server could not be reached
+   * @param {number|null} [retryAfter] seconds to wait before trying again, when the server says
    */
-  constructor(code, message, status) {
+  constructor(code, message, status, retryAfter = null) {
     super(message);
     this.name = 'ApiError';
     this.code = code;
     this.status = status;
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -55,6 +59,7 @@ export async function request(method, path, body) {
       error?.code || `http_${response.status}`,
       error?.message || response.statusText || 'Request failed.',
       response.status,
+      Number.isFinite(error?.retry_after) ? error.retry_after : null,
     );
   }
   return payload;
@@ -88,11 +93,8 @@ async function readJson(response) {
   }
 }
 
-/** Formats an error for display: the server's message plus its code, e.g. `Nick is taken (nick_taken)`. */
-export function describeError(err) {
-  if (err && typeof err.code === 'string') {
-    const message = err.message && err.message !== err.code ? err.message : '';
-    return message ? `${message} (${err.code})` : err.code;
-  }
-  return String(err?.message || err || 'Something went wrong.');
-}
+/**
+ * Formats an error for display as a sentence (error-text.js), e.g. "Wrong user name or
+ * password."; the code itself is never shown.
+ */
+export const describeError = (err) => errorText(err);

@@ -2,6 +2,8 @@
  * The banner (`#banner`): one short app-wide notice at a time, for things that happen outside
  * the open room (a room was deleted, a request was approved, someone asks to join). It hides
  * itself after a while or when dismissed; the kind (`info` | `error`) only changes its colour.
+ * It sits at the top, under the app header (app.css), so it never covers the composer. Send
+ * refusals that pass by themselves (too fast, offline) are shown here too.
  */
 
 const SHOW_MS = 8000;

@@ -29,6 +29,7 @@ import { createDataExport } from './data-export.js';
 import { createAccountPanel } from './account-panel.js';
 import { createReplyBar } from './reply-bar.js';
 import { createMentionComplete } from './mention-complete.js';
+import { setSelfName } from './mentions.js';
 
 const TITLE = document.title;
 
@@ -82,8 +83,9 @@ export function createChat({ onSignedOut }) {
       $('member-count').textContent = String(count);
       $('members-toggle-count').textContent = String(count);
     },
-    onUnreadTotal: (total) => {
+    onUnreadTotal: (total, mentions) => {
       $('sidebar-unread').textContent = total > 0 ? String(total) : '';
+      $('sidebar-unread').classList.toggle('badge-mention', mentions > 0);
     },
     onIncoming: noteUnread,
     onRoomUpdated: (room) => files.setRoom(room),
@@ -190,6 +192,7 @@ export function createChat({ onSignedOut }) {
     replyBar.clear();
     mentions.close();
     setDrawer(null);
+    setSelfName('');
     logoutButton.disabled = false;
     unread = 0;
     document.title = TITLE;
@@ -230,7 +233,7 @@ export function createChat({ onSignedOut }) {
 
   function handleEvent(event, data) {
     if (event === 'error') {
-      if (!rooms.handleEvent(event, data)) rooms.notice(`Error: ${describeError(data)}`, 'error');
+      if (!rooms.handleEvent(event, data)) rooms.notice(describeError(data), 'error');
     } else if (event === 'closing') {
       handleClosing(data);
     } else {
@@ -312,6 +315,7 @@ export function createChat({ onSignedOut }) {
 
   function renderMe() {
     const me = session.me;
+    setSelfName(me.name);
     $('me').textContent = me.name;
     const badge = badgeFor(me);
     $('me-badge').replaceChildren(...(badge ? [badge] : []));

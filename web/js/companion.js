@@ -17,6 +17,7 @@
  */
 
 import { get, del, describeError } from './api.js';
+import { retryAfter } from './error-text.js';
 import { nameKey } from './members.js';
 import { wireDialog, whileBusy } from './dialog.js';
 import { createCompanionStream } from './companion-stream.js';
@@ -28,7 +29,10 @@ const MEMORY_PATH = '/api/companion/memory';
 /** What the companion's refusals of a stored message mean, by `error` event code. */
 const REFUSALS = {
   ai_busy: (name) => `${name} is still answering your previous message. Wait for the reply, then write again.`,
-  rate_limited: (name) => `You are writing to ${name} too quickly. Wait a moment before the next message.`,
+  rate_limited: (name, err) => {
+    const wait = retryAfter(err);
+    return `You are writing to ${name} too quickly. Wait ${wait ? `${Math.ceil(wait)} s` : 'a moment'} before the next message.`;
+  },
 };
 
 /** The companion's name while the server has one and someone is signed in, else ''. */
@@ -234,7 +238,7 @@ export function createCompanion(ctx, conversations) {
           const refusal = REFUSALS[data.code];
           if (!view || !room?.pane || !refusal) return false;
           if (data.code !== 'ai_busy' && shownRoom !== room) return false;
-          notice(refusal(view.name), 'error', room.slug);
+          notice(refusal(view.name, data), 'error', room.slug);
           return true;
         }
         default: return false;

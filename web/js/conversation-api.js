@@ -6,7 +6,8 @@
  * user names are URL-encoded here). Errors are the `ApiError`s of api.js.
  */
 
-import { get, post, del, describeError } from './api.js';
+import { get, post, del } from './api.js';
+import { errorText } from './error-text.js';
 
 const conversationPath = (room) => `/api/conversations/${encodeURIComponent(room)}`;
 const ephemeralPath = (code) => `/api/ephemeral/${encodeURIComponent(code)}`;
@@ -42,23 +43,13 @@ export const activateEphemeral = (code) => post(`${ephemeralPath(code)}/activate
 /** What a code opens onto, without a session: `{code, room, active, expires_at, names}`. */
 export const lookUpEphemeral = (code) => get(ephemeralPath(code));
 
-const EXPLANATIONS = {
+/** What errors mean for conversations, whispers and 1-on-1 rooms (the rest: error-text.js). */
+const PRIVATE_SENTENCES = {
   not_found: 'There is nobody by that name.',
   forbidden: 'You both have accounts: start a conversation instead of whispering.',
-  registration_required: 'Conversations are for registered accounts.',
-  invalid_room: 'That is not possible',
-  room_not_active: 'The host has not opened this room yet.',
-  room_locked: 'This room is locked to the two devices that joined it first.',
-  nick_taken: 'Someone is using that name right now.',
+  registration_required: 'Conversations are for registered accounts — sign up to start one.',
+  invalid_room: (err) => (err.message ? `That is not possible: ${err.message}.`.replace(/\.\.$/, '.') : 'That is not possible.'),
 };
 
-/**
- * A sentence for a conversation, whisper or ephemeral-room error, ending with its code.
- * `invalid_room` keeps the server's message, which says what was wrong.
- */
-export function explainPrivateError(err) {
-  const text = EXPLANATIONS[err?.code];
-  if (!text) return describeError(err);
-  if (err.code === 'invalid_room' && err.message) return `${text}: ${err.message} (${err.code})`;
-  return `${text} (${err.code})`;
-}
+/** A sentence for a conversation, whisper or ephemeral-room error (never its code). */
+export const explainPrivateError = (err) => errorText(err, PRIVATE_SENTENCES);

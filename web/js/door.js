@@ -6,12 +6,15 @@
  * activates the room it says so and checks again every few seconds; once the room is open it
  * offers the display names the server suggests: picking one creates a guest with that nick
  * (`POST /api/guest`) and hands the profile to `onJoined`, and the chat then joins the room with
- * this browser's device id. A room locked to two other devices can only be told by that join
- * (the lookup does not say), so the chat shows it. Logging in instead is `onAccount`.
+ * this browser's device id. When the lookup says no place is left (`places_left: 0`) and this
+ * browser has not joined the room before (device.js remembers the codes it joined, and the
+ * server recognises its device id), the door says at once that the room is locked: no names,
+ * no guest created for nothing. Logging in instead is `onAccount`.
  */
 
 import { post, describeError } from './api.js';
 import { lookUpEphemeral, explainPrivateError } from './conversation-api.js';
+import { joinedCodes } from './device.js';
 
 const RECHECK_MS = 5000;
 
@@ -19,16 +22,19 @@ const RECHECK_MS = 5000;
  * @param {HTMLElement} root `#door-view`
  * @param {object} handlers
  * @param {(profile: object) => void} handlers.onJoined a guest was created with the chosen name
- * @param {(code: string) => void} handlers.onAccount the visitor wants to log in or register
+ * @param {(code: string, options: {locked: boolean}) => void} handlers.onAccount the visitor
+ *   wants to log in or register (`locked`: the room has no place for this browser)
  */
 export function createDoorView(root, { onJoined, onAccount }) {
   const $ = (id) => root.querySelector(`#${id}`);
   const text = $('door-text');
   const names = $('door-names');
   const errorLine = $('door-error');
+  const account = $('door-account');
   let code = null;
   let timer = null;
   let busy = false;
+  let locked = false;
 
   function setError(message, errCode = '') {
     errorLine.textContent = message;
@@ -57,18 +63,26 @@ export function createDoorView(root, { onJoined, onAccount }) {
       setError(describeError(err), err.code);
       door = { active: false, names: [] };
     }
-    root.dataset.state = door.active ? 'open' : 'waiting';
-    text.textContent = door.active
-      ? 'A private 1-on-1 room. Pick a name to join as a guest. The room admits two devices; this browser will be one of them.'
-      : 'Waiting for the host to open this room. This page checks again every few seconds.';
-    names.replaceChildren(...(door.active ? door.names.map(nameButton) : []));
-    names.hidden = !door.active;
-    if (!door.active) timer = setTimeout(() => { if (!root.hidden) refresh(); }, RECHECK_MS);
+    // An admitted device may always come back; any other finds the room full.
+    locked = door.places_left === 0 && !joinedCodes().includes(code);
+    const state = locked ? 'locked' : door.active ? 'open' : 'waiting';
+    root.dataset.state = state;
+    text.textContent = {
+      locked: 'This room is locked to two devices. Only the two that joined it first can come back; '
+        + 'ask the person who shared the link for a new room.',
+      open: 'A private 1-on-1 room. Pick a name to join as a guest. The room admits two devices; this browser will be one of them.',
+      waiting: 'Waiting for the host to open this room. This page checks again every few seconds.',
+    }[state];
+    const offered = state === 'open' && Array.isArray(door.names) ? door.names : [];
+    names.replaceChildren(...offered.map(nameButton));
+    names.hidden = state !== 'open';
+    account.textContent = locked ? 'Go to the sign-in page' : 'Log in or register instead';
+    if (state === 'waiting') timer = setTimeout(() => { if (!root.hidden) refresh(); }, RECHECK_MS);
     return true;
   }
 
   async function pick(nick) {
-    if (busy) return;
+    if (busy || locked) return;
     busy = true;
     root.setAttribute('aria-busy', 'true');
     setError('');
@@ -85,9 +99,9 @@ export function createDoorView(root, { onJoined, onAccount }) {
     }
   }
 
-  $('door-account').addEventListener('click', () => {
+  account.addEventListener('click', () => {
     clearTimeout(timer);
-    onAccount(code);
+    onAccount(code, { locked });
   });
 
   return {

@@ -2,8 +2,9 @@
  * Join screen: three ways in — guest nick, login, register.
  *
  * Each tab posts to its REST endpoint; the server sets the HttpOnly `session` cookie and answers
- * with the profile, which is handed to `onJoined`. Server errors are shown verbatim (message and
- * code) in `#join-error`. Validation is left to the server so its codes reach the user unchanged.
+ * with the profile, which is handed to `onJoined`. Server errors are shown as sentences
+ * (error-text.js) in `#join-error`, the code kept in its `data-code`. Validation is left to the
+ * server, so its rules are the only ones.
  */
 
 import { post, describeError } from './api.js';

@@ -31,7 +31,9 @@ const join = createJoinView(joinView, { onJoined: showChat });
 const chat = createChat({ onSignedOut: showSignedOut });
 const door = createDoorView(doorView, {
   onJoined: showChat,
-  onAccount: (code) => showJoin(`Log in or register to join room ${code}.`),
+  onAccount: (code, { locked }) => showJoin(locked
+    ? `Room ${code} is locked to two devices, but the rest of Parlor is open: log in, register or join as a guest.`
+    : `Log in or register to join room ${code}.`),
 });
 
 function showView(name) {

@@ -13,11 +13,14 @@
  *   tab without handing the page to it (`rel="noopener noreferrer"`). Any other scheme
  *   (`javascript:`, `data:`…) is never a link: it stays text;
  * - `#room`: a link to that room when the reader may see it (their room list has it, as
- *   `setRoomRefs` tells), plain text otherwise, so a message cannot reveal or probe a room.
+ *   `setRoomRefs` tells), plain text otherwise, so a message cannot reveal or probe a room;
+ * - `@name` (a user name as a word, not inside an e-mail address): a `mention` span, marked
+ *   `mention-me` too when it names the reader (mentions.js).
  * A message without any of these renders as its plain text, node for node.
  */
 
 import { roomUrl } from './router.js';
+import { isSelf } from './mentions.js';
 
 /** Which `#room` references link, and how they open (set by the rooms coordinator). */
 let roomRefs = null;
@@ -35,6 +38,7 @@ const INLINE = [
   { kind: 'code', re: /`([^`\n]+)`/ },
   { kind: 'link', re: /(?:https?:\/\/|mailto:)[^\s<>"]+/i },
   { kind: 'room', re: /(^|[^\w#&/])#([a-z0-9][a-z0-9-]{0,38}[a-z0-9])(?![\w-])/i, lead: true },
+  { kind: 'mention', re: /(^|[^\w@-])@([A-Za-z0-9_-]{1,20})(?![\w-])/, lead: true },
   { kind: 'strong', re: /\*\*(?=\S)([^]*?\S)\*\*/ },
   { kind: 'strike', re: /~~(?=\S)([^]*?\S)~~/ },
   { kind: 'em', re: /(^|[^\w*])\*(?=[^\s*])([^*\n]*?[^\s*])\*(?![\w*])/, lead: true },
@@ -85,6 +89,14 @@ function roomLinkFor(slug) {
   return a;
 }
 
+/** A styled `@name` (plain text inside, so it reads and copies as typed). */
+function mentionFor(name) {
+  const span = document.createElement('span');
+  span.className = isSelf(name) ? 'mention mention-me' : 'mention';
+  span.textContent = `@${name}`;
+  return span;
+}
+
 /** The earliest inline match in `text`: `{kind, start, end, inner}` or null. */
 function firstMatch(text) {
   let best = null;
@@ -114,6 +126,8 @@ function appendInline(parent, text) {
       parent.append(linkFor(match.inner) ?? match.inner);
     } else if (match.kind === 'room') {
       parent.append(roomLinkFor(match.inner) ?? `#${match.inner}`);
+    } else if (match.kind === 'mention') {
+      parent.append(mentionFor(match.inner));
     } else {
       const el = document.createElement(TAGS[match.kind]);
       if (match.kind === 'code') el.textContent = match.inner;

@@ -15,12 +15,14 @@
  * `client_msg_id` is shown (`hasClientMsg`). What a stored message grows beyond its text
  * (a reply's quote, reactions, the actions toolbar, an edit or a tombstone) is the owner's
  * `decorate` hook's (message-actions.js); `bySeq` finds a message for the events that change it.
+ * A message that mentions the reader (mentions.js) is marked `message-mention`.
  */
 
 import { badgeFor, botTagFor, guestTagFor } from './members.js';
 import { attachmentsElement } from './attachment-view.js';
 import { renderMarkup } from './markup.js';
 import { avatarFor } from './avatar.js';
+import { mentionsMe } from './mentions.js';
 
 const MAX_LINES = 500;
 const STICK_THRESHOLD_PX = 48;
@@ -46,10 +48,12 @@ function timeElement(ts, className) {
   return el;
 }
 
-function messageElement({ id, ts, author, text, seq, attachments, client_msg_id: clientMsgId }, own) {
+function messageElement(message, own) {
+  const { id, ts, author, text, seq, attachments, client_msg_id: clientMsgId } = message;
   const item = document.createElement('li');
   item.className = 'message';
   if (own) item.classList.add('message-own');
+  else if (mentionsMe(message)) item.classList.add('message-mention');
   if (author?.bot === true) item.classList.add('message-bot');
   item.dataset.id = String(id);
   if (Number.isInteger(seq)) item.dataset.seq = String(seq);

@@ -18,10 +18,12 @@ const REQUEST_TIMEOUT_MS = 15000;
 
 /** A command that failed: the ack's error, or a local `disconnected` / `timeout` / `offline`. */
 export class GatewayError extends Error {
-  constructor(code, message) {
+  constructor(code, message, retryAfter = null) {
     super(message || code);
     this.name = 'GatewayError';
     this.code = code;
+    /** Seconds to wait before trying again (`retry_after`), when the server says. */
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -204,7 +206,8 @@ export class Gateway {
         pending.resolve(frame.data && typeof frame.data === 'object' ? frame.data : {});
       } else {
         const error = frame.error || {};
-        pending.reject(new GatewayError(error.code || 'internal', error.message || ''));
+        const wait = Number.isFinite(error.retry_after) ? error.retry_after : null;
+        pending.reject(new GatewayError(error.code || 'internal', error.message || '', wait));
       }
     }
   }

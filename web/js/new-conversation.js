@@ -18,7 +18,7 @@ export function createNewConversationDialog({ onStart }) {
   /** Shows why starting a conversation with `name` failed (null clears the line). */
   function showError(err, name) {
     if (!err) errorLine.textContent = '';
-    else if (err.code === 'not_found') errorLine.textContent = `There is no account named “${name}”. (not_found)`;
+    else if (err.code === 'not_found') errorLine.textContent = `There is no account named “${name}”.`;
     else errorLine.textContent = explainPrivateError(err);
     errorLine.dataset.code = err?.code ?? '';
   }

@@ -33,7 +33,10 @@ const requestedText = (slug) =>
 /** @param {object} ctx the coordinator (see rooms.js, `kindContext`) */
 export function createPersistentRooms(ctx) {
   const $ = (id) => document.getElementById(id);
-  const createDialog = createRoomDialog({ onCreated: (room) => created(room) });
+  const createDialog = createRoomDialog({
+    onCreated: (room) => created(room),
+    onTaken: (slug) => taken(slug),
+  });
   const inviteDialog = createInviteDialog();
   const settingsDialog = createSettingsDialog({
     onSaved: (room) => updated(room),
@@ -98,6 +101,21 @@ export function createPersistentRooms(ctx) {
     }
     await refreshList();
     ctx.showState(slug, requestedText(slug), { code: 'requested', actions: [ctx.toLobby] });
+  }
+
+  /**
+   * Creating the address of a state card answered `room_taken`: a room holds it that the user
+   * cannot see (a private one), so asking to join is what is left.
+   */
+  function taken(slug) {
+    ctx.showState(slug, `The address #${slug} is taken by a room you cannot see: a private room. `
+      + 'You can ask to join it; its owner or admins decide.', {
+      code: 'room_taken',
+      actions: [
+        { label: 'Ask to join', id: 'room-state-request', primary: true, onClick: () => askToJoin(slug) },
+        ctx.toLobby,
+      ],
+    });
   }
 
   async function created(made) {
@@ -175,13 +193,17 @@ export function createPersistentRooms(ctx) {
         ctx.showState(slug, explainRoomError(err), { code: err.code, actions: [ctx.toLobby] });
         return;
       }
+      // A private room answers non-members exactly like a missing one, so both ways stay open:
+      // asking is always safe, and creating explains itself if the address turns out taken.
       const actions = [];
+      let text = `No room here that you can see.${closedCodeNote(slug)}`;
       if (isCreatableSlug(slug)) {
-        actions.push({ label: `Create #${slug}`, id: 'room-state-create', primary: true, onClick: () => createDialog.open(slug) });
+        text += ` If #${slug} is a private room, ask to join it; if nothing is here, you can create it.`;
         actions.push({ label: 'Ask to join', id: 'room-state-request', onClick: () => askToJoin(slug) });
+        actions.push({ label: `Create #${slug}`, id: 'room-state-create', onClick: () => createDialog.open(slug, { fromCard: true }) });
       }
       actions.push(ctx.toLobby);
-      ctx.showState(slug, `There is no room #${slug}, or it is private.${closedCodeNote(slug)}`, { code: 'not_found', actions });
+      ctx.showState(slug, text, { code: 'not_found', actions });
     },
 
     /** Redeems `/invite/<token>` and opens its room in place of the invite address. */

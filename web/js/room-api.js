@@ -3,10 +3,11 @@
  *
  * One function per endpoint the app uses, so views never build `/api/rooms/…` paths by hand
  * (slugs, names and tokens are always URL-encoded here). Errors are the `ApiError`s of api.js;
- * `explainRoomError` turns their stable codes into a sentence that keeps the code visible.
+ * `explainRoomError` turns their stable codes into a sentence (error-text.js).
  */
 
-import { get, post, patch, del, describeError } from './api.js';
+import { get, post, patch, del } from './api.js';
+import { errorText } from './error-text.js';
 
 /** The lobby's name: the one room that is not persistent. */
 export const LOBBY = 'lobby';
@@ -70,23 +71,12 @@ export async function listRequests(slug) {
 export const decideRequest = (slug, name, approve) =>
   post(`${roomPath(slug)}/requests/${encodeURIComponent(name)}`, { approve });
 
-const EXPLANATIONS = {
-  room_taken: 'Another room already uses that address.',
-  invalid_room: 'That does not fit the rules for rooms',
-  invite_unusable: 'This invite link has expired, was used up or was revoked.',
-  registration_required: 'Rooms are for registered accounts. Log out and register to use them.',
+/** What room errors mean in a room's context (the rest read as error-text.js says). */
+const ROOM_SENTENCES = {
+  registration_required: 'Rooms are for registered accounts — sign up to join.',
   banned: 'You are banned from this room.',
-  forbidden: 'You are not allowed to do that.',
-  not_found: 'There is no such room, or it is private.',
+  not_found: 'There is no room here that you can see.',
 };
 
-/**
- * A sentence for a room error, ending with its code: `invalid_room` keeps the server's message
- * because it says which rule was broken.
- */
-export function explainRoomError(err) {
-  const text = EXPLANATIONS[err?.code];
-  if (!text) return describeError(err);
-  if (err.code === 'invalid_room' && err.message) return `${text}: ${err.message} (${err.code})`;
-  return `${text} (${err.code})`;
-}
+/** A sentence for a room error (the code stays out of it; `invalid_room` says which rule). */
+export const explainRoomError = (err) => errorText(err, ROOM_SENTENCES);

@@ -21,6 +21,7 @@ export function roomRecord(slug, fields = {}) {
     access: 'public', // member | invited | public | requested (asked for by address only)
     role: null, // owner | admin | member, when a member
     unread: 0,
+    mentions: 0, // of the unread, those mentioning the user (the listing's, then live ones)
     pane: null, // exists while the room is joined
     synced: false, // has had a join ack: later joins resume with `since`
     loadingOlder: false,
@@ -63,6 +64,9 @@ export function createRoomList() {
 
     /** Unread messages over all rooms. */
     unreadTotal: () => [...rooms.values()].reduce((sum, room) => sum + room.unread, 0),
+
+    /** Unread messages that mention the user, over all rooms. */
+    mentionTotal: () => [...rooms.values()].reduce((sum, room) => sum + (Number(room.mentions) || 0), 0),
 
     /** The rooms to join on every connect: member rooms, accepted conversations, live 1-on-1s. */
     joinable: () => [...rooms.values()].filter((r) => {

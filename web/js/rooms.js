@@ -11,6 +11,8 @@
  * private-rooms.js, which it calls at those points. Per-room DOM is room-pane.js's, the
  * records room-list.js's, gateway traffic room-sync.js's, in-room events room-events.js's,
  * what a stored message can do (reply, react, edit, delete) message-actions.js's.
+ * Someone else's new message, in any room, goes through `incoming`: a mention of the user in a
+ * room not on screen marks its badge (mentions.js), and notify.js may alert.
  */
 
 import { setRoomRefs } from './markup.js';
@@ -29,10 +31,17 @@ import { createPrivateRooms } from './private-rooms.js';
 import { explainPrivateError } from './conversation-api.js';
 import { roomKind, roomHeading, closedCodeNote } from './room-names.js';
 import { createMessageActions } from './message-actions.js';
+import { errorText, SENDING } from './error-text.js';
+import { mentionsMe } from './mentions.js';
+import { createNotifier } from './notify.js';
 
 /** How long opening a room waits for the connection. */
 const CONNECT_WAIT_MS = 10000;
 const CONNECTION_ERRORS = new Set(['disconnected', 'timeout', 'offline']);
+/** Send refusals that pass by themselves: a toast, not a line in the log. */
+const PASSING_ERRORS = new Set(['rate_limited', ...CONNECTION_ERRORS]);
+/** The lobby's topic line: it keeps nothing. */
+const LOBBY_TOPIC = 'The lobby is not stored: messages vanish when you leave or the server restarts.';
 /** Why a room went away, by `room_removed` reason; `label` is `#slug` or a private room's name. */
 const REMOVED = {
   left: (label) => `You left ${label}.`,
@@ -51,7 +60,8 @@ function explain(room, err) {
  * @param {object} hooks
  * @param {(room: object|null, previous: string|null) => void} hooks.onSwitch the open room changed
  * @param {(count: number) => void} hooks.onMemberCount the open room's member count
- * @param {(total: number) => void} hooks.onUnreadTotal unread messages outside the open room
+ * @param {(total: number, mentions: number) => void} hooks.onUnreadTotal unread messages
+ *   outside the open room, and how many of them mention the user
  * @param {() => void} hooks.onIncoming someone else's message arrived (any room)
  * @param {(room: object) => void} [hooks.onRoomUpdated] the open room's settings changed
  * @param {(room: object, quote: {seq: number, author: string, text: string}) => void} [hooks.onReply]
@@ -69,6 +79,10 @@ export function createRooms({
   let whenReady = null; // the first handshake's promise: routes wait for the room list
 
   const banner = createBanner();
+  const notifier = createNotifier({ bell: $('notify-toggle'), select: $('room-notify') }, {
+    onOpen: (slug) => { if (session) open(slug); },
+    onNote: (text) => banner.show(text),
+  });
   // `#room` in messages links to the rooms this identity's list holds (markup.js).
   setRoomRefs({
     visible: (slug) => {
@@ -105,7 +119,7 @@ export function createRooms({
 
   function render() {
     sidebar.render(rooms.ordered(), shown, { actions: session ? privateRooms.groupActions() : {} });
-    onUnreadTotal(rooms.unreadTotal());
+    onUnreadTotal(rooms.unreadTotal(), rooms.mentionTotal());
   }
 
   function ensurePane(room) {
@@ -137,7 +151,10 @@ export function createRooms({
     // A conversation's or a room's unread count comes from the server's list (read again
     // before every join), which already holds these.
     const others = missed.filter((m) => !isOwn(m.author));
-    if (others.length && room.kind === 'ephemeral') countUnread(room, others.length);
+    if (others.length && room.kind === 'ephemeral') {
+      countMentions(room, others.filter(mentionsMe).length);
+      countUnread(room, others.length);
+    }
   }
 
   /** Joins a room in the background (an event made it appear); else the next connect does. */
@@ -179,6 +196,7 @@ export function createRooms({
     room.unread = 0;
     room.mentions = 0;
     view.showRoom(room);
+    notifier.setRoom(room);
     syncUrl(roomUrl(room.slug), push);
     render();
     onSwitch(room, previous);
@@ -196,6 +214,7 @@ export function createRooms({
     shown = slug;
     showingRoom = false;
     view.showState(heading, text, { code, actions });
+    notifier.setRoom(null);
     if (slug) syncUrl(roomUrl(slug), push);
     render();
     onSwitch(null, previous);
@@ -275,11 +294,18 @@ export function createRooms({
     render();
   }
 
-  /** Whether a message names the signed-in user or calls on everyone. */
-  function mentionsMe(message) {
-    if (message.mentions_everyone === true) return true;
-    const me = session ? nameKey(session.me.name) : null;
-    return Array.isArray(message.mentions) && message.mentions.some((name) => nameKey(name) === me);
+  /** Messages mentioning the user arrived in a room not on screen: its badge says so. */
+  function countMentions(room, count) {
+    if (!count || isShown(room.slug)) return;
+    room.mentions = (room.mentions ?? 0) + count;
+  }
+
+  /** Someone else's new message in `room`: mention badge, alert, the tab title's count. */
+  function incoming(room, message) {
+    countMentions(room, mentionsMe(message) ? 1 : 0);
+    notifier.message(room, message);
+    render();
+    onIncoming();
   }
 
   /** A badge changed (`user_updated`): every member list showing that user follows. */
@@ -317,9 +343,8 @@ export function createRooms({
     const room = rooms.get(slug);
     if (!room?.pane) return;
     if (applyPaneEvent(room.pane, slug, event, data, isOwn)) {
-      if (!isShown(slug) && mentionsMe(data)) room.mentions = (room.mentions ?? 0) + 1;
       countUnread(room, 1);
-      onIncoming();
+      incoming(room, data);
     }
     if (event === 'message') {
       privateRooms.afterMessage(room, data.seq);
@@ -350,7 +375,8 @@ export function createRooms({
       drop: (slug, message) => drop(slug, message),
       render: () => render(),
       countUnread: (room, count) => countUnread(room, count),
-      onIncoming: () => onIncoming(),
+      /** Someone else's new message in `room` (`message` as the log shows it). */
+      onIncoming: (room, message) => incoming(room, message),
       /** Redraws the header of `room` if it is on screen (its state or topic changed). */
       refreshView: (room) => {
         if (!isShown(room.slug)) return;
@@ -376,7 +402,7 @@ export function createRooms({
     begin(s, ready) {
       session = s;
       whenReady = ready;
-      const lobby = roomRecord(LOBBY, { name: 'Lobby', access: 'member' });
+      const lobby = roomRecord(LOBBY, { name: 'Lobby', topic: LOBBY_TOPIC, access: 'member' });
       rooms.add(lobby);
       ensurePane(lobby);
       persistent.begin(isGuest());
@@ -433,7 +459,13 @@ export function createRooms({
         if (!await privateRooms.send(room, text)) await sendMessage(s.gateway, room.slug, text, attachments, replyTo);
         return true;
       } catch (err) {
-        if (s === session) room.pane?.log.addNotice(`Message not sent: ${explain(room, err)}`, 'error');
+        if (s !== session) return false;
+        // A whisper's refusal comes as its own sentence (whispers.js), naming the peer.
+        const why = SENDING[err.code] ? errorText(err, SENDING)
+          : room.kind === 'whisper' ? err.message : explain(room, err);
+        // A refusal that passes (too fast, offline) is a toast; one that lasts stays in the log.
+        if (PASSING_ERRORS.has(err.code)) banner.show(`Message not sent: ${why}`, 'error');
+        else room.pane?.log.addNotice(`Message not sent: ${why}`, 'error');
         return false;
       }
     },

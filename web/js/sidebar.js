@@ -1,8 +1,8 @@
 /**
  * The room list in the sidebar (`#room-list`): the lobby and the persistent rooms, grouped by
  * the caller's access, then the "Conversations" group (private conversations, whisper tabs and
- * ephemeral 1-on-1 rooms), with an unread count per entry (and `has-mentions` /
- * `data-mentions` on an entry whose unread messages name the user) and the open one marked.
+ * ephemeral 1-on-1 rooms), with an unread count per entry (`badge-mention` when some of it
+ * mentions the user, and `has-mentions` / `data-mentions` on the entry) and the open one marked.
  *
  * The list is a sequence of titled groups; a group may carry actions in its title row (it is
  * then shown even when empty) and entries with their own buttons (close, accept, decline).
@@ -84,16 +84,20 @@ function roomButton(room, active) {
   button.append(icon, name);
   const tag = privateTag(room);
   if (tag) button.append(tagElement(tag));
-  // The listing's and live mention counts, for the mention colour (a class and the number).
-  if (room.mentions > 0) {
+  // The server's listing may say `mentions` (and a live mention adds one): such a badge stands out.
+  const mentions = Number(room.mentions) > 0 ? Number(room.mentions) : 0;
+  if (mentions) {
     button.classList.add('has-mentions');
-    button.dataset.mentions = String(room.mentions);
+    button.dataset.mentions = String(mentions);
   }
-  if (room.unread > 0) {
+  const count = room.unread > 0 ? room.unread : mentions;
+  if (count > 0) {
     const badge = document.createElement('span');
-    badge.className = 'unread-badge';
-    badge.textContent = room.unread > 99 ? '99+' : String(room.unread);
-    badge.setAttribute('aria-label', `${room.unread} unread`);
+    badge.className = mentions ? 'unread-badge badge-mention' : 'unread-badge';
+    badge.textContent = count > 99 ? '99+' : String(count);
+    const about = mentions ? `, ${mentions} mentioning you` : '';
+    badge.setAttribute('aria-label', `${count} unread${about}`);
+    badge.title = mentions ? 'You were mentioned here' : '';
     button.append(badge);
   }
   return button;

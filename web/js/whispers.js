@@ -49,7 +49,7 @@ export function createWhispers(ctx) {
       const message = { id: `w${data.id}`, ts: data.ts, author: data.from, text: data.text };
       if (room.pane.log.addMessage(message, { own }) && !own) {
         ctx.countUnread(room, 1);
-        ctx.onIncoming();
+        ctx.onIncoming(room, message);
       }
       ctx.render();
     },
@@ -64,8 +64,9 @@ export function createWhispers(ctx) {
         if (gateway.state !== 'online') await gateway.whenOnline(SEND_WAIT_MS);
         await gateway.request('whisper', { to: room.peer, text });
       } catch (err) {
-        const reason = err.code === 'not_found' ? `${room.peer} is not online (not_found).` : explainPrivateError(err);
-        throw new Error(reason);
+        const reason = err.code === 'not_found' ? `${room.peer} is not online.` : explainPrivateError(err);
+        // The code and wait ride along, so a refusal for speed reads like any other send's.
+        throw Object.assign(new Error(reason), { code: err.code, retryAfter: err.retryAfter ?? null });
       }
     },
 
