@@ -452,3 +452,55 @@ async fn key_accounts_have_no_password_to_change() {
         .await
         .expect_error(400, "no_password");
 }
+
+#[tokio::test]
+async fn a_guest_becomes_an_account_under_the_same_nick() {
+    let app = spawn_app().await;
+    let nick = unique_name("Nova");
+    let token = app.guest_token(&nick).await;
+    let mut page = app.gateway_as(&token).await;
+    page.join_lobby().await;
+
+    // Someone else cannot take the name the guest is online under…
+    app.request("POST", "/api/register")
+        .json(json!({ "username": nick.to_lowercase(), "password": "correct horse battery" }))
+        .send()
+        .await
+        .expect_error(409, "username_taken");
+    // …nor can another site's page, riding on the guest's cookie.
+    app.request("POST", "/api/register")
+        .session_cookie(&token)
+        .header("Origin", "https://elsewhere.example")
+        .json(json!({ "username": nick, "password": "correct horse battery" }))
+        .send()
+        .await
+        .expect_error(403, "origin_not_allowed");
+
+    // The guest itself can.
+    let session: Session = app
+        .request("POST", "/api/register")
+        .bearer(&token)
+        .json(json!({ "username": nick, "password": "correct horse battery" }))
+        .send()
+        .await
+        .expect(201);
+    assert_eq!(
+        (session.user.username.as_str(), session.user.kind),
+        (nick.as_str(), Kind::User)
+    );
+    // The guest's session is over: its pages close and its token restores nothing.
+    page.closed_with(common::protocol::CloseReason::SessionRevoked)
+        .await;
+    app.request("GET", "/api/user/@me")
+        .bearer(&token)
+        .send()
+        .await
+        .expect_error(401, "unauthenticated");
+    // The account is online under the name at once.
+    let mut account = app.gateway_as(&session.token).await;
+    let joined = account.join_lobby().await;
+    assert!(joined
+        .members
+        .iter()
+        .any(|m| m.name == nick && m.kind == Kind::User));
+}

@@ -3,7 +3,7 @@
 use super::users::Profile;
 use super::ErrorResponse;
 use crate::auth::{Login, Registered, SessionGrant};
-use crate::http::{AppState, Body, ClientIp, CurrentSession, HttpError};
+use crate::http::{AppState, Body, ClientIp, CurrentSession, GuestCaller, HttpError};
 use axum::extract::State;
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderValue, StatusCode};
@@ -138,6 +138,7 @@ pub struct OkResponse {
 pub async fn register(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
+    GuestCaller(guest): GuestCaller,
     Body(request): Body<RegisterRequest>,
 ) -> Result<Response, HttpError> {
     let registered = state
@@ -148,6 +149,7 @@ pub async fn register(
             request.password,
             request.email.as_deref(),
             ip,
+            guest.as_ref(),
         )
         .await?;
     Ok(match registered {

@@ -73,6 +73,7 @@ impl Auth {
         email: Option<&str>,
         ip: &str,
         online: &dyn OnlineNames,
+        upgrading: Option<Principal>,
     ) -> Result<Registered, AuthError> {
         self.throttles.registration(ip).await?;
         let name = Name::parse(username).map_err(|e| AuthError::InvalidUsername(e.to_string()))?;
@@ -82,7 +83,8 @@ impl Auth {
         if let Some(password) = &password {
             self.check_password_rules(password)?;
         }
-        if online.is_taken(&name.key(), None).await {
+        // A guest becoming an account may keep the nick they are online under.
+        if online.is_taken(&name.key(), upgrading).await {
             return Err(AuthError::UsernameTaken);
         }
         if let Some(email) = &email {

@@ -8,7 +8,7 @@
 
 use super::admission::Credential;
 use super::{AppState, HttpError};
-use crate::auth::Identity;
+use crate::auth::{Identity, IdentityKind};
 use crate::error::ErrorCode;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
@@ -124,6 +124,33 @@ impl FromRequestParts<AppState> for CurrentSession {
             .ok_or_else(|| HttpError::new(ErrorCode::Unauthenticated, "no session"))?;
         let identity = state.chat.accounts.resolve(credential.token()).await?;
         Ok(CurrentSession { identity })
+    }
+}
+
+/// The guest a request comes from, on a request that may make that guest an account
+/// (`POST /api/register`). A session cookie counts only from this server's own pages (an
+/// `Origin`, when sent, must be allowed; the cookie is `SameSite=Lax` besides), so another site
+/// cannot turn a visitor's guest into an account of its choosing. No credential, an account's
+/// session, or one that no longer resolves: `None` — registering needs no session.
+pub struct GuestCaller(pub Option<Identity>);
+
+impl FromRequestParts<AppState> for GuestCaller {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Some(credential) = Credential::of(&parts.headers) else {
+            return Ok(Self(None));
+        };
+        if matches!(credential, Credential::Cookie(_)) {
+            state.check_origin(peer(parts), &parts.headers)?;
+        }
+        let identity = state.chat.accounts.resolve(credential.token()).await.ok();
+        Ok(Self(
+            identity.filter(|identity| identity.kind() == IdentityKind::Guest),
+        ))
     }
 }
 

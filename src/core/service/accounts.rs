@@ -47,19 +47,35 @@ impl Accounts {
     }
 
     /// Registers a key account, or a password account that is logged in at once.
+    /// Registers an account. From a guest (`upgrading`), the account may take the nick the
+    /// guest is online under, and the guest's session ends once the account exists: its pages
+    /// carry on as the account (they hold the new session), and nobody else can become that
+    /// guest again.
     pub async fn register(
         &self,
         username: &str,
         password: Option<String>,
         email: Option<&str>,
         ip: IpAddr,
+        upgrading: Option<&Identity>,
     ) -> Result<Registered, CoreError> {
         refuse_banned(&self.moderation, Some(username), ip, Role::User)?;
-        let ip = ip.to_string();
-        Ok(self
+        let address = ip.to_string();
+        let registered = self
             .auth
-            .register(username, password, email, &ip, &self.names)
-            .await?)
+            .register(
+                username,
+                password,
+                email,
+                &address,
+                &self.names,
+                upgrading.map(|guest| guest.principal),
+            )
+            .await?;
+        if let Some(guest) = upgrading {
+            self.logout(&guest.session).await?;
+        }
+        Ok(registered)
     }
 
     /// Checks credentials and opens a session; a banned account's session is closed again.
