@@ -29,7 +29,7 @@ pub use admin::{AdminRoom, MessageOpener, RoomsAdmin};
 pub use conversations::{Conversations, Notice};
 pub use ephemeral::Ephemeral;
 pub use error::RoomError;
-pub use history::History;
+pub use history::{BodyOpener, History};
 pub use membership::Membership;
 pub use room::Room;
 pub use service::{
