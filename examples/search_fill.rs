@@ -11,13 +11,13 @@ use parlor::app::open_storage;
 use parlor::auth::Auth;
 use parlor::clock::Clock;
 use parlor::config::Config;
-use parlor::domain::{RoomKind, Role};
+use parlor::domain::{Role, RoomKind};
 use parlor::store::NewRoom;
 use std::time::Instant;
 
 const SYLLABLES: &[&str] = &[
-    "ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo", "be", "da", "fi", "gu", "ho", "ja", "ke",
-    "li", "mo", "nu", "pa", "re", "si", "to", "wa", "ze",
+    "ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo", "be", "da", "fi", "gu", "ho", "ja", "ke", "li",
+    "mo", "nu", "pa", "re", "si", "to", "wa", "ze",
 ];
 
 /// A small deterministic generator (xorshift64*): the same data every run.
@@ -131,7 +131,10 @@ async fn main() -> anyhow::Result<()> {
                 .await?;
             tx.commit().await?;
         }
-        eprintln!("room {slug}: {per_room} messages ({:.0?} so far)", started.elapsed());
+        eprintln!(
+            "room {slug}: {per_room} messages ({:.0?} so far)",
+            started.elapsed()
+        );
     }
     pool.close().await;
     store.close().await;

@@ -101,15 +101,26 @@ async fn a_member_finds_messages_by_text_author_room_and_date() {
     assert_eq!(page.next, None);
     let private = &page.results[0];
     assert_eq!(
-        (private.room.as_str(), private.room_name.as_str(), private.kind.as_str()),
+        (
+            private.room.as_str(),
+            private.room_name.as_str(),
+            private.kind.as_str()
+        ),
         (pm.as_str(), ann_name.as_str(), "pm")
     );
     let dinner = &page.results[1];
     assert_eq!(
-        (dinner.room.as_str(), dinner.kind.as_str(), dinner.author.as_str()),
+        (
+            dinner.room.as_str(),
+            dinner.kind.as_str(),
+            dinner.author.as_str()
+        ),
         (slug.as_str(), "room", ann_name.as_str())
     );
-    assert_eq!((dinner.seq, dinner.ts, dinner.edited_at), (late.seq, late.ts, None));
+    assert_eq!(
+        (dinner.seq, dinner.ts, dinner.edited_at),
+        (late.seq, late.ts, None)
+    );
     assert_eq!(dinner.room_name, slug);
 
     // Every word must occur, in any case and order.
@@ -135,7 +146,11 @@ async fn a_member_finds_messages_by_text_author_room_and_date() {
     let until = search(&ann, &format!("q=tomatoes&to={}&room={slug}", late.ts)).await;
     assert_eq!(until.results.len(), 2);
     // Nothing by an unknown author, in an unknown room, or for absent words.
-    for query in ["author=nobody_here", "q=tomatoes&room=no-such-room", "q=zucchini"] {
+    for query in [
+        "author=nobody_here",
+        "q=tomatoes&room=no-such-room",
+        "q=zucchini",
+    ] {
         assert!(search(&ann, query).await.results.is_empty(), "{query}");
     }
 }
@@ -196,13 +211,20 @@ async fn outsiders_and_former_members_find_nothing() {
         .expect_status(204);
     let banned_name = banned.name().await;
     owner
-        .call("PUT", &format!("/api/rooms/{slug}/bans/{banned_name}"), None)
+        .call(
+            "PUT",
+            &format!("/api/rooms/{slug}/bans/{banned_name}"),
+            None,
+        )
         .await
         .expect_empty(204);
 
     // A public room one never joined is not searched, even by its address.
     for caller in [&outsider, &leaver, &removed, &banned] {
-        for query in ["q=lighthouse".to_owned(), format!("q=lighthouse&room={slug}")] {
+        for query in [
+            "q=lighthouse".to_owned(),
+            format!("q=lighthouse&room={slug}"),
+        ] {
             assert!(search(caller, &query).await.results.is_empty(), "{query}");
         }
     }
@@ -221,7 +243,11 @@ async fn a_room_made_private_drops_out_of_outsiders_results() {
     assert!(search(&outsider, "q=swordfish").await.results.is_empty());
 
     owner
-        .call("PATCH", &format!("/api/rooms/{slug}"), Some(json!({ "private": true })))
+        .call(
+            "PATCH",
+            &format!("/api/rooms/{slug}"),
+            Some(json!({ "private": true })),
+        )
         .await
         .expect_status(200);
     owner.say_in(&slug, "swordfish again").await;
@@ -261,7 +287,10 @@ async fn deleted_cleared_and_vanished_messages_never_surface() {
     assert!(search(&ann, "q=kumquat").await.results.is_empty());
     let fresh: Posted = ann.say_in(&slug, "kumquat three").await;
     let page = search(&ann, "q=kumquat").await;
-    assert_eq!((page.texts(), page.results[0].seq), (vec!["kumquat three"], fresh.seq));
+    assert_eq!(
+        (page.texts(), page.results[0].seq),
+        (vec!["kumquat three"], fresh.seq)
+    );
 
     // A deleted room takes its messages along.
     ann.call("DELETE", &format!("/api/rooms/{slug}"), None)
@@ -274,7 +303,15 @@ async fn deleted_cleared_and_vanished_messages_never_surface() {
 async fn bad_queries_and_guests_are_refused() {
     let app = app().await;
     let ann = app.caller(&unique_name("ann")).await;
-    for query in ["q=x", "", "q=%20%20", "q=ok&limit=0", "q=ok&limit=51", "q=ok&cursor=abc", "author=not%20a%20name"] {
+    for query in [
+        "q=x",
+        "",
+        "q=%20%20",
+        "q=ok&limit=0",
+        "q=ok&limit=51",
+        "q=ok&cursor=abc",
+        "author=not%20a%20name",
+    ] {
         ann.call("GET", &format!("/api/search?{query}"), None)
             .await
             .expect_error(422, "invalid_payload");
@@ -305,13 +342,20 @@ async fn the_search_command_answers_on_the_gateway() {
     ann.say_in(&slug, "over the gateway").await;
     let mut ws = ann.gateway().await;
     let page: Page = ws
-        .call("search", json!({ "q": "GATEWAY", "room": slug, "limit": 5 }))
+        .call(
+            "search",
+            json!({ "q": "GATEWAY", "room": slug, "limit": 5 }),
+        )
         .await;
     assert_eq!(page.texts(), ["over the gateway"]);
     ws.expect_error("search", json!({ "q": "g" }), "invalid_payload")
         .await;
-    ws.expect_error("search", json!({ "q": "ok", "limit": "many" }), "invalid_payload")
-        .await;
+    ws.expect_error(
+        "search",
+        json!({ "q": "ok", "limit": "many" }),
+        "invalid_payload",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -327,7 +371,13 @@ async fn searching_writes_no_plaintext_to_disk() {
         ann.say_in(&slug, &format!("xylophonecanary {n}")).await;
     }
     for _ in 0..3 {
-        assert_eq!(search(&ann, "q=xylophonecanary&limit=50").await.results.len(), 20);
+        assert_eq!(
+            search(&ann, "q=xylophonecanary&limit=50")
+                .await
+                .results
+                .len(),
+            20
+        );
     }
     let mut bytes = std::fs::read(app.config.data_dir.join("parlor.db")).unwrap();
     match std::fs::read(app.config.data_dir.join("parlor.db-wal")) {

@@ -22,8 +22,7 @@ pub async fn search(
     session: CurrentSession,
     Query(raw): Query<RawQuery>,
 ) -> Result<Json<SearchPage>, HttpError> {
-    let query =
-        SearchQuery::parse(raw).map_err(|e| CoreError::InvalidPayload(e.to_string()))?;
+    let query = SearchQuery::parse(raw).map_err(|e| CoreError::InvalidPayload(e.to_string()))?;
     Ok(Json(
         state.chat.search.search(&session.identity, &query).await?,
     ))

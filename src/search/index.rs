@@ -332,7 +332,7 @@ mod tests {
         assert_eq!(found(&index, &Matcher::new(&all, Some(1)), 10), [3, 1]);
         assert_eq!(found(&index, &Matcher::new(&all, Some(0)), 1), [4]);
         let dated = SearchQuery::parse(RawQuery {
-            q: Some("e".repeat(1) + "  o"),
+            q: Some("e  o".to_owned()),
             from: Some(2000),
             to: Some(4000),
             ..RawQuery::default()

@@ -187,7 +187,8 @@ impl Search {
         matcher: &Arc<Matcher>,
         indexes: &[(&SearchableRoom, Arc<RwLock<RoomIndex>>)],
     ) -> Result<SearchPage, RoomError> {
-        let by_id: HashMap<i64, &SearchableRoom> = indexes.iter().map(|(r, _)| (r.id, *r)).collect();
+        let by_id: HashMap<i64, &SearchableRoom> =
+            indexes.iter().map(|(r, _)| (r.id, *r)).collect();
         let mut results = Vec::new();
         let mut next = None;
         for _ in 0..ROUNDS {
@@ -243,7 +244,12 @@ impl Search {
                 None => None,
             };
             match current {
-                Some((row, opened)) if opened.text.as_deref().is_some_and(|t| matcher.text_matches(t)) => {
+                Some((row, opened))
+                    if opened
+                        .text
+                        .as_deref()
+                        .is_some_and(|t| matcher.text_matches(t)) =>
+                {
                     hits.push(SearchHit {
                         room: room.slug.clone(),
                         room_name: room.peer.clone().unwrap_or_else(|| room.name.clone()),

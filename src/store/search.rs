@@ -128,10 +128,7 @@ impl SearchReads<'_> {
         let wanted: Vec<String> = (0..places.len())
             .map(|i| format!("(room_id = ${} AND seq = ${})", 2 * i + 1, 2 * i + 2))
             .collect();
-        let sql = format!(
-            "SELECT {ROW} FROM messages WHERE {}",
-            wanted.join(" OR ")
-        );
+        let sql = format!("SELECT {ROW} FROM messages WHERE {}", wanted.join(" OR "));
         let mut query = sqlx::query_as(&sql);
         for (room_id, seq) in places {
             query = query.bind(*room_id).bind(*seq);
