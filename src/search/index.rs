@@ -82,6 +82,14 @@ impl RoomIndex {
         }
     }
 
+    /// Gives back the slack a growing fill leaves (up to half of the entries' slots), once
+    /// it is worth a copy.
+    pub fn compact(&mut self) {
+        if self.entries.capacity() > self.entries.len() + self.entries.len() / 8 + 64 {
+            self.entries.shrink_to_fit();
+        }
+    }
+
     /// Drops the messages below `first_seq`, the oldest still stored (cleared history and
     /// retention remove the oldest); `None` (the room holds none) drops them all.
     pub fn keep_from(&mut self, first_seq: Option<i64>) {

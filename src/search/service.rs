@@ -175,6 +175,7 @@ impl Search {
         // Nothing above `room.last_seq` is stored yet; what arrives later is read next time.
         index.last_seq = index.last_seq.max(room.last_seq);
         index.checked_at = Some(now);
+        index.compact();
         Ok(())
     }
 
