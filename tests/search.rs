@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::protocol::{Conversation, Posted};
+use common::protocol::{Conversation, Ephemeral, Posted};
 use common::{database, spawn_app_with, unique_name, Caller, TestApp};
 use serde::Deserialize;
 use serde_json::json;
@@ -356,6 +356,43 @@ async fn the_search_command_answers_on_the_gateway() {
         "invalid_payload",
     )
     .await;
+}
+
+#[tokio::test]
+async fn an_ephemeral_room_is_searched_by_who_is_in_it_while_it_lives() {
+    let app = spawn_app_with(|c| {
+        c.rate_limit_messages = 1000;
+        c.ephemeral_ttl_secs = 60;
+    })
+    .await;
+    let (host, other) = app.two_users("host", "other").await;
+    let created: Ephemeral = host.call("POST", "/api/ephemeral", None).await.expect(201);
+    host.call(
+        "POST",
+        &format!("/api/ephemeral/{}/activate", created.code),
+        None,
+    )
+    .await
+    .expect_status(200);
+    let mut ws = host.gateway().await;
+    ws.join_room(&created.room, json!({ "device": "search-device-1" }))
+        .await;
+    let _: Posted = ws
+        .call(
+            "send",
+            json!({ "room": created.room, "text": "fleeting marmalade" }),
+        )
+        .await;
+
+    let page = search(&host, "q=marmalade").await;
+    assert_eq!(page.texts(), ["fleeting marmalade"]);
+    assert_eq!(
+        (page.results[0].room.as_str(), page.results[0].kind.as_str()),
+        (created.room.as_str(), "ephemeral")
+    );
+    assert!(search(&other, "q=marmalade").await.results.is_empty());
+    app.clock.advance(Duration::from_secs(61));
+    assert!(search(&host, "q=marmalade").await.results.is_empty());
 }
 
 #[tokio::test]
