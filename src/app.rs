@@ -230,6 +230,7 @@ impl Server {
             identify_timeout: Duration::from_secs(config.identify_timeout_secs),
             node: node.clone(),
             first_connection_id,
+            search_cache_bytes: config.search_cache_mb.saturating_mul(1024 * 1024),
         };
         let library = Library::new(
             config.file_store().context("cannot open the file store")?,

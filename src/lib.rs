@@ -5,7 +5,7 @@
 //!
 //! ## Layout
 //! Dependencies point inward: `api`, `gateway` and `web` use `http` and `core`, never each
-//! other; `app` only wires the parts together; `core` calls `auth`, `rooms`, `moderation`,
+//! other; `app` only wires the parts together; `core` calls `auth`, `rooms`, `search`, `moderation`,
 //! `domain` and the `Bus`; `rooms`, `auth` and `moderation` call `crypto`, `store` and
 //! `domain`; `domain` calls nothing. Everything that reads time takes a [`clock::Clock`]; every
 //! layer may count into [`metrics`], which calls only `domain` and `error`.
@@ -25,6 +25,8 @@
 //! - [`core`] — the chat core: commands declared once, events, and its services.
 //! - [`auth`] — accounts, guests and sessions; login throttles and bounded password hashing.
 //! - [`rooms`] — persistent rooms, conversations, ephemeral rooms, sealed history.
+//! - [`search`] — message search: an in-memory cache of opened text per room, checked
+//!   against the database at every query; nothing written to disk.
 //! - [`moderation`] — roles, bans, mutes, ignore lists, the audit log.
 //! - [`crypto`] — encryption at rest: the master key, data keys, AES-256-GCM (whole, or in
 //!   chunks for files).
@@ -55,5 +57,6 @@ pub mod metrics;
 pub mod moderation;
 pub mod ops;
 pub mod rooms;
+pub mod search;
 pub mod store;
 pub mod web;

@@ -47,6 +47,7 @@ const NAMES: &[&str] = &[
     "unignore",
     "move",
     "delete_user",
+    "search",
     "",
     "fly",
     "SEND",

@@ -18,6 +18,7 @@ mod openapi;
 mod payments;
 mod premium;
 mod rooms;
+mod search;
 mod users;
 
 use crate::error::ErrorBody;
@@ -52,7 +53,7 @@ pub struct ErrorResponse {
         ephemeral::door, admin::users, admin::sanctions, admin::connections,
         admin::close_connection, admin::act, admin::audit, admin::rooms, admin::transcript,
         admin::archives, admin::file, files::upload, files::download, files::thumbnail,
-        premium::grant, premium::revoke, payments::webhook, payments::simple,
+        premium::grant, premium::revoke, payments::webhook, payments::simple, search::search,
     ),
     // `unmute`'s payload refers to the kick's (see `openapi::split_actions`).
     components(schemas(crate::core::ModTarget, admin::ExportFormat)),
@@ -62,6 +63,7 @@ pub struct ErrorResponse {
         (name = "rooms", description = "Persistent rooms: membership, history, invites, access requests, moderation"),
         (name = "conversations", description = "Private conversations between two accounts, and read markers"),
         (name = "files", description = "Uploads, downloads and thumbnails; a file is sent by naming it in a message's `attachments`"),
+        (name = "search", description = "Searching the messages one may read"),
         (name = "ephemeral", description = "Ephemeral 1-on-1 rooms reached by a short code"),
         (name = "admin", description = "The admin panel's API: mod+ from an admin network; cookie-authenticated changes need this server's Origin"),
         (name = "operations", description = "Health and metrics"),
@@ -152,6 +154,7 @@ pub fn routes() -> Router<AppState> {
             post(conversations::decline),
         )
         .route("/api/rooms/{slug}/read", post(conversations::mark_read))
+        .route("/api/search", get(search::search))
         .route(
             "/api/ephemeral",
             get(ephemeral::hosted).post(ephemeral::create),

@@ -73,6 +73,9 @@ pub struct Config {
     pub everyone_mentions: crate::domain::EveryoneMentions,
     /// Seconds an activated ephemeral 1-on-1 room stays open.
     pub ephemeral_ttl_secs: u64,
+    /// Megabytes of decrypted message text message search keeps in memory between searches
+    /// (least recently searched rooms dropped first; 0 keeps nothing).
+    pub search_cache_mb: usize,
     pub rate_limit_messages: usize,
     pub rate_limit_window_secs: u64,
     /// Largest accepted real-time frame in bytes.
@@ -259,6 +262,7 @@ impl Default for Config {
             max_mentions: 20,
             everyone_mentions: crate::domain::EveryoneMentions::Moderators,
             ephemeral_ttl_secs: 24 * 3600,
+            search_cache_mb: 256,
             rate_limit_messages: 6,
             rate_limit_window_secs: 5,
             max_frame_bytes: 16 * 1024,

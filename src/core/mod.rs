@@ -79,6 +79,8 @@ pub struct ChatSettings {
     pub node: String,
     /// The first connection id this node gives out (ids are unique in the cluster).
     pub first_connection_id: u64,
+    /// Bytes of decrypted text message search keeps in memory between searches.
+    pub search_cache_bytes: usize,
 }
 
 /// What the core is built from.
@@ -130,6 +132,8 @@ pub struct Chat {
     pub companion: Option<crate::ai::Companion>,
     pub oversight: Oversight,
     pub upkeep: Upkeep,
+    /// Message search over the rooms a caller may read (issue 16).
+    pub search: Arc<crate::search::Search>,
     /// What decoding a command needs to know.
     pub limits: Limits,
     /// Fan-out to the other nodes (for `/health` and shutdown).
@@ -249,6 +253,12 @@ impl Chat {
             sweep: sweep.clone(),
             clock: clock.clone(),
         });
+        let search = Arc::new(crate::search::Search::new(
+            files.store.clone(),
+            Arc::clone(&rooms),
+            clock.clone(),
+            settings.search_cache_bytes,
+        ));
         let run_once = RunOnce::new(files.store.clone(), settings.node.clone(), clock.clone());
         bus.attach(Arc::new(node::Node {
             name: settings.node.clone(),
@@ -317,6 +327,7 @@ impl Chat {
             payments,
             companion,
             upkeep,
+            search,
         }
     }
 

@@ -290,6 +290,16 @@ impl History {
             .map(|m| m.text))
     }
 
+    /// Opens bodies of one room read elsewhere: message search keeps its own rows and their
+    /// text in memory only.
+    pub async fn opener(&self, room_id: i64, data_key_id: i64) -> Result<BodyOpener, RoomError> {
+        Ok(BodyOpener {
+            key: self.dir.keyring.key(data_key_id).await?,
+            room_id,
+            undecryptable: self.undecryptable.clone(),
+        })
+    }
+
     /// Deletes every message of the room (owners and admins).
     pub async fn clear(&self, identity: &Identity, slug: &str) -> Result<Room, RoomError> {
         let (room, _) = self.dir.moderated(identity, slug).await?;
@@ -457,6 +467,30 @@ impl History {
             Err(_) => {
                 self.undecryptable.report(row.id, row.room_id, row.seq);
                 plain(row, None)
+            }
+        }
+    }
+}
+
+/// Opens the bodies of one room with its key (see [`History::opener`]).
+pub struct BodyOpener {
+    key: SecretKey,
+    room_id: i64,
+    undecryptable: Undecryptable,
+}
+
+impl BodyOpener {
+    /// The text of message `id` (sequence `seq`); `None` when the body does not open (reported
+    /// like any damaged row).
+    pub fn open(&self, id: i64, seq: i64, body: &[u8]) -> Option<String> {
+        match self
+            .key
+            .open(body, message_context(self.room_id, seq).as_bytes())
+        {
+            Ok(bytes) => Some(String::from_utf8_lossy(&bytes).into_owned()),
+            Err(_) => {
+                self.undecryptable.report(id, self.room_id, seq);
+                None
             }
         }
     }

@@ -32,7 +32,7 @@ pub use changes::{Deleted, MessageChanges, Reaction};
 pub use conversations::{Conversations, Notice};
 pub use ephemeral::Ephemeral;
 pub use error::RoomError;
-pub use history::{Draft, History};
+pub use history::{BodyOpener, Draft, History};
 pub use membership::Membership;
 pub use room::Room;
 pub use service::{

@@ -33,6 +33,7 @@ mod reactions;
 mod room_bans;
 mod rooms;
 mod sanctions;
+mod search;
 mod sessions;
 mod snapshot;
 mod sqlite;
@@ -64,6 +65,7 @@ pub use reactions::{
 pub use room_bans::RoomBans;
 pub use rooms::{ListedRoom, NewRoom, RoomRow, RoomSettings, Rooms, SeenRoom};
 pub use sanctions::{NewSanction, SanctionRow, Sanctions};
+pub use search::{SearchReads, SearchRow, SearchableRoom};
 pub use sessions::{SessionRow, Sessions};
 pub use snapshot::{Inventory, PgSnapshot, SqliteCopy, WrappedBy};
 pub use users::{NewUser, UserRow, Users};
@@ -303,6 +305,11 @@ impl Store {
     /// Payment events received, once each (premium itself is on `users()`).
     pub fn payments(&self) -> Payments<'_> {
         Payments { pool: &self.pool }
+    }
+
+    /// What message search reads (rooms one may search, messages, hits).
+    pub fn search(&self) -> SearchReads<'_> {
+        SearchReads { pool: &self.pool }
     }
 
     /// The audit log.

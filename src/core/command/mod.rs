@@ -1,7 +1,7 @@
 //! Commands: what a client asks of the core, declared once.
 //!
 //! Each command is a payload type in the file of its group (`session`, `rooms`, `talk`,
-//! `conversations`, `moderation`, `ignores`). The type decodes itself from the frame's JSON
+//! `conversations`, `moderation`, `ignores`, `search`). The type decodes itself from the frame's JSON
 //! into domain values ([`Decode`]: room names, message text, client message ids, addresses are
 //! parsed here, at the edge, and nowhere else) and applies itself by calling its service
 //! ([`Apply`]), returning a typed reply that the framing serialises. The [`commands!`] table
@@ -13,6 +13,7 @@ mod conversations;
 mod ignores;
 mod moderation;
 mod rooms;
+mod search;
 mod session;
 mod talk;
 
@@ -139,6 +140,7 @@ commands! {
     Unignore(ignores::UnignoreUser) = "unignore";
     Move(MoveUser) = "move";
     DeleteUser(moderation::DeleteUser) = "delete_user";
+    Search(crate::search::SearchQuery) = "search";
 }
 
 /// Decodes a payload by its JSON shape alone.
