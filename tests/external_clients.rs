@@ -220,6 +220,12 @@ async fn the_web_app_explains_errors_and_notifies_of_mentions() {
 }
 
 #[tokio::test]
+async fn a_guest_keeps_its_name_as_an_account_without_leaving_the_chat() {
+    let out = [screenshot_dir("browser_upgrade.mjs")];
+    run_script("node", "browser_upgrade.mjs", &out, BROWSER_TIMEOUT).await;
+}
+
+#[tokio::test]
 async fn two_browsers_share_a_pasted_image_and_a_recorded_voice_note() {
     let out = [screenshot_dir("browser_files.mjs")];
     run_script("node", "browser_files.mjs", &out, BROWSER_TIMEOUT).await;

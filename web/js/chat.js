@@ -12,9 +12,15 @@
  * tab title. When a moderator closes the connection it stops reconnecting and
  * shows the blocking screen (closing-screen.js). Everything about rooms is delegated to
  * rooms.js, the admin panel (staff only, at `/admin`) to admin.js.
+ *
+ * A guest may keep its name as an account (account-upgrade.js). The server then ends the guest
+ * session, and its `closing` `session_revoked` is expected rather than news: the session is
+ * marked as upgrading before the request goes out, so no "signed out" screen shows, and the
+ * page enters the chat as the account the way a login does (`onSignedIn`), carrying the open
+ * whisper tabs over.
  */
 
-import { post, describeError } from './api.js';
+import { get, post, describeError } from './api.js';
 import { Gateway, gatewayUrl } from './net.js';
 import { badgeFor } from './members.js';
 import { createTypingNotifier } from './typing.js';
@@ -27,6 +33,7 @@ import { createAdminPanel } from './admin.js';
 import { createClosingScreen } from './closing-screen.js';
 import { createDataExport } from './data-export.js';
 import { createAccountPanel } from './account-panel.js';
+import { createAccountUpgrade } from './account-upgrade.js';
 import { createReplyBar } from './reply-bar.js';
 import { createMentionComplete } from './mention-complete.js';
 import { setSelfName } from './mentions.js';
@@ -60,10 +67,13 @@ function typingRoomOf(room) {
 
 /**
  * Wires the chat view once.
- * @param {{onSignedOut: (message: string) => void}} options called after the session ends
+ * @param {object} options
+ * @param {(message: string) => void} options.onSignedOut called after the session ends
+ * @param {(profile: object) => void} options.onSignedIn enters the chat as `profile`, as a login
+ *   does (a guest became an account)
  * @returns {{enter: (profile: object, route: object) => void, leave: () => void}}
  */
-export function createChat({ onSignedOut }) {
+export function createChat({ onSignedOut, onSignedIn }) {
   const $ = (id) => document.getElementById(id);
   const view = $('chat-view');
   const connState = $('conn-state');
@@ -94,6 +104,7 @@ export function createChat({ onSignedOut }) {
       replyBar.set(room.slug, quote);
       composer.focus();
     },
+    onUpgrade: () => upgrade.open(),
   });
   const typingOut = createTypingNotifier((active) => {
     if (active) typingRoom = typingRoomOf(rooms.activeRoom());
@@ -132,6 +143,11 @@ export function createChat({ onSignedOut }) {
   const closingScreen = createClosingScreen();
   const dataExport = createDataExport($('export-data'));
   const account = createAccountPanel($('account-open'));
+  const upgrade = createAccountUpgrade([$('upgrade-open'), $('rooms-upgrade')], {
+    onStart: upgradeStarting,
+    onDone: upgraded,
+    onFailed: upgradeFailed,
+  });
   onRouteChange((route) => session && openRoute(route));
 
   /** Opens what an address names: the admin panel over the chat, or a room. */
@@ -157,6 +173,8 @@ export function createChat({ onSignedOut }) {
       wasOnline: false,
       expectClose: false,
       loggingOut: false,
+      upgrading: false, // a guest is becoming an account: the end of its session is expected
+      revoked: false, // the guest session ended while upgrading
     };
     drafts.clear();
     composer.reset();
@@ -184,6 +202,7 @@ export function createChat({ onSignedOut }) {
     admin.setIdentity(null);
     dataExport.setIdentity(null);
     account.setIdentity(null);
+    upgrade.setIdentity(null);
     closingScreen.hide();
     clearInterval(countdown);
     typingOut.reset();
@@ -220,7 +239,7 @@ export function createChat({ onSignedOut }) {
     } catch (err) {
       if (s === session) {
         if (err.code === 'unauthenticated') {
-          signOut('Your session has ended. Please sign in again.');
+          if (!s.upgrading) signOut('Your session has ended. Please sign in again.');
         } else if (err.code && !['disconnected', 'timeout', 'offline'].includes(err.code)) {
           rooms.notice(`Could not connect: ${describeError(err)}`, 'error');
         }
@@ -253,6 +272,13 @@ export function createChat({ onSignedOut }) {
   function handleClosing({ reason, message, detail }) {
     session.expectClose = true; // the close that follows needs no "connection lost" notice
     if (reason === 'session_revoked') {
+      if (session.upgrading) {
+        // The guest became an account: upgraded() carries on once the POST returns. No
+        // reconnecting meanwhile: the old session's cookie opens nothing any more.
+        session.revoked = true;
+        session.gateway.stop();
+        return;
+      }
       // During our own logout the click handler finishes the job once the POST returns.
       if (!session.loggingOut) signOut('You were signed out: this session was ended.');
       return;
@@ -289,6 +315,38 @@ export function createChat({ onSignedOut }) {
       () => s === session && signOut('You are banned from this chat.'));
   }
 
+  // ---- a guest becomes an account ------------------------------------------------------------
+
+  /** The upgrade's request is about to go out; returns the session it is about. */
+  function upgradeStarting() {
+    if (session) session.upgrading = true;
+    return session;
+  }
+
+  /** The account exists: the page enters the chat as it, keeping the open whisper tabs. */
+  function upgraded(s, profile) {
+    if (!s || s !== session) return;
+    const whispers = rooms.takeWhispers();
+    onSignedIn(profile);
+    rooms.adoptWhispers(whispers);
+  }
+
+  /**
+   * The upgrade was refused, or its answer lost. If the guest session ended all the same (the
+   * account was made), the server knows who this page is now.
+   */
+  async function upgradeFailed(s) {
+    if (!s || s !== session) return;
+    s.upgrading = false;
+    if (!s.revoked) return;
+    try {
+      const profile = await get('/api/user/@me');
+      if (s === session) upgraded(s, profile);
+    } catch {
+      if (s === session) signOut('You were signed out: this session was ended.');
+    }
+  }
+
   // ---- switching rooms ----------------------------------------------------------------------
 
   /** The open room changed: typing stops there, the draft stays with it, drawers close. */
@@ -323,6 +381,7 @@ export function createChat({ onSignedOut }) {
     admin.setIdentity(me);
     dataExport.setIdentity(me);
     account.setIdentity(me);
+    upgrade.setIdentity(me);
   }
 
   function renderState(state, { retryAt }) {

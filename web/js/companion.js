@@ -151,10 +151,10 @@ export function createCompanion(ctx, conversations) {
       const free = Number(view.free_messages) || 0;
       const offer = view.free_messages > 0 ? ` — ${free} free message${free === 1 ? '' : 's'}` : '';
       ctx.showState(null, `Create an account to talk with ${view.name}${offer}. `
-        + 'Conversations are for registered accounts: log out, then register.', {
+        + 'Conversations are for registered accounts; you can keep the name you are using.', {
         heading: view.name,
         code: 'companion_signup',
-        actions: [ctx.toLobby],
+        actions: [ctx.toAccount, ctx.toLobby],
       });
       return;
     }

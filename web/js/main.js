@@ -28,7 +28,7 @@ const doorView = $('door-view');
 initTheme($('theme-toggle'));
 
 const join = createJoinView(joinView, { onJoined: showChat });
-const chat = createChat({ onSignedOut: showSignedOut });
+const chat = createChat({ onSignedOut: showSignedOut, onSignedIn: showChat });
 const door = createDoorView(doorView, {
   onJoined: showChat,
   onAccount: (code, { locked }) => showJoin(locked
@@ -84,7 +84,10 @@ async function showSignedOut(message = '') {
   showJoin(message);
 }
 
-/** Enters the chat as `profile` (a REST Profile), opening what the address bar names. */
+/**
+ * Enters the chat as `profile` (a REST Profile), opening what the address bar names: after a
+ * login, a registration, or a guest keeping its name as an account (chat.js).
+ */
 function showChat(profile) {
   showView('chat');
   chat.enter(profile, currentRoute());

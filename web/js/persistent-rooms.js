@@ -211,7 +211,7 @@ export function createPersistentRooms(ctx) {
       const heading = 'Invite';
       if (ctx.isGuest()) {
         ctx.showState(null, explainRoomError({ code: 'registration_required' }),
-          { heading, code: 'registration_required', actions: [ctx.toLobby] });
+          { heading, code: 'registration_required', actions: [ctx.toAccount, ctx.toLobby] });
         return;
       }
       ctx.showState(null, 'Opening the invite…', { heading, code: 'opening' });

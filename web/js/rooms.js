@@ -66,9 +66,12 @@ function explain(room, err) {
  * @param {(room: object) => void} [hooks.onRoomUpdated] the open room's settings changed
  * @param {(room: object, quote: {seq: number, author: string, text: string}) => void} [hooks.onReply]
  *   "Reply" was pressed on a message of `room`
+ * @param {() => void} [hooks.onUpgrade] a guest chose to keep its name as an account (a state
+ *   card that says something needs one)
  */
 export function createRooms({
   onSwitch, onMemberCount, onUnreadTotal, onIncoming, onRoomUpdated = () => {}, onReply = () => {},
+  onUpgrade = () => {},
 }) {
   const $ = (id) => document.getElementById(id);
   const rooms = createRoomList();
@@ -92,6 +95,10 @@ export function createRooms({
     open: (slug) => { open(slug); },
   });
   const toLobby = { label: 'Go to the lobby', onClick: () => open(LOBBY) };
+  /** A guest's way past "needs an account": keep the name as one (account-upgrade.js). */
+  const toAccount = {
+    label: 'Keep your name — create an account', id: 'room-state-upgrade', primary: true, onClick: () => onUpgrade(),
+  };
   const persistent = createPersistentRooms(kindContext());
   const privateRooms = createPrivateRooms(kindContext());
   const sidebar = createSidebar($('room-list'), {
@@ -237,7 +244,7 @@ export function createRooms({
     if (privateRooms.showUnjoined(room, { push }) || persistent.showUnjoined(slug, room, { push })) return;
     if (isGuest() && (kind === 'room' || kind === 'pm')) {
       showState(slug, `${explainRoomError({ code: 'registration_required' })}${closedCodeNote(slug)}`,
-        { push, code: 'registration_required', actions: [toLobby] });
+        { push, code: 'registration_required', actions: [toAccount, toLobby] });
       return;
     }
     showState(slug, `Opening ${label(slug)}…`, { push, code: 'opening' });
@@ -358,6 +365,7 @@ export function createRooms({
       rooms,
       banner,
       toLobby,
+      toAccount,
       session: () => session,
       gateway: () => session?.gateway ?? null,
       me: () => session?.me ?? null,
@@ -419,6 +427,41 @@ export function createRooms({
       showingRoom = false;
       banner.hide();
       sidebar.render([], null);
+    },
+
+    /**
+     * Takes the whisper tabs out of the session, panes and all, so that end() leaves them: a
+     * guest who became an account keeps them (adoptWhispers() puts them back). Returns them
+     * and the one on screen, if any.
+     */
+    takeWhispers() {
+      const tabs = rooms.values().filter((room) => room.kind === 'whisper' && room.pane);
+      const onScreen = tabs.find((room) => isShown(room.slug)) ?? null;
+      for (const room of tabs) {
+        rooms.delete(room.slug);
+        room.pane.hide();
+      }
+      return { tabs, onScreen };
+    },
+
+    /**
+     * Puts back the whisper tabs of the guest this session's account was (takeWhispers()),
+     * says in each what changed, and shows again the one that was on screen.
+     */
+    adoptWhispers({ tabs, onScreen }) {
+      if (!session) {
+        for (const room of tabs) room.pane.destroy();
+        return;
+      }
+      for (const room of tabs) {
+        rooms.add(room);
+        room.pane.members.setSelf(session.me.name);
+        room.pane.members.update(session.me);
+        room.pane.log.addNotice(`You have an account now. Whispers need a guest on one side: if ${room.peer} `
+          + 'has an account too, start a conversation to keep talking. This tab stays until you reload.', 'info');
+      }
+      if (onScreen && rooms.get(onScreen.slug) === onScreen) select(onScreen);
+      else render();
     },
 
     /** Opens what a route names, once the room list is known. */
