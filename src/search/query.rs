@@ -25,10 +25,12 @@ const MIN_TEXT_CHARS: usize = 2;
 pub struct RawQuery {
     /// Words that must all occur in the message, in any case (whitespace-separated, up to
     /// 200 characters); at least 2 characters unless `author` is given.
+    #[param(max_length = 200)]
     pub q: Option<String>,
     /// Only this room (its address, as in `join`).
     pub room: Option<String>,
     /// Only messages by this user (name, any case).
+    #[param(min_length = 1, max_length = 20, pattern = r"^[A-Za-z0-9_-]+$")]
     pub author: Option<String>,
     /// Only messages sent at or after this time (ms since the epoch).
     pub from: Option<i64>,
