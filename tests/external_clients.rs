@@ -214,6 +214,25 @@ async fn two_browsers_reply_react_edit_delete_and_mention_in_a_room() {
 }
 
 #[tokio::test]
+async fn an_account_searches_messages_and_opens_an_old_one_in_context() {
+    let out = [screenshot_dir("browser_search.mjs")];
+    run_script_with(
+        "node",
+        "browser_search.mjs",
+        &out,
+        BROWSER_TIMEOUT,
+        |config| {
+            // A join page smaller than what the script posts, so the message a search finds
+            // has to be loaded from older history; and a message rate one account's burst
+            // stays under.
+            config.history_page = 30;
+            config.rate_limit_messages = 1000;
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn the_web_app_explains_errors_and_notifies_of_mentions() {
     let out = [screenshot_dir("browser_notices.mjs")];
     run_script("node", "browser_notices.mjs", &out, BROWSER_TIMEOUT).await;

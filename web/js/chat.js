@@ -8,9 +8,9 @@
  * data-export.js), the two narrow-screen drawers
  * (rooms on the left, members on the right), the composer with outbound typing and its files
  * (attachment tray, attach button, drops, pastes, voice notes), the reply bar and mention
- * autocomplete (reply-bar.js, mention-complete.js), and the unread count in the
- * tab title. When a moderator closes the connection it stops reconnecting and
- * shows the blocking screen (closing-screen.js). Everything about rooms is delegated to
+ * autocomplete (reply-bar.js, mention-complete.js), message search for accounts (search.js),
+ * and the unread count in the tab title. When a moderator closes the connection it stops
+ * reconnecting and shows the blocking screen (closing-screen.js). Everything about rooms is delegated to
  * rooms.js, the admin panel (staff only, at `/admin`) to admin.js.
  *
  * A guest may keep its name as an account (account-upgrade.js). The server then ends the guest
@@ -37,6 +37,7 @@ import { createAccountUpgrade } from './account-upgrade.js';
 import { createReplyBar } from './reply-bar.js';
 import { createMentionComplete } from './mention-complete.js';
 import { setSelfName } from './mentions.js';
+import { createSearch } from './search.js';
 
 const TITLE = document.title;
 
@@ -143,6 +144,10 @@ export function createChat({ onSignedOut, onSignedIn }) {
   const closingScreen = createClosingScreen();
   const dataExport = createDataExport($('export-data'));
   const account = createAccountPanel($('account-open'));
+  const search = createSearch([$('search-open'), $('search-open-rooms')], {
+    rooms: () => (session ? rooms.searchable() : []),
+    onOpen: (hit) => { if (session) rooms.showMessage(hit.room, hit.seq); },
+  });
   const upgrade = createAccountUpgrade([$('upgrade-open'), $('rooms-upgrade')], {
     onStart: upgradeStarting,
     onDone: upgraded,
@@ -203,6 +208,7 @@ export function createChat({ onSignedOut, onSignedIn }) {
     dataExport.setIdentity(null);
     account.setIdentity(null);
     upgrade.setIdentity(null);
+    search.setIdentity(null);
     closingScreen.hide();
     clearInterval(countdown);
     typingOut.reset();
@@ -382,6 +388,7 @@ export function createChat({ onSignedOut, onSignedIn }) {
     dataExport.setIdentity(me);
     account.setIdentity(me);
     upgrade.setIdentity(me);
+    search.setIdentity(me);
   }
 
   function renderState(state, { retryAt }) {

@@ -3,7 +3,8 @@
  * own) and Delete (your own; others' when you are the room's owner or admin, or staff — the
  * server decides and its refusal is shown). Also the reaction chips (a press gives or takes
  * back that emoji) and a reply's quote (a press scrolls to the original, loading older pages
- * until it is there, and highlights it).
+ * until it is there, and highlights it). That jump is `jumpTo(seq)` for others too: a search
+ * result opens its room and jumps the same way (search.js through rooms.js).
  *
  * Stored rooms and conversations have all of it; ephemeral rooms replies and reactions only
  * (their transcripts stay as written); the lobby and whisper tabs store nothing, so they get
@@ -106,7 +107,8 @@ const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
  * @param {() => import('./net.js').Gateway|null} ctx.gateway
  * @param {() => Promise<void>} ctx.loadOlder reads the page before the oldest message shown
  * @param {(room: object, quote: {seq: number, author: string, text: string}) => void} ctx.onReply
- * @returns {{decorate: Function, attach: (list: HTMLElement) => void}|null}
+ * @returns {{decorate: Function, attach: (list: HTMLElement) => void,
+ *   jumpTo: (seq: number, missing?: string) => Promise<boolean>}|null}
  */
 export function createMessageActions(room, ctx) {
   const changes = CHANGES[room.kind];
@@ -191,12 +193,16 @@ export function createMessageActions(room, ctx) {
     return null;
   }
 
-  async function jumpTo(seq) {
-    if (!Number.isInteger(seq)) return;
+  /**
+   * Scrolls to message `seq`, loading older pages until it is there, and highlights it; says
+   * `missing` in the room when it is gone. Resolves whether it was found.
+   */
+  async function jumpTo(seq, missing = 'The original message is no longer in this room’s history.') {
+    if (!Number.isInteger(seq)) return false;
     const item = await reveal(seq);
     if (!item) {
-      notice('The original message is no longer in this room’s history.', 'info');
-      return;
+      notice(missing, 'info');
+      return false;
     }
     item.scrollIntoView({ block: 'center' });
     item.classList.remove('message-highlight');
@@ -205,6 +211,7 @@ export function createMessageActions(room, ctx) {
     item.tabIndex = -1;
     item.focus({ preventScroll: true });
     setTimeout(() => item.classList.remove('message-highlight'), HIGHLIGHT_MS);
+    return true;
   }
 
   function act(action, item, button) {
@@ -227,6 +234,8 @@ export function createMessageActions(room, ctx) {
   }
 
   return {
+    jumpTo,
+
     /** messages.js's hook: the parts of `message`, and its toolbar when it has actions. */
     decorate(item, message, own) {
       decorateMessage(item, message, isMe);

@@ -10,7 +10,8 @@
  * of records and panes; what differs per kind lives in persistent-rooms.js and
  * private-rooms.js, which it calls at those points. Per-room DOM is room-pane.js's, the
  * records room-list.js's, gateway traffic room-sync.js's, in-room events room-events.js's,
- * what a stored message can do (reply, react, edit, delete) message-actions.js's.
+ * what a stored message can do (reply, react, edit, delete) message-actions.js's, which also
+ * jumps to a message a search result names (`showMessage`).
  * Someone else's new message, in any room, goes through `incoming`: a mention of the user in a
  * room not on screen marks its badge (mentions.js), and notify.js may alert.
  */
@@ -131,15 +132,17 @@ export function createRooms({
 
   function ensurePane(room) {
     if (!room.pane) {
+      // Kept on the record too: a search result jumps to a message through it (showMessage).
+      room.actions = createMessageActions(room, {
+        me: () => session?.me ?? null,
+        gateway: () => session?.gateway ?? null,
+        loadOlder: () => (session ? loadOlder(session.gateway, room, isOwn) : Promise.resolve()),
+        onReply,
+      });
       room.pane = createRoomPane(room.slug, {
         onNearTop: () => loadOlder(session.gateway, room, isOwn),
         onMemberCount,
-        messages: createMessageActions(room, {
-          me: () => session?.me ?? null,
-          gateway: () => session?.gateway ?? null,
-          loadOlder: () => (session ? loadOlder(session.gateway, room, isOwn) : Promise.resolve()),
-          onReply,
-        }),
+        messages: room.actions,
       });
       room.pane.members.setSelf(session.me.name);
     }
@@ -485,6 +488,25 @@ export function createRooms({
 
     /** The open room's record, or null while a state card is shown. */
     activeRoom,
+
+    /** The rooms a search may be narrowed to: joined rooms, conversations, live 1-on-1s. */
+    searchable: () => rooms.joinable().filter((room) => room.pane),
+
+    /**
+     * Opens room `slug` and shows its message `seq` in context (older history loaded until
+     * it is there), highlighted; a search result's way in. Resolves whether it was shown.
+     */
+    async showMessage(slug, seq) {
+      const s = session;
+      if (!s || typeof slug !== 'string') return false;
+      await open(slug);
+      const room = rooms.get(slug);
+      if (s !== session || !room?.actions || !isShown(slug)) return false;
+      // Let the freshly shown log lay out (and settle at its end) before scrolling inside it.
+      await new Promise((resolve) => { requestAnimationFrame(() => requestAnimationFrame(resolve)); });
+      if (s !== session || !isShown(slug)) return false;
+      return room.actions.jumpTo(seq, 'That message is no longer in this room’s history.');
+    },
 
     /**
      * Sends to the open room, with the ids of uploaded files and the seq of the message it
