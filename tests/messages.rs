@@ -803,3 +803,87 @@ async fn room_lists_hear_when_rooms_come_go_change_or_let_someone_in() {
     let _: RoomsChanged = bystander.event().await;
     let _: RoomsChanged = watching.event().await;
 }
+
+#[tokio::test]
+async fn reactions_and_deletes_racing_other_writes_all_succeed() {
+    // Each change is one transaction that takes the write lock with its first statement: on
+    // SQLite, one that read first could not write once another writer had committed, and
+    // failed busy (seen once as `unavailable` on a reaction; this race does not hit it every
+    // run, but every write here must succeed whatever interleaves).
+    let app = spawn_app_with(|config| config.rate_limit_messages = 1000).await;
+    let owner = app.caller(&common::unique_name("own")).await;
+    owner.create_room("busy", false).await;
+    let mut tokens = Vec::new();
+    for _ in 0..6 {
+        let member = app.caller(&common::unique_name("mem")).await;
+        member
+            .call("POST", "/api/rooms/busy/membership", None)
+            .await
+            .expect_status(200);
+        tokens.push(member.token.clone());
+    }
+    let target = owner.say_in("busy", "react to me").await;
+    let doomed: Vec<Posted> = {
+        let mut posted = Vec::new();
+        for i in 0..6 {
+            posted.push(owner.say_in("busy", &format!("doomed {i}")).await);
+        }
+        posted
+    };
+    let emoji = ["👍", "🎉", "😂", "😮", "😢", "🙏"];
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, token) in tokens.iter().enumerate() {
+        let (url, token) = (app.url(""), token.clone());
+        let path = format!(
+            "{url}/api/rooms/busy/messages/{}/reactions/{}",
+            target.seq,
+            emoji[i]
+                .bytes()
+                .map(|b| format!("%{b:02X}"))
+                .collect::<String>()
+        );
+        tasks.spawn(async move {
+            reqwest::Client::new()
+                .put(path)
+                .bearer_auth(token)
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+        });
+    }
+    for posted in &doomed {
+        let (url, token) = (app.url(""), owner.token.clone());
+        let path = format!("{url}/api/rooms/busy/messages/{}", posted.seq);
+        tasks.spawn(async move {
+            reqwest::Client::new()
+                .delete(path)
+                .bearer_auth(token)
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+        });
+    }
+    for i in 0..6 {
+        let (url, token) = (app.url(""), owner.token.clone());
+        tasks.spawn(async move {
+            reqwest::Client::new()
+                .post(format!("{url}/api/rooms/busy/messages"))
+                .bearer_auth(token)
+                .json(&json!({"text": format!("meanwhile {i}")}))
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+        });
+    }
+    let mut statuses = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        statuses.push(done.unwrap().expect("the request"));
+    }
+    assert!(
+        statuses.iter().all(|s| matches!(s, 200 | 201 | 204)),
+        "{statuses:?}"
+    );
+    let page = history(&owner, "busy").await;
+    assert_eq!(page[0].reactions.len(), 6);
+    assert_eq!(page.iter().filter(|m| m.deleted).count(), 6);
+}

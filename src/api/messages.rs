@@ -95,16 +95,9 @@ fn reaction(slug: &str, seq: i64, emoji: String) -> Result<React, HttpError> {
 pub async fn react(
     State(state): State<AppState>,
     session: CurrentSession,
-    Path((slug, seq, emoji)): Path<(String, i64, String)>,
+    Path(path): Path<(String, i64, String)>,
 ) -> Result<Json<Reacted>, HttpError> {
-    let react = reaction(&slug, seq, emoji)?;
-    Ok(Json(
-        state
-            .chat
-            .changes
-            .react(&session.identity, &react, true)
-            .await?,
-    ))
+    toggle(&state, &session, path, true).await
 }
 
 #[utoipa::path(delete, path = "/api/rooms/{slug}/messages/{seq}/reactions/{emoji}", tag = "rooms",
@@ -118,14 +111,23 @@ pub async fn react(
 pub async fn unreact(
     State(state): State<AppState>,
     session: CurrentSession,
-    Path((slug, seq, emoji)): Path<(String, i64, String)>,
+    Path(path): Path<(String, i64, String)>,
+) -> Result<Json<Reacted>, HttpError> {
+    toggle(&state, &session, path, false).await
+}
+
+/// Gives (`on`) or takes back the reaction a path names.
+async fn toggle(
+    state: &AppState,
+    session: &CurrentSession,
+    (slug, seq, emoji): (String, i64, String),
+    on: bool,
 ) -> Result<Json<Reacted>, HttpError> {
     let react = reaction(&slug, seq, emoji)?;
-    Ok(Json(
-        state
-            .chat
-            .changes
-            .react(&session.identity, &react, false)
-            .await?,
-    ))
+    let reacted = state
+        .chat
+        .changes
+        .react(&session.identity, &react, on)
+        .await?;
+    Ok(Json(reacted))
 }

@@ -6,6 +6,7 @@
 //! ([`Files::doomed`]) finds them, the object goes first, then the row. A crash in between
 //! leaves a row to retry, never an object nobody knows about.
 
+use super::placeholders;
 use super::StoreError;
 use crate::domain::Millis;
 use sqlx::{Any, AnyPool, Transaction};
@@ -242,12 +243,4 @@ impl Files<'_> {
             .await?;
         Ok(())
     }
-}
-
-/// `$from, $from+1, …` for `count` values.
-fn placeholders(from: usize, count: usize) -> String {
-    (from..from + count)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }

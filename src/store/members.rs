@@ -120,10 +120,7 @@ impl Members<'_> {
         if name_keys.is_empty() {
             return Ok(Vec::new());
         }
-        let placeholders = (0..name_keys.len())
-            .map(|i| format!("${}", i + 2))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let placeholders = super::placeholders(2, name_keys.len());
         let sql = format!(
             "SELECT m.user_id, u.name, m.role, m.joined_at FROM room_members m \
              JOIN users u ON u.id = m.user_id WHERE m.room_id = $1 AND u.name_key IN ({placeholders})"

@@ -28,16 +28,16 @@ impl Mentions<'_> {
         if message_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let list = message_ids
-            .iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>()
-            .join(",");
         let sql = format!(
             "SELECT mm.message_id, mm.user_id, u.name FROM message_mentions mm \
-             LEFT JOIN users u ON u.id = mm.user_id WHERE mm.message_id IN ({list}) \
-             ORDER BY mm.message_id, mm.user_id"
+             LEFT JOIN users u ON u.id = mm.user_id WHERE mm.message_id IN ({}) \
+             ORDER BY mm.message_id, mm.user_id",
+            super::placeholders(1, message_ids.len())
         );
-        Ok(sqlx::query_as(&sql).fetch_all(self.pool).await?)
+        let mut query = sqlx::query_as(&sql);
+        for id in message_ids {
+            query = query.bind(id);
+        }
+        Ok(query.fetch_all(self.pool).await?)
     }
 }

@@ -221,16 +221,15 @@ impl Messages<'_> {
         if seqs.is_empty() {
             return Ok(Vec::new());
         }
-        let list = seqs
-            .iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>()
-            .join(",");
-        let sql = format!("SELECT {COLUMNS} FROM messages WHERE room_id = $1 AND seq IN ({list})");
-        Ok(sqlx::query_as(&sql)
-            .bind(room_id)
-            .fetch_all(self.pool)
-            .await?)
+        let sql = format!(
+            "SELECT {COLUMNS} FROM messages WHERE room_id = $1 AND seq IN ({})",
+            super::placeholders(2, seqs.len())
+        );
+        let mut query = sqlx::query_as(&sql).bind(room_id);
+        for seq in seqs {
+            query = query.bind(seq);
+        }
+        Ok(query.fetch_all(self.pool).await?)
     }
 
     /// Replaces a live message's sealed body with a new one (sealed by the caller for the same
@@ -282,7 +281,8 @@ impl Messages<'_> {
     /// Deletes a message's content in one transaction: the body is wiped to nothing (a
     /// tombstone keeps the room's order and what replies point at), and its reactions,
     /// mentions and files go (the files are doomed for the sweep). `None` when the message is
-    /// gone or already deleted; otherwise the deleted row as it was.
+    /// gone or already deleted; otherwise the row as it is now (its author and place; the body
+    /// empty).
     pub async fn delete(
         &self,
         room_id: i64,
@@ -290,31 +290,22 @@ impl Messages<'_> {
         deleted_at: Millis,
     ) -> Result<Option<MessageRow>, StoreError> {
         let mut tx = self.pool.begin().await?;
+        // Written first, so the transaction holds the write lock from its first statement.
         let sql = format!(
-            "SELECT {COLUMNS} FROM messages WHERE room_id = $1 AND seq = $2 AND deleted_at IS NULL"
+            "UPDATE messages SET body = $1, deleted_at = $2, edited_at = NULL, reply_to = NULL \
+             WHERE room_id = $3 AND seq = $4 AND deleted_at IS NULL RETURNING {COLUMNS}"
         );
         let Some(row): Option<MessageRow> = sqlx::query_as(&sql)
+            .bind(Vec::<u8>::new())
+            .bind(deleted_at)
             .bind(room_id)
             .bind(seq)
             .fetch_optional(&mut *tx)
             .await?
         else {
+            // Gone, or someone else's delete committed first: theirs is the one.
             return Ok(None);
         };
-        let wiped = sqlx::query(
-            "UPDATE messages SET body = $1, deleted_at = $2, edited_at = NULL, reply_to = NULL \
-             WHERE id = $3 AND deleted_at IS NULL",
-        )
-        .bind(Vec::<u8>::new())
-        .bind(deleted_at)
-        .bind(row.id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if wiped != 1 {
-            // Someone else's delete committed first: theirs is the one.
-            return Ok(None);
-        }
         for sql in [
             "DELETE FROM message_reactions WHERE message_id = $1",
             "DELETE FROM message_mentions WHERE message_id = $1",

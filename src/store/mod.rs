@@ -332,6 +332,14 @@ fn contains_pattern(text: &str) -> String {
     format!("%{escaped}%")
 }
 
+/// `$from, $from+1, …` for `count` values: an `IN (…)` list bound value by value.
+fn placeholders(from: usize, count: usize) -> String {
+    (from..from + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn affected(result: AnyQueryResult) -> bool {
     result.rows_affected() > 0
 }

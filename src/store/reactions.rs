@@ -50,14 +50,7 @@ impl Reactions<'_> {
         now: Millis,
     ) -> Result<Reacted, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let Some((message_id,)): Option<(i64,)> = sqlx::query_as(
-            "SELECT id FROM messages WHERE room_id = $1 AND seq = $2 AND deleted_at IS NULL",
-        )
-        .bind(room_id)
-        .bind(seq)
-        .fetch_optional(&mut *tx)
-        .await?
-        else {
+        let Some(message_id) = live_message(&mut tx, room_id, seq).await? else {
             return Ok(Reacted::NoMessage);
         };
         let (mine, same, distinct, emoji_there): (i64, i64, i64, i64) = sqlx::query_as(
@@ -103,14 +96,7 @@ impl Reactions<'_> {
         emoji: &str,
     ) -> Result<Reacted, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let Some((message_id,)): Option<(i64,)> = sqlx::query_as(
-            "SELECT id FROM messages WHERE room_id = $1 AND seq = $2 AND deleted_at IS NULL",
-        )
-        .bind(room_id)
-        .bind(seq)
-        .fetch_optional(&mut *tx)
-        .await?
-        else {
+        let Some(message_id) = live_message(&mut tx, room_id, seq).await? else {
             return Ok(Reacted::NoMessage);
         };
         let removed = sqlx::query(
@@ -136,19 +122,40 @@ impl Reactions<'_> {
         if message_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let list = message_ids
-            .iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>()
-            .join(",");
         let sql = format!(
             "SELECT r.message_id, r.emoji, u.name FROM message_reactions r \
              JOIN users u ON u.id = r.user_id JOIN messages m ON m.id = r.message_id \
-             WHERE r.message_id IN ({list}) AND m.deleted_at IS NULL \
-             ORDER BY r.message_id, r.created_at, r.emoji"
+             WHERE r.message_id IN ({}) AND m.deleted_at IS NULL \
+             ORDER BY r.message_id, r.created_at, r.emoji",
+            super::placeholders(1, message_ids.len())
         );
-        Ok(sqlx::query_as(&sql).fetch_all(self.pool).await?)
+        let mut query = sqlx::query_as(&sql);
+        for id in message_ids {
+            query = query.bind(id);
+        }
+        Ok(query.fetch_all(self.pool).await?)
     }
+}
+
+/// The id of the live (not deleted) message at `seq` of a room, locked for the transaction
+/// that changes its reactions. The statement is a write that changes nothing: it takes the
+/// write lock first (a SQLite transaction that reads before it writes cannot take the lock
+/// once another writer has committed, and fails busy), and it holds the row against a
+/// concurrent delete on PostgreSQL, so a reaction never outlives its message.
+async fn live_message(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    room_id: i64,
+    seq: i64,
+) -> Result<Option<i64>, StoreError> {
+    let row: Option<(i64,)> = sqlx::query_as(
+        "UPDATE messages SET reply_to = reply_to \
+         WHERE room_id = $1 AND seq = $2 AND deleted_at IS NULL RETURNING id",
+    )
+    .bind(room_id)
+    .bind(seq)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.map(|(id,)| id))
 }
 
 async fn count_in(
