@@ -197,38 +197,25 @@ async fn browsers_hold_private_conversations_whispers_and_an_ephemeral_room() {
 
 #[tokio::test]
 async fn two_browsers_reply_react_edit_delete_and_mention_in_a_room() {
-    let out = [screenshot_dir("browser_messages.mjs")];
-    run_script_with(
-        "node",
-        "browser_messages.mjs",
-        &out,
-        BROWSER_TIMEOUT,
-        |config| {
-            // A join page smaller than what the script posts, so a reply's original has to be
-            // loaded from older history; and a message rate one account's burst stays under.
-            config.history_page = 30;
-            config.rate_limit_messages = 1000;
-        },
-    )
-    .await;
+    // A reply's original has to be loaded from older history.
+    run_browser_past_one_page("browser_messages.mjs").await;
 }
 
 #[tokio::test]
 async fn an_account_searches_messages_and_opens_an_old_one_in_context() {
-    let out = [screenshot_dir("browser_search.mjs")];
-    run_script_with(
-        "node",
-        "browser_search.mjs",
-        &out,
-        BROWSER_TIMEOUT,
-        |config| {
-            // A join page smaller than what the script posts, so the message a search finds
-            // has to be loaded from older history; and a message rate one account's burst
-            // stays under.
-            config.history_page = 30;
-            config.rate_limit_messages = 1000;
-        },
-    )
+    // The message a search finds has to be loaded from older history.
+    run_browser_past_one_page("browser_search.mjs").await;
+}
+
+/// Runs a browser script against a server whose join page (30 messages) is smaller than what
+/// the script posts, so that reaching an old message needs older history; the message rate is
+/// raised so that one account's burst of posts stays under it.
+async fn run_browser_past_one_page(script: &str) {
+    let out = [screenshot_dir(script)];
+    run_script_with("node", script, &out, BROWSER_TIMEOUT, |config| {
+        config.history_page = 30;
+        config.rate_limit_messages = 1000;
+    })
     .await;
 }
 
