@@ -138,6 +138,8 @@ async fn metrics_are_prometheus_text_that_loopback_reads_without_a_session() {
         ("parlor_outbound_queued", "gauge"),
         ("parlor_outbound_queue_deepest", "gauge"),
         ("parlor_outbound_queue_capacity", "gauge"),
+        ("parlor_search_cache_bytes", "gauge"),
+        ("parlor_search_cache_rooms", "gauge"),
         ("parlor_store_operation_duration_seconds", "histogram"),
     ] {
         let family = scrape
@@ -515,4 +517,22 @@ async fn with_redis_the_bus_publishers_queue_and_losses_are_exposed() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(lost > 0.0, "no publish was counted as dropped");
+}
+
+#[tokio::test]
+async fn the_search_cache_is_measured_at_scrape() {
+    let app = spawn_app().await;
+    let owner = app.caller(&common::unique_name("own")).await;
+    owner.create_room("measured", false).await;
+    owner.say_in("measured", "something to find").await;
+    let before = read_metrics(&app).await;
+    assert_eq!(before.value("parlor_search_cache_rooms", &[]), 0.0);
+    assert_eq!(before.value("parlor_search_cache_bytes", &[]), 0.0);
+    owner
+        .call("GET", "/api/search?q=something", None)
+        .await
+        .expect_status(200);
+    let after = read_metrics(&app).await;
+    assert_eq!(after.value("parlor_search_cache_rooms", &[]), 1.0);
+    assert!(after.value("parlor_search_cache_bytes", &[]) >= "something to find".len() as f64);
 }

@@ -30,10 +30,12 @@ pub async fn metrics(
         .admit(peer(&parts), &parts.headers, Door::Operator)
         .await?;
     let (outbound, bus) = state.chat.oversight.queues();
+    let (bytes, rooms) = state.chat.search.cache_usage();
     let snapshot = Snapshot {
         outbound,
         outbound_capacity: state.config.outbound_queue as u64,
         bus,
+        search_cache: (bytes as u64, rooms as u64),
     };
     Ok((
         [(header::CONTENT_TYPE, CONTENT_TYPE)],

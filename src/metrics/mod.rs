@@ -38,6 +38,8 @@
 //! | `parlor_outbound_queue_capacity` | gauge | | `outbound_queue`: a connection whose queue reaches it is closed |
 //! | `parlor_store_operation_duration_seconds` | histogram | `operation` (`append_message`, `read_history`) | database time of a message commit (its whole transaction) and of a history read |
 //! | `parlor_errors_total` | counter | `code`, `via` (`http`, `realtime`) | refusals by their stable error code: HTTP error responses, refused real-time commands and frames |
+//! | `parlor_search_cache_bytes` | gauge | | bytes of opened message text message search holds in memory (read at scrape; `search_cache_mb` caps it) |
+//! | `parlor_search_cache_rooms` | gauge | | rooms whose messages message search holds (read at scrape) |
 //! | `parlor_bus_queued` | gauge | | with Redis only: publishes waiting for the Redis publisher (read at scrape) |
 //! | `parlor_bus_dropped_total` | counter | | with Redis only: publishes dropped because that queue was full or Redis refused them |
 //!

@@ -34,6 +34,8 @@ pub struct Snapshot {
     pub outbound_capacity: u64,
     /// `None` on a single node (the in-process bus queues nothing).
     pub bus: Option<BusBacklog>,
+    /// Message search's in-memory cache: bytes of opened text it holds, and rooms.
+    pub search_cache: (u64, u64),
 }
 
 /// The latest [`Snapshot`], encoded with the registry's metrics.
@@ -67,6 +69,18 @@ impl Collector for Sampled {
             "Events one connection may have waiting (outbound_queue); at that it is closed as a \
              slow consumer.",
             snapshot.outbound_capacity,
+        )?;
+        gauge(
+            &mut encoder,
+            "parlor_search_cache_bytes",
+            "Bytes of opened message text message search holds in memory (search_cache_mb caps it).",
+            snapshot.search_cache.0,
+        )?;
+        gauge(
+            &mut encoder,
+            "parlor_search_cache_rooms",
+            "Rooms whose messages message search holds in memory.",
+            snapshot.search_cache.1,
         )?;
         if let Some(bus) = snapshot.bus {
             gauge(

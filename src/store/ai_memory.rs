@@ -51,6 +51,13 @@ impl AiMemory<'_> {
         now: Millis,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
+        // A write first (it changes nothing): on SQLite a transaction that reads before it
+        // writes fails busy once another writer commits in between; on PostgreSQL it holds
+        // the user's row, so two appends for one user number their turns one after the other.
+        sqlx::query("UPDATE users SET id = id WHERE id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
         let (last,): (i64,) =
             sqlx::query_as("SELECT COALESCE(MAX(seq), 0) FROM ai_memory WHERE user_id = $1")
                 .bind(user_id)
