@@ -16,6 +16,30 @@ pub struct MentionRow {
     pub name: Option<String>,
 }
 
+/// Records who message `message_id` (at `seq` of `room_id`) mentions, in the transaction
+/// that stores or edits it.
+pub(super) async fn record(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    message_id: i64,
+    room_id: i64,
+    seq: i64,
+    user_ids: &[i64],
+) -> Result<(), StoreError> {
+    for user_id in user_ids {
+        sqlx::query(
+            "INSERT INTO message_mentions (message_id, room_id, seq, user_id) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        )
+        .bind(message_id)
+        .bind(room_id)
+        .bind(seq)
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
 /// Queries on `message_mentions`.
 #[derive(Clone, Copy, Debug)]
 pub struct Mentions<'a> {

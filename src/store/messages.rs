@@ -112,18 +112,8 @@ impl Messages<'_> {
         match inserted {
             Ok(row) => {
                 let row: MessageRow = row;
-                for user_id in new.mentions {
-                    sqlx::query(
-                        "INSERT INTO message_mentions (message_id, room_id, seq, user_id) \
-                         VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-                    )
-                    .bind(row.id)
-                    .bind(row.room_id)
-                    .bind(row.seq)
-                    .bind(user_id)
-                    .execute(&mut *tx)
+                super::mentions::record(&mut tx, row.id, row.room_id, row.seq, new.mentions)
                     .await?;
-                }
                 if !new.attachments.is_empty() {
                     let taken = super::files::Files::attach_in(
                         &mut tx,
@@ -262,18 +252,7 @@ impl Messages<'_> {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        for user_id in mentions {
-            sqlx::query(
-                "INSERT INTO message_mentions (message_id, room_id, seq, user_id) \
-                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-            )
-            .bind(id)
-            .bind(room_id)
-            .bind(seq)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
-        }
+        super::mentions::record(&mut tx, id, room_id, seq, mentions).await?;
         tx.commit().await?;
         Ok(true)
     }

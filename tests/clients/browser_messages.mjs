@@ -27,7 +27,7 @@
 // failure-other.png. Exits 0 on success, 1 on the first failed check, 2 on bad usage, 3 on
 // overrun (60 s watchdog). Needs `npm ci` in tests/clients and chromium.
 
-import { STEP_MS, assert, createHarness, digits, send, waitForChat, scriptArgs } from './harness.mjs';
+import { STEP_MS, assert, createHarness, digits, postFillers, send, waitForChat, scriptArgs } from './harness.mjs';
 
 const DEADLINE_MS = 60000;
 /** Messages A posts over REST between the original and the reply: more than a join's page. */
@@ -263,16 +263,7 @@ async function run() {
     const message = messageWith(page, slug, original);
     await message.waitFor({ state: 'visible' });
     originalSeq = await message.getAttribute('data-seq');
-    const failed = await page.evaluate(async ([room, count, mark]) => {
-      for (let i = 1; i <= count; i += 1) {
-        const answer = await fetch(`/api/rooms/${room}/messages`, {
-          method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: `filler ${i} ${mark}` }),
-        });
-        if (answer.status !== 201) return `${answer.status} ${await answer.text()}`;
-      }
-      return null;
-    }, [slug, FILLERS, tag]);
-    assert(failed === null, 'every filler is stored', failed);
+    await postFillers(page, slug, FILLERS, tag);
   });
   const reply = `my answer ${tag}`;
   await step('B', 'replies to the original from its toolbar', async (page) => {

@@ -22,7 +22,7 @@
 // being checked) and failure-other.png. Exits 0 on success, 1 on the first failed check, 2 on
 // bad usage, 3 on overrun (60 s watchdog). Needs `npm ci` in tests/clients and chromium.
 
-import { STEP_MS, assert, createHarness, digits, send, waitForChat, scriptArgs } from './harness.mjs';
+import { STEP_MS, assert, createHarness, digits, postFillers, send, waitForChat, scriptArgs } from './harness.mjs';
 
 const DEADLINE_MS = 60000;
 /** Messages A posts after the old one: more than a join's page (30 on the test server). */
@@ -119,16 +119,7 @@ async function run() {
     await api(page, 'POST', '/api/rooms', { slug, name: roomName });
     oldSeq = String((await api(page, 'POST', `/api/rooms/${slug}/messages`, { text: old })).seq);
     await api(page, 'POST', `/api/rooms/${slug}/messages`, { text: hostile });
-    const failed = await page.evaluate(async ([room, count, mark]) => {
-      for (let i = 1; i <= count; i += 1) {
-        const answer = await fetch(`/api/rooms/${room}/messages`, {
-          method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: `filler ${i} ${mark}` }),
-        });
-        if (answer.status !== 201) return `${answer.status} ${await answer.text()}`;
-      }
-      return null;
-    }, [slug, FILLERS, tag]);
-    assert(failed === null, 'every filler is stored', failed);
+    await postFillers(page, slug, FILLERS, tag);
   });
   await step('B', 'joins the room over REST and reloads: only the latest page of it is loaded', async (page) => {
     await api(page, 'POST', `/api/rooms/${slug}/membership`);

@@ -60,6 +60,23 @@ export async function send(page, text) {
  * steps name by its label (its uncaught errors and dialogs fail the run), `step` checks, and
  * `finish(run)` runs it all to an exit code.
  */
+/**
+ * Posts `count` messages (`filler <i> <mark>`) to stored room `room` over REST with the page's
+ * session, one after the other, so that older messages fall outside the first loaded page.
+ */
+export async function postFillers(page, room, count, mark) {
+  const failed = await page.evaluate(async ([slug, n, tag]) => {
+    for (let i = 1; i <= n; i += 1) {
+      const answer = await fetch(`/api/rooms/${slug}/messages`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: `filler ${i} ${tag}` }),
+      });
+      if (answer.status !== 201) return `${answer.status} ${await answer.text()}`;
+    }
+    return null;
+  }, [room, count, mark]);
+  assert(failed === null, 'every filler is stored', failed);
+}
+
 export function createHarness({ script, outDir, deadlineMs }) {
   const pages = {};
   const problems = [];
