@@ -97,7 +97,7 @@ async fn main() -> anyhow::Result<()> {
                 name: &slug,
                 topic: None,
                 private: false,
-                owner_id: user.id,
+                owner: parlor::domain::Principal::User(user.id),
                 data_key_id,
                 created_at: now,
             })

@@ -81,6 +81,7 @@ fn room_service_on(config: &Config, store: Store, keyring: Keyring, clock: Clock
             edit_window_secs: config.edit_window_secs,
             max_mentions: config.max_mentions,
             everyone_mentions: config.everyone_mentions,
+            guests_in_rooms: config.guests_in_rooms,
         },
         clock,
     )

@@ -235,7 +235,7 @@ async fn every_command_error_has_its_code() {
         )
         .await;
     client
-        .expect_error("join", json!({ "room": "secret" }), "registration_required")
+        .expect_error("join", json!({ "room": "secret" }), "not_found")
         .await;
     client
         .expect_error("leave", json!({ "room": "lobby" }), "not_in_room")

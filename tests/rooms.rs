@@ -7,7 +7,7 @@ use common::protocol::{
     Access, AccessDecided, AccessRequested, CreatedInvite, History, HistoryCleared, MemberJoined,
     Message, Posted, RemovedReason, Room, RoomList, RoomRemoved, RoomRole, RoomUpdated,
 };
-use common::{spawn_app, unique_name, TestApp};
+use common::{spawn_app, spawn_app_with, unique_name, TestApp};
 use serde_json::json;
 use std::time::Duration;
 
@@ -95,8 +95,8 @@ async fn a_private_room_answers_outsiders_exactly_like_a_missing_room() {
 }
 
 #[tokio::test]
-async fn guests_are_told_rooms_need_an_account() {
-    let app = spawn_app().await;
+async fn guests_are_told_rooms_need_an_account_where_the_server_keeps_them_out() {
+    let app = spawn_app_with(|config| config.guests_in_rooms = false).await;
     let owner = app.caller(&unique_name("own")).await;
     owner.create_room("open", false).await;
     let mut guest = app.lobby_guest(&unique_name("g")).await;

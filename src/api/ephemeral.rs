@@ -12,15 +12,17 @@ use axum::Json;
 
 #[utoipa::path(post, path = "/api/ephemeral", tag = "ephemeral",
     responses((status = 201, description = "Created, not yet active", body = EphemeralView),
-        (status = 403, description = "registration_required", body = ErrorResponse)))]
+        (status = 403, description = "registration_required (guests, when the server keeps them out of rooms)", body = ErrorResponse),
+        (status = 429, description = "rate_limited: a guest's address has used its registration budget (`retry_after`)", body = ErrorResponse)))]
 pub async fn create(
     State(state): State<AppState>,
     session: CurrentSession,
+    ClientIp(ip): ClientIp,
 ) -> Result<(StatusCode, Json<EphemeralView>), HttpError> {
     let view = state
         .chat
         .conversations
-        .create_ephemeral(&session.identity)
+        .create_ephemeral(&session.identity, ip)
         .await?;
     Ok((StatusCode::CREATED, Json(view)))
 }

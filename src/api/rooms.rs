@@ -24,7 +24,7 @@ pub struct RoomList {
 }
 
 #[utoipa::path(get, path = "/api/rooms", tag = "rooms",
-    responses((status = 200, body = RoomList), (status = 403, description = "registration_required", body = ErrorResponse)))]
+    responses((status = 200, description = "An account's rooms and the public rooms it may join; a guest's, the public rooms that admit guests", body = RoomList)))]
 pub async fn list(
     State(state): State<AppState>,
     session: CurrentSession,
@@ -104,6 +104,10 @@ pub struct SettingsBody {
     allow_files: Option<bool>,
     /// Let the AI companion answer messages that mention it by name here.
     ai_mentions: Option<bool>,
+    /// Let guests (no account) join this room, if it is public and the server lets guests
+    /// into rooms. Turned off, the guests in the room are taken out (`room_removed`,
+    /// `guests_not_allowed`).
+    allow_guests: Option<bool>,
     #[serde(default, deserialize_with = "whole::optional")]
     #[schema(minimum = 0, maximum = 86400)]
     slow_mode_secs: Option<i64>,
@@ -137,6 +141,7 @@ pub async fn update(
         allow_audio: body.allow_audio,
         allow_files: body.allow_files,
         ai_mentions: body.ai_mentions,
+        allow_guests: body.allow_guests,
         slow_mode_secs: body.slow_mode_secs,
         retention_days: body.retention_days,
     };

@@ -95,8 +95,10 @@ impl Auth {
         match password {
             None => {
                 let key = new_secret();
-                self.insert_user(&name, None, None, Some(&hash_token(&key)), Role::User)
+                let user = self
+                    .insert_user(&name, None, None, Some(&hash_token(&key)), Role::User)
                     .await?;
+                self.take_over_guest(upgrading, user.id).await?;
                 Ok(Registered::Key { key })
             }
             Some(password) => {
@@ -104,10 +106,24 @@ impl Auth {
                 let user = self
                     .insert_user(&name, email.as_ref(), Some(&hash), None, Role::User)
                     .await?;
+                self.take_over_guest(upgrading, user.id).await?;
                 let grant = self.open_session(Principal::User(user.id), ip).await?;
                 Ok(Registered::Password(grant))
             }
         }
+    }
+
+    /// A guest registering keeps what it had as a guest: the ephemeral rooms it hosts or sits
+    /// in, and its own messages and files (see `Guests::hand_over`).
+    async fn take_over_guest(
+        &self,
+        upgrading: Option<Principal>,
+        user_id: i64,
+    ) -> Result<(), AuthError> {
+        if let Some(Principal::Guest(guest_id)) = upgrading {
+            self.store.guests().hand_over(guest_id, user_id).await?;
+        }
+        Ok(())
     }
 
     /// Creates an account from the command line, or updates the password and role of an
@@ -307,6 +323,13 @@ impl Auth {
     pub async fn is_verified(&self, user_id: i64) -> Result<bool, AuthError> {
         let user = self.store.users().by_id(user_id).await?;
         Ok(user.is_some_and(|u| u.verified != 0))
+    }
+
+    /// Counts a guest's new ephemeral room against its address's registration budget: a room
+    /// without an account costs what an account does, so hosting cannot be scripted faster
+    /// than registering.
+    pub async fn guest_hosting(&self, ip: &str) -> Result<(), AuthError> {
+        self.throttles.registration(ip).await
     }
 
     /// Refuses a room-code guess from an address that has guessed wrong too often.

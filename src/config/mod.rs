@@ -71,6 +71,10 @@ pub struct Config {
     /// Who may mention everyone in a room (`@here`, `@room`, `@everyone`): `moderators` (the
     /// room's owner and admins, and staff) or `members`.
     pub everyone_mentions: crate::domain::EveryoneMentions,
+    /// Guests may join public rooms whose owners admit them (`allow_guests`) and host
+    /// ephemeral 1-on-1 rooms (each such room counts against the address's registration
+    /// budget). Off: rooms are for accounts only.
+    pub guests_in_rooms: bool,
     /// Seconds an activated ephemeral 1-on-1 room stays open.
     pub ephemeral_ttl_secs: u64,
     /// Megabytes of decrypted message text message search keeps in memory between searches
@@ -261,6 +265,7 @@ impl Default for Config {
             edit_window_secs: 24 * 3600,
             max_mentions: 20,
             everyone_mentions: crate::domain::EveryoneMentions::Moderators,
+            guests_in_rooms: true,
             ephemeral_ttl_secs: 24 * 3600,
             search_cache_mb: 256,
             rate_limit_messages: 6,

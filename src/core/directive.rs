@@ -57,6 +57,8 @@ pub enum Directive {
     },
     /// A room is gone: everyone in it is told why and leaves.
     CloseRoom { room: String, reason: RemovedReason },
+    /// A room stopped admitting guests: the guests in it are told and leave.
+    EvictGuests { room: String },
     /// Close one connection, on whichever node holds it (the admin panel).
     CloseConnection { id: u64 },
     /// Bans or mutes changed: every node reads the sanctions in force again.

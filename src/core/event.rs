@@ -307,6 +307,8 @@ pub enum RemovedReason {
     Deleted,
     /// The ephemeral room's time ran out.
     Expired,
+    /// The room stopped admitting guests, and this connection is a guest's.
+    GuestsNotAllowed,
 }
 
 /// Why the server closes a connection.

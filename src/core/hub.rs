@@ -357,6 +357,17 @@ impl Hub {
         (conns, gone.map(|gone| (gone, remaining)))
     }
 
+    /// The guests with a connection here in a room.
+    pub fn guests_in(&self, room_name: &str) -> Vec<Principal> {
+        let rooms = self.rooms.read().unwrap_or_else(PoisonError::into_inner);
+        rooms.get(room_name).map_or_else(Vec::new, |room| {
+            room.iter()
+                .map(|(principal, _)| *principal)
+                .filter(|principal| matches!(principal, Principal::Guest(_)))
+                .collect()
+        })
+    }
+
     /// Empties a room (it was deleted); returns the connections that were in it.
     pub fn close_room(&self, room_name: &str) -> Vec<Arc<ConnHandle>> {
         let mut rooms = self.rooms.write().unwrap_or_else(PoisonError::into_inner);

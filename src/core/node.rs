@@ -69,6 +69,7 @@ impl Inbound for Node {
                 reason,
             } => self.presence.evict_here(&room, principal, reason),
             Directive::CloseRoom { room, reason } => self.presence.close_room_here(&room, reason),
+            Directive::EvictGuests { room } => self.presence.evict_guests_here(&room),
             Directive::NodeGone { node } => self.presence.node_gone(&node),
             Directive::CloseConnection { id } => {
                 self.hub.close_connection(id, CloseReason::Kicked);

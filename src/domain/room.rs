@@ -84,6 +84,9 @@ pub fn parse_topic(raw: &str) -> Result<Option<String>, RoomRuleError> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RoomRole {
+    /// A guest in a public room that admits guests: reads and writes while there, is never
+    /// stored as a member, and is below every member.
+    Guest,
     Member,
     Admin,
     Owner,
@@ -92,6 +95,7 @@ pub enum RoomRole {
 impl RoomRole {
     pub fn as_str(self) -> &'static str {
         match self {
+            RoomRole::Guest => "guest",
             RoomRole::Member => "member",
             RoomRole::Admin => "admin",
             RoomRole::Owner => "owner",
@@ -115,6 +119,7 @@ impl FromStr for RoomRole {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
+            "guest" => Ok(RoomRole::Guest),
             "member" => Ok(RoomRole::Member),
             "admin" => Ok(RoomRole::Admin),
             "owner" => Ok(RoomRole::Owner),
@@ -156,6 +161,7 @@ mod tests {
         use RoomRole::*;
         assert!(Owner.may_act_on(Admin) && Owner.may_act_on(Member) && Admin.may_act_on(Member));
         assert!(!Admin.may_act_on(Admin) && !Admin.may_act_on(Owner) && !Member.may_act_on(Member));
+        assert!(Admin.may_act_on(Guest) && !Member.may_act_on(Guest) && !Guest.moderates());
     }
 
     #[test]

@@ -7,7 +7,7 @@ use super::directory::Directory;
 use super::view::{ConversationState, ConversationView};
 use super::{account_id, Room, RoomError};
 use crate::auth::Identity;
-use crate::domain::{pm_members, pm_room_name, RoomKind};
+use crate::domain::{pm_members, pm_room_name, Principal, RoomKind};
 use crate::store::{ConversationRow, NewRoom};
 
 /// A change someone else must hear about: the user and how the conversation looks to them.
@@ -90,7 +90,7 @@ impl Conversations {
                 name,
                 topic: None,
                 private: true,
-                owner_id: me,
+                owner: Principal::User(me),
                 data_key_id,
                 created_at: now,
             })
@@ -172,6 +172,10 @@ impl Conversations {
         let visible = self.dir.visible(identity, name).await?;
         if visible.role.is_none() {
             return Err(RoomError::NoSuchMember);
+        }
+        // A guest's place in a room is not kept: there is no read pointer to move.
+        if let Principal::Guest(_) = identity.principal {
+            return Ok(());
         }
         let seq = seq.clamp(0, visible.room.last_seq);
         let user_id = account_id(identity)?;

@@ -2,12 +2,12 @@
 //! and the parts they all share (store, keyring, settings, clock). Keeping visibility in one
 //! place is what makes a private room answer like a missing one on every path.
 
-use super::service::{account_id, RoomsSettings, Visible};
+use super::service::{RoomsSettings, Visible};
 use super::{Room, RoomError};
 use crate::auth::Identity;
 use crate::clock::Clock;
 use crate::crypto::Keyring;
-use crate::domain::{Name, RoomCode, RoomKind, RoomRole};
+use crate::domain::{Name, Principal, RoomCode, RoomKind, RoomRole};
 use crate::store::{Store, UserRow};
 
 /// What every room service holds. Cheap to clone.
@@ -46,8 +46,9 @@ impl Directory {
 
     /// The room if the caller may see it: members see their rooms (a conversation once they
     /// have accepted it, an ephemeral room once they joined it from an admitted device);
-    /// everyone not banned sees public rooms. Anything else answers like a room that does not
-    /// exist — with the same error, after the same one query.
+    /// every account not banned sees public rooms, and guests those that admit guests.
+    /// Anything else answers like a room that does not exist — with the same error, after the
+    /// same one query.
     pub(super) async fn visible(
         &self,
         identity: &Identity,
@@ -56,7 +57,10 @@ impl Directory {
         if let Some(code) = RoomCode::from_room_name(name) {
             return self.ephemeral_visible(identity, &code).await;
         }
-        let user_id = account_id(identity)?;
+        let user_id = match identity.principal {
+            Principal::User(id) => id,
+            Principal::Guest(_) => return self.guest_visible(name).await,
+        };
         let seen = self
             .store
             .rooms()
@@ -76,6 +80,29 @@ impl Directory {
             _ => return Err(RoomError::NotFound),
         }
         Ok(Visible { room, role })
+    }
+
+    /// A public room, to a guest: in it as a guest (never stored as a member) when the server
+    /// and the room admit guests, else told that it takes an account. A private room answers
+    /// like a missing one, as it does to an account that is not a member.
+    async fn guest_visible(&self, name: &str) -> Result<Visible, RoomError> {
+        let room = self
+            .by_slug(&name.to_ascii_lowercase())
+            .await?
+            .filter(|room| room.kind() == RoomKind::Room && !room.private)
+            .ok_or(RoomError::NotFound)?;
+        if !self.admits_guests(&room) {
+            return Err(RoomError::RegistrationRequired);
+        }
+        Ok(Visible {
+            room,
+            role: Some(RoomRole::Guest),
+        })
+    }
+
+    /// Whether guests may be in this room now (the server's setting and the room's).
+    pub(super) fn admits_guests(&self, room: &Room) -> bool {
+        self.settings.guests_in_rooms && room.allow_guests
     }
 
     /// The room and the caller's role when they are an owner or admin there.

@@ -1,17 +1,19 @@
-//! Ephemeral 1-on-1 rooms. A registered host creates one and gets a short code; activating
-//! it starts its timer (`ephemeral_ttl_secs`). Whoever holds the code joins from a device
-//! (an id the browser keeps); the room admits the first two devices and refuses any other.
+//! Ephemeral 1-on-1 rooms. A host (an account, or a guest when the server lets guests into
+//! rooms) creates one and gets a short code; activating it starts its timer
+//! (`ephemeral_ttl_secs`). Whoever holds the code joins from a device (an id the browser
+//! keeps); the room admits the first two devices and refuses any other.
 //! When the timer runs out the room closes and its transcript is sealed into an archive for
 //! the admin audit; rooms never activated are dropped after the same time.
 
 use super::directory::Directory;
 use super::history::History;
+use super::service::author_id_of;
 use super::view::{
     ArchiveView, ArchivedFile, EphemeralDoor, EphemeralView, Transcript, TranscriptLine,
 };
-use super::{account_id, Room, RoomError, Visible};
+use super::{Room, RoomError, Visible};
 use crate::auth::{hash_token, Identity};
-use crate::domain::{offered_names, Millis, RoomCode, RoomKind, RoomRole};
+use crate::domain::{offered_names, Millis, Principal, RoomCode, RoomKind, RoomRole};
 use crate::store::{NewArchive, NewRoom, StoreError, MAX_DEVICES};
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 
@@ -37,9 +39,21 @@ impl Ephemeral {
         Self { dir, history }
     }
 
+    /// Whether the caller may host: accounts always, guests when the server lets guests into
+    /// rooms.
+    pub fn may_host(&self, identity: &Identity) -> Result<(), RoomError> {
+        match identity.principal {
+            Principal::Guest(_) if !self.dir.settings.guests_in_rooms => {
+                Err(RoomError::RegistrationRequired)
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Creates an ephemeral room hosted by the caller, under a code no live room uses.
     pub async fn create(&self, identity: &Identity) -> Result<EphemeralView, RoomError> {
-        let host = account_id(identity)?;
+        self.may_host(identity)?;
+        let host = identity.principal;
         let data_key_id = self.dir.keyring.create_key().await?;
         for _ in 0..CODE_ATTEMPTS {
             let code = RoomCode::generate(random_byte);
@@ -53,7 +67,7 @@ impl Ephemeral {
                     name: code.as_str(),
                     topic: None,
                     private: true,
-                    owner_id: host,
+                    owner: host,
                     data_key_id,
                     created_at: self.dir.clock.now_millis(),
                 })
@@ -73,7 +87,7 @@ impl Ephemeral {
 
     /// The caller's live ephemeral rooms, newest first.
     pub async fn hosted(&self, identity: &Identity) -> Result<Vec<EphemeralView>, RoomError> {
-        let host = account_id(identity)?;
+        let host = identity.principal;
         let rooms = self
             .dir
             .store
@@ -92,9 +106,8 @@ impl Ephemeral {
         identity: &Identity,
         code: &str,
     ) -> Result<EphemeralView, RoomError> {
-        let host = account_id(identity)?;
         let room = self.dir.live_ephemeral(code).await?;
-        if room.owner_id != host {
+        if room.owner != identity.principal {
             return Err(RoomError::NotFound);
         }
         let ttl = i64::try_from(self.dir.settings.ephemeral_ttl_secs).unwrap_or(i64::MAX / 2000);
@@ -230,7 +243,7 @@ impl Ephemeral {
             .archives()
             .archive_room(NewArchive {
                 room_id: room.id,
-                host_id: room.owner_id,
+                host_id: author_id_of(room.owner),
                 data_key_id: room.data_key_id,
                 created_at: room.created_at,
                 code: &room.name,

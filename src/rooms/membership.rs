@@ -61,6 +61,8 @@ impl Membership {
         match role {
             _ if room.kind() != RoomKind::Room => Err(RoomError::Forbidden),
             Some(RoomRole::Owner) => Err(RoomError::Forbidden),
+            // Nothing stored to give up: the guest just goes.
+            Some(RoomRole::Guest) => Ok(room),
             Some(_) => {
                 self.dir
                     .store

@@ -44,7 +44,8 @@ pub(super) async fn resolve(
     }
     if found.everyone {
         let may = match dir.settings.everyone_mentions {
-            EveryoneMentions::Members => true,
+            // A guest is in the room, not a member of it.
+            EveryoneMentions::Members => role != Some(RoomRole::Guest),
             EveryoneMentions::Moderators => {
                 role.is_some_and(RoomRole::moderates) || identity.role.moderates()
             }

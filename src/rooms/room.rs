@@ -1,7 +1,7 @@
 //! A room as the room services hand it out: the store's row with its flags and kind typed, so
 //! nothing above this layer reads a column's encoding (`0`/`1` flags, kind as text).
 
-use crate::domain::{Millis, RoomKind};
+use crate::domain::{Millis, Principal, RoomKind};
 use crate::store::RoomRow;
 
 /// A stored room of any kind.
@@ -14,8 +14,8 @@ pub struct Room {
     pub topic: Option<String>,
     pub private: bool,
     /// The owner of a persistent room, the opener of a conversation, the host of an ephemeral
-    /// room.
-    pub owner_id: i64,
+    /// room (the one kind a guest may own).
+    pub owner: Principal,
     pub data_key_id: i64,
     pub allow_images: bool,
     pub allow_videos: bool,
@@ -24,6 +24,8 @@ pub struct Room {
     pub allow_files: bool,
     /// The AI companion answers messages that mention it here.
     pub ai_mentions: bool,
+    /// Guests may join this public room (when the server lets guests into rooms at all).
+    pub allow_guests: bool,
     pub slow_mode_secs: i64,
     pub retention_days: Option<i64>,
     pub last_seq: i64,
@@ -43,18 +45,19 @@ impl From<RoomRow> for Room {
     fn from(row: RoomRow) -> Self {
         Self {
             kind: row.kind(),
+            owner: row.owner(),
             id: row.id,
             slug: row.slug,
             name: row.name,
             topic: row.topic,
             private: row.private != 0,
-            owner_id: row.owner_id,
             data_key_id: row.data_key_id,
             allow_images: row.allow_images != 0,
             allow_videos: row.allow_videos != 0,
             allow_audio: row.allow_audio != 0,
             allow_files: row.allow_files != 0,
             ai_mentions: row.ai_mentions != 0,
+            allow_guests: row.allow_guests != 0,
             slow_mode_secs: row.slow_mode_secs,
             retention_days: row.retention_days,
             last_seq: row.last_seq,

@@ -53,6 +53,8 @@ pub struct RoomsSettings {
     pub max_mentions: usize,
     /// Who may call on the whole room.
     pub everyone_mentions: crate::domain::EveryoneMentions,
+    /// Guests may join public rooms that admit them, and host ephemeral rooms.
+    pub guests_in_rooms: bool,
 }
 
 /// What creating a room takes.
@@ -75,6 +77,7 @@ pub struct SettingsPatch {
     pub allow_audio: Option<bool>,
     pub allow_files: Option<bool>,
     pub ai_mentions: Option<bool>,
+    pub allow_guests: Option<bool>,
     pub slow_mode_secs: Option<i64>,
     /// `Some(None)` removes the retention limit.
     pub retention_days: Option<Option<i64>>,
@@ -109,10 +112,15 @@ pub fn account_id(identity: &Identity) -> Result<i64, RoomError> {
     }
 }
 
-/// Who wrote a message: an account's id, or a guest's id negated (guests write only in
-/// ephemeral rooms).
+/// Who wrote a message (uploaded a file, hosted an archived room): an account's id, or a
+/// guest's id negated.
 pub fn author_id(identity: &Identity) -> i64 {
-    match identity.principal {
+    author_id_of(identity.principal)
+}
+
+/// [`author_id`] of a principal.
+pub fn author_id_of(principal: Principal) -> i64 {
+    match principal {
         Principal::User(id) => id,
         Principal::Guest(id) => -id,
     }
@@ -213,7 +221,7 @@ impl Rooms {
                     name: &name,
                     topic: topic.as_deref(),
                     private: new.private,
-                    owner_id,
+                    owner: Principal::User(owner_id),
                     data_key_id,
                     created_at: self.dir.clock.now_millis(),
                 })
@@ -233,7 +241,9 @@ impl Rooms {
 
     /// Every room the caller may know about, with their access to it.
     pub async fn list(&self, identity: &Identity) -> Result<Vec<RoomListing>, RoomError> {
-        let user_id = account_id(identity)?;
+        let Principal::User(user_id) = identity.principal else {
+            return self.list_for_guest().await;
+        };
         let email_key = identity.email.as_deref().map(str::to_ascii_lowercase);
         let listed = self
             .dir
@@ -244,16 +254,34 @@ impl Rooms {
         Ok(listed.into_iter().map(RoomListing::from).collect())
     }
 
-    /// The room if the caller may see it: members see their rooms (a conversation once they
-    /// have accepted it, an ephemeral room once they joined it from an admitted device);
-    /// everyone not banned sees public rooms. Anything else answers like a room that does not
-    /// exist.
+    /// The public rooms a guest may join (none when the server keeps guests out of rooms).
+    async fn list_for_guest(&self) -> Result<Vec<RoomListing>, RoomError> {
+        if !self.dir.settings.guests_in_rooms {
+            return Ok(Vec::new());
+        }
+        let listed = self
+            .dir
+            .store
+            .rooms()
+            .listed_for(0, None, self.dir.clock.now_millis())
+            .await?;
+        Ok(listed
+            .into_iter()
+            .filter(|l| l.room.private == 0 && l.room.allow_guests != 0)
+            .map(RoomListing::from)
+            .collect())
+    }
+
     /// A room by its address, whoever asks: for the server's own writers (the AI companion
     /// answering a mention), never for a client's request.
     pub async fn find(&self, slug: &str) -> Result<Option<Room>, RoomError> {
         self.dir.by_slug(slug).await
     }
 
+    /// The room if the caller may see it: members see their rooms (a conversation once they
+    /// have accepted it, an ephemeral room once they joined it from an admitted device);
+    /// everyone not banned sees public rooms (guests, those that admit guests). Anything else
+    /// answers like a room that does not exist.
     pub async fn visible(&self, identity: &Identity, name: &str) -> Result<Visible, RoomError> {
         self.dir.visible(identity, name).await
     }
@@ -287,6 +315,7 @@ impl Rooms {
             allow_audio: patch.allow_audio.unwrap_or(room.allow_audio),
             allow_files: patch.allow_files.unwrap_or(room.allow_files),
             ai_mentions: patch.ai_mentions.unwrap_or(room.ai_mentions),
+            allow_guests: patch.allow_guests.unwrap_or(room.allow_guests),
             slow_mode_secs: patch.slow_mode_secs.unwrap_or(room.slow_mode_secs),
             retention_days: patch.retention_days.unwrap_or(room.retention_days),
         };

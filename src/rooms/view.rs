@@ -24,6 +24,9 @@ pub struct RoomView {
     /// The AI companion (when the server has one) answers messages that mention it by name,
     /// reading the room's recent messages for context. Off by default.
     pub ai_mentions: bool,
+    /// Guests (no account) may join this public room, when the server lets guests into
+    /// rooms (`guests_in_rooms`). On by default.
+    pub allow_guests: bool,
     /// Seconds a member waits between messages (0: off). Owners and admins are exempt.
     pub slow_mode_secs: i64,
     /// Messages older than this many days are deleted (none: kept).
@@ -31,7 +34,8 @@ pub struct RoomView {
     /// The sequence number of the latest message.
     pub last_seq: i64,
     pub created_at: Millis,
-    /// The caller's role, if a member.
+    /// The caller's role, if a member (`guest`: a guest in a public room, not stored as a
+    /// member).
     #[schema(value_type = Option<String>, example = "member")]
     pub role: Option<RoomRole>,
 }
@@ -49,6 +53,7 @@ impl RoomView {
             allow_files: room.allow_files,
             accepts: crate::files::policy::accepts(room),
             ai_mentions: room.ai_mentions,
+            allow_guests: room.allow_guests,
             slow_mode_secs: room.slow_mode_secs,
             retention_days: room.retention_days,
             last_seq: room.last_seq,

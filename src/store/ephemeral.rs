@@ -127,14 +127,22 @@ impl EphemeralRooms<'_> {
     }
 
     /// A host's live ephemeral rooms, newest first.
-    pub async fn hosted_by(&self, owner_id: i64, now: Millis) -> Result<Vec<RoomRow>, StoreError> {
+    pub async fn hosted_by(
+        &self,
+        host: Principal,
+        now: Millis,
+    ) -> Result<Vec<RoomRow>, StoreError> {
+        let (column, id) = match host {
+            Principal::User(id) => ("owner_id", id),
+            Principal::Guest(id) => ("host_guest_id", id),
+        };
         let sql = format!(
-            "SELECT {} FROM rooms WHERE kind = 'ephemeral' AND owner_id = $1 \
+            "SELECT {} FROM rooms WHERE kind = 'ephemeral' AND {column} = $1 \
              AND (expires_at IS NULL OR expires_at > $2) ORDER BY id DESC",
             super::rooms::COLUMNS
         );
         Ok(sqlx::query_as(&sql)
-            .bind(owner_id)
+            .bind(id)
             .bind(now)
             .fetch_all(self.pool)
             .await?)

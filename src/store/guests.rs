@@ -1,7 +1,7 @@
 //! Guest identities: a nick and a public id, restored through their session token.
 
 use super::StoreError;
-use crate::domain::Millis;
+use crate::domain::{Millis, Principal};
 use sqlx::AnyPool;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -68,6 +68,43 @@ impl Guests<'_> {
             .bind(id)
             .execute(self.pool)
             .await?;
+        Ok(())
+    }
+
+    /// A guest became an account: what the guest owned becomes the account's, in one
+    /// transaction — the ephemeral rooms it hosts, its places (devices) in ephemeral rooms,
+    /// and the messages and files it wrote (kept under the guest's id negated, see
+    /// `rooms::author_id`), so that its open rooms and its right to edit its own words carry
+    /// over.
+    pub async fn hand_over(&self, guest_id: i64, user_id: i64) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE rooms SET owner_id = $1, host_guest_id = NULL WHERE host_guest_id = $2",
+        )
+        .bind(user_id)
+        .bind(guest_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE ephemeral_devices SET principal = $1 WHERE principal = $2")
+            .bind(Principal::User(user_id).key())
+            .bind(Principal::Guest(guest_id).key())
+            .execute(&mut *tx)
+            .await?;
+        // Through the (room, author, client id) index, one probe per room, not a scan.
+        sqlx::query(
+            "UPDATE messages SET author_id = $1 WHERE author_id = $2 \
+             AND room_id IN (SELECT id FROM rooms)",
+        )
+        .bind(user_id)
+        .bind(-guest_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE files SET uploader_id = $1 WHERE uploader_id = $2")
+            .bind(user_id)
+            .bind(-guest_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(())
     }
 }

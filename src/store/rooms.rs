@@ -3,7 +3,7 @@
 //! messages have their own files.
 
 use super::StoreError;
-use crate::domain::{Millis, RoomKind};
+use crate::domain::{Millis, Principal, RoomKind};
 use sqlx::AnyPool;
 
 /// A stored room.
@@ -15,7 +15,10 @@ pub struct RoomRow {
     pub topic: Option<String>,
     /// Flags are 0/1 integers: the one boolean form both engines share through sqlx's `Any`.
     pub private: i64,
-    pub owner_id: i64,
+    /// The owning account; none when a guest hosts the room (`host_guest_id`).
+    pub owner_id: Option<i64>,
+    /// The guest hosting an ephemeral room.
+    pub host_guest_id: Option<i64>,
     pub data_key_id: i64,
     pub allow_images: i64,
     pub allow_videos: i64,
@@ -23,6 +26,8 @@ pub struct RoomRow {
     pub allow_files: i64,
     /// The AI companion answers `@name` mentions here (0 or 1).
     pub ai_mentions: i64,
+    /// Guests may join this public room (0 or 1).
+    pub allow_guests: i64,
     pub slow_mode_secs: i64,
     pub retention_days: Option<i64>,
     pub last_seq: i64,
@@ -37,6 +42,24 @@ impl RoomRow {
     pub fn kind(&self) -> RoomKind {
         self.kind.parse().unwrap_or(RoomKind::Room)
     }
+
+    /// Who owns the room: an account, or the guest hosting an ephemeral room. (The schema
+    /// holds exactly one of the two.)
+    pub fn owner(&self) -> Principal {
+        match (self.owner_id, self.host_guest_id) {
+            (Some(id), _) => Principal::User(id),
+            (None, Some(id)) => Principal::Guest(id),
+            (None, None) => Principal::User(0),
+        }
+    }
+}
+
+/// The owner columns' values for an owner.
+fn owner_columns(owner: Principal) -> (Option<i64>, Option<i64>) {
+    match owner {
+        Principal::User(id) => (Some(id), None),
+        Principal::Guest(id) => (None, Some(id)),
+    }
 }
 
 /// What creating a room needs.
@@ -47,7 +70,8 @@ pub struct NewRoom<'a> {
     pub name: &'a str,
     pub topic: Option<&'a str>,
     pub private: bool,
-    pub owner_id: i64,
+    /// An account; a guest only hosts an ephemeral room.
+    pub owner: Principal,
     pub data_key_id: i64,
     pub created_at: Millis,
 }
@@ -63,6 +87,7 @@ pub struct RoomSettings {
     pub allow_audio: bool,
     pub allow_files: bool,
     pub ai_mentions: bool,
+    pub allow_guests: bool,
     pub slow_mode_secs: i64,
     pub retention_days: Option<i64>,
 }
@@ -96,9 +121,9 @@ pub struct SeenRoom {
 
 /// The room columns; none of them is ambiguous in the joins below.
 pub(super) const COLUMNS: &str =
-    "id, slug, name, topic, private, owner_id, data_key_id, allow_images, \
-    allow_videos, allow_audio, allow_files, ai_mentions, slow_mode_secs, retention_days, last_seq, \
-    created_at, kind, expires_at";
+    "id, slug, name, topic, private, owner_id, host_guest_id, data_key_id, allow_images, \
+    allow_videos, allow_audio, allow_files, ai_mentions, allow_guests, slow_mode_secs, \
+    retention_days, last_seq, created_at, kind, expires_at";
 
 /// Queries on `rooms`.
 #[derive(Clone, Copy, Debug)]
@@ -112,29 +137,31 @@ impl Rooms<'_> {
     pub async fn create(&self, new: NewRoom<'_>) -> Result<RoomRow, StoreError> {
         let mut tx = self.pool.begin().await?;
         let sql = format!(
-            "INSERT INTO rooms (slug, name, topic, private, owner_id, data_key_id, created_at, kind) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {COLUMNS}"
+            "INSERT INTO rooms (slug, name, topic, private, owner_id, host_guest_id, data_key_id, \
+             created_at, kind) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {COLUMNS}"
         );
+        let (owner_id, host_guest_id) = owner_columns(new.owner);
         let room: RoomRow = sqlx::query_as(&sql)
             .bind(new.slug)
             .bind(new.name)
             .bind(new.topic)
             .bind(i64::from(new.private))
-            .bind(new.owner_id)
+            .bind(owner_id)
+            .bind(host_guest_id)
             .bind(new.data_key_id)
             .bind(new.created_at)
             .bind(new.kind.as_str())
             .fetch_one(&mut *tx)
             .await?;
-        if new.kind != RoomKind::Room {
+        let (RoomKind::Room, Principal::User(owner_id)) = (new.kind, new.owner) else {
             tx.commit().await?;
             return Ok(room);
-        }
+        };
         sqlx::query(
             "INSERT INTO room_members (room_id, user_id, role, joined_at) VALUES ($1, $2, 'owner', $3)",
         )
         .bind(room.id)
-        .bind(new.owner_id)
+        .bind(owner_id)
         .bind(new.created_at)
         .execute(&mut *tx)
         .await?;
@@ -219,7 +246,7 @@ impl Rooms<'_> {
         sqlx::query(
             "UPDATE rooms SET name = $1, topic = $2, private = $3, allow_images = $4, \
              allow_videos = $5, allow_audio = $6, allow_files = $7, slow_mode_secs = $8, \
-             retention_days = $9, ai_mentions = $10 WHERE id = $11",
+             retention_days = $9, ai_mentions = $10, allow_guests = $11 WHERE id = $12",
         )
         .bind(&settings.name)
         .bind(settings.topic.as_deref())
@@ -231,6 +258,7 @@ impl Rooms<'_> {
         .bind(settings.slow_mode_secs)
         .bind(settings.retention_days)
         .bind(i64::from(settings.ai_mentions))
+        .bind(i64::from(settings.allow_guests))
         .bind(room_id)
         .execute(self.pool)
         .await?;

@@ -155,8 +155,19 @@ impl Conversations {
         Ok(said)
     }
 
-    pub async fn create_ephemeral(&self, identity: &Identity) -> Result<EphemeralView, CoreError> {
-        Ok(self.rooms.ephemeral().create(identity).await?)
+    /// A new ephemeral room hosted by the caller. A guest's counts against its address's
+    /// registration budget (checked after the room service agrees that guests may host).
+    pub async fn create_ephemeral(
+        &self,
+        identity: &Identity,
+        ip: IpAddr,
+    ) -> Result<EphemeralView, CoreError> {
+        let ephemeral = self.rooms.ephemeral();
+        ephemeral.may_host(identity)?;
+        if let Principal::Guest(_) = identity.principal {
+            self.auth.guest_hosting(&ip.to_string()).await?;
+        }
+        Ok(ephemeral.create(identity).await?)
     }
 
     /// The ephemeral rooms the caller hosts.

@@ -132,6 +132,20 @@ impl Presence {
         }
     }
 
+    /// Takes the guests out of a room that no longer admits them, on every node.
+    pub(crate) fn evict_guests(&self, room: &str) {
+        self.bus.direct(Directive::EvictGuests {
+            room: room.to_owned(),
+        });
+    }
+
+    /// [`Presence::evict_guests`] on this node.
+    pub(crate) fn evict_guests_here(&self, room: &str) {
+        for guest in self.hub.guests_in(room) {
+            self.evict_here(room, guest, RemovedReason::GuestsNotAllowed);
+        }
+    }
+
     /// Empties a room that is gone (deleted, expired), on every node; everyone in it is told
     /// why.
     pub(crate) fn close_room(&self, room: &str, reason: RemovedReason) {

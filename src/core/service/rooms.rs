@@ -426,6 +426,11 @@ impl LiveRooms {
         };
         let event = Event::RoomUpdated { room: public };
         self.bus.publish(&view.slug, Broadcast::new(event), None);
+        // Guests may be in a public room that admits them; once it does not (or is private
+        // now), they go.
+        if (before.allow_guests && !view.allow_guests) || (!before.private && view.private) {
+            self.presence.evict_guests(&view.slug);
+        }
         Ok(view)
     }
 

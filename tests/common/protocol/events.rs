@@ -232,6 +232,7 @@ pub enum RemovedReason {
     Banned,
     Deleted,
     Expired,
+    GuestsNotAllowed,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]

@@ -41,6 +41,8 @@ pub enum RoomRole {
     Owner,
     Admin,
     Member,
+    /// A guest in a public room (never a stored member).
+    Guest,
 }
 
 /// `User`: how an identity appears to others.
@@ -207,6 +209,7 @@ pub struct Room {
     /// `image`, `video`, `audio`, `file`: what the room takes.
     pub accepts: Vec<String>,
     pub ai_mentions: bool,
+    pub allow_guests: bool,
     pub slow_mode_secs: i64,
     pub retention_days: Option<i64>,
     pub last_seq: i64,

@@ -246,6 +246,7 @@ pub struct AdminRoom {
     /// `image`, `video`, `audio`, `file`: what the room takes.
     pub accepts: Vec<String>,
     pub ai_mentions: bool,
+    pub allow_guests: bool,
     pub slow_mode_secs: i64,
     pub retention_days: Option<i64>,
     pub last_seq: i64,
