@@ -360,3 +360,88 @@ async fn a_guest_who_registers_keeps_its_rooms_its_places_and_its_words() {
         .await
         .contains(&"first, now with an account".to_owned()));
 }
+
+/// A SQLite database written before guests could own rooms upgrades in place: `owner_id`
+/// loses its NOT NULL without the table being rebuilt, so members, messages and the room
+/// numbering survive, and a guest may host a room afterwards. (PostgreSQL alters the column.)
+#[tokio::test]
+async fn an_existing_sqlite_database_upgrades_keeping_its_rooms_members_and_messages() {
+    if common::on_postgres() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temporary directory");
+    sqlx::any::install_default_drivers();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("parlor.db").display()
+    );
+    let old = sqlx::AnyPool::connect(&url).await.expect("a new database");
+    let mut before = sqlx::migrate!("./migrations/sqlite");
+    before.migrations = before
+        .migrations
+        .iter()
+        .filter(|m| m.version < 13)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    before
+        .run(&old)
+        .await
+        .expect("the schema before guests owned rooms");
+    // A real master key and data key, as the server would have left them.
+    let master = parlor::crypto::MasterKey::generate();
+    master
+        .write_new_file(&parlor::crypto::MasterKey::file_in(dir.path()))
+        .expect("the master key file");
+    sqlx::query("INSERT INTO data_keys (kek_id, wrapped, created_at) VALUES ($1, $2, 1)")
+        .bind(master.id())
+        .bind(master.wrap(&parlor::crypto::SecretKey::generate()))
+        .execute(&old)
+        .await
+        .expect("a data key");
+    for sql in [
+        "INSERT INTO users (name, name_key, role, created_at) VALUES ('Ann', 'ann', 'user', 1)",
+        "INSERT INTO rooms (slug, name, private, owner_id, data_key_id, created_at) \
+         VALUES ('one', 'one', 0, 1, 1, 1), ('two', 'two', 0, 1, 1, 1), ('gone', 'gone', 0, 1, 1, 1)",
+        "DELETE FROM rooms WHERE slug = 'gone'",
+        "INSERT INTO room_members (room_id, user_id, role, joined_at) VALUES (1, 1, 'owner', 1)",
+        "INSERT INTO messages (room_id, seq, author_id, author_name, author_role, body, created_at) \
+         VALUES (1, 1, 1, 'Ann', 'user', x'00', 1)",
+    ] {
+        sqlx::query(sql).execute(&old).await.expect(sql);
+    }
+    old.close().await;
+
+    let app = spawn_app_with(|c| {
+        c.data_dir = dir.path().to_path_buf();
+        c.database_url = None;
+    })
+    .await;
+    let db = database(&app).await;
+    assert_eq!(count_rows(&db, "room_members").await, 1);
+    assert_eq!(count_rows(&db, "messages").await, 1);
+    let token = app.guest_token(&unique_name("Host")).await;
+    let _: Ephemeral = app
+        .request("POST", "/api/ephemeral")
+        .bearer(&token)
+        .send()
+        .await
+        .expect(201);
+    let ids: Vec<(i64, Option<i64>, Option<i64>)> =
+        sqlx::query_as("SELECT id, owner_id, host_guest_id FROM rooms ORDER BY id")
+            .fetch_all(&db)
+            .await
+            .expect("rooms");
+    assert_eq!(ids.len(), 3, "{ids:?}");
+    assert_eq!(
+        (ids[2].0, ids[2].1),
+        (4, None),
+        "a new id, owned by no account: {ids:?}"
+    );
+    assert!(ids[2].2.is_some());
+    let check: Vec<(String,)> = sqlx::query_as("PRAGMA foreign_key_check")
+        .fetch_all(&db)
+        .await
+        .expect("foreign key check");
+    assert!(check.is_empty(), "{check:?}");
+}

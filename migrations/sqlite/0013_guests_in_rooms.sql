@@ -16,5 +16,13 @@ UPDATE sqlite_master
                      'owner_id        BIGINT  REFERENCES users (id) ON DELETE CASCADE')
  WHERE type = 'table' AND name = 'rooms';
 PRAGMA writable_schema = RESET;
+-- Had the definition not read as expected, stop here (the transaction rolls back) rather than
+-- carry on with a column that still refuses NULL.
+CREATE TEMP TABLE owner_may_be_null (edited INTEGER CHECK (edited = 1));
+INSERT INTO owner_may_be_null
+    SELECT COUNT(*) FROM sqlite_master
+     WHERE type = 'table' AND name = 'rooms'
+       AND sql LIKE '%owner_id        BIGINT  REFERENCES users (id) ON DELETE CASCADE%';
+DROP TABLE owner_may_be_null;
 CREATE INDEX rooms_by_owner ON rooms (owner_id);
 CREATE INDEX rooms_by_guest_host ON rooms (host_guest_id);
