@@ -58,6 +58,9 @@ pub enum ErrorCode {
     TooManyReactions,
     /// A message names more members than `max_mentions`.
     TooManyMentions,
+    /// The recipient does not take conversations or whispers from the caller (its privacy
+    /// setting `dm_from`).
+    NotAcceptingMessages,
     /// `@here`/`@room` from someone the server does not let call on the whole room.
     MentionNotAllowed,
     /// The AI companion is not configured on this server.
@@ -120,6 +123,7 @@ impl ErrorCode {
             EditWindowClosed => "edit_window_closed",
             TooManyReactions => "too_many_reactions",
             TooManyMentions => "too_many_mentions",
+            NotAcceptingMessages => "not_accepting_messages",
             MentionNotAllowed => "mention_not_allowed",
             AiDisabled => "ai_disabled",
             AiBusy => "ai_busy",
@@ -150,7 +154,7 @@ impl ErrorCode {
             | TooManyReactions => 409,
             InvalidCredentials | Unauthenticated | InvalidSignature | StaleSignature => 401,
             OriginNotAllowed | Forbidden | RegistrationRequired | Banned | RoomLocked | Muted
-            | MediaNotAllowed | EditWindowClosed | MentionNotAllowed => 403,
+            | MediaNotAllowed | EditWindowClosed | MentionNotAllowed | NotAcceptingMessages => 403,
             PayloadTooLarge => 413,
             UnreadableFile => 422,
             UnsupportedMediaType => 415,

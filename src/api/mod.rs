@@ -11,6 +11,7 @@ mod export;
 mod files;
 mod health;
 mod ignores;
+mod me;
 mod membership;
 mod messages;
 mod metrics;
@@ -40,7 +41,9 @@ pub struct ErrorResponse {
     info(title = "Parlor", description = "REST API of the Parlor chat server. Real-time commands and events are described in docs/protocol.md."),
     paths(
         account::register, account::login, account::guest, account::logout, account::change_password,
-        users::me, users::user, users::online, ignores::list, ignores::add, ignores::remove,
+        users::me, users::user, users::online, me::preferences, me::set_preferences, me::sessions,
+        me::revoke_session, me::revoke_other_sessions, me::rename, me::change_email, me::rotate_key,
+        me::delete_me, ignores::list, ignores::add, ignores::remove,
         companion::show, companion::forget,
         health::health, health::live, metrics::metrics, export::export_me,
         rooms::list, rooms::create, rooms::show, rooms::update, rooms::delete, rooms::history,
@@ -79,7 +82,21 @@ pub fn routes() -> Router<AppState> {
         .route("/api/guest", post(account::guest))
         .route("/api/logout", get(account::logout).post(account::logout))
         .route("/api/password", post(account::change_password))
-        .route("/api/user/@me", get(users::me))
+        .route("/api/user/@me", get(users::me).delete(me::delete_me))
+        .route(
+            "/api/user/@me/preferences",
+            get(me::preferences).put(me::set_preferences).layer(
+                axum::extract::DefaultBodyLimit::max(crate::domain::MAX_PREFERENCES_BYTES),
+            ),
+        )
+        .route(
+            "/api/user/@me/sessions",
+            get(me::sessions).delete(me::revoke_other_sessions),
+        )
+        .route("/api/user/@me/sessions/{id}", delete(me::revoke_session))
+        .route("/api/user/@me/username", post(me::rename))
+        .route("/api/user/@me/email", post(me::change_email))
+        .route("/api/user/@me/key", post(me::rotate_key))
         .route("/api/user/{name}", get(users::user))
         .route("/api/online", get(users::online))
         .route("/api/companion", get(companion::show))

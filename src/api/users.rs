@@ -32,6 +32,9 @@ pub struct Profile {
     /// The AI companion's account (always online while the server has one). Only when `true`.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     bot: bool,
+    /// On the caller's own account: it signs in with a key (a bot or script), not a password.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_account: Option<bool>,
 }
 
 impl Profile {
@@ -47,6 +50,7 @@ impl Profile {
             premium: None,
             premium_until: None,
             bot: false,
+            key_account: None,
         }
     }
 }
@@ -79,6 +83,13 @@ pub async fn me(
             .map_err(|e| HttpError::from(crate::core::PremiumError::from(e).body()))?;
         profile.premium = Some(status.active);
         profile.premium_until = Some(status.premium_until);
+        profile.key_account = Some(
+            state
+                .chat
+                .my_account
+                .is_key_account(&session.identity)
+                .await?,
+        );
     }
     Ok(Json(profile))
 }
@@ -104,13 +115,20 @@ pub async fn user(
     // its name is a bot's: the server does not start if `ai_name` is a person's account).
     let bot =
         state.chat.companion.is_some() && user.name.eq_ignore_ascii_case(&state.config.ai_name);
+    let shown = state
+        .chat
+        .my_account
+        .preferences_of(user.id)
+        .await?
+        .show_online;
     Ok(Json(Profile {
         online: bot
-            || state
-                .chat
-                .names
-                .is_online(&user.name.to_ascii_lowercase())
-                .await,
+            || (shown
+                && state
+                    .chat
+                    .names
+                    .is_online(&user.name.to_ascii_lowercase())
+                    .await),
         bot,
         role: user.role,
         username: user.name,
@@ -119,12 +137,20 @@ pub async fn user(
         email: None,
         premium: None,
         premium_until: None,
+        key_account: None,
     }))
 }
 
 #[utoipa::path(get, path = "/api/online", tag = "users",
-    responses((status = 200, description = "Names of everyone in the lobby", body = OnlineResponse)))]
-pub async fn online(State(state): State<AppState>) -> Json<OnlineResponse> {
-    let online_clients = state.chat.presence.lobby_names();
-    Json(OnlineResponse { online_clients })
+    responses((status = 200, description = "Names of everyone in the lobby, but accounts that chose not to show as online", body = OnlineResponse)))]
+pub async fn online(State(state): State<AppState>) -> Result<Json<OnlineResponse>, HttpError> {
+    let hidden = state.chat.my_account.appearing_offline().await?;
+    let online_clients = state
+        .chat
+        .presence
+        .lobby_names()
+        .into_iter()
+        .filter(|name| !hidden.contains(&name.to_ascii_lowercase()))
+        .collect();
+    Ok(Json(OnlineResponse { online_clients }))
 }

@@ -25,6 +25,10 @@ pub enum AuthError {
     InvalidCredentials,
     #[error("no valid session")]
     Unauthenticated,
+    #[error("only an account that signs in with a key has one to replace")]
+    NotKeyAccount,
+    #[error("no such session")]
+    NoSuchSession,
     #[error("too many attempts; try again in {0} s")]
     Throttled(u64),
     /// Every password hashing slot is busy and the queue is full.
@@ -50,6 +54,8 @@ impl AuthError {
             AuthError::EmailTaken => ErrorCode::EmailTaken,
             AuthError::InvalidCredentials => ErrorCode::InvalidCredentials,
             AuthError::Unauthenticated => ErrorCode::Unauthenticated,
+            AuthError::NotKeyAccount => ErrorCode::Forbidden,
+            AuthError::NoSuchSession => ErrorCode::NotFound,
             AuthError::Store(StoreError::Database(_)) => ErrorCode::Unavailable,
             AuthError::Store(_) | AuthError::Hashing(_) => ErrorCode::Internal,
         }

@@ -5,10 +5,12 @@
 //! This module decides *who* someone is. What they may do in the chat is the core's business.
 
 mod account;
+mod device;
 mod error;
 mod hashing;
 mod identity;
 mod password;
+mod self_service;
 mod service;
 mod sessions;
 mod throttle;
@@ -20,6 +22,7 @@ pub use error::AuthError;
 pub use hashing::HashingLimits;
 pub use identity::{Identity, IdentityKind, OnlineNames};
 pub use password::{hash_password, PasswordParams};
+pub use self_service::{OwnSession, Renamed};
 pub use service::{Auth, AuthSettings, Login, Registered};
 pub use sessions::SessionGrant;
 pub use throttle::{SharedWindows, ThrottleSettings, Window};

@@ -20,6 +20,8 @@ pub struct AuthSettings {
     pub session_ttl: Duration,
     pub password_min_length: usize,
     pub guest_nick_by_ip: bool,
+    /// How long a name given up by a rename stays reserved for its former holder.
+    pub name_release: Duration,
     pub throttle: ThrottleSettings,
     /// argon2 cost of new password hashes.
     pub password_hashing: PasswordParams,
@@ -48,8 +50,8 @@ pub struct Auth {
     pub(super) store: Store,
     pub(super) settings: AuthSettings,
     pub(super) clock: Clock,
-    passwords: Passwords,
-    throttles: Arc<Throttles>,
+    pub(super) passwords: Passwords,
+    pub(super) throttles: Arc<Throttles>,
 }
 
 impl Auth {
@@ -84,7 +86,7 @@ impl Auth {
             self.check_password_rules(password)?;
         }
         // A guest becoming an account may keep the nick they are online under.
-        if online.is_taken(&name.key(), upgrading).await {
+        if online.is_taken(&name.key(), upgrading).await || self.name_reserved(&name, None).await? {
             return Err(AuthError::UsernameTaken);
         }
         if let Some(email) = &email {
@@ -352,6 +354,20 @@ impl Auth {
         self.throttles.forget_idle();
     }
 
+    /// Whether a name an account gave up is still reserved for it (`except`: that account
+    /// may take it back).
+    pub(super) async fn name_reserved(
+        &self,
+        name: &Name,
+        except: Option<i64>,
+    ) -> Result<bool, AuthError> {
+        Ok(self
+            .store
+            .profiles()
+            .reserved(&name.key(), except, self.clock.now_millis())
+            .await?)
+    }
+
     async fn insert_user(
         &self,
         name: &Name,
@@ -382,7 +398,8 @@ impl Auth {
     async fn nick_is_free(&self, nick: &Name, online: &dyn OnlineNames) -> Result<bool, AuthError> {
         let key = nick.key();
         Ok(!online.is_taken(&key, None).await
-            && self.store.users().by_name_key(&key).await?.is_none())
+            && self.store.users().by_name_key(&key).await?.is_none()
+            && !self.name_reserved(nick, None).await?)
     }
 
     async fn pick_guest_nick(&self, ip: &str, online: &dyn OnlineNames) -> Result<Name, AuthError> {

@@ -31,6 +31,16 @@ pub struct SessionGrant {
 impl Auth {
     /// Resolves a session token to its identity, pushing the sliding expiry forward.
     pub async fn resolve(&self, token: &str) -> Result<Identity, AuthError> {
+        self.resolve_from(token, None).await
+    }
+
+    /// [`Auth::resolve`], from a client that says what it is (`User-Agent`): the session
+    /// remembers the first one, for its owner's list of sessions (a write once per session).
+    pub async fn resolve_from(
+        &self,
+        token: &str,
+        user_agent: Option<&str>,
+    ) -> Result<Identity, AuthError> {
         let now = self.clock.now_millis();
         let session = self
             .store
@@ -48,6 +58,10 @@ impl Auth {
         {
             // It expired (or was revoked) since the read above.
             return Err(AuthError::Unauthenticated);
+        }
+        if let (None, Some(agent)) = (&session.user_agent, user_agent) {
+            self.note_agent(&SessionId(session.token_hash.clone()), agent)
+                .await?;
         }
         self.identity(session.principal, SessionId(session.token_hash))
             .await

@@ -71,6 +71,9 @@ pub struct Config {
     /// Who may mention everyone in a room (`@here`, `@room`, `@everyone`): `moderators` (the
     /// room's owner and admins, and staff) or `members`.
     pub everyone_mentions: crate::domain::EveryoneMentions,
+    /// Days a name given up by a rename stays reserved for the account that gave it up, so
+    /// that nobody else can take it and pass for them (0: released at once).
+    pub name_release_days: u64,
     /// Guests may join public rooms whose owners admit them (`allow_guests`) and host
     /// ephemeral 1-on-1 rooms (each such room counts against the address's registration
     /// budget). Off: rooms are for accounts only.
@@ -265,6 +268,7 @@ impl Default for Config {
             edit_window_secs: 24 * 3600,
             max_mentions: 20,
             everyone_mentions: crate::domain::EveryoneMentions::Moderators,
+            name_release_days: 30,
             guests_in_rooms: true,
             ephemeral_ttl_secs: 24 * 3600,
             search_cache_mb: 256,

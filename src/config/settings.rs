@@ -49,6 +49,7 @@ impl Config {
             session_ttl: self.session_ttl(),
             password_min_length: self.password_min_length,
             guest_nick_by_ip: self.guest_nick_by_ip,
+            name_release: Duration::from_secs(self.name_release_days.saturating_mul(24 * 3600)),
             throttle: ThrottleSettings {
                 login_attempts_per_account: self.login_attempts_per_account,
                 login_attempts_per_ip: self.login_attempts_per_ip,

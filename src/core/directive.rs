@@ -49,6 +49,13 @@ pub enum Directive {
         name_key: String,
         ignore: bool,
     },
+    /// An account changed its name: the rooms it is in hear it, and its connections close to
+    /// come back under the new name.
+    Renamed {
+        principal: Principal,
+        from: String,
+        user: UserView,
+    },
     /// Take an identity out of a room, telling its connections why.
     Evict {
         room: String,

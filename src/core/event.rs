@@ -181,6 +181,15 @@ pub enum Event {
     UserUpdated {
         user: UserView,
     },
+    /// An account changed its name (`from` → `user.name`): to the rooms it is in. Its own
+    /// connections close instead (`closing: renamed`) and come back under the new name.
+    UserRenamed {
+        from: String,
+        user: UserView,
+    },
+    /// To one account's connections: its preferences as now stored (another device changed
+    /// them).
+    PreferencesChanged(crate::domain::Preferences),
     /// To one account: its premium was granted, extended or revoked (see
     /// `core::service::premium`). `premium_until` is `None` without premium.
     PremiumChanged {
@@ -240,6 +249,8 @@ impl Event {
             Event::Whisper { .. } => "whisper",
             Event::Notice { .. } => "notice",
             Event::UserUpdated { .. } => "user_updated",
+            Event::UserRenamed { .. } => "user_renamed",
+            Event::PreferencesChanged(_) => "preferences_changed",
             Event::PremiumChanged { .. } => "premium_changed",
             Event::Moved { .. } => "moved",
             Event::AiDelta { .. } => "ai_delta",
@@ -332,6 +343,8 @@ pub enum CloseReason {
     ProtocolError,
     /// The connection did not identify within `identify_timeout_secs`.
     IdentifyTimeout,
+    /// The account changed its name: come back (same session) under the new one.
+    Renamed,
 }
 
 impl CloseReason {
@@ -348,6 +361,7 @@ impl CloseReason {
             CloseReason::InvalidText => "invalid_text",
             CloseReason::ProtocolError => "protocol_error",
             CloseReason::IdentifyTimeout => "identify_timeout",
+            CloseReason::Renamed => "renamed",
         }
     }
 
@@ -363,6 +377,7 @@ impl CloseReason {
             CloseReason::InvalidText => "a text frame was not valid UTF-8",
             CloseReason::ProtocolError => "the WebSocket protocol was broken",
             CloseReason::IdentifyTimeout => "the connection did not identify in time",
+            CloseReason::Renamed => "your name changed; reconnect to carry on under the new one",
         }
     }
 }

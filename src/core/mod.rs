@@ -131,6 +131,8 @@ pub struct Chat {
     /// `ai_disabled`, and the chat is otherwise the same).
     pub companion: Option<crate::ai::Companion>,
     pub oversight: Oversight,
+    /// An account managing itself: preferences, sessions, name, e-mail, key, deletion.
+    pub my_account: MyAccount,
     pub upkeep: Upkeep,
     /// Message search over the rooms a caller may read (issue 16).
     pub search: Arc<crate::search::Search>,
@@ -260,6 +262,16 @@ impl Chat {
             settings.search_cache_bytes,
         ));
         let run_once = RunOnce::new(files.store.clone(), settings.node.clone(), clock.clone());
+        let my_account = MyAccount::new(MyAccountParts {
+            auth: Arc::clone(&auth),
+            store: files.store.clone(),
+            rooms: Arc::clone(&rooms),
+            moderation: Arc::clone(&moderation),
+            bus: Arc::clone(&bus),
+            names: names.clone(),
+            sweep: sweep.clone(),
+            clock: clock.clone(),
+        });
         bus.attach(Arc::new(node::Node {
             name: settings.node.clone(),
             hub: Arc::clone(&hub),
@@ -283,6 +295,7 @@ impl Chat {
             clock,
         };
         Self {
+            my_account,
             accounts: Accounts::new(
                 Arc::clone(&auth),
                 Arc::clone(&moderation),

@@ -58,6 +58,22 @@ impl Inbound for Node {
                 }
                 self.hub.deliver_to(principal, &event);
             }
+            Directive::Renamed {
+                principal,
+                from,
+                user,
+            } => {
+                let event = Broadcast::new(Event::UserRenamed {
+                    from,
+                    user: user.clone(),
+                });
+                for room in self.hub.update_user(principal, &user) {
+                    self.hub.deliver(&room, &event, Some(principal));
+                }
+                // Its own pages learnt the name from their request; they come back under it.
+                self.hub
+                    .close_principal(principal, CloseReason::Renamed, None);
+            }
             Directive::SetIgnore {
                 principal,
                 name_key,

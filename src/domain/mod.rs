@@ -11,6 +11,7 @@ mod mention;
 mod message;
 mod name;
 mod network;
+mod preferences;
 mod principal;
 mod rate;
 mod role;
@@ -27,6 +28,9 @@ pub use mention::{is_reaction_emoji, EveryoneMentions, Mentioned};
 pub use message::{ClientMsgId, ClientMsgIdError, MessageText, MessageTextError};
 pub use name::{Name, NameError};
 pub use network::{client_address, NetworkError, Networks};
+pub use preferences::{
+    Clock, Density, DmFrom, FontSize, Preferences, Theme, MAX_PREFERENCES_BYTES,
+};
 pub use principal::Principal;
 pub use rate::RateWindow;
 pub use role::Role;

@@ -79,5 +79,7 @@ fn close_code(reason: CloseReason) -> u16 {
         | CloseReason::Kicked
         | CloseReason::Banned
         | CloseReason::IdentifyTimeout => 1008,
+        // Like a restart: the client reconnects with the same session.
+        CloseReason::Renamed => 1012,
     }
 }

@@ -122,8 +122,39 @@ impl FromRequestParts<AppState> for CurrentSession {
     ) -> Result<Self, Self::Rejection> {
         let credential = Credential::of(&parts.headers)
             .ok_or_else(|| HttpError::new(ErrorCode::Unauthenticated, "no session"))?;
-        let identity = state.chat.accounts.resolve(credential.token()).await?;
+        let agent = parts
+            .headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|value| value.to_str().ok());
+        let identity = state
+            .chat
+            .accounts
+            .resolve_from(credential.token(), agent)
+            .await?;
         Ok(CurrentSession { identity })
+    }
+}
+
+/// The caller's session, on a request that changes the account itself (its name, e-mail,
+/// sessions, or deletes it). A session cookie counts only from this server's own pages (an
+/// `Origin`, when sent, must be allowed), on top of the cookie's `SameSite=Lax`: another site
+/// cannot make a visitor's browser change their account.
+pub struct OwnerSession {
+    pub identity: Identity,
+}
+
+impl FromRequestParts<AppState> for OwnerSession {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(Credential::Cookie(_)) = Credential::of(&parts.headers) {
+            state.check_origin(peer(parts), &parts.headers)?;
+        }
+        let CurrentSession { identity } = CurrentSession::from_request_parts(parts, state).await?;
+        Ok(OwnerSession { identity })
     }
 }
 

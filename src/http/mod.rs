@@ -16,7 +16,8 @@ mod state;
 pub use admission::{Admitted, Credential, Door};
 pub use error::{count_refusals, HttpError};
 pub use extract::{
-    peer, peer_of, room_name, user_name, Body, ClientIp, CurrentSession, GuestCaller, Path, Query,
+    peer, peer_of, room_name, user_name, Body, ClientIp, CurrentSession, GuestCaller, OwnerSession,
+    Path, Query,
 };
 pub use gate::{Entered, Gate, GateLimits, Pass, Refusal, SharedCounts};
 pub use origin::{Origin, Scheme};

@@ -7,7 +7,7 @@ use super::directory::Directory;
 use super::view::{ConversationState, ConversationView};
 use super::{account_id, Room, RoomError};
 use crate::auth::Identity;
-use crate::domain::{pm_members, pm_room_name, Principal, RoomKind};
+use crate::domain::{pm_members, pm_room_name, Preferences, Principal, RoomKind};
 use crate::store::{ConversationRow, NewRoom};
 
 /// A change someone else must hear about: the user and how the conversation looks to them.
@@ -51,11 +51,20 @@ impl Conversations {
             return Err(RoomError::WithYourself);
         }
         let name = pm_room_name(me, peer.id);
-        let room = match self.dir.by_slug(&name).await? {
+        let existing = self.dir.by_slug(&name).await?;
+        let pms = self.dir.store.conversations();
+        // Asking someone new is up to them (`dm_from`); a conversation they accepted stays.
+        let asking = match &existing {
+            None => true,
+            Some(room) => pms.invite_pending(room.id, peer.id).await?,
+        };
+        if asking {
+            self.accepts_from(identity, peer.id, &peer.name).await?;
+        }
+        let room = match existing {
             Some(room) => room,
             None => self.create_pm(&name, me, peer.id).await?,
         };
-        let pms = self.dir.store.conversations();
         // The AI companion has nobody to accept for it: a conversation with it is open at once.
         if self.dir.store.users().is_bot(peer.id).await?
             && pms.invite_pending(room.id, peer.id).await?
@@ -75,6 +84,29 @@ impl Conversations {
             }
         };
         Ok((self.view_for(&room, me).await?.1, notice))
+    }
+
+    /// Whether account `peer_id` takes private messages (a conversation, a whisper) from the
+    /// caller, by its privacy setting. Staff reach everyone.
+    pub async fn accepts_from(
+        &self,
+        identity: &Identity,
+        peer_id: i64,
+        peer_name: &str,
+    ) -> Result<(), RoomError> {
+        if identity.role.moderates() {
+            return Ok(());
+        }
+        let stored = self.dir.store.profiles().preferences(peer_id).await?;
+        let from_guest = matches!(identity.principal, Principal::Guest(_));
+        if Preferences::from_stored(stored.as_deref())
+            .dm_from
+            .admits(from_guest)
+        {
+            Ok(())
+        } else {
+            Err(RoomError::NotAcceptingMessages(peer_name.to_owned()))
+        }
     }
 
     async fn create_pm(&self, name: &str, me: i64, peer: i64) -> Result<Room, RoomError> {

@@ -62,6 +62,8 @@ pub enum RoomError {
     MentionNotAllowed,
     #[error("not an emoji: 1 to 8 characters, no letters, digits or spaces")]
     NotAnEmoji,
+    #[error("{0} does not take private messages from you")]
+    NotAcceptingMessages(String),
     #[error(transparent)]
     Crypto(#[from] CryptoError),
     #[error(transparent)]
@@ -96,6 +98,7 @@ impl RoomError {
             RoomError::TooManyReactions => ErrorCode::TooManyReactions,
             RoomError::TooManyMentions(_) => ErrorCode::TooManyMentions,
             RoomError::MentionNotAllowed => ErrorCode::MentionNotAllowed,
+            RoomError::NotAcceptingMessages(_) => ErrorCode::NotAcceptingMessages,
             RoomError::NotAnEmoji => ErrorCode::InvalidPayload,
             RoomError::Store(StoreError::Database(_))
             | RoomError::Crypto(CryptoError::Store(StoreError::Database(_))) => {

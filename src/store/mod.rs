@@ -29,6 +29,7 @@ mod messages;
 mod payments;
 mod premium;
 mod probe;
+mod profile;
 mod reactions;
 mod room_bans;
 mod rooms;
@@ -59,6 +60,7 @@ pub use mentions::{MentionRow, Mentions, EVERYONE};
 pub use messages::{Appended, MessageRow, Messages, NewMessage};
 pub use payments::{NewPaymentEvent, Payments, Recorded};
 pub use premium::Grant;
+pub use profile::{Profiles, Rename};
 pub use reactions::{
     Reacted, ReactionRow, Reactions, MAX_EMOJI_PER_MESSAGE, MAX_REACTIONS_PER_USER,
 };
@@ -66,7 +68,7 @@ pub use room_bans::RoomBans;
 pub use rooms::{ListedRoom, NewRoom, RoomRow, RoomSettings, Rooms, SeenRoom};
 pub use sanctions::{NewSanction, SanctionRow, Sanctions};
 pub use search::{SearchReads, SearchRow, SearchableRoom};
-pub use sessions::{SessionRow, Sessions};
+pub use sessions::{OwnSessionRow, SessionRow, Sessions};
 pub use snapshot::{Inventory, PgSnapshot, SqliteCopy, WrappedBy};
 pub use users::{NewUser, UserRow, Users};
 
@@ -197,6 +199,11 @@ impl Store {
     /// Registered accounts.
     pub fn users(&self) -> Users<'_> {
         Users { pool: &self.pool }
+    }
+
+    /// What an account changes about itself: preferences, name, e-mail, key.
+    pub fn profiles(&self) -> Profiles<'_> {
+        Profiles { pool: &self.pool }
     }
 
     /// Guest identities.

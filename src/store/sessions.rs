@@ -10,9 +10,22 @@ pub struct SessionRow {
     pub token_hash: String,
     pub principal: Principal,
     pub expires_at: Millis,
+    /// The browser or client that first used it (its `User-Agent`), once known.
+    pub user_agent: Option<String>,
 }
 
-type RawSession = (String, Option<i64>, Option<i64>, Millis);
+/// One of an account's live sessions, as its owner lists them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OwnSessionRow {
+    pub token_hash: String,
+    pub ip: String,
+    pub user_agent: Option<String>,
+    pub created_at: Millis,
+    pub last_seen_at: Option<Millis>,
+    pub expires_at: Millis,
+}
+
+type RawSession = (String, Option<i64>, Option<i64>, Millis, Option<String>);
 
 /// Queries on `sessions`.
 #[derive(Clone, Copy, Debug)]
@@ -55,25 +68,28 @@ impl Sessions<'_> {
         now: Millis,
     ) -> Result<Option<SessionRow>, StoreError> {
         let raw: Option<RawSession> = sqlx::query_as(
-            "SELECT token_hash, user_id, guest_id, expires_at FROM sessions \
+            "SELECT token_hash, user_id, guest_id, expires_at, user_agent FROM sessions \
              WHERE token_hash = $1 AND expires_at > $2",
         )
         .bind(token_hash)
         .bind(now)
         .fetch_optional(self.pool)
         .await?;
-        Ok(raw.and_then(|(token_hash, user_id, guest_id, expires_at)| {
-            let principal = match (user_id, guest_id) {
-                (Some(id), None) => Principal::User(id),
-                (None, Some(id)) => Principal::Guest(id),
-                _ => return None,
-            };
-            Some(SessionRow {
-                token_hash,
-                principal,
-                expires_at,
-            })
-        }))
+        Ok(
+            raw.and_then(|(token_hash, user_id, guest_id, expires_at, user_agent)| {
+                let principal = match (user_id, guest_id) {
+                    (Some(id), None) => Principal::User(id),
+                    (None, Some(id)) => Principal::Guest(id),
+                    _ => return None,
+                };
+                Some(SessionRow {
+                    token_hash,
+                    principal,
+                    expires_at,
+                    user_agent,
+                })
+            }),
+        )
     }
 
     /// Moves a session's expiry to `expires_at` if it is still live at `now`; `false` when it
@@ -85,7 +101,8 @@ impl Sessions<'_> {
         expires_at: Millis,
     ) -> Result<bool, StoreError> {
         let result = sqlx::query(
-            "UPDATE sessions SET expires_at = $1 WHERE token_hash = $2 AND expires_at > $3",
+            "UPDATE sessions SET expires_at = $1, last_seen_at = $3 \
+             WHERE token_hash = $2 AND expires_at > $3",
         )
         .bind(expires_at)
         .bind(token_hash)
@@ -93,6 +110,51 @@ impl Sessions<'_> {
         .execute(self.pool)
         .await?;
         Ok(affected(result))
+    }
+
+    /// Records the client a session is used from, the first time it is known.
+    pub async fn note_agent(&self, token_hash: &str, user_agent: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE sessions SET user_agent = $1 WHERE token_hash = $2 AND user_agent IS NULL",
+        )
+        .bind(user_agent)
+        .bind(token_hash)
+        .execute(self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// An account's live sessions, most recently used first.
+    pub async fn of_user(
+        &self,
+        user_id: i64,
+        now: Millis,
+    ) -> Result<Vec<OwnSessionRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT token_hash, ip, user_agent, created_at, last_seen_at, expires_at \
+             FROM sessions WHERE user_id = $1 AND expires_at > $2 \
+             ORDER BY COALESCE(last_seen_at, created_at) DESC, created_at DESC",
+        )
+        .bind(user_id)
+        .bind(now)
+        .fetch_all(self.pool)
+        .await?)
+    }
+
+    /// Revokes every session of an account but `keep`; returns the revoked hashes.
+    pub async fn delete_of_user_except(
+        &self,
+        user_id: i64,
+        keep: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2 RETURNING token_hash",
+        )
+        .bind(user_id)
+        .bind(keep)
+        .fetch_all(self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(hash,)| hash).collect())
     }
 
     pub async fn delete(&self, token_hash: &str) -> Result<bool, StoreError> {

@@ -60,6 +60,7 @@ pub fn close_code_for(reason: CloseReason) -> u16 {
         | CloseReason::Kicked
         | CloseReason::Banned
         | CloseReason::IdentifyTimeout => 1008,
+        CloseReason::Renamed => 1012,
     }
 }
 

@@ -134,6 +134,16 @@ impl Accounts {
         Ok(self.auth.resolve(token).await?)
     }
 
+    /// [`Accounts::resolve`] from a client naming itself (`User-Agent`, kept once per
+    /// session for its owner's list of sessions).
+    pub async fn resolve_from(
+        &self,
+        token: &str,
+        user_agent: Option<&str>,
+    ) -> Result<Identity, CoreError> {
+        Ok(self.auth.resolve_from(token, user_agent).await?)
+    }
+
     /// An account by name.
     pub async fn user(&self, name: &str) -> Result<Option<Account>, CoreError> {
         Ok(self.auth.user_by_name(name).await?)

@@ -140,6 +140,12 @@ impl Conversations {
         ) {
             return Err(CoreError::ConversationRequired);
         }
+        if let Principal::User(peer) = target {
+            self.rooms
+                .conversations()
+                .accepts_from(identity, peer, &whisper.to)
+                .await?;
+        }
         let said = self
             .speech
             .utter(identity, conn.ip(), "whisper", MessageKind::Whisper)?;

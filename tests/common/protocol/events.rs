@@ -1,6 +1,6 @@
 //! Server events: `{"event": "<name>", "data": {…}}`, one struct per kind.
 
-use super::{Conversation, Room, User};
+use super::{Conversation, Preferences, Room, User};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
@@ -58,6 +58,8 @@ events! {
     AccessDecided(AccessDecided) = "access_decided",
     ConversationUpdated(ConversationUpdated) = "conversation_updated",
     Whisper(Whisper) = "whisper",
+    UserRenamed(UserRenamed) = "user_renamed",
+    PreferencesChanged(Preferences) = "preferences_changed",
     Notice(Notice) = "notice",
     UserUpdated(UserUpdated) = "user_updated",
     PremiumChanged(PremiumChanged) = "premium_changed",
@@ -285,6 +287,14 @@ pub struct UserUpdated {
     pub user: User,
 }
 
+/// `user_renamed`: an account took a new name (`from` → `user.name`).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserRenamed {
+    pub from: String,
+    pub user: User,
+}
+
 /// `premium_changed`: the account's own premium, after an admin or a payment changed it.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -324,6 +334,7 @@ pub enum CloseReason {
     InvalidText,
     ProtocolError,
     IdentifyTimeout,
+    Renamed,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]

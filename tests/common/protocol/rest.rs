@@ -23,6 +23,42 @@ pub struct Profile {
     /// The AI companion's account (present only when `true`).
     #[serde(default)]
     pub bot: bool,
+    /// Only on `GET /api/user/@me`: the account signs in with a key.
+    #[serde(default)]
+    pub key_account: Option<bool>,
+}
+
+/// `GET /api/user/@me/preferences`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Preferences {
+    pub theme: String,
+    pub font_size: u8,
+    pub clock: String,
+    pub enter_to_send: bool,
+    pub density: String,
+    pub sounds: bool,
+    pub dm_from: String,
+    pub show_online: bool,
+}
+
+/// One of `GET /api/user/@me/sessions`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OwnSession {
+    pub id: String,
+    pub current: bool,
+    pub device: String,
+    pub ip: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OwnSessions {
+    pub sessions: Vec<OwnSession>,
 }
 
 /// A field that may be absent (`None`), `null` (`Some(None)`) or a value.
