@@ -232,6 +232,12 @@ async fn a_guest_keeps_its_name_as_an_account_without_leaving_the_chat() {
 }
 
 #[tokio::test]
+async fn guests_join_a_public_room_by_its_address_and_host_a_one_on_one_room() {
+    let out = [screenshot_dir("browser_guests.mjs")];
+    run_script("node", "browser_guests.mjs", &out, BROWSER_TIMEOUT).await;
+}
+
+#[tokio::test]
 async fn two_browsers_share_a_pasted_image_and_a_recorded_voice_note() {
     let out = [screenshot_dir("browser_files.mjs")];
     run_script("node", "browser_files.mjs", &out, BROWSER_TIMEOUT).await;

@@ -6,17 +6,20 @@
 //   BASE_URL  e.g. http://127.0.0.1:38211
 //   OUT_DIR   where screenshots go (created); default: $TMPDIR/parlor-browser-shots/browser_upgrade
 //
-// Three browser contexts. A joins as a guest; B registers and whispers to A from the lobby's
-// member list, so A has a whisper tab open. C, another guest, opens a room's address, gets the
-// "rooms are for registered accounts" card, and its "Keep your name — create an account"
+// Three browser contexts. A joins as a guest; B registers and makes two public rooms (over REST
+// from its page): #hall-<tag>, which lets guests in, and #members-<tag>, which does not. A opens
+// the hall's address and is in it as a guest; B whispers to A from the lobby's member list, so A
+// has a whisper tab open. C, another guest, opens the members-only room's address, gets the
+// "this room is for registered accounts" card, and its "Keep your name — create an account"
 // button opens the dialog with C's nick; asking there for A's nick while A is online is refused
 // with a sentence (`username_taken`). A opens the offer from the header: its nick is filled in,
 // the hint names the minimum password length, a short password is refused with a sentence;
 // then A keeps the nick and creates the account. No signed-out or closed screen appears at any
 // point; the header shows the account ("Account", no guest tag, no offer), `GET /api/user/@me`
 // says kind "user" under the same name, B's member list shows A without the guest tag, the
-// whisper tab is still there with B's message and a line saying what changed, and A creates a
-// room and lands in it. Writes upgrade-dialog.png and upgrade-done.png; on failure failure.png
+// whisper tab is still there with B's message and a line saying what changed, the hall is
+// joined again by the account (A is its member now, in the room list and in `GET /api/rooms`),
+// and A creates a room and lands in it. Writes upgrade-dialog.png and upgrade-done.png; on failure failure.png
 // (the page being checked) and failure-other.png. Exits 0 on success, 1 on the first failed
 // check, 2 on bad usage, 3 on overrun (60 s watchdog). Needs `npm ci` in tests/clients and
 // chromium.
@@ -61,6 +64,26 @@ async function joinAsGuest(page, nick) {
   await page.click('#join-guest-submit');
   await waitForChat(page, nick);
 }
+
+/**
+ * Creates the public room `slug` over REST with the page's session, letting guests in or not;
+ * returns the Room as the server now says.
+ */
+const makeRoom = (page, slug, allowGuests) => page.evaluate(async ([name, guests]) => {
+  const json = { 'content-type': 'application/json' };
+  const made = await fetch('/api/rooms', { method: 'POST', headers: json, body: JSON.stringify({ slug: name }) });
+  if (made.status !== 201) return { status: made.status, body: await made.text() };
+  const changed = await fetch(`/api/rooms/${name}`, {
+    method: 'PATCH', headers: json, body: JSON.stringify({ allow_guests: guests }),
+  });
+  return { status: changed.status, body: changed.ok ? await changed.json() : await changed.text() };
+}, [slug, allowGuests]);
+
+/** How `GET /api/rooms` lists room `slug` to the page's session (null: not at all). */
+const listedAs = (page, slug) => page.evaluate(async (name) => {
+  const answer = await (await fetch('/api/rooms', { cache: 'no-store' })).json();
+  return answer.rooms.find((room) => room.slug === name) ?? null;
+}, slug);
 
 /** Who the page's session is, as the server says. */
 const whoAmI = (page) => page.evaluate(async () => {
@@ -118,6 +141,22 @@ async function run() {
     await waitForChat(page, nickB);
     assert(await page.locator('#upgrade-open').isHidden(), 'an account is offered no upgrade');
   });
+  const hall = `hall-${tag}`;
+  const closed = `members-${tag}`;
+  await step('B', `makes #${hall} (guests welcome) and #${closed} (accounts only)`, async (page) => {
+    const open = await makeRoom(page, hall, true);
+    assert(open.status === 200 && open.body.allow_guests === true, `#${hall} lets guests in`, open);
+    const shut = await makeRoom(page, closed, false);
+    assert(shut.status === 200 && shut.body.allow_guests === false, `#${closed} does not`, shut);
+  });
+  await step('A', `opens #${hall} by its address and is in it as a guest`, async (page) => {
+    await page.goto(`${baseUrl}/room/${hall}`, { timeout: STEP_MS });
+    await waitForChat(page, nickA);
+    await waitForRoom(page, hall, hall);
+    await page.locator(`${entry(hall)}[data-access="member"]`).waitFor({ state: 'visible' });
+    const listed = await listedAs(page, hall);
+    assert(listed && listed.access === 'public' && listed.role === null, 'the server lists it as public to a guest', listed);
+  });
   const whisper = `psst from B ${tag}`;
   await step('B', `whispers to ${nickA} from the lobby's member list`, async (page) => {
     await page.click(`${member('lobby', nickA)} .member-button`);
@@ -127,18 +166,22 @@ async function run() {
     await waitForMessage(page, `w:${nickA.toLowerCase()}`, whisper, nickB);
   });
   const tab = `w:${nickB.toLowerCase()}`;
-  await step('A', "has B's whisper in a tab", async (page) => {
+  await step('A', "has B's whisper in a tab (opened from the lobby, so the address names no room)", async (page) => {
     await page.locator(entry(tab)).waitFor({ state: 'visible' });
+    await page.click(entry('lobby'));
     await page.click(entry(tab));
     await waitForRoom(page, tab, nickB);
     await waitForMessage(page, tab, whisper, nickB);
+    assert(new URL(page.url()).pathname === '/', 'the address is the lobby\'s', page.url());
   });
 
-  await step('C', "joins as a guest; a room's address says rooms need an account and offers one", async (page) => {
+  await step('C', "joins as a guest; a members-only room's address says it needs an account and offers one", async (page) => {
     await joinAsGuest(page, nickC);
-    await page.goto(`${baseUrl}/room/upgrade-${tag}`, { timeout: STEP_MS });
+    await page.goto(`${baseUrl}/room/${closed}`, { timeout: STEP_MS });
     await waitForChat(page, nickC);
     await page.locator('#room-state[data-code="registration_required"]').waitFor({ state: 'visible' });
+    const text = (await page.locator('#room-state-text').textContent()) ?? '';
+    assert(/registered accounts/.test(text) && !text.includes('_'), 'a sentence, not a code', text);
     await page.click('#room-state-upgrade');
     await page.locator('#upgrade-dialog').waitFor({ state: 'visible' });
     const prefilled = await page.inputValue('#upgrade-username');
@@ -218,6 +261,15 @@ async function run() {
     await waitForMessage(page, tab, whisper, nickB);
     const notice = (await page.locator(`#messages .room-log[data-room="${tab}"] .notice-info`).last().textContent()) ?? '';
     assert(/You have an account now/.test(notice), 'the tab says what changed', notice);
+  });
+  await step('A', `the account is a member of #${hall}, which the guest had open`, async (page) => {
+    await page.locator(`${entry(hall)}[data-access="member"]`).waitFor({ state: 'visible' });
+    let listed = null;
+    for (const started = Date.now(); Date.now() - started < STEP_MS; await page.waitForTimeout(250)) {
+      listed = await listedAs(page, hall);
+      if (listed?.access === 'member') break;
+    }
+    assert(listed?.access === 'member' && listed.role === 'member', 'the server lists A as its member', listed);
   });
   const slug = `kept-${tag}`;
   await step('A', 'can now create a room and lands in it', async (page) => {

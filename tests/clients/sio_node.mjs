@@ -156,7 +156,7 @@ async function scenario(url, transportsA, transportsB, tag) {
     check(names(joinedB.members).includes(nickA), 'B join: members contain A (already present)', joinedB.members);
     await a.waitEvent('member_joined', (d) => d.room === ROOM && d.user && d.user.name === nickB,
       'A receives member_joined for B', markA);
-    expectError(await a.call('join', { room: `nowhere${tag}` }), 'registration_required', 'A (a guest) join a persistent room');
+    expectError(await a.call('join', { room: `nowhere${tag}` }), 'not_found', 'A (a guest) join a room that does not exist');
 
     // A -> B
     const text = `hello from node ${tag}`;
@@ -182,7 +182,7 @@ async function scenario(url, transportsA, transportsB, tag) {
     // error cases on an identified, joined client
     expectError(await a.call('send', { room: ROOM, text: '   ' }), 'empty_message', 'A send whitespace-only text');
     expectError(await a.call('send', { room: ROOM, text: 'x'.repeat(501) }), 'message_too_long', 'A send 501 characters');
-    expectError(await a.call('send', { room: `nowhere${tag}`, text: 'hi' }), 'registration_required', 'A (a guest) send to a persistent room');
+    expectError(await a.call('send', { room: `nowhere${tag}`, text: 'hi' }), 'not_found', 'A (a guest) send to a room that does not exist');
 
     // fresh client: unauthenticated, nick_taken (other case), not_in_room before join
     const c = await client(`C[${nickC}]`, transportsB);

@@ -169,7 +169,7 @@ def scenario(url, transports, tag):
         a.wait_event("member_joined",
                      lambda d: d.get("room") == ROOM and (d.get("user") or {}).get("name") == nick_b,
                      "A receives member_joined for B", since=mark_a)
-        expect_error(a.call("join", {"room": f"nowhere{tag}"}), "registration_required", "A (a guest) join a persistent room")
+        expect_error(a.call("join", {"room": f"nowhere{tag}"}), "not_found", "A (a guest) join a room that does not exist")
 
         # send + fan-out
         text = "hello from python"
@@ -199,7 +199,7 @@ def scenario(url, transports, tag):
         expect_error(a.call("send", {"room": ROOM, "text": "x" * 501}), "message_too_long",
                      "A send 501 characters")
         expect_error(a.call("send", {"room": f"nowhere{tag}", "text": "hi"}),
-                     "registration_required", "A (a guest) send to a persistent room")
+                     "not_found", "A (a guest) send to a room that does not exist")
 
         # a fresh client: unauthenticated, nick_taken (other case), then not_in_room before join
         c = client(f"C[{nick_c}]")

@@ -9,8 +9,9 @@
  * changed. Once the account exists the server ends the guest session: its connections get
  * `closing` `session_revoked`. That end is expected, not news, so the chat is told before the
  * request goes out (`onStart`) and carries on as the account after it (`onDone`, with the new
- * profile); `onFailed` lets it take back the expectation. Refusals read as sentences
- * (error-text.js), the code kept in `data-code`.
+ * profile); `onFailed` lets it take back the expectation. The public rooms the guest had open
+ * are joined again by the account (guest-rooms.js), which makes it their member. Refusals
+ * read as sentences (error-text.js), the code kept in `data-code`.
  *
  * The password hint names the server's minimum, read once from the OpenAPI document (the
  * register schema's `minLength`); without it the hint stays general and a refusal names it.
@@ -19,6 +20,7 @@
 import { get, post } from './api.js';
 import { errorText } from './error-text.js';
 import { wireDialog } from './dialog.js';
+import { carryOver } from './guest-rooms.js';
 
 /** What reads differently here: the name may be held by an account or by someone online. */
 const UPGRADE_SENTENCES = {
@@ -99,6 +101,7 @@ export function createAccountUpgrade(buttons, { onStart, onDone, onFailed }) {
       return;
     }
     if (email.value.trim()) body.email = email.value.trim();
+    const guestName = me.name;
     busy = true;
     submit.disabled = true;
     form.setAttribute('aria-busy', 'true');
@@ -118,6 +121,7 @@ export function createAccountUpgrade(buttons, { onStart, onDone, onFailed }) {
     }
     password.value = '';
     dialog.close();
+    carryOver(guestName, answer.user?.username ?? body.username); // the rooms it had open
     onDone(token, answer.user);
   });
 

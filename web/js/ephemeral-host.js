@@ -1,5 +1,7 @@
 /**
- * The host's view of their ephemeral 1-on-1 rooms (`#host-dialog`, for accounts): create one,
+ * The host's view of their ephemeral 1-on-1 rooms (`#host-dialog`, for accounts and guests
+ * alike; a guest's new rooms count against its address's budget for new identities, so the
+ * server may answer `rate_limited` with the wait): create one,
  * see its code and share link (`/room/<CODE>`), activate it (which starts its timer), see the
  * time left, and join it (once active) like anyone else.
  *
@@ -11,10 +13,26 @@
 import { wireDialog, showError, whileBusy, copyField } from './dialog.js';
 import { createEphemeral, hostedEphemeral, activateEphemeral } from './conversation-api.js';
 import { formatRemaining } from './countdown.js';
+import { errorText, retryAfter, waitText } from './error-text.js';
 
 const TICK_MS = 1000;
 
 const shareUrl = (code) => new URL(`/room/${code}`, location.origin).href;
+
+/** What reads differently here: too many new rooms (or guests) from this address. */
+const HOSTING = {
+  rate_limited: (err) => `You have made as many new rooms as you may for now — wait ${waitText(retryAfter(err))} and try again.`,
+};
+
+/** Shows `err` (null: nothing) in the dialog's error line, as a sentence; the code in `data-code`. */
+function showHostError(el, err) {
+  if (err?.code !== 'rate_limited') {
+    showError(el, err);
+    return;
+  }
+  el.textContent = errorText(err, HOSTING);
+  el.dataset.code = err.code;
+}
 
 /**
  * @param {object} handlers
@@ -124,7 +142,7 @@ export function createHostDialog({ onLearn, onJoin }) {
       try {
         replace(await createEphemeral());
       } catch (err) {
-        showError(errorLine, err);
+        showHostError(errorLine, err);
       }
     });
   });

@@ -12,8 +12,8 @@
  * network.
  */
 
-/** `n s` or `n min` for a wait in seconds. */
-function waitText(seconds) {
+/** `n s` or `n min` for a wait in seconds ('a moment' when unknown). */
+export function waitText(seconds) {
   if (!Number.isFinite(seconds) || seconds <= 0) return 'a moment';
   if (seconds < 90) return `${Math.ceil(seconds)} s`;
   return `${Math.ceil(seconds / 60)} min`;
@@ -75,7 +75,7 @@ const SENTENCES = {
   forbidden: () => 'You are not allowed to do that.',
   not_found: () => 'That does not exist, or you cannot see it.',
   not_in_room: () => 'You are not in that room (any more). Open it again to write there.',
-  registration_required: () => 'Rooms are for registered accounts — sign up to join.',
+  registration_required: () => 'That is for registered accounts — create one to do it.',
   banned: () => 'You are banned.',
   room_taken: () => 'Another room already uses that address.',
   invalid_room: (err) => (err.message

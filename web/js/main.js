@@ -50,7 +50,10 @@ function routeMessage() {
   const route = currentRoute();
   if (route.name === 'invite') return 'You have been invited to a room. Log in or register to join it.';
   if (route.name === 'admin') return 'Log in with a moderator account to open the admin panel.';
-  if (route.name === 'room') return `Log in or register to open #${route.slug}.${closedCodeNote(route.slug)}`;
+  if (route.name === 'room') {
+    return `Log in or register to open #${route.slug} — or join as a guest, if the room lets guests in.`
+      + closedCodeNote(route.slug);
+  }
   return '';
 }
 

@@ -200,7 +200,11 @@ export function createMemberList(listEl, onCount) {
     },
     /** How many members are present. */
     count: () => total,
-    /** The names of the members loaded so far (mention autocomplete). */
-    names: () => [...members.values()].map((user) => user.name),
+    /**
+     * The names of the members loaded so far (mention autocomplete); `accounts`: without the
+     * guests (a mention in a persistent room resolves only to its members, never a guest).
+     */
+    names: ({ accounts = false } = {}) => [...members.values()]
+      .filter((user) => !accounts || user.kind !== 'guest').map((user) => user.name),
   };
 }

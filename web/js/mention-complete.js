@@ -1,7 +1,8 @@
 /**
  * Mention autocomplete in the composer: typing `@` and the start of a name lists the room's
  * members who match (a conversation's peer; in a persistent room the members of
- * `GET /api/rooms/{slug}/members` as well as those present), arrow keys move, Enter or Tab
+ * `GET /api/rooms/{slug}/members` as well as the accounts present — guests present there are
+ * no members, so a mention would not reach them), arrow keys move, Enter or Tab
  * inserts `@name `, Escape closes. `@here` and `@room` are offered only to those the server
  * lets call on everyone: the room's owner and admins, and staff.
  *
@@ -69,9 +70,10 @@ export function createMentionComplete(form, textarea, context) {
 
   function candidates(room, me, query) {
     const key = nameKey(query);
-    let names = [];
+    let names;
     if (room.kind === 'pm') names = room.peer ? [room.peer] : [];
-    else names = [...(room.pane?.members.names() ?? []), ...(room.kind === 'room' ? listed(room.slug) : [])];
+    else if (room.kind === 'room') names = [...(room.pane?.members.names({ accounts: true }) ?? []), ...listed(room.slug)];
+    else names = room.pane?.members.names() ?? [];
     const seen = new Set([nameKey(me.name)]);
     const found = [];
     for (const name of names.sort((a, b) => a.localeCompare(b, undefined, { sensitivity: 'base' }))) {

@@ -121,7 +121,7 @@ export function createMessageActions(room, ctx) {
     && (ROOM_MODERATORS.has(room.role) || moderates(ctx.me()?.role));
 
   function actionsFor(own) {
-    // Reactions are for accounts (a guest in a 1-on-1 room gets `registration_required`).
+    // Reactions are for accounts (a guest gets `registration_required`, in any kind of room).
     const list = ctx.me()?.kind === 'guest' ? ['reply'] : ['reply', 'react'];
     if (changes.edit && own) list.push('edit');
     if (changes.edit && (own || mayModerate())) list.push('delete');
@@ -143,6 +143,10 @@ export function createMessageActions(room, ctx) {
   async function toggleReaction(item, emoji) {
     const state = stateOf(item);
     if (!state || state.deleted) return;
+    if (ctx.me()?.kind === 'guest') { // a chip pressed: the server would answer registration_required
+      notice('Reactions are for registered accounts — create one to react.', 'info');
+      return;
+    }
     const on = !gaveReaction(item, emoji, isMe);
     const failure = on ? 'Could not add the reaction' : 'Could not take the reaction back';
     const ack = await command(on ? 'react' : 'unreact', { seq: state.seq, emoji }, failure).catch(() => null);

@@ -4,6 +4,7 @@
  * `unread` and `mentions` counts seed the sidebar's badges), the read pointer of the room on
  * screen (read-marker.js), the dialogs (create, invite, settings), access requests, invite links,
  * leaving, and the state cards of rooms that cannot be opened (requested, invited, missing).
+ * A guest's side of it (public rooms joined without membership) is guest-rooms.js's.
  *
  * rooms.js stays the one owner of room records, panes, joining and the screen; it calls the
  * hooks here and hands over `ctx`, what may be done with the records (rooms.js, `kindContext`).
@@ -19,6 +20,7 @@ import { createInviteDialog } from './invite.js';
 import { createSettingsDialog } from './room-settings.js';
 import { createRequests } from './requests.js';
 import { markRead } from './read-marker.js';
+import { createGuestRooms } from './guest-rooms.js';
 
 const MODERATORS = new Set(['owner', 'admin']);
 
@@ -43,15 +45,16 @@ export function createPersistentRooms(ctx) {
     onDeleted: (slug) => ctx.drop(slug, `#${slug} was deleted.`),
   });
   const requests = createRequests({ onCount: (slug, count) => ctx.setRequestCount(slug, count) });
+  const guests = createGuestRooms(ctx);
   $('room-new').addEventListener('click', () => createDialog.open());
 
   /** Reloads `GET /api/rooms`; rooms the user has lost while away are closed. */
   async function refreshList() {
     const s = ctx.session();
-    if (!s || ctx.isGuest()) return;
+    if (!s) return;
     let listed;
     try {
-      listed = await listRooms();
+      listed = guests.adjust(await listRooms());
     } catch (err) {
       if (s === ctx.session()) ctx.banner.show(`Could not load the rooms: ${explainRoomError(err)}`, 'error');
       return;
@@ -65,6 +68,10 @@ export function createPersistentRooms(ctx) {
       ctx.refreshView(room); // renamed, or its topic changed
     }
     for (const room of lost) {
+      if (ctx.isGuest()) {
+        guests.lost(room.slug);
+        continue;
+      }
       ctx.drop(room.slug, `You are no longer a member of #${room.slug}.`);
       const item = listed.rooms.find((l) => l.slug === room.slug);
       if (item) ctx.rooms.add(roomRecord(item.slug, item)); // still listed, e.g. a public room
@@ -155,7 +162,7 @@ export function createPersistentRooms(ctx) {
 
     /** A message was added to `room`: a persistent room on screen is read at once. */
     afterMessage(room) {
-      if (room.kind === 'room' && ctx.isShown(room.slug)) markRead(ctx.gateway(), room);
+      if (room.kind === 'room' && ctx.isShown(room.slug) && !ctx.isGuest()) markRead(ctx.gateway(), room);
     },
 
     /** The header buttons of the room on screen. */
@@ -163,6 +170,10 @@ export function createPersistentRooms(ctx) {
     settings: (room) => settingsDialog.open(room, { isOwner: room?.role === 'owner' }),
     requests: (slug) => requests.open(slug),
     async leave(slug) {
+      if (ctx.isGuest()) {
+        guests.leave(slug);
+        return;
+      }
       try {
         await leaveRoom(slug);
       } catch (err) {
@@ -189,6 +200,7 @@ export function createPersistentRooms(ctx) {
 
     /** The state card for a room that could not be opened. */
     unavailable(slug, err) {
+      if (guests.unavailable(slug, err)) return;
       if (err.code !== 'not_found') {
         ctx.showState(slug, explainRoomError(err), { code: err.code, actions: [ctx.toLobby] });
         return;
@@ -229,7 +241,7 @@ export function createPersistentRooms(ctx) {
 
     /** A room was put on screen: its pending requests, for those who decide them. */
     shown(room) {
-      if (room.kind === 'room') markRead(ctx.gateway(), room);
+      if (room.kind === 'room' && !ctx.isGuest()) markRead(ctx.gateway(), room); // a guest has no pointer
       ctx.setRequestCount(room.slug, requests.count(room.slug));
       if (room.kind === 'room' && MODERATORS.has(room.role) && room.private) requests.load(room.slug);
     },
@@ -242,18 +254,29 @@ export function createPersistentRooms(ctx) {
           if (ctx.rooms.has(slug)) requestArrived(slug, String(data.user));
           return true;
         case 'room_updated': updated(data.room); return true;
+        case 'room_removed': return guests.removed(slug, data.reason);
         default: return false;
       }
     },
 
-    /** A room went away: its requests too. */
-    forget: (slug) => requests.forget(slug),
+    /** A room was joined (rooms.js): a guest's is remembered, to be joined again on connect. */
+    joined(room) {
+      room.access = 'member';
+      guests.joined(room);
+    },
 
-    /** A new identity: creating rooms is for accounts. */
+    /** A room went away: its requests too, and a guest no longer joins it on connect. */
+    forget(slug) {
+      requests.forget(slug);
+      guests.forget(slug);
+    },
+
+    /** A new identity: guests may join public rooms; creating rooms is for accounts. */
     begin(guest) {
       $('room-new').hidden = guest;
       $('rooms-note').hidden = !guest;
-      $('rooms-note').textContent = 'Rooms are for registered accounts.';
+      $('rooms-note').textContent = 'As a guest you can join public rooms that let guests in. '
+        + 'Creating rooms, and private rooms, are for registered accounts.';
     },
   };
 }

@@ -22,11 +22,10 @@ import { createHostDialog } from './ephemeral-host.js';
 import { explainPrivateError } from './conversation-api.js';
 import { roomKind } from './room-names.js';
 
-/** The title-row buttons of the "Conversations" group, for accounts. */
-const ACCOUNT_ACTIONS = [
-  { id: 'conversation-new', icon: '+', label: 'New conversation' },
-  { id: 'ephemeral-host', icon: '⏱', label: 'Your 1-on-1 rooms' },
-];
+/** The title-row buttons of the "Conversations" group: accounts get both, guests may host. */
+const HOST_ACTION = { id: 'ephemeral-host', icon: '⏱', label: 'Your 1-on-1 rooms' };
+const ACCOUNT_ACTIONS = [{ id: 'conversation-new', icon: '+', label: 'New conversation' }, HOST_ACTION];
+const GUEST_ACTIONS = [HOST_ACTION];
 
 /** @param {object} ctx the coordinator (see rooms.js, `privateContext`) */
 export function createPrivateRooms(ctx) {
@@ -58,7 +57,7 @@ export function createPrivateRooms(ctx) {
 
   return {
     /** Title-row actions of the sidebar groups for this identity. */
-    groupActions: () => (ctx.me()?.kind === 'guest' ? {} : { conversations: ACCOUNT_ACTIONS }),
+    groupActions: () => ({ conversations: ctx.me()?.kind === 'guest' ? GUEST_ACTIONS : ACCOUNT_ACTIONS }),
 
     /** At every connect, before joining: the companion, the conversation list, the remembered 1-on-1s. */
     async refresh({ guest }) {

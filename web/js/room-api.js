@@ -73,7 +73,7 @@ export const decideRequest = (slug, name, approve) =>
 
 /** What room errors mean in a room's context (the rest read as error-text.js says). */
 const ROOM_SENTENCES = {
-  registration_required: 'Rooms are for registered accounts — sign up to join.',
+  registration_required: 'This room is for registered accounts — create one to join it.',
   banned: 'You are banned from this room.',
   not_found: 'There is no room here that you can see.',
 };

@@ -1,12 +1,14 @@
 /**
- * The "Room settings" dialog for owners and admins: name, topic, private, which kinds of
- * attachment members may send, whether the AI companion (when the server has one) answers
- * messages that mention it, slow mode and retention; owners also get "Delete room", which
- * asks for the room's address to be typed before it deletes anything.
+ * The "Room settings" dialog for owners and admins: name, topic, private, whether guests
+ * (people without an account) may come in, which kinds of attachment members may send, whether
+ * the AI companion (when the server has one) answers messages that mention it, slow mode and
+ * retention; owners also get "Delete room", which asks for the room's address to be typed
+ * before it deletes anything.
  *
  * Saving sends every field (`retention_days: null` means keep forever); the server validates
- * and its `invalid_room` message says which setting broke a rule. An attachment flag the Room
- * does not carry (an older server) is neither shown nor sent.
+ * and its `invalid_room` message says which setting broke a rule. An attachment flag (or
+ * `allow_guests`) the Room does not carry (an older server) is neither shown nor sent. Turning
+ * guests away closes the room for the guests in it (the server tells them: `room_removed`).
  */
 
 import { updateRoom, deleteRoom } from './room-api.js';
@@ -50,6 +52,18 @@ export function createSettingsDialog({ onSaved, onDeleted }) {
   }
 
   let mentions = false; // the room carries `ai_mentions` and the server has a companion
+  let guests = false; // the room carries `allow_guests`
+
+  /** `allow_guests` as the checkbox says, when it is offered. */
+  function guestChange() {
+    return guests ? { allow_guests: $('settings-allow-guests').checked } : {};
+  }
+
+  /** A private room lets nobody in uninvited, guests least of all: the box waits for public. */
+  function privateChanged() {
+    $('settings-allow-guests').disabled = $('settings-private').checked;
+  }
+  $('settings-private').addEventListener('change', privateChanged);
 
   /** `ai_mentions` as the checkbox says, when it is offered. */
   function mentionChange() {
@@ -69,6 +83,7 @@ export function createSettingsDialog({ onSaved, onDeleted }) {
           retention_days: numberOrNull($('settings-retention')),
           ...attachmentChanges(),
           ...mentionChange(),
+          ...guestChange(),
         });
         dialog.close();
         onSaved(room);
@@ -105,6 +120,10 @@ export function createSettingsDialog({ onSaved, onDeleted }) {
       $('settings-name').value = room.name ?? '';
       $('settings-topic').value = room.topic ?? '';
       $('settings-private').checked = Boolean(room.private);
+      guests = typeof room.allow_guests === 'boolean';
+      $('settings-allow-guests-row').hidden = !guests;
+      $('settings-allow-guests').checked = room.allow_guests === true;
+      privateChanged();
       $('settings-slow-mode').value = String(room.slow_mode_secs ?? 0);
       $('settings-retention').value = room.retention_days == null ? '' : String(room.retention_days);
       flags = ATTACHMENT_FLAGS.map(([flag]) => flag).filter((flag) => typeof room[flag] === 'boolean');

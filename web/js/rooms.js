@@ -30,7 +30,7 @@ import { nameKey } from './members.js';
 import { createPersistentRooms } from './persistent-rooms.js';
 import { createPrivateRooms } from './private-rooms.js';
 import { explainPrivateError } from './conversation-api.js';
-import { roomKind, roomHeading, closedCodeNote } from './room-names.js';
+import { roomKind, roomHeading } from './room-names.js';
 import { createMessageActions } from './message-actions.js';
 import { errorText, SENDING } from './error-text.js';
 import { mentionsMe } from './mentions.js';
@@ -156,7 +156,7 @@ export function createRooms({
     ensurePane(room);
     const { room: ack, missed } = await joinRoom(session.gateway, room, isOwn);
     merge(room, ack);
-    if (room.kind === 'room') room.access = 'member';
+    if (room.kind === 'room') persistent.joined(room);
     else privateRooms.joined(room);
     // A conversation's or a room's unread count comes from the server's list (read again
     // before every join), which already holds these.
@@ -245,8 +245,8 @@ export function createRooms({
       return;
     }
     if (privateRooms.showUnjoined(room, { push }) || persistent.showUnjoined(slug, room, { push })) return;
-    if (isGuest() && (kind === 'room' || kind === 'pm')) {
-      showState(slug, `${explainRoomError({ code: 'registration_required' })}${closedCodeNote(slug)}`,
+    if (isGuest() && kind === 'pm') { // a guest's rooms: persistent-rooms.js, guest-rooms.js
+      showState(slug, explain(slug, { code: 'registration_required' }),
         { push, code: 'registration_required', actions: [toAccount, toLobby] });
       return;
     }
