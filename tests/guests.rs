@@ -445,3 +445,40 @@ async fn an_existing_sqlite_database_upgrades_keeping_its_rooms_members_and_mess
         .expect("foreign key check");
     assert!(check.is_empty(), "{check:?}");
 }
+
+/// Guests cost what accounts do: a guest's first step into a persistent room spends one
+/// registration of its address's budget (once per guest), so stored rooms cannot be flooded by
+/// guests made faster than accounts.
+#[tokio::test]
+async fn each_guest_entering_rooms_spends_one_registration_of_its_address() {
+    // The owner's registration takes one of the three; each of two guests another.
+    let app = spawn_app_with(|config| config.registrations_per_ip = 3).await;
+    let owner = app.caller(&unique_name("own")).await;
+    owner.create_room("plaza", false).await;
+    owner.create_room("market", false).await;
+    let (_, mut first) = guest(&app, &unique_name("One")).await;
+    first.join_room("plaza", json!({})).await;
+    // Again, elsewhere, or after a reconnect: paid once.
+    first.join_room("market", json!({})).await;
+    let _: Posted = first
+        .call("send", json!({"room": "plaza", "text": "one"}))
+        .await;
+    let (_, mut second) = guest(&app, &unique_name("Two")).await;
+    second.join_room("plaza", json!({})).await;
+
+    let (third_token, mut third) = guest(&app, &unique_name("Three")).await;
+    let refused = third.request("join", json!({"room": "plaza"})).await;
+    assert_eq!(refused.code(), "rate_limited", "{refused:?}");
+    let refused = app
+        .request("POST", "/api/rooms/plaza/messages")
+        .bearer(&third_token)
+        .json(json!({"text": "through the back door"}))
+        .send()
+        .await
+        .expect_error(429, "rate_limited");
+    assert!(refused.retry_after.is_some_and(|s| s > 0));
+    assert!(!owner
+        .texts_in("plaza")
+        .await
+        .contains(&"through the back door".to_owned()));
+}

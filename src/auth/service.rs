@@ -334,6 +334,21 @@ impl Auth {
         self.throttles.registration(ip).await
     }
 
+    /// A guest's first step into a persistent room (a join or a post) costs its address one
+    /// registration, once per guest: a room's history cannot be flooded through guests made
+    /// faster than accounts.
+    pub async fn guest_enters_rooms(&self, guest_id: i64, ip: &str) -> Result<(), AuthError> {
+        if self.store.guests().entered_rooms(guest_id).await? {
+            return Ok(());
+        }
+        self.throttles.registration(ip).await?;
+        self.store
+            .guests()
+            .enter_rooms(guest_id, self.clock.now_millis())
+            .await?;
+        Ok(())
+    }
+
     /// Refuses a room-code guess from an address that has guessed wrong too often.
     pub async fn check_code_guess(&self, ip: &str) -> Result<(), AuthError> {
         self.throttles.check_guess(ip).await

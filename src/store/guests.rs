@@ -61,6 +61,28 @@ impl Guests<'_> {
         Ok(rows.into_iter().map(|(nick,)| nick).collect())
     }
 
+    /// Whether the guest has entered a persistent room before (and paid for it).
+    pub async fn entered_rooms(&self, id: i64) -> Result<bool, StoreError> {
+        let row: Option<(Option<Millis>,)> =
+            sqlx::query_as("SELECT in_rooms_since FROM guests WHERE id = $1")
+                .bind(id)
+                .fetch_optional(self.pool)
+                .await?;
+        Ok(row.is_some_and(|(since,)| since.is_some()))
+    }
+
+    /// Records the guest's first step into a persistent room.
+    pub async fn enter_rooms(&self, id: i64, now: Millis) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE guests SET in_rooms_since = $1 WHERE id = $2 AND in_rooms_since IS NULL",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(self.pool)
+        .await?;
+        Ok(())
+    }
+
     pub async fn touch(&self, id: i64, ip: &str, now: Millis) -> Result<(), StoreError> {
         sqlx::query("UPDATE guests SET ip = $1, last_seen_at = $2 WHERE id = $3")
             .bind(ip)

@@ -10,7 +10,7 @@ use crate::clock::Clock;
 use crate::core::command::{History, JoinRoom, SendMessage};
 use crate::core::event::{Event, MessageEvent, RemovedReason, UserView};
 use crate::core::{Broadcast, Bus, Connection, CoreError, Entry};
-use crate::domain::{ClientMsgId, MessageText, RoomCode, RoomKind, RoomRole};
+use crate::domain::{ClientMsgId, MessageText, Principal, RoomCode, RoomKind, RoomRole};
 use crate::metrics::MessageKind;
 use crate::rooms::{
     author_id, CreateRoom, Draft, PlainMessage, Room, RoomError, RoomListing, RoomView, Rooms,
@@ -156,6 +156,7 @@ impl LiveRooms {
             self.auth.code_guess_failed(&ip).await;
         }
         let Visible { room, role } = joined?;
+        self.admit_guest(&identity, role, &ip).await?;
         let last_read_seq = self.rooms.history().read_pointer(&identity, &room).await?;
         // This node hears the room before its history is read, and the connection enters
         // exactly where that history ends (see `Bus::enter_at`).
@@ -223,10 +224,28 @@ impl LiveRooms {
         let Visible { room, role } = self.rooms.visible(identity, send.room.as_str()).await?;
         let role = role.ok_or(CoreError::NotInRoom)?;
         self.speech.may_speak(identity)?;
+        self.admit_guest(identity, Some(role), &ip.to_string())
+            .await?;
         let _ordered = self.locks.lock(&room.slug).await;
         self.check_slow_mode(room.id, author_id(identity), room.slow_mode_secs, role)?;
         self.store_and_publish(identity, ip, &room, Some(role), &send)
             .await
+    }
+
+    /// A guest in a persistent room (not an ephemeral one, whose host let it in): its first
+    /// step into rooms costs its address a registration (`Auth::guest_enters_rooms`).
+    async fn admit_guest(
+        &self,
+        identity: &Identity,
+        role: Option<RoomRole>,
+        ip: &str,
+    ) -> Result<(), CoreError> {
+        match (identity.principal, role) {
+            (Principal::Guest(id), Some(RoomRole::Guest)) => {
+                Ok(self.auth.guest_enters_rooms(id, ip).await?)
+            }
+            _ => Ok(()),
+        }
     }
 
     /// The AI companion's reply to a mention in a room (`ai_mentions` on): the bot is not a
