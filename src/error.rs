@@ -58,6 +58,8 @@ pub enum ErrorCode {
     TooManyReactions,
     /// A message names more members than `max_mentions`.
     TooManyMentions,
+    /// End-to-end keys that do not have the format `docs/e2ee.md` fixes.
+    InvalidKeys,
     /// The recipient does not take conversations or whispers from the caller (its privacy
     /// setting `dm_from`).
     NotAcceptingMessages,
@@ -124,6 +126,7 @@ impl ErrorCode {
             TooManyReactions => "too_many_reactions",
             TooManyMentions => "too_many_mentions",
             NotAcceptingMessages => "not_accepting_messages",
+            InvalidKeys => "invalid_keys",
             MentionNotAllowed => "mention_not_allowed",
             AiDisabled => "ai_disabled",
             AiBusy => "ai_busy",
@@ -141,7 +144,7 @@ impl ErrorCode {
         match self {
             InvalidRequest | InvalidFrame | UnknownCommand | InvalidPayload => 422,
             InvalidUsername | InvalidNick | InvalidEmail | PasswordTooShort | NoPassword
-            | EmptyMessage | MessageTooLong | InvalidRoom | TooManyMentions => 400,
+            | EmptyMessage | MessageTooLong | InvalidRoom | TooManyMentions | InvalidKeys => 400,
             UsernameTaken
             | NickTaken
             | EmailTaken

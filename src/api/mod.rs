@@ -11,6 +11,7 @@ mod export;
 mod files;
 mod health;
 mod ignores;
+mod keys;
 mod me;
 mod membership;
 mod messages;
@@ -43,7 +44,7 @@ pub struct ErrorResponse {
         account::register, account::login, account::guest, account::logout, account::change_password,
         users::me, users::user, users::online, me::preferences, me::set_preferences, me::sessions,
         me::revoke_session, me::revoke_other_sessions, me::rename, me::change_email, me::rotate_key,
-        me::delete_me, ignores::list, ignores::add, ignores::remove,
+        me::delete_me, keys::publish, keys::rewrap, keys::own, keys::public, ignores::list, ignores::add, ignores::remove,
         companion::show, companion::forget,
         health::health, health::live, metrics::metrics, export::export_me,
         rooms::list, rooms::create, rooms::show, rooms::update, rooms::delete, rooms::history,
@@ -97,6 +98,9 @@ pub fn routes() -> Router<AppState> {
         .route("/api/user/@me/username", post(me::rename))
         .route("/api/user/@me/email", post(me::change_email))
         .route("/api/user/@me/key", post(me::rotate_key))
+        .route("/api/user/@me/keys", get(keys::own).put(keys::publish))
+        .route("/api/user/@me/keys/wrapped", put(keys::rewrap))
+        .route("/api/user/{name}/keys", get(keys::public))
         .route("/api/user/{name}", get(users::user))
         .route("/api/online", get(users::online))
         .route("/api/companion", get(companion::show))

@@ -60,6 +60,8 @@ pub enum CoreError {
     #[error("{0}")]
     QuotaExceeded(&'static str),
     #[error(transparent)]
+    InvalidKeys(#[from] crate::domain::KeyError),
+    #[error(transparent)]
     File(#[from] crate::files::LibraryError),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
@@ -91,6 +93,7 @@ impl CoreError {
             CoreError::ConversationRequired | CoreError::IgnoreSelf => ErrorCode::Forbidden,
             CoreError::NoSuchAction => ErrorCode::NotFound,
             CoreError::QuotaExceeded(_) => ErrorCode::QuotaExceeded,
+            CoreError::InvalidKeys(_) => ErrorCode::InvalidKeys,
             CoreError::File(err) => file_code(err),
             CoreError::Store(crate::store::StoreError::Database(_)) => ErrorCode::Unavailable,
             CoreError::Store(_) | CoreError::Crypto(_) => ErrorCode::Internal,

@@ -133,6 +133,8 @@ pub struct Chat {
     pub oversight: Oversight,
     /// An account managing itself: preferences, sessions, name, e-mail, key, deletion.
     pub my_account: MyAccount,
+    /// End-to-end keys: accounts' public keys and wrapped private keys.
+    pub keys: KeyDirectory,
     pub upkeep: Upkeep,
     /// Message search over the rooms a caller may read (issue 16).
     pub search: Arc<crate::search::Search>,
@@ -262,6 +264,7 @@ impl Chat {
             settings.search_cache_bytes,
         ));
         let run_once = RunOnce::new(files.store.clone(), settings.node.clone(), clock.clone());
+        let keys = KeyDirectory::new(files.store.clone(), clock.clone());
         let my_account = MyAccount::new(MyAccountParts {
             auth: Arc::clone(&auth),
             store: files.store.clone(),
@@ -295,6 +298,7 @@ impl Chat {
             clock,
         };
         Self {
+            keys,
             my_account,
             accounts: Accounts::new(
                 Arc::clone(&auth),

@@ -5,6 +5,7 @@
 //! value of one of these types is valid by construction.
 
 mod conversation;
+mod e2e_keys;
 mod email;
 mod file;
 mod mention;
@@ -21,6 +22,9 @@ pub mod whole;
 
 pub use conversation::{
     offered_names, pm_members, pm_room_name, RoomCode, RoomCodeError, RoomKind, CODE_ALPHABET,
+};
+pub use e2e_keys::{
+    fingerprint, hex, safety_number, Kdf, KeyError, PublicKey, Wrapped, MIN_PBKDF2_ITERATIONS,
 };
 pub use email::{Email, EmailError};
 pub use file::{FileId, FileIdError, FileName, MAX_ATTACHMENTS};

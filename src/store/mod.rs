@@ -9,6 +9,7 @@
 //! milliseconds (`BIGINT`).
 
 mod access_requests;
+mod account_keys;
 mod ai_memory;
 mod ai_usage;
 mod archives;
@@ -41,6 +42,7 @@ mod sqlite;
 mod users;
 
 pub use access_requests::{AccessRequests, OwnRequestRow, RequestRow, RequestedRoom};
+pub use account_keys::{AccountKeys, AccountKeysRow};
 pub use ai_memory::{AiMemory, MemoryRow, NewTurn};
 pub use ai_usage::AiUsage;
 pub use archives::{ArchiveRow, Archives, NewArchive};
@@ -204,6 +206,11 @@ impl Store {
     /// What an account changes about itself: preferences, name, e-mail, key.
     pub fn profiles(&self) -> Profiles<'_> {
         Profiles { pool: &self.pool }
+    }
+
+    /// Accounts' end-to-end keys (public, and private ones wrapped in the browser).
+    pub fn account_keys(&self) -> AccountKeys<'_> {
+        AccountKeys { pool: &self.pool }
     }
 
     /// Guest identities.

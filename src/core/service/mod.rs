@@ -9,6 +9,7 @@ mod export;
 mod file_sweep;
 mod files;
 mod ignores;
+mod key_directory;
 mod lobby;
 mod locks;
 mod membership;
@@ -34,6 +35,7 @@ pub use export::{ExportError, ExportParts, ExportSubject, Exports, OwnExport, EX
 pub use file_sweep::FileSweep;
 pub use files::{FileSettings, Files, Readable, Upload};
 pub use ignores::Ignores;
+pub use key_directory::{KeyDirectory, KeysView, NewKeys};
 pub use lobby::{Lobby, LobbyJoined};
 pub use locks::RoomLocks;
 pub use membership::Membership;
