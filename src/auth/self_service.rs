@@ -51,6 +51,31 @@ fn account_of(identity: &Identity) -> Result<i64, AuthError> {
 }
 
 impl Auth {
+    /// The stored account of a live session (gone: the session no longer stands for anyone).
+    pub(super) async fn account_row(&self, user_id: i64) -> Result<UserRow, AuthError> {
+        self.store
+            .users()
+            .by_id(user_id)
+            .await?
+            .ok_or(AuthError::Unauthenticated)
+    }
+
+    /// The caller's live sessions as stored, with the public id each is named by.
+    async fn live_sessions(
+        &self,
+        identity: &Identity,
+    ) -> Result<Vec<(String, crate::store::OwnSessionRow)>, AuthError> {
+        let rows = self
+            .store
+            .sessions()
+            .of_user(account_of(identity)?, self.clock.now_millis())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| (public_id(&row.token_hash), row))
+            .collect())
+    }
+
     /// The caller's account, once they proved they own it: a password account with its
     /// current password; a key account (no password) by its session alone.
     pub async fn confirm_owner(
@@ -58,13 +83,7 @@ impl Auth {
         identity: &Identity,
         password: Option<String>,
     ) -> Result<UserRow, AuthError> {
-        let user_id = account_of(identity)?;
-        let user = self
-            .store
-            .users()
-            .by_id(user_id)
-            .await?
-            .ok_or(AuthError::Unauthenticated)?;
+        let user = self.account_row(account_of(identity)?).await?;
         if let Some(stored) = user.password_hash.clone() {
             let password = password.unwrap_or_default();
             if !self.passwords.verify(Some(stored), password).await? {
@@ -186,16 +205,11 @@ impl Auth {
 
     /// The caller's live sessions, most recently used first.
     pub async fn own_sessions(&self, identity: &Identity) -> Result<Vec<OwnSession>, AuthError> {
-        let user_id = account_of(identity)?;
-        let rows = self
-            .store
-            .sessions()
-            .of_user(user_id, self.clock.now_millis())
-            .await?;
+        let rows = self.live_sessions(identity).await?;
         Ok(rows
             .into_iter()
-            .map(|row| OwnSession {
-                id: public_id(&row.token_hash),
+            .map(|(id, row)| OwnSession {
+                id,
                 current: row.token_hash == identity.session.0,
                 device: device::describe(row.user_agent.as_deref()),
                 ip: row.ip,
@@ -209,15 +223,11 @@ impl Auth {
     /// Revokes one of the caller's sessions, by its public id; returns it (to close its
     /// connections).
     pub async fn revoke_own(&self, identity: &Identity, id: &str) -> Result<SessionId, AuthError> {
-        let user_id = account_of(identity)?;
-        let rows = self
-            .store
-            .sessions()
-            .of_user(user_id, self.clock.now_millis())
-            .await?;
-        let row = rows
+        let (_, row) = self
+            .live_sessions(identity)
+            .await?
             .into_iter()
-            .find(|row| public_id(&row.token_hash) == id)
+            .find(|(public, _)| public == id)
             .ok_or(AuthError::NoSuchSession)?;
         self.store.sessions().delete(&row.token_hash).await?;
         Ok(SessionId(row.token_hash))

@@ -270,12 +270,7 @@ impl Auth {
         let Principal::User(user_id) = identity.principal else {
             return Err(AuthError::NoPassword);
         };
-        let user = self
-            .store
-            .users()
-            .by_id(user_id)
-            .await?
-            .ok_or(AuthError::Unauthenticated)?;
+        let user = self.account_row(user_id).await?;
         let Some(stored) = user.password_hash else {
             return Err(AuthError::NoPassword);
         };
