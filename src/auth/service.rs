@@ -52,6 +52,10 @@ pub struct Auth {
     pub(super) clock: Clock,
     pub(super) passwords: Passwords,
     pub(super) throttles: Arc<Throttles>,
+    /// Guests known to have entered rooms (paid for it): a guest's every post in a room would
+    /// otherwise read that from the store. Only ever grows by guests who did; a restart
+    /// forgets it and the store answers again.
+    entered_rooms: Arc<std::sync::Mutex<std::collections::HashSet<i64>>>,
 }
 
 impl Auth {
@@ -60,6 +64,7 @@ impl Auth {
         Self {
             throttles: Arc::new(Throttles::new(&settings.throttle, clock.clone())),
             passwords: Passwords::new(settings.password_hashing.clone(), settings.hashing_limits),
+            entered_rooms: Arc::default(),
             store,
             settings,
             clock,
@@ -333,14 +338,23 @@ impl Auth {
     /// registration, once per guest: a room's history cannot be flooded through guests made
     /// faster than accounts.
     pub async fn guest_enters_rooms(&self, guest_id: i64, ip: &str) -> Result<(), AuthError> {
-        if self.store.guests().entered_rooms(guest_id).await? {
+        if self
+            .entered_rooms
+            .lock()
+            .is_ok_and(|ids| ids.contains(&guest_id))
+        {
             return Ok(());
         }
-        self.throttles.registration(ip).await?;
-        self.store
-            .guests()
-            .enter_rooms(guest_id, self.clock.now_millis())
-            .await?;
+        if !self.store.guests().entered_rooms(guest_id).await? {
+            self.throttles.registration(ip).await?;
+            self.store
+                .guests()
+                .enter_rooms(guest_id, self.clock.now_millis())
+                .await?;
+        }
+        if let Ok(mut ids) = self.entered_rooms.lock() {
+            ids.insert(guest_id);
+        }
         Ok(())
     }
 
