@@ -107,7 +107,7 @@ pub struct RenameBody {
         (status = 401, description = "invalid_credentials: a wrong password", body = ErrorResponse),
         (status = 403, description = "registration_required", body = ErrorResponse),
         (status = 409, description = "username_taken (also a name someone gave up less than `name_release_days` ago)", body = ErrorResponse),
-        (status = 422, description = "invalid_username", body = ErrorResponse),
+        (status = 400, description = "invalid_username", body = ErrorResponse),
         (status = 429, description = "rate_limited: the address's registration budget (`retry_after`)", body = ErrorResponse)))]
 pub async fn rename(
     State(state): State<AppState>,
@@ -140,7 +140,7 @@ pub struct EmailBody {
         (status = 401, description = "invalid_credentials", body = ErrorResponse),
         (status = 403, description = "registration_required", body = ErrorResponse),
         (status = 409, description = "email_taken", body = ErrorResponse),
-        (status = 422, description = "invalid_email", body = ErrorResponse)))]
+        (status = 400, description = "invalid_email", body = ErrorResponse)))]
 pub async fn change_email(
     State(state): State<AppState>,
     session: OwnerSession,
