@@ -472,3 +472,53 @@ async fn the_admin_panel_lists_and_closes_connections_on_every_node() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_room_closing_to_guests_and_a_rename_reach_the_other_node() {
+    let redis = Redis::start().await;
+    let nodes = cluster(&redis, 2, |_| {}).await;
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let (owner, member) = a.two_users(&unique_name("own"), &unique_name("mem")).await;
+    let room = owner.create_room(&unique_name("porch"), false).await;
+    // A guest and a member on node b, the owner's decisions made through node a.
+    let guest_token = b.guest_token(&unique_name("visitor")).await;
+    let mut guest = b.gateway_as(&guest_token).await;
+    guest.join_room(&room.slug, json!({})).await;
+    let mut on_b = common::Caller::with_token(b, &member.token).gateway().await;
+    on_b.join_room(&room.slug, json!({})).await;
+    let _: common::protocol::Room = owner
+        .call(
+            "PATCH",
+            &format!("/api/rooms/{}", room.slug),
+            Some(json!({"allow_guests": false})),
+        )
+        .await
+        .expect(200);
+    let removed: common::protocol::RoomRemoved = guest
+        .event_where(|r: &common::protocol::RoomRemoved| r.room == room.slug)
+        .await;
+    assert_eq!(
+        removed.reason,
+        common::protocol::RemovedReason::GuestsNotAllowed
+    );
+
+    // The owner renames itself on node a; the member on node b sees it in the room.
+    let mut on_a = owner.gateway().await;
+    on_a.join_room(&room.slug, json!({})).await;
+    let old = owner.name().await;
+    let new = unique_name("renamed");
+    let _: common::protocol::Profile = owner
+        .call(
+            "POST",
+            "/api/user/@me/username",
+            Some(json!({"username": new, "password": common::PASSWORD})),
+        )
+        .await
+        .expect(200);
+    let renamed: common::protocol::UserRenamed = on_b
+        .event_where(|r: &common::protocol::UserRenamed| r.from == old)
+        .await;
+    assert_eq!(renamed.user.name, new);
+    let closing: Closing = on_a.event_where(|_: &Closing| true).await;
+    assert_eq!(closing.reason, CloseReason::Renamed);
+}
