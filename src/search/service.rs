@@ -119,9 +119,11 @@ impl Search {
         }
         let mut indexes = Vec::with_capacity(rooms.len());
         let mut openers = Openers::new(&self.rooms);
-        for room in &rooms {
-            let index = self.cache.checkout(room.id);
-            match self.refresh(room, &index, &mut openers, now).await {
+        let checked_out: Vec<_> = rooms.iter().map(|r| self.cache.checkout(r.id)).collect();
+        let mut edited = self.edited(&rooms, &checked_out).await?;
+        for (room, index) in rooms.iter().zip(checked_out) {
+            let edits = edited.remove(&room.id);
+            match self.refresh(room, &index, edits, &mut openers, now).await {
                 Ok(()) => indexes.push((room, index)),
                 // A room whose data key does not open is searched no further, instead of
                 // failing every search of its members.
@@ -142,12 +144,48 @@ impl Search {
         page
     }
 
+    /// The messages edited in each cached room since its cache last looked, read in one query
+    /// for all the rooms (not one each), by room with the window read. A refresh uses them
+    /// when that window still covers the room (another search may have moved it meanwhile);
+    /// applying an edit twice changes nothing.
+    async fn edited(
+        &self,
+        rooms: &[SearchableRoom],
+        indexes: &[Arc<RwLock<RoomIndex>>],
+    ) -> Result<HashMap<i64, Edited>, RoomError> {
+        let mut windows = Vec::new();
+        for (room, index) in rooms.iter().zip(indexes) {
+            let index = index.read().await;
+            if let Some(checked_at) = index.checked_at {
+                windows.push((room.id, index.last_seq, checked_at - EDIT_SKEW_MILLIS));
+            }
+        }
+        let mut by_room: HashMap<i64, Edited> = windows
+            .iter()
+            .map(|&(room, upto, since)| {
+                let edited = Edited {
+                    upto,
+                    since,
+                    rows: Vec::new(),
+                };
+                (room, edited)
+            })
+            .collect();
+        for row in self.store.search().edited_since(&windows).await? {
+            if let Some(edited) = by_room.get_mut(&row.room_id) {
+                edited.rows.push(row);
+            }
+        }
+        Ok(by_room)
+    }
+
     /// Brings a room's cached text up to date with the database: drops what was cleared or
-    /// pruned, reads messages above what it holds, and reads again those edited lately.
+    /// pruned, takes in the messages `edited` lately, and reads messages above what it holds.
     async fn refresh(
         &self,
         room: &SearchableRoom,
         index: &RwLock<RoomIndex>,
+        edited: Option<Edited>,
         openers: &mut Openers<'_>,
         now: Millis,
     ) -> Result<(), RoomError> {
@@ -155,12 +193,15 @@ impl Search {
         index.keep_from(room.first_seq);
         let reads = self.store.search();
         if let Some(checked_at) = index.checked_at {
-            let edited = reads
-                .edited_since(room.id, index.last_seq, checked_at - EDIT_SKEW_MILLIS)
-                .await?;
-            if !edited.is_empty() {
+            let (upto, since) = (index.last_seq, checked_at - EDIT_SKEW_MILLIS);
+            let rows = match edited {
+                Some(read) if read.upto >= upto && read.since <= since => read.rows,
+                // The cache moved since the batch was read: this room's window, alone.
+                _ => reads.edited_since(&[(room.id, upto, since)]).await?,
+            };
+            if !rows.is_empty() {
                 let opener = openers.get(room).await?;
-                index.apply(edited.iter().map(|row| change(opener, row)));
+                index.apply(rows.iter().map(|row| change(opener, row)));
             }
         }
         while index.last_seq < room.last_seq {
@@ -318,6 +359,15 @@ fn change(opener: &BodyOpener, row: &SearchRow) -> Change {
 }
 
 /// Each room's key, fetched once per search at most, and only when a body is opened.
+/// Messages edited in one room, and the window they were read for.
+struct Edited {
+    /// Read at or below this sequence number…
+    upto: i64,
+    /// …edited at or after this time.
+    since: Millis,
+    rows: Vec<SearchRow>,
+}
+
 struct Openers<'a> {
     rooms: &'a Rooms,
     open: HashMap<i64, BodyOpener>,

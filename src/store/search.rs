@@ -102,22 +102,35 @@ impl SearchReads<'_> {
             .await?)
     }
 
-    /// A room's messages at or below sequence `upto` edited at or after `since`.
+    /// For each `(room, upto, since)`: the room's messages at or below sequence `upto` edited
+    /// at or after `since` — in one query for all the rooms a search looks at, not one each.
     pub async fn edited_since(
         &self,
-        room_id: i64,
-        upto: i64,
-        since: Millis,
+        rooms: &[(i64, i64, Millis)],
     ) -> Result<Vec<SearchRow>, StoreError> {
+        let Some(earliest) = rooms.iter().map(|&(_, _, since)| since).min() else {
+            return Ok(Vec::new());
+        };
         let sql = format!(
-            "SELECT {ROW} FROM messages WHERE room_id = $1 AND edited_at >= $2 AND seq <= $3"
+            "SELECT {ROW} FROM messages WHERE edited_at >= $1 AND room_id IN ({})",
+            super::placeholders(2, rooms.len())
         );
-        Ok(sqlx::query_as(&sql)
-            .bind(room_id)
-            .bind(since)
-            .bind(upto)
-            .fetch_all(self.pool)
-            .await?)
+        let mut query = sqlx::query_as::<_, SearchRow>(&sql).bind(earliest);
+        for &(room_id, _, _) in rooms {
+            query = query.bind(room_id);
+        }
+        let rows = query.fetch_all(self.pool).await?;
+        // Each room's own window: the query read from the earliest of them.
+        Ok(rows
+            .into_iter()
+            .filter(|row| {
+                rooms.iter().any(|&(room_id, upto, since)| {
+                    row.room_id == room_id
+                        && row.seq <= upto
+                        && row.edited_at.is_some_and(|at| at >= since)
+                })
+            })
+            .collect())
     }
 
     /// The messages at these (room, sequence) places that are still stored, in one query.
