@@ -413,3 +413,21 @@ async fn python_socketio_clients_talk_with_the_companion_on_both_transports() {
         "past the trial the model is not asked"
     );
 }
+
+#[tokio::test]
+async fn settings_follow_an_account_to_its_other_device_and_every_theme_is_readable() {
+    let out = [screenshot_dir("browser_settings.mjs")];
+    run_script("node", "browser_settings.mjs", &out, BROWSER_TIMEOUT).await;
+}
+
+#[tokio::test]
+async fn an_account_manages_its_sessions_password_and_name_from_the_settings_panel() {
+    let out = [screenshot_dir("browser_settings_account.mjs")];
+    run_script(
+        "node",
+        "browser_settings_account.mjs",
+        &out,
+        BROWSER_TIMEOUT,
+    )
+    .await;
+}

@@ -19,9 +19,9 @@
 // then exactly one stored reply with the "bot" tag instead of the bubble. A reload in the
 // middle of the second reply shows the text so far again (`GET /api/companion`'s `writing`)
 // and the rest as it streams, then the stored reply, once. When the free
-// messages are spent (the Account dialog counts them) the paywall dialog opens;
+// messages are spent (the settings panel's Companion tab counts them) the paywall dialog opens;
 // root, in another browser, grants premium in the admin panel's Users tab and the paywall
-// closes by itself, without a reload, the Account dialog says premium is active, and the next
+// closes by itself, without a reload, the Premium tab says premium is active, and the next
 // message is answered. "Forget our
 // conversation" (confirmed) answers 204 and says so; the message after it is answered too.
 // After a reload the log holds each reply exactly once. In a room of the user's, the settings
@@ -219,15 +219,16 @@ async function run() {
     });
   }
 
-  await step('user', 'the Account dialog counts every free message as used', async (page) => {
+  await step('user', 'the settings panel\'s Companion tab counts every free message as used', async (page) => {
     await page.click('#account-open');
-    await page.locator('#account-dialog').waitFor({ state: 'visible' });
+    await page.locator('#prefs-dialog').waitFor({ state: 'visible' });
+    await page.click('#prefs-tab-companion');
     await page.waitForFunction((n) => (document.querySelector('#account-quota')?.textContent ?? '')
       .startsWith(`0 of ${n} free messages left`), free, { timeout: STEP_MS });
     const premium = (await page.locator('#account-premium').textContent()) ?? '';
     assert(premium.includes('not active'), 'premium should not be active yet', premium);
     await page.keyboard.press('Escape');
-    await page.locator('#account-dialog').waitFor({ state: 'hidden' });
+    await page.locator('#prefs-dialog').waitFor({ state: 'hidden' });
   });
 
   await step('user', 'once the free messages are spent, the paywall opens', async (page) => {
@@ -269,9 +270,10 @@ async function run() {
     await expectQuota(page, '');
   });
 
-  await step('user', 'the Account dialog says premium is active and unlimited', async (page) => {
+  await step('user', 'the settings panel\'s Premium tab says premium is active and unlimited', async (page) => {
     await page.click('#account-open');
-    await page.locator('#account-dialog').waitFor({ state: 'visible' });
+    await page.locator('#prefs-dialog').waitFor({ state: 'visible' });
+    await page.click('#prefs-tab-premium');
     await page.waitForFunction(() => (document.querySelector('#account-premium')?.textContent ?? '')
       .includes('active until'), null, { timeout: STEP_MS });
     const quota = (await page.locator('#account-quota').textContent()) ?? '';

@@ -9,20 +9,23 @@
  * (rooms on the left, members on the right), the composer with outbound typing and its files
  * (attachment tray, attach button, drops, pastes, voice notes), the reply bar and mention
  * autocomplete (reply-bar.js, mention-complete.js), message search for accounts (search.js),
- * and the unread count in the tab title. When a moderator closes the connection it stops
- * reconnecting and shows the blocking screen (closing-screen.js). Everything about rooms is delegated to
- * rooms.js, the admin panel (staff only, at `/admin`) to admin.js.
+ * and the unread count in the tab title (tab-title.js). When a moderator closes the connection
+ * it stops reconnecting and shows the blocking screen (closing-screen.js). Everything about
+ * rooms is delegated to rooms.js, the admin panel (staff only, at `/admin`) to admin.js, the
+ * settings panel to settings.js (which hears the identity and the events about preferences,
+ * premium and renames).
  *
  * A guest may keep its name as an account (account-upgrade.js). The server then ends the guest
  * session, and its `closing` `session_revoked` is expected rather than news: the session is
  * marked as upgrading before the request goes out, so no "signed out" screen shows, and the
  * page enters the chat as the account the way a login does (`onSignedIn`), carrying the open
- * whisper tabs over.
+ * whisper tabs over. A password change and a deletion from the settings panel end the session
+ * the same way: the first reconnects with the new session's cookie, the second signs out.
  */
 
 import { get, post, describeError } from './api.js';
 import { Gateway, gatewayUrl } from './net.js';
-import { badgeFor } from './members.js';
+import { badgeFor, nameKey } from './members.js';
 import { createTypingNotifier } from './typing.js';
 import { createComposer } from './composer.js';
 import { createAttachTray } from './attach-tray.js';
@@ -32,14 +35,13 @@ import { onRouteChange } from './router.js';
 import { createAdminPanel } from './admin.js';
 import { createClosingScreen } from './closing-screen.js';
 import { createDataExport } from './data-export.js';
-import { createAccountPanel } from './account-panel.js';
+import { settingsPanel } from './settings.js';
+import { noteUnread, resetTitle } from './tab-title.js';
 import { createAccountUpgrade } from './account-upgrade.js';
 import { createReplyBar } from './reply-bar.js';
 import { createMentionComplete } from './mention-complete.js';
 import { setSelfName } from './mentions.js';
 import { createSearch } from './search.js';
-
-const TITLE = document.title;
 
 const STATE_LABELS = {
   connecting: 'Connecting…',
@@ -84,7 +86,6 @@ export function createChat({ onSignedOut, onSignedIn }) {
   /** The current session, or null while signed out. Callbacks compare against it to drop stale work. */
   let session = null;
   let countdown = null;
-  let unread = 0;
   const drafts = new Map(); // room slug → unsent composer text
   let typingRoom = null; // the room the outbound typing state is about
 
@@ -143,12 +144,16 @@ export function createChat({ onSignedOut, onSignedIn }) {
   const admin = createAdminPanel();
   const closingScreen = createClosingScreen();
   const dataExport = createDataExport($('export-data'));
-  const account = createAccountPanel($('account-open'));
+  const account = settingsPanel(); // with Premium and Companion
+  account.connect({ // a password change or a deletion ends this session as an upgrade does
+    onStart: upgradeStarting, onDone: sessionReplaced, onFailed: upgradeFailed,
+    onSignedOut: (s, message) => { if (s && s === session) signOut(message); },
+  });
   const search = createSearch([$('search-open'), $('search-open-rooms')], {
     rooms: () => (session ? rooms.searchable() : []),
     onOpen: (hit) => { if (session) rooms.showMessage(hit.room, hit.seq); },
   });
-  const upgrade = createAccountUpgrade([$('upgrade-open'), $('rooms-upgrade')], {
+  const upgrade = createAccountUpgrade([$('upgrade-open'), $('rooms-upgrade'), $('prefs-upgrade')], {
     onStart: upgradeStarting,
     onDone: upgraded,
     onFailed: upgradeFailed,
@@ -219,8 +224,7 @@ export function createChat({ onSignedOut, onSignedIn }) {
     setDrawer(null);
     setSelfName('');
     logoutButton.disabled = false;
-    unread = 0;
-    document.title = TITLE;
+    resetTitle();
   }
 
   function signOut(message = '') {
@@ -234,8 +238,10 @@ export function createChat({ onSignedOut, onSignedIn }) {
       const identity = await gw.request('identify', {});
       if (s !== session) throw new Error('stale session');
       if (isUser(identity.user)) {
+        const was = s.me.name; // a rename (`closing: renamed`) comes back under the new name
         s.me = identity.user;
         renderMe();
+        if (nameKey(was) !== nameKey(s.me.name)) rooms.handleEvent('user_renamed', { from: was, user: s.me });
       }
       await rooms.handshake(gw);
       if (s !== session) throw new Error('stale session');
@@ -263,7 +269,7 @@ export function createChat({ onSignedOut, onSignedIn }) {
       handleClosing(data);
     } else {
       if (event === 'user_updated') selfUpdated(data.user);
-      if (event === 'premium_changed') account.premiumChanged();
+      account.handleEvent(event, data); // premium, preferences from another device, renames
       rooms.handleEvent(event, data);
     }
   }
@@ -297,9 +303,9 @@ export function createChat({ onSignedOut, onSignedIn }) {
       closedByModerator(reason, message, detail);
       return;
     }
-    const text = reason === 'shutdown'
-      ? 'The server is restarting. Reconnecting…'
-      : `Disconnected by the server (${message || reason}). Reconnecting…`;
+    const text = reason === 'shutdown' ? 'The server is restarting. Reconnecting…'
+      : reason === 'renamed' ? 'Your name changed. Reconnecting under the new one…'
+        : `Disconnected by the server (${message || reason}). Reconnecting…`;
     rooms.notice(text, 'connection');
   }
 
@@ -335,6 +341,14 @@ export function createChat({ onSignedOut, onSignedIn }) {
     const whispers = rooms.takeWhispers();
     onSignedIn(profile);
     rooms.adoptWhispers(whispers);
+  }
+
+  /** Our password changed: the server replaced this session, so reconnect with the new cookie. */
+  function sessionReplaced(s) {
+    if (!s || s !== session) return;
+    Object.assign(s, { upgrading: false, revoked: false, expectClose: true });
+    s.gateway.stop();
+    s.gateway.start();
   }
 
   /**
@@ -469,20 +483,6 @@ export function createChat({ onSignedOut, onSignedIn }) {
       const toggle = drawers[openDrawer].toggle;
       setDrawer(null);
       toggle.focus();
-    }
-  });
-
-  // ---- unread count in the tab title while hidden -------------------------------------------
-
-  function noteUnread() {
-    if (!document.hidden) return;
-    unread += 1;
-    document.title = `(${unread}) ${TITLE}`;
-  }
-  document.addEventListener('visibilitychange', () => {
-    if (!document.hidden && unread) {
-      unread = 0;
-      document.title = TITLE;
     }
   });
 

@@ -1,13 +1,17 @@
 /**
  * The message composer: auto-growing `#composer` textarea and `#send` button.
  *
- * Enter sends, Shift+Enter inserts a newline (and Enter while an IME is composing is left to
- * the IME). The text stays in the box until the send is acknowledged, so a rejected message
- * (`rate_limited`, `message_too_long`, offline) can be fixed and sent again. A message may be
+ * Enter sends and Shift+Enter inserts a newline, or, with Enter-to-send off, Enter inserts a
+ * newline and Ctrl/⌘+Enter sends (send-keys.js; the box's tooltip says which). The text stays
+ * in the box until the send is acknowledged, so a rejected message (`rate_limited`,
+ * `message_too_long`, offline) can be fixed and sent again. A message may be
  * text, the finished uploads of the attachment tray (attach-tray.js), or both; while a file is
  * still uploading, sending waits (the button is disabled). Whether and how to send is the
  * caller's business (`onSend`).
  */
+
+import { isSendKey, sendKeysText } from './send-keys.js';
+import { onPreferences } from './preferences.js';
 
 const MAX_HEIGHT_PX = 200;
 /** No attachment tray: text only. */
@@ -77,10 +81,13 @@ export function createComposer({ form, textarea, button }, { onSend, onInput }, 
   });
 
   textarea.addEventListener('keydown', (event) => {
-    if (event.key !== 'Enter' || event.shiftKey || event.isComposing || event.keyCode === 229) return;
+    if (!isSendKey(event)) return;
     event.preventDefault();
     submit();
   });
+  const sayKeys = () => { textarea.title = sendKeysText(); };
+  sayKeys();
+  onPreferences(sayKeys);
 
   form.addEventListener('submit', (event) => {
     event.preventDefault();

@@ -76,6 +76,7 @@ const SENTENCES = {
   not_found: () => 'That does not exist, or you cannot see it.',
   not_in_room: () => 'You are not in that room (any more). Open it again to write there.',
   registration_required: () => 'That is for registered accounts — create one to do it.',
+  not_accepting_messages: () => 'They do not accept private messages from you: their settings allow only some people to write to them first.',
   banned: () => 'You are banned.',
   room_taken: () => 'Another room already uses that address.',
   invalid_room: (err) => (err.message

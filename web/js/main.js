@@ -1,9 +1,9 @@
 /**
  * Boot and view routing for the Parlor browser app.
  *
- * Applies the theme, asks the server who we are (`GET /api/user/@me` with the session cookie)
- * and shows either the chat (200: a reload restores the same identity without typing) or the
- * join screen (401). The address bar names what to open (`/`, `/room/<slug>`,
+ * Wires the settings panel (the look itself was applied by theme-boot.js), asks the server who
+ * we are (`GET /api/user/@me` with the session cookie) and shows either the chat (200: a
+ * reload restores the same identity without typing) or the join screen (401). The address bar names what to open (`/`, `/room/<slug>`,
  * `/invite/<token>`, `/admin`); it is read when the chat starts, so an invite opened while
  * signed out is redeemed right after logging in or registering. The share link of a live ephemeral room
  * (`/room/<CODE>`) opened while signed out shows that room's door instead of the join screen.
@@ -12,7 +12,7 @@
  */
 
 import { get, describeError } from './api.js';
-import { initTheme } from './settings.js';
+import { settingsPanel } from './settings.js';
 import { createJoinView } from './join.js';
 import { createChat } from './chat.js';
 import { currentRoute } from './router.js';
@@ -25,7 +25,7 @@ const joinView = $('join-view');
 const chatView = $('chat-view');
 const doorView = $('door-view');
 
-initTheme($('theme-toggle'));
+settingsPanel(); // the gear works on every screen; the look was set by theme-boot.js
 
 const join = createJoinView(joinView, { onJoined: showChat });
 const chat = createChat({ onSignedOut: showSignedOut, onSignedIn: showChat });

@@ -1,8 +1,11 @@
 /**
  * The menu that opens on someone in a member list (`#member-menu`): "Message" starts a private
  * conversation (both sides have accounts), "Whisper" opens a whisper tab (either side is a
- * guest), and for moderators "Kick…", "Mute…" and "Ban…" on anyone of a lower role (in the room
- * whose list it is). Nothing is offered for yourself, whose entry is not a button.
+ * guest), "Ignore…" / "Unignore…" for accounts (ignores.js), and on anyone of a lower role (in
+ * the room whose list it is) "Kick…", "Mute…", "Ban…" and, on accounts, "Verify…" or "Remove
+ * verification…" for moderators, "Change role…" and "Move to a room…" for admins and root.
+ * Every one of those asks first (member-moderation.js). Nothing is offered for yourself, whose
+ * entry is not a button.
  *
  * One menu element serves every room's list: clicks are delegated from `#members`, and the menu
  * is placed under the clicked entry (fixed position, kept inside the viewport). It closes on a
@@ -10,18 +13,27 @@
  * as text.
  */
 
-import { mayActOn } from './roles.js';
+import { mayActOn, assignableRoles } from './roles.js';
+import { isIgnored } from './ignores.js';
 
 const MARGIN_PX = 8;
 const MODERATION = [['kick', 'Kick…'], ['mute', 'Mute…'], ['ban', 'Ban…']];
+
+/** The staff choices beyond kick, mute and ban that `self` has on `user` (accounts only). */
+function staffChoices(self, user) {
+  if (user.kind === 'guest') return [];
+  const list = [user.verified ? ['unverify', 'Remove verification…'] : ['verify', 'Verify…']];
+  if (assignableRoles(self.role).length) list.push(['role', 'Change role…'], ['move', 'Move to a room…']);
+  return list;
+}
 
 /**
  * @param {object} options
  * @param {() => {kind: string}|null} options.me the signed-in identity
  * @param {(name: string) => void} options.onMessage start or show a conversation with `name`
  * @param {(user: {name: string, kind: string}) => void} options.onWhisper open a whisper tab
- * @param {(action: string, user: {name: string, room: string}) => void} options.onModerate
- *   kick, mute or ban `user` (a moderator's choice); `room` is the list's room
+ * @param {(action: string, user: {name: string, room: string, self: object}) => void} options.onModerate
+ *   kick, mute, ban, verify, role, move, ignore or unignore `user`; `room` is the list's room
  */
 export function createMemberMenu({ me, onMessage, onWhisper, onModerate }) {
   const $ = (id) => document.getElementById(id);
@@ -62,9 +74,14 @@ export function createMemberMenu({ me, onMessage, onWhisper, onModerate }) {
     if (self.kind === 'guest' || user.kind === 'guest') {
       list.push(item('Whisper', 'member-menu-whisper', () => onWhisper(user)));
     }
+    if (self.kind !== 'guest') {
+      const action = isIgnored(user.name) ? 'unignore' : 'ignore';
+      list.push(item(action === 'ignore' ? 'Ignore…' : 'Unignore…', `member-menu-${action}`,
+        () => onModerate(action, { ...user, self })));
+    }
     if (mayActOn(self.role, user.role)) {
-      for (const [action, label] of MODERATION) {
-        const choice = item(label, `member-menu-${action}`, () => onModerate(action, user));
+      for (const [action, label] of [...MODERATION, ...staffChoices(self, user)]) {
+        const choice = item(label, `member-menu-${action}`, () => onModerate(action, { ...user, self }));
         choice.classList.add('member-menu-moderation');
         list.push(choice);
       }
@@ -89,6 +106,7 @@ export function createMemberMenu({ me, onMessage, onWhisper, onModerate }) {
       name: entry.dataset.name,
       kind: entry.dataset.kind,
       role: entry.dataset.role,
+      verified: Boolean(entry.querySelector('.verified-tag')),
       room: entry.closest('.members')?.dataset.room,
     };
     close();

@@ -178,11 +178,16 @@ export function createMemberList(listEl, onCount) {
       render();
       return isNew;
     },
-    /** Refreshes a present member's badges (`user_updated`); absent users are not added. */
-    update(user) {
-      const key = nameKey(user.name);
-      if (!members.has(key)) return;
-      members.set(key, user);
+    /**
+     * Refreshes a present member's badges (`user_updated`), or its name (`user_renamed`; `was`:
+     * the name it had); absent users are not added.
+     */
+    update(user, was = user.name) {
+      const key = nameKey(was);
+      const self = selfKey === key;
+      if (self) selfKey = nameKey(user.name);
+      if (!members.has(key) && !self) return;
+      if (members.delete(key)) members.set(nameKey(user.name), user);
       render();
     },
     /** Removes a member (who may not be on a loaded page); returns true when it was listed. */

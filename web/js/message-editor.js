@@ -1,11 +1,13 @@
 /**
- * Editing a message in place: a textarea where its text was, Enter saves, Shift+Enter starts a
- * new line, Escape (or Cancel) puts the text back unchanged. A refusal (`edit_window_closed`,
+ * Editing a message in place: a textarea where its text was, Enter saves and Shift+Enter starts
+ * a new line (or the other way round, Ctrl/⌘+Enter saving, with Enter-to-send off:
+ * send-keys.js), Escape (or Cancel) puts the text back unchanged. A refusal (`edit_window_closed`,
  * `forbidden`…) is shown under the box, which stays open so nothing typed is lost. Sending the
  * edit is the caller's (`onSave`, which rejects with the server's error).
  */
 
 import { describeError } from './api.js';
+import { isSendKey, sendKeysText } from './send-keys.js';
 
 const MAX_HEIGHT_PX = 240;
 
@@ -45,7 +47,7 @@ export function openEditor(item, { text, onSave, onClose = () => {} }) {
   textarea.setAttribute('aria-label', 'Edit message');
   const hint = document.createElement('p');
   hint.className = 'message-editor-hint';
-  hint.textContent = 'Enter saves · Shift+Enter new line · Esc cancels';
+  hint.textContent = `${sendKeysText('saves')} · Esc cancels`;
   const error = document.createElement('p');
   error.className = 'message-editor-error form-error';
   error.setAttribute('role', 'alert');
@@ -94,7 +96,7 @@ export function openEditor(item, { text, onSave, onClose = () => {} }) {
       event.preventDefault();
       event.stopPropagation();
       close();
-    } else if (event.key === 'Enter' && !event.shiftKey && !event.isComposing && event.keyCode !== 229) {
+    } else if (isSendKey(event)) {
       event.preventDefault();
       submit();
     }

@@ -23,17 +23,15 @@ import { attachmentsElement } from './attachment-view.js';
 import { renderMarkup } from './markup.js';
 import { avatarFor } from './avatar.js';
 import { mentionsMe } from './mentions.js';
+import { clockTime } from './clock.js';
 
 const MAX_LINES = 500;
 const STICK_THRESHOLD_PX = 48;
 const NEAR_TOP_PX = 120;
 
-/** `HH:MM` in local time from epoch milliseconds. */
+/** The time of day of epoch milliseconds, on the reader's 12- or 24-hour clock (clock.js). */
 export function formatTime(ts) {
-  const date = new Date(ts);
-  if (Number.isNaN(date.getTime())) return '';
-  const pad = (n) => String(n).padStart(2, '0');
-  return `${pad(date.getHours())}:${pad(date.getMinutes())}`;
+  return clockTime(ts);
 }
 
 function timeElement(ts, className) {

@@ -8,12 +8,14 @@
  * notifications the chime still plays. What alerts is per room, `all` | `mentions` | `none`,
  * chosen in the room header (`#room-notify`) and kept in localStorage; the defaults are `all`
  * for conversations (and whisper tabs and 1-on-1 rooms, which are conversations too),
- * `mentions` for rooms and `none` for the lobby. Never for the user's own messages, never while
+ * `mentions` for rooms and `none` for the lobby. The chime plays only with the "Notification
+ * sounds" preference on (preferences.js). Never for the user's own messages, never while
  * the tab is visible. Clicking a notification focuses the tab and opens its room (`onOpen`).
  * Whether a message mentions the user is mentions.js's rule.
  */
 
 import { mentionsMe, isSelf } from './mentions.js';
+import { preferences } from './preferences.js';
 
 const ENABLED_KEY = 'parlor.notify';
 const LEVELS_KEY = 'parlor.notify.rooms';
@@ -140,7 +142,7 @@ export function createNotifier({ bell, select }, { onOpen, onNote }) {
   }
 
   function notify(r, message) {
-    chime.play();
+    if (preferences().sounds) chime.play();
     if (!supported() || window.Notification.permission !== 'granted') return;
     const author = message.author?.name ?? 'Someone';
     let shown;

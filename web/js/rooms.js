@@ -318,10 +318,10 @@ export function createRooms({
     onIncoming();
   }
 
-  /** A badge changed (`user_updated`): every member list showing that user follows. */
-  function userUpdated(user) {
+  /** A badge or a name (`was`) changed: every member list showing that user follows. */
+  function userUpdated(user, was) {
     if (typeof user?.name !== 'string') return;
-    for (const room of rooms.values()) room.pane?.members.update(user);
+    for (const room of rooms.values()) room.pane?.members.update(user, was);
   }
 
   /**
@@ -331,8 +331,8 @@ export function createRooms({
    */
   function handleEvent(event, data) {
     if (privateRooms.handleEvent(event, data)) return true;
-    if (event === 'user_updated') {
-      userUpdated(data.user);
+    if (event === 'user_updated' || event === 'user_renamed') {
+      userUpdated(data.user, data.from);
       return;
     }
     if (event === 'rooms_changed') {

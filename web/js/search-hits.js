@@ -7,8 +7,10 @@
  * formatting): it is split on the matches and every piece goes in with `textContent`, so no
  * message and no query can become markup. Matching follows the server's rule (every word as a
  * substring, any case), which is also why a long message is cut to a window around its first
- * match. No network, no state.
+ * match. Times follow the reader's clock (clock.js). No network, no state.
  */
+
+import { clockTime } from './clock.js';
 
 /** Characters of a long message shown around its first match. */
 const WINDOW = 240;
@@ -63,11 +65,11 @@ export function highlighted(text, words) {
   });
 }
 
-/** `12 Mar 2026, 14:05` (today: just `14:05`) in local time. */
+/** `12 Mar 2026, 14:05` (today: just `14:05`; `2:05 PM` on a 12-hour clock) in local time. */
 function whenText(ts) {
   const date = new Date(ts);
   if (Number.isNaN(date.getTime())) return '';
-  const time = date.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  const time = clockTime(date);
   if (date.toDateString() === new Date().toDateString()) return time;
   return `${date.toLocaleDateString(undefined, { day: 'numeric', month: 'short', year: 'numeric' })}, ${time}`;
 }
