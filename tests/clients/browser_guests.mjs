@@ -28,7 +28,7 @@
 // being checked) and failure-other.png. Exits 0 on success, 1 on the first failed check, 2 on
 // bad usage, 3 on overrun (75 s watchdog). Needs `npm ci` in tests/clients and chromium.
 
-import { STEP_MS, assert, createHarness, digits, log, send, waitForChat, scriptArgs } from './harness.mjs';
+import { STEP_MS, assert, createHarness, digits, log, send, waitForChat, scriptArgs, register } from './harness.mjs';
 
 const DEADLINE_MS = 75000;
 const ROOM = 'guestbook';
@@ -76,16 +76,6 @@ async function act(message, action) {
 const actionsOf = (message) => message.locator('.message-action')
   .evaluateAll((buttons) => buttons.map((b) => b.dataset.action));
 
-async function register(page, name, password) {
-  await page.goto(`${baseUrl}/`, { timeout: STEP_MS });
-  await page.click('#tab-register');
-  await page.locator('#register-username').waitFor({ state: 'visible' });
-  await page.fill('#register-username', name);
-  await page.fill('#register-password', password);
-  await page.click('#register-submit');
-  await waitForChat(page, name);
-}
-
 /** Joins as the guest `nick` from the join screen already shown. */
 async function joinAsGuest(page, nick) {
   await page.click('#tab-guest');
@@ -114,7 +104,7 @@ async function run() {
   // ---- an account makes a public room ---------------------------------------------------------
   const welcome = `welcome to the guestbook ${tag}`;
   await step('B', `registers as ${nickB} and creates the public room #${ROOM}`, async (page) => {
-    await register(page, nickB, password);
+    await register(page, baseUrl, nickB, password);
     await page.click('#room-new');
     await page.locator('#create-room-dialog').waitFor({ state: 'visible' });
     await page.fill('#create-room-slug', ROOM);

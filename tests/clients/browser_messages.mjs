@@ -27,7 +27,7 @@
 // failure-other.png. Exits 0 on success, 1 on the first failed check, 2 on bad usage, 3 on
 // overrun (60 s watchdog). Needs `npm ci` in tests/clients and chromium.
 
-import { STEP_MS, assert, createHarness, digits, postFillers, send, waitForChat, scriptArgs } from './harness.mjs';
+import { STEP_MS, assert, createHarness, digits, postFillers, send, waitForChat, scriptArgs, register } from './harness.mjs';
 
 const DEADLINE_MS = 60000;
 /** Messages A posts over REST between the original and the reply: more than a join's page. */
@@ -44,16 +44,6 @@ const logOf = (slug) => `#messages .room-log[data-room="${slug}"]`;
 /** The message of room `slug` whose text contains `text`. */
 const messageWith = (page, slug, text) =>
   page.locator(`${logOf(slug)} .message`, { has: page.locator('.message-text', { hasText: text }) });
-
-async function register(page, name, password) {
-  await page.goto(`${baseUrl}/`, { timeout: STEP_MS });
-  await page.click('#tab-register');
-  await page.locator('#register-username').waitFor({ state: 'visible' });
-  await page.fill('#register-username', name);
-  await page.fill('#register-password', password);
-  await page.click('#register-submit');
-  await waitForChat(page, name);
-}
 
 /** Waits until room `slug` is on screen. */
 async function waitForRoom(page, slug) {
@@ -92,8 +82,8 @@ async function run() {
   await openPage(await browser.newContext({ viewport }), 'A', /status of 4\d\d/);
   await openPage(await browser.newContext({ viewport }), 'B', /status of 4\d\d/);
 
-  await step('A', `register as ${nickA}`, (page) => register(page, nickA, password));
-  await step('B', `register as ${nickB}`, (page) => register(page, nickB, password));
+  await step('A', `register as ${nickA}`, (page) => register(page, baseUrl, nickA, password));
+  await step('B', `register as ${nickB}`, (page) => register(page, baseUrl, nickB, password));
 
   // ---- the room list follows rooms_changed ------------------------------------------------------
   await step('A', `creates public room ${slug} from the dialog`, async (page) => {

@@ -22,7 +22,7 @@
 // being checked) and failure-other.png. Exits 0 on success, 1 on the first failed check, 2 on
 // bad usage, 3 on overrun (60 s watchdog). Needs `npm ci` in tests/clients and chromium.
 
-import { STEP_MS, assert, createHarness, digits, postFillers, send, waitForChat, scriptArgs } from './harness.mjs';
+import { STEP_MS, assert, createHarness, digits, postFillers, send, waitForChat, scriptArgs, register } from './harness.mjs';
 
 const DEADLINE_MS = 60000;
 /** Messages A posts after the old one: more than a join's page (30 on the test server). */
@@ -38,16 +38,6 @@ const { step, shot, launch, openPage, finish } = createHarness({
 
 const logOf = (slug) => `#messages .room-log[data-room="${slug}"]`;
 const HITS = '#search-results .search-hit';
-
-async function register(page, name, password) {
-  await page.goto(`${baseUrl}/`, { timeout: STEP_MS });
-  await page.click('#tab-register');
-  await page.locator('#register-username').waitFor({ state: 'visible' });
-  await page.fill('#register-username', name);
-  await page.fill('#register-password', password);
-  await page.click('#register-submit');
-  await waitForChat(page, name);
-}
 
 /** Calls the REST API with the page's session cookie; fails the step on an unexpected status. */
 async function api(page, method, path, body, expect = [200, 201, 204]) {
@@ -110,9 +100,9 @@ async function run() {
   await openPage(await browser.newContext({ viewport: phone, hasTouch: true }), 'C', /status of 4\d\d/);
   await openPage(await browser.newContext({ viewport }), 'D', /status of 4\d\d/);
 
-  await step('A', `register as ${nickA}`, (page) => register(page, nickA, password));
-  await step('B', `register as ${nickB}`, (page) => register(page, nickB, password));
-  await step('C', `register as ${nickC} (phone width)`, (page) => register(page, nickC, password));
+  await step('A', `register as ${nickA}`, (page) => register(page, baseUrl, nickA, password));
+  await step('B', `register as ${nickB}`, (page) => register(page, baseUrl, nickB, password));
+  await step('C', `register as ${nickC} (phone width)`, (page) => register(page, baseUrl, nickC, password));
 
   let oldSeq = '';
   await step('A', `creates public room ${slug}, posts the old message, an XSS attempt and ${FILLERS} fillers over REST`, async (page) => {

@@ -47,6 +47,17 @@ export async function waitForChat(page, name) {
   assert(await page.locator('#join-view').isHidden(), '#join-view should be hidden');
 }
 
+/** Registers `name` from the join screen at `baseUrl` and waits for the chat. */
+export async function register(page, baseUrl, name, password) {
+  await page.goto(`${baseUrl}/`, { timeout: STEP_MS });
+  await page.click('#tab-register');
+  await page.locator('#register-username').waitFor({ state: 'visible' });
+  await page.fill('#register-username', name);
+  await page.fill('#register-password', password);
+  await page.click('#register-submit');
+  await waitForChat(page, name);
+}
+
 /** Types `text` into the composer, presses Enter, and waits until the composer is empty. */
 export async function send(page, text) {
   const composer = page.locator('#composer');

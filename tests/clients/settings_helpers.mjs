@@ -10,15 +10,7 @@ export const THEMES = ['midnight-purple', 'crimson-noir', 'ocean-deep', 'ember',
 /** The lobby's member entry of `name` (its menu button inside). */
 export const lobbyMember = (name) => `#members .members[data-room="lobby"] .member[data-name="${name}"]`;
 
-export async function register(page, baseUrl, name, password) {
-  await page.goto(`${baseUrl}/`, { timeout: STEP_MS });
-  await page.click('#tab-register');
-  await page.locator('#register-username').waitFor({ state: 'visible' });
-  await page.fill('#register-username', name);
-  await page.fill('#register-password', password);
-  await page.click('#register-submit');
-  await waitForChat(page, name);
-}
+export { register } from './harness.mjs';
 
 export async function login(page, baseUrl, name, password) {
   await page.goto(`${baseUrl}/`, { timeout: STEP_MS });
