@@ -494,6 +494,7 @@ impl Inner {
             if piece.is_empty() {
                 continue;
             }
+            let at = text.encode_utf16().count();
             text.push_str(&piece);
             self.progress.piece(job.user, &piece);
             self.outlet.tell(
@@ -502,6 +503,7 @@ impl Inner {
                 Note::Delta {
                     reply_id: job.reply_id.clone(),
                     text: piece,
+                    at,
                 },
             );
             if text.chars().count() >= most {

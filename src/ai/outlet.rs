@@ -13,8 +13,14 @@ pub enum Note {
     Queued { reply_id: String, position: usize },
     /// The bot is writing (`true`) or stopped (`false`).
     Typing { active: bool },
-    /// The next piece of the reply `reply_id`.
-    Delta { reply_id: String, text: String },
+    /// The next piece of the reply `reply_id`, starting `at` UTF-16 code units into it (what
+    /// JavaScript strings count), so a page that caught up from a snapshot can tell a piece it
+    /// already holds from a new one.
+    Delta {
+        reply_id: String,
+        text: String,
+        at: usize,
+    },
     /// The free messages are spent; the model was not asked.
     LimitReached { free_messages: u32 },
 }

@@ -203,6 +203,8 @@ pub enum Event {
         room: String,
         message_id: String,
         text: String,
+        /// Where the piece starts in the reply, in UTF-16 code units.
+        at: usize,
     },
     /// To one user: their request to the companion waits; `position` 1 is next.
     AiQueued {

@@ -64,6 +64,10 @@ def run(url, bot):
                   f"{c.label}: the pieces and the stored reply share one id", (ids, stored))
             check("".join(d["text"] for d in deltas) == stored["text"],
                   f"{c.label}: the pieces make the stored text", (deltas, stored))
+            starts = [len("".join(d["text"] for d in deltas[:i]).encode("utf-16-le")) // 2
+                      for i in range(len(deltas))]
+            check([d["at"] for d in deltas] == starts,
+                  f"{c.label}: each piece says where it starts (UTF-16 units)", deltas)
 
         mark = ws.mark()
         expect_ok(ws.call("send", {"room": room, "text": "one more"}), "a second message is stored")

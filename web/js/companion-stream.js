@@ -99,12 +99,17 @@ export function createCompanionStream(ctx, botName) {
   }
 
   return {
-    /** `ai_delta`: the next piece of a reply. */
-    delta({ room, message_id: id, text }) {
+    /**
+     * `ai_delta`: the next piece of a reply, starting `at` characters (UTF-16 units) into it.
+     * A catch-up may already hold it (the snapshot was read after the piece was sent): only
+     * what lies past the shown text is added.
+     */
+    delta({ room, message_id: id, text, at }) {
       const bubble = bubbleFor(room, id);
       if (!bubble || typeof text !== 'string') return;
       setWaiting(bubble, null);
-      setText(bubble, bubble.text + text);
+      const held = Number.isInteger(at) ? Math.max(0, Math.min(text.length, bubble.text.length - at)) : 0;
+      if (held < text.length) setText(bubble, bubble.text + text.slice(held));
     },
 
     /** `ai_queued`: the reply waits for the model, `position` 1 next. */

@@ -188,9 +188,16 @@ async fn a_reply_streams_in_pieces_then_is_posted_under_the_same_id() {
     while let Ok(note) = bench.notes.try_recv() {
         notes.push(note);
     }
-    let delta = |text: &str| Note::Delta {
-        reply_id: reply_id.clone(),
-        text: text.into(),
+    // Each piece starts where the ones before it end.
+    let streamed = std::cell::Cell::new(0);
+    let delta = |text: &str| {
+        let at = streamed.get();
+        streamed.set(at + text.encode_utf16().count());
+        Note::Delta {
+            reply_id: reply_id.clone(),
+            text: text.into(),
+            at,
+        }
     };
     assert_eq!(
         notes,

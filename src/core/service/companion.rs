@@ -260,10 +260,11 @@ impl Outlet for ChatOutlet {
                 user: self.bot.view(),
                 active,
             },
-            Note::Delta { reply_id, text } => Event::AiDelta {
+            Note::Delta { reply_id, text, at } => Event::AiDelta {
                 room,
                 message_id: reply_id,
                 text,
+                at,
             },
             Note::LimitReached { free_messages } => Event::AiLimitReached {
                 room,

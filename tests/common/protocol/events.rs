@@ -353,6 +353,7 @@ pub struct AiDelta {
     pub room: String,
     pub message_id: String,
     pub text: String,
+    pub at: usize,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
