@@ -246,11 +246,13 @@ async function run() {
   });
 
   // ---- a reply to a message pushed out of the loaded page ---------------------------------------
-  const original = `the original ${tag}`;
+  // Formatted: its quotes (the reply bar, the reply's quote) show the words without markers.
+  const original = `the **original** ${tag}`;
+  const shown = `the original ${tag}`;
   let originalSeq = '';
   await step('A', `writes an original, then ${FILLERS} messages over REST`, async (page) => {
     await send(page, original);
-    const message = messageWith(page, slug, original);
+    const message = messageWith(page, slug, shown);
     await message.waitFor({ state: 'visible' });
     originalSeq = await message.getAttribute('data-seq');
     await postFillers(page, slug, FILLERS, tag);
@@ -263,7 +265,8 @@ async function run() {
     const bar = page.locator('#reply-bar');
     await bar.waitFor({ state: 'visible' });
     const says = await bar.textContent();
-    assert(says.includes(`Replying to ${nickA}`) && says.includes(original), 'the reply bar names A and quotes', says);
+    assert(says.includes(`Replying to ${nickA}`) && says.includes(shown) && !says.includes('**'),
+      'the reply bar names A and quotes the words, without formatting markers', says);
     await send(page, reply);
     await bar.waitFor({ state: 'hidden' });
     const quote = messageWith(page, slug, reply).locator('.reply-quote');
@@ -277,7 +280,8 @@ async function run() {
     await waitForRoom(page, slug);
     const quote = messageWith(page, slug, reply).locator('.reply-quote');
     await quote.waitFor({ state: 'visible' });
-    assert((await quote.textContent()).includes(original), 'the quote shows the original', await quote.textContent());
+    const quoted = await quote.textContent();
+    assert(quoted.includes(shown) && !quoted.includes('**'), 'the quote shows the original, without markers', quoted);
     const loaded = page.locator(`${logOf(slug)} .message[data-seq="${originalSeq}"]`);
     assert(await loaded.count() === 0, 'the original is outside the loaded page');
     await quote.click();

@@ -30,6 +30,25 @@ export function setRoomRefs(refs) {
   roomRefs = refs;
 }
 
+/**
+ * The text a reader sees, without the markers of formatting: for places that show a message
+ * as one line of plain text (a reply's quote, a search result), where `**bold**` would
+ * otherwise show its asterisks. Fences and quote and list markers at line starts go, inline
+ * markers keep their content; links, rooms and mentions stay as written.
+ */
+export function plainText(text) {
+  const lines = String(text).split('\n')
+    .filter((line) => !/^\s*```/.test(line))
+    .map((line) => line.replace(/^\s*>\s?/, '').replace(/^\s*(?:[-*]|\d+\.)\s+/, ''));
+  let plain = lines.join(' ');
+  for (const { kind, re, lead } of INLINE) {
+    if (!TAGS[kind]) continue;
+    const global = new RegExp(re.source, `${re.flags.replace('g', '')}g`);
+    plain = plain.replace(global, (...groups) => (lead ? groups[1] + groups[2] : groups[1]));
+  }
+  return plain.replace(/\s+/g, ' ').trim();
+}
+
 /** Schemes a link may have. */
 const LINK_SCHEMES = new Set(['http:', 'https:', 'mailto:']);
 

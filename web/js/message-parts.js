@@ -11,7 +11,7 @@
  * room-events.js hands over the live events (`messageEdited`, `messageDeleted`, `reactionChanged`).
  */
 
-import { renderMarkup } from './markup.js';
+import { plainText, renderMarkup } from './markup.js';
 
 /** Longest reply snippet the composer and a quote show (the server quotes as much). */
 export const SNIPPET_CHARS = 140;
@@ -21,9 +21,9 @@ const states = new WeakMap();
 /** The state of a message element: `{seq, author, text, editedAt, deleted, reactions}`, or null. */
 export const stateOf = (item) => states.get(item) ?? null;
 
-/** The first SNIPPET_CHARS characters of `text` on one line. */
+/** The first SNIPPET_CHARS characters of `text` on one line, without formatting markers. */
 export function snippet(text) {
-  const flat = String(text ?? '').replace(/\s+/g, ' ').trim();
+  const flat = plainText(String(text ?? ''));
   const chars = [...flat];
   return chars.length > SNIPPET_CHARS ? `${chars.slice(0, SNIPPET_CHARS).join('')}…` : flat;
 }

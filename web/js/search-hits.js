@@ -11,6 +11,7 @@
  */
 
 import { clockTime } from './clock.js';
+import { plainText } from './markup.js';
 
 /** Characters of a long message shown around its first match. */
 const WINDOW = 240;
@@ -53,7 +54,7 @@ function excerpt(text, re) {
  */
 export function highlighted(text, words) {
   const re = matcher(words);
-  const shown = excerpt(String(text ?? ''), re);
+  const shown = excerpt(plainText(String(text ?? '')), re);
   if (!re) return [document.createTextNode(shown)];
   // With one capturing group, split() puts the matches at the odd positions.
   return shown.split(re).flatMap((part, i) => {
