@@ -39,6 +39,7 @@ async fn an_account_publishes_its_keys_and_others_read_only_the_public_part() {
     let app = spawn_app().await;
     let (me, other) = app.two_users("keys", "reader").await;
     let name = me.name().await;
+    let mut watching = other.gateway().await;
     me.call("GET", "/api/user/@me/keys", None)
         .await
         .expect_error(404, "not_found");
@@ -94,7 +95,11 @@ async fn an_account_publishes_its_keys_and_others_read_only_the_public_part() {
     assert_eq!(rewrapped["password_wrapped"], wrapped("pbkdf2-sha256", 'C'));
     assert_eq!(rewrapped["recovery_wrapped"], wrapped("hkdf-sha256", 'B'));
 
-    // New keys are a new fingerprint.
+    // Publishing the first keys and re-wrapping them warned nobody.
+    watching
+        .assert_no_event(|_: &common::protocol::KeysChanged| true)
+        .await;
+    // New keys are a new fingerprint, and everyone hears of the change.
     let mut swapped = bundle();
     swapped["agreement_public"] = SIGNING.into();
     swapped["signing_public"] = AGREEMENT.into();
@@ -103,6 +108,18 @@ async fn an_account_publishes_its_keys_and_others_read_only_the_public_part() {
         .await
         .expect(200);
     assert_ne!(replaced["fingerprint"], fingerprint.as_str());
+    let warned: common::protocol::KeysChanged = watching.event().await;
+    assert_eq!(
+        (warned.user.as_str(), warned.fingerprint.as_str()),
+        (
+            name.as_str(),
+            replaced["fingerprint"].as_str().unwrap_or_default()
+        )
+    );
+    assert_eq!(
+        warned.safety_number,
+        replaced["safety_number"].as_str().unwrap_or_default()
+    );
 }
 
 #[tokio::test]

@@ -187,6 +187,13 @@ pub enum Event {
         from: String,
         user: UserView,
     },
+    /// To every account: an account replaced its end-to-end keys (a new safety number). Clients
+    /// that knew the old keys warn before trusting the new ones (`docs/e2ee.md`).
+    KeysChanged {
+        user: String,
+        fingerprint: String,
+        safety_number: String,
+    },
     /// To one account's connections: its preferences as now stored (another device changed
     /// them).
     PreferencesChanged(crate::domain::Preferences),
@@ -253,6 +260,7 @@ impl Event {
             Event::UserUpdated { .. } => "user_updated",
             Event::UserRenamed { .. } => "user_renamed",
             Event::PreferencesChanged(_) => "preferences_changed",
+            Event::KeysChanged { .. } => "keys_changed",
             Event::PremiumChanged { .. } => "premium_changed",
             Event::Moved { .. } => "moved",
             Event::AiDelta { .. } => "ai_delta",

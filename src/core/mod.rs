@@ -264,7 +264,7 @@ impl Chat {
             settings.search_cache_bytes,
         ));
         let run_once = RunOnce::new(files.store.clone(), settings.node.clone(), clock.clone());
-        let keys = KeyDirectory::new(files.store.clone(), clock.clone());
+        let keys = KeyDirectory::new(files.store.clone(), clock.clone(), Arc::clone(&bus));
         let my_account = MyAccount::new(MyAccountParts {
             auth: Arc::clone(&auth),
             store: files.store.clone(),

@@ -5,11 +5,12 @@
 
 use crate::auth::Identity;
 use crate::clock::Clock;
-use crate::core::CoreError;
+use crate::core::{Bus, CoreError, Directive, Event};
 use crate::domain::{fingerprint, hex, safety_number, Kdf, Principal, PublicKey, Wrapped};
 use crate::rooms::RoomError;
 use crate::store::{AccountKeysRow, Store};
 use serde::Serialize;
+use std::sync::Arc;
 use utoipa::ToSchema;
 
 /// An account's keys as a reader sees them; the wrapped documents only on one's own.
@@ -45,6 +46,7 @@ pub struct NewKeys<'a> {
 pub struct KeyDirectory {
     store: Store,
     clock: Clock,
+    bus: Arc<dyn Bus>,
 }
 
 fn account(identity: &Identity) -> Result<i64, CoreError> {
@@ -71,8 +73,8 @@ fn view(row: AccountKeysRow, own: bool) -> KeysView {
 }
 
 impl KeyDirectory {
-    pub fn new(store: Store, clock: Clock) -> Self {
-        Self { store, clock }
+    pub fn new(store: Store, clock: Clock, bus: Arc<dyn Bus>) -> Self {
+        Self { store, clock, bus }
     }
 
     /// Sets or replaces the caller's keys.
@@ -96,8 +98,20 @@ impl KeyDirectory {
             fingerprint: hex(&fingerprint(&agreement, &signing)),
             updated_at: self.clock.now_millis(),
         };
+        let before = self.store.account_keys().of(user_id).await?;
         self.store.account_keys().put(&row).await?;
-        Ok(view(row, true))
+        let view = view(row, true);
+        // New keys where there were others: everyone who may have trusted the old ones hears.
+        if before.is_some_and(|old| old.fingerprint != view.fingerprint) {
+            self.bus.direct(Directive::TellAccounts {
+                event: Event::KeysChanged {
+                    user: identity.name.clone(),
+                    fingerprint: view.fingerprint.clone(),
+                    safety_number: view.safety_number.clone(),
+                },
+            });
+        }
+        Ok(view)
     }
 
     /// Re-wraps the caller's private keys (a new password, a new recovery key).

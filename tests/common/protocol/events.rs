@@ -59,6 +59,7 @@ events! {
     ConversationUpdated(ConversationUpdated) = "conversation_updated",
     Whisper(Whisper) = "whisper",
     UserRenamed(UserRenamed) = "user_renamed",
+    KeysChanged(KeysChanged) = "keys_changed",
     PreferencesChanged(Preferences) = "preferences_changed",
     Notice(Notice) = "notice",
     UserUpdated(UserUpdated) = "user_updated",
@@ -285,6 +286,15 @@ pub struct Notice {
 #[serde(deny_unknown_fields)]
 pub struct UserUpdated {
     pub user: User,
+}
+
+/// `keys_changed`: an account replaced its end-to-end keys.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeysChanged {
+    pub user: String,
+    pub fingerprint: String,
+    pub safety_number: String,
 }
 
 /// `user_renamed`: an account took a new name (`from` → `user.name`).
