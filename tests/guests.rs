@@ -20,6 +20,26 @@ async fn guest(app: &TestApp, nick: &str) -> (String, WsClient) {
     (token, ws)
 }
 
+/// The room list `GET /api/rooms` gives the session `token`.
+async fn room_list(app: &TestApp, token: &str) -> RoomList {
+    app.request("GET", "/api/rooms")
+        .bearer(token)
+        .send()
+        .await
+        .expect(200)
+}
+
+/// The owner (or anyone) asks to let guests into `slug`, or to keep them out.
+async fn let_guests_in(caller: &common::Caller<'_>, slug: &str, on: bool) -> common::Reply {
+    caller
+        .call(
+            "PATCH",
+            &format!("/api/rooms/{slug}"),
+            Some(json!({"allow_guests": on})),
+        )
+        .await
+}
+
 #[tokio::test]
 async fn a_guest_joins_a_public_room_reads_and_writes_and_is_never_stored_as_a_member() {
     let app = spawn_app().await;
@@ -33,12 +53,7 @@ async fn a_guest_joins_a_public_room_reads_and_writes_and_is_never_stored_as_a_m
 
     let nick = unique_name("Wanderer");
     let (token, mut ws) = guest(&app, &nick).await;
-    let listed: RoomList = app
-        .request("GET", "/api/rooms")
-        .bearer(&token)
-        .send()
-        .await
-        .expect(200);
+    let listed: RoomList = room_list(&app, &token).await;
     let slugs: Vec<&str> = listed.rooms.iter().map(|r| r.slug.as_str()).collect();
     assert_eq!(slugs, ["commons"], "public rooms only: {listed:?}");
     assert_eq!(listed.rooms[0].role, None);
@@ -154,22 +169,10 @@ async fn a_room_that_stops_admitting_guests_takes_them_out_and_keeps_them_out() 
     ws.join_room("parlour", json!({})).await;
 
     // Only the room's owner and admins decide.
-    member
-        .call(
-            "PATCH",
-            "/api/rooms/parlour",
-            Some(json!({"allow_guests": false})),
-        )
+    let_guests_in(&member, "parlour", false)
         .await
         .expect_error(403, "forbidden");
-    let room: Room = owner
-        .call(
-            "PATCH",
-            "/api/rooms/parlour",
-            Some(json!({"allow_guests": false})),
-        )
-        .await
-        .expect(200);
+    let room: Room = let_guests_in(&owner, "parlour", false).await.expect(200);
     assert!(!room.allow_guests);
     let removed: RoomRemoved = ws.event_where(|r: &RoomRemoved| r.room == "parlour").await;
     assert_eq!(removed.reason, RemovedReason::GuestsNotAllowed);
@@ -181,12 +184,7 @@ async fn a_room_that_stops_admitting_guests_takes_them_out_and_keeps_them_out() 
     .await;
     ws.expect_error("join", json!({"room": "parlour"}), "registration_required")
         .await;
-    let listed: RoomList = app
-        .request("GET", "/api/rooms")
-        .bearer(&token)
-        .send()
-        .await
-        .expect(200);
+    let listed: RoomList = room_list(&app, &token).await;
     assert!(listed.rooms.is_empty(), "{listed:?}");
     // The members stay, and hear nothing of it but the room's new settings.
     let _: Posted = resident
@@ -194,14 +192,7 @@ async fn a_room_that_stops_admitting_guests_takes_them_out_and_keeps_them_out() 
         .await;
 
     // Let back in, a guest may join again.
-    let _: Room = owner
-        .call(
-            "PATCH",
-            "/api/rooms/parlour",
-            Some(json!({"allow_guests": true})),
-        )
-        .await
-        .expect(200);
+    let _: Room = let_guests_in(&owner, "parlour", true).await.expect(200);
     let back = ws.join_room("parlour", json!({})).await;
     assert_eq!(back.room.role, Some(RoomRole::Guest));
 }
@@ -218,12 +209,7 @@ async fn a_server_that_keeps_guests_out_of_rooms_says_they_need_an_account() {
         "registration_required",
     )
     .await;
-    let listed: RoomList = app
-        .request("GET", "/api/rooms")
-        .bearer(&token)
-        .send()
-        .await
-        .expect(200);
+    let listed: RoomList = room_list(&app, &token).await;
     assert!(listed.rooms.is_empty(), "{listed:?}");
     app.request("POST", "/api/ephemeral")
         .bearer(&token)

@@ -28,7 +28,7 @@
 // being checked) and failure-other.png. Exits 0 on success, 1 on the first failed check, 2 on
 // bad usage, 3 on overrun (75 s watchdog). Needs `npm ci` in tests/clients and chromium.
 
-import { STEP_MS, assert, createHarness, digits, log, send, waitForChat, scriptArgs, register } from './harness.mjs';
+import { STEP_MS, assert, createHarness, digits, log, send, waitForChat, scriptArgs, register, createHostedRoom } from './harness.mjs';
 
 const DEADLINE_MS = 75000;
 const ROOM = 'guestbook';
@@ -253,15 +253,7 @@ async function run() {
   const { code, link } = await step('C', 'hosts a 1-on-1 room from the sidebar and activates it', async (page) => {
     await page.locator('#ephemeral-host').waitFor({ state: 'visible' });
     assert(await page.locator('#conversation-new').count() === 0, 'no "New conversation" for a guest');
-    await page.click('#ephemeral-host');
-    await page.locator('#host-dialog').waitFor({ state: 'visible' });
-    await page.click('#host-create');
-    const item = page.locator('#host-rooms .host-room').first();
-    await item.waitFor({ state: 'visible' });
-    const made = await item.getAttribute('data-code');
-    assert(/^[ABCDEFGHJKMNPQRSTUVWXYZ23456789]{4}$/.test(made), 'a 4-character code', made);
-    const url = await item.locator('.host-link').inputValue();
-    assert(url === `${baseUrl}/room/${made}`, 'the share link is /room/<CODE>', url);
+    const { code: made, link: url, item } = await createHostedRoom(page, baseUrl);
     await item.locator('.host-activate').click();
     await page.locator(`#host-rooms .host-room[data-code="${made}"][data-active="true"]`).waitFor({ state: 'visible' });
     assert(await page.locator('#host-error').textContent() === '', 'no error line');

@@ -22,7 +22,7 @@
 // the first failed check, 2 on bad usage, 3 on overrun (60 s watchdog). Needs `npm ci` in
 // tests/clients and chromium.
 
-import { STEP_MS, assert, createHarness, digits, log, send, waitForChat, scriptArgs } from './harness.mjs';
+import { STEP_MS, assert, createHarness, digits, log, send, waitForChat, scriptArgs, createHostedRoom } from './harness.mjs';
 
 const DEADLINE_MS = 60000;
 
@@ -195,16 +195,8 @@ async function conversation(tag, password) {
 /** (b) An ephemeral 1-on-1 room: host dialog, door, join, messages, locked, a whisper. */
 async function ephemeralRoom(nickA) {
   const { code, link } = await step('A', 'creates a 1-on-1 room in the host dialog', async (page) => {
-    await page.click('#ephemeral-host');
-    await page.locator('#host-dialog').waitFor({ state: 'visible' });
-    await page.click('#host-create');
-    const item = page.locator('#host-rooms .host-room').first();
-    await item.waitFor({ state: 'visible' });
-    const made = await item.getAttribute('data-code');
-    assert(/^[ABCDEFGHJKMNPQRSTUVWXYZ23456789]{4}$/.test(made), 'a 4-character code', made);
-    const url = await item.locator('.host-link').inputValue();
-    assert(url === `${baseUrl}/room/${made}`, 'the share link should be /room/<CODE>', url);
-    return { code: made, link: url };
+    const { code, link } = await createHostedRoom(page, baseUrl);
+    return { code, link };
   });
   const room = `e:${code}`;
 

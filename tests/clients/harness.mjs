@@ -58,6 +58,23 @@ export async function register(page, baseUrl, name, password) {
   await waitForChat(page, name);
 }
 
+/**
+ * Creates a 1-on-1 room in the host dialog (the sidebar's button) and checks its code and share
+ * link; returns `{code, link, item}` (`item`: the room's entry in the dialog).
+ */
+export async function createHostedRoom(page, baseUrl) {
+  await page.click('#ephemeral-host');
+  await page.locator('#host-dialog').waitFor({ state: 'visible' });
+  await page.click('#host-create');
+  const item = page.locator('#host-rooms .host-room').first();
+  await item.waitFor({ state: 'visible' });
+  const code = await item.getAttribute('data-code');
+  assert(/^[ABCDEFGHJKMNPQRSTUVWXYZ23456789]{4}$/.test(code), 'a 4-character code', code);
+  const link = await item.locator('.host-link').inputValue();
+  assert(link === `${baseUrl}/room/${code}`, 'the share link is /room/<CODE>', link);
+  return { code, link, item };
+}
+
 /** Types `text` into the composer, presses Enter, and waits until the composer is empty. */
 export async function send(page, text) {
   const composer = page.locator('#composer');
