@@ -100,6 +100,7 @@ async fn main() -> anyhow::Result<()> {
                 owner: parlor::domain::Principal::User(user.id),
                 data_key_id,
                 created_at: now,
+                e2e: false,
             })
             .await?;
         let key = keyring.key(data_key_id).await?;

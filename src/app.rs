@@ -82,6 +82,7 @@ fn room_service_on(config: &Config, store: Store, keyring: Keyring, clock: Clock
             max_mentions: config.max_mentions,
             everyone_mentions: config.everyone_mentions,
             guests_in_rooms: config.guests_in_rooms,
+            e2e_conversations: config.e2e_conversations,
         },
         clock,
     )

@@ -60,6 +60,18 @@ pub enum ErrorCode {
     TooManyMentions,
     /// End-to-end keys that do not have the format `docs/e2ee.md` fixes.
     InvalidKeys,
+    /// Plain `text` sent to an end-to-end room: only envelopes go there.
+    E2eRequired,
+    /// An envelope sent to a room that is not end-to-end.
+    NotE2e,
+    /// An envelope or room keys of an epoch that is not the room's current one.
+    StaleEpoch,
+    /// The author of an envelope holds no key of the room's current epoch.
+    EpochKeyMissing,
+    /// The current epoch's key was already made by another member; read it.
+    EpochKeyExists,
+    /// An end-to-end room needs its creator's end-to-end keys.
+    KeysRequired,
     /// The recipient does not take conversations or whispers from the caller (its privacy
     /// setting `dm_from`).
     NotAcceptingMessages,
@@ -127,6 +139,12 @@ impl ErrorCode {
             TooManyMentions => "too_many_mentions",
             NotAcceptingMessages => "not_accepting_messages",
             InvalidKeys => "invalid_keys",
+            E2eRequired => "e2e_required",
+            NotE2e => "not_e2e",
+            StaleEpoch => "stale_epoch",
+            EpochKeyMissing => "epoch_key_missing",
+            EpochKeyExists => "epoch_key_exists",
+            KeysRequired => "keys_required",
             MentionNotAllowed => "mention_not_allowed",
             AiDisabled => "ai_disabled",
             AiBusy => "ai_busy",
@@ -142,7 +160,8 @@ impl ErrorCode {
     pub fn http_status(self) -> u16 {
         use ErrorCode::*;
         match self {
-            InvalidRequest | InvalidFrame | UnknownCommand | InvalidPayload => 422,
+            InvalidRequest | InvalidFrame | UnknownCommand | InvalidPayload | E2eRequired
+            | NotE2e => 422,
             InvalidUsername | InvalidNick | InvalidEmail | PasswordTooShort | NoPassword
             | EmptyMessage | MessageTooLong | InvalidRoom | TooManyMentions | InvalidKeys => 400,
             UsernameTaken
@@ -154,7 +173,11 @@ impl ErrorCode {
             | RoomTaken
             | RoomNotActive
             | AttachmentUnavailable
-            | TooManyReactions => 409,
+            | TooManyReactions
+            | StaleEpoch
+            | EpochKeyMissing
+            | EpochKeyExists
+            | KeysRequired => 409,
             InvalidCredentials | Unauthenticated | InvalidSignature | StaleSignature => 401,
             OriginNotAllowed | Forbidden | RegistrationRequired | Banned | RoomLocked | Muted
             | MediaNotAllowed | EditWindowClosed | MentionNotAllowed | NotAcceptingMessages => 403,

@@ -73,6 +73,7 @@ async fn lobby_messages_reach_every_member_with_id_and_timestamp() {
                     bot: false,
                 },
                 text: "hello, lobby".into(),
+                envelope: None,
                 seq: None,
                 client_msg_id: None,
                 undecryptable: false,

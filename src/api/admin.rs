@@ -189,7 +189,7 @@ pub struct PageQuery {
 }
 
 #[utoipa::path(get, path = "/api/admin/rooms/{slug}/messages", tag = "admin", params(("slug" = String, Path), PageQuery),
-    responses((status = 200, description = "A page of the transcript, oldest first (the read is audited)", body = Object),
+    responses((status = 200, description = "A page of the transcript, oldest first (the read is audited). In an end-to-end room (`e2e: true`) messages carry their metadata and size only (`e2e`, `bytes`), never content", body = Object),
         (status = 404, body = ErrorResponse)))]
 pub async fn transcript(
     State(state): State<AppState>,
@@ -216,6 +216,12 @@ pub async fn transcript(
             if m.undecryptable {
                 line["undecryptable"] = Value::Bool(true);
             }
+            // An end-to-end message: its metadata only, never the envelope (which the server
+            // cannot open anyway).
+            if let Some(envelope) = &m.envelope {
+                line["e2e"] = Value::Bool(true);
+                line["bytes"] = Value::from(envelope.ciphertext.len() / 4 * 3);
+            }
             if !m.attachments.is_empty() {
                 // Staff fetch files through the admin door, not as a room member.
                 let files: Vec<Value> = m
@@ -237,7 +243,10 @@ pub async fn transcript(
             line
         })
         .collect();
-    Ok(Json(serde_json::json!({ "room": slug, "messages": lines })))
+    let e2e = state.chat.oversight.is_e2e(&slug).await?;
+    Ok(Json(
+        serde_json::json!({ "room": slug, "e2e": e2e, "messages": lines }),
+    ))
 }
 
 #[derive(Serialize, ToSchema)]

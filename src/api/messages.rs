@@ -4,7 +4,7 @@
 
 use super::ErrorResponse;
 use crate::core::{Changed, CoreError, MessageRef, React, Reacted};
-use crate::domain::{is_reaction_emoji, MessageText};
+use crate::domain::{is_reaction_emoji, Content, Envelope, MessageText};
 use crate::http::{room_name, AppState, Body, ClientIp, CurrentSession, HttpError, Path};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -17,7 +17,10 @@ use utoipa::ToSchema;
 pub struct EditBody {
     /// The new text: trimmed, non-empty, at most `max_message_chars`.
     #[schema(min_length = 1, pattern = r"\S")]
-    text: String,
+    text: Option<String>,
+    /// An end-to-end room's new envelope, in place of `text` (see `docs/e2ee.md`).
+    #[schema(value_type = Option<Envelope>)]
+    envelope: Option<serde_json::Value>,
 }
 
 fn message(slug: &str, seq: i64) -> Result<MessageRef, HttpError> {
@@ -30,7 +33,8 @@ fn message(slug: &str, seq: i64) -> Result<MessageRef, HttpError> {
         (status = 400, description = "empty_message, message_too_long, too_many_mentions", body = ErrorResponse),
         (status = 403, description = "forbidden (not your message, or an ephemeral room), edit_window_closed, muted, mention_not_allowed", body = ErrorResponse),
         (status = 404, description = "not_found", body = ErrorResponse),
-        (status = 409, description = "not_in_room", body = ErrorResponse),
+        (status = 409, description = "not_in_room, stale_epoch, epoch_key_missing", body = ErrorResponse),
+        (status = 422, description = "e2e_required, not_e2e, invalid_payload (neither or both of text and envelope, a malformed envelope)", body = ErrorResponse),
         (status = 429, description = "rate_limited, with `retry_after`", body = ErrorResponse)))]
 pub async fn edit(
     State(state): State<AppState>,
@@ -39,13 +43,24 @@ pub async fn edit(
     Body(body): Body<EditBody>,
 ) -> Result<Json<Changed>, HttpError> {
     let message = message(&slug, seq)?;
-    let text = MessageText::parse(&body.text, state.chat.limits.max_message_chars)
-        .map_err(CoreError::from)?;
+    let content = match (body.text, body.envelope) {
+        (None, Some(envelope)) => Content::Envelope(super::rooms::parse_envelope(envelope)?),
+        (Some(text), None) => Content::Text(
+            MessageText::parse(&text, state.chat.limits.max_message_chars)
+                .map_err(CoreError::from)?,
+        ),
+        _ => {
+            return Err(CoreError::InvalidPayload(
+                "text or envelope: exactly one of the two".into(),
+            )
+            .into())
+        }
+    };
     Ok(Json(
         state
             .chat
             .changes
-            .edit(&session.identity, &message, &text)
+            .edit(&session.identity, &message, &content)
             .await?,
     ))
 }

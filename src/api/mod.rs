@@ -19,6 +19,7 @@ mod metrics;
 mod openapi;
 mod payments;
 mod premium;
+mod room_keys;
 mod rooms;
 mod search;
 mod users;
@@ -44,7 +45,7 @@ pub struct ErrorResponse {
         account::register, account::login, account::guest, account::logout, account::change_password,
         users::me, users::user, users::online, me::preferences, me::set_preferences, me::sessions,
         me::revoke_session, me::revoke_other_sessions, me::rename, me::change_email, me::rotate_key,
-        me::delete_me, keys::publish, keys::rewrap, keys::own, keys::public, ignores::list, ignores::add, ignores::remove,
+        me::delete_me, keys::publish, keys::rewrap, keys::own, keys::public, room_keys::show, room_keys::store, ignores::list, ignores::add, ignores::remove,
         companion::show, companion::forget,
         health::health, health::live, metrics::metrics, export::export_me,
         rooms::list, rooms::create, rooms::show, rooms::update, rooms::delete, rooms::history,
@@ -131,6 +132,8 @@ pub fn routes() -> Router<AppState> {
             "/api/rooms/{slug}/membership",
             post(membership::join).delete(membership::leave),
         )
+        .route("/api/rooms/{slug}/e2e", get(room_keys::show))
+        .route("/api/rooms/{slug}/e2e/keys", put(room_keys::store))
         .route("/api/rooms/{slug}/members", get(membership::members))
         .route(
             "/api/rooms/{slug}/members/{name}",

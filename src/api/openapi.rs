@@ -73,6 +73,7 @@ fn require_text_or_attachments(doc: &mut Value) {
     attachments["maxItems"] = json!(10);
     body["anyOf"] = json!([
         {"required": ["text"]},
+        {"required": ["envelope"]},
         {"required": ["attachments"], "properties": {"attachments": {"minItems": 1}}}
     ]);
 }

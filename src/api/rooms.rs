@@ -5,7 +5,7 @@
 use super::ErrorResponse;
 use crate::core::{CoreError, History, HistoryPage, Posted, SendMessage};
 use crate::domain::whole;
-use crate::domain::{ClientMsgId, FileId};
+use crate::domain::{ClientMsgId, Envelope, FileId};
 use crate::http::{room_name, AppState, Body, ClientIp, CurrentSession, HttpError};
 use crate::http::{Path, Query};
 use crate::rooms::{CreateRoom, OwnRequest, RoomListing, RoomView, SettingsPatch};
@@ -58,11 +58,15 @@ pub struct NewRoomBody {
     topic: Option<String>,
     #[serde(default)]
     private: bool,
+    /// End-to-end encrypted (see `docs/e2ee.md`): needs the caller's end-to-end keys, and
+    /// cannot change afterwards.
+    #[serde(default)]
+    e2e: bool,
 }
 
 #[utoipa::path(post, path = "/api/rooms", tag = "rooms", request_body = NewRoomBody,
     responses((status = 201, body = RoomView), (status = 400, description = "invalid_room", body = ErrorResponse),
-        (status = 409, description = "room_taken", body = ErrorResponse)))]
+        (status = 409, description = "room_taken; keys_required (an end-to-end room, and the caller has no end-to-end keys)", body = ErrorResponse)))]
 pub async fn create(
     State(state): State<AppState>,
     session: CurrentSession,
@@ -73,6 +77,7 @@ pub async fn create(
         name: body.name,
         topic: body.topic,
         private: body.private,
+        e2e: body.e2e,
     };
     let room = state.chat.rooms.create(&session.identity, new).await?;
     Ok((StatusCode::CREATED, Json(room)))
@@ -203,6 +208,9 @@ pub struct PostBody {
     /// attachments.
     #[schema(min_length = 1, pattern = r"\S")]
     text: Option<String>,
+    /// An end-to-end room's message, in place of `text` (see `docs/e2ee.md`).
+    #[schema(value_type = Option<Envelope>)]
+    envelope: Option<serde_json::Value>,
     /// Ids of the caller's uploads for this room (`POST /api/files`), at most 10.
     #[serde(default)]
     #[schema(value_type = Vec<String>, max_items = 10)]
@@ -221,7 +229,8 @@ pub struct PostBody {
         (status = 400, description = "empty_message, message_too_long, too_many_mentions", body = ErrorResponse),
         (status = 403, description = "banned, muted, registration_required, mention_not_allowed", body = ErrorResponse),
         (status = 404, description = "not_found (the room, or the message `reply_to` names)", body = ErrorResponse),
-        (status = 409, description = "not_in_room, attachment_unavailable", body = ErrorResponse),
+        (status = 409, description = "not_in_room, attachment_unavailable, stale_epoch, epoch_key_missing", body = ErrorResponse),
+        (status = 422, description = "e2e_required (text to an end-to-end room), not_e2e (an envelope to another room), invalid_payload (a malformed envelope)", body = ErrorResponse),
         (status = 429, description = "rate_limited, with `retry_after`", body = ErrorResponse)))]
 pub async fn post(
     State(state): State<AppState>,
@@ -240,6 +249,7 @@ pub async fn post(
     let send = SendMessage::parse(
         room,
         body.text,
+        body.envelope.map(parse_envelope).transpose()?,
         client_msg_id,
         body.attachments,
         &state.chat.limits,
@@ -262,4 +272,10 @@ pub async fn clear(
         .clear_history(&session.identity, &slug)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// An envelope from a request body: a malformed one is `invalid_payload`, as on the gateway.
+pub(super) fn parse_envelope(raw: serde_json::Value) -> Result<Envelope, HttpError> {
+    serde_json::from_value(raw)
+        .map_err(|err| CoreError::InvalidPayload(format!("envelope: {err}")).into())
 }

@@ -78,6 +78,10 @@ pub struct Config {
     /// ephemeral 1-on-1 rooms (each such room counts against the address's registration
     /// budget). Off: rooms are for accounts only.
     pub guests_in_rooms: bool,
+    /// Private conversations between two accounts that both have end-to-end keys are
+    /// end-to-end encrypted (decided when the conversation is first opened; see
+    /// `docs/e2ee.md`). Off: conversations are encrypted at rest only, like rooms by default.
+    pub e2e_conversations: bool,
     /// Seconds an activated ephemeral 1-on-1 room stays open.
     pub ephemeral_ttl_secs: u64,
     /// Megabytes of decrypted message text message search keeps in memory between searches
@@ -270,6 +274,7 @@ impl Default for Config {
             everyone_mentions: crate::domain::EveryoneMentions::Moderators,
             name_release_days: 30,
             guests_in_rooms: true,
+            e2e_conversations: true,
             ephemeral_ttl_secs: 24 * 3600,
             search_cache_mb: 256,
             rate_limit_messages: 6,

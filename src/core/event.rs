@@ -38,7 +38,11 @@ pub struct MessageEvent {
     pub id: String,
     pub ts: Millis,
     pub author: UserView,
+    /// Empty in an end-to-end room (see `envelope`).
     pub text: String,
+    /// An end-to-end room's message: the envelope only members open (`docs/e2ee.md`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub envelope: Option<crate::domain::Envelope>,
     /// The message's place in its persistent room (absent in the lobby).
     #[serde(default)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -103,6 +107,9 @@ pub enum Event {
         room: String,
         seq: i64,
         text: String,
+        /// An end-to-end room's new envelope (`text` is empty).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        envelope: Option<crate::domain::Envelope>,
         edited_at: Millis,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         mentions: Vec<String>,
@@ -194,6 +201,12 @@ pub enum Event {
         fingerprint: String,
         safety_number: String,
     },
+    /// To the members of an end-to-end room: its keys changed (a new epoch, a member who needs
+    /// the key, keys stored). Read `GET /api/rooms/{room}/e2e` again (`docs/e2ee.md`).
+    RoomKeys {
+        room: String,
+        epoch: i64,
+    },
     /// To one account's connections: its preferences as now stored (another device changed
     /// them).
     PreferencesChanged(crate::domain::Preferences),
@@ -261,6 +274,7 @@ impl Event {
             Event::UserRenamed { .. } => "user_renamed",
             Event::PreferencesChanged(_) => "preferences_changed",
             Event::KeysChanged { .. } => "keys_changed",
+            Event::RoomKeys { .. } => "room_keys",
             Event::PremiumChanged { .. } => "premium_changed",
             Event::Moved { .. } => "moved",
             Event::AiDelta { .. } => "ai_delta",

@@ -135,6 +135,8 @@ pub struct Chat {
     pub my_account: MyAccount,
     /// End-to-end keys: accounts' public keys and wrapped private keys.
     pub keys: KeyDirectory,
+    /// End-to-end rooms' keys by epoch, sealed to each member.
+    pub room_keys: Arc<RoomKeys>,
     pub upkeep: Upkeep,
     /// Message search over the rooms a caller may read (issue 16).
     pub search: Arc<crate::search::Search>,
@@ -264,7 +266,18 @@ impl Chat {
             settings.search_cache_bytes,
         ));
         let run_once = RunOnce::new(files.store.clone(), settings.node.clone(), clock.clone());
-        let keys = KeyDirectory::new(files.store.clone(), clock.clone(), Arc::clone(&bus));
+        let room_keys = Arc::new(RoomKeys::new(
+            Arc::clone(&rooms),
+            files.store.clone(),
+            clock.clone(),
+            Arc::clone(&bus),
+        ));
+        let keys = KeyDirectory::new(
+            files.store.clone(),
+            clock.clone(),
+            Arc::clone(&bus),
+            Arc::clone(&room_keys),
+        );
         let my_account = MyAccount::new(MyAccountParts {
             auth: Arc::clone(&auth),
             store: files.store.clone(),
@@ -299,6 +312,7 @@ impl Chat {
         };
         Self {
             keys,
+            room_keys: Arc::clone(&room_keys),
             my_account,
             accounts: Accounts::new(
                 Arc::clone(&auth),
@@ -315,7 +329,7 @@ impl Chat {
                 sweep.clone(),
             ),
             lobby: Lobby::new(presence.clone(), Arc::clone(&bus), speech),
-            membership: Membership::new(Arc::clone(&rooms), presence.clone()),
+            membership: Membership::new(Arc::clone(&rooms), presence.clone(), room_keys),
             moderation: LiveModeration::new(
                 Arc::clone(&moderation),
                 Arc::clone(&auth),

@@ -37,6 +37,14 @@ impl MessageText {
     }
 }
 
+/// What one message says: words the server seals at rest, or — in an end-to-end room — an
+/// envelope it cannot open (see `docs/e2ee.md`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Content {
+    Text(MessageText),
+    Envelope(super::Envelope),
+}
+
 /// The id a client gives a message so that a retry stores it once: 1 to 64 characters.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ClientMsgId(String);

@@ -5,6 +5,7 @@
 //! value of one of these types is valid by construction.
 
 mod conversation;
+mod e2e_envelope;
 mod e2e_keys;
 mod email;
 mod file;
@@ -23,13 +24,14 @@ pub mod whole;
 pub use conversation::{
     offered_names, pm_members, pm_room_name, RoomCode, RoomCodeError, RoomKind, CODE_ALPHABET,
 };
+pub use e2e_envelope::{Envelope, EnvelopeError, SealedKey, MAX_ENVELOPE_CIPHERTEXT};
 pub use e2e_keys::{
     fingerprint, hex, safety_number, Kdf, KeyError, PublicKey, Wrapped, MIN_PBKDF2_ITERATIONS,
 };
 pub use email::{Email, EmailError};
 pub use file::{FileId, FileIdError, FileName, MAX_ATTACHMENTS};
 pub use mention::{is_reaction_emoji, EveryoneMentions, Mentioned};
-pub use message::{ClientMsgId, ClientMsgIdError, MessageText, MessageTextError};
+pub use message::{ClientMsgId, ClientMsgIdError, Content, MessageText, MessageTextError};
 pub use name::{Name, NameError};
 pub use network::{client_address, NetworkError, Networks};
 pub use preferences::{

@@ -209,6 +209,8 @@ pub fn message(line: &MessageLine) -> String {
     );
     if line.undecryptable {
         out.push_str("<p class=\"text missing\">(this message could not be decrypted)</p>\n");
+    } else if line.envelope.is_some() {
+        out.push_str("<p class=\"text missing\">(end-to-end encrypted: see messages.jsonl)</p>\n");
     } else if !line.text.is_empty() {
         out.push_str(&format!("<p class=\"text\">{}</p>\n", escape(&line.text)));
     }
@@ -298,6 +300,7 @@ mod tests {
             author: "eve".into(),
             text: "<img src=x onerror=alert(1)>".into(),
             undecryptable: false,
+            envelope: None,
             edited_at: None,
             attachments: vec![FileRef {
                 id: "id".into(),

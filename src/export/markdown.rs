@@ -204,6 +204,8 @@ pub fn message(line: &MessageLine) -> String {
     );
     if line.undecryptable {
         out.push_str("> *(this message could not be decrypted)*\n");
+    } else if line.envelope.is_some() {
+        out.push_str("> *(end-to-end encrypted: see messages.jsonl)*\n");
     } else if !line.text.is_empty() {
         out.push_str(&quote(&line.text));
     }

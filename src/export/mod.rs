@@ -189,6 +189,10 @@ pub struct MessageLine {
     /// The stored body did not decrypt: there is no text.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub undecryptable: bool,
+    /// An end-to-end room's message as stored: only the account's own keys open it
+    /// (`docs/e2ee.md`); `text` is empty.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub envelope: Option<crate::domain::Envelope>,
     /// When the author last edited the text (the text is the edited one).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub edited_at: Option<Millis>,

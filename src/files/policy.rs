@@ -116,6 +116,8 @@ mod tests {
             created_at: 0,
             kind: "room".into(),
             expires_at: None,
+            e2e: 0,
+            e2e_epoch: 0,
         })
     }
 

@@ -131,6 +131,7 @@ async fn read(
                     RoomName::lobby(),
                     message,
                     None,
+                    None,
                     attachments,
                     &state.chat.limits,
                 );

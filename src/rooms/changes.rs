@@ -12,7 +12,7 @@ use super::history::History;
 use super::service::{account_id, author_id, Visible};
 use super::{PlainMessage, Room, RoomError};
 use crate::auth::Identity;
-use crate::domain::{is_reaction_emoji, Role, RoomKind, RoomRole};
+use crate::domain::{is_reaction_emoji, Content, Role, RoomKind, RoomRole};
 use crate::store::{MessageRow, Reacted};
 
 /// A message deleted, and by whom.
@@ -66,10 +66,13 @@ impl MessageChanges {
         identity: &Identity,
         name: &str,
         seq: i64,
-        text: &str,
+        content: &Content,
     ) -> Result<(Room, PlainMessage), RoomError> {
         let Visible { room, role } = self.writable(identity, name).await?;
-        let message = self.history.edit(identity, role, &room, seq, text).await?;
+        let message = self
+            .history
+            .edit(identity, role, &room, seq, content)
+            .await?;
         Ok((room, message))
     }
 

@@ -125,6 +125,7 @@ impl Conversations {
                 owner: Principal::User(me),
                 data_key_id,
                 created_at: now,
+                e2e: self.pm_e2e(me, peer).await?,
             })
             .await;
         match created {
@@ -269,6 +270,16 @@ impl Conversations {
         Ok((room, me, if me == a { b } else { a }))
     }
 
+    /// A new conversation is end-to-end when the server's default says so and both accounts
+    /// have keys (the AI companion never has any).
+    async fn pm_e2e(&self, me: i64, peer: i64) -> Result<bool, RoomError> {
+        if !self.dir.settings.e2e_conversations {
+            return Ok(false);
+        }
+        let keys = self.dir.store.account_keys();
+        Ok(keys.of(me).await?.is_some() && keys.of(peer).await?.is_some())
+    }
+
     async fn view_for(&self, room: &Room, user_id: i64) -> Result<Notice, RoomError> {
         let row = self
             .dir
@@ -294,6 +305,8 @@ impl From<ConversationRow> for ConversationView {
             state,
             unread: row.unread,
             last_seq: row.last_seq,
+            e2e: row.e2e != 0,
+            epoch: row.e2e_epoch,
         }
     }
 }

@@ -70,6 +70,8 @@ impl Ephemeral {
                     owner: host,
                     data_key_id,
                     created_at: self.dir.clock.now_millis(),
+                    // Ephemeral rooms stay server-side: their transcripts are archived for audit.
+                    e2e: false,
                 })
                 .await;
             match created {

@@ -64,6 +64,20 @@ pub enum RoomError {
     NotAnEmoji,
     #[error("{0} does not take private messages from you")]
     NotAcceptingMessages(String),
+    #[error("this room is end-to-end encrypted: send an envelope (see docs/e2ee.md), not text")]
+    E2eRequired,
+    #[error("this room is not end-to-end encrypted: send text, not an envelope")]
+    NotE2e,
+    #[error("epoch {0} is not this room's current key epoch ({1}): read its keys again")]
+    StaleEpoch(i64, i64),
+    #[error("you hold no key of this room's current epoch; read its keys again")]
+    EpochKeyMissing,
+    #[error("another member already made this epoch's key; read it")]
+    EpochKeyExists,
+    #[error("set up your end-to-end keys first")]
+    KeysRequired,
+    #[error("invalid keys: {0}")]
+    InvalidKeys(String),
     #[error(transparent)]
     Crypto(#[from] CryptoError),
     #[error(transparent)]
@@ -100,6 +114,13 @@ impl RoomError {
             RoomError::MentionNotAllowed => ErrorCode::MentionNotAllowed,
             RoomError::NotAcceptingMessages(_) => ErrorCode::NotAcceptingMessages,
             RoomError::NotAnEmoji => ErrorCode::InvalidPayload,
+            RoomError::E2eRequired => ErrorCode::E2eRequired,
+            RoomError::NotE2e => ErrorCode::NotE2e,
+            RoomError::StaleEpoch(..) => ErrorCode::StaleEpoch,
+            RoomError::EpochKeyMissing => ErrorCode::EpochKeyMissing,
+            RoomError::EpochKeyExists => ErrorCode::EpochKeyExists,
+            RoomError::KeysRequired => ErrorCode::KeysRequired,
+            RoomError::InvalidKeys(_) => ErrorCode::InvalidKeys,
             RoomError::Store(StoreError::Database(_))
             | RoomError::Crypto(CryptoError::Store(StoreError::Database(_))) => {
                 ErrorCode::Unavailable

@@ -7,14 +7,14 @@
 //! room unreadable.
 
 use super::directory::Directory;
-use super::mentions::resolve;
+use super::mentions::{resolve, Resolved};
 use super::service::author_id;
 use super::undecryptable::Undecryptable;
 use super::view::{ReactionView, ReplyView, REACTION_NAMES, REPLY_SNIPPET_CHARS};
 use super::{PlainMessage, Room, RoomError};
 use crate::auth::Identity;
 use crate::crypto::SecretKey;
-use crate::domain::{MessageText, Millis, RoomRole};
+use crate::domain::{Content, Envelope, MessageText, Millis, RoomRole};
 use crate::files::FileView;
 use crate::store::{Appended, MessageRow, NewMessage, EVERYONE};
 
@@ -48,15 +48,30 @@ impl History {
         draft: Draft<'_>,
     ) -> Result<(PlainMessage, bool), RoomError> {
         let author_id = author_id(identity);
-        // A message with attachments may say nothing; one without must say something.
-        let text = match draft.text {
-            Some(text) => {
-                MessageText::parse(text, self.dir.settings.max_message_chars)?.into_string()
+        // What the store seals: the text, or an end-to-end room's envelope as it came (whose
+        // names the server cannot read, so it mentions nobody).
+        let (text, mentions) = match (room.e2e, draft.envelope) {
+            (true, Some(envelope)) if draft.text.is_none() => {
+                self.check_epoch(identity, room, envelope.epoch).await?;
+                (envelope.to_json(), Resolved::default())
             }
-            None if draft.attachments.is_empty() => MessageText::parse("", 1)?.into_string(),
-            None => String::new(),
+            (true, _) => return Err(RoomError::E2eRequired),
+            (false, Some(_)) => return Err(RoomError::NotE2e),
+            (false, None) => {
+                // A message with attachments may say nothing; one without must say something.
+                let text = match draft.text {
+                    Some(text) => {
+                        MessageText::parse(text, self.dir.settings.max_message_chars)?.into_string()
+                    }
+                    None if draft.attachments.is_empty() => {
+                        MessageText::parse("", 1)?.into_string()
+                    }
+                    None => String::new(),
+                };
+                let mentions = resolve(&self.dir, identity, draft.role, room, &text).await?;
+                (text, mentions)
+            }
         };
-        let mentions = resolve(&self.dir, identity, draft.role, room, &text).await?;
         if let Some(seq) = draft.reply_to {
             let original = self.dir.store.messages().by_seq(room.id, seq).await?;
             if original.is_none_or(|row| row.deleted_at.is_some()) {
@@ -112,7 +127,7 @@ impl History {
         role: Option<RoomRole>,
         room: &Room,
         seq: i64,
-        text: &str,
+        content: &Content,
     ) -> Result<PlainMessage, RoomError> {
         let row = self
             .dir
@@ -132,8 +147,20 @@ impl History {
         if window == 0 || now.saturating_sub(row.created_at) > window {
             return Err(RoomError::EditWindowClosed);
         }
-        let text = MessageText::parse(text, self.dir.settings.max_message_chars)?.into_string();
-        let mentions = resolve(&self.dir, identity, role, room, &text).await?;
+        let (text, mentions) = match (room.e2e, content) {
+            (true, Content::Envelope(envelope)) => {
+                self.check_epoch(identity, room, envelope.epoch).await?;
+                (envelope.to_json(), Resolved::default())
+            }
+            (true, Content::Text(_)) => return Err(RoomError::E2eRequired),
+            (false, Content::Envelope(_)) => return Err(RoomError::NotE2e),
+            (false, Content::Text(text)) => {
+                let text = MessageText::parse(text.as_str(), self.dir.settings.max_message_chars)?
+                    .into_string();
+                let mentions = resolve(&self.dir, identity, role, room, &text).await?;
+                (text, mentions)
+            }
+        };
         let key = self.dir.keyring.key(room.data_key_id).await?;
         let body = key.seal(text.as_bytes(), message_context(room.id, seq).as_bytes());
         let edited_at = now.max(row.created_at);
@@ -152,6 +179,37 @@ impl History {
         self.complete(room, &key, &mut messages, Known::Mentions)
             .await?;
         Ok(messages.remove(0))
+    }
+
+    /// An envelope's epoch must be the room's current one (re-read: a member may have just
+    /// left), and its author must hold that epoch's key — else nobody could read it.
+    async fn check_epoch(
+        &self,
+        identity: &Identity,
+        room: &Room,
+        epoch: i64,
+    ) -> Result<(), RoomError> {
+        let current = self
+            .dir
+            .store
+            .rooms()
+            .by_id(room.id)
+            .await?
+            .map_or(room.epoch, |row| row.e2e_epoch);
+        if epoch != current {
+            return Err(RoomError::StaleEpoch(epoch, current));
+        }
+        let author = super::account_id(identity)?;
+        if !self
+            .dir
+            .store
+            .room_epoch_keys()
+            .holds(room.id, epoch, author)
+            .await?
+        {
+            return Err(RoomError::EpochKeyMissing);
+        }
+        Ok(())
     }
 
     /// Deletes message `seq`'s content (see [`Messages::delete`](crate::store::Messages::delete)).
@@ -280,8 +338,12 @@ impl History {
         self.open_all(room, rows).await
     }
 
-    /// The text of message `seq` of a room, if it is still stored and decrypts.
+    /// The text of message `seq` of a room, if it is still stored and decrypts (never in an
+    /// end-to-end room: the server has no text there).
     pub(super) async fn one(&self, room: &Room, seq: i64) -> Result<Option<String>, RoomError> {
+        if room.e2e {
+            return Ok(None);
+        }
         let page = self.dir.store.messages().after(room.id, seq - 1, 1).await?;
         let opened = self.open_all(room, page).await?;
         Ok(opened
@@ -353,6 +415,9 @@ impl History {
         messages: &mut [PlainMessage],
         known: Known,
     ) -> Result<(), RoomError> {
+        if room.e2e {
+            messages.iter_mut().for_each(unseal_envelope);
+        }
         self.attach_files(messages).await?;
         self.quote_originals(room, key, messages).await?;
         if known == Known::All {
@@ -430,7 +495,12 @@ impl History {
                 Some(original) if !original.deleted => ReplyView {
                     seq,
                     author: original.author_name.clone(),
-                    text: original.text.chars().take(REPLY_SNIPPET_CHARS).collect(),
+                    // An end-to-end original is quoted by the reader, who can open it.
+                    text: if room.e2e {
+                        String::new()
+                    } else {
+                        original.text.chars().take(REPLY_SNIPPET_CHARS).collect()
+                    },
                     deleted: false,
                 },
                 found => ReplyView {
@@ -496,6 +566,17 @@ impl BodyOpener {
     }
 }
 
+/// In an end-to-end room the opened body is the envelope as its author sent it: hand it out as
+/// such, never as text. A body that is not one is as unreadable as a damaged row.
+fn unseal_envelope(message: &mut PlainMessage) {
+    if message.deleted || message.undecryptable || message.envelope.is_some() {
+        return;
+    }
+    message.envelope = Envelope::from_json(&message.text);
+    message.undecryptable = message.envelope.is_none();
+    message.text.clear();
+}
+
 /// A row with its opened text (`None`: it did not decrypt).
 fn plain(row: MessageRow, text: Option<String>) -> PlainMessage {
     PlainMessage {
@@ -507,6 +588,7 @@ fn plain(row: MessageRow, text: Option<String>) -> PlainMessage {
         client_msg_id: row.client_msg_id,
         undecryptable: text.is_none(),
         text: text.unwrap_or_default(),
+        envelope: None,
         created_at: row.created_at,
         attachments: Vec::new(),
         edited_at: row.edited_at,
@@ -540,6 +622,8 @@ pub struct Draft<'a> {
     pub reply_to: Option<i64>,
     /// The author's role in the room (none: the companion, or a guest in an ephemeral room).
     pub role: Option<RoomRole>,
+    /// An end-to-end room's message, in place of `text`.
+    pub envelope: Option<&'a Envelope>,
 }
 
 /// The associated data of a message body: its room and sequence number, so a body copied to

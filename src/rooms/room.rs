@@ -32,6 +32,11 @@ pub struct Room {
     pub created_at: Millis,
     /// Ephemeral rooms: when the activated room closes.
     pub expires_at: Option<Millis>,
+    /// Messages are end-to-end encrypted: the server stores and relays envelopes it cannot
+    /// open (chosen at creation, never changed).
+    pub e2e: bool,
+    /// An end-to-end room's current key epoch (0 in a server-side room).
+    pub epoch: i64,
     kind: RoomKind,
 }
 
@@ -56,13 +61,16 @@ impl From<RoomRow> for Room {
             allow_videos: row.allow_videos != 0,
             allow_audio: row.allow_audio != 0,
             allow_files: row.allow_files != 0,
-            ai_mentions: row.ai_mentions != 0,
-            allow_guests: row.allow_guests != 0,
+            // The companion cannot read an end-to-end room, and guests have no keys.
+            ai_mentions: row.ai_mentions != 0 && row.e2e == 0,
+            allow_guests: row.allow_guests != 0 && row.e2e == 0,
             slow_mode_secs: row.slow_mode_secs,
             retention_days: row.retention_days,
             last_seq: row.last_seq,
             created_at: row.created_at,
             expires_at: row.expires_at,
+            e2e: row.e2e != 0,
+            epoch: row.e2e_epoch,
         }
     }
 }

@@ -55,6 +55,8 @@ pub struct RoomsSettings {
     pub everyone_mentions: crate::domain::EveryoneMentions,
     /// Guests may join public rooms that admit them, and host ephemeral rooms.
     pub guests_in_rooms: bool,
+    /// New conversations between two accounts with keys are end-to-end.
+    pub e2e_conversations: bool,
 }
 
 /// What creating a room takes.
@@ -64,6 +66,8 @@ pub struct CreateRoom {
     pub name: Option<String>,
     pub topic: Option<String>,
     pub private: bool,
+    /// End-to-end encrypted (the creator must have keys); never changed afterwards.
+    pub e2e: bool,
 }
 
 /// A change of settings; absent fields stay as they are.
@@ -197,6 +201,9 @@ impl Rooms {
         let asked = RoomSlug::parse(&new.slug)?;
         let name = parse_room_name(new.name.as_deref().unwrap_or(asked.as_str()))?;
         let topic = parse_topic(new.topic.as_deref().unwrap_or(""))?;
+        if new.e2e && self.dir.store.account_keys().of(owner_id).await?.is_none() {
+            return Err(RoomError::KeysRequired);
+        }
         // A private room gets an unguessable address (see `RoomSlug::private`); a clash of two
         // drawn suffixes is all but impossible, and is drawn again.
         let attempts = if new.private {
@@ -224,6 +231,7 @@ impl Rooms {
                     owner: Principal::User(owner_id),
                     data_key_id,
                     created_at: self.dir.clock.now_millis(),
+                    e2e: new.e2e,
                 })
                 .await;
             match created {

@@ -34,6 +34,10 @@ pub struct RoomView {
     /// The sequence number of the latest message.
     pub last_seq: i64,
     pub created_at: Millis,
+    /// Messages are end-to-end encrypted (see `docs/e2ee.md`); chosen at creation.
+    pub e2e: bool,
+    /// The current key epoch of an end-to-end room (0 in a server-side room).
+    pub epoch: i64,
     /// The caller's role, if a member (`guest`: a guest in a public room, not stored as a
     /// member).
     #[schema(value_type = Option<String>, example = "member")]
@@ -58,6 +62,8 @@ impl RoomView {
             retention_days: room.retention_days,
             last_seq: room.last_seq,
             created_at: room.created_at,
+            e2e: room.e2e,
+            epoch: room.epoch,
             role,
         }
     }
@@ -196,8 +202,10 @@ pub struct PlainMessage {
     pub author_name: String,
     pub author_role: String,
     pub client_msg_id: Option<String>,
-    /// Empty when the stored body does not decrypt.
+    /// Empty when the stored body does not decrypt, and in an end-to-end room.
     pub text: String,
+    /// An end-to-end room's message: the envelope only its members open.
+    pub envelope: Option<crate::domain::Envelope>,
     /// The stored body does not decrypt (a tampered or damaged row): there is no text.
     pub undecryptable: bool,
     pub created_at: Millis,
@@ -269,6 +277,10 @@ pub struct ConversationView {
     /// Stored messages from the peer the caller has not marked read.
     pub unread: i64,
     pub last_seq: i64,
+    /// End-to-end encrypted (see `docs/e2ee.md`): decided when it was first opened.
+    pub e2e: bool,
+    /// The current key epoch (0 when not end-to-end).
+    pub epoch: i64,
 }
 
 /// An ephemeral 1-on-1 room as its host sees it.

@@ -18,10 +18,13 @@ pub struct ConversationRow {
     pub invited_me: i64,
     /// 1 when the peer has yet to accept.
     pub awaiting_peer: i64,
+    /// 1 when end-to-end encrypted.
+    pub e2e: i64,
+    pub e2e_epoch: i64,
 }
 
 /// Conversations as member `$1` sees them; callers add the `WHERE`.
-const CONVERSATION: &str = "SELECT r.slug AS room, u.name AS peer, r.last_seq, m.last_read_seq, \
+const CONVERSATION: &str = "SELECT r.slug AS room, u.name AS peer, r.last_seq, m.last_read_seq, r.e2e, r.e2e_epoch, \
        (SELECT COUNT(*) FROM messages g WHERE g.room_id = r.id AND g.seq > m.last_read_seq AND g.author_id <> m.user_id AND g.deleted_at IS NULL) AS unread, \
        (SELECT COUNT(*) FROM pm_invites i WHERE i.room_id = r.id AND i.user_id = m.user_id) AS invited_me, \
        (SELECT COUNT(*) FROM pm_invites i WHERE i.room_id = r.id AND i.user_id = o.user_id) AS awaiting_peer \

@@ -63,13 +63,21 @@ impl Members<'_> {
         Ok(affected(added))
     }
 
+    /// Ends a membership; an end-to-end room starts a new key epoch in the same transaction,
+    /// so that nothing written after it is readable with keys the member held.
     pub async fn remove(&self, room_id: i64, user_id: i64) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
         let result = sqlx::query("DELETE FROM room_members WHERE room_id = $1 AND user_id = $2")
             .bind(room_id)
             .bind(user_id)
-            .execute(self.pool)
+            .execute(&mut *tx)
             .await?;
-        Ok(affected(result))
+        let removed = affected(result);
+        if removed {
+            super::room_epoch_keys::next_epoch(&mut tx, room_id).await?;
+        }
+        tx.commit().await?;
+        Ok(removed)
     }
 
     pub async fn set_role(

@@ -33,6 +33,7 @@ mod probe;
 mod profile;
 mod reactions;
 mod room_bans;
+mod room_epoch_keys;
 mod rooms;
 mod sanctions;
 mod search;
@@ -67,6 +68,7 @@ pub use reactions::{
     Reacted, ReactionRow, Reactions, MAX_EMOJI_PER_MESSAGE, MAX_REACTIONS_PER_USER,
 };
 pub use room_bans::RoomBans;
+pub use room_epoch_keys::{HeldKeyRow, KeyMemberRow, RoomEpochKeys, StoreKeys};
 pub use rooms::{ListedRoom, NewRoom, RoomRow, RoomSettings, Rooms, SeenRoom};
 pub use sanctions::{NewSanction, SanctionRow, Sanctions};
 pub use search::{SearchReads, SearchRow, SearchableRoom};
@@ -241,6 +243,11 @@ impl Store {
     /// Who belongs to which room, in which role.
     pub fn members(&self) -> Members<'_> {
         Members { pool: &self.pool }
+    }
+
+    /// End-to-end rooms' keys by epoch, sealed to each member.
+    pub fn room_epoch_keys(&self) -> RoomEpochKeys<'_> {
+        RoomEpochKeys { pool: &self.pool }
     }
 
     /// Who is banned from which room.

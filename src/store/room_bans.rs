@@ -23,11 +23,14 @@ impl RoomBans<'_> {
         now: Millis,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM room_members WHERE room_id = $1 AND user_id = $2")
+        let removed = sqlx::query("DELETE FROM room_members WHERE room_id = $1 AND user_id = $2")
             .bind(room_id)
             .bind(user_id)
             .execute(&mut *tx)
             .await?;
+        if affected(removed) {
+            super::room_epoch_keys::next_epoch(&mut tx, room_id).await?;
+        }
         sqlx::query(
             "INSERT INTO room_bans (room_id, user_id, banned_by, created_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (room_id, user_id) DO NOTHING",

@@ -36,6 +36,10 @@ pub struct RoomRow {
     pub kind: String,
     /// Ephemeral rooms: when the activated room closes.
     pub expires_at: Option<Millis>,
+    /// Messages are end-to-end encrypted (0 or 1; chosen at creation, never changed).
+    pub e2e: i64,
+    /// An end-to-end room's current key epoch (0 in a server-side room).
+    pub e2e_epoch: i64,
 }
 
 impl RoomRow {
@@ -74,6 +78,8 @@ pub struct NewRoom<'a> {
     pub owner: Principal,
     pub data_key_id: i64,
     pub created_at: Millis,
+    /// End-to-end encrypted (its first epoch is 1).
+    pub e2e: bool,
 }
 
 /// The settings an owner or admin may change.
@@ -123,7 +129,7 @@ pub struct SeenRoom {
 pub(super) const COLUMNS: &str =
     "id, slug, name, topic, private, owner_id, host_guest_id, data_key_id, allow_images, \
     allow_videos, allow_audio, allow_files, ai_mentions, allow_guests, slow_mode_secs, \
-    retention_days, last_seq, created_at, kind, expires_at";
+    retention_days, last_seq, created_at, kind, expires_at, e2e, e2e_epoch";
 
 /// Queries on `rooms`.
 #[derive(Clone, Copy, Debug)]
@@ -138,7 +144,8 @@ impl Rooms<'_> {
         let mut tx = self.pool.begin().await?;
         let sql = format!(
             "INSERT INTO rooms (slug, name, topic, private, owner_id, host_guest_id, data_key_id, \
-             created_at, kind) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {COLUMNS}"
+             created_at, kind, e2e, e2e_epoch) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) \
+             RETURNING {COLUMNS}"
         );
         let (owner_id, host_guest_id) = owner_columns(new.owner);
         let room: RoomRow = sqlx::query_as(&sql)
@@ -151,6 +158,7 @@ impl Rooms<'_> {
             .bind(new.data_key_id)
             .bind(new.created_at)
             .bind(new.kind.as_str())
+            .bind(i64::from(new.e2e))
             .fetch_one(&mut *tx)
             .await?;
         let (RoomKind::Room, Principal::User(owner_id)) = (new.kind, new.owner) else {

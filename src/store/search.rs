@@ -67,10 +67,10 @@ impl SearchReads<'_> {
                (SELECT u.name FROM room_members o JOIN users u ON u.id = o.user_id \
                 WHERE o.room_id = r.id AND o.user_id <> $1 AND r.kind = 'pm' LIMIT 1) AS peer \
              FROM rooms r JOIN room_members m ON m.room_id = r.id AND m.user_id = $1 \
-             WHERE (r.kind = 'room' AND NOT EXISTS \
+             WHERE r.e2e = 0 AND ((r.kind = 'room' AND NOT EXISTS \
                       (SELECT 1 FROM room_bans b WHERE b.room_id = r.id AND b.user_id = $1)) \
                 OR (r.kind = 'pm' AND NOT EXISTS \
-                      (SELECT 1 FROM pm_invites p WHERE p.room_id = r.id AND p.user_id = $1)) \
+                      (SELECT 1 FROM pm_invites p WHERE p.room_id = r.id AND p.user_id = $1))) \
              UNION \
              SELECT {ROOM}, NULL AS peer FROM rooms r \
              WHERE r.kind = 'ephemeral' AND (r.expires_at IS NULL OR r.expires_at > $3) \

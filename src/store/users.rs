@@ -178,11 +178,21 @@ impl Users<'_> {
 
     /// Deletes an account; its sessions, memberships, bans, requests and ignore list go with it
     /// (the caller deletes the rooms it owns first, with their keys).
+    /// The end-to-end rooms it was a member of start a new key epoch in the same transaction.
     pub async fn delete(&self, user_id: i64) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE rooms SET e2e_epoch = e2e_epoch + 1 WHERE e2e = 1 AND id IN \
+             (SELECT room_id FROM room_members WHERE user_id = $1)",
+        )
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
         let result = sqlx::query("DELETE FROM users WHERE id = $1")
             .bind(user_id)
-            .execute(self.pool)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(affected(result))
     }
 

@@ -5,7 +5,7 @@
 use super::{Apply, Decode, Limits};
 use crate::core::service::{Changed, Reacted};
 use crate::core::{Chat, Connection, CoreError};
-use crate::domain::{is_reaction_emoji, MessageText, RoomName};
+use crate::domain::{is_reaction_emoji, Content, MessageText, RoomName};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -32,11 +32,11 @@ impl MessageRef {
     }
 }
 
-/// Replace the text of one's own message.
+/// Replace the text (an end-to-end room: the envelope) of one's own message.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EditMessage {
     pub message: MessageRef,
-    pub text: MessageText,
+    pub content: Content,
 }
 
 /// Delete a message (one's own; others' for room owners and admins, and staff).
@@ -87,10 +87,30 @@ fn wire(data: Value, field: Option<&str>) -> Result<(MessageRef, Option<String>)
 }
 
 impl Decode for EditMessage {
-    fn decode(data: Value, limits: &Limits) -> Result<Self, CoreError> {
+    fn decode(mut data: Value, limits: &Limits) -> Result<Self, CoreError> {
+        // An end-to-end edit carries an envelope instead of text.
+        let envelope = data.as_object_mut().and_then(|d| d.remove("envelope"));
+        if let Some(envelope) = envelope {
+            let (message, text) = wire(data, None)?;
+            if text.is_some() {
+                return Err(CoreError::InvalidPayload(
+                    "text and envelope: an end-to-end edit carries its words in the envelope"
+                        .into(),
+                ));
+            }
+            let envelope = serde_json::from_value(envelope)
+                .map_err(|err| CoreError::InvalidPayload(format!("envelope: {err}")))?;
+            return Ok(Self {
+                message,
+                content: Content::Envelope(envelope),
+            });
+        }
         let (message, text) = wire(data, Some("text"))?;
         let text = MessageText::parse(&text.unwrap_or_default(), limits.max_message_chars)?;
-        Ok(Self { message, text })
+        Ok(Self {
+            message,
+            content: Content::Text(text),
+        })
     }
 }
 
@@ -119,7 +139,9 @@ impl Apply for EditMessage {
 
     async fn apply(self, chat: &Chat, conn: &mut Connection) -> Result<Changed, CoreError> {
         let identity = conn.identified()?;
-        chat.changes.edit(identity, &self.message, &self.text).await
+        chat.changes
+            .edit(identity, &self.message, &self.content)
+            .await
     }
 }
 
@@ -175,12 +197,36 @@ impl Apply for TakeBack {
 #[cfg(test)]
 mod tests {
     use super::super::{Command, Limits};
+    use super::{Content, MessageText};
     use crate::core::CoreError;
     use serde_json::json;
 
     const LIMITS: Limits = Limits {
         max_message_chars: 10,
     };
+
+    #[test]
+    fn an_end_to_end_edit_carries_an_envelope_never_beside_text() {
+        let envelope = json!({"v": 1, "epoch": 1, "nonce": "AAAAAAAAAAAAAAAA",
+            "ciphertext": "AAAAAAAAAAAAAAAAAAAAAA==", "signature": "A".repeat(86) + "=="});
+        let Ok(Command::Edit(edit)) = Command::parse(
+            "edit",
+            json!({"room": "r1", "seq": 3, "envelope": envelope}),
+            &LIMITS,
+        ) else {
+            panic!("an end-to-end edit");
+        };
+        assert!(matches!(edit.content, Content::Envelope(ref e) if e.epoch == 1));
+        for bad in [
+            json!({"room": "r1", "seq": 3, "envelope": envelope, "text": "x"}),
+            json!({"room": "r1", "seq": 3, "envelope": {"v": 1}}),
+        ] {
+            assert!(matches!(
+                Command::parse("edit", bad, &LIMITS),
+                Err(CoreError::InvalidPayload(_))
+            ));
+        }
+    }
 
     #[test]
     fn message_changes_decode_into_typed_values() {
@@ -191,7 +237,11 @@ mod tests {
         ) else {
             panic!("an edit");
         };
-        assert_eq!((edit.message.seq, edit.text.as_str()), (3, "hi"));
+        assert_eq!(edit.message.seq, 3);
+        assert_eq!(
+            edit.content,
+            Content::Text(MessageText::parse("hi", 10).unwrap())
+        );
         assert!(matches!(
             Command::parse(
                 "react",

@@ -174,6 +174,7 @@ mod tests {
             Command::Send(SendMessage {
                 room: RoomName::lobby(),
                 text: Some(MessageText::parse("hi", 10).unwrap()),
+                envelope: None,
                 client_msg_id: None,
                 attachments: Vec::new(),
                 reply_to: None,

@@ -3,7 +3,8 @@
 use super::{decode_by_shape, Apply, Decode, Done, Limits};
 use crate::core::service::Said;
 use crate::core::{Chat, Connection, CoreError};
-use crate::domain::{ClientMsgId, FileId, MessageText, RoomName, MAX_ATTACHMENTS};
+use crate::domain::{ClientMsgId, Envelope, FileId, MessageText, RoomName, MAX_ATTACHMENTS};
+use crate::rooms::RoomError;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -13,6 +14,8 @@ use serde_json::Value;
 pub struct SendMessage {
     pub room: RoomName,
     pub text: Option<MessageText>,
+    /// An end-to-end room's message, in place of `text` (see `docs/e2ee.md`).
+    pub envelope: Option<Envelope>,
     pub client_msg_id: Option<ClientMsgId>,
     pub attachments: Vec<FileId>,
     /// The sequence number of the message this one answers (stored rooms).
@@ -25,6 +28,8 @@ struct SendWire {
     room: RoomName,
     #[serde(default)]
     text: Option<String>,
+    #[serde(default)]
+    envelope: Option<Envelope>,
     #[serde(default)]
     client_msg_id: Option<ClientMsgId>,
     #[serde(default)]
@@ -39,6 +44,7 @@ impl Decode for SendMessage {
         let send = Self::parse(
             wire.room,
             wire.text,
+            wire.envelope,
             wire.client_msg_id,
             wire.attachments,
             limits,
@@ -49,10 +55,12 @@ impl Decode for SendMessage {
 
 impl SendMessage {
     /// Checks the parts together: at most [`MAX_ATTACHMENTS`] distinct attachments, and text
-    /// unless there is an attachment (blank text beside attachments counts as none).
+    /// unless there is an attachment (blank text beside attachments counts as none) or an
+    /// end-to-end envelope (never beside text, never in the lobby).
     pub fn parse(
         room: RoomName,
         text: Option<String>,
+        envelope: Option<Envelope>,
         client_msg_id: Option<ClientMsgId>,
         attachments: Vec<FileId>,
         limits: &Limits,
@@ -69,6 +77,25 @@ impl SendMessage {
                 "attachments: the same file twice".into(),
             ));
         }
+        if envelope.is_some() {
+            if room.is_lobby() {
+                return Err(RoomError::NotE2e.into());
+            }
+            if text.is_some() {
+                return Err(CoreError::InvalidPayload(
+                    "text and envelope: an end-to-end message carries its words in the envelope"
+                        .into(),
+                ));
+            }
+            return Ok(Self {
+                room,
+                text: None,
+                envelope,
+                client_msg_id,
+                attachments,
+                reply_to: None,
+            });
+        }
         let text = match text {
             Some(text) if attachments.is_empty() || !text.trim().is_empty() => {
                 Some(MessageText::parse(&text, limits.max_message_chars)?)
@@ -79,6 +106,7 @@ impl SendMessage {
         Ok(Self {
             room,
             text,
+            envelope: None,
             client_msg_id,
             attachments,
             reply_to: None,

@@ -11,7 +11,7 @@ use crate::auth::Identity;
 use crate::core::command::MessageRef;
 use crate::core::event::Event;
 use crate::core::{Broadcast, Bus, CoreError};
-use crate::domain::{MessageText, Millis};
+use crate::domain::{Content, Millis};
 use crate::moderation::{identity_key, Moderation};
 use crate::rooms::{Deleted, Reaction, Rooms};
 use crate::store::AuditEntry;
@@ -72,20 +72,21 @@ impl LiveChanges {
         &self,
         identity: &Identity,
         message: &MessageRef,
-        text: &MessageText,
+        content: &Content,
     ) -> Result<Changed, CoreError> {
         self.speech.may_speak(identity)?;
         let _ordered = self.locks.lock(&lock_key(message)).await;
         let (room, edited) = self
             .rooms
             .changes()
-            .edit(identity, message.room.as_str(), message.seq, text.as_str())
+            .edit(identity, message.room.as_str(), message.seq, content)
             .await?;
         let edited_at = edited.edited_at.unwrap_or_default();
         let event = Event::MessageEdited {
             room: room.slug.clone(),
             seq: edited.seq,
             text: edited.text,
+            envelope: edited.envelope,
             edited_at,
             mentions: edited.mentions,
             mentions_everyone: edited.mentions_everyone,

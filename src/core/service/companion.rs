@@ -298,6 +298,7 @@ impl Outlet for ChatOutlet {
             let send = SendMessage {
                 room: RoomName::parse(room).map_err(|_| invalid())?,
                 text: Some(MessageText::parse(&reply.text, self.max_chars).map_err(|_| invalid())?),
+                envelope: None,
                 client_msg_id: Some(ClientMsgId::parse(&reply.reply_id).map_err(|_| invalid())?),
                 attachments: Vec::new(),
                 reply_to: None,

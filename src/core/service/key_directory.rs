@@ -47,6 +47,8 @@ pub struct KeyDirectory {
     store: Store,
     clock: Clock,
     bus: Arc<dyn Bus>,
+    /// New keys do not open room keys sealed to the old ones: rooms seal again.
+    room_keys: Arc<super::RoomKeys>,
 }
 
 fn account(identity: &Identity) -> Result<i64, CoreError> {
@@ -73,8 +75,18 @@ fn view(row: AccountKeysRow, own: bool) -> KeysView {
 }
 
 impl KeyDirectory {
-    pub fn new(store: Store, clock: Clock, bus: Arc<dyn Bus>) -> Self {
-        Self { store, clock, bus }
+    pub fn new(
+        store: Store,
+        clock: Clock,
+        bus: Arc<dyn Bus>,
+        room_keys: Arc<super::RoomKeys>,
+    ) -> Self {
+        Self {
+            store,
+            clock,
+            bus,
+            room_keys,
+        }
     }
 
     /// Sets or replaces the caller's keys.
@@ -103,6 +115,11 @@ impl KeyDirectory {
         let view = view(row, true);
         // New keys where there were others: everyone who may have trusted the old ones hears.
         if before.is_some_and(|old| old.fingerprint != view.fingerprint) {
+            // The current epochs' keys sealed to the old keys no longer open: the members of
+            // those rooms seal them to the new ones.
+            for room_id in self.store.room_epoch_keys().forget_current(user_id).await? {
+                self.room_keys.announce(room_id).await?;
+            }
             self.bus.direct(Directive::TellAccounts {
                 event: Event::KeysChanged {
                     user: identity.name.clone(),

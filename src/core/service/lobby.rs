@@ -74,6 +74,7 @@ impl Lobby {
             ts: said.ts,
             author: UserView::from(identity),
             text: send.text.map(MessageText::into_string).unwrap_or_default(),
+            envelope: None,
             seq: None,
             client_msg_id: None,
             undecryptable: false,

@@ -4,24 +4,30 @@
 //! and admins hear of an access request, a requester of an approval — a denial is not
 //! announced, see [`crate::rooms::RoomAccess`]).
 
-use super::Presence;
+use super::{Presence, RoomKeys};
 use crate::auth::Identity;
 use crate::core::event::{Event, RemovedReason};
 use crate::core::CoreError;
 use crate::domain::{Name, Principal, RoomRole};
 use crate::rooms::{
-    CreateInvite, InviteView, MemberView, OwnRequest, RequestView, RoomView, Rooms, Visible,
+    CreateInvite, InviteView, MemberView, OwnRequest, RequestView, Room, RoomView, Rooms, Visible,
 };
 use std::sync::Arc;
 
 pub struct Membership {
     rooms: Arc<Rooms>,
     presence: Presence,
+    /// An end-to-end room starts a new epoch when a member goes; its members hear.
+    room_keys: Arc<RoomKeys>,
 }
 
 impl Membership {
-    pub fn new(rooms: Arc<Rooms>, presence: Presence) -> Self {
-        Self { rooms, presence }
+    pub fn new(rooms: Arc<Rooms>, presence: Presence, room_keys: Arc<RoomKeys>) -> Self {
+        Self {
+            rooms,
+            presence,
+            room_keys,
+        }
     }
 
     /// Joins a room's membership without a connection (REST).
@@ -37,7 +43,7 @@ impl Membership {
         self.presence
             .evict(&room.slug, identity.principal, RemovedReason::Left);
         self.tell_list(identity.principal);
-        Ok(())
+        self.new_epoch(&room).await
     }
 
     pub async fn members(
@@ -59,7 +65,7 @@ impl Membership {
         self.presence
             .evict(&room.slug, Principal::User(user_id), RemovedReason::Removed);
         self.tell_list(Principal::User(user_id));
-        Ok(())
+        self.new_epoch(&room).await
     }
 
     /// Bans a user from a room: as a removal, and they cannot come back.
@@ -68,7 +74,7 @@ impl Membership {
         self.presence
             .evict(&room.slug, Principal::User(user_id), RemovedReason::Banned);
         self.tell_list(Principal::User(user_id));
-        Ok(())
+        self.new_epoch(&room).await
     }
 
     pub async fn unban(
@@ -188,6 +194,16 @@ impl Membership {
             };
             self.presence.tell(Principal::User(user_id), event);
             self.tell_list(Principal::User(user_id));
+        }
+        Ok(())
+    }
+
+    /// A member went: an end-to-end room's store already started a new epoch with the
+    /// membership change; its remaining members hear (`room_keys`) and the first to write
+    /// makes the new key.
+    async fn new_epoch(&self, room: &Room) -> Result<(), CoreError> {
+        if room.e2e {
+            self.room_keys.announce(room.id).await?;
         }
         Ok(())
     }

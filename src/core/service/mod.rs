@@ -20,6 +20,7 @@ mod oversight;
 mod payments;
 mod premium;
 mod presence;
+mod room_keys;
 mod rooms;
 mod run_once;
 mod sessions;
@@ -48,6 +49,9 @@ pub use premium::{
     Premium, PremiumChange, PremiumError, PremiumStatus, MAX_PERIOD_DAYS, PREMIUM_FOREVER,
 };
 pub use presence::{MembersPage, Presence};
+pub use room_keys::{
+    HeldKey, KeyMember, MemberKeys, RoomKeys, RoomKeysView, StoredKeys, MAX_SEALED_KEYS,
+};
 pub(crate) use rooms::events as stored_events;
 pub use rooms::{HistoryPage, Joined, LiveRooms, Posted, RoomJoined, Said};
 pub use run_once::{RunOnce, LEASE};

@@ -138,6 +138,15 @@ impl Oversight {
         Ok(messages)
     }
 
+    /// Whether a room is end-to-end: its transcript shows metadata only.
+    pub async fn is_e2e(&self, slug: &str) -> Result<bool, CoreError> {
+        let room = match self.rooms.find(slug).await? {
+            Some(room) => Some(room),
+            None => self.rooms.find(&slug.to_ascii_lowercase()).await?,
+        };
+        Ok(room.is_some_and(|room| room.e2e))
+    }
+
     /// Expired ephemeral rooms' transcripts, newest first; the read is audited.
     pub async fn archives(
         &self,

@@ -292,6 +292,7 @@ impl LiveRooms {
             attachments: &attachments,
             reply_to: send.reply_to,
             role,
+            envelope: send.envelope.as_ref(),
         };
         let (message, new) = self.rooms.history().post(identity, room, draft).await?;
         let posted = Posted {
@@ -320,7 +321,8 @@ impl LiveRooms {
                     .await?;
                 self.presence.tell_conversation(notice);
             }
-            if let Some(hook) = hook {
+            // The companion cannot read an end-to-end room.
+            if let (Some(hook), false) = (hook, room.e2e) {
                 hook.heard(identity, room, text);
             }
         }
@@ -509,6 +511,7 @@ fn stored_event(room: &str, message: PlainMessage, bot: Option<i64>) -> MessageE
             bot: bot == Some(message.author_id),
         },
         text: message.text,
+        envelope: message.envelope,
         seq: Some(message.seq),
         client_msg_id: message.client_msg_id,
         undecryptable: message.undecryptable,

@@ -60,6 +60,7 @@ events! {
     Whisper(Whisper) = "whisper",
     UserRenamed(UserRenamed) = "user_renamed",
     KeysChanged(KeysChanged) = "keys_changed",
+    RoomKeys(RoomKeys) = "room_keys",
     PreferencesChanged(Preferences) = "preferences_changed",
     Notice(Notice) = "notice",
     UserUpdated(UserUpdated) = "user_updated",
@@ -102,6 +103,9 @@ pub struct Message {
     pub ts: i64,
     pub author: User,
     pub text: String,
+    /// An end-to-end room's message (`text` empty).
+    #[serde(default)]
+    pub envelope: Option<serde_json::Value>,
     #[serde(default)]
     pub seq: Option<i64>,
     #[serde(default)]
@@ -158,6 +162,8 @@ pub struct MessageEdited {
     pub room: String,
     pub seq: i64,
     pub text: String,
+    #[serde(default)]
+    pub envelope: Option<serde_json::Value>,
     pub edited_at: i64,
     #[serde(default)]
     pub mentions: Vec<String>,
@@ -286,6 +292,14 @@ pub struct Notice {
 #[serde(deny_unknown_fields)]
 pub struct UserUpdated {
     pub user: User,
+}
+
+/// `room_keys`: an end-to-end room's keys changed; read them again.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoomKeys {
+    pub room: String,
+    pub epoch: i64,
 }
 
 /// `keys_changed`: an account replaced its end-to-end keys.

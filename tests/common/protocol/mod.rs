@@ -214,6 +214,8 @@ pub struct Room {
     pub retention_days: Option<i64>,
     pub last_seq: i64,
     pub created_at: i64,
+    pub e2e: bool,
+    pub epoch: i64,
     pub role: Option<RoomRole>,
 }
 
@@ -235,4 +237,6 @@ pub struct Conversation {
     pub state: ConversationState,
     pub unread: i64,
     pub last_seq: i64,
+    pub e2e: bool,
+    pub epoch: i64,
 }

@@ -287,6 +287,8 @@ pub struct AdminRoom {
     pub retention_days: Option<i64>,
     pub last_seq: i64,
     pub created_at: i64,
+    pub e2e: bool,
+    pub epoch: i64,
     pub role: Option<RoomRole>,
     pub kind: RoomKind,
     pub expires_at: Option<i64>,
@@ -308,6 +310,11 @@ pub struct TranscriptLine {
     /// Present (`true`) only on a stored message that no longer decrypts; `text` is empty.
     #[serde(default)]
     pub undecryptable: bool,
+    /// An end-to-end message: no content, its size only.
+    #[serde(default)]
+    pub e2e: bool,
+    #[serde(default)]
+    pub bytes: Option<i64>,
 }
 
 /// `GET /api/admin/rooms/{slug}/messages`.
@@ -315,6 +322,8 @@ pub struct TranscriptLine {
 #[serde(deny_unknown_fields)]
 pub struct Transcript {
     pub room: String,
+    /// An end-to-end room: its lines carry metadata only.
+    pub e2e: bool,
     pub messages: Vec<TranscriptLine>,
 }
 

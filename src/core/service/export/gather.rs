@@ -79,6 +79,7 @@ impl Exports {
                     author: message.author_name,
                     text: message.text,
                     undecryptable: message.undecryptable,
+                    envelope: message.envelope,
                     edited_at: message.edited_at,
                     attachments,
                 };
