@@ -5,34 +5,9 @@
 
 mod common;
 
+use common::e2e::{bundle, wrapped, AGREEMENT, SIGNING};
 use common::{spawn_app, unique_name};
 use serde_json::{json, Value};
-
-/// Real P-256 public keys (SubjectPublicKeyInfo, made with Python's `cryptography`).
-const AGREEMENT: &str = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEr4wgO7FyOItxFQFTjtE7xs3tx+FSNpFe+wWVRfrXLKyZ5CJGh6dhs7q51gBsaks48l8dKEODGHUlgxCMEAMikw==";
-const SIGNING: &str = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEl+O/9WB0Q33pBsoJOWtwrWK29fX0TusY9drkpr4HiSHF+MBYKVz1NBigwek3hasHDZA/zp80CI7HeRhY+Jsosw==";
-
-fn wrapped(kdf: &str, fill: char) -> Value {
-    let mut doc = json!({
-        "v": 1, "kdf": kdf,
-        "salt": "AAAAAAAAAAAAAAAAAAAAAA==",
-        "nonce": "AAAAAAAAAAAAAAAA",
-        "ciphertext": fill.to_string().repeat(64),
-    });
-    if kdf == "pbkdf2-sha256" {
-        doc["iterations"] = 600_000.into();
-    }
-    doc
-}
-
-fn bundle() -> Value {
-    json!({
-        "agreement_public": AGREEMENT,
-        "signing_public": SIGNING,
-        "password_wrapped": wrapped("pbkdf2-sha256", 'A'),
-        "recovery_wrapped": wrapped("hkdf-sha256", 'B'),
-    })
-}
 
 #[tokio::test]
 async fn an_account_publishes_its_keys_and_others_read_only_the_public_part() {

@@ -220,7 +220,13 @@ pub async fn transcript(
             // cannot open anyway).
             if let Some(envelope) = &m.envelope {
                 line["e2e"] = Value::Bool(true);
-                line["bytes"] = Value::from(envelope.ciphertext.len() / 4 * 3);
+                let padding = envelope
+                    .ciphertext
+                    .bytes()
+                    .rev()
+                    .take_while(|b| *b == b'=')
+                    .count();
+                line["bytes"] = Value::from(envelope.ciphertext.len() / 4 * 3 - padding);
             }
             if !m.attachments.is_empty() {
                 // Staff fetch files through the admin door, not as a room member.

@@ -86,6 +86,33 @@ pub fn serve(data_dir: &Path, env: &[(&str, &str)]) -> Result<Running, Refused> 
     }
 }
 
+/// Starts `parlor serve` with every log line written to `log` (a file the test reads after),
+/// once it listens.
+pub fn serve_logging_to(data_dir: &Path, env: &[(&str, &str)], log: &Path) -> Running {
+    let file = std::fs::File::create(log).expect("the log file");
+    let child = command(data_dir, env)
+        .arg("serve")
+        .stdout(Stdio::null())
+        .stderr(file)
+        .spawn()
+        .expect("the binary starts");
+    for _ in 0..1200 {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if let Some(url) = text.lines().find_map(|l| l.split("listening on ").nth(1)) {
+            return Running {
+                child,
+                url: url.trim().to_owned(),
+                log: text.lines().map(str::to_owned).collect(),
+            };
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    panic!(
+        "the server did not listen: {}",
+        std::fs::read_to_string(log).unwrap_or_default()
+    );
+}
+
 /// Runs a one-shot command (`keys rotate`, …) to completion, off the test's runtime: a test
 /// server in the same process must keep running meanwhile (it may be between the statements
 /// of a write transaction, holding the lock the command needs).

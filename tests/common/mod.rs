@@ -17,6 +17,7 @@
 pub mod accounts;
 pub mod binary;
 pub mod cluster;
+pub mod e2e;
 pub mod fake_model;
 pub mod http;
 pub mod postgres;
