@@ -576,3 +576,63 @@ async fn a_canary_sent_end_to_end_is_nowhere_on_the_server_and_nor_is_its_room_k
         "the database, its WAL, the files and the log were read"
     );
 }
+
+#[tokio::test]
+async fn an_operators_password_reset_warns_that_encrypted_history_needs_the_recovery_key() {
+    use std::io::Write;
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let server = common::binary::serve_logging_to(&data, &[], &home.path().join("log"));
+    let http = reqwest::Client::new();
+    let mut names = Vec::new();
+    for (prefix, with_keys) in [("keyed", true), ("plain", false)] {
+        let name = unique_name(prefix);
+        let reply: Value = http
+            .post(format!("{}/api/register", server.url))
+            .json(&json!({"username": name, "password": "correct horse battery"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if with_keys {
+            let status = http
+                .put(format!("{}/api/user/@me/keys", server.url))
+                .bearer_auth(reply["token"].as_str().unwrap())
+                .json(&bundle())
+                .send()
+                .await
+                .unwrap()
+                .status();
+            assert_eq!(status.as_u16(), 200);
+        }
+        names.push(name);
+    }
+    server.stop();
+    let mut said = Vec::new();
+    for name in &names {
+        let mut reset = common::binary::command(&data, &[])
+            .args(["user", "add", name])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        reset
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"a brand new password\n")
+            .unwrap();
+        let output = reset.wait_with_output().unwrap();
+        assert!(output.status.success());
+        said.push(String::from_utf8_lossy(&output.stdout).into_owned());
+    }
+    assert!(
+        said[0].contains("password reset") && said[0].contains("recovery key"),
+        "{}",
+        said[0]
+    );
+    assert!(!said[1].contains("recovery key"), "{}", said[1]);
+}

@@ -52,7 +52,23 @@ async fn save(
         )
         .await?;
     let (name, now) = (&user.name, user.role.as_str());
-    Ok(match (before, role) {
+    // The end-to-end keys are wrapped by the old password, which a reset cannot re-wrap.
+    let keys_warning = if before.is_some()
+        && store
+            .account_keys()
+            .of(user.id)
+            .await
+            .context("cannot read the account's keys")?
+            .is_some()
+    {
+        format!(
+            "\nwarning: {name} has end-to-end keys wrapped by the old password; its encrypted \
+             history needs its recovery key (the web app asks for it at the next login)"
+        )
+    } else {
+        String::new()
+    };
+    let said = match (before, role) {
         (None, _) => format!("user {name} created with role {now}"),
         (Some(_), None) => {
             format!("user {name}: password reset; role {now} kept (change it with --role)")
@@ -64,7 +80,8 @@ async fn save(
             "user {name}: password reset; role changed from {} to {now}",
             was.as_str()
         ),
-    })
+    };
+    Ok(said + &keys_warning)
 }
 
 /// The password: prompted for on a terminal, otherwise the first line of standard input
