@@ -532,17 +532,27 @@ async fn a_canary_sent_end_to_end_is_nowhere_on_the_server_and_nor_is_its_room_k
     )
     .await;
     assert_eq!(status, 201, "{posted}");
-    // An attachment is sealed in the client too: the object store holds its ciphertext.
-    let file = seal_canary(&room_key, "canary-room", CANARY)["ciphertext"].clone();
+    // An attachment is sealed in the client too: the object store holds ciphertext, taken
+    // as it is (no type to detect in random-looking bytes, no preview).
+    let sealed_file = {
+        use aes_gcm::aead::{Aead, KeyInit};
+        let file_key = aes_gcm::Aes256Gcm::new(&[0x33u8; 32].into());
+        file_key
+            .encrypt(&[1u8; 12].into(), format!("{CANARY} in a file").as_bytes())
+            .expect("sealed")
+    };
     let upload = http
         .post(url("/api/files?room=canary-room&name=encrypted.bin"))
         .bearer_auth(&token)
         .header("content-type", "application/octet-stream")
-        .body(file.as_str().unwrap_or_default().as_bytes().to_vec())
+        .body(sealed_file)
         .send()
         .await
         .unwrap();
     assert_eq!(upload.status().as_u16(), 201);
+    let file: Value = upload.json().await.unwrap();
+    assert_eq!(file["mime"], "application/octet-stream", "{file}");
+    assert!(file["thumbnail_url"].is_null(), "{file}");
     // The member reads its envelope back.
     let (_, page) = call(
         token.clone(),

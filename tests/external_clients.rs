@@ -431,3 +431,12 @@ async fn an_account_manages_its_sessions_password_and_name_from_the_settings_pan
     )
     .await;
 }
+
+#[tokio::test]
+async fn python_reference_clients_keep_rooms_and_conversations_end_to_end_encrypted() {
+    // One account writes a few dozen messages, edits and refused attempts within seconds.
+    run_script_with("python3", "e2e_python.py", &[], SCRIPT_TIMEOUT, |config| {
+        config.rate_limit_messages = 1000;
+    })
+    .await;
+}

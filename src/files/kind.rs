@@ -28,6 +28,13 @@ pub struct Detected {
 }
 
 impl Detected {
+    /// A client-sealed file of an end-to-end room: bytes the server cannot read, served only
+    /// as a download.
+    pub const OPAQUE: Detected = Detected {
+        mime: "application/octet-stream",
+        kind: Kind::Other,
+    };
+
     /// Whether a browser may be asked to render it in the page (images, audio, video, PDF and
     /// plain text, always with `nosniff` and a sandboxing CSP); anything else is a download.
     pub fn inline(&self) -> bool {

@@ -91,13 +91,16 @@ impl Library {
     }
 
     /// Detects, checks (`policy`), scrubs, seals and stores `body` as file `id`; makes an
-    /// image's thumbnail. Nothing is left behind when it fails.
+    /// image's thumbnail. Nothing is left behind when it fails. An `opaque` body (sealed by
+    /// the client for an end-to-end room) is stored as a generic download, unexamined: its
+    /// bytes are ciphertext, with no type to detect, nothing to scrub and nothing to preview.
     pub async fn store<E: std::fmt::Display + Send + 'static>(
         &self,
         id: &str,
         key: &SecretKey,
         body: impl Stream<Item = Result<Bytes, E>> + Send,
         max_len: u64,
+        opaque: bool,
         policy: impl FnOnce(&Detected) -> Result<(), String>,
     ) -> Result<Stored, LibraryError> {
         let mut body = Box::pin(body);
@@ -116,10 +119,16 @@ impl Library {
             }
         }
         let first: Vec<u8> = head.concat();
-        let detected = detect(&first).ok_or_else(|| LibraryError::NotAllowed("unknown".into()))?;
-        if !self.settings.allowed.iter().any(|m| m == detected.mime) {
-            return Err(LibraryError::NotAllowed(detected.mime.into()));
-        }
+        let detected = if opaque {
+            Detected::OPAQUE
+        } else {
+            let detected =
+                detect(&first).ok_or_else(|| LibraryError::NotAllowed("unknown".into()))?;
+            if !self.settings.allowed.iter().any(|m| m == detected.mime) {
+                return Err(LibraryError::NotAllowed(detected.mime.into()));
+            }
+            detected
+        };
         policy(&detected).map_err(LibraryError::Refused)?;
         let whole = futures_util::stream::iter(head.into_iter().map(Ok)).chain(body);
         let context = file_context(id);

@@ -90,20 +90,23 @@ pub fn serve(data_dir: &Path, env: &[(&str, &str)]) -> Result<Running, Refused> 
 /// once it listens.
 pub fn serve_logging_to(data_dir: &Path, env: &[(&str, &str)], log: &Path) -> Running {
     let file = std::fs::File::create(log).expect("the log file");
-    let child = command(data_dir, env)
-        .arg("serve")
-        .stdout(Stdio::null())
-        .stderr(file)
-        .spawn()
-        .expect("the binary starts");
+    // Held by `Running` from the start: dropping it (a panic below) stops the child.
+    let mut running = Running {
+        child: command(data_dir, env)
+            .arg("serve")
+            .stdout(Stdio::null())
+            .stderr(file)
+            .spawn()
+            .expect("the binary starts"),
+        url: String::new(),
+        log: Vec::new(),
+    };
     for _ in 0..1200 {
         let text = std::fs::read_to_string(log).unwrap_or_default();
         if let Some(url) = text.lines().find_map(|l| l.split("listening on ").nth(1)) {
-            return Running {
-                child,
-                url: url.trim().to_owned(),
-                log: text.lines().map(str::to_owned).collect(),
-            };
+            running.url = url.trim().to_owned();
+            running.log = text.lines().map(str::to_owned).collect();
+            return running;
         }
         std::thread::sleep(Duration::from_millis(25));
     }

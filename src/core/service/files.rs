@@ -79,6 +79,8 @@ struct Destination {
     name: String,
     data_key_id: i64,
     refusal: Box<dyn Fn(Category) -> Option<String> + Send + Sync>,
+    /// An end-to-end room: uploads are sealed by the client, opaque to the server.
+    sealed: bool,
 }
 
 impl Files {
@@ -124,6 +126,7 @@ impl Files {
                 &key,
                 upload.body,
                 max_len,
+                dest.sealed,
                 |detected| match (dest.refusal)(Category::of(detected)) {
                     Some(refusal) => Err(refusal),
                     None => Ok(()),
@@ -221,6 +224,7 @@ impl Files {
                 name: room.to_string(),
                 data_key_id: self.keyring.create_key().await?,
                 refusal: Box::new(|_| None),
+                sealed: false,
             });
         }
         let Visible { room, role } = self.rooms.visible(identity, room.as_str()).await?;
@@ -229,6 +233,7 @@ impl Files {
             room_id: Some(room.id),
             name: room.slug.clone(),
             data_key_id: room.data_key_id,
+            sealed: room.e2e,
             refusal: Box::new(move |category| policy::refusal(&room, category)),
         })
     }

@@ -58,7 +58,8 @@ impl Ack {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Frame {
     Ack(Ack),
-    Event(Event),
+    /// Boxed: an event is far larger than an ack.
+    Event(Box<Event>),
 }
 
 impl Frame {
@@ -67,7 +68,7 @@ impl Frame {
         if value.get("ack").is_some() {
             Frame::Ack(from_value(value))
         } else {
-            Frame::Event(from_value(value))
+            Frame::Event(Box::new(from_value(value)))
         }
     }
 
