@@ -316,6 +316,7 @@ impl Server {
                 http::count_refusals,
             ))
             .with_state(state.clone());
+        web::warm();
 
         let stop = CancellationToken::new();
         let upkeep = state.tasks.spawn({
