@@ -32,6 +32,18 @@ async fn registering_a_username_alone_creates_a_key_account() {
     for attribute in ["HttpOnly", "SameSite=Lax", "Path=/"] {
         assert!(cookie.contains(attribute), "{cookie} lacks {attribute}");
     }
+    // Beside it, a hint the page may read (no secret in it): someone signed in here.
+    let hints: Vec<&str> = login
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter(|c| c.starts_with("signed_in="))
+        .collect();
+    assert!(
+        hints.len() == 1 && hints[0].starts_with("signed_in=1;") && !hints[0].contains("HttpOnly"),
+        "{hints:?}"
+    );
     let me: Profile = app
         .request("GET", "/api/user/@me")
         .client(&client)

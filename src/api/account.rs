@@ -6,7 +6,7 @@ use crate::auth::{Login, Registered, SessionGrant};
 use crate::http::{AppState, Body, ClientIp, CurrentSession, GuestCaller, HttpError};
 use axum::extract::State;
 use axum::http::header::SET_COOKIE;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{AppendHeaders, IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -157,10 +157,10 @@ pub async fn register(
             (StatusCode::CREATED, Json(RegisterResponse::Key { key })).into_response()
         }
         Registered::Password(grant) => {
-            let (cookie, body) = new_session(&state, grant);
+            let (cookies, body) = new_session(&state, grant);
             (
                 StatusCode::CREATED,
-                AppendHeaders([(SET_COOKIE, cookie)]),
+                AppendHeaders(cookies),
                 Json(RegisterResponse::Session(body)),
             )
                 .into_response()
@@ -225,8 +225,9 @@ pub async fn logout(
         .logout(&session.identity.session)
         .await?;
     let clear = HeaderValue::from_static("session=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax");
+    let unhint = HeaderValue::from_static("signed_in=; Path=/; Max-Age=0; SameSite=Lax");
     Ok((
-        AppendHeaders([(SET_COOKIE, clear)]),
+        AppendHeaders([(SET_COOKIE, clear), (SET_COOKIE, unhint)]),
         Json(OkResponse { ok: true }),
     )
         .into_response())
@@ -258,16 +259,23 @@ pub async fn change_password(
 
 /// A new session's response: the body and the `session` cookie.
 fn session_response(state: &AppState, status: StatusCode, grant: SessionGrant) -> Response {
-    let (cookie, body) = new_session(state, grant);
-    (status, AppendHeaders([(SET_COOKIE, cookie)]), Json(body)).into_response()
+    let (cookies, body) = new_session(state, grant);
+    (status, AppendHeaders(cookies), Json(body)).into_response()
 }
 
-fn new_session(state: &AppState, grant: SessionGrant) -> (HeaderValue, SessionResponse) {
-    let cookie = session_cookie_header(
-        &grant.token,
-        state.config.session_ttl_secs,
-        state.config.secure_cookies(),
-    );
+/// A new session's two cookies (the secret one, and the hint the page reads) and its body.
+fn new_session(
+    state: &AppState,
+    grant: SessionGrant,
+) -> ([(HeaderName, HeaderValue); 2], SessionResponse) {
+    let (max_age, secure) = (state.config.session_ttl_secs, state.config.secure_cookies());
+    let cookies = [
+        (
+            SET_COOKIE,
+            session_cookie_header(&grant.token, max_age, secure),
+        ),
+        (SET_COOKIE, signed_in_hint(max_age, secure)),
+    ];
     let body = SessionResponse {
         // A session just made: online only if this identity already has a connection.
         user: Profile::of(
@@ -279,7 +287,18 @@ fn new_session(state: &AppState, grant: SessionGrant) -> (HeaderValue, SessionRe
         ),
         token: grant.token,
     };
-    (cookie, body)
+    (cookies, body)
+}
+
+/// `signed_in=1`, readable by the page (it holds no secret): a page that finds it asks who is
+/// signed in before its first screen; one that does not shows the join screen at once instead
+/// of waiting a round trip to learn that nobody is.
+fn signed_in_hint(max_age: u64, secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "signed_in=1; Path=/; Max-Age={max_age}; SameSite=Lax{secure}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("signed_in=1; Path=/; SameSite=Lax"))
 }
 
 fn session_cookie_header(token: &str, max_age: u64, secure: bool) -> HeaderValue {

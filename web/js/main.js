@@ -96,11 +96,19 @@ function showChat(profile) {
   chat.enter(profile, currentRoute());
 }
 
+/**
+ * Without the server's `signed_in` hint cookie nobody signed in from this browser lately: the
+ * first screen shows at once instead of after a round trip that would say so, and the session
+ * check still runs (a session older than the hint switches to the chat when it answers).
+ */
 async function boot() {
+  const hinted = document.cookie.split(/;\s*/).includes('signed_in=1');
+  if (!hinted) showSignedOut();
   try {
     showChat(await get('/api/user/@me'));
   } catch (err) {
-    showSignedOut(err.code === 'unauthenticated' || err.status === 401 ? '' : describeError(err));
+    const signedOut = err.code === 'unauthenticated' || err.status === 401;
+    if (hinted || !signedOut) showSignedOut(signedOut ? '' : describeError(err));
   }
 }
 
