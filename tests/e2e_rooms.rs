@@ -226,27 +226,16 @@ async fn an_end_to_end_room_takes_only_envelopes_of_its_current_epoch() {
 
     // An edit is an envelope too.
     let edited = envelope(1, &[4; 24]);
-    ann.call(
-        "PATCH",
-        &format!("/api/rooms/sealed-room/messages/{}", posted.seq),
-        Some(json!({"text": "mine now?"})),
-    )
-    .await
-    .expect_error(403, "forbidden");
-    bob.call(
-        "PATCH",
-        &format!("/api/rooms/sealed-room/messages/{}", posted.seq),
-        Some(json!({"text": "in clear"})),
-    )
-    .await
-    .expect_error(422, "e2e_required");
-    bob.call(
-        "PATCH",
-        &format!("/api/rooms/sealed-room/messages/{}", posted.seq),
-        Some(json!({"envelope": edited})),
-    )
-    .await
-    .expect_status(200);
+    let path = format!("/api/rooms/sealed-room/messages/{}", posted.seq);
+    ann.call("PATCH", &path, Some(json!({"text": "mine now?"})))
+        .await
+        .expect_error(403, "forbidden");
+    bob.call("PATCH", &path, Some(json!({"text": "in clear"})))
+        .await
+        .expect_error(422, "e2e_required");
+    bob.call("PATCH", &path, Some(json!({"envelope": edited})))
+        .await
+        .expect_status(200);
     let change: MessageEdited = ann_live.event().await;
     assert_eq!(
         (change.text.as_str(), change.envelope.as_ref()),

@@ -96,17 +96,21 @@ impl TryFrom<EnvelopeWire> for Envelope {
     }
 }
 
-impl Envelope {
-    /// The stored form (sealed again at rest like any body).
-    pub fn to_json(&self) -> String {
+/// A document kept as the JSON text it was checked into (an envelope is then sealed again at
+/// rest like any body), and read back from it.
+pub trait StoredJson: Serialize + serde::de::DeserializeOwned {
+    fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
     }
 
-    /// Reads a stored envelope back; `None` if the stored body is not one.
-    pub fn from_json(raw: &str) -> Option<Self> {
+    /// `None` if the stored text is not such a document.
+    fn from_json(raw: &str) -> Option<Self> {
         serde_json::from_str(raw).ok()
     }
 }
+
+impl StoredJson for Envelope {}
+impl StoredJson for SealedKey {}
 
 /// A room key sealed to one member's agreement key, signed by the member who sealed it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -154,16 +158,6 @@ impl TryFrom<SealedWire> for SealedKey {
             ciphertext: wire.ciphertext,
             signature: wire.signature,
         })
-    }
-}
-
-impl SealedKey {
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
-    }
-
-    pub fn from_json(raw: &str) -> Option<Self> {
-        serde_json::from_str(raw).ok()
     }
 }
 

@@ -24,7 +24,7 @@ pub mod whole;
 pub use conversation::{
     offered_names, pm_members, pm_room_name, RoomCode, RoomCodeError, RoomKind, CODE_ALPHABET,
 };
-pub use e2e_envelope::{Envelope, EnvelopeError, SealedKey, MAX_ENVELOPE_CIPHERTEXT};
+pub use e2e_envelope::{Envelope, EnvelopeError, SealedKey, StoredJson, MAX_ENVELOPE_CIPHERTEXT};
 pub use e2e_keys::{
     fingerprint, hex, safety_number, Kdf, KeyError, PublicKey, Wrapped, MIN_PBKDF2_ITERATIONS,
 };

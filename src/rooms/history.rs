@@ -14,7 +14,7 @@ use super::view::{ReactionView, ReplyView, REACTION_NAMES, REPLY_SNIPPET_CHARS};
 use super::{PlainMessage, Room, RoomError};
 use crate::auth::Identity;
 use crate::crypto::SecretKey;
-use crate::domain::{Content, Envelope, MessageText, Millis, RoomRole};
+use crate::domain::{Content, Envelope, MessageText, Millis, RoomRole, StoredJson};
 use crate::files::FileView;
 use crate::store::{Appended, MessageRow, NewMessage, EVERYONE};
 

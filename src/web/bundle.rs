@@ -58,16 +58,7 @@ pub fn bundle(modules: &BTreeMap<String, String>, entry: &str) -> Result<String,
         let module: &Parsed = &parsed[path];
         let _ = writeln!(out, "const __m{i} = (() => {{ // {path}");
         for (from, names) in &module.imports {
-            let bindings: Vec<String> = names
-                .iter()
-                .map(|(name, local)| {
-                    if name == local {
-                        name.clone()
-                    } else {
-                        format!("{name}: {local}")
-                    }
-                })
-                .collect();
+            let bindings: Vec<String> = names.iter().map(binding).collect();
             let _ = writeln!(
                 out,
                 "const {{ {} }} = __m{};",
@@ -76,20 +67,19 @@ pub fn bundle(modules: &BTreeMap<String, String>, entry: &str) -> Result<String,
             );
         }
         out.push_str(&module.body);
-        let exports: Vec<String> = module
-            .exports
-            .iter()
-            .map(|(name, local)| {
-                if name == local {
-                    name.clone()
-                } else {
-                    format!("{name}: {local}")
-                }
-            })
-            .collect();
+        let exports: Vec<String> = module.exports.iter().map(binding).collect();
         let _ = writeln!(out, "\nreturn {{ {} }};\n}})();", exports.join(", "));
     }
     Ok(out)
+}
+
+/// `name` (the same name in both objects) or `name: local`, in a destructuring or an object.
+fn binding((name, local): &(String, String)) -> String {
+    if name == local {
+        name.clone()
+    } else {
+        format!("{name}: {local}")
+    }
 }
 
 /// Depth-first: a module's imports are placed before it.

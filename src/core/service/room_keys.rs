@@ -11,7 +11,9 @@
 use crate::auth::Identity;
 use crate::clock::Clock;
 use crate::core::{Bus, CoreError, Directive, Event};
-use crate::domain::{fingerprint, safety_number, Name, Principal, PublicKey, RoomRole, SealedKey};
+use crate::domain::{
+    fingerprint, safety_number, Name, Principal, PublicKey, RoomRole, SealedKey, StoredJson,
+};
 use crate::rooms::{RoomError, Rooms, Visible};
 use crate::store::{KeyMemberRow, Store, StoreKeys};
 use serde::Serialize;
