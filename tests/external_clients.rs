@@ -440,3 +440,24 @@ async fn python_reference_clients_keep_rooms_and_conversations_end_to_end_encryp
     })
     .await;
 }
+
+/// The end-to-end script sets up keys in several browsers (PBKDF2 of 600 000 rounds each time),
+/// waits for keys shared between pages and runs the Python reference client twice: its own
+/// watchdog is 150 s.
+const E2E_BROWSER_TIMEOUT: Duration = Duration::from_secs(200);
+
+#[tokio::test]
+async fn browsers_and_the_python_client_write_end_to_end_and_new_browsers_unlock_the_history() {
+    let out = [screenshot_dir("browser_e2e.mjs")];
+    // Seals retried after a new epoch count as sends: no rate limit in the way.
+    run_script_with(
+        "node",
+        "browser_e2e.mjs",
+        &out,
+        E2E_BROWSER_TIMEOUT,
+        |config| {
+            config.rate_limit_messages = 1000;
+        },
+    )
+    .await;
+}

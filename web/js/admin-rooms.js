@@ -2,7 +2,8 @@
  * The admin panel's "Rooms" tab: every room, private conversation and live 1-on-1 room with
  * its kind and status, and a reader under the list for what was said — one room's transcript,
  * or the archives of expired 1-on-1 rooms — paged backwards with "Older". Each read is audited
- * by the server, which the tab says up front.
+ * by the server, which the tab says up front. End-to-end rooms (`e2e: true`) show who wrote
+ * when, never words: the server cannot read them.
  */
 
 import { listAllRooms, listArchives, readTranscript } from './admin-api.js';
@@ -13,6 +14,7 @@ import { formatTime } from './messages.js';
 const LABELS = ['Room', 'Kind', 'Status', 'Messages', 'Created', 'Actions'];
 const KIND_NAMES = { room: 'room', pm: 'conversation', ephemeral: '1-on-1 room' };
 const TRANSCRIPT_PAGE = 50;
+const E2E_TEXT = 'end-to-end encrypted — content not visible to the server';
 const ARCHIVE_PAGE = 10;
 
 /** What state a room is in, in a few words. */
@@ -21,6 +23,7 @@ function status(room) {
     return room.expires_at ? ['open until ', when(room.expires_at)] : 'not activated yet';
   }
   const parts = [room.private ? 'private' : 'public'];
+  if (room.e2e === true) parts.push('end-to-end encrypted');
   if (room.slow_mode_secs > 0) parts.push(`slow mode ${room.slow_mode_secs}s`);
   if (room.retention_days) parts.push(`kept ${room.retention_days} days`);
   return parts.join(', ');
@@ -42,13 +45,22 @@ function attachment({ name, mime, size, url }) {
   return element('span', 'admin-line-file', `${label}, deleted with the room`);
 }
 
+/** What an end-to-end message's line says instead of words: that, and its size when told. */
+function sealedText(message) {
+  return Number.isFinite(message.bytes) ? `${E2E_TEXT} (${humanSize(message.bytes)})` : E2E_TEXT;
+}
+
 /** One line of a transcript: time, author, text (as text), and its files. */
-function line({ seq, ts, author, text, attachments }) {
+function line(message) {
+  const { seq, ts, author, text, attachments } = message;
   const item = element('li', 'admin-line');
   if (Number.isInteger(seq)) item.dataset.seq = String(seq);
   const time = element('time', 'admin-line-time', formatTime(ts));
   time.title = new Date(ts).toLocaleString();
-  item.append(time, element('span', 'admin-line-author', author), element('span', 'admin-line-text', text));
+  const sealed = message.e2e === true; // an end-to-end room's message: metadata only
+  const body = element('span', sealed ? 'admin-line-text admin-line-e2e' : 'admin-line-text', sealed ? sealedText(message) : text);
+  if (sealed) item.dataset.e2e = 'true';
+  item.append(time, element('span', 'admin-line-author', author), body);
   for (const file of attachments ?? []) item.append(attachment(file));
   return item;
 }

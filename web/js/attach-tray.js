@@ -2,15 +2,15 @@
  * The files waiting to go with the next message: one chip per file above the composer, with a
  * progress bar while it uploads, its error when refused, and × to cancel or drop it.
  *
- * Files upload as soon as they are picked (upload.js), for the room on screen: the server ties
- * an upload to one room, so each room keeps its own chips, like its draft, and switching rooms
- * shows the other room's. A message carries the `id`s of the finished ones (`ids()`); while one
+ * Files upload as soon as they are picked (upload.js; sealed first in an end-to-end room,
+ * e2e-files.js), for the room on screen: the server ties an upload to one room, so each room
+ * keeps its own chips, like its draft, and switching rooms shows the other room's. A message carries the `id`s of the finished ones (`ids()`); while one
  * is still uploading the message waits (`busy()`). Chips that failed stay until dismissed so the
  * reason can be read, and are never sent.
  */
 
 import { describeError } from './api.js';
-import { uploadFile } from './upload.js';
+import { uploadFor } from './e2e-files.js';
 import { displayName, formatDuration, humanSize, iconElement, nameElement } from './file-kinds.js';
 
 /** The most files one message may carry (the server's limit too). */
@@ -130,7 +130,7 @@ export function createAttachTray(listEl, { onChange }) {
         return;
       }
       setState(entry, 'uploading');
-      entry.handle = uploadFile(file, {
+      entry.handle = uploadFor(file, { // sealed first in an end-to-end room
         room,
         name,
         durationMs,

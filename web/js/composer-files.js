@@ -6,11 +6,13 @@
  * It also says what the room on screen takes: the attach button's tooltip lists the kinds (a
  * room's `accepts`; the lobby, conversations and 1-on-1 rooms take every kind the server
  * does), and a file of another kind is refused here with that sentence instead of uploaded —
- * the server refuses it too. Whisper tabs take no files (a whisper is not stored).
+ * the server refuses it too. Whisper tabs take no files (a whisper is not stored). In an
+ * end-to-end room every file is sealed before upload, so the server sees an "other file".
  */
 
 import { acceptedKinds, guessKind, listKinds, refusal } from './file-kinds.js';
 import { canRecord, createVoiceRecorder } from './voice-recorder.js';
+import { isE2E } from './e2e-rooms.js';
 
 /** The file input's `accept` for kinds (every type when other files are allowed). */
 function acceptAttribute(kinds) {
@@ -51,7 +53,8 @@ export function createComposerFiles(
   function add(file, { durationMs } = {}) {
     if (slug === null) return;
     const kind = guessKind(file);
-    tray.add(file, { kind, durationMs, refusal: refusal(kind, accepted) });
+    // An end-to-end room's server sees every file as a sealed "other file".
+    tray.add(file, { kind, durationMs, refusal: refusal(isE2E(slug) ? 'file' : kind, accepted) });
   }
 
   attach.addEventListener('click', () => input.click());
@@ -114,9 +117,8 @@ export function createComposerFiles(
         : `Attach files (${takes})`;
       input.accept = acceptAttribute(accepted);
       record.hidden = next === null || !canRecord();
-      recorder.setPolicy(accepted.includes('audio')
-        ? 'Record a voice note'
-        : `No voice notes here (this room takes ${takes})`, accepted.includes('audio'));
+      const voice = accepted.includes(isE2E(next) ? 'file' : 'audio'); // sealed, a note is a file
+      recorder.setPolicy(voice ? 'Record a voice note' : `No voice notes here (this room takes ${takes})`, voice);
       tray.setRoom(next);
     },
 

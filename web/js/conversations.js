@@ -35,6 +35,7 @@ export function createConversations(ctx) {
       name: peer,
       peer,
       state,
+      e2e: conversation.e2e === true || room.e2e === true, // chosen for the conversation's life
       access: state === 'invited' ? 'invited' : 'member',
       topic: (TOPICS[state] ?? TOPICS.open)(peer),
       last_seq: Math.max(room.last_seq ?? 0, conversation.last_seq ?? 0),

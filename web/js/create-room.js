@@ -1,5 +1,7 @@
 /**
- * The "Create a room" dialog: address (slug), name, topic and the private switch.
+ * The "Create a room" dialog: address (slug), name, topic, the private switch and "End-to-end
+ * encrypted" (for good; offered once the account has keys — e2e-account.js — and explained
+ * when it has none).
  *
  * The server checks the rules, so its codes (`room_taken`, `invalid_room`, …) reach the user
  * explained in the dialog. On success the new room is handed to `onCreated`. Opened from the
@@ -9,6 +11,15 @@
 
 import { createRoom } from './room-api.js';
 import { wireDialog, showError, whileBusy } from './dialog.js';
+import { state as e2eState } from './e2e-account.js';
+
+/** Why the end-to-end switch is off, by the account's key status (none: it is offered). */
+const E2E_NOTES = {
+  none: 'To create an end-to-end encrypted room, set up encryption first (Settings → Encryption).',
+  unavailable: 'End-to-end encrypted rooms are for registered accounts.',
+  checking: 'Looking at your encryption keys…',
+  locked: 'Unlock encryption (Settings → Encryption) to write in an end-to-end encrypted room.',
+};
 
 /**
  * @param {object} handlers
@@ -34,6 +45,7 @@ export function createRoomDialog({ onCreated, onTaken = () => {} }) {
           name: $('create-room-name').value.trim(),
           topic: $('create-room-topic').value.trim(),
           isPrivate: $('create-room-private').checked,
+          e2e: $('create-room-e2e').checked,
         });
         dialog.close();
         onCreated(room);
@@ -58,6 +70,10 @@ export function createRoomDialog({ onCreated, onTaken = () => {} }) {
       cardSlug = fromCard ? slug : null;
       form.reset();
       showError(errorLine, null);
+      const { status } = e2eState();
+      $('create-room-e2e').disabled = !['unlocked', 'locked'].includes(status);
+      $('create-room-e2e-note').textContent = E2E_NOTES[status] ?? '';
+      $('create-room-e2e-note').hidden = !E2E_NOTES[status];
       slugInput.value = slug;
       dialog.open();
       (slug ? $('create-room-name') : slugInput).focus();

@@ -102,6 +102,17 @@ const SENTENCES = {
   media_not_allowed: () => 'This room does not take that kind of file.',
   unreadable_file: () => 'That file could not be read: an image that does not open, or one too large.',
   attachment_unavailable: () => 'That file is no longer waiting to be sent. Attach it again.',
+  // End-to-end encryption (docs/e2ee.md); the e2e_* codes are the app's own (e2e-rooms.js)
+  keys_required: () => 'Set up encryption first (Settings → Encryption): that needs your keys.',
+  invalid_keys: () => 'The server did not accept those encryption keys.',
+  e2e_required: () => 'This room is end-to-end encrypted: reload the page so that your browser encrypts what you send.',
+  not_e2e: () => 'This room is not end-to-end encrypted.',
+  stale_epoch: () => 'The room’s keys changed while you wrote. Send it again.',
+  epoch_key_exists: () => 'Another member shared the room’s key first. Try again.',
+  epoch_key_missing: () => 'This browser does not hold the room’s current key yet: a member’s browser shares it in a moment. Try again then.',
+  e2e_locked: () => 'Set up or unlock encryption (Settings → Encryption) to write in this room.',
+  e2e_waiting: () => 'Waiting for another member’s browser to share this room’s key. Try again in a moment.',
+  e2e_file_unsealed: () => 'A file was attached before this room was known to be encrypted: remove it and attach it again.',
   // The AI companion and payments
   ai_disabled: () => 'The AI companion is not available on this server.',
   ai_busy: () => 'The AI companion is busy. Try again in a moment.',

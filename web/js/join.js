@@ -4,10 +4,12 @@
  * Each tab posts to its REST endpoint; the server sets the HttpOnly `session` cookie and answers
  * with the profile, which is handed to `onJoined`. Server errors are shown as sentences
  * (error-text.js) in `#join-error`, the code kept in its `data-code`. Validation is left to the
- * server, so its rules are the only ones.
+ * server, so its rules are the only ones. A password login hands the password to e2e-account.js,
+ * which may unlock the account's end-to-end keys with it (kept in memory only).
  */
 
 import { post, describeError } from './api.js';
+import { rememberLogin } from './e2e-account.js';
 
 const TABS = ['guest', 'login', 'register'];
 
@@ -101,7 +103,13 @@ export function createJoinView(root, { onJoined }) {
       const username = $('login-username').value.trim();
       const password = $('login-password').value;
       if (!username || !password) throw new Error('Enter your username (or e-mail) and password.');
-      return () => post('/api/login', { username, password });
+      return () => {
+        rememberLogin(password);
+        return post('/api/login', { username, password }).catch((err) => {
+          rememberLogin(null);
+          throw err;
+        });
+      };
     });
   });
 

@@ -1,7 +1,8 @@
 /**
  * The menu that opens on someone in a member list (`#member-menu`): "Message" starts a private
  * conversation (both sides have accounts), "Whisper" opens a whisper tab (either side is a
- * guest), "Ignore…" / "Unignore…" for accounts (ignores.js), and on anyone of a lower role (in
+ * guest), "Ignore…" / "Unignore…" and "Safety number…" (end-to-end encryption: e2e-verify.js)
+ * for accounts (ignores.js), and on anyone of a lower role (in
  * the room whose list it is) "Kick…", "Mute…", "Ban…" and, on accounts, "Verify…" or "Remove
  * verification…" for moderators, "Change role…" and "Move to a room…" for admins and root.
  * Every one of those asks first (member-moderation.js). Nothing is offered for yourself, whose
@@ -15,6 +16,8 @@
 
 import { mayActOn, assignableRoles } from './roles.js';
 import { isIgnored } from './ignores.js';
+import { openSafetyNumber } from './e2e-verify.js';
+import { keyWarning } from './e2e-trust.js';
 
 const MARGIN_PX = 8;
 const MODERATION = [['kick', 'Kick…'], ['mute', 'Mute…'], ['ban', 'Ban…']];
@@ -78,6 +81,10 @@ export function createMemberMenu({ me, onMessage, onWhisper, onModerate }) {
       const action = isIgnored(user.name) ? 'unignore' : 'ignore';
       list.push(item(action === 'ignore' ? 'Ignore…' : 'Unignore…', `member-menu-${action}`,
         () => onModerate(action, { ...user, self })));
+    }
+    if (self.kind !== 'guest' && user.kind !== 'guest') {
+      const label = keyWarning(user.name) ? 'Safety number… ⚠ keys changed' : 'Safety number…';
+      list.push(item(label, 'member-menu-safety', () => openSafetyNumber(user.name)));
     }
     if (mayActOn(self.role, user.role)) {
       for (const [action, label] of [...MODERATION, ...staffChoices(self, user)]) {

@@ -12,6 +12,7 @@
  */
 
 import { rankOf } from './roles.js';
+import { keyWarningMark } from './e2e-trust.js';
 
 const BADGES = {
   root: { icon: '👑', label: 'root' },
@@ -66,12 +67,16 @@ export function botTagFor(user) {
   return el;
 }
 
-/** Badge, name, verified mark, and the bot or guest tag of a member, in that order. */
+/**
+ * Badge, name, the ⚠ of keys that changed (e2e-trust.js), verified mark, and the bot or guest
+ * tag of a member, in that order.
+ */
 function memberParts(user) {
   const name = document.createElement('span');
   name.className = 'member-name';
   name.textContent = user.name;
-  return [badgeFor(user), name, verifiedTagFor(user), botTagFor(user), guestTagFor(user)].filter(Boolean);
+  const parts = [badgeFor(user), name, keyWarningMark(user.name), verifiedTagFor(user), botTagFor(user), guestTagFor(user)];
+  return parts.filter(Boolean);
 }
 
 function compareMembers(a, b) {

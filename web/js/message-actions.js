@@ -10,7 +10,8 @@
  * (their transcripts stay as written); the lobby and whisper tabs store nothing, so they get
  * none (`createMessageActions` answers null). The toolbar shows on hover and keyboard focus
  * (one tab stop per message; arrow keys move inside it, as in an ARIA toolbar) and, on touch
- * screens, on a tap on the message. The parts it draws are message-parts.js's.
+ * screens, on a tap on the message. The parts it draws are message-parts.js's. In end-to-end
+ * rooms a message's envelope is opened by e2e-messages.js and an edit is sealed by e2e-send.js.
  */
 
 import {
@@ -22,6 +23,8 @@ import { wireDialog } from './dialog.js';
 import { describeError } from './api.js';
 import { moderates } from './roles.js';
 import { nameKey } from './members.js';
+import { decorateEnvelope } from './e2e-messages.js';
+import { editSealed } from './e2e-send.js';
 
 /** What each kind of room lets a message do beyond replies and reactions. */
 const CHANGES = { room: { edit: true }, pm: { edit: true }, ephemeral: { edit: false } };
@@ -160,7 +163,7 @@ export function createMessageActions(room, ctx) {
     openEditor(item, {
       text: state.text,
       onSave: async (text) => {
-        const ack = await command('edit', { seq: state.seq, text });
+        const ack = await editSealed(room, item, text.trim(), (body) => command('edit', { seq: state.seq, ...body }));
         messageEdited(list, { seq: state.seq, text: text.trim(), edited_at: ack.edited_at }, { withMentions: false });
       },
       onClose: () => item.querySelector('.message-action[data-action="edit"]')?.focus({ preventScroll: true }),
@@ -243,6 +246,7 @@ export function createMessageActions(room, ctx) {
     /** messages.js's hook: the parts of `message`, and its toolbar when it has actions. */
     decorate(item, message, own) {
       decorateMessage(item, message, isMe);
+      decorateEnvelope(item, message, room);
       if (!Number.isInteger(message.seq) || message.deleted === true) return;
       item.append(toolbar(actionsFor(own), message.author?.name ?? '?'));
     },

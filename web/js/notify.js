@@ -88,6 +88,7 @@ function titleFor(room, author) {
 }
 
 function bodyFor(message) {
+  if (message.envelope) return 'Sent an encrypted message'; // its words are only in the log
   const text = typeof message.text === 'string' ? message.text.trim() : '';
   if (!text) return Array.isArray(message.attachments) && message.attachments.length ? 'Sent a file' : '';
   return text.length > BODY_CHARS ? `${text.slice(0, BODY_CHARS - 1)}…` : text;

@@ -34,9 +34,9 @@ export async function listRooms() {
   };
 }
 
-/** Creates a room owned by the caller; resolves with its Room. */
-export const createRoom = ({ slug, name, topic, isPrivate }) =>
-  post('/api/rooms', { slug, name: name || undefined, topic: topic || undefined, private: isPrivate });
+/** Creates a room owned by the caller (`e2e`: end-to-end, for good); resolves with its Room. */
+export const createRoom = ({ slug, name, topic, isPrivate, e2e = false }) =>
+  post('/api/rooms', { slug, name: name || undefined, topic: topic || undefined, private: isPrivate, e2e: e2e || undefined });
 
 /** Changes settings (only the fields given); resolves with the Room. */
 export const updateRoom = (slug, changes) => patch(roomPath(slug), changes);
@@ -76,6 +76,7 @@ const ROOM_SENTENCES = {
   registration_required: 'This room is for registered accounts — create one to join it.',
   banned: 'You are banned from this room.',
   not_found: 'There is no room here that you can see.',
+  keys_required: 'Set up encryption first (Settings → Encryption): an end-to-end room needs your keys.',
 };
 
 /** A sentence for a room error (the code stays out of it; `invalid_room` says which rule). */

@@ -2,7 +2,8 @@
  * What live events do inside one room's pane: messages (others' counted as incoming), their
  * changes (edits, deletions, reactions: message-parts.js redraws a loaded copy; one not loaded
  * is left alone, as history pages show the current state), presence, typing, a cleared history
- * and moderation notices (kick, mute, verify…).
+ * and moderation notices (kick, mute, verify…). In an end-to-end room an edit's envelope is
+ * opened before it is applied (e2e-messages.js), and `room_keys` reads the room's keys again.
  *
  * Join and leave lines are written in the lobby only: in a persistent room, someone going
  * offline is still a member, so a "left" line would mislead. Events that change the set of
@@ -11,6 +12,8 @@
 
 import { LOBBY } from './room-api.js';
 import { messageEdited, messageDeleted, reactionChanged } from './message-parts.js';
+import { envelopeEdited } from './e2e-messages.js';
+import { roomKeysEvent } from './e2e-rooms.js';
 
 const isUser = (user) => Boolean(user) && typeof user.name === 'string';
 
@@ -52,7 +55,11 @@ export function applyPaneEvent(pane, slug, event, data, isOwn) {
       if (isUser(data.user) && !isOwn(data.user)) pane.typing.update(data.user, Boolean(data.active));
       break;
     case 'message_edited':
-      messageEdited(pane.log.element, data);
+      if (data.envelope) envelopeEdited(pane.log.element, slug, data);
+      else messageEdited(pane.log.element, data);
+      break;
+    case 'room_keys':
+      roomKeysEvent(data);
       break;
     case 'message_deleted':
       messageDeleted(pane.log.element, data.seq, data.by);

@@ -20,6 +20,7 @@ export function roomRecord(slug, fields = {}) {
     private: false,
     access: 'public', // member | invited | public | requested (asked for by address only)
     role: null, // owner | admin | member, when a member
+    e2e: false, // end-to-end encrypted (docs/e2ee.md)
     unread: 0,
     mentions: 0, // of the unread, those mentioning the user (the listing's, then live ones)
     pane: null, // exists while the room is joined
@@ -32,11 +33,13 @@ export function roomRecord(slug, fields = {}) {
 /**
  * Merges a Room or a listing into a record; a `null` role (as in `room_updated`) keeps ours.
  * A conversation's or ephemeral room's Room names it by its wire name: only its newest
- * sequence number is worth taking (the record names it by the peer or the code).
+ * sequence number and whether it is end-to-end are worth taking (the record names it by the
+ * peer or the code).
  */
 export function merge(room, fields) {
   if (room.kind !== 'room') {
     if (Number.isInteger(fields.last_seq)) room.last_seq = fields.last_seq;
+    if (typeof fields.e2e === 'boolean') room.e2e = fields.e2e;
     return;
   }
   const { role, ...rest } = fields;

@@ -9,6 +9,8 @@
  *    retried with the same id: the server stores it once and acks the retry as a duplicate.
  *  - Conversations and ephemeral rooms work the same way; an ephemeral room's join also names
  *    this browser's device (device.js), which the room is locked to.
+ *  - In an end-to-end room a send carries an envelope instead of text (e2e-send.js), and a
+ *    join tells e2e-rooms.js what the room is.
  *
  * A room here is the record kept by rooms.js (`slug`, `pane`, `synced`, `loadingOlder`).
  */
@@ -16,6 +18,8 @@
 import { LOBBY } from './room-api.js';
 import { deviceId } from './device.js';
 import { markUnread } from './unread-divider.js';
+import { opened } from './e2e-rooms.js';
+import { sendSealed } from './e2e-send.js';
 
 const OLDER_PAGE = 50;
 const SEND_WAIT_MS = 10000;
@@ -74,6 +78,7 @@ export async function joinRoom(gw, room, isOwn) {
     : { room: room.slug };
   if (room.kind === 'ephemeral') request.device = deviceId();
   const ack = await gw.request('join', request);
+  opened(room.slug, ack.room);
   room.pane.members.reset(ack.members, memberPaging(gw, room.slug, ack));
   let missed = [];
   if (resume && ack.more) {
@@ -112,24 +117,28 @@ export async function loadOlder(gw, room, isOwn) {
 }
 
 /**
- * Sends `text` to a room, with the ids of uploaded files and the seq of the message it answers
- * (`replyTo`), and resolves with the ack; waits for the connection while it is (re)connecting.
- * Blank text beside files is left out (the message is the files). Rejects with the server's
+ * Sends `text` to a room (a record of rooms.js), with the ids of uploaded files and the seq of
+ * the message it answers (`replyTo`), and resolves with the ack; waits for the connection while
+ * it is (re)connecting. Blank text beside files is left out (the message is the files); in an
+ * end-to-end room the words and files go sealed in an envelope. Rejects with the server's
  * error, or the last local one after the retries.
  */
-export async function sendMessage(gw, slug, text, attachments = [], replyTo = null) {
+export async function sendMessage(gw, room, text, attachments = [], replyTo = null) {
+  const slug = room.slug;
   const data = { room: slug };
   if (Number.isInteger(replyTo) && slug !== LOBBY) data.reply_to = replyTo;
   if (attachments.length === 0 || text.trim() !== '') data.text = text;
   if (attachments.length) data.attachments = attachments;
   if (slug !== LOBBY) data.client_msg_id = newClientMsgId();
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      if (gw.state !== 'online') await gw.whenOnline(SEND_WAIT_MS);
-      return await gw.request('send', data);
-    } catch (err) {
-      // Lobby messages are not idempotent: resending one might show it twice.
-      if (!data.client_msg_id || !RETRYABLE.has(err.code) || attempt >= SEND_ATTEMPTS) throw err;
+  return sendSealed(room, data, text.trim(), attachments, async (payload) => {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        if (gw.state !== 'online') await gw.whenOnline(SEND_WAIT_MS);
+        return await gw.request('send', payload);
+      } catch (err) {
+        // Lobby messages are not idempotent: resending one might show it twice.
+        if (!payload.client_msg_id || !RETRYABLE.has(err.code) || attempt >= SEND_ATTEMPTS) throw err;
+      }
     }
-  }
+  });
 }

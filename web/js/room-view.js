@@ -4,8 +4,11 @@
  * room to show (no such room, a pending request, an unusable invite, rooms for guests).
  *
  * Which actions exist is decided here from the room's kind and `role` (only persistent rooms
- * have any); what they do is the caller's.
+ * have any); what they do is the caller's. The lock and banner of end-to-end rooms are
+ * e2e-view.js's.
  */
+
+import { showE2E } from './e2e-view.js';
 
 const MODERATORS = new Set(['owner', 'admin']);
 const CONFIRM_MS = 4000;
@@ -76,6 +79,7 @@ export function createRoomView({ onInvite, onSettings, onRequests, onLeave }) {
     showRoom(room) {
       setHeading(room.name, room.topic ?? '', room.slug);
       showActions(room);
+      showE2E(room);
       state.hidden = true;
       for (const part of roomParts) part.hidden = false;
       $('composer-form').hidden = Boolean(room.closed);
@@ -98,6 +102,7 @@ export function createRoomView({ onInvite, onSettings, onRequests, onLeave }) {
     showState(heading, text, { code = '', actions = [] } = {}) {
       setHeading(heading, '', '');
       showActions(null);
+      showE2E(null);
       for (const part of roomParts) part.hidden = true;
       $('room-state-text').textContent = text;
       state.dataset.code = code;

@@ -521,7 +521,7 @@ export function createRooms({
         return false;
       }
       try {
-        if (!await privateRooms.send(room, text)) await sendMessage(s.gateway, room.slug, text, attachments, replyTo);
+        if (!await privateRooms.send(room, text)) await sendMessage(s.gateway, room, text, attachments, replyTo);
         return true;
       } catch (err) {
         if (s !== session) return false;

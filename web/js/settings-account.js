@@ -5,9 +5,10 @@
  * its holder for 30 days, and everyone sees the change live through `user_renamed`), its
  * e-mail (`POST /api/user/@me/email`, `null` removes it), its password (`POST /api/password`,
  * which signs out every other session — and this one too, replaced by a new one: the chat is
- * told beforehand through the panel's hooks and carries on in the new session), or for a key
- * account its key (settings-key.js), the active sessions (settings-sessions.js) and deleting
- * the account (settings-delete.js). The profile is read when the tab is shown.
+ * told beforehand through the panel's hooks and carries on in the new session; end-to-end
+ * keys are re-wrapped with the new password first, e2e-account.js, so history stays readable),
+ * or for a key account its key (settings-key.js), the active sessions (settings-sessions.js)
+ * and deleting the account (settings-delete.js). The profile is read when the tab is shown.
  *
  * For a guest: what an account would keep, and the offer to keep its name as one
  * (`#prefs-upgrade`, which account-upgrade.js opens; the panel closes first).
@@ -20,6 +21,7 @@ import { settingsForm } from './settings-form.js';
 import { createKeySection } from './settings-key.js';
 import { createSessionsSection } from './settings-sessions.js';
 import { createDeleteSection } from './settings-delete.js';
+import { rewrapForPassword } from './e2e-account.js';
 
 /** Whether a Profile is a key account (signs in with a key, has no password). */
 export const isKeyAccount = (profile) => profile?.key_account === true;
@@ -103,19 +105,24 @@ export function createAccountTab(ctx) {
     async onSubmit({ current, next, repeat }) {
       if (!current || !next) throw new Error('Type your current password and the new one.');
       if (next !== repeat) throw new Error('The two new passwords differ. Type the same one twice.');
+      // The keys first: once the password changes, only the new one will open them.
+      const keys = await rewrapForPassword(current, next);
       const hooks = ctx.hooks();
       const token = hooks.onStart?.();
       let answer;
       try {
         answer = await post('/api/password', { current_password: current, new_password: next });
       } catch (err) {
+        await keys.undo();
         hooks.onFailed?.(token, err);
         throw err;
       }
       password.reset();
       hooks.onDone?.(token, answer.user); // the chat carries on in the new session
       ctx.open('account');
-      return 'Password changed. All your other sessions were signed out; this one stays signed in.';
+      const stale = keys.hadKeys && !keys.rewrapped
+        ? ' Your encryption keys are still locked with an older password: unlock them with your recovery key (Encryption tab).' : '';
+      return `Password changed. All your other sessions were signed out; this one stays signed in.${stale}`;
     },
   });
   const passwordNote = h('p', { className: 'hint', id: 'prefs-password-note',

@@ -7,6 +7,8 @@
  * - Appearance & chat (settings-appearance.js): theme, text size, clock, Enter-to-send,
  *   density, sounds — for everyone; a guest's stay in this browser (preferences.js).
  * - Privacy (settings-privacy.js): the ignore list, who may write first, showing as online.
+ * - Encryption (e2e-settings.js), for accounts: end-to-end keys — set up, unlock, the safety
+ *   number, a new recovery key.
  * - Companion and Premium (account-panel.js), when this server has the AI companion.
  *
  * A dialog on wide screens, the whole page at 600 px and narrower (settings.css). The tabs
@@ -25,6 +27,7 @@ import { loadIgnores } from './ignores.js';
 import { createAccountTab } from './settings-account.js';
 import { createAppearanceTab } from './settings-appearance.js';
 import { createPrivacyTab } from './settings-privacy.js';
+import { createEncryptionTab } from './e2e-settings.js';
 import { createAccountTabs } from './account-panel.js';
 
 let shared = null;
@@ -51,7 +54,8 @@ function createSettingsPanel() {
     /** A tab's visibility may have changed (the companion turned out to exist). */
     refreshTabs: () => renderTabs(),
   };
-  const tabs = [createAccountTab(ctx), createAppearanceTab(ctx), createPrivacyTab(ctx), ...createAccountTabs(ctx)];
+  const tabs = [createAccountTab(ctx), createAppearanceTab(ctx), createPrivacyTab(ctx), createEncryptionTab(ctx),
+    ...createAccountTabs(ctx)];
 
   const status = h('p', { className: 'prefs-status', id: 'prefs-status', role: 'status', 'aria-live': 'polite' });
   const list = h('div', { className: 'prefs-tabs', role: 'tablist', 'aria-label': 'Settings sections' });
@@ -101,6 +105,8 @@ function createSettingsPanel() {
       tab.panel.hidden = !on;
     }
     if (focus) target.button.focus();
+    // On a phone the tabs are one row that scrolls: the chosen one comes fully into view.
+    if (dialog.open) target.button.scrollIntoView({ block: 'nearest', inline: 'nearest' });
     if (dialog.open) target.shown?.();
   }
 
@@ -134,7 +140,7 @@ function createSettingsPanel() {
   renderTabs();
 
   return {
-    /** Opens the panel at tab `id` (account, appearance, privacy, companion, premium). */
+    /** Opens the panel at tab `id` (account, appearance, privacy, encryption, companion, premium). */
     open,
     close,
 

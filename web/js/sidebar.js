@@ -1,7 +1,7 @@
 /**
  * The room list in the sidebar (`#room-list`): the lobby and the persistent rooms, grouped by
  * the caller's access, then the "Conversations" group (private conversations, whisper tabs and
- * ephemeral 1-on-1 rooms), with an unread count per entry (`badge-mention` when some of it
+ * ephemeral 1-on-1 rooms), with a lock on end-to-end ones, an unread count per entry (`badge-mention` when some of it
  * mentions the user, and `has-mentions` / `data-mentions` on the entry) and the open one marked.
  *
  * The list is a sequence of titled groups; a group may carry actions in its title row (it is
@@ -47,6 +47,17 @@ function comparePrivate(a, b) {
   return invited || a.name.localeCompare(b.name, undefined, { sensitivity: 'base' });
 }
 
+/** The lock of an end-to-end room or conversation. */
+function lockElement() {
+  const lock = document.createElement('span');
+  lock.className = 'e2e-lock';
+  lock.textContent = '🔐';
+  lock.title = 'End-to-end encrypted';
+  lock.setAttribute('role', 'img');
+  lock.setAttribute('aria-label', 'end-to-end encrypted');
+  return lock;
+}
+
 function tagElement(text) {
   const tag = document.createElement('span');
   tag.className = 'access-tag';
@@ -82,6 +93,7 @@ function roomButton(room, active) {
   name.className = 'room-name';
   name.textContent = room.name;
   button.append(icon, name);
+  if (room.e2e === true) button.append(lockElement());
   const tag = privateTag(room);
   if (tag) button.append(tagElement(tag));
   // The server's listing may say `mentions` (and a live mention adds one): such a badge stands out.
