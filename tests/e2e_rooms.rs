@@ -635,3 +635,57 @@ async fn an_operators_password_reset_warns_that_encrypted_history_needs_the_reco
     );
     assert!(!said[1].contains("recovery key"), "{}", said[1]);
 }
+
+#[tokio::test]
+async fn an_epochs_first_key_is_one_members_and_late_keys_are_sealed_to() {
+    let app = spawn_app().await;
+    let (ann, ann_name) = with_keys(&app, "ann").await;
+    let (bob, bob_name) = with_keys(&app, "bob").await;
+    let slug = e2e_room(&ann, "race", false).await.slug;
+    bob.call("POST", &format!("/api/rooms/{slug}/membership"), None)
+        .await
+        .expect_status(200);
+    // Both make epoch 1's key at once, each sealing its own to itself only: were both taken,
+    // the epoch would have two keys. One wins; the other is told to read it.
+    let (only_ann, only_bob) = ([ann_name.as_str()], [bob_name.as_str()]);
+    let (first, second) = tokio::join!(
+        put_keys(&ann, &slug, 1, &only_ann),
+        put_keys(&bob, &slug, 1, &only_bob),
+    );
+    // The loser finds the key made (409 epoch_key_exists): one key for the epoch.
+    let outcome = |reply: &common::http::Reply| match reply.status {
+        200 => format!("stored {}", reply.value()["stored"]),
+        _ => reply.error().code.clone(),
+    };
+    let mut outcomes = [outcome(&first), outcome(&second)];
+    outcomes.sort();
+    assert_eq!(outcomes, ["epoch_key_exists", "stored 1"]);
+    let winner = if first.status == 200 { &ann } else { &bob };
+    let other = if first.status == 200 {
+        &bob_name
+    } else {
+        &ann_name
+    };
+    put_keys(winner, &slug, 1, &[other.as_str()])
+        .await
+        .expect_status(200);
+    let a = keys_of(&ann, &slug).await;
+    let b = keys_of(&bob, &slug).await;
+    assert_eq!(
+        a["keys"][0]["sealed_by"], b["keys"][0]["sealed_by"],
+        "both hold the key one member made"
+    );
+
+    // A member who joins before having keys hears nothing to do until it has some; its first
+    // keys make the room's members seal the current key to it.
+    let late = app.caller(&unique_name("late")).await;
+    late.call("POST", &format!("/api/rooms/{slug}/membership"), None)
+        .await
+        .expect_status(200);
+    let mut ann_live = ann.gateway().await;
+    late.call("PUT", "/api/user/@me/keys", Some(bundle()))
+        .await
+        .expect_status(200);
+    let heard: RoomKeys = ann_live.event().await;
+    assert_eq!((heard.room.as_str(), heard.epoch), (slug.as_str(), 1));
+}

@@ -115,11 +115,15 @@ impl RoomEpochKeys<'_> {
         now: Millis,
     ) -> Result<StoreKeys, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let current: Option<(i64,)> =
-            sqlx::query_as("SELECT e2e_epoch FROM rooms WHERE id = $1 AND e2e = 1")
-                .bind(room_id)
-                .fetch_optional(&mut *tx)
-                .await?;
+        // A write first: it takes the room's row lock (PostgreSQL) or the write lock (SQLite)
+        // before anything is read, so two members making an epoch's first key at once are
+        // taken one after the other and the second finds the first's.
+        let current: Option<(i64,)> = sqlx::query_as(
+            "UPDATE rooms SET e2e_epoch = e2e_epoch WHERE id = $1 AND e2e = 1 RETURNING e2e_epoch",
+        )
+        .bind(room_id)
+        .fetch_optional(&mut *tx)
+        .await?;
         if current.map(|(e,)| e) != Some(epoch) {
             return Ok(StoreKeys::StaleEpoch);
         }
@@ -178,6 +182,18 @@ impl RoomEpochKeys<'_> {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        Ok(rooms.into_iter().map(|(id,)| id).collect())
+    }
+
+    /// The end-to-end rooms the user is a member of.
+    pub async fn rooms_of(&self, user_id: i64) -> Result<Vec<i64>, StoreError> {
+        let rooms: Vec<(i64,)> = sqlx::query_as(
+            "SELECT r.id FROM rooms r JOIN room_members m ON m.room_id = r.id \
+             WHERE m.user_id = $1 AND r.e2e = 1",
+        )
+        .bind(user_id)
+        .fetch_all(self.pool)
+        .await?;
         Ok(rooms.into_iter().map(|(id,)| id).collect())
     }
 }

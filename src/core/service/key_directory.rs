@@ -114,10 +114,18 @@ impl KeyDirectory {
         self.store.account_keys().put(&row).await?;
         let view = view(row, true);
         // New keys where there were others: everyone who may have trusted the old ones hears.
+        let epoch_keys = self.store.room_epoch_keys();
+        if before.is_none() {
+            // First keys: the end-to-end rooms the account joined before it had any can seal
+            // their current key to it now.
+            for room_id in epoch_keys.rooms_of(user_id).await? {
+                self.room_keys.announce(room_id).await?;
+            }
+        }
         if before.is_some_and(|old| old.fingerprint != view.fingerprint) {
             // The current epochs' keys sealed to the old keys no longer open: the members of
             // those rooms seal them to the new ones.
-            for room_id in self.store.room_epoch_keys().forget_current(user_id).await? {
+            for room_id in epoch_keys.forget_current(user_id).await? {
                 self.room_keys.announce(room_id).await?;
             }
             self.bus.direct(Directive::TellAccounts {
