@@ -113,7 +113,11 @@ impl History {
         };
         let mut messages = vec![message];
         // A new message has no reactions yet, and its mentions were just resolved.
-        let known = if new { Known::All } else { Known::Nothing };
+        let known = match new {
+            true if draft.attachments.is_empty() => Known::Everything,
+            true => Known::All,
+            false => Known::Nothing,
+        };
         self.complete(room, &key, &mut messages, known).await?;
         Ok((messages.remove(0), new))
     }
@@ -418,9 +422,11 @@ impl History {
         if room.e2e {
             messages.iter_mut().for_each(unseal_envelope);
         }
-        self.attach_files(messages).await?;
+        if known != Known::Everything {
+            self.attach_files(messages).await?;
+        }
         self.quote_originals(room, key, messages).await?;
-        if known == Known::All {
+        if matches!(known, Known::All | Known::Everything) {
             return Ok(());
         }
         let ids: Vec<i64> = messages
@@ -610,6 +616,9 @@ enum Known {
     Mentions,
     /// Both (a message just stored has no reactions, and its mentions were just resolved).
     All,
+    /// Both, and that there are no files (a message just stored without attachments): a new
+    /// plain message costs no read at all.
+    Everything,
 }
 
 /// What a member's new message holds, besides who writes it where.

@@ -83,9 +83,8 @@ impl Messages<'_> {
         new: NewMessage<'_>,
         seal: impl FnOnce(i64) -> Vec<u8>,
     ) -> Result<Appended, StoreError> {
-        if let Some(existing) = self.by_client_id(&new).await? {
-            return Ok(Appended::Existing(existing));
-        }
+        // A retry is found by the unique (room, author, client_msg_id) index refusing the
+        // insert below, not by a read first: the common case, a new message, costs no read.
         let mut tx = self.pool.begin().await?;
         let (seq,): (i64,) = sqlx::query_as(
             "UPDATE rooms SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq",
