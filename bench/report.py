@@ -370,6 +370,13 @@ def main():
         w(f"| {goal} | {limit} | {measured} | {'met' if met else 'missed'} |")
     w("")
 
+    web = os.path.join(HERE, "WEB.md")
+    if os.path.exists(web):
+        with open(web) as f:
+            # Its own title becomes a section of this report.
+            w(f.read().replace("# The web app's first screen", "## The web app's first screen", 1))
+        w("")
+
     analysis = os.path.join(HERE, "analysis.md")
     if os.path.exists(analysis):
         with open(analysis) as f:

@@ -25,6 +25,8 @@
 # The nodes share one SQLite file in WAL mode (the lobby stores nothing; the multi-node tests
 # run on SQLite the same way) and one master key.
 #
+# Last, the web app's first screen in Chromium over emulated round trips (bench/web.sh).
+#
 # Loopback only; every run is bounded by `timeout`; progress goes to the terminal, JSON lines
 # to bench/results/results.jsonl.
 set -euo pipefail
@@ -256,6 +258,13 @@ print(round(at[-1]["offered_deliveries_per_s"]) if at and at[-1] else "")' "$res
   two_node_setup one-node start_server parlor
   say "one node through Redis: 1 000 clients, 10 senders"
   two_node_setup one-node-redis start_cluster 1
+fi
+
+# The web app's first screen (Chromium over emulated round trips): bench/WEB.md, which the
+# report includes.
+if [ "$two_node" != only ]; then
+  echo "== [$(elapsed)] the web app's first screen"
+  bash bench/web.sh --no-build || echo "   the first-screen measurement failed" >&2
 fi
 
 wall=$(($(date +%s) - began))
