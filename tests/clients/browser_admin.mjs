@@ -285,6 +285,45 @@ async function run() {
     const body = await page.evaluate(async (href) => (await fetch(href)).text(), href);
     assert(body === 'what was decided\n', 'the file opens for staff', body);
   });
+  await step('A', 'an end-to-end room\'s transcript shows who wrote when, never words', async (page) => {
+    const slug = `sealed-${tag}`;
+    const made = await page.evaluate(async (slug) => {
+      const json = { 'Content-Type': 'application/json' };
+      const b64 = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes)));
+      const random = (n) => b64(crypto.getRandomValues(new Uint8Array(n)));
+      const spki = async () => {
+        const pair = await crypto.subtle.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, true, ['deriveBits']);
+        return b64(await crypto.subtle.exportKey('spki', pair.publicKey));
+      };
+      // Keys of the right shapes: the server checks formats only, the cryptography is the clients'.
+      const wrapped = (kdf) => ({ v: 1, kdf, ...(kdf === 'pbkdf2-sha256' ? { iterations: 600000 } : {}),
+        salt: random(16), nonce: random(12), ciphertext: random(200) });
+      const keys = await fetch('/api/user/@me/keys', { method: 'PUT', headers: json, body: JSON.stringify({
+        agreement_public: await spki(), signing_public: await spki(),
+        password_wrapped: wrapped('pbkdf2-sha256'), recovery_wrapped: wrapped('hkdf-sha256') }) });
+      const created = await fetch('/api/rooms', { method: 'POST', headers: json, body: JSON.stringify({ slug, e2e: true }) });
+      const me = await (await fetch('/api/user/@me')).json();
+      const sealed = { v: 1, epk: await spki(), nonce: random(12), ciphertext: random(48), signature: random(64) };
+      const stored = await fetch(`/api/rooms/${slug}/e2e/keys`, { method: 'PUT', headers: json,
+        body: JSON.stringify({ epoch: 1, keys: [{ user: me.username, sealed }] }) });
+      const envelope = { v: 1, epoch: 1, nonce: random(12), ciphertext: random(40), signature: random(64) };
+      const posted = await fetch(`/api/rooms/${slug}/messages`, { method: 'POST', headers: json, body: JSON.stringify({ envelope }) });
+      return [keys.status, created.status, stored.status, posted.status];
+    }, slug);
+    assert(made.join() === '200,201,200,201', 'keys, room, room key and envelope should be taken', made);
+    await openAdminTab(page, 'rooms');
+    const roomRow = page.locator(`#admin-rooms-list tr[data-slug="${slug}"]`);
+    await roomRow.waitFor({ state: 'visible' });
+    const status = await roomRow.textContent();
+    assert(status.includes('end-to-end encrypted'), 'the room list says the room is end-to-end', status);
+    await roomRow.locator('button[data-action="transcript"]').click();
+    const sealedLine = page.locator('#admin-rooms li.admin-line[data-e2e="true"]');
+    await sealedLine.waitFor({ state: 'visible' });
+    const text = await sealedLine.locator('.admin-line-text').textContent();
+    assert(text.startsWith('end-to-end encrypted — content not visible to the server ('),
+      'the line shows that it is sealed, and its size, instead of words', text);
+    await shot(page, 'admin-e2e-transcript.png');
+  });
   await step('B', 'narrow 360×740: the panel fits, screenshot admin-narrow.png', async (page) => {
     await page.setViewportSize({ width: 360, height: 740 });
     await openAdminTab(page, 'bans');
