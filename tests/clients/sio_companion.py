@@ -57,6 +57,10 @@ def run(url, bot):
                                   f"{c.label}: the stored reply from the bot", since=mark)
             with c.cond:
                 deltas = [d for n, d in c.events[mark:] if n == "ai_delta"]
+            # python-engineio hands each received packet to the handler on a thread of its own,
+            # so under load the events list may hold them out of order; `at` is how a client
+            # puts the pieces in order (the server sends them in order on one connection).
+            deltas.sort(key=lambda d: d["at"])
             check(deltas and all(d["room"] == room for d in deltas),
                   f"{c.label}: the reply came in ai_delta pieces first", deltas)
             ids = {d["message_id"] for d in deltas}
