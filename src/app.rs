@@ -323,6 +323,12 @@ impl Server {
             let (state, stop) = (state.clone(), stop.clone());
             async move { state.chat.upkeep.run(stop).await }
         });
+        let checkpoints = state.tasks.spawn({
+            let (store, stop) = (state.store.clone(), stop.clone());
+            async move {
+                store.checkpoint_every(Duration::from_secs(1), stop).await;
+            }
+        });
         tracing::info!("Parlor listening on http://{}", listener.local_addr()?);
 
         // When the shutdown signal came: the grace period runs from there.
@@ -379,6 +385,7 @@ impl Server {
             tracing::warn!("connections still open after the grace period; exiting anyway");
         }
         upkeep.abort();
+        checkpoints.abort();
         if let Some(companion) = &state.chat.companion {
             companion.shutdown().await;
         }

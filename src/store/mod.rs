@@ -195,6 +195,30 @@ impl Store {
         self.probe.check(&self.pool, now).await
     }
 
+    /// Checkpoints SQLite's WAL every `period` until `stop`, off every request's path; passive
+    /// checkpoints never block writers. Nothing to do on PostgreSQL.
+    pub async fn checkpoint_every(
+        &self,
+        period: Duration,
+        stop: tokio_util::sync::CancellationToken,
+    ) {
+        if self.backend != Backend::Sqlite {
+            return;
+        }
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = tokio::time::sleep(period) => {}
+            }
+            if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&self.pool)
+                .await
+            {
+                tracing::warn!(error = %err, "the WAL checkpoint failed; trying again shortly");
+            }
+        }
+    }
+
     /// Waits for in-flight queries and closes every connection (checkpointing SQLite's WAL).
     pub async fn close(&self) {
         self.pool.close().await;

@@ -20,10 +20,13 @@ use std::path::Path;
 /// NORMAL sync is durable across application crashes, which is what WAL mode is meant for; a
 /// writer waits up to 5 s for the lock before answering busy. `secure_delete` zeroes what a
 /// delete frees (a deleted message's sealed body, a wiped row), so it does not linger in free
-/// pages of the file.
+/// pages of the file. No automatic checkpoints: SQLite would run one (copying the WAL into the
+/// file and syncing both) inside whichever commit crossed 1 000 pages — a message's send path,
+/// where it was the whole p99 of a stored message's ack (see `bench/analysis.md`). The server
+/// checkpoints from a background task instead ([`super::Store::checkpoint_every`]).
 pub(super) const PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                                   PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; \
-                                  PRAGMA secure_delete = ON;";
+                                  PRAGMA secure_delete = ON; PRAGMA wal_autocheckpoint = 0;";
 
 /// A SQLite URL that opens on a fresh install: `mode=rwc` (create the file if missing) unless
 /// the URL names a mode, and the file's directory created. `sqlite://`, `sqlite:` and in-memory
