@@ -31,7 +31,7 @@
 // (the page being checked). Exits 0 on success, 1 on the first failed check, 2 on bad usage,
 // 3 on overrun (75 s watchdog). Needs `npm ci` in tests/clients and chromium.
 
-import { STEP_MS, assert, createHarness, digits, log, send, waitForChat, scriptArgs } from './harness.mjs';
+import { STEP_MS, assert, createHarness, digits, log, send, waitForChat, scriptArgs, register } from './harness.mjs';
 
 const DEADLINE_MS = 75000;
 /** How long a reply may take (the first one streams for a few seconds on purpose). */
@@ -145,13 +145,7 @@ async function run() {
   await openPage(ctx, 'user', /status of 4\d\d/);
   let slug = '';
   await step('user', `registers as ${name} and opens the conversation from the entry`, async (page) => {
-    await page.goto(`${baseUrl}/`, { timeout: STEP_MS });
-    await page.click('#tab-register');
-    await page.locator('#register-username').waitFor({ state: 'visible' });
-    await page.fill('#register-username', name);
-    await page.fill('#register-password', password);
-    await page.click('#register-submit');
-    await waitForChat(page, name);
+    await register(page, baseUrl, name, password);
     await page.locator('#companion-open').waitFor({ state: 'visible' });
     await page.click('#companion-open');
     await page.locator('#room-title[data-room^="pm:"]').waitFor({ state: 'visible' });

@@ -28,7 +28,7 @@
 // failure-other.png. Exits 0 on success, 1 on the first failed check, 2 on bad usage, 3 on
 // overrun (60 s watchdog). Needs `npm ci` in tests/clients and chromium.
 
-import { STEP_MS, assert, createHarness, digits, log, send, waitForChat, scriptArgs } from './harness.mjs';
+import { STEP_MS, assert, createHarness, digits, log, send, waitForChat, scriptArgs, register as registerAt } from './harness.mjs';
 
 const DEADLINE_MS = 60000;
 const SLOW_MODE_SECS = 30;
@@ -91,13 +91,7 @@ async function waitForRoom(page, slug) {
 }
 
 async function register(page, name, password) {
-  await page.goto(`${baseUrl}/`, { timeout: STEP_MS });
-  await page.click('#tab-register');
-  await page.locator('#register-username').waitFor({ state: 'visible' });
-  await page.fill('#register-username', name);
-  await page.fill('#register-password', password);
-  await page.click('#register-submit');
-  await waitForChat(page, name);
+  await registerAt(page, baseUrl, name, password);
   await waitForRoom(page, 'lobby');
 }
 

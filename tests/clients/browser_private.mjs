@@ -22,7 +22,7 @@
 // the first failed check, 2 on bad usage, 3 on overrun (60 s watchdog). Needs `npm ci` in
 // tests/clients and chromium.
 
-import { STEP_MS, assert, createHarness, digits, log, send, waitForChat, scriptArgs, createHostedRoom } from './harness.mjs';
+import { STEP_MS, assert, createHarness, digits, log, send, waitForChat, scriptArgs, createHostedRoom, register as registerAt } from './harness.mjs';
 
 const DEADLINE_MS = 60000;
 
@@ -57,13 +57,7 @@ const entry = (slug) => `#room-list .room-link[data-room="${slug}"]`;
 const memberButton = (room, name) => `#members .members[data-room="${room}"] .member[data-name="${name}"] .member-button`;
 
 async function register(page, name, password) {
-  await page.goto(`${baseUrl}/`, { timeout: STEP_MS });
-  await page.click('#tab-register');
-  await page.locator('#register-username').waitFor({ state: 'visible' });
-  await page.fill('#register-username', name);
-  await page.fill('#register-password', password);
-  await page.click('#register-submit');
-  await waitForChat(page, name);
+  await registerAt(page, baseUrl, name, password);
   await waitForRoom(page, 'lobby', 'Lobby');
 }
 
