@@ -55,12 +55,17 @@ impl StoreTimings {
     pub async fn time<T>(&self, op: StoreOp, operation: impl Future<Output = T>) -> T {
         let started = Instant::now();
         let outcome = operation.await;
+        self.record(op, started);
+        outcome
+    }
+
+    /// Records an operation that began at `started` and just ended.
+    pub fn record(&self, op: StoreOp, started: Instant) {
         let histogram = match op {
             StoreOp::AppendMessage => &self.append,
             StoreOp::ReadHistory => &self.history,
         };
         histogram.observe(started.elapsed().as_secs_f64());
-        outcome
     }
 
     pub(super) fn family(&self) -> Family1 {

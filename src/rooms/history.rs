@@ -16,7 +16,7 @@ use crate::auth::Identity;
 use crate::crypto::SecretKey;
 use crate::domain::{Content, Envelope, MessageText, Millis, RoomRole, StoredJson};
 use crate::files::FileView;
-use crate::store::{Appended, MessageRow, NewMessage, EVERYONE};
+use crate::store::{Appended, MessageRow, NewMessage, Submitted, EVERYONE};
 
 /// The history of every room. Cheap to clone.
 #[derive(Clone)]
@@ -38,15 +38,15 @@ impl History {
         self.undecryptable.count()
     }
 
-    /// Stores a message from a member, sealed with the room's key, with its reply and
-    /// mentions. Returns the message and whether it is new (`false`: a retry of a message
-    /// already stored).
-    pub async fn post(
+    /// Checks a message from a member and submits it, sealed with the room's key, with its
+    /// reply and mentions, to the store's group commit. The room's messages are numbered in
+    /// the order they are submitted; [`Pending::stored`] waits for the commit.
+    pub async fn submit(
         &self,
         identity: &Identity,
         room: &Room,
         draft: Draft<'_>,
-    ) -> Result<(PlainMessage, bool), RoomError> {
+    ) -> Result<Pending, RoomError> {
         let author_id = author_id(identity);
         // What the store seals: the text, or an end-to-end room's envelope as it came (whose
         // names the server cannot read, so it mentions nobody).
@@ -80,46 +80,37 @@ impl History {
         }
         let key = self.dir.keyring.key(room.data_key_id).await?;
         let room_id = room.id;
-        let appended = self
+        let seal = {
+            let (key, text) = (key.clone(), text.clone());
+            Box::new(move |seq| key.seal(text.as_bytes(), message_context(room_id, seq).as_bytes()))
+        };
+        let submitted = self
             .dir
             .store
             .messages()
-            .append(
+            .submit(
                 NewMessage {
                     room_id,
                     author_id,
-                    author_name: &identity.name,
+                    author_name: identity.name.clone(),
                     author_role: identity.role.as_str(),
-                    client_msg_id: draft.client_msg_id,
+                    client_msg_id: draft.client_msg_id.map(str::to_owned),
                     created_at: self.dir.clock.now_millis(),
-                    attachments: draft.attachments,
+                    attachments: draft.attachments.to_vec(),
                     reply_to: draft.reply_to,
-                    mentions: &mentions.ids,
+                    mentions: mentions.ids.clone(),
                 },
-                |seq| key.seal(text.as_bytes(), message_context(room_id, seq).as_bytes()),
+                seal,
             )
             .await?;
-        let (message, new) = match appended {
-            // Just sealed from `text`: nothing to open.
-            Appended::New(row) => {
-                let mut message = plain(row, Some(text));
-                message.mentions = mentions.names;
-                message.mentions_everyone = mentions.everyone;
-                (message, true)
-            }
-            // A retry answers the stored message's place, even if its body no longer opens.
-            Appended::Existing(row) => (self.open(&key, row), false),
-            Appended::AttachmentUnavailable => return Err(RoomError::AttachmentUnavailable),
-        };
-        let mut messages = vec![message];
-        // A new message has no reactions yet, and its mentions were just resolved.
-        let known = match new {
-            true if draft.attachments.is_empty() => Known::Everything,
-            true => Known::All,
-            false => Known::Nothing,
-        };
-        self.complete(room, &key, &mut messages, known).await?;
-        Ok((messages.remove(0), new))
+        Ok(Pending {
+            submitted,
+            room_id,
+            key,
+            text,
+            mentions,
+            attachments: !draft.attachments.is_empty(),
+        })
     }
 
     /// Replaces the text of one of the caller's own messages, resealed with the room's key,
@@ -584,6 +575,61 @@ fn unseal_envelope(message: &mut PlainMessage) {
 }
 
 /// A row with its opened text (`None`: it did not decrypt).
+/// A message submitted to its room's history and not yet committed (see [`History::submit`]).
+#[must_use = "the message is stored and answered by `stored`"]
+pub struct Pending {
+    submitted: Submitted,
+    room_id: i64,
+    key: SecretKey,
+    text: String,
+    mentions: Resolved,
+    attachments: bool,
+}
+
+impl Pending {
+    /// Waits for the commit. Returns the message and whether it is new (`false`: a retry of a
+    /// message already stored).
+    pub async fn stored(
+        self,
+        history: &History,
+        room: &Room,
+    ) -> Result<(PlainMessage, bool), RoomError> {
+        debug_assert_eq!(
+            room.id, self.room_id,
+            "stored in the room it was submitted to"
+        );
+        let Pending {
+            submitted,
+            key,
+            text,
+            mentions,
+            attachments,
+            ..
+        } = self;
+        let (message, new) = match submitted.stored().await? {
+            // Just sealed from `text`: nothing to open.
+            Appended::New(row) => {
+                let mut message = plain(row, Some(text));
+                message.mentions = mentions.names;
+                message.mentions_everyone = mentions.everyone;
+                (message, true)
+            }
+            // A retry answers the stored message's place, even if its body no longer opens.
+            Appended::Existing(row) => (history.open(&key, row), false),
+            Appended::AttachmentUnavailable => return Err(RoomError::AttachmentUnavailable),
+        };
+        let mut messages = vec![message];
+        // A new message has no reactions yet, and its mentions were just resolved.
+        let known = match new {
+            true if !attachments => Known::Everything,
+            true => Known::All,
+            false => Known::Nothing,
+        };
+        history.complete(room, &key, &mut messages, known).await?;
+        Ok((messages.remove(0), new))
+    }
+}
+
 fn plain(row: MessageRow, text: Option<String>) -> PlainMessage {
     PlainMessage {
         id: row.id,

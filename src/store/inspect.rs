@@ -12,7 +12,6 @@ use sqlx::migrate::Migrator;
 use sqlx::{Connection, Executor};
 use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// How long the doctor waits for a database that does not answer.
@@ -97,12 +96,7 @@ impl Store {
             };
         let schema = compare(&migrator, &applied);
         Ok(Inspected::Reached {
-            store: Store {
-                pool,
-                backend,
-                probe: Arc::default(),
-                timings: Default::default(),
-            },
+            store: Store::over(pool, backend),
             schema,
         })
     }

@@ -2,10 +2,11 @@
 //! Each room numbers its messages with a sequence that only grows (`rooms.last_seq`), so a
 //! client resumes from the last number it saw.
 
+use super::appender::{Appender, Seal, Submitted};
 use super::StoreError;
 use crate::domain::Millis;
 use crate::metrics::{StoreOp, StoreTimings};
-use sqlx::AnyPool;
+use sqlx::{Any, AnyPool, Transaction};
 
 /// A stored message with its sealed body.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -27,21 +28,20 @@ pub struct MessageRow {
     pub reply_to: Option<i64>,
 }
 
-/// A message to append; `seal` turns the room's next sequence number into the sealed body
-/// (the sequence is part of the ciphertext's associated data).
-pub struct NewMessage<'a> {
+/// A message to append (see [`Messages::submit`]).
+pub struct NewMessage {
     pub room_id: i64,
     pub author_id: i64,
-    pub author_name: &'a str,
-    pub author_role: &'a str,
-    pub client_msg_id: Option<&'a str>,
+    pub author_name: String,
+    pub author_role: &'static str,
+    pub client_msg_id: Option<String>,
     pub created_at: Millis,
     /// Pending uploads of the author's for this room that the message takes.
-    pub attachments: &'a [String],
+    pub attachments: Vec<String>,
     /// The message answered (a sequence number the caller checked exists).
     pub reply_to: Option<i64>,
     /// Accounts the message mentions (0: everyone in the room), recorded with it.
-    pub mentions: &'a [i64],
+    pub mentions: Vec<i64>,
 }
 
 /// Whether an append stored a new message or found the one a retry already stored.
@@ -62,97 +62,19 @@ pub(super) const COLUMNS: &str = "id, room_id, seq, author_id, author_name, auth
 pub struct Messages<'a> {
     pub(super) pool: &'a AnyPool,
     pub(super) timings: &'a StoreTimings,
+    pub(super) appender: &'a Appender,
 }
 
 impl Messages<'_> {
-    /// Appends a message in one transaction: takes the room's next sequence number, seals the
-    /// body with it, stores the row and gives it its attachments (all or nothing). A message with the same author and `client_msg_id`
-    /// already in the room is returned instead of storing a second one.
-    pub async fn append(
-        &self,
-        new: NewMessage<'_>,
-        seal: impl FnOnce(i64) -> Vec<u8>,
-    ) -> Result<Appended, StoreError> {
-        self.timings
-            .time(StoreOp::AppendMessage, self.append_timed(new, seal))
-            .await
-    }
-
-    async fn append_timed(
-        &self,
-        new: NewMessage<'_>,
-        seal: impl FnOnce(i64) -> Vec<u8>,
-    ) -> Result<Appended, StoreError> {
-        // A retry is found by the unique (room, author, client_msg_id) index refusing the
-        // insert below, not by a read first: the common case, a new message, costs no read.
-        let mut tx = self.pool.begin().await?;
-        let (seq,): (i64,) = sqlx::query_as(
-            "UPDATE rooms SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq",
-        )
-        .bind(new.room_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        let sql = format!(
-            "INSERT INTO messages (room_id, seq, author_id, author_name, author_role, client_msg_id, body, created_at, reply_to) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {COLUMNS}"
-        );
-        let inserted = sqlx::query_as(&sql)
-            .bind(new.room_id)
-            .bind(seq)
-            .bind(new.author_id)
-            .bind(new.author_name)
-            .bind(new.author_role)
-            .bind(new.client_msg_id)
-            .bind(seal(seq))
-            .bind(new.created_at)
-            .bind(new.reply_to)
-            .fetch_one(&mut *tx)
-            .await;
-        match inserted {
-            Ok(row) => {
-                let row: MessageRow = row;
-                super::mentions::record(&mut tx, row.id, row.room_id, row.seq, new.mentions)
-                    .await?;
-                if !new.attachments.is_empty() {
-                    let taken = super::files::Files::attach_in(
-                        &mut tx,
-                        row.id,
-                        new.room_id,
-                        new.author_id,
-                        new.attachments,
-                    )
-                    .await?;
-                    if taken != new.attachments.len() as u64 {
-                        return Ok(Appended::AttachmentUnavailable);
-                    }
-                }
-                tx.commit().await?;
-                Ok(Appended::New(row))
-            }
-            Err(err) => {
-                drop(tx);
-                match (StoreError::from(err), self.by_client_id(&new).await?) {
-                    // A concurrent retry won the race; its message is the one.
-                    (StoreError::Conflict(_), Some(existing)) => Ok(Appended::Existing(existing)),
-                    (err, _) => Err(err),
-                }
-            }
-        }
-    }
-
-    async fn by_client_id(&self, new: &NewMessage<'_>) -> Result<Option<MessageRow>, StoreError> {
-        let Some(client_msg_id) = new.client_msg_id else {
-            return Ok(None);
-        };
-        let sql = format!(
-            "SELECT {COLUMNS} FROM messages WHERE room_id = $1 AND author_id = $2 AND client_msg_id = $3"
-        );
-        Ok(sqlx::query_as(&sql)
-            .bind(new.room_id)
-            .bind(new.author_id)
-            .bind(client_msg_id)
-            .fetch_optional(self.pool)
-            .await?)
+    /// Submits a message to the store's group commit (see [`super::appender`]): it takes the
+    /// room's next sequence number, is sealed with it (`seal`), stored and given its
+    /// attachments, all or nothing, in the transaction of the messages submitted with it. A
+    /// message with the same author and `client_msg_id` already in the room is answered
+    /// instead of storing a second one. Messages of a room are numbered in the order they
+    /// were submitted; this resolves once it is queued, and [`Submitted::stored`] once it is
+    /// committed.
+    pub async fn submit(&self, new: NewMessage, seal: Seal) -> Result<Submitted, StoreError> {
+        self.appender.submit(new, seal, self.timings).await
     }
 
     /// Up to `limit` messages with a sequence number above `after`, oldest first.
@@ -327,4 +249,69 @@ impl Messages<'_> {
                 .rows_affected(),
         )
     }
+}
+
+/// Stores one message inside `tx`: the room's next sequence number, the sealed body, its
+/// mentions and attachments. A retry of a stored message fails on the unique
+/// (room, author, client_msg_id) index — the common case, a new message, costs no read.
+pub(super) async fn insert(
+    tx: &mut Transaction<'_, Any>,
+    new: &NewMessage,
+    seal: Seal,
+) -> Result<Appended, StoreError> {
+    let (seq,): (i64,) =
+        sqlx::query_as("UPDATE rooms SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq")
+            .bind(new.room_id)
+            .fetch_one(&mut **tx)
+            .await?;
+    let sql = format!(
+        "INSERT INTO messages (room_id, seq, author_id, author_name, author_role, client_msg_id, body, created_at, reply_to) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {COLUMNS}"
+    );
+    let row: MessageRow = sqlx::query_as(&sql)
+        .bind(new.room_id)
+        .bind(seq)
+        .bind(new.author_id)
+        .bind(&new.author_name)
+        .bind(new.author_role)
+        .bind(&new.client_msg_id)
+        .bind(seal(seq))
+        .bind(new.created_at)
+        .bind(new.reply_to)
+        .fetch_one(&mut **tx)
+        .await?;
+    super::mentions::record(tx, row.id, row.room_id, row.seq, &new.mentions).await?;
+    if !new.attachments.is_empty() {
+        let taken = super::files::Files::attach_in(
+            tx,
+            row.id,
+            new.room_id,
+            new.author_id,
+            &new.attachments,
+        )
+        .await?;
+        if taken != new.attachments.len() as u64 {
+            return Ok(Appended::AttachmentUnavailable);
+        }
+    }
+    Ok(Appended::New(row))
+}
+
+/// The message a retry already stored, by its author's `client_msg_id`.
+pub(super) async fn by_client_id(
+    tx: &mut Transaction<'_, Any>,
+    new: &NewMessage,
+) -> Result<Option<MessageRow>, StoreError> {
+    let Some(client_msg_id) = &new.client_msg_id else {
+        return Ok(None);
+    };
+    let sql = format!(
+        "SELECT {COLUMNS} FROM messages WHERE room_id = $1 AND author_id = $2 AND client_msg_id = $3"
+    );
+    Ok(sqlx::query_as(&sql)
+        .bind(new.room_id)
+        .bind(new.author_id)
+        .bind(client_msg_id)
+        .fetch_optional(&mut **tx)
+        .await?)
 }

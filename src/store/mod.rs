@@ -12,6 +12,7 @@ mod access_requests;
 mod account_keys;
 mod ai_memory;
 mod ai_usage;
+mod appender;
 mod archives;
 mod audit;
 mod conversations;
@@ -46,6 +47,7 @@ pub use access_requests::{AccessRequests, OwnRequestRow, RequestRow, RequestedRo
 pub use account_keys::{AccountKeys, AccountKeysRow};
 pub use ai_memory::{AiMemory, MemoryRow, NewTurn};
 pub use ai_usage::AiUsage;
+pub use appender::{Seal, Submitted};
 pub use archives::{ArchiveRow, Archives, NewArchive};
 pub use audit::{Audit, AuditEntry, AuditFilter, AuditRow};
 pub use conversations::{ConversationRow, Conversations};
@@ -125,6 +127,8 @@ pub struct Store {
     probe: Arc<WriteProbe>,
     /// How long the operations on a message's path take (exposed by `/metrics`).
     timings: StoreTimings,
+    /// The group commit of new messages.
+    appender: appender::Appender,
 }
 
 impl Store {
@@ -166,12 +170,18 @@ impl Store {
             Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
             Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
         }
-        Ok(Self {
+        Ok(Self::over(pool, backend))
+    }
+
+    /// The store over a connected pool (its group commit's writer starts here).
+    fn over(pool: AnyPool, backend: Backend) -> Self {
+        Self {
+            appender: appender::Appender::start(pool.clone()),
             pool,
             backend,
             probe: Arc::default(),
             timings: StoreTimings::default(),
-        })
+        }
     }
 
     pub fn backend(&self) -> Backend {
@@ -304,6 +314,7 @@ impl Store {
         Messages {
             pool: &self.pool,
             timings: &self.timings,
+            appender: &self.appender,
         }
     }
 

@@ -38,7 +38,7 @@ pub use files::{FileSettings, Files, Readable, Upload};
 pub use ignores::Ignores;
 pub use key_directory::{KeyDirectory, KeysView, NewKeys};
 pub use lobby::{Lobby, LobbyJoined};
-pub use locks::RoomLocks;
+pub use locks::{Ordered, RoomLocks};
 pub use membership::Membership;
 pub use moderation::{actor, LiveModeration};
 pub use my_account::{MyAccount, MyAccountParts};

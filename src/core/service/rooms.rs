@@ -4,7 +4,7 @@
 //! [`Rooms`](crate::rooms::Rooms) service's; this adds presence, ordering and fan-out.
 
 use super::companion::CompanionHook;
-use super::{FileSweep, Ignores, Presence, RoomLocks, Speech};
+use super::{FileSweep, Ignores, Ordered, Presence, RoomLocks, Speech};
 use crate::auth::{Auth, Identity};
 use crate::clock::Clock;
 use crate::core::command::{History, JoinRoom, SendMessage};
@@ -226,9 +226,9 @@ impl LiveRooms {
         self.speech.may_speak(identity)?;
         self.admit_guest(identity, Some(role), &ip.to_string())
             .await?;
-        let _ordered = self.locks.lock(&room.slug).await;
+        let ordered = self.locks.lock_to_post(&room.slug).await;
         self.check_slow_mode(room.id, author_id(identity), room.slow_mode_secs, role)?;
-        self.store_and_publish(identity, ip, &room, Some(role), &send)
+        self.store_and_publish(ordered, identity, ip, &room, Some(role), &send)
             .await
     }
 
@@ -264,8 +264,9 @@ impl LiveRooms {
         if !room.ai_mentions {
             return Err(RoomError::Forbidden.into());
         }
-        let _ordered = self.locks.lock(&room.slug).await;
-        self.store_and_publish(bot, IpAddr::V4(Ipv4Addr::LOCALHOST), &room, None, &send)
+        let ordered = self.locks.lock_to_post(&room.slug).await;
+        let local = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        self.store_and_publish(ordered, bot, local, &room, None, &send)
             .await
     }
 
@@ -278,6 +279,7 @@ impl LiveRooms {
     /// Stores a message the caller may post (under the room's ordering lock) and publishes it.
     async fn store_and_publish(
         &self,
+        ordered: Ordered,
         identity: &Identity,
         ip: IpAddr,
         room: &Room,
@@ -294,7 +296,14 @@ impl LiveRooms {
             role,
             envelope: send.envelope.as_ref(),
         };
-        let (message, new) = self.rooms.history().post(identity, room, draft).await?;
+        let history = self.rooms.history();
+        let pending = history.submit(identity, room, draft).await?;
+        // Numbered now: the room's next author may submit while this one commits, and this
+        // message is published in its turn, after the one submitted before it.
+        let mut turn = ordered.hand_over();
+        let stored = pending.stored(history, room).await;
+        turn.wait().await;
+        let (message, new) = stored?;
         let posted = Posted {
             id: message.id.to_string(),
             seq: message.seq,
@@ -321,6 +330,7 @@ impl LiveRooms {
                     .await?;
                 self.presence.tell_conversation(notice);
             }
+            drop(turn);
             // The companion cannot read an end-to-end room.
             if let (Some(hook), false) = (hook, room.e2e) {
                 hook.heard(identity, room, text);

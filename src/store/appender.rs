@@ -1,0 +1,335 @@
+//! Group commit for new room messages: one writer task per store takes the messages that
+//! arrive together and stores them in one transaction, and each author is answered once that
+//! transaction has committed.
+//!
+//! Why: a commit is the expensive part of storing a message — on SQLite it is the one writer
+//! lock, the WAL append and the connection's round trips through the pool; on PostgreSQL a WAL
+//! flush — and it costs about the same for one message as for a hundred. Committing one
+//! message at a time caps a room at the number of commits a second and makes every message
+//! queue behind the one before it. Here a message waits for at most the commit in progress,
+//! and everything that arrived meanwhile shares the next one.
+//!
+//! Each message runs inside a savepoint, so one that is refused — a retry already stored (the
+//! unique index on its `client_msg_id`), an attachment no longer pending, a constraint — is
+//! undone alone and answered alone; the others of its batch still commit. Only an error that
+//! leaves the transaction itself unusable fails the whole batch, and then no author in it is
+//! told its message was stored. Messages are numbered in the order they were submitted, which
+//! is what the room's ordering lock relies on (`core::service::locks`).
+
+use super::messages::{insert, Appended, NewMessage};
+use super::StoreError;
+use crate::metrics::{StoreOp, StoreTimings};
+use sqlx::{Acquire, AnyPool};
+use std::time::Instant;
+use tokio::sync::{mpsc, oneshot};
+
+/// The most messages one transaction takes: bounds how long one commit holds SQLite's write
+/// lock (readers are not blocked in WAL mode, other writers are).
+const MAX_BATCH: usize = 256;
+
+/// Messages waiting for the writer. Submitting waits while it is full, so a burst slows its
+/// authors down instead of growing a queue without bound.
+const QUEUE: usize = 4096;
+
+/// Seals a body once its sequence number is known (the number is bound into the ciphertext).
+pub type Seal = Box<dyn FnOnce(i64) -> Vec<u8> + Send>;
+
+struct Job {
+    new: NewMessage,
+    seal: Seal,
+    done: oneshot::Sender<Result<Appended, StoreError>>,
+}
+
+/// Where messages are submitted. Cheap to clone.
+#[derive(Clone, Debug)]
+pub(super) struct Appender(mpsc::Sender<Job>);
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Job")
+            .field("room_id", &self.new.room_id)
+            .finish()
+    }
+}
+
+/// A message submitted and not yet committed.
+#[must_use = "the message is stored when `stored` resolves"]
+pub struct Submitted {
+    outcome: oneshot::Receiver<Result<Appended, StoreError>>,
+    /// Where the time from submission to commit is recorded.
+    timings: StoreTimings,
+    started: Instant,
+}
+
+impl Appender {
+    /// Starts the writer on `pool`; it ends when the last `Appender` is dropped.
+    pub(super) fn start(pool: AnyPool) -> Self {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        tokio::spawn(run(pool, rx));
+        Self(tx)
+    }
+
+    /// Queues a message behind those submitted before it. Resolves once it is queued, not
+    /// stored: the caller may let the next author in and then wait with [`Submitted::stored`].
+    pub(super) async fn submit(
+        &self,
+        new: NewMessage,
+        seal: Seal,
+        timings: &StoreTimings,
+    ) -> Result<Submitted, StoreError> {
+        let started = Instant::now();
+        let (done, outcome) = oneshot::channel();
+        self.0
+            .send(Job { new, seal, done })
+            .await
+            .map_err(|_| stopped())?;
+        Ok(Submitted {
+            outcome,
+            timings: timings.clone(),
+            started,
+        })
+    }
+}
+
+impl Submitted {
+    /// The outcome, once the message's transaction committed (or failed).
+    pub async fn stored(self) -> Result<Appended, StoreError> {
+        let outcome = self.outcome.await.unwrap_or_else(|_| Err(stopped()));
+        self.timings.record(StoreOp::AppendMessage, self.started);
+        outcome
+    }
+}
+
+/// The answer of a message whose batch failed, or whose writer is gone.
+fn stopped() -> StoreError {
+    StoreError::Database(sqlx::Error::Io(std::io::Error::other(
+        "the message was not stored: its transaction failed",
+    )))
+}
+
+async fn run(pool: AnyPool, mut rx: mpsc::Receiver<Job>) {
+    let mut jobs = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+        let mut done = Vec::with_capacity(jobs.len());
+        match commit(&pool, &mut jobs, &mut done).await {
+            Ok(outcomes) => {
+                for (done, outcome) in done.into_iter().zip(outcomes) {
+                    let _ = done.send(outcome);
+                }
+            }
+            // Every author of the batch hears `stopped` as its sender is dropped.
+            Err(err) => tracing::warn!(error = %err, "a batch of messages failed to commit"),
+        }
+        jobs.clear();
+    }
+}
+
+/// Stores the batch in one transaction; the outer error fails all of it.
+async fn commit(
+    pool: &AnyPool,
+    jobs: &mut Vec<Job>,
+    done: &mut Vec<oneshot::Sender<Result<Appended, StoreError>>>,
+) -> Result<Vec<Result<Appended, StoreError>>, StoreError> {
+    let mut tx = pool.begin().await?;
+    let mut outcomes = Vec::with_capacity(jobs.len());
+    for Job { new, seal, done: d } in jobs.drain(..) {
+        done.push(d);
+        let mut savepoint = (&mut tx).begin().await?;
+        let outcome = insert(&mut savepoint, &new, seal).await;
+        match outcome {
+            Ok(Appended::New(row)) => {
+                savepoint.commit().await?;
+                outcomes.push(Ok(Appended::New(row)));
+            }
+            Ok(refused) => {
+                savepoint.rollback().await?;
+                outcomes.push(Ok(refused));
+            }
+            Err(err) => {
+                savepoint.rollback().await?;
+                outcomes.push(match err {
+                    // A retry of a message already stored: answer with that one.
+                    StoreError::Conflict(_) => {
+                        match super::messages::by_client_id(&mut tx, &new).await? {
+                            Some(existing) => Ok(Appended::Existing(existing)),
+                            None => Err(err),
+                        }
+                    }
+                    err => Err(err),
+                });
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(outcomes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{NewRoom, NewUser, Store};
+    use super::*;
+    use crate::domain::{Principal, Role, RoomKind};
+
+    /// A store on a fresh SQLite file, with one account and one room: (store, user, room).
+    async fn room() -> (tempfile::TempDir, Store, i64, i64) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("parlor.db").display());
+        let store = Store::connect(&url).await.unwrap();
+        let user = store
+            .users()
+            .create(NewUser {
+                name: "ada",
+                name_key: "ada",
+                email: None,
+                password_hash: None,
+                key_hash: None,
+                role: Role::User,
+                created_at: 1,
+            })
+            .await
+            .unwrap()
+            .id;
+        let key = store.data_keys().insert("k", b"wrapped", 1).await.unwrap();
+        let room = store
+            .rooms()
+            .create(NewRoom {
+                kind: RoomKind::Room,
+                slug: "general",
+                name: "general",
+                topic: None,
+                private: false,
+                owner: Principal::User(user),
+                data_key_id: key,
+                created_at: 1,
+                e2e: false,
+            })
+            .await
+            .unwrap()
+            .id;
+        (dir, store, user, room)
+    }
+
+    fn message(room_id: i64, author_id: i64, client_msg_id: &str) -> NewMessage {
+        NewMessage {
+            room_id,
+            author_id,
+            author_name: "ada".into(),
+            author_role: "user",
+            client_msg_id: Some(client_msg_id.into()),
+            created_at: 2,
+            attachments: Vec::new(),
+            reply_to: None,
+            mentions: Vec::new(),
+        }
+    }
+
+    fn seal() -> Seal {
+        Box::new(|seq| format!("body {seq}").into_bytes())
+    }
+
+    /// The sequence numbers stored in the room, in the order they were inserted.
+    async fn seqs(store: &Store, room: i64) -> Vec<i64> {
+        sqlx::query_scalar("SELECT seq FROM messages WHERE room_id = $1 ORDER BY id")
+            .bind(room)
+            .fetch_all(&store.pool)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn messages_submitted_together_are_numbered_in_order_and_answered_one_by_one() {
+        let (_dir, store, user, room) = room().await;
+        let messages = store.messages();
+        // Submitted before the writer runs (a current-thread runtime): one batch.
+        let mut pending = Vec::new();
+        for i in 0..5 {
+            let id = format!("m{i}");
+            pending.push(
+                messages
+                    .submit(message(room, user, &id), seal())
+                    .await
+                    .unwrap(),
+            );
+        }
+        // A retry of the second, in the same batch as the original.
+        pending.push(
+            messages
+                .submit(message(room, user, "m1"), seal())
+                .await
+                .unwrap(),
+        );
+        // An attachment that is nobody's pending upload: refused alone.
+        let mut orphan = message(room, user, "m5");
+        orphan.attachments = vec!["no-such-upload".into()];
+        pending.push(messages.submit(orphan, seal()).await.unwrap());
+        pending.push(
+            messages
+                .submit(message(room, user, "m6"), seal())
+                .await
+                .unwrap(),
+        );
+        let mut outcomes = Vec::new();
+        for p in pending {
+            outcomes.push(p.stored().await.unwrap());
+        }
+        let seq = |outcome: &Appended| match outcome {
+            Appended::New(row) => ("new", row.seq, row.body.clone()),
+            Appended::Existing(row) => ("existing", row.seq, row.body.clone()),
+            Appended::AttachmentUnavailable => ("refused", 0, Vec::new()),
+        };
+        let got: Vec<_> = outcomes.iter().map(seq).collect();
+        assert_eq!(
+            got[..5].iter().map(|g| g.1).collect::<Vec<_>>(),
+            [1, 2, 3, 4, 5]
+        );
+        assert!(got[..5].iter().all(|g| g.0 == "new"));
+        assert_eq!(
+            got[5],
+            ("existing", 2, b"body 2".to_vec()),
+            "the retry finds the original"
+        );
+        assert_eq!(got[6].0, "refused");
+        // The refused message gave its number back: its savepoint was undone, not the batch.
+        assert_eq!(got[7], ("new", 6, b"body 6".to_vec()));
+        assert_eq!(seqs(&store, room).await, [1, 2, 3, 4, 5, 6]);
+    }
+
+    #[tokio::test]
+    async fn a_message_the_database_refuses_is_answered_with_its_error_and_the_writer_goes_on() {
+        let (_dir, store, user, room) = room().await;
+        let messages = store.messages();
+        let first = messages
+            .submit(message(room, user, "a"), seal())
+            .await
+            .unwrap();
+        first.stored().await.unwrap();
+        // Every later message fails at its first statement.
+        sqlx::query(
+            "CREATE TRIGGER refuse BEFORE UPDATE ON rooms BEGIN SELECT RAISE(FAIL, 'refused'); END",
+        )
+        .execute(&store.pool)
+        .await
+        .unwrap();
+        let a = messages
+            .submit(message(room, user, "b"), seal())
+            .await
+            .unwrap();
+        let b = messages
+            .submit(message(room, user, "c"), seal())
+            .await
+            .unwrap();
+        assert!(a.stored().await.is_err());
+        assert!(b.stored().await.is_err());
+        assert_eq!(seqs(&store, room).await, [1]);
+        // The writer keeps going once writes succeed again.
+        sqlx::query("DROP TRIGGER refuse")
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        let c = messages
+            .submit(message(room, user, "d"), seal())
+            .await
+            .unwrap();
+        assert!(matches!(c.stored().await.unwrap(), Appended::New(row) if row.seq == 2));
+    }
+}
