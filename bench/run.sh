@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
 # The benchmark: builds release binaries, installs the reference peer, runs the matrix for
-# Parlor (native and Socket.IO framings) and the Node socket.io peer in the same run — server
-# pinned to core 0, generator to core 1 — then the two-node scenario, and writes
-# bench/REPORT.md.
+# Parlor (native and Socket.IO framings), the Node socket.io peer and the floor writer in the
+# same run — server pinned to core 0, generator to core 1 — then the two-node scenario, and
+# writes bench/REPORT.md.
 #
-#   bench/run.sh                      full matrix, ≈ 15 min on 2 cores (see bench/analysis.md)
-#   bench/run.sh --quick              N ∈ 100, 1 000 only (≈ 10 min)
+# The floor writer (`loadgen floor-server`, bench/src/floor/) is the least a server can do for
+# a fan-out — one thread writing one encoded frame into every member's socket, no chat logic —
+# measured with the same generator: Parlor's p99 over the floor's at the same rate is what
+# Parlor's own work adds (the report's "Against the floor writer").
+#
+#   bench/run.sh                      full matrix, ≈ 19 min on 2 cores (see bench/analysis.md;
+#                                     the floor writer adds ≈ 4 min)
+#   bench/run.sh --quick              N ∈ 100, 1 000 only (≈ 12 min)
 #   bench/run.sh --targets parlor-native --sizes "100 10000"      a part of the matrix
+#   bench/run.sh --targets "parlor-native floor" --sizes 10000 --no-two-node
+#                                     Parlor against the floor at 10 000 clients only
 #   bench/run.sh --two-node-only      only the two-node scenario (≈ 3 min)
 #   bench/run.sh --no-two-node        the matrix without it
 #   bench/run.sh --no-build           use the binaries already built
@@ -34,7 +42,7 @@ cd "$(dirname "$0")/.."
 # shellcheck source=bench/common.sh
 source bench/common.sh
 
-targets=(parlor-native parlor-socketio socketio)
+targets=(parlor-native parlor-socketio socketio floor) # floor: the floor writer
 sizes=(100 1000 10000)
 build=true
 two_node=yes # yes, no or only
@@ -68,6 +76,7 @@ out=bench/results
 mkdir -p "$out"
 results="$out/results.jsonl"
 : > "$results"
+: > "$out/floor.log" # the floor writer's counts, one JSON line per server; the report sums them
 began=$(date +%s)
 
 # What runs now: one server (or the nodes of a cluster, and their Redis).
@@ -114,10 +123,17 @@ start_parlor() {
   wait_http "http://127.0.0.1:$port/health"
 }
 
-# start_server parlor|peer → one server (sets server_pids and urls)
+# start_server parlor|peer|floor → one server (sets server_pids and urls)
 start_server() {
   if [ "$1" = parlor ]; then
     start_parlor || return 1
+  elif [ "$1" = floor ]; then
+    local port
+    port=$(free_port)
+    taskset -c 0 "$bin/loadgen" floor-server --listen "127.0.0.1:$port" 2>>"$out/floor.log" &
+    server_pids+=($!)
+    urls+=("http://127.0.0.1:$port")
+    wait_http "http://127.0.0.1:$port/health" || return 1
   else
     local port
     port=$(free_port)
@@ -165,13 +181,21 @@ gen() {
   timeout "$limit" taskset -c 1 "$bin/loadgen" "$@" "${at[@]}" >>"$results"
 }
 
-server_of() { [ "$1" = socketio ] && echo peer || echo parlor; }
+server_of() {
+  case "$1" in
+    socketio) echo peer ;;
+    floor) echo floor ;;
+    *) echo parlor ;;
+  esac
+}
+# Persistent rooms (and accounts) exist only in Parlor.
+has_rooms() { [[ "$1" == parlor-* ]]; }
 
 runs=0
 if [ "$two_node" != only ]; then
   runs=$(( ${#targets[@]} * ${#sizes[@]} * 2 + ${#targets[@]} + 2 ))
   for t in "${targets[@]}"; do
-    if [ "$t" != socketio ]; then runs=$((runs + 1)); fi
+    if has_rooms "$t"; then runs=$((runs + 1)); fi
   done
 fi
 if [ "$two_node" != no ]; then runs=$((runs + 3)); fi
@@ -201,7 +225,7 @@ for target in ${targets[@]+"${targets[@]}"}; do
     gen 120 ack --target "$target" --clients 1000 --rate 200 --secs 5 || echo "   ack failed" >&2
   fi
   stop_server
-  if [ "$target" != socketio ]; then
+  if has_rooms "$target"; then
     say "send → ack latency, persistent room (stored before the ack): $target"
     if start_server parlor; then
       gen 120 ack --target "$target" --clients 100 --rate 200 --secs 5 --room bench-persisted \

@@ -5,8 +5,12 @@
 //! reordering, memory per connection, and the CPU time of the server and of itself as JSON
 //! lines on stdout (progress goes to stderr). `bench/run.sh` runs the whole matrix and
 //! `bench/report.py` writes `bench/REPORT.md`.
+//!
+//! `loadgen floor-server` is not a measurement but the yardstick of one: a minimal fan-out
+//! server (see `floor`) that sweeps with `--target floor` measure beside Parlor.
 
 mod fleet;
+mod floor;
 mod procfs;
 mod rawws;
 mod rest;
@@ -135,6 +139,13 @@ enum Scenario {
         #[command(flatten)]
         spec: CompanionSpec,
     },
+    /// Not a measurement: the floor writer, a minimal single-threaded fan-out server that
+    /// speaks what the generator needs of Parlor's native framing (measure it with
+    /// `--target floor`).
+    FloorServer {
+        #[command(flatten)]
+        spec: floor::FloorSpec,
+    },
 }
 
 impl Scenario {
@@ -144,7 +155,9 @@ impl Scenario {
             | Scenario::Fixed { common, .. }
             | Scenario::Idle { common, .. }
             | Scenario::Ack { common, .. } => Some(common),
-            Scenario::Uploads { .. } | Scenario::Companion { .. } => None,
+            Scenario::Uploads { .. }
+            | Scenario::Companion { .. }
+            | Scenario::FloorServer { .. } => None,
         }
     }
 }
@@ -261,6 +274,7 @@ fn main() -> anyhow::Result<()> {
                 server_pid,
                 spec,
             } => scenario::companion(url.trim_end_matches('/'), server_pid, &spec).await,
+            Scenario::FloorServer { spec } => floor::serve(&spec).await.map(|()| true),
         }
     })?;
     if !passed {

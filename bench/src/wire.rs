@@ -2,7 +2,7 @@
 //! same client drives Parlor's native framing, Parlor's Socket.IO framing and any other
 //! Socket.IO server:
 //!
-//! - native: `{"event","data","ack"}` envelopes on `/gateway`;
+//! - native: `{"event","data","ack"}` envelopes on `/gateway` (also the floor writer's);
 //! - Socket.IO v5 over Engine.IO v4 on `/socket.io/?EIO=4&transport=websocket`: the `0` open
 //!   packet, `40` namespace connect, `2`/`3` ping/pong, `42[…]` events and `43N[…]` acks.
 //!
@@ -23,6 +23,8 @@ pub enum Target {
     ParlorSocketio,
     /// A plain Socket.IO broadcast server (the reference peer): connect, then `send`.
     Socketio,
+    /// The floor writer (`loadgen floor-server`): Parlor's native framing, no chat logic.
+    Floor,
 }
 
 impl Target {
@@ -31,11 +33,12 @@ impl Target {
             Target::ParlorNative => "parlor-native",
             Target::ParlorSocketio => "parlor-socketio",
             Target::Socketio => "socketio-peer",
+            Target::Floor => "floor",
         }
     }
 
     fn is_socketio(self) -> bool {
-        !matches!(self, Target::ParlorNative)
+        matches!(self, Target::ParlorSocketio | Target::Socketio)
     }
 }
 

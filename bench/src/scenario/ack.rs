@@ -16,8 +16,8 @@ pub async fn ack(setup: &Setup, rate: f64, secs: f64) -> anyhow::Result<()> {
     let persisted = setup.room != LOBBY;
     let logins = if persisted {
         anyhow::ensure!(
-            setup.target != Target::Socketio,
-            "the reference peer has no persistent rooms"
+            matches!(setup.target, Target::ParlorNative | Target::ParlorSocketio),
+            "only Parlor has persistent rooms"
         );
         eprintln!("   registering {} accounts", setup.clients);
         let tokens = rest::accounts(setup.url(), &setup.nick_prefix, setup.clients).await?;
