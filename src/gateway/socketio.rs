@@ -6,14 +6,10 @@
 //! socket applies commands in order. Acks travel through the core's outbox like any reply and
 //! are matched to the client's ack id when written.
 
-use crate::core::{
-    Answer, ConnInfo, Connection, CoreError, Encoding, Event, Next, Outbound, Outbox, Reply,
-};
+use crate::core::{Answer, ConnInfo, Connection, CoreError, Event, Next, Outbound, Outbox, Reply};
 use crate::error::ErrorCode;
 use crate::http::{Admitted, AppState};
 use crate::metrics::{Framing, Metrics, Via};
-use bytes::Bytes;
-use serde_json::value::RawValue;
 use serde_json::Value;
 use socketioxide::adapter::LocalAdapter;
 use socketioxide::extract::{AckSender, SocketRef, TryData};
@@ -241,18 +237,10 @@ fn emit(
     pending: &PendingAcks,
 ) -> Result<(), socketioxide::SendError> {
     match item {
-        Outbound::Event(broadcast) => {
-            let data = broadcast.encoded(Encoding::SocketIo, |event| {
-                Some(Bytes::from(event.data_json()))
-            });
-            let raw = data
-                .and_then(|bytes| std::str::from_utf8(bytes).ok())
-                .and_then(|json| serde_json::from_str::<&RawValue>(json).ok());
-            match raw {
-                Some(raw) => socket.emit(broadcast.event.name(), raw),
-                None => Ok(()),
-            }
-        }
+        Outbound::Event(broadcast) => match broadcast.data_json() {
+            Some(raw) => socket.emit(broadcast.event.name(), raw),
+            None => Ok(()),
+        },
         Outbound::Reply(reply) => {
             let Reply { ack, result } = *reply;
             let sender = ack.and_then(|id| {
