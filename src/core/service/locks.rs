@@ -25,7 +25,8 @@ type Tail = Option<oneshot::Receiver<()>>;
 #[derive(Clone, Default)]
 pub struct RoomLocks(Arc<Mutex<HashMap<String, Arc<AsyncMutex<Tail>>>>>);
 
-/// A room's lock, held; every message handed over before it has been published.
+/// A room's lock, held. Taken with [`RoomLocks::lock`], every message handed over before it
+/// has been published; taken with [`RoomLocks::lock_to_post`], they may still be on their way.
 pub struct Ordered(OwnedMutexGuard<Tail>);
 
 /// A message's place in its room's order of publication (see [`Ordered::hand_over`]).
