@@ -191,11 +191,52 @@ server_of() {
 # Persistent rooms (and accounts) exist only in Parlor.
 has_rooms() { [[ "$1" == parlor-* ]]; }
 
+# Stored messages at rates a room's group commit has to carry: 10 senders, 100 members, 10 s
+# per step, on SQLite and — when PostgreSQL's binaries are installed — on a throwaway
+# PostgreSQL cluster with its default durability (fsync, synchronous commit) on core 0 beside
+# the server. Labelled runs: the report shows them in their own table.
+stored_messages() {
+  local rate
+  for rate in 200 5000; do
+    say "stored messages, SQLite: $rate/s from 10 senders"
+    if start_server parlor; then
+      gen 120 ack --target parlor-native --clients 100 --senders 10 --rate "$rate" --secs 10 \
+        --room bench-persisted --label "stored-sqlite" || echo "   stored run failed" >&2
+    fi
+    stop_server
+  done
+  local pg_bin
+  pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  if [ -z "$pg_bin" ] || [ ! -x "$pg_bin/initdb" ]; then
+    echo "   PostgreSQL is not installed: no PostgreSQL figure" >&2
+    return 0
+  fi
+  local pg_dir pg_port pg_run=()
+  pg_dir=$(mktemp -d /tmp/parlor-bench-pg.XXXXXX)
+  pg_port=$(free_port)
+  if [ "$(id -u)" = 0 ]; then chown postgres "$pg_dir"; pg_run=(runuser -u postgres --); fi
+  "${pg_run[@]}" "$pg_bin/initdb" -D "$pg_dir/data" -U postgres --auth=trust -E UTF8 >/dev/null
+  "${pg_run[@]}" taskset -c 0 "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w \
+    -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1" start >/dev/null
+  for rate in 200 2000 5000; do
+    say "stored messages, PostgreSQL: $rate/s from 10 senders"
+    "${pg_run[@]}" "$pg_bin/psql" -h "$pg_dir" -p "$pg_port" -U postgres -qc "CREATE DATABASE bench_$rate" >/dev/null
+    if start_parlor PARLOR_DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/bench_$rate"; then
+      gen 120 ack --target parlor-native --clients 100 --senders 10 --rate "$rate" --secs 10 \
+        --room bench-persisted --label "stored-postgres" || echo "   stored run failed" >&2
+    fi
+    stop_server
+  done
+  "${pg_run[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast stop >/dev/null 2>&1 || true
+  rm -rf "$pg_dir"
+}
+
 runs=0
 if [ "$two_node" != only ]; then
   runs=$(( ${#targets[@]} * ${#sizes[@]} * 2 + ${#targets[@]} + 2 ))
   for t in "${targets[@]}"; do
     if has_rooms "$t"; then runs=$((runs + 1)); fi
+    if [ "$t" = parlor-native ]; then runs=$((runs + 5)); fi # stored_messages
   done
 fi
 if [ "$two_node" != no ]; then runs=$((runs + 3)); fi
@@ -232,6 +273,9 @@ for target in ${targets[@]+"${targets[@]}"}; do
         || echo "   persisted ack failed" >&2
     fi
     stop_server
+  fi
+  if [ "$target" = parlor-native ]; then
+    stored_messages
   fi
 done
 
