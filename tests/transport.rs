@@ -368,8 +368,14 @@ async fn a_socketio_websocket_frame_over_the_limit_closes_the_connection() {
     let nick = "x".repeat(2000);
     let event = format!(r#"421["identify",{{"nick":"{nick}"}}]"#);
     socket.send(Message::Text(event.into())).await.unwrap();
-    let answer = next_packet(&mut socket).await;
-    assert_eq!(answer, None, "closed without an answer");
+    // The session opened directly on a WebSocket: it says why, as `/gateway` does.
+    let closing = next_packet(&mut socket).await.expect("a closing event");
+    let event: Value = serde_json::from_str(closing.strip_prefix("42").expect("an event"))
+        .unwrap_or_else(|e| panic!("{closing}: {e}"));
+    assert_eq!(event[0], "closing", "{closing}");
+    assert_eq!(event[1]["reason"], "frame_too_large", "{closing}");
+    assert_eq!(next_packet(&mut socket).await.as_deref(), Some("41"));
+    assert_eq!(next_packet(&mut socket).await, None, "then closed");
 }
 
 #[tokio::test]

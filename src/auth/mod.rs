@@ -26,4 +26,4 @@ pub use self_service::{OwnSession, Renamed};
 pub use service::{Auth, AuthSettings, Login, Registered};
 pub use sessions::SessionGrant;
 pub use throttle::{SharedWindows, ThrottleSettings, Window};
-pub use token::{hash_token, new_secret, SessionId};
+pub use token::{hash_token, new_public_id, new_secret, SessionId};

@@ -15,6 +15,8 @@ pub enum Encoding {
     Native = 0,
     /// The simple `/ws` framing (which drops some events).
     Simple = 1,
+    /// Socket.IO over a direct WebSocket: the whole `42["event",data]` frame.
+    SocketIo = 2,
 }
 
 /// An event on its way to one or many connections. Each framing encodes it at most once, on
@@ -22,8 +24,8 @@ pub enum Encoding {
 #[derive(Debug)]
 pub struct Broadcast {
     pub event: Event,
-    encoded: [OnceLock<Option<Bytes>>; 2],
-    /// The event's data as checked JSON, for Socket.IO: socketioxide serialises what it is
+    encoded: [OnceLock<Option<Bytes>>; 3],
+    /// The event's data as checked JSON, for Socket.IO through socketioxide, which serialises what it is
     /// given into each recipient's packet, and a `RawValue` is copied there as it is — but
     /// making one checks the whole text, which per recipient was a tenth of the framing's CPU.
     data: OnceLock<Option<Box<RawValue>>>,

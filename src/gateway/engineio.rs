@@ -5,18 +5,21 @@
 //!
 //! - every Engine.IO request passes the `Origin` check, the same as `/gateway` and `/ws`;
 //! - a request that opens a session is admitted through [`Door::RealTime`] (Origin, the
-//!   connection gate) and carries its [`Admitted`] — with the gate's [`Pass`](crate::http::Pass)
-//!   — in its extensions, which the session keeps for its whole life: the place is given back
-//!   when the session ends, CONNECT or not;
+//!   connection gate); one that opens it directly on a WebSocket is then served by
+//!   [`socketio_ws`], never by socketioxide; any other carries its [`Admitted`] — with the
+//!   gate's [`Pass`](crate::http::Pass) — in its extensions, which the session keeps for its
+//!   whole life: the place is given back when the session ends, CONNECT or not;
 //! - its URI and headers are copied out of hyper's read buffer (see [`detach`]);
 //! - Engine.IO's own "payload too large" answer gets the error envelope.
 //!
 //! Refusals are answered here, in the error envelope, and no session exists.
 
+use super::socketio_ws;
 use crate::error::ErrorCode;
 use crate::http::{peer_of, AppState, Door, HttpError};
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue, Request, StatusCode, Uri};
 use axum::middleware::Next;
@@ -48,6 +51,14 @@ pub async fn edge(State(state): State<AppState>, request: Request<Body>, next: N
     let request = if opens_session(request.uri()) {
         let (mut parts, body) = request.into_parts();
         match state.admit(peer, &parts.headers, Door::RealTime).await {
+            // A session that opens on a WebSocket never meets socketioxide (see
+            // [`super::socketio_ws`]).
+            Ok(admitted) if socketio_ws::opens_directly(parts.uri.query(), &parts.headers) => {
+                return match WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
+                    Ok(upgrade) => socketio_ws::upgrade(state, admitted, upgrade),
+                    Err(rejection) => rejection.into_response(),
+                };
+            }
             Ok(admitted) => {
                 detach(&mut parts);
                 parts.extensions.insert(admitted);

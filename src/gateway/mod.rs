@@ -5,7 +5,8 @@
 //! - [`native`]: JSON envelopes over WebSocket at `/gateway`.
 //! - [`socketio`]: Socket.IO v5 / Engine.IO v4 at `/socket.io/` (socketioxide), behind its
 //!   edge middleware ([`engineio`]), which admits Engine.IO sessions before socketioxide opens
-//!   them.
+//!   them; sessions that open directly on a WebSocket are served by [`socketio_ws`] instead,
+//!   which writes each broadcast's one encoded frame to every recipient.
 //! - [`simple`]: the simple chat WebSocket at `/ws` for clients of the key-based chat API.
 //!
 //! Every framing is admitted at the HTTP edge before anything is opened (see
@@ -16,6 +17,7 @@ pub mod engineio;
 pub mod native;
 pub mod simple;
 pub mod socketio;
+pub mod socketio_ws;
 
 use crate::core::CloseReason;
 use crate::http::{AppState, Pass};

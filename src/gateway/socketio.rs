@@ -265,12 +265,12 @@ fn emit(
 
 /// A Socket.IO ack's data: `{"ok": true, "data"}` or `{"ok": false, "error"}`.
 #[derive(serde::Serialize)]
-struct AckData<'a> {
-    ok: bool,
+pub(super) struct AckData<'a> {
+    pub ok: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    data: Option<&'a Answer>,
+    pub data: Option<&'a Answer>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<&'a crate::error::ErrorBody>,
+    pub error: Option<&'a crate::error::ErrorBody>,
 }
 
 fn event_data(event: &Event) -> Value {

@@ -57,6 +57,7 @@ pub async fn ack(setup: &Setup, rate: f64, secs: f64) -> anyhow::Result<()> {
     let result = json!({
         "kind": "ack_latency",
         "target": setup.target.label(),
+        "label": setup.label,
         "room": setup.room,
         "persisted": persisted,
         "clients": receivers,
