@@ -671,10 +671,20 @@ async fn publish(shared: Arc<Shared>, mut rx: mpsc::Receiver<Outgoing>) {
             match pipe.query_async::<()>(&mut conn).await {
                 Ok(()) => break,
                 Err(err) => {
-                    // Live-only events are not worth waiting for; the rest is retried.
+                    // Live-only events are not worth waiting for; the rest is retried. What
+                    // queued up meanwhile is sorted the same way, so live events never wait
+                    // behind a retry for Redis to come back (they would arrive stale, or fill
+                    // the queue): durable ones join the retry, in order, the others are dropped.
                     let before = batch.len();
                     batch.retain(|item| item.durable);
-                    let dropped = (before - batch.len()) as u64;
+                    let mut dropped = (before - batch.len()) as u64;
+                    while batch.len() < PIPELINE {
+                        match rx.try_recv() {
+                            Ok(item) if item.durable => batch.push(item),
+                            Ok(_) => dropped += 1,
+                            Err(_) => break,
+                        }
+                    }
                     shared.dropped.fetch_add(dropped, Ordering::Relaxed);
                     tracing::debug!(error = %err, dropped, "bus: publish failed");
                     if batch.is_empty() {
