@@ -140,13 +140,12 @@ impl Outbox {
             .last_batch
             .map(|at| at + COALESCE_WINDOW)
             .filter(|until| *until > Instant::now() && !answers);
+        // An idle connection writes at once, without first yielding to let more events
+        // arrive: in a room of 10 000 that yield polled every writer twice per message and
+        // put every first write behind 10 000 polls (p99 110 → 75 ms against the floor
+        // writer's 55–64 ms), and at high rates the window above already gathers them.
         if let Some(until) = busy_until {
             tokio::time::sleep_until(until).await;
-            self.drain_into(batch);
-        } else if batch.len() == 1 {
-            // Let the tasks that are ready (typically readers publishing more events) run
-            // first; when idle this costs a few microseconds.
-            tokio::task::yield_now().await;
             self.drain_into(batch);
         }
         self.last_batch = Some(Instant::now());
