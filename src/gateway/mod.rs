@@ -19,12 +19,15 @@ pub mod simple;
 pub mod socketio;
 pub mod socketio_ws;
 
-use crate::core::CloseReason;
+use crate::core::{CloseReason, Connection};
 use crate::http::{AppState, Pass};
 use axum::extract::ws::WebSocketUpgrade;
 use axum::routing::get;
 use axum::Router;
 use std::future::Future;
+use std::time::Duration;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
 /// Routes of the WebSocket framings (Socket.IO is a layer, see [`socketio::layer`]).
 pub fn routes() -> Router<AppState> {
@@ -53,6 +56,27 @@ async fn holding(pass: Option<Pass>, connection: impl Future<Output = ()>) {
     }
     connection.await;
     drop(pass);
+}
+
+/// Ends a connection whose reader is done: the core forgets it, and the writer gets two
+/// seconds to send why when the server is the one closing, or is stopped at once.
+async fn wind_down(
+    state: &AppState,
+    conn: Connection,
+    closed: &CancellationToken,
+    mut writer: JoinHandle<()>,
+) {
+    state.chat.sessions.close(conn);
+    if closed.is_cancelled() {
+        if tokio::time::timeout(Duration::from_secs(2), &mut writer)
+            .await
+            .is_err()
+        {
+            writer.abort();
+        }
+    } else {
+        writer.abort();
+    }
 }
 
 /// Why a client's WebSocket stream ended, when the client broke a rule: oversized frames,

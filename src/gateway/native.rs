@@ -5,7 +5,7 @@
 //! client busy writing is still read while its own events wait for it to read: a client that
 //! writes without reading meanwhile could otherwise block both sides.
 
-use super::{broken_by_client, close_code, holding, limit};
+use super::{broken_by_client, close_code, holding, limit, wind_down};
 use crate::core::{
     Answer, ConnInfo, Connection, CoreError, Encoding, Next, Outbound, Outbox, Reply,
 };
@@ -20,7 +20,6 @@ use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::time::Duration;
 
 /// `GET /gateway`: admits the request (Origin, connection gate) and upgrades.
 pub async fn upgrade(
@@ -41,20 +40,9 @@ async fn serve(state: AppState, socket: WebSocket, info: ConnInfo) {
     let (mut conn, outbox) = state.chat.sessions.open(info);
     let closed = outbox.closed();
     let (sink, stream) = socket.split();
-    let mut writer = state.tasks.spawn(write(sink, outbox));
+    let writer = state.tasks.spawn(write(sink, outbox));
     read(&state, &mut conn, stream, &closed).await;
-    state.chat.sessions.close(conn);
-    if closed.is_cancelled() {
-        // The server closes: let the writer say why, but not forever.
-        if tokio::time::timeout(Duration::from_secs(2), &mut writer)
-            .await
-            .is_err()
-        {
-            writer.abort();
-        }
-    } else {
-        writer.abort();
-    }
+    wind_down(&state, conn, &closed, writer).await;
 }
 
 /// What a client frame looks like before its `event` is known to be a command.

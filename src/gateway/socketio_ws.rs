@@ -23,7 +23,7 @@
 //! the namespace DISCONNECT (`41`), then the WebSocket close frame.
 
 use super::socketio::AckData;
-use super::{broken_by_client, close_code, holding, limit};
+use super::{broken_by_client, close_code, holding, limit, wind_down};
 use crate::core::{ConnInfo, Connection, CoreError, Encoding, Next, Outbound, Outbox, Reply};
 use crate::http::{Admitted, AppState};
 use crate::metrics::Framing;
@@ -93,22 +93,11 @@ async fn serve(state: AppState, mut socket: WebSocket, mut info: ConnInfo) {
     let gone = CancellationToken::new();
     let answered = Arc::new(AtomicBool::new(true));
     let (sink, stream) = socket.split();
-    let mut writer = state
+    let writer = state
         .tasks
         .spawn(write(sink, outbox, Arc::clone(&answered), gone.clone()));
     read(&state, &mut conn, stream, &closed, &gone, &answered).await;
-    state.chat.sessions.close(conn);
-    if closed.is_cancelled() {
-        // The server closes: let the writer say why, but not forever.
-        if tokio::time::timeout(Duration::from_secs(2), &mut writer)
-            .await
-            .is_err()
-        {
-            writer.abort();
-        }
-    } else {
-        writer.abort();
-    }
+    wind_down(&state, conn, &closed, writer).await;
 }
 
 /// Waits for the CONNECT to `/`; `Some(token)` once connected (the auth payload's `token`, if
