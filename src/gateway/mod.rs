@@ -21,7 +21,7 @@ pub mod socketio_ws;
 
 use crate::core::{CloseReason, Connection};
 use crate::http::{AppState, Pass};
-use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::ws::{Message, Utf8Bytes, WebSocketUpgrade};
 use axum::routing::get;
 use axum::Router;
 use std::future::Future;
@@ -76,6 +76,33 @@ async fn wind_down(
         }
     } else {
         writer.abort();
+    }
+}
+
+/// What a reader makes of the next thing its WebSocket stream yields.
+enum Incoming {
+    Text(Utf8Bytes),
+    /// A binary frame, which no framing's protocol has: each answers it in its own way.
+    Binary,
+    /// A ping or a pong (the WebSocket library answers pings itself).
+    Control,
+    /// The stream ended: closed, lost, or broken by the client — then the connection is
+    /// already ending with the reason (see [`broken_by_client`]).
+    End,
+}
+
+fn incoming(frame: Option<Result<Message, axum::Error>>, conn: &mut Connection) -> Incoming {
+    match frame {
+        Some(Ok(Message::Text(text))) => Incoming::Text(text),
+        Some(Ok(Message::Binary(_))) => Incoming::Binary,
+        Some(Ok(Message::Ping(_) | Message::Pong(_))) => Incoming::Control,
+        Some(Err(err)) => {
+            if let Some(reason) = broken_by_client(err) {
+                conn.end(reason);
+            }
+            Incoming::End
+        }
+        Some(Ok(Message::Close(_))) | None => Incoming::End,
     }
 }
 

@@ -5,7 +5,7 @@
 //! client busy writing is still read while its own events wait for it to read: a client that
 //! writes without reading meanwhile could otherwise block both sides.
 
-use super::{broken_by_client, close_code, holding, limit, wind_down};
+use super::{close_code, holding, incoming, limit, wind_down, Incoming};
 use crate::core::{
     Answer, ConnInfo, Connection, CoreError, Encoding, Next, Outbound, Outbox, Reply,
 };
@@ -66,25 +66,19 @@ async fn read(
             _ = closed.cancelled() => return,
             frame = stream.next() => frame,
         };
-        match frame {
-            Some(Ok(Message::Text(text))) => {
+        match incoming(frame, conn) {
+            Incoming::Text(text) => {
                 // Boxed: the reader's future would otherwise be as large as the largest
                 // command's, for the connection's whole life.
                 Box::pin(handle_text(state, conn, &text)).await;
             }
-            Some(Ok(Message::Binary(_))) => {
+            Incoming::Binary => {
                 let err =
                     CoreError::InvalidFrame("binary frames are not part of the protocol".into());
                 state.chat.reply_error(conn, None, err);
             }
-            Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-            Some(Err(err)) => {
-                if let Some(reason) = broken_by_client(err) {
-                    conn.end(reason);
-                }
-                return;
-            }
-            Some(Ok(Message::Close(_))) | None => return,
+            Incoming::Control => {}
+            Incoming::End => return,
         }
     }
 }

@@ -3,7 +3,7 @@
 //! `{"status"}` frames out. It needs a session cookie, allows one `/ws` connection per user,
 //! and sits in the same lobby as every other framing.
 
-use super::{broken_by_client, close_code, holding, limit};
+use super::{close_code, holding, incoming, limit, Incoming};
 use crate::auth::Identity;
 use crate::core::{
     Command, ConnInfo, Connection, CoreError, Encoding, Event, Next, Outbound, Outbox, SendMessage,
@@ -103,9 +103,9 @@ async fn read(
             _ = closed.cancelled() => return,
             frame = stream.next() => frame,
         };
-        let text = match frame {
-            Some(Ok(Message::Text(text))) => text,
-            Some(Ok(Message::Binary(_))) => {
+        let text = match incoming(frame, conn) {
+            Incoming::Text(text) => text,
+            Incoming::Binary => {
                 state.chat.reply_error(
                     conn,
                     Some(0),
@@ -113,14 +113,8 @@ async fn read(
                 );
                 continue;
             }
-            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-            Some(Err(err)) => {
-                if let Some(reason) = broken_by_client(err) {
-                    conn.end(reason);
-                }
-                return;
-            }
-            Some(Ok(Message::Close(_))) | None => return,
+            Incoming::Control => continue,
+            Incoming::End => return,
         };
         match serde_json::from_str::<Frame>(&text) {
             Ok(Frame {

@@ -23,7 +23,7 @@
 //! the namespace DISCONNECT (`41`), then the WebSocket close frame.
 
 use super::socketio::AckData;
-use super::{broken_by_client, close_code, holding, limit, wind_down};
+use super::{close_code, holding, incoming, limit, wind_down, Incoming};
 use crate::core::{ConnInfo, Connection, CoreError, Encoding, Next, Outbound, Outbox, Reply};
 use crate::http::{Admitted, AppState};
 use crate::metrics::Framing;
@@ -142,21 +142,15 @@ async fn read(
             _ = gone.cancelled() => return,
             frame = stream.next() => frame,
         };
-        let text = match frame {
-            Some(Ok(Message::Text(text))) => text,
-            Some(Ok(Message::Binary(_))) => {
+        let text = match incoming(frame, conn) {
+            Incoming::Text(text) => text,
+            Incoming::Binary => {
                 let err = CoreError::InvalidFrame("binary frames are not supported".into());
                 state.chat.reply_error(conn, None, err);
                 continue;
             }
-            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-            Some(Err(err)) => {
-                if let Some(reason) = broken_by_client(err) {
-                    conn.end(reason);
-                }
-                return;
-            }
-            Some(Ok(Message::Close(_))) | None => return,
+            Incoming::Control => continue,
+            Incoming::End => return,
         };
         match Packet::parse(&text) {
             Packet::Pong => answered.store(true, Ordering::Relaxed),
