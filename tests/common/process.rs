@@ -115,6 +115,7 @@ pub fn serve(
         .arg(format!("{shell_prefix} exec \"$0\" serve"))
         .arg(BIN)
         .current_dir(dir)
+        .env_remove("PARLOR_TEST_POSTGRES_URL")
         .env("PARLOR_LISTEN", "127.0.0.1:0")
         .env("PARLOR_LOG_FORMAT", "text")
         .env("NO_COLOR", "1")
