@@ -358,6 +358,43 @@ async fn text_frames_that_are_not_utf8_close_the_connection_with_1007() {
     client.closed_with(CloseReason::InvalidText).await;
 }
 
+/// A connection's one task reads and writes in one loop: a client that keeps writing commands
+/// while never reading their answers must still be read — the server must not stop reading
+/// because its own writes are blocked, which would leave both sides blocked writing for ever —
+/// until its answers fill its queue and it is closed as a slow consumer.
+#[tokio::test]
+async fn a_client_that_writes_without_reading_is_still_read_until_dropped_as_a_slow_consumer() {
+    let app = spawn_app_with(|c| c.outbound_queue = 16).await;
+    let mut flooder = app.lobby_guest(&unique_name("fld")).await;
+    let mut other = app.lobby_guest(&unique_name("oth")).await;
+    let flood = async {
+        // Each unknown command is answered with an error of about 100 bytes: once the
+        // kernel's buffers are full, the answers fill the connection's queue.
+        for ack in 0u64.. {
+            let command = format!(r#"{{"event":"no_such_command","ack":{ack}}}"#);
+            if !flooder.try_send_text(&command).await {
+                return;
+            }
+            if ack % 5_000 == 4_999 {
+                let online: Online = app.request("GET", "/api/online").send().await.expect(200);
+                if online.online_clients.len() == 1 {
+                    return;
+                }
+            }
+        }
+    };
+    // Generous: the flood takes seconds; against a server that stopped reading, the client's
+    // writes block for ever.
+    tokio::time::timeout(std::time::Duration::from_secs(120), flood)
+        .await
+        .expect("the server stopped reading a client whose answers were waiting");
+    flooder.closed_with(CloseReason::SlowConsumer).await;
+    // The server still serves everyone else.
+    let _: Empty = other
+        .call("typing", json!({ "room": "lobby", "active": true }))
+        .await;
+}
+
 #[tokio::test]
 async fn a_client_that_does_not_read_is_disconnected_as_a_slow_consumer() {
     let app = spawn_app_with(|c| c.outbound_queue = 16).await;

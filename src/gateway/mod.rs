@@ -18,12 +18,14 @@ pub mod native;
 pub mod simple;
 pub mod socketio;
 pub mod socketio_ws;
+pub mod wire;
 
 use crate::core::{CloseReason, Connection};
 use crate::http::{AppState, Pass};
 use axum::extract::ws::{Message, Utf8Bytes, WebSocketUpgrade};
 use axum::routing::get;
 use axum::Router;
+use futures_util::FutureExt;
 use std::future::Future;
 use std::time::Duration;
 use tokio::task::JoinHandle;
@@ -48,14 +50,26 @@ fn limit(upgrade: WebSocketUpgrade, state: &AppState) -> WebSocketUpgrade {
         .max_frame_size(max)
 }
 
+/// The same limits for the native framing's own WebSocket ([`wire`]): tungstenite writes only
+/// control frames there, and at once (the wire queues them), so it keeps no write buffer.
+fn wire_config(state: &AppState) -> tungstenite::protocol::WebSocketConfig {
+    let max = state.config.max_frame_bytes;
+    tungstenite::protocol::WebSocketConfig::default()
+        .read_buffer_size(512)
+        .write_buffer_size(0)
+        .max_message_size(Some(max))
+        .max_frame_size(Some(max))
+}
+
 /// Runs an upgraded connection, holding its place behind the gate until it ends; the
-/// connection is no handshake any more once it runs.
-async fn holding(pass: Option<Pass>, connection: impl Future<Output = ()>) {
+/// connection is no handshake any more once it runs (it is built as it starts to run). Not an
+/// `async fn`: that would keep the connection's future twice in its task — its argument and
+/// the future it awaits — for the connection's whole life.
+fn holding(pass: Option<Pass>, connection: impl Future<Output = ()>) -> impl Future<Output = ()> {
     if let Some(pass) = &pass {
         pass.arrived();
     }
-    connection.await;
-    drop(pass);
+    connection.map(move |()| drop(pass))
 }
 
 /// Ends a connection whose reader is done: the core forgets it, and the writer gets two
@@ -80,8 +94,8 @@ async fn wind_down(
 }
 
 /// What a reader makes of the next thing its WebSocket stream yields.
-enum Incoming {
-    Text(Utf8Bytes),
+enum Incoming<T = Utf8Bytes> {
+    Text(T),
     /// A binary frame, which no framing's protocol has: each answers it in its own way.
     Binary,
     /// A ping or a pong (the WebSocket library answers pings itself).
@@ -97,7 +111,8 @@ fn incoming(frame: Option<Result<Message, axum::Error>>, conn: &mut Connection) 
         Some(Ok(Message::Binary(_))) => Incoming::Binary,
         Some(Ok(Message::Ping(_) | Message::Pong(_))) => Incoming::Control,
         Some(Err(err)) => {
-            if let Some(reason) = broken_by_client(err) {
+            let err = err.into_inner();
+            if let Some(reason) = err.downcast_ref().and_then(broken_by_client) {
                 conn.end(reason);
             }
             Incoming::End
@@ -108,9 +123,8 @@ fn incoming(frame: Option<Result<Message, axum::Error>>, conn: &mut Connection) 
 
 /// Why a client's WebSocket stream ended, when the client broke a rule: oversized frames,
 /// text that is not UTF-8, protocol violations. `None` for a clean close or a lost connection.
-fn broken_by_client(err: axum::Error) -> Option<CloseReason> {
-    let err = err.into_inner();
-    match err.downcast_ref::<tungstenite::Error>()? {
+fn broken_by_client(err: &tungstenite::Error) -> Option<CloseReason> {
+    match err {
         tungstenite::Error::Capacity(_) => Some(CloseReason::FrameTooLarge),
         tungstenite::Error::Utf8(_) => Some(CloseReason::InvalidText),
         tungstenite::Error::Protocol(_) => Some(CloseReason::ProtocolError),

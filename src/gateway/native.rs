@@ -1,48 +1,154 @@
 //! The native framing: one JSON envelope per WebSocket text frame (see `docs/protocol.md`).
 //!
-//! A reader loop decodes envelopes into commands for the core; a writer task drains the
-//! connection's outbox and writes each batch with a single flush. They are two tasks so that a
-//! client busy writing is still read while its own events wait for it to read: a client that
-//! writes without reading meanwhile could otherwise block both sides.
+//! One task serves a connection (see [`super::wire`]): it reads the client's frames, applies
+//! one command at a time, and writes the connection's outbox, all in one `select!`. A command
+//! runs with the connection while reading waits for it, exactly as before; writing never
+//! waits for reading nor reading for writing, so a client that writes without reading is
+//! still read while its events wait for it, until its queue fills and it is closed as a slow
+//! consumer.
 
-use super::{close_code, holding, incoming, limit, wind_down, Incoming};
+use super::wire::{Handshake, Step, Wire};
+use super::{broken_by_client, close_code, holding, wire_config, Incoming};
 use crate::core::{
-    Answer, ConnInfo, Connection, CoreError, Encoding, Next, Outbound, Outbox, Reply,
+    Answer, CloseReason, ConnInfo, Connection, CoreError, Encoding, Next, Outbound, Outbox, Reply,
 };
 use crate::error::ErrorBody;
 use crate::http::{Admitted, AppState};
 use crate::metrics::Framing;
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::Response;
 use bytes::Bytes;
-use futures_util::stream::{SplitSink, SplitStream};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::future::Future;
+use std::time::Duration;
+use tungstenite::{Message, Utf8Bytes};
+
+/// How long a connection the server closes gets to take its last frames.
+const GOODBYE: Duration = Duration::from_secs(2);
 
 /// `GET /gateway`: admits the request (Origin, connection gate) and upgrades.
 pub async fn upgrade(
     State(state): State<AppState>,
     mut admitted: Admitted,
-    upgrade: WebSocketUpgrade,
+    handshake: Handshake,
 ) -> Response {
     let pass = admitted.pass.take();
     let info = admitted.into_conn_info();
     let tasks = state.tasks.clone();
-    limit(upgrade, &state)
-        .on_upgrade(move |socket| tasks.track_future(holding(pass, serve(state, socket, info))))
+    let config = wire_config(&state);
+    handshake.accept(config, move |wire| {
+        tasks.track_future(holding(pass, serve(state, wire, info)))
+    })
 }
 
-/// Runs one connection until either side ends it.
-async fn serve(state: AppState, socket: WebSocket, info: ConnInfo) {
-    let _open = state.metrics.connection(Framing::Native);
-    let (mut conn, outbox) = state.chat.sessions.open(info);
-    let closed = outbox.closed();
-    let (sink, stream) = socket.split();
-    let writer = state.tasks.spawn(write(sink, outbox));
-    read(&state, &mut conn, stream, &closed).await;
-    wind_down(&state, conn, &closed, writer).await;
+/// Runs one connection until either side ends it. An `async` block, not an `async fn`, whose
+/// arguments would be kept twice in the future for the connection's life (the idle
+/// connection's whole cost is this future, see `bench/analysis.md`).
+#[allow(clippy::manual_async_fn)] // on purpose: see above
+fn serve(state: AppState, mut wire: Wire, info: ConnInfo) -> impl Future<Output = ()> + Send {
+    async move {
+        let state = &state;
+        let _open = state.metrics.connection(Framing::Native);
+        let (conn, mut outbox) = state.chat.sessions.open(info);
+        // The connection is either idle here or lent to the command being applied.
+        let mut idle = Some(conn);
+        let mut command: Option<BoxFuture<'_, Connection>> = None;
+        let mut batch = Vec::new();
+        // Heard here too: the outbox is not read while a batch waits for a client that does not
+        // read, and a full queue is exactly what closes it.
+        let closed = outbox.closed();
+        let closing = loop {
+            tokio::select! {
+                () = closed.cancelled() => break Some(outbox.close_reason()),
+                conn = applied(&mut command) => {
+                    command = None;
+                    idle = Some(conn);
+                }
+                next = outbox.next(&mut batch), if !wire.writing() => match next {
+                    Next::Batch => batch.drain(..).for_each(|item| wire.send_text(encode(item))),
+                    Next::Close(reason) => break Some(reason),
+                },
+                step = wire.next(idle.is_some()) => match step {
+                    // Reading is on only while the connection is idle.
+                    Step::Read(frame) => match (read(frame, idle.as_ref()), idle.as_mut()) {
+                        (Incoming::Text(text), Some(_)) => {
+                            let Some(mut conn) = idle.take() else { continue };
+                            command = Some(Box::pin(async move {
+                                handle_text(state, &mut conn, &text).await;
+                                conn
+                            }));
+                        }
+                        (Incoming::Binary, Some(conn)) => {
+                            let err = CoreError::InvalidFrame(
+                                "binary frames are not part of the protocol".into(),
+                            );
+                            state.chat.reply_error(conn, None, err);
+                        }
+                        // A client that broke a rule has been told to close: it hears why.
+                        (Incoming::End, _) => break closing(&outbox),
+                        _ => {}
+                    },
+                    Step::Written => {}
+                    Step::Lost => break None,
+                },
+            }
+        };
+        let conn = match (command, idle) {
+            (Some(command), _) => command.await,
+            (None, Some(conn)) => conn,
+            (None, None) => return,
+        };
+        state.chat.sessions.close(conn);
+        let goodbye = async {
+            if let Some(reason) = closing {
+                let event = outbox.closing_event(reason).to_json();
+                wire.send_text(event.into());
+                wire.close(close_code(reason), reason.message()).await;
+            } else {
+                // The answer to the client's close, if it sent one.
+                wire.flush().await;
+            }
+        };
+        let _ = tokio::time::timeout(GOODBYE, goodbye).await;
+    }
+}
+
+/// Why the server is closing the connection, if it is.
+fn closing(outbox: &Outbox) -> Option<CloseReason> {
+    outbox
+        .closed()
+        .is_cancelled()
+        .then(|| outbox.close_reason())
+}
+
+/// The command being applied, when it is done (never, when there is none).
+async fn applied(command: &mut Option<BoxFuture<'_, Connection>>) -> Connection {
+    match command {
+        Some(command) => command.await,
+        None => std::future::pending().await,
+    }
+}
+
+/// What the next thing the client sent is; a client that broke a rule has its connection
+/// ended with the reason (the writer then says why).
+fn read(
+    frame: Option<Result<Message, tungstenite::Error>>,
+    conn: Option<&Connection>,
+) -> Incoming<Utf8Bytes> {
+    match frame {
+        Some(Ok(Message::Text(text))) => Incoming::Text(text),
+        Some(Ok(Message::Binary(_))) => Incoming::Binary,
+        Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => Incoming::Control,
+        Some(Err(err)) => {
+            if let (Some(reason), Some(conn)) = (broken_by_client(&err), conn) {
+                conn.end(reason);
+            }
+            Incoming::End
+        }
+        Some(Ok(Message::Close(_))) | None => Incoming::End,
+    }
 }
 
 /// What a client frame looks like before its `event` is known to be a command.
@@ -53,34 +159,6 @@ struct Envelope {
     data: Value,
     #[serde(default)]
     ack: Option<u64>,
-}
-
-async fn read(
-    state: &AppState,
-    conn: &mut Connection,
-    mut stream: SplitStream<WebSocket>,
-    closed: &tokio_util::sync::CancellationToken,
-) {
-    loop {
-        let frame = tokio::select! {
-            _ = closed.cancelled() => return,
-            frame = stream.next() => frame,
-        };
-        match incoming(frame, conn) {
-            Incoming::Text(text) => {
-                // Boxed: the reader's future would otherwise be as large as the largest
-                // command's, for the connection's whole life.
-                Box::pin(handle_text(state, conn, &text)).await;
-            }
-            Incoming::Binary => {
-                let err =
-                    CoreError::InvalidFrame("binary frames are not part of the protocol".into());
-                state.chat.reply_error(conn, None, err);
-            }
-            Incoming::Control => {}
-            Incoming::End => return,
-        }
-    }
 }
 
 async fn handle_text(state: &AppState, conn: &mut Connection, text: &str) {
@@ -100,39 +178,12 @@ async fn handle_text(state: &AppState, conn: &mut Connection, text: &str) {
     }
 }
 
-async fn write(mut sink: SplitSink<WebSocket, Message>, mut outbox: Outbox) {
-    let mut batch = Vec::new();
-    loop {
-        match outbox.next(&mut batch).await {
-            Next::Batch => {
-                for item in batch.drain(..) {
-                    if sink.feed(Message::Text(encode(item))).await.is_err() {
-                        return;
-                    }
-                }
-                if sink.flush().await.is_err() {
-                    return;
-                }
-            }
-            Next::Close(reason) => {
-                let closing = outbox.closing_event(reason).to_json();
-                let _ = sink.feed(Message::Text(closing.into())).await;
-                let frame = CloseFrame {
-                    code: close_code(reason),
-                    reason: Utf8Bytes::from_static(reason.message()),
-                };
-                let _ = sink.send(Message::Close(Some(frame))).await;
-                return;
-            }
-        }
-    }
-}
-
-fn encode(item: Outbound) -> Utf8Bytes {
+/// An item's frame payload: a broadcast's is encoded once and shared by every recipient.
+fn encode(item: Outbound) -> Bytes {
     match item {
         Outbound::Event(broadcast) => broadcast
             .encoded(Encoding::Native, |event| Some(Bytes::from(event.to_json())))
-            .and_then(|bytes| Utf8Bytes::try_from(bytes.clone()).ok())
+            .cloned()
             .unwrap_or_default(),
         Outbound::Reply(reply) => encode_reply(*reply).into(),
     }

@@ -94,6 +94,11 @@ impl WsClient {
             .expect("send");
     }
 
+    /// Sends a text frame; `false` once the connection is gone.
+    pub async fn try_send_text(&mut self, text: &str) -> bool {
+        self.stream.send(Message::Text(text.into())).await.is_ok()
+    }
+
     /// Sends a text frame whose payload is not UTF-8 (a protocol violation on purpose).
     pub async fn send_invalid_text(&mut self) {
         use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};

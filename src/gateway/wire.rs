@@ -1,0 +1,372 @@
+//! A server WebSocket that reads through tungstenite and writes its own frames straight from
+//! the shared encoded bytes, for the native framing.
+//!
+//! Why not axum's `WebSocket`: behind it, tungstenite copies every outgoing frame into a
+//! per-connection write buffer that never shrinks, so each idle connection kept the largest
+//! batch it ever wrote (a join answer, a burst), and sending while reading needs the socket
+//! split into a reader and a writer task. Here a frame is a header of a few bytes plus the
+//! broadcast's [`Bytes`], which every recipient shares; a batch goes out in one vectored
+//! write, and nothing of it stays once the kernel took it. Reading stays tungstenite's
+//! (unmasking, fragments, limits, UTF-8, answering pings and closes): whatever tungstenite
+//! writes lands in the same ordered queue, so frames never interleave on the wire.
+//!
+//! One task serves a connection: [`Wire::next`] makes progress on the pending writes and reads
+//! the next frame in the same poll, so a client that writes without reading is still read
+//! while its own frames wait for it (its queue then fills and it is closed as a slow
+//! consumer), and an idle connection costs one small future.
+
+use crate::error::ErrorCode;
+use crate::http::HttpError;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Version};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use futures_util::{FutureExt, StreamExt};
+use hyper::upgrade::{OnUpgrade, Upgraded};
+use hyper_util::rt::TokioIo;
+use std::collections::VecDeque;
+use std::future::{poll_fn, Future};
+use std::io::{self, IoSlice};
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio_tungstenite::WebSocketStream;
+use tungstenite::protocol::frame::coding::{Control, Data, OpCode};
+use tungstenite::protocol::frame::FrameHeader;
+use tungstenite::protocol::{Role, WebSocketConfig};
+use tungstenite::Message;
+
+/// Frames handed to the kernel per write: enough for a full batch of small events in a few
+/// system calls, few enough for the slices to live on the stack.
+const SLICES_PER_WRITE: usize = 64;
+/// Queue capacity kept between batches; a burst's larger queue is released once written.
+const KEPT_QUEUE: usize = 8;
+/// What tungstenite's own frames (pongs, the close answer) may add to an unwritten queue: a
+/// client that pings without reading is cut off here instead of growing the queue.
+const CONTROL_BYTES: usize = 64 * 1024;
+
+/// The upgrade request of a WebSocket (RFC 6455 §4.2.1), taken apart before anything answers it.
+pub struct Handshake {
+    key: HeaderValue,
+    on_upgrade: OnUpgrade,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Handshake {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, HttpError> {
+        let refused = || HttpError::new(ErrorCode::InvalidRequest, "expected a WebSocket upgrade");
+        let headers = &parts.headers;
+        let upgrade = parts.method == Method::GET
+            && parts.version == Version::HTTP_11
+            && has_token(headers, header::CONNECTION, "upgrade")
+            && has_token(headers, header::UPGRADE, "websocket")
+            && headers
+                .get(header::SEC_WEBSOCKET_VERSION)
+                .is_some_and(|v| v.as_bytes() == b"13");
+        let key = headers.get(header::SEC_WEBSOCKET_KEY).cloned();
+        let (Some(key), true) = (key, upgrade) else {
+            return Err(refused());
+        };
+        let on_upgrade = parts.extensions.remove::<OnUpgrade>().ok_or_else(refused)?;
+        Ok(Self { key, on_upgrade })
+    }
+}
+
+/// Whether a comma-separated header lists `token` (case-insensitive).
+fn has_token(headers: &HeaderMap, name: header::HeaderName, token: &str) -> bool {
+    headers.get_all(name).iter().any(|value| {
+        value
+            .as_bytes()
+            .split(|b| *b == b',')
+            .any(|item| item.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
+    })
+}
+
+impl Handshake {
+    /// Answers `101 Switching Protocols` and runs `serve` on the connection once the upgrade
+    /// completes, in a task of its own: the connection's only task.
+    pub fn accept<F, Fut>(self, config: WebSocketConfig, serve: F) -> Response
+    where
+        F: FnOnce(Wire) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let accept = tungstenite::handshake::derive_accept_key(self.key.as_bytes());
+        // Combinators, not an `async` block: the task's future is then the larger of its
+        // stages (the upgrade, the connection), not their sum, for the connection's life.
+        tokio::spawn(self.on_upgrade.then(move |upgraded| match upgraded {
+            Ok(upgraded) => Wire::new(upgraded, config).then(serve).left_future(),
+            Err(_) => std::future::ready(()).right_future(),
+        }));
+        let mut response = StatusCode::SWITCHING_PROTOCOLS.into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+        headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+        if let Ok(accept) = HeaderValue::from_str(&accept) {
+            headers.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
+        }
+        response
+    }
+}
+
+/// What [`Wire::next`] made progress on.
+pub enum Step {
+    /// The next thing the client sent, as tungstenite read it (`None`: the stream ended).
+    Read(Option<Result<Message, tungstenite::Error>>),
+    /// Everything queued has been written: the queue takes frames again.
+    Written,
+    /// The connection is gone (a write failed).
+    Lost,
+}
+
+/// One upgraded WebSocket connection.
+pub struct Wire {
+    ws: WebSocketStream<Pipe>,
+}
+
+impl Wire {
+    async fn new(upgraded: Upgraded, config: WebSocketConfig) -> Self {
+        let pipe = Pipe {
+            io: TokioIo::new(upgraded),
+            queue: VecDeque::new(),
+            control_bytes: 0,
+        };
+        let ws = WebSocketStream::from_raw_socket(pipe, Role::Server, Some(config)).await;
+        Self { ws }
+    }
+
+    /// Whether frames are still waiting for the socket. A writer queues a new batch only when
+    /// this is `false`, so what one connection holds is bounded by one batch.
+    pub fn writing(&self) -> bool {
+        !self.ws.get_ref().queue.is_empty()
+    }
+
+    /// Queues a text frame whose payload is already valid UTF-8 JSON (written by [`Wire::next`]).
+    pub fn send_text(&mut self, payload: Bytes) {
+        self.ws.get_mut().push(OpCode::Data(Data::Text), payload);
+    }
+
+    /// Writes what is queued, and reads the next frame when `read` is set; returns on the
+    /// first of a frame read, the queue written, or the connection lost.
+    pub async fn next(&mut self, read: bool) -> Step {
+        poll_fn(|cx| {
+            if read {
+                if let Poll::Ready(frame) = self.ws.poll_next_unpin(cx) {
+                    return Poll::Ready(Step::Read(frame));
+                }
+            }
+            // After reading: a ping read just now queued its pong.
+            let pipe = self.ws.get_mut();
+            if pipe.queue.is_empty() {
+                return Poll::Pending;
+            }
+            match pipe.poll_drain(cx) {
+                Poll::Ready(Ok(())) => Poll::Ready(Step::Written),
+                Poll::Ready(Err(_)) => Poll::Ready(Step::Lost),
+                Poll::Pending => Poll::Pending,
+            }
+        })
+        .await
+    }
+
+    /// Queues a close frame (after everything queued) and writes the queue out; the caller
+    /// bounds how long that may take. Nothing is read any more. The frame is written here, not
+    /// by tungstenite, which refuses to once it has seen the client break the protocol — and
+    /// that is when the client most needs to hear why.
+    pub async fn close(&mut self, code: u16, reason: &'static str) {
+        let mut payload = Vec::with_capacity(2 + reason.len());
+        payload.extend_from_slice(&code.to_be_bytes());
+        payload.extend_from_slice(reason.as_bytes());
+        self.ws
+            .get_mut()
+            .push(OpCode::Control(Control::Close), payload.into());
+        self.flush().await;
+    }
+
+    /// Writes out what is queued (tungstenite's answer to a client's close, say).
+    pub async fn flush(&mut self) {
+        let pipe = self.ws.get_mut();
+        let _ = poll_fn(|cx| pipe.poll_drain(cx)).await;
+    }
+}
+
+/// The socket under tungstenite, with the queue of whole frames waiting to be written in
+/// order. tungstenite's writes are taken into the queue whole (it only ever writes whole
+/// frames), so they never leave half a frame behind that one of ours could interleave with.
+struct Pipe {
+    io: TokioIo<Upgraded>,
+    queue: VecDeque<Frame>,
+    /// Bytes of tungstenite's own frames in the queue.
+    control_bytes: usize,
+}
+
+/// One frame: its header (at most 10 bytes from a server) and its payload, shared or owned.
+struct Frame {
+    head: [u8; 10],
+    head_len: u8,
+    /// Bytes of head and body already written.
+    written: usize,
+    body: Bytes,
+}
+
+impl Frame {
+    fn unwritten(&self) -> [&[u8]; 2] {
+        let head = &self.head[..usize::from(self.head_len)];
+        if self.written < head.len() {
+            [&head[self.written..], &self.body]
+        } else {
+            [&[], &self.body[self.written - head.len()..]]
+        }
+    }
+
+    fn len(&self) -> usize {
+        usize::from(self.head_len) + self.body.len()
+    }
+}
+
+impl Pipe {
+    fn push(&mut self, opcode: OpCode, body: Bytes) {
+        let mut head = [0u8; 10];
+        let header = FrameHeader {
+            opcode,
+            ..FrameHeader::default()
+        };
+        let mut cursor = io::Cursor::new(&mut head[..]);
+        // A server frame's header is at most 10 bytes, and the cursor holds 10.
+        let _ = header.format(body.len() as u64, &mut cursor);
+        let head_len = u8::try_from(cursor.position()).unwrap_or(10);
+        self.queue.push_back(Frame {
+            head,
+            head_len,
+            written: 0,
+            body,
+        });
+    }
+
+    /// Writes the queue out in vectored writes until it is empty or the socket is full.
+    fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while !self.queue.is_empty() {
+            let mut slices = [IoSlice::new(&[]); SLICES_PER_WRITE];
+            let mut count = 0;
+            for part in self.queue.iter().flat_map(Frame::unwritten) {
+                if count == SLICES_PER_WRITE {
+                    break;
+                }
+                if !part.is_empty() {
+                    slices[count] = IoSlice::new(part);
+                    count += 1;
+                }
+            }
+            let mut written =
+                ready!(Pin::new(&mut self.io).poll_write_vectored(cx, &slices[..count]))?;
+            if written == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            while written > 0 {
+                let Some(front) = self.queue.front_mut() else {
+                    break;
+                };
+                let left = front.len() - front.written;
+                if written < left {
+                    front.written += written;
+                    break;
+                }
+                written -= left;
+                self.queue.pop_front();
+            }
+        }
+        self.control_bytes = 0;
+        if self.queue.capacity() > KEPT_QUEUE {
+            self.queue = VecDeque::new();
+        }
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+}
+
+impl AsyncRead for Pipe {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+/// tungstenite's writes: queued whole, never partly written here (see [`Pipe`]).
+impl AsyncWrite for Pipe {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        if self.control_bytes + buf.len() > CONTROL_BYTES {
+            return Poll::Ready(Err(io::Error::other("control frames are not being read")));
+        }
+        self.control_bytes += buf.len();
+        self.queue.push_back(Frame {
+            head: [0; 10],
+            head_len: 0,
+            written: 0,
+            body: Bytes::copy_from_slice(buf),
+        });
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    /// The queue is written by [`Wire::next`] and [`Wire::flush`], not by tungstenite, so
+    /// reading never waits on a client that does not read.
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        ready!(self.poll_drain(cx))?;
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(head: &[u8], body: &'static [u8]) -> Frame {
+        let mut bytes = [0u8; 10];
+        bytes[..head.len()].copy_from_slice(head);
+        Frame {
+            head: bytes,
+            head_len: head.len() as u8,
+            written: 0,
+            body: Bytes::from_static(body),
+        }
+    }
+
+    #[test]
+    fn a_partly_written_frame_resumes_where_the_kernel_stopped() {
+        let mut f = frame(&[0x81, 3], b"abc");
+        assert_eq!(f.unwritten(), [&[0x81, 3][..], b"abc"]);
+        f.written = 1;
+        assert_eq!(f.unwritten(), [&[3][..], b"abc"]);
+        f.written = 3;
+        assert_eq!(f.unwritten(), [&[][..], b"bc"]);
+        assert_eq!(f.len(), 5);
+    }
+
+    #[test]
+    fn headers_are_the_short_unmasked_server_form() {
+        let pipe_head = |len: usize| {
+            let mut head = [0u8; 10];
+            let header = FrameHeader {
+                opcode: OpCode::Data(Data::Text),
+                ..FrameHeader::default()
+            };
+            let mut cursor = io::Cursor::new(&mut head[..]);
+            header.format(len as u64, &mut cursor).unwrap();
+            let n = cursor.position() as usize;
+            head[..n].to_vec()
+        };
+        assert_eq!(pipe_head(5), [0x81, 5]);
+        assert_eq!(pipe_head(300), [0x81, 126, 1, 44]);
+        assert_eq!(pipe_head(70_000).len(), 10);
+    }
+}
