@@ -358,6 +358,26 @@ async fn text_frames_that_are_not_utf8_close_the_connection_with_1007() {
     client.closed_with(CloseReason::InvalidText).await;
 }
 
+/// The server writes its own frames and tungstenite's (pongs, the close answer) into one
+/// queue: pongs arrive whole between events, and a client's close is answered.
+#[tokio::test]
+async fn pings_are_answered_between_events_and_a_clients_close_is_answered() {
+    let app = spawn_app().await;
+    let mut pinger = app.lobby_guest(&unique_name("png")).await;
+    let mut talker = app.lobby_guest(&unique_name("tlk")).await;
+    for n in 0..20 {
+        let _: Empty = talker
+            .call("typing", json!({ "room": "lobby", "active": n % 2 == 0 }))
+            .await;
+        assert!(pinger.ping(b"are you there").await, "pong {n}");
+    }
+    for n in 0..20 {
+        let typing: Typing = pinger.event().await;
+        assert_eq!(typing.active, n % 2 == 0, "typing event {n}");
+    }
+    assert!(pinger.close_and_hear_back().await, "the close is answered");
+}
+
 /// A connection's one task reads and writes in one loop: a client that keeps writing commands
 /// while never reading their answers must still be read — the server must not stop reading
 /// because its own writes are blocked, which would leave both sides blocked writing for ever —

@@ -55,7 +55,7 @@ fn limit(upgrade: WebSocketUpgrade, state: &AppState) -> WebSocketUpgrade {
 fn wire_config(state: &AppState) -> tungstenite::protocol::WebSocketConfig {
     let max = state.config.max_frame_bytes;
     tungstenite::protocol::WebSocketConfig::default()
-        .read_buffer_size(512)
+        .read_buffer_size(256)
         .write_buffer_size(0)
         .max_message_size(Some(max))
         .max_frame_size(Some(max))

@@ -67,7 +67,13 @@ fn serve(state: AppState, mut wire: Wire, info: ConnInfo) -> impl Future<Output 
                     idle = Some(conn);
                 }
                 next = outbox.next(&mut batch), if !wire.writing() => match next {
-                    Next::Batch => batch.drain(..).for_each(|item| wire.send_text(encode(item))),
+                    Next::Batch => {
+                        batch.drain(..).for_each(|item| wire.send_text(encode(item)));
+                        // A burst's batch is not kept by an idle connection.
+                        if batch.capacity() > 4 {
+                            batch = Vec::new();
+                        }
+                    }
                     Next::Close(reason) => break Some(reason),
                 },
                 step = wire.next(idle.is_some()) => match step {

@@ -22,7 +22,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Version};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use futures_util::{FutureExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
 use std::collections::VecDeque;
@@ -40,8 +40,6 @@ use tungstenite::Message;
 /// Frames handed to the kernel per write: enough for a full batch of small events in a few
 /// system calls, few enough for the slices to live on the stack.
 const SLICES_PER_WRITE: usize = 64;
-/// Queue capacity kept between batches; a burst's larger queue is released once written.
-const KEPT_QUEUE: usize = 8;
 /// What tungstenite's own frames (pongs, the close answer) may add to an unwritten queue: a
 /// client that pings without reading is cut off here instead of growing the queue.
 const CONTROL_BYTES: usize = 64 * 1024;
@@ -184,8 +182,10 @@ impl Wire {
         self.flush().await;
     }
 
-    /// Writes out what is queued (tungstenite's answer to a client's close, say).
+    /// Writes out what is queued, and the answer to a client's close, which tungstenite only
+    /// hands over when flushed.
     pub async fn flush(&mut self) {
+        let _ = SinkExt::flush(&mut self.ws).await;
         let pipe = self.ws.get_mut();
         let _ = poll_fn(|cx| pipe.poll_drain(cx)).await;
     }
@@ -277,9 +277,8 @@ impl Pipe {
             }
         }
         self.control_bytes = 0;
-        if self.queue.capacity() > KEPT_QUEUE {
-            self.queue = VecDeque::new();
-        }
+        // An idle connection keeps no queue: a new one per batch costs less than a write.
+        self.queue = VecDeque::new();
         Pin::new(&mut self.io).poll_flush(cx)
     }
 }

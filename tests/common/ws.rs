@@ -99,6 +99,37 @@ impl WsClient {
         self.stream.send(Message::Text(text.into())).await.is_ok()
     }
 
+    /// Sends a ping and waits for its pong, keeping the frames that arrive meanwhile; `false`
+    /// if the connection ended first.
+    pub async fn ping(&mut self, payload: &'static [u8]) -> bool {
+        self.stream
+            .send(Message::Ping(payload.into()))
+            .await
+            .expect("send ping");
+        loop {
+            match self.stream.next().await {
+                Some(Ok(Message::Pong(got))) if &got[..] == payload => return true,
+                Some(Ok(Message::Text(text))) => self.pending.push_back(
+                    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{text:?}: {e}")),
+                ),
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => return false,
+            }
+        }
+    }
+
+    /// Closes from the client's side; whether the server answered with a close frame.
+    pub async fn close_and_hear_back(mut self) -> bool {
+        self.stream.close(None).await.expect("send close");
+        loop {
+            match self.stream.next().await {
+                Some(Ok(Message::Close(_))) => return true,
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => return false,
+            }
+        }
+    }
+
     /// Sends a text frame whose payload is not UTF-8 (a protocol violation on purpose).
     pub async fn send_invalid_text(&mut self) {
         use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};

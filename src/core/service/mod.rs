@@ -8,6 +8,7 @@ mod conversations;
 mod export;
 mod file_sweep;
 mod files;
+mod identify_watch;
 mod ignores;
 mod key_directory;
 mod lobby;

@@ -5,6 +5,7 @@
 //! when the server stops.
 
 use super::accounts::refuse_banned;
+use super::identify_watch::IdentifyWatch;
 use super::{Ignores, Presence};
 use crate::auth::{Auth, AuthError, Identity, SessionId};
 use crate::clock::Clock;
@@ -44,7 +45,7 @@ pub struct Sessions {
     outbound_queue: usize,
     /// Open connections allowed per client address (0: no limit).
     max_per_address: usize,
-    identify: IdentifyDeadline,
+    identify: IdentifyWatch,
     next_conn: AtomicU64,
 }
 
@@ -65,14 +66,14 @@ impl Sessions {
         Self {
             auth,
             moderation,
-            hub,
             names,
             bus,
             presence,
             ignores,
             outbound_queue,
             max_per_address,
-            identify,
+            identify: IdentifyWatch::new(identify, Arc::clone(&hub)),
+            hub,
             next_conn: AtomicU64::new(1),
         }
     }
@@ -94,34 +95,8 @@ impl Sessions {
         let id = self.next_conn.fetch_add(1, Ordering::Relaxed);
         let (conn, outbox) = Connection::open(id, info, self.outbound_queue);
         self.hub.register(Arc::clone(&conn.handle), conn.info.ip);
-        self.close_unless_identified(&conn, &outbox);
+        self.identify.watch(&conn.handle);
         (conn, outbox)
-    }
-
-    /// Closes the connection (`identify_timeout`) if it has not identified when its time is
-    /// up: an idle unauthenticated connection holds a descriptor and memory for nothing. The
-    /// watch ends early when the connection closes.
-    fn close_unless_identified(&self, conn: &Connection, outbox: &Outbox) {
-        let IdentifyDeadline { clock, after } = self.identify.clone();
-        // The deadline is taken now, not when the task first runs.
-        let due = clock
-            .now_millis()
-            .saturating_add(i64::try_from(after.as_millis()).unwrap_or(i64::MAX));
-        let (hub, handle, closed) = (
-            Arc::clone(&self.hub),
-            Arc::clone(&conn.handle),
-            outbox.closed(),
-        );
-        tokio::spawn(async move {
-            tokio::select! {
-                _ = closed.cancelled() => {}
-                _ = clock.sleep_until_millis(due) => {
-                    if !hub.is_identified(handle.id) {
-                        handle.close(CloseReason::IdentifyTimeout);
-                    }
-                }
-            }
-        });
     }
 
     /// Ends a connection: leaves its rooms (telling the others), releases its name.
