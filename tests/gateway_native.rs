@@ -338,6 +338,23 @@ async fn upgrades_from_foreign_origins_are_refused() {
 }
 
 #[tokio::test]
+async fn a_request_that_is_not_a_websocket_upgrade_is_refused_with_a_code() {
+    let app = spawn_app().await;
+    let plain = app.request("GET", "/gateway").send().await;
+    plain.expect_status(422);
+    assert_eq!(plain.value()["error"]["code"], "invalid_request");
+    let wrong_version = app
+        .request("GET", "/gateway")
+        .header("connection", "Upgrade")
+        .header("upgrade", "websocket")
+        .header("sec-websocket-version", "8")
+        .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+        .send()
+        .await;
+    wrong_version.expect_status(422);
+}
+
+#[tokio::test]
 async fn frames_over_the_size_cap_close_the_connection() {
     let app = spawn_app_with(|c| c.max_frame_bytes = 1024).await;
     let mut client = app.lobby_guest(&unique_name("big")).await;
