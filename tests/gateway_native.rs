@@ -3,8 +3,8 @@
 mod common;
 
 use common::protocol::{
-    CloseReason, Connections, Empty, ErrorEvent, Kind, MemberJoined, MemberLeft, Message, Online,
-    Role, Typing, User,
+    CloseReason, Connections, Empty, ErrorEvent, Kind, MemberJoined, MemberLeft, Message, Role,
+    Typing, User,
 };
 use common::{eventually, spawn_app, spawn_app_with, unique_name, with_root};
 use serde_json::json;
@@ -419,14 +419,7 @@ async fn a_client_that_writes_without_reading_is_still_read_until_dropped_as_a_s
         }
     }
     // A server that stopped reading this client without closing it keeps it online.
-    eventually(|| async {
-        let online: Online = app.request("GET", "/api/online").send().await.expect(200);
-        match online.online_clients.len() {
-            1 => Ok(()),
-            n => Err(format!("{n} online")),
-        }
-    })
-    .await;
+    app.until_online(1).await;
     let metrics = app.request("GET", "/metrics").send().await.body;
     assert!(
         metrics
@@ -463,8 +456,7 @@ async fn a_client_that_does_not_read_is_disconnected_as_a_slow_consumer() {
                 .send_text(r#"{"event":"typing","data":{"room":"lobby","active":true}}"#)
                 .await;
         }
-        let online: Online = app.request("GET", "/api/online").send().await.expect(200);
-        if online.online_clients.len() == 1 {
+        if app.online_count().await == 1 {
             closed = true;
             break;
         }

@@ -6,7 +6,7 @@
 mod common;
 
 use common::cluster::cluster;
-use common::protocol::{CloseReason, ErrorEvent, MemberJoined, Online};
+use common::protocol::{CloseReason, ErrorEvent, MemberJoined};
 use common::redis::Redis;
 use common::{eventually, spawn_app, spawn_app_with, unique_name, TestApp, WsClient, PATIENCE};
 use futures_util::{SinkExt, StreamExt};
@@ -421,8 +421,7 @@ async fn a_slow_consumer_dropped_is_counted_with_the_events_it_missed() {
                 .send_text(r#"{"event":"typing","data":{"room":"lobby","active":true}}"#)
                 .await;
         }
-        let online: Online = app.request("GET", "/api/online").send().await.expect(200);
-        if online.online_clients.len() == 1 {
+        if app.online_count().await == 1 {
             dropped = true;
             break;
         }

@@ -6,8 +6,8 @@ mod common;
 /// How often the server announces crowd counts.
 const CROWD_TICK: std::time::Duration = std::time::Duration::from_secs(5);
 
-use common::protocol::{MemberCount, MemberJoined, MemberLeft, MembersPage, Online};
-use common::{eventually, spawn_app, spawn_app_with, unique_name};
+use common::protocol::{MemberCount, MemberJoined, MemberLeft, MembersPage};
+use common::{spawn_app, spawn_app_with, unique_name};
 use serde_json::{json, Value};
 
 #[tokio::test]
@@ -103,14 +103,7 @@ async fn a_crowded_room_announces_counts_instead_of_each_join_and_leave() {
     first.assert_no_event(|_: &MemberLeft| true).await;
 
     third.close().await;
-    eventually(|| async {
-        let online: Online = app.request("GET", "/api/online").send().await.expect(200);
-        match online.online_clients.len() {
-            2 => Ok(()),
-            n => Err(format!("{n} still online")),
-        }
-    })
-    .await;
+    app.until_online(2).await;
     app.clock.advance(CROWD_TICK);
     let count: MemberCount = first.event().await;
     assert_eq!(

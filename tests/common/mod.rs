@@ -245,6 +245,24 @@ impl TestApp {
     }
 
     /// A native `/gateway` connection, not yet identified.
+    /// Clients online now (`GET /api/online`).
+    pub async fn online_count(&self) -> usize {
+        let online: protocol::Online = self.request("GET", "/api/online").send().await.expect(200);
+        online.online_clients.len()
+    }
+
+    /// Waits until exactly `wanted` clients are online (the server drops connections on its
+    /// own time).
+    pub async fn until_online(&self, wanted: usize) {
+        eventually(|| async {
+            match self.online_count().await {
+                n if n == wanted => Ok(()),
+                n => Err(format!("{n} online, {wanted} wanted")),
+            }
+        })
+        .await;
+    }
+
     pub async fn gateway(&self) -> WsClient {
         self.websocket("/gateway", &[]).await.expect("upgrade")
     }
