@@ -9,9 +9,7 @@
 
 use super::wire::{Handshake, Step, Wire};
 use super::{broken_by_client, close_code, holding, wire_config, Incoming};
-use crate::core::{
-    Answer, CloseReason, ConnInfo, Connection, CoreError, Encoding, Next, Outbound, Outbox, Reply,
-};
+use crate::core::{Answer, ConnInfo, Connection, CoreError, Encoding, Next, Outbound, Reply};
 use crate::error::ErrorBody;
 use crate::http::{Admitted, AppState};
 use crate::metrics::Framing;
@@ -96,7 +94,9 @@ fn serve(state: AppState, mut wire: Wire, info: ConnInfo) -> impl Future<Output 
                             state.chat.reply_error(conn, None, err);
                         }
                         // A client that broke a rule has been told to close: it hears why.
-                        (Incoming::End, _) => break closing(&outbox),
+                        (Incoming::End, _) => {
+                            break closed.is_cancelled().then(|| outbox.close_reason())
+                        }
                         _ => {}
                     },
                     Step::Written => {}
@@ -122,14 +122,6 @@ fn serve(state: AppState, mut wire: Wire, info: ConnInfo) -> impl Future<Output 
         };
         let _ = tokio::time::timeout(GOODBYE, goodbye).await;
     }
-}
-
-/// Why the server is closing the connection, if it is.
-fn closing(outbox: &Outbox) -> Option<CloseReason> {
-    outbox
-        .closed()
-        .is_cancelled()
-        .then(|| outbox.close_reason())
 }
 
 /// The command being applied, when it is done (never, when there is none).

@@ -173,6 +173,12 @@ impl Wire {
     /// by tungstenite, which refuses to once it has seen the client break the protocol — and
     /// that is when the client most needs to hear why.
     pub async fn close(&mut self, code: u16, reason: &'static str) {
+        // A control frame carries at most 125 bytes: the code and 123 of the reason.
+        let mut end = reason.len().min(123);
+        while !reason.is_char_boundary(end) {
+            end -= 1;
+        }
+        let reason = &reason[..end];
         let mut payload = Vec::with_capacity(2 + reason.len());
         payload.extend_from_slice(&code.to_be_bytes());
         payload.extend_from_slice(reason.as_bytes());
