@@ -321,13 +321,17 @@ async fn a_socketio_connection_that_does_not_identify_in_time_is_closed() {
     let app = spawn_app_with(|c| c.identify_timeout_secs = 5).await;
     let mut socket = socketio_connected(&app).await;
     app.clock.advance(Duration::from_secs(5));
-    let closing = next_packet(&mut socket).await.expect("a closing event");
+    closed_with(&mut socket, "identify_timeout").await;
+}
+
+/// The server says why (a `closing` event with `reason`), then disconnects the namespace.
+async fn closed_with(socket: &mut Socket, reason: &str) {
+    let closing = next_packet(socket).await.expect("a closing event");
     let event: Value = serde_json::from_str(closing.strip_prefix("42").expect("an event"))
         .unwrap_or_else(|e| panic!("{closing}: {e}"));
     assert_eq!(event[0], "closing", "{closing}");
-    assert_eq!(event[1]["reason"], "identify_timeout", "{closing}");
-    // Then the namespace disconnect.
-    assert_eq!(next_packet(&mut socket).await.as_deref(), Some("41"));
+    assert_eq!(event[1]["reason"], reason, "{closing}");
+    assert_eq!(next_packet(socket).await.as_deref(), Some("41"));
 }
 
 #[tokio::test]
@@ -369,12 +373,7 @@ async fn a_socketio_websocket_frame_over_the_limit_closes_the_connection() {
     let event = format!(r#"421["identify",{{"nick":"{nick}"}}]"#);
     socket.send(Message::Text(event.into())).await.unwrap();
     // The session opened directly on a WebSocket: it says why, as `/gateway` does.
-    let closing = next_packet(&mut socket).await.expect("a closing event");
-    let event: Value = serde_json::from_str(closing.strip_prefix("42").expect("an event"))
-        .unwrap_or_else(|e| panic!("{closing}: {e}"));
-    assert_eq!(event[0], "closing", "{closing}");
-    assert_eq!(event[1]["reason"], "frame_too_large", "{closing}");
-    assert_eq!(next_packet(&mut socket).await.as_deref(), Some("41"));
+    closed_with(&mut socket, "frame_too_large").await;
     assert_eq!(next_packet(&mut socket).await, None, "then closed");
 }
 

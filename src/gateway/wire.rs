@@ -231,17 +231,23 @@ impl Frame {
     }
 }
 
+/// A final, unmasked server frame's header for a payload of `len` bytes, and its length.
+fn header(opcode: OpCode, len: usize) -> ([u8; 10], u8) {
+    let mut head = [0u8; 10];
+    let header = FrameHeader {
+        opcode,
+        ..FrameHeader::default()
+    };
+    let mut cursor = io::Cursor::new(&mut head[..]);
+    // A server frame's header is at most 10 bytes, and the cursor holds 10.
+    let _ = header.format(len as u64, &mut cursor);
+    let head_len = u8::try_from(cursor.position()).unwrap_or(10);
+    (head, head_len)
+}
+
 impl Pipe {
     fn push(&mut self, opcode: OpCode, body: Bytes) {
-        let mut head = [0u8; 10];
-        let header = FrameHeader {
-            opcode,
-            ..FrameHeader::default()
-        };
-        let mut cursor = io::Cursor::new(&mut head[..]);
-        // A server frame's header is at most 10 bytes, and the cursor holds 10.
-        let _ = header.format(body.len() as u64, &mut cursor);
-        let head_len = u8::try_from(cursor.position()).unwrap_or(10);
+        let (head, head_len) = header(opcode, body.len());
         self.queue.push_back(Frame {
             head,
             head_len,
@@ -360,15 +366,8 @@ mod tests {
     #[test]
     fn headers_are_the_short_unmasked_server_form() {
         let pipe_head = |len: usize| {
-            let mut head = [0u8; 10];
-            let header = FrameHeader {
-                opcode: OpCode::Data(Data::Text),
-                ..FrameHeader::default()
-            };
-            let mut cursor = io::Cursor::new(&mut head[..]);
-            header.format(len as u64, &mut cursor).unwrap();
-            let n = cursor.position() as usize;
-            head[..n].to_vec()
+            let (head, n) = header(OpCode::Data(Data::Text), len);
+            head[..usize::from(n)].to_vec()
         };
         assert_eq!(pipe_head(5), [0x81, 5]);
         assert_eq!(pipe_head(300), [0x81, 126, 1, 44]);
