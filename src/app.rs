@@ -14,14 +14,13 @@ use crate::crypto::{KeyConfig, Keyring};
 use crate::domain::Role;
 use crate::error::ErrorCode;
 use crate::files::Library;
-use crate::http::{App, AppState, Gate, GateLimits, HttpError, Origin};
+use crate::http::{App, AppState, Gate, GateLimits, HttpError, Origin, Peer, Sockets};
 use crate::metrics::Metrics;
 use crate::moderation::Moderation;
 use crate::rooms::{Rooms, RoomsSettings};
 use crate::store::Store;
 use crate::{api, gateway, http, web};
 use anyhow::Context;
-use axum::serve::ListenerExt;
 use axum::Router;
 use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
@@ -343,16 +342,9 @@ impl Server {
                 state.chat.sessions.shutdown();
             }
         };
-        // Writes are already gathered per connection: Nagle's algorithm would only hold a
-        // connection's next batch back until the previous one is acknowledged.
-        let listener = listener.tap_io(|tcp| {
-            if let Err(err) = tcp.set_nodelay(true) {
-                tracing::debug!(error = %err, "could not set TCP_NODELAY");
-            }
-        });
         let serving = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
+            Sockets(listener),
+            router.into_make_service_with_connect_info::<Peer>(),
         )
         .with_graceful_shutdown(signal)
         .into_future();

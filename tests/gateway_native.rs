@@ -464,3 +464,41 @@ async fn a_client_that_does_not_read_is_disconnected_as_a_slow_consumer() {
     assert!(closed, "the stalled client was never dropped");
     stalled.closed_with(CloseReason::SlowConsumer).await;
 }
+
+/// An event for a connection with nothing waiting is written into its socket by whoever
+/// delivers it; once the kernel's buffers of a client that does not read are full, a write
+/// leaves part of a frame behind for the connection's own task, and what follows queues
+/// behind it. Reading at last, the client gets every event whole and in order.
+#[tokio::test]
+async fn a_client_that_reads_late_gets_every_event_whole_and_in_order() {
+    let app = spawn_app_with(|c| {
+        c.outbound_queue = 10_000;
+        c.rate_limit_messages = 1_000_000;
+        c.max_message_chars = 60_000;
+        c.max_frame_bytes = 128 * 1024;
+    })
+    .await;
+    let mut late = app.lobby_guest(&unique_name("late")).await;
+    let mut talker = app.lobby_guest(&unique_name("talk")).await;
+    // 200 messages of 50 KB: 10 MB, more than a socket that is not read buffers on loopback.
+    // Spaced out, so that each finds the connection idle and is written by the delivering
+    // task rather than gathered into the connection's next batch.
+    let body = "x".repeat(50_000);
+    let count = 200;
+    for i in 0..count {
+        let text = format!("{i} {body}");
+        talker
+            .send_json(json!({ "event": "send", "data": { "room": "lobby", "text": text } }))
+            .await;
+        tokio::time::sleep(std::time::Duration::from_millis(6)).await;
+    }
+    for i in 0..count {
+        let message: Message = late.event().await;
+        assert!(
+            message.text.len() == body.len() + format!("{i} ").len()
+                && message.text.starts_with(&format!("{i} "))
+                && message.text.ends_with(&body),
+            "message {i} whole and in order"
+        );
+    }
+}

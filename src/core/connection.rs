@@ -10,6 +10,13 @@
 //! of slots) — a fifth of an idle connection's budget — and its per-item handshake costs more
 //! in a room of 10 000 than one uncontended lock, which also lets the writer take a whole
 //! batch at once. An idle connection's queue holds no allocation.
+//!
+//! A framing may also hand the core an [`Express`] way to its socket: an event for a connection
+//! that has nothing queued, nothing on its way out and has not written within the coalescing
+//! window is then written by whoever delivers it, under the queue's lock, instead of waking the
+//! connection's task to write it. In a room of 10 000 that wake and poll per recipient cost as
+//! much as the write itself (see `bench/analysis.md`). Under the lock, an event can never
+//! overtake what was queued before it, and nothing queued after it can overtake it.
 
 use super::event::{CloseReason, Event};
 use super::outbound::{Answer, Broadcast, Outbound, Reply};
@@ -51,10 +58,24 @@ impl ConnHandle {
             .unwrap_or_else(PoisonError::into_inner) = Some((role, verified));
     }
 
-    /// Queues an event without waiting; `false` when it could not be queued. A full queue
+    /// Queues an event without waiting, or writes it at once when the connection is idle and
+    /// its framing can (see [`Express`]); `false` when it could not be queued. A full queue
     /// closes the connection as a slow consumer.
     pub fn deliver(&self, broadcast: &Arc<Broadcast>) -> bool {
-        self.push(Outbound::Event(Arc::clone(broadcast)))
+        let mut queue = self.queue();
+        if queue.items.is_empty() && !queue.in_flight && !queue.closing {
+            if let Some(express) = &queue.express {
+                let now = Instant::now();
+                let idle = queue
+                    .last_write
+                    .is_none_or(|at| now.duration_since(at) >= COALESCE_WINDOW);
+                if idle && express.send(broadcast) {
+                    queue.last_write = Some(now);
+                    return true;
+                }
+            }
+        }
+        self.push_locked(queue, Outbound::Event(Arc::clone(broadcast)))
     }
 
     /// Queues a reply to one of the connection's own commands.
@@ -63,7 +84,10 @@ impl ConnHandle {
     }
 
     fn push(&self, item: Outbound) -> bool {
-        let mut queue = self.queue();
+        self.push_locked(self.queue(), item)
+    }
+
+    fn push_locked(&self, mut queue: MutexGuard<'_, Queue>, item: Outbound) -> bool {
         if queue.writer_gone {
             return false;
         }
@@ -120,10 +144,27 @@ impl ConnHandle {
     }
 }
 
+/// A framing's way to write an event straight to its connection's socket, from the task that
+/// delivers it (see the module docs). Called under the connection's queue lock, only when
+/// nothing of the connection's is queued or being handed over.
+pub trait Express: Send + Sync {
+    /// Takes the event for the socket without waiting: written at once, or, when the kernel
+    /// took only part of it, the rest left with the connection's writer, which it wakes.
+    /// `false` when the socket has frames of its own waiting: the event is queued instead.
+    fn send(&self, broadcast: &Broadcast) -> bool;
+}
+
 /// What waits for the writer, and how to wake it.
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct Queue {
     items: VecDeque<Outbound>,
+    /// The writer has taken items it has not yet handed to its socket: nothing may be written
+    /// past them.
+    in_flight: bool,
+    /// When the connection last wrote, for the coalescing window.
+    last_write: Option<Instant>,
+    /// The framing's direct way to the socket, while the connection may use it.
+    express: Option<Arc<dyn Express>>,
     /// The writer task, when it waits for the queue to fill.
     writer: Option<Waker>,
     /// The [`Outbox`] is gone: nothing more is queued.
@@ -132,11 +173,20 @@ struct Queue {
     closing: bool,
 }
 
+impl std::fmt::Debug for Queue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Queue")
+            .field("items", &self.items.len())
+            .field("in_flight", &self.in_flight)
+            .field("express", &self.express.is_some())
+            .field("closing", &self.closing)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The receiving end of a connection's queue, owned by the framing's writer task.
 pub struct Outbox {
     handle: Arc<ConnHandle>,
-    /// When the last batch was handed to the writer.
-    last_batch: Option<Instant>,
 }
 
 /// What the writer should do next.
@@ -171,12 +221,11 @@ impl Outbox {
         if self.arrival().await {
             return Next::Close(self.close_reason());
         }
-        self.drain_into(batch);
+        let last_write = self.drain_into(batch);
         let answers = batch.iter().any(|item| matches!(item, Outbound::Reply(_)));
         // One clock read per batch: after a wait, the batch goes out when the window ends.
         let now = Instant::now();
-        let busy_until = self
-            .last_batch
+        let busy_until = last_write
             .map(|at| at + COALESCE_WINDOW)
             .filter(|until| *until > now && !answers);
         // An idle connection writes at once, without first yielding to let more events
@@ -187,8 +236,22 @@ impl Outbox {
             tokio::time::sleep_until(until).await;
             self.drain_into(batch);
         }
-        self.last_batch = Some(busy_until.unwrap_or(now));
+        self.handle.queue().last_write = Some(busy_until.unwrap_or(now));
         Next::Batch
+    }
+
+    /// Lets the framing write events straight to the socket while the connection is idle
+    /// (see [`Express`]); the writer must hand each batch to the same socket before it asks
+    /// for the next.
+    pub fn express(&self, express: Arc<dyn Express>) {
+        self.handle.queue().express = Some(express);
+    }
+
+    /// Stops writing past the writer: the connection is ending, and what it writes last (the
+    /// answer to a close) must be last.
+    pub fn stop_express(&self) {
+        let express = self.handle.queue().express.take();
+        drop(express);
     }
 
     /// Resolves once the queue holds something or the connection is closing (`true`; that
@@ -196,6 +259,8 @@ impl Outbox {
     async fn arrival(&self) -> bool {
         poll_fn(|cx| {
             let mut queue = self.handle.queue();
+            // Asked with an empty batch: whatever the writer took before is with its socket.
+            queue.in_flight = false;
             if queue.closing || !queue.items.is_empty() {
                 return Poll::Ready(queue.closing);
             }
@@ -208,14 +273,17 @@ impl Outbox {
         .await
     }
 
-    fn drain_into(&mut self, batch: &mut Vec<Outbound>) {
+    /// Moves what is queued into `batch`; returns when the connection last wrote.
+    fn drain_into(&mut self, batch: &mut Vec<Outbound>) -> Option<Instant> {
         let mut queue = self.handle.queue();
         let take = queue.items.len().min(MAX_BATCH.saturating_sub(batch.len()));
         batch.extend(queue.items.drain(..take));
+        queue.in_flight |= take > 0;
         // An idle connection's queue keeps nothing from a burst.
         if queue.items.is_empty() && queue.items.capacity() > 4 {
             queue.items = VecDeque::new();
         }
+        queue.last_write
     }
 
     /// Resolves when the connection has been told to close (for reader tasks to stop).
@@ -245,7 +313,7 @@ impl Drop for Outbox {
             let mut queue = self.handle.queue();
             queue.writer_gone = true;
             queue.writer = None;
-            std::mem::take(&mut queue.items)
+            (std::mem::take(&mut queue.items), queue.express.take())
         };
         drop(left);
     }
@@ -285,7 +353,6 @@ impl Connection {
         });
         let outbox = Outbox {
             handle: Arc::clone(&handle),
-            last_batch: None,
         };
         let conn = Self {
             handle,
@@ -497,6 +564,125 @@ mod tests {
         outbox.next(&mut batch).await;
         assert_eq!(batch.len(), 1);
         assert_eq!(started.elapsed(), Duration::ZERO, "the ack did not wait");
+    }
+
+    /// A socket that takes every event, or none (`open` false), and counts what it took.
+    #[derive(Default)]
+    struct Socket {
+        open: std::sync::atomic::AtomicBool,
+        took: std::sync::atomic::AtomicUsize,
+    }
+
+    impl Express for Socket {
+        fn send(&self, _: &Broadcast) -> bool {
+            use std::sync::atomic::Ordering::SeqCst;
+            let open = self.open.load(SeqCst);
+            if open {
+                self.took.fetch_add(1, SeqCst);
+            }
+            open
+        }
+    }
+
+    fn express(outbox: &Outbox) -> Arc<Socket> {
+        let socket = Arc::new(Socket::default());
+        socket.open.store(true, std::sync::atomic::Ordering::SeqCst);
+        outbox.express(Arc::clone(&socket) as Arc<dyn Express>);
+        socket
+    }
+
+    fn took(socket: &Socket) -> usize {
+        socket.took.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn event() -> Arc<Broadcast> {
+        Broadcast::new(Event::closing(CloseReason::Shutdown))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_event_for_an_idle_connection_goes_straight_to_its_socket() {
+        let (conn, outbox) = open(4);
+        let socket = express(&outbox);
+        assert!(conn.handle.deliver(&event()));
+        assert_eq!((took(&socket), conn.handle.queued()), (1, 0));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_event_never_overtakes_what_is_queued_or_being_handed_over() {
+        let (conn, mut outbox) = open(8);
+        let socket = express(&outbox);
+        conn.handle.reply(Reply {
+            ack: Some(1),
+            result: Err(CoreError::RateLimited(None).body()),
+        });
+        conn.handle.deliver(&event());
+        assert_eq!(
+            (took(&socket), conn.handle.queued()),
+            (0, 2),
+            "queued behind the reply"
+        );
+
+        // Taken by the writer but not yet written: still nothing past it.
+        let mut batch = Vec::new();
+        outbox.next(&mut batch).await;
+        tokio::time::sleep(COALESCE_WINDOW * 2).await;
+        conn.handle.deliver(&event());
+        assert_eq!((took(&socket), conn.handle.queued()), (0, 1));
+
+        // The writer handed its batch over and asks for more: the queue goes first, and then,
+        // idle again, the socket is the way.
+        batch.clear();
+        outbox.next(&mut batch).await;
+        assert_eq!(batch.len(), 1);
+        batch.clear();
+        let next = tokio::spawn(async move {
+            let mut batch = Vec::new();
+            let _ = tokio::time::timeout(COALESCE_WINDOW, outbox.next(&mut batch)).await;
+            (outbox, batch.len())
+        });
+        tokio::task::yield_now().await;
+        tokio::time::sleep(COALESCE_WINDOW * 2).await;
+        let (outbox, waited) = next.await.unwrap();
+        assert_eq!(waited, 0);
+        conn.handle.deliver(&event());
+        assert_eq!((took(&socket), conn.handle.queued()), (1, 0));
+        drop(outbox);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_connection_that_just_wrote_gathers_what_follows_for_its_writer() {
+        let (conn, outbox) = open(8);
+        let socket = express(&outbox);
+        conn.handle.deliver(&event());
+        conn.handle.deliver(&event());
+        assert_eq!(
+            (took(&socket), conn.handle.queued()),
+            (1, 1),
+            "within the window"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_busy_socket_or_a_closing_connection_queues_instead() {
+        let (conn, outbox) = open(8);
+        let socket = express(&outbox);
+        socket
+            .open
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+        conn.handle.deliver(&event());
+        assert_eq!(conn.handle.queued(), 1, "the socket had frames of its own");
+
+        let (conn, outbox) = open(8);
+        let socket = express(&outbox);
+        conn.end(CloseReason::Kicked);
+        conn.handle.deliver(&event());
+        assert_eq!((took(&socket), conn.handle.queued()), (0, 1));
+
+        let (conn, outbox) = open(8);
+        let socket = express(&outbox);
+        outbox.stop_express();
+        conn.handle.deliver(&event());
+        assert_eq!((took(&socket), conn.handle.queued()), (0, 1));
     }
 
     #[tokio::test(start_paused = true)]

@@ -44,7 +44,7 @@ pub use command::{
     Mute, OpenConversation, React, SendMessage, SetRole, Typing, Unban, Verify, Whisper,
     MODERATION_ACTIONS,
 };
-pub use connection::{ConnHandle, ConnId, ConnInfo, Connection, Next, Outbox};
+pub use connection::{ConnHandle, ConnId, ConnInfo, Connection, Express, Next, Outbox};
 pub use directive::Directive;
 pub use error::CoreError;
 pub use event::{CloseReason, Event, MessageEvent, RemovedReason, UserView};

@@ -11,7 +11,7 @@ use std::sync::{Arc, OnceLock};
 /// The encodings a broadcast may be rendered into as bytes, one cache slot each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Encoding {
-    /// The native `/gateway` envelope.
+    /// The native `/gateway` envelope as a whole WebSocket frame, header included.
     Native = 0,
     /// The simple `/ws` framing (which drops some events).
     Simple = 1,

@@ -6,10 +6,16 @@
 //! waits for reading nor reading for writing, so a client that writes without reading is
 //! still read while its events wait for it, until its queue fills and it is closed as a slow
 //! consumer.
+//!
+//! An event for a connection with nothing waiting is written by whoever delivers it (see
+//! [`crate::core::Express`] and [`Line`]), so a message to a big room wakes no connection task
+//! at all unless a socket is full.
 
-use super::wire::{Handshake, Step, Wire};
+use super::wire::{text_frame, Handshake, Line, Step, Wire};
 use super::{broken_by_client, close_code, holding, wire_config, Incoming};
-use crate::core::{Answer, ConnInfo, Connection, CoreError, Encoding, Next, Outbound, Reply};
+use crate::core::{
+    Answer, Broadcast, ConnInfo, Connection, CoreError, Encoding, Express, Next, Outbound, Reply,
+};
 use crate::error::ErrorBody;
 use crate::http::{Admitted, AppState};
 use crate::metrics::Framing;
@@ -20,6 +26,7 @@ use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 use tungstenite::{Message, Utf8Bytes};
 
@@ -50,6 +57,7 @@ fn serve(state: AppState, mut wire: Wire, info: ConnInfo) -> impl Future<Output 
         let state = &state;
         let _open = state.metrics.connection(Framing::Native);
         let (conn, mut outbox) = state.chat.sessions.open(info);
+        outbox.express(Arc::new(Direct(wire.line())));
         // The connection is either idle here or lent to the command being applied.
         let mut idle = Some(conn);
         let mut command: Option<BoxFuture<'_, Connection>> = None;
@@ -69,7 +77,12 @@ fn serve(state: AppState, mut wire: Wire, info: ConnInfo) -> impl Future<Output 
                 }
                 next = outbox.next(&mut batch), if !wire.writing() => match next {
                     Next::Batch => {
-                        batch.drain(..).for_each(|item| wire.send_text(encode(item)));
+                        batch.drain(..).for_each(|item| match item {
+                            Outbound::Event(broadcast) => {
+                                wire.send_frame(encode_event(&broadcast).clone())
+                            }
+                            Outbound::Reply(reply) => wire.send_text(encode_reply(*reply).into()),
+                        });
                         // A burst's batch is not kept by an idle connection.
                         if batch.capacity() > 4 {
                             batch = Vec::new();
@@ -104,6 +117,8 @@ fn serve(state: AppState, mut wire: Wire, info: ConnInfo) -> impl Future<Output 
                 },
             }
         };
+        // What the connection writes from here on (its closing words) comes last.
+        outbox.stop_express();
         let conn = match (command, idle) {
             (Some(command), _) => command.await,
             (None, Some(conn)) => conn,
@@ -179,15 +194,24 @@ async fn handle_text(state: &AppState, conn: &mut Connection, text: &str) {
     }
 }
 
-/// An item's frame payload: a broadcast's is encoded once and shared by every recipient.
-fn encode(item: Outbound) -> Bytes {
-    match item {
-        Outbound::Event(broadcast) => broadcast
-            .encoded(Encoding::Native, |event| Some(Bytes::from(event.to_json())))
-            .cloned()
-            .unwrap_or_default(),
-        Outbound::Reply(reply) => encode_reply(*reply).into(),
+/// Writes an event straight into an idle connection's socket, from the delivering task.
+struct Direct(Arc<Line>);
+
+impl Express for Direct {
+    fn send(&self, broadcast: &Broadcast) -> bool {
+        self.0.try_send_frame(encode_event(broadcast))
     }
+}
+
+/// A broadcast's whole frame, header included: encoded once, and every recipient's socket
+/// is handed the same bytes.
+fn encode_event(broadcast: &Broadcast) -> &Bytes {
+    static EMPTY: Bytes = Bytes::new();
+    broadcast
+        .encoded(Encoding::Native, |event| {
+            Some(text_frame(event.to_json().as_bytes()))
+        })
+        .unwrap_or(&EMPTY)
 }
 
 /// `{"ack", "ok": true, "data"}` or `{"ack", "ok": false, "error"}`.

@@ -14,10 +14,16 @@
 //! the next frame in the same poll, so a client that writes without reading is still read
 //! while its own frames wait for it (its queue then fills and it is closed as a slow
 //! consumer), and an idle connection costs one small future.
+//!
+//! The frames waiting for the socket sit in the connection's [`Line`], shared with whoever
+//! delivers to it: when nothing waits there, [`Line::try_send_text`] writes an event straight
+//! into the socket from the publisher's task, without waking the connection's (the core
+//! decides when, see [`crate::core::Express`]). Only what the kernel does not take stays in
+//! the line, for the connection's task to finish.
 
 use crate::error::ErrorCode;
-use crate::http::HttpError;
-use axum::extract::FromRequestParts;
+use crate::http::{HttpError, Peer, Socket};
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Version};
 use axum::response::{IntoResponse, Response};
@@ -29,7 +35,8 @@ use std::collections::VecDeque;
 use std::future::{poll_fn, Future};
 use std::io::{self, IoSlice};
 use std::pin::Pin;
-use std::task::{ready, Context, Poll};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{ready, Context, Poll, Waker};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio_tungstenite::WebSocketStream;
 use tungstenite::protocol::frame::coding::{Control, Data, OpCode};
@@ -48,6 +55,8 @@ const CONTROL_BYTES: usize = 64 * 1024;
 pub struct Handshake {
     key: HeaderValue,
     on_upgrade: OnUpgrade,
+    /// The connection's socket, which the upgraded connection writes to directly.
+    socket: Socket,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Handshake {
@@ -67,8 +76,17 @@ impl<S: Send + Sync> FromRequestParts<S> for Handshake {
         let (Some(key), true) = (key, upgrade) else {
             return Err(refused());
         };
+        let socket = parts
+            .extensions
+            .get::<ConnectInfo<Peer>>()
+            .map(|peer| peer.0.socket.clone())
+            .ok_or_else(|| HttpError::new(ErrorCode::Internal, "served without its sockets"))?;
         let on_upgrade = parts.extensions.remove::<OnUpgrade>().ok_or_else(refused)?;
-        Ok(Self { key, on_upgrade })
+        Ok(Self {
+            key,
+            on_upgrade,
+            socket,
+        })
     }
 }
 
@@ -93,9 +111,14 @@ impl Handshake {
         let accept = tungstenite::handshake::derive_accept_key(self.key.as_bytes());
         // Combinators, not an `async` block: the task's future is then the larger of its
         // stages (the upgrade, the connection), not their sum, for the connection's life.
-        tokio::spawn(self.on_upgrade.then(move |upgraded| match upgraded {
-            Ok(upgraded) => Wire::new(upgraded, config).then(serve).left_future(),
-            Err(_) => std::future::ready(()).right_future(),
+        let socket = self.socket;
+        tokio::spawn(self.on_upgrade.then(move |upgraded| {
+            match upgraded {
+                Ok(upgraded) => Wire::new(upgraded, socket, config)
+                    .then(serve)
+                    .left_future(),
+                Err(_) => std::future::ready(()).right_future(),
+            }
         }));
         let mut response = StatusCode::SWITCHING_PROTOCOLS.into_response();
         let headers = response.headers_mut();
@@ -121,28 +144,45 @@ pub enum Step {
 /// One upgraded WebSocket connection.
 pub struct Wire {
     ws: WebSocketStream<Pipe>,
+    line: Arc<Line>,
 }
 
 impl Wire {
-    async fn new(upgraded: Upgraded, config: WebSocketConfig) -> Self {
+    async fn new(upgraded: Upgraded, socket: Socket, config: WebSocketConfig) -> Self {
+        let line = Arc::new(Line {
+            socket,
+            pending: Mutex::default(),
+        });
         let pipe = Pipe {
-            io: TokioIo::new(upgraded),
-            queue: VecDeque::new(),
-            control_bytes: 0,
+            read: TokioIo::new(upgraded),
+            line: Arc::clone(&line),
         };
         let ws = WebSocketStream::from_raw_socket(pipe, Role::Server, Some(config)).await;
-        Self { ws }
+        Self { ws, line }
+    }
+
+    /// The connection's way out, for writing to it from elsewhere ([`Line::try_send_text`]).
+    pub fn line(&self) -> Arc<Line> {
+        Arc::clone(&self.line)
     }
 
     /// Whether frames are still waiting for the socket. A writer queues a new batch only when
     /// this is `false`, so what one connection holds is bounded by one batch.
     pub fn writing(&self) -> bool {
-        !self.ws.get_ref().queue.is_empty()
+        !self.line.pending().frames.is_empty()
     }
 
     /// Queues a text frame whose payload is already valid UTF-8 JSON (written by [`Wire::next`]).
     pub fn send_text(&mut self, payload: Bytes) {
-        self.ws.get_mut().push(OpCode::Data(Data::Text), payload);
+        self.line
+            .pending()
+            .frames
+            .push_back(Frame::new(OpCode::Data(Data::Text), payload));
+    }
+
+    /// Queues a whole frame made by [`text_frame`].
+    pub fn send_frame(&mut self, frame: Bytes) {
+        self.line.pending().frames.push_back(Frame::whole(frame));
     }
 
     /// Writes what is queued, and reads the next frame when `read` is set; returns on the
@@ -155,14 +195,10 @@ impl Wire {
                 }
             }
             // After reading: a ping read just now queued its pong.
-            let pipe = self.ws.get_mut();
-            if pipe.queue.is_empty() {
-                return Poll::Pending;
-            }
-            match pipe.poll_drain(cx) {
-                Poll::Ready(Ok(())) => Poll::Ready(Step::Written),
+            match self.line.poll_drain(cx) {
+                Poll::Ready(Ok(true)) => Poll::Ready(Step::Written),
+                Poll::Ready(Ok(false)) | Poll::Pending => Poll::Pending,
                 Poll::Ready(Err(_)) => Poll::Ready(Step::Lost),
-                Poll::Pending => Poll::Pending,
             }
         })
         .await
@@ -182,9 +218,10 @@ impl Wire {
         let mut payload = Vec::with_capacity(2 + reason.len());
         payload.extend_from_slice(&code.to_be_bytes());
         payload.extend_from_slice(reason.as_bytes());
-        self.ws
-            .get_mut()
-            .push(OpCode::Control(Control::Close), payload.into());
+        self.line
+            .pending()
+            .frames
+            .push_back(Frame::new(OpCode::Control(Control::Close), payload.into()));
         self.flush().await;
     }
 
@@ -192,19 +229,117 @@ impl Wire {
     /// hands over when flushed.
     pub async fn flush(&mut self) {
         let _ = SinkExt::flush(&mut self.ws).await;
-        let pipe = self.ws.get_mut();
-        let _ = poll_fn(|cx| pipe.poll_drain(cx)).await;
+        let _ = poll_fn(|cx| self.line.poll_drain(cx)).await;
     }
 }
 
-/// The socket under tungstenite, with the queue of whole frames waiting to be written in
-/// order. tungstenite's writes are taken into the queue whole (it only ever writes whole
-/// frames), so they never leave half a frame behind that one of ours could interleave with.
-struct Pipe {
-    io: TokioIo<Upgraded>,
-    queue: VecDeque<Frame>,
-    /// Bytes of tungstenite's own frames in the queue.
+/// A connection's way out: its socket and the whole frames waiting for it, in order.
+/// tungstenite's writes are taken in whole (it only ever writes whole frames), so they never
+/// leave half a frame behind that another could interleave with; a frame written from outside
+/// goes straight to the socket only when nothing waits, and leaves here what the kernel did
+/// not take.
+pub struct Line {
+    socket: Socket,
+    pending: Mutex<Pending>,
+}
+
+#[derive(Default)]
+struct Pending {
+    frames: VecDeque<Frame>,
+    /// Bytes of tungstenite's own frames waiting.
     control_bytes: usize,
+    /// The connection's task, waiting for something to write.
+    writer: Option<Waker>,
+}
+
+impl Line {
+    fn pending(&self) -> MutexGuard<'_, Pending> {
+        self.pending.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Writes a whole frame (from [`text_frame`]) now, from any task, when no frame waits for
+    /// the socket: `false` (nothing done) when one does, when the connection's task is
+    /// writing, or when the socket is broken — the caller then queues it for the connection's
+    /// task. What the kernel does not take at once waits here, and the connection's task is
+    /// woken for it.
+    pub fn try_send_frame(&self, frame: &Bytes) -> bool {
+        // Never waits for the connection's own write: queued behind it instead.
+        let Ok(mut pending) = self.pending.try_lock() else {
+            return false;
+        };
+        if !pending.frames.is_empty() {
+            return false;
+        }
+        let written = match self.socket.try_send(frame) {
+            Ok(written) if written == frame.len() => return true,
+            Ok(written) => written,
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => 0,
+            Err(_) => return false,
+        };
+        let mut frame = Frame::whole(frame.clone());
+        frame.written = written;
+        pending.frames.push_back(frame);
+        let writer = pending.writer.take();
+        drop(pending);
+        if let Some(writer) = writer {
+            writer.wake();
+        }
+        true
+    }
+
+    /// Writes the waiting frames out in vectored writes until none is left (`true`) or the
+    /// socket is full. With nothing to write it returns `false` and is woken when something
+    /// is left here from outside.
+    fn poll_drain(&self, cx: &mut Context<'_>) -> Poll<io::Result<bool>> {
+        let mut pending = self.pending();
+        if pending.frames.is_empty() {
+            match &mut pending.writer {
+                Some(writer) if writer.will_wake(cx.waker()) => {}
+                writer => *writer = Some(cx.waker().clone()),
+            }
+            return Poll::Ready(Ok(false));
+        }
+        while !pending.frames.is_empty() {
+            let mut slices = [IoSlice::new(&[]); SLICES_PER_WRITE];
+            let mut count = 0;
+            for part in pending.frames.iter().flat_map(Frame::unwritten) {
+                if count == SLICES_PER_WRITE {
+                    break;
+                }
+                if !part.is_empty() {
+                    slices[count] = IoSlice::new(part);
+                    count += 1;
+                }
+            }
+            let mut written = ready!(self.socket.poll_send(cx, &slices[..count]))?;
+            if written == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            while written > 0 {
+                let Some(front) = pending.frames.front_mut() else {
+                    break;
+                };
+                let left = front.len() - front.written;
+                if written < left {
+                    front.written += written;
+                    break;
+                }
+                written -= left;
+                pending.frames.pop_front();
+            }
+        }
+        pending.control_bytes = 0;
+        // An idle connection keeps no queue: a new one per batch costs less than a write.
+        pending.frames = VecDeque::new();
+        Poll::Ready(Ok(true))
+    }
+}
+
+/// The socket as tungstenite sees it: it reads through the upgraded connection (which holds
+/// whatever the client sent right behind its upgrade request), and its writes join the line.
+struct Pipe {
+    read: TokioIo<Upgraded>,
+    line: Arc<Line>,
 }
 
 /// One frame: its header (at most 10 bytes from a server) and its payload, shared or owned.
@@ -245,53 +380,36 @@ fn header(opcode: OpCode, len: usize) -> ([u8; 10], u8) {
     (head, head_len)
 }
 
-impl Pipe {
-    fn push(&mut self, opcode: OpCode, body: Bytes) {
+/// A whole unmasked text frame carrying `payload` (valid UTF-8), in one buffer: what a
+/// broadcast is encoded into once and sent to every recipient as it is.
+pub fn text_frame(payload: &[u8]) -> Bytes {
+    let (head, head_len) = header(OpCode::Data(Data::Text), payload.len());
+    let head = &head[..usize::from(head_len)];
+    let mut frame = Vec::with_capacity(head.len() + payload.len());
+    frame.extend_from_slice(head);
+    frame.extend_from_slice(payload);
+    frame.into()
+}
+
+impl Frame {
+    /// Bytes that are a whole frame already.
+    fn whole(body: Bytes) -> Self {
+        Self {
+            head: [0; 10],
+            head_len: 0,
+            written: 0,
+            body,
+        }
+    }
+
+    fn new(opcode: OpCode, body: Bytes) -> Self {
         let (head, head_len) = header(opcode, body.len());
-        self.queue.push_back(Frame {
+        Self {
             head,
             head_len,
             written: 0,
             body,
-        });
-    }
-
-    /// Writes the queue out in vectored writes until it is empty or the socket is full.
-    fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        while !self.queue.is_empty() {
-            let mut slices = [IoSlice::new(&[]); SLICES_PER_WRITE];
-            let mut count = 0;
-            for part in self.queue.iter().flat_map(Frame::unwritten) {
-                if count == SLICES_PER_WRITE {
-                    break;
-                }
-                if !part.is_empty() {
-                    slices[count] = IoSlice::new(part);
-                    count += 1;
-                }
-            }
-            let mut written =
-                ready!(Pin::new(&mut self.io).poll_write_vectored(cx, &slices[..count]))?;
-            if written == 0 {
-                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
-            }
-            while written > 0 {
-                let Some(front) = self.queue.front_mut() else {
-                    break;
-                };
-                let left = front.len() - front.written;
-                if written < left {
-                    front.written += written;
-                    break;
-                }
-                written -= left;
-                self.queue.pop_front();
-            }
         }
-        self.control_bytes = 0;
-        // An idle connection keeps no queue: a new one per batch costs less than a write.
-        self.queue = VecDeque::new();
-        Pin::new(&mut self.io).poll_flush(cx)
     }
 }
 
@@ -301,27 +419,25 @@ impl AsyncRead for Pipe {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.io).poll_read(cx, buf)
+        Pin::new(&mut self.read).poll_read(cx, buf)
     }
 }
 
 /// tungstenite's writes: queued whole, never partly written here (see [`Pipe`]).
 impl AsyncWrite for Pipe {
     fn poll_write(
-        mut self: Pin<&mut Self>,
+        self: Pin<&mut Self>,
         _: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        if self.control_bytes + buf.len() > CONTROL_BYTES {
+        let mut pending = self.line.pending();
+        if pending.control_bytes + buf.len() > CONTROL_BYTES {
             return Poll::Ready(Err(io::Error::other("control frames are not being read")));
         }
-        self.control_bytes += buf.len();
-        self.queue.push_back(Frame {
-            head: [0; 10],
-            head_len: 0,
-            written: 0,
-            body: Bytes::copy_from_slice(buf),
-        });
+        pending.control_bytes += buf.len();
+        pending
+            .frames
+            .push_back(Frame::whole(Bytes::copy_from_slice(buf)));
         Poll::Ready(Ok(buf.len()))
     }
 
@@ -332,8 +448,8 @@ impl AsyncWrite for Pipe {
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        ready!(self.poll_drain(cx))?;
-        Pin::new(&mut self.io).poll_shutdown(cx)
+        ready!(self.line.poll_drain(cx))?;
+        Pin::new(&mut self.read).poll_shutdown(cx)
     }
 }
 

@@ -7,7 +7,7 @@
 //! without a JSON content type 415 `unsupported_media_type`.
 
 use super::admission::Credential;
-use super::{AppState, HttpError};
+use super::{AppState, HttpError, Peer};
 use crate::auth::{Identity, IdentityKind};
 use crate::error::ErrorCode;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
@@ -16,7 +16,7 @@ use axum::http::request::Parts;
 use axum::http::{Extensions, StatusCode};
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
 /// A JSON object body; malformed JSON, another JSON value than an object, wrong types and
 /// unknown fields are all 422 `invalid_request`,
@@ -207,8 +207,8 @@ pub fn peer(parts: &Parts) -> IpAddr {
 /// [`peer`], from a request's extensions.
 pub fn peer_of(extensions: &Extensions) -> IpAddr {
     extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::from([0, 0, 0, 0]), |info| info.0.ip())
+        .get::<ConnectInfo<Peer>>()
+        .map_or(IpAddr::from([0, 0, 0, 0]), |info| info.0.addr.ip())
 }
 
 /// A room name from a path. A name that cannot be one is a room that does not exist.

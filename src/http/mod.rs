@@ -11,6 +11,7 @@ mod extract;
 mod gate;
 mod origin;
 pub mod serve_file;
+mod socket;
 mod state;
 
 pub use admission::{Admitted, Credential, Door};
@@ -21,4 +22,5 @@ pub use extract::{
 };
 pub use gate::{Entered, Gate, GateLimits, Pass, Refusal, SharedCounts};
 pub use origin::{Origin, Scheme};
+pub use socket::{Peer, Socket, Sockets};
 pub use state::{App, AppState};
