@@ -62,13 +62,23 @@ impl ConnHandle {
     /// its framing can (see [`Express`]); `false` when it could not be queued. A full queue
     /// closes the connection as a slow consumer.
     pub fn deliver(&self, broadcast: &Arc<Broadcast>) -> bool {
+        self.deliver_with(broadcast, Instant::now)
+    }
+
+    /// [`ConnHandle::deliver`] as part of a fan-out that started `now`: one clock read for
+    /// every recipient.
+    pub fn deliver_at(&self, broadcast: &Arc<Broadcast>, now: Instant) -> bool {
+        self.deliver_with(broadcast, || now)
+    }
+
+    fn deliver_with(&self, broadcast: &Arc<Broadcast>, now: impl FnOnce() -> Instant) -> bool {
         let mut queue = self.queue();
         if queue.items.is_empty() && !queue.in_flight && !queue.closing {
             if let Some(express) = &queue.express {
-                let now = Instant::now();
+                let now = now();
                 let idle = queue
                     .last_write
-                    .is_none_or(|at| now.duration_since(at) >= COALESCE_WINDOW);
+                    .is_none_or(|at| now.saturating_duration_since(at) >= COALESCE_WINDOW);
                 if idle && express.send(broadcast) {
                     queue.last_write = Some(now);
                     return true;

@@ -18,6 +18,7 @@ use crate::moderation::identity_key;
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use tokio::time::Instant;
 
 struct Online {
     principal: Principal,
@@ -320,6 +321,7 @@ impl Hub {
         let Some(room) = rooms.get(room) else { return };
         // Counted here and added once: one atomic per broadcast, not one per recipient.
         let (mut queued, mut dropped) = (0, 0);
+        let now = Instant::now();
         for (principal, member) in room.iter() {
             if Some(*principal) == except
                 || ignoring.as_ref().is_some_and(|i| i.contains(principal))
@@ -327,7 +329,7 @@ impl Hub {
                 continue;
             }
             for conn in &member.conns {
-                if conn.deliver(broadcast) {
+                if conn.deliver_at(broadcast, now) {
                     queued += 1;
                 } else {
                     dropped += 1;

@@ -26,7 +26,6 @@ use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::future::Future;
-use std::sync::Arc;
 use std::time::Duration;
 use tungstenite::{Message, Utf8Bytes};
 
@@ -57,7 +56,7 @@ fn serve(state: AppState, mut wire: Wire, info: ConnInfo) -> impl Future<Output 
         let state = &state;
         let _open = state.metrics.connection(Framing::Native);
         let (conn, mut outbox) = state.chat.sessions.open(info);
-        outbox.express(Arc::new(Direct(wire.line())));
+        outbox.express(wire.line());
         // The connection is either idle here or lent to the command being applied.
         let mut idle = Some(conn);
         let mut command: Option<BoxFuture<'_, Connection>> = None;
@@ -194,12 +193,11 @@ async fn handle_text(state: &AppState, conn: &mut Connection, text: &str) {
     }
 }
 
-/// Writes an event straight into an idle connection's socket, from the delivering task.
-struct Direct(Arc<Line>);
-
-impl Express for Direct {
+/// Writes an event straight into an idle connection's socket, from the delivering task. On
+/// the line itself, not a wrapper: one pointer fewer to follow per recipient.
+impl Express for Line {
     fn send(&self, broadcast: &Broadcast) -> bool {
-        self.0.try_send_frame(encode_event(broadcast))
+        self.try_send_frame(encode_event(broadcast))
     }
 }
 

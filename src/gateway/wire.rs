@@ -270,7 +270,7 @@ impl Line {
         if !pending.frames.is_empty() {
             return false;
         }
-        let written = match self.socket.try_send(frame) {
+        let written = match self.socket.send_now(frame) {
             Ok(written) if written == frame.len() => return true,
             Ok(written) => written,
             Err(err) if err.kind() == io::ErrorKind::WouldBlock => 0,

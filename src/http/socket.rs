@@ -59,10 +59,11 @@ impl Socket {
     }
 
     /// Writes what the kernel takes now, without waiting; `WouldBlock` when it takes nothing.
-    pub fn try_send(&self, bytes: &[u8]) -> io::Result<usize> {
-        self.0.try_io(Interest::WRITABLE, || {
-            socket2::SockRef::from(self.0.as_ref()).send(bytes)
-        })
+    /// The runtime's idea of the socket's readiness is neither asked nor changed: whoever
+    /// waits with [`Socket::poll_send`] finds out for itself (a stale "ready" costs it one
+    /// `WouldBlock`), and a recipient's fan-out write is spared a look at it.
+    pub fn send_now(&self, bytes: &[u8]) -> io::Result<usize> {
+        socket2::SockRef::from(self.0.as_ref()).send(bytes)
     }
 
     /// [`Socket::try_send`] of several slices in one system call.
