@@ -65,10 +65,14 @@ impl ConnHandle {
         self.deliver_with(broadcast, Instant::now)
     }
 
-    /// [`ConnHandle::deliver`] as part of a fan-out that started `now`: one clock read for
-    /// every recipient.
-    pub fn deliver_at(&self, broadcast: &Arc<Broadcast>, now: Instant) -> bool {
-        self.deliver_with(broadcast, || now)
+    /// [`ConnHandle::deliver`] as part of a fan-out that started `now` (one clock read for
+    /// every recipient) and may write directly or not (see `roster::Pace`).
+    pub fn deliver_at(&self, broadcast: &Arc<Broadcast>, now: Instant, direct: bool) -> bool {
+        if direct {
+            self.deliver_with(broadcast, || now)
+        } else {
+            self.push(Outbound::Event(Arc::clone(broadcast)))
+        }
     }
 
     fn deliver_with(&self, broadcast: &Arc<Broadcast>, now: impl FnOnce() -> Instant) -> bool {

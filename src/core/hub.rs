@@ -322,6 +322,7 @@ impl Hub {
         // Counted here and added once: one atomic per broadcast, not one per recipient.
         let (mut queued, mut dropped) = (0, 0);
         let now = Instant::now();
+        let direct = room.pace.direct_at(now);
         for (principal, member) in room.iter() {
             if Some(*principal) == except
                 || ignoring.as_ref().is_some_and(|i| i.contains(principal))
@@ -329,12 +330,15 @@ impl Hub {
                 continue;
             }
             for conn in &member.conns {
-                if conn.deliver_at(broadcast, now) {
+                if conn.deliver_at(broadcast, now, direct) {
                     queued += 1;
                 } else {
                     dropped += 1;
                 }
             }
+        }
+        if direct {
+            room.pace.direct_done(now);
         }
         drop(rooms);
         self.metrics.delivered(queued, dropped);
