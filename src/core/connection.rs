@@ -264,8 +264,7 @@ impl Outbox {
     /// Stops writing past the writer: the connection is ending, and what it writes last (the
     /// answer to a close) must be last.
     pub fn stop_express(&self) {
-        let express = self.handle.queue().express.take();
-        drop(express);
+        self.handle.queue().express = None;
     }
 
     /// Resolves once the queue holds something or the connection is closing (`true`; that

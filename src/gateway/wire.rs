@@ -16,7 +16,7 @@
 //! consumer), and an idle connection costs one small future.
 //!
 //! The frames waiting for the socket sit in the connection's [`Line`], shared with whoever
-//! delivers to it: when nothing waits there, [`Line::try_send_text`] writes an event straight
+//! delivers to it: when nothing waits there, [`Line::try_send_frame`] writes an event straight
 //! into the socket from the publisher's task, without waking the connection's (the core
 //! decides when, see [`crate::core::Express`]). Only what the kernel does not take stays in
 //! the line, for the connection's task to finish.
@@ -161,7 +161,7 @@ impl Wire {
         Self { ws, line }
     }
 
-    /// The connection's way out, for writing to it from elsewhere ([`Line::try_send_text`]).
+    /// The connection's way out, for writing to it from elsewhere ([`Line::try_send_frame`]).
     pub fn line(&self) -> Arc<Line> {
         Arc::clone(&self.line)
     }

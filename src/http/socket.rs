@@ -53,11 +53,6 @@ impl Listener for Sockets {
 pub struct Socket(Arc<TcpStream>);
 
 impl Socket {
-    /// Waits until the socket may take more (cancel-safe; registers `cx` for the next change).
-    pub fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.0.poll_write_ready(cx)
-    }
-
     /// Writes what the kernel takes now, without waiting; `WouldBlock` when it takes nothing.
     /// The runtime's idea of the socket's readiness is neither asked nor changed: whoever
     /// waits with [`Socket::poll_send`] finds out for itself (a stale "ready" costs it one
@@ -67,7 +62,7 @@ impl Socket {
     }
 
     /// [`Socket::try_send`] of several slices in one system call.
-    pub fn try_send_vectored(&self, slices: &[IoSlice<'_>]) -> io::Result<usize> {
+    fn try_send_vectored(&self, slices: &[IoSlice<'_>]) -> io::Result<usize> {
         self.0.try_io(Interest::WRITABLE, || {
             socket2::SockRef::from(self.0.as_ref()).send_vectored(slices)
         })
