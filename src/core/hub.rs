@@ -7,7 +7,7 @@
 use super::connection::{ConnHandle, ConnId};
 use super::event::{CloseReason, UserView};
 use super::ignore_filter::IgnoreFilter;
-use super::roster::{Added, Gone, MemberCursor, MemberPage, Roster};
+use super::roster::{Added, Gone, MemberCursor, MemberPage, Recipient, Roster};
 use super::Broadcast;
 use crate::auth::{Identity, SessionId};
 use crate::clock::Clock;
@@ -323,18 +323,16 @@ impl Hub {
         let (mut queued, mut dropped) = (0, 0);
         let now = Instant::now();
         let direct = room.pace.direct_at(now);
-        for (principal, member) in room.iter() {
+        for Recipient { principal, conn } in room.recipients() {
             if Some(*principal) == except
                 || ignoring.as_ref().is_some_and(|i| i.contains(principal))
             {
                 continue;
             }
-            for conn in &member.conns {
-                if conn.deliver_at(broadcast, now, direct) {
-                    queued += 1;
-                } else {
-                    dropped += 1;
-                }
+            if conn.deliver_at(broadcast, now, direct) {
+                queued += 1;
+            } else {
+                dropped += 1;
             }
         }
         if direct {
