@@ -11,13 +11,13 @@
 //! [`crate::core::Express`] and [`Line`]), so a message to a big room wakes no connection task
 //! at all unless a socket is full.
 
-use super::wire::{text_frame, Handshake, Line, Step, Wire};
+use super::wire::{text_frame, Handshake, Step, Wire};
 use super::{broken_by_client, close_code, holding, wire_config, Incoming};
 use crate::core::{
     Answer, Broadcast, ConnInfo, Connection, CoreError, Encoding, Express, Next, Outbound, Reply,
 };
 use crate::error::ErrorBody;
-use crate::http::{Admitted, AppState};
+use crate::http::{Admitted, AppState, Line};
 use crate::metrics::Framing;
 use axum::extract::State;
 use axum::response::Response;
@@ -193,8 +193,9 @@ async fn handle_text(state: &AppState, conn: &mut Connection, text: &str) {
     }
 }
 
-/// Writes an event straight into an idle connection's socket, from the delivering task. On
-/// the line itself, not a wrapper: one pointer fewer to follow per recipient.
+/// Writes an event straight into an idle connection's socket, from the delivering task, as a
+/// native frame (only the native framing hands its line to the core). On the line itself, not
+/// a wrapper: one pointer fewer to follow per recipient.
 impl Express for Line {
     fn send(&self, broadcast: &Broadcast) -> bool {
         self.try_send_frame(encode_event(broadcast))

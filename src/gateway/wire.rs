@@ -15,14 +15,15 @@
 //! while its own frames wait for it (its queue then fills and it is closed as a slow
 //! consumer), and an idle connection costs one small future.
 //!
-//! The frames waiting for the socket sit in the connection's [`Line`], shared with whoever
-//! delivers to it: when nothing waits there, [`Line::try_send_frame`] writes an event straight
-//! into the socket from the publisher's task, without waking the connection's (the core
-//! decides when, see [`crate::core::Express`]). Only what the kernel does not take stays in
-//! the line, for the connection's task to finish.
+//! The frames waiting for the socket sit in the connection's [`Line`] (which holds the
+//! socket too), shared with whoever delivers to it: when nothing waits there,
+//! [`Line::try_send_frame`] writes an event straight into the socket from the publisher's
+//! task, without waking the connection's (the core decides when, see
+//! [`crate::core::Express`]). Only what the kernel does not take stays in the line, for the
+//! connection's task to finish.
 
 use crate::error::ErrorCode;
-use crate::http::{HttpError, Peer, Socket};
+use crate::http::{Frame, HttpError, Line, Peer, Socket};
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Version};
@@ -31,12 +32,11 @@ use bytes::Bytes;
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
-use std::collections::VecDeque;
 use std::future::{poll_fn, Future};
-use std::io::{self, IoSlice};
+use std::io;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::task::{ready, Context, Poll, Waker};
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio_tungstenite::WebSocketStream;
 use tungstenite::protocol::frame::coding::{Control, Data, OpCode};
@@ -44,9 +44,6 @@ use tungstenite::protocol::frame::FrameHeader;
 use tungstenite::protocol::{Role, WebSocketConfig};
 use tungstenite::Message;
 
-/// Frames handed to the kernel per write: enough for a full batch of small events in a few
-/// system calls, few enough for the slices to live on the stack.
-const SLICES_PER_WRITE: usize = 64;
 /// What tungstenite's own frames (pongs, the close answer) may add to an unwritten queue: a
 /// client that pings without reading is cut off here instead of growing the queue.
 const CONTROL_BYTES: usize = 64 * 1024;
@@ -149,10 +146,7 @@ pub struct Wire {
 
 impl Wire {
     async fn new(upgraded: Upgraded, socket: Socket, config: WebSocketConfig) -> Self {
-        let line = Arc::new(Line {
-            socket,
-            pending: Mutex::default(),
-        });
+        let line = socket.line();
         let pipe = Pipe {
             read: TokioIo::new(upgraded),
             line: Arc::clone(&line),
@@ -177,7 +171,7 @@ impl Wire {
         self.line
             .pending()
             .frames
-            .push_back(Frame::new(OpCode::Data(Data::Text), payload));
+            .push_back(frame(OpCode::Data(Data::Text), payload));
     }
 
     /// Queues a whole frame made by [`text_frame`].
@@ -221,7 +215,7 @@ impl Wire {
         self.line
             .pending()
             .frames
-            .push_back(Frame::new(OpCode::Control(Control::Close), payload.into()));
+            .push_back(frame(OpCode::Control(Control::Close), payload.into()));
         self.flush().await;
     }
 
@@ -233,137 +227,11 @@ impl Wire {
     }
 }
 
-/// A connection's way out: its socket and the whole frames waiting for it, in order.
-/// tungstenite's writes are taken in whole (it only ever writes whole frames), so they never
-/// leave half a frame behind that another could interleave with; a frame written from outside
-/// goes straight to the socket only when nothing waits, and leaves here what the kernel did
-/// not take.
-pub struct Line {
-    socket: Socket,
-    pending: Mutex<Pending>,
-}
-
-#[derive(Default)]
-struct Pending {
-    frames: VecDeque<Frame>,
-    /// Bytes of tungstenite's own frames waiting.
-    control_bytes: usize,
-    /// The connection's task, waiting for something to write.
-    writer: Option<Waker>,
-}
-
-impl Line {
-    fn pending(&self) -> MutexGuard<'_, Pending> {
-        self.pending.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Writes a whole frame (from [`text_frame`]) now, from any task, when no frame waits for
-    /// the socket: `false` (nothing done) when one does, when the connection's task is
-    /// writing, or when the socket is broken — the caller then queues it for the connection's
-    /// task. What the kernel does not take at once waits here, and the connection's task is
-    /// woken for it.
-    pub fn try_send_frame(&self, frame: &Bytes) -> bool {
-        // Never waits for the connection's own write: queued behind it instead.
-        let Ok(mut pending) = self.pending.try_lock() else {
-            return false;
-        };
-        if !pending.frames.is_empty() {
-            return false;
-        }
-        let written = match self.socket.send_now(frame) {
-            Ok(written) if written == frame.len() => return true,
-            Ok(written) => written,
-            Err(err) if err.kind() == io::ErrorKind::WouldBlock => 0,
-            Err(_) => return false,
-        };
-        let mut frame = Frame::whole(frame.clone());
-        frame.written = written;
-        pending.frames.push_back(frame);
-        let writer = pending.writer.take();
-        drop(pending);
-        if let Some(writer) = writer {
-            writer.wake();
-        }
-        true
-    }
-
-    /// Writes the waiting frames out in vectored writes until none is left (`true`) or the
-    /// socket is full. With nothing to write it returns `false` and is woken when something
-    /// is left here from outside.
-    fn poll_drain(&self, cx: &mut Context<'_>) -> Poll<io::Result<bool>> {
-        let mut pending = self.pending();
-        if pending.frames.is_empty() {
-            match &mut pending.writer {
-                Some(writer) if writer.will_wake(cx.waker()) => {}
-                writer => *writer = Some(cx.waker().clone()),
-            }
-            return Poll::Ready(Ok(false));
-        }
-        while !pending.frames.is_empty() {
-            let mut slices = [IoSlice::new(&[]); SLICES_PER_WRITE];
-            let mut count = 0;
-            for part in pending.frames.iter().flat_map(Frame::unwritten) {
-                if count == SLICES_PER_WRITE {
-                    break;
-                }
-                if !part.is_empty() {
-                    slices[count] = IoSlice::new(part);
-                    count += 1;
-                }
-            }
-            let mut written = ready!(self.socket.poll_send(cx, &slices[..count]))?;
-            if written == 0 {
-                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
-            }
-            while written > 0 {
-                let Some(front) = pending.frames.front_mut() else {
-                    break;
-                };
-                let left = front.len() - front.written;
-                if written < left {
-                    front.written += written;
-                    break;
-                }
-                written -= left;
-                pending.frames.pop_front();
-            }
-        }
-        pending.control_bytes = 0;
-        // An idle connection keeps no queue: a new one per batch costs less than a write.
-        pending.frames = VecDeque::new();
-        Poll::Ready(Ok(true))
-    }
-}
-
 /// The socket as tungstenite sees it: it reads through the upgraded connection (which holds
 /// whatever the client sent right behind its upgrade request), and its writes join the line.
 struct Pipe {
     read: TokioIo<Upgraded>,
     line: Arc<Line>,
-}
-
-/// One frame: its header (at most 10 bytes from a server) and its payload, shared or owned.
-struct Frame {
-    head: [u8; 10],
-    head_len: u8,
-    /// Bytes of head and body already written.
-    written: usize,
-    body: Bytes,
-}
-
-impl Frame {
-    fn unwritten(&self) -> [&[u8]; 2] {
-        let head = &self.head[..usize::from(self.head_len)];
-        if self.written < head.len() {
-            [&head[self.written..], &self.body]
-        } else {
-            [&[], &self.body[self.written - head.len()..]]
-        }
-    }
-
-    fn len(&self) -> usize {
-        usize::from(self.head_len) + self.body.len()
-    }
 }
 
 /// A final, unmasked server frame's header for a payload of `len` bytes, and its length.
@@ -391,26 +259,10 @@ pub fn text_frame(payload: &[u8]) -> Bytes {
     frame.into()
 }
 
-impl Frame {
-    /// Bytes that are a whole frame already.
-    fn whole(body: Bytes) -> Self {
-        Self {
-            head: [0; 10],
-            head_len: 0,
-            written: 0,
-            body,
-        }
-    }
-
-    fn new(opcode: OpCode, body: Bytes) -> Self {
-        let (head, head_len) = header(opcode, body.len());
-        Self {
-            head,
-            head_len,
-            written: 0,
-            body,
-        }
-    }
+/// A frame with its header for the payload `body`.
+fn frame(opcode: OpCode, body: Bytes) -> Frame {
+    let (head, head_len) = header(opcode, body.len());
+    Frame::new(head, head_len, body)
 }
 
 impl AsyncRead for Pipe {
@@ -456,28 +308,6 @@ impl AsyncWrite for Pipe {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn frame(head: &[u8], body: &'static [u8]) -> Frame {
-        let mut bytes = [0u8; 10];
-        bytes[..head.len()].copy_from_slice(head);
-        Frame {
-            head: bytes,
-            head_len: head.len() as u8,
-            written: 0,
-            body: Bytes::from_static(body),
-        }
-    }
-
-    #[test]
-    fn a_partly_written_frame_resumes_where_the_kernel_stopped() {
-        let mut f = frame(&[0x81, 3], b"abc");
-        assert_eq!(f.unwritten(), [&[0x81, 3][..], b"abc"]);
-        f.written = 1;
-        assert_eq!(f.unwritten(), [&[3][..], b"abc"]);
-        f.written = 3;
-        assert_eq!(f.unwritten(), [&[][..], b"bc"]);
-        assert_eq!(f.len(), 5);
-    }
 
     #[test]
     fn headers_are_the_short_unmasked_server_form() {

@@ -22,5 +22,5 @@ pub use extract::{
 };
 pub use gate::{Entered, Gate, GateLimits, Pass, Refusal, SharedCounts};
 pub use origin::{Origin, Scheme};
-pub use socket::{Peer, Socket, Sockets};
+pub use socket::{Frame, Line, Peer, Socket, Sockets};
 pub use state::{App, AppState};

@@ -9,6 +9,11 @@
 //! the connection is accepted, and travels to the upgrade in [`Peer`], the connect info every
 //! request carries.
 //!
+//! The socket and the frames waiting for it share one allocation, the connection's [`Line`]:
+//! a fan-out touches every recipient's line, and in a room of 10 000 a second allocation to
+//! reach the socket from the queue was a cache miss per recipient, half of what the
+//! publisher's own part of a write cost (see `bench/analysis.md`).
+//!
 //! Reads and writes go through the runtime's readiness on a shared reference, which is what
 //! tokio's own `TcpStream` does inside. Writes are `send`/`sendmsg` rather than
 //! `write`/`writev`: on a socket they skip the file layer (its position lock and dispatch),
@@ -16,11 +21,13 @@
 
 use axum::extract::connect_info::Connected;
 use axum::serve::{IncomingStream, Listener};
+use bytes::Bytes;
+use std::collections::VecDeque;
 use std::io::{self, IoSlice};
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::Arc;
-use std::task::{ready, Context, Poll};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{ready, Context, Poll, Waker};
 use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -40,7 +47,11 @@ impl Listener for Sockets {
         if let Err(err) = tcp.set_nodelay(true) {
             tracing::debug!(error = %err, "could not set TCP_NODELAY");
         }
-        (Socket(Arc::new(tcp)), addr)
+        let line = Line {
+            pending: Mutex::default(),
+            stream: tcp,
+        };
+        (Socket(Arc::new(line)), addr)
     }
 
     fn local_addr(&self) -> io::Result<SocketAddr> {
@@ -48,34 +59,191 @@ impl Listener for Sockets {
     }
 }
 
-/// One accepted TCP connection; clones share it.
-#[derive(Clone, Debug)]
-pub struct Socket(Arc<TcpStream>);
+/// One accepted TCP connection; clones share it (and its [`Line`]).
+#[derive(Clone)]
+pub struct Socket(Arc<Line>);
+
+impl std::fmt::Debug for Socket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Socket").field(&self.0.stream).finish()
+    }
+}
 
 impl Socket {
-    /// Writes what the kernel takes now, without waiting; `WouldBlock` when it takes nothing.
-    /// The runtime's idea of the socket's readiness is neither asked nor changed: whoever
-    /// waits with [`Socket::poll_send`] finds out for itself (a stale "ready" costs it one
-    /// `WouldBlock`), and a recipient's fan-out write is spared a look at it.
-    pub fn send_now(&self, bytes: &[u8]) -> io::Result<usize> {
-        socket2::SockRef::from(self.0.as_ref()).send(bytes)
+    /// The connection's way out, shared with whoever writes to it from elsewhere.
+    pub fn line(&self) -> Arc<Line> {
+        Arc::clone(&self.0)
+    }
+}
+
+/// A connection's way out: its socket and the whole frames waiting for it, in order. A
+/// framing queues frames here whole, so none is ever left half written for another to
+/// interleave with; a frame written from outside ([`Line::try_send_frame`]) goes straight to
+/// the socket only when nothing waits, and leaves here what the kernel did not take. Plain
+/// HTTP never queues anything.
+///
+/// `repr(C)`: the queue's lock and length come first and the socket right after, so that a
+/// fan-out's write touches as few cache lines of the line as it can.
+#[repr(C)]
+pub struct Line {
+    pending: Mutex<Pending>,
+    stream: TcpStream,
+}
+
+/// The frames waiting for a line's socket.
+#[derive(Default)]
+pub struct Pending {
+    pub frames: VecDeque<Frame>,
+    /// Bytes of frames the framing counts apart (tungstenite's own: pongs, the close answer).
+    pub control_bytes: usize,
+    /// The connection's task, waiting for something to write.
+    writer: Option<Waker>,
+}
+
+/// One frame: its header (at most 10 bytes from a server) and its payload, shared or owned.
+pub struct Frame {
+    head: [u8; 10],
+    head_len: u8,
+    /// Bytes of head and body already written.
+    written: usize,
+    body: Bytes,
+}
+
+impl Frame {
+    /// A frame of `head_len` header bytes and a body.
+    pub fn new(head: [u8; 10], head_len: u8, body: Bytes) -> Self {
+        Self {
+            head,
+            head_len: head_len.min(10),
+            written: 0,
+            body,
+        }
     }
 
-    /// [`Socket::try_send`] of several slices in one system call.
+    /// Bytes that are a whole frame already.
+    pub fn whole(body: Bytes) -> Self {
+        Self::new([0; 10], 0, body)
+    }
+
+    fn unwritten(&self) -> [&[u8]; 2] {
+        let head = &self.head[..usize::from(self.head_len)];
+        if self.written < head.len() {
+            [&head[self.written..], &self.body]
+        } else {
+            [&[], &self.body[self.written - head.len()..]]
+        }
+    }
+
+    fn len(&self) -> usize {
+        usize::from(self.head_len) + self.body.len()
+    }
+}
+
+/// Frames handed to the kernel per write: enough for a full batch of small events in a few
+/// system calls, few enough for the slices to live on the stack.
+const SLICES_PER_WRITE: usize = 64;
+
+impl Line {
+    /// The frames waiting, locked.
+    pub fn pending(&self) -> MutexGuard<'_, Pending> {
+        self.pending.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Writes a whole frame now, from any task, when no frame waits for the socket: `false`
+    /// (nothing done) when one does, when the connection's task is writing, or when the
+    /// socket is broken — the caller then queues it for the connection's task. What the
+    /// kernel does not take at once waits here, and the connection's task is woken for it.
+    pub fn try_send_frame(&self, frame: &Bytes) -> bool {
+        // Never waits for the connection's own write: queued behind it instead.
+        let Ok(mut pending) = self.pending.try_lock() else {
+            return false;
+        };
+        if !pending.frames.is_empty() {
+            return false;
+        }
+        let written = match self.send_now(frame) {
+            Ok(written) if written == frame.len() => return true,
+            Ok(written) => written,
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => 0,
+            Err(_) => return false,
+        };
+        let mut frame = Frame::whole(frame.clone());
+        frame.written = written;
+        pending.frames.push_back(frame);
+        let writer = pending.writer.take();
+        drop(pending);
+        if let Some(writer) = writer {
+            writer.wake();
+        }
+        true
+    }
+
+    /// Writes the waiting frames out in vectored writes until none is left (`true`) or the
+    /// socket is full. With nothing to write it returns `false` and is woken when something
+    /// is left here from outside.
+    pub fn poll_drain(&self, cx: &mut Context<'_>) -> Poll<io::Result<bool>> {
+        let mut pending = self.pending();
+        if pending.frames.is_empty() {
+            match &mut pending.writer {
+                Some(writer) if writer.will_wake(cx.waker()) => {}
+                writer => *writer = Some(cx.waker().clone()),
+            }
+            return Poll::Ready(Ok(false));
+        }
+        while !pending.frames.is_empty() {
+            let mut slices = [IoSlice::new(&[]); SLICES_PER_WRITE];
+            let mut count = 0;
+            for part in pending.frames.iter().flat_map(Frame::unwritten) {
+                if count == SLICES_PER_WRITE {
+                    break;
+                }
+                if !part.is_empty() {
+                    slices[count] = IoSlice::new(part);
+                    count += 1;
+                }
+            }
+            let mut written = ready!(self.poll_send(cx, &slices[..count]))?;
+            if written == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            while written > 0 {
+                let Some(front) = pending.frames.front_mut() else {
+                    break;
+                };
+                let left = front.len() - front.written;
+                if written < left {
+                    front.written += written;
+                    break;
+                }
+                written -= left;
+                pending.frames.pop_front();
+            }
+        }
+        pending.control_bytes = 0;
+        // An idle connection keeps no queue: a new one per batch costs less than a write.
+        pending.frames = VecDeque::new();
+        Poll::Ready(Ok(true))
+    }
+
+    /// Writes what the kernel takes now, without waiting; `WouldBlock` when it takes nothing.
+    /// The runtime's idea of the socket's readiness is neither asked nor changed: whoever
+    /// waits with [`Line::poll_send`] finds out for itself (a stale "ready" costs it one
+    /// `WouldBlock`), and a recipient's fan-out write is spared a look at it.
+    fn send_now(&self, bytes: &[u8]) -> io::Result<usize> {
+        socket2::SockRef::from(&self.stream).send(bytes)
+    }
+
+    /// [`Line::send_now`] of several slices in one system call, through the readiness.
     fn try_send_vectored(&self, slices: &[IoSlice<'_>]) -> io::Result<usize> {
-        self.0.try_io(Interest::WRITABLE, || {
-            socket2::SockRef::from(self.0.as_ref()).send_vectored(slices)
+        self.stream.try_io(Interest::WRITABLE, || {
+            socket2::SockRef::from(&self.stream).send_vectored(slices)
         })
     }
 
     /// Waits until the socket takes something, then writes it.
-    pub fn poll_send(
-        &self,
-        cx: &mut Context<'_>,
-        slices: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
+    fn poll_send(&self, cx: &mut Context<'_>, slices: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
         loop {
-            ready!(self.0.poll_write_ready(cx))?;
+            ready!(self.stream.poll_write_ready(cx))?;
             match self.try_send_vectored(slices) {
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
                 written => return Poll::Ready(written),
@@ -91,8 +259,8 @@ impl AsyncRead for Socket {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         loop {
-            ready!(self.0.poll_read_ready(cx))?;
-            match self.0.try_read(buf.initialize_unfilled()) {
+            ready!(self.0.stream.poll_read_ready(cx))?;
+            match self.0.stream.try_read(buf.initialize_unfilled()) {
                 Ok(read) => {
                     buf.advance(read);
                     return Poll::Ready(Ok(()));
@@ -110,7 +278,7 @@ impl AsyncWrite for Socket {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.poll_send(cx, &[IoSlice::new(buf)])
+        self.0.poll_send(cx, &[IoSlice::new(buf)])
     }
 
     fn poll_write_vectored(
@@ -118,7 +286,7 @@ impl AsyncWrite for Socket {
         cx: &mut Context<'_>,
         slices: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        self.poll_send(cx, slices)
+        self.0.poll_send(cx, slices)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -132,7 +300,7 @@ impl AsyncWrite for Socket {
 
     /// Half-closes the connection (hyper then reads until the client closes its side).
     fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let socket = socket2::SockRef::from(self.0.as_ref());
+        let socket = socket2::SockRef::from(&self.0.stream);
         Poll::Ready(match socket.shutdown(std::net::Shutdown::Write) {
             Err(err) if err.kind() == io::ErrorKind::NotConnected => Ok(()),
             done => done,
@@ -154,5 +322,23 @@ impl Connected<IncomingStream<'_, Sockets>> for Peer {
             addr: *stream.remote_addr(),
             socket: stream.io().clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_partly_written_frame_resumes_where_the_kernel_stopped() {
+        let mut head = [0u8; 10];
+        head[..2].copy_from_slice(&[0x81, 3]);
+        let mut f = Frame::new(head, 2, Bytes::from_static(b"abc"));
+        assert_eq!(f.unwritten(), [&[0x81, 3][..], b"abc"]);
+        f.written = 1;
+        assert_eq!(f.unwritten(), [&[3][..], b"abc"]);
+        f.written = 3;
+        assert_eq!(f.unwritten(), [&[][..], b"bc"]);
+        assert_eq!(f.len(), 5);
     }
 }
