@@ -163,20 +163,17 @@ impl Wire {
     /// Whether frames are still waiting for the socket. A writer queues a new batch only when
     /// this is `false`, so what one connection holds is bounded by one batch.
     pub fn writing(&self) -> bool {
-        !self.line.pending().frames.is_empty()
+        self.line.is_writing()
     }
 
     /// Queues a text frame whose payload is already valid UTF-8 JSON (written by [`Wire::next`]).
     pub fn send_text(&mut self, payload: Bytes) {
-        self.line
-            .pending()
-            .frames
-            .push_back(frame(OpCode::Data(Data::Text), payload));
+        self.line.push(frame(OpCode::Data(Data::Text), payload));
     }
 
     /// Queues a whole frame made by [`text_frame`].
     pub fn send_frame(&mut self, frame: Bytes) {
-        self.line.pending().frames.push_back(Frame::whole(frame));
+        self.line.push(Frame::whole(frame));
     }
 
     /// Writes what is queued, and reads the next frame when `read` is set; returns on the
@@ -213,9 +210,7 @@ impl Wire {
         payload.extend_from_slice(&code.to_be_bytes());
         payload.extend_from_slice(reason.as_bytes());
         self.line
-            .pending()
-            .frames
-            .push_back(frame(OpCode::Control(Control::Close), payload.into()));
+            .push(frame(OpCode::Control(Control::Close), payload.into()));
         self.flush().await;
     }
 
@@ -282,15 +277,11 @@ impl AsyncWrite for Pipe {
         _: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        let mut pending = self.line.pending();
-        if pending.control_bytes + buf.len() > CONTROL_BYTES {
-            return Poll::Ready(Err(io::Error::other("control frames are not being read")));
-        }
-        pending.control_bytes += buf.len();
-        pending
-            .frames
-            .push_back(Frame::whole(Bytes::copy_from_slice(buf)));
-        Poll::Ready(Ok(buf.len()))
+        Poll::Ready(
+            self.line
+                .push_control(buf, CONTROL_BYTES)
+                .map(|()| buf.len()),
+        )
     }
 
     /// The queue is written by [`Wire::next`] and [`Wire::flush`], not by tungstenite, so

@@ -92,10 +92,10 @@ pub struct Line {
 
 /// The frames waiting for a line's socket.
 #[derive(Default)]
-pub struct Pending {
-    pub frames: VecDeque<Frame>,
-    /// Bytes of frames the framing counts apart (tungstenite's own: pongs, the close answer).
-    pub control_bytes: usize,
+struct Pending {
+    frames: VecDeque<Frame>,
+    /// Bytes of the control frames waiting (see [`Line::push_control`]).
+    control_bytes: usize,
     /// The connection's task, waiting for something to write.
     writer: Option<Waker>,
 }
@@ -144,9 +144,33 @@ impl Frame {
 const SLICES_PER_WRITE: usize = 64;
 
 impl Line {
-    /// The frames waiting, locked.
-    pub fn pending(&self) -> MutexGuard<'_, Pending> {
+    fn pending(&self) -> MutexGuard<'_, Pending> {
         self.pending.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queues a frame behind those waiting, for the connection's task to write.
+    pub fn push(&self, frame: Frame) {
+        self.pending().frames.push_back(frame);
+    }
+
+    /// Queues a whole control frame (a pong, the answer to a close) unless the control frames
+    /// waiting would pass `limit` bytes: a client that pings without reading is cut off there
+    /// instead of growing the queue.
+    pub fn push_control(&self, frame: &[u8], limit: usize) -> io::Result<()> {
+        let mut pending = self.pending();
+        if pending.control_bytes + frame.len() > limit {
+            return Err(io::Error::other("control frames are not being read"));
+        }
+        pending.control_bytes += frame.len();
+        pending
+            .frames
+            .push_back(Frame::whole(Bytes::copy_from_slice(frame)));
+        Ok(())
+    }
+
+    /// Whether frames are waiting for the socket.
+    pub fn is_writing(&self) -> bool {
+        !self.pending().frames.is_empty()
     }
 
     /// Writes a whole frame now, from any task, when no frame waits for the socket: `false`
