@@ -9,17 +9,28 @@
 //! queue behind the one before it. Here a message waits for at most the commit in progress,
 //! and everything that arrived meanwhile shares the next one.
 //!
-//! Each message runs inside a savepoint, so one that is refused — a retry already stored (the
-//! unique index on its `client_msg_id`), an attachment no longer pending, a constraint — is
-//! undone alone and answered alone; the others of its batch still commit. Only an error that
-//! leaves the transaction itself unusable fails the whole batch, and then no author in it is
-//! told its message was stored. Messages are numbered in the order they were submitted, which
-//! is what the room's ordering lock relies on (`core::service::locks`).
+//! The batch numbers its messages itself: the first message of a room takes the room's row
+//! (its last number, and the lock that keeps anyone else from numbering there until the
+//! commit), every message is then one `INSERT`, and the room's last number is written once at
+//! the end. Why: each statement is a round trip to the database — on SQLite a hand-off to the
+//! connection's worker thread and back, two context switches on a server's one core — and
+//! those hand-offs, not SQLite's own work, were most of a stored message's CPU (see
+//! `bench/analysis.md`).
+//!
+//! A message is answered alone when it is refused, and the others of its batch still commit:
+//! a retry already stored (the unique index on its `client_msg_id`) writes nothing and takes no
+//! number, and a message with attachments runs inside a savepoint, undone alone when an
+//! attachment is no longer pending. A plain message takes no savepoint (two more round trips),
+//! so a statement that fails fails its whole batch and no author in it is told its message was
+//! stored: they are answered as not stored and may retry. A failed statement is not something a
+//! client can cause — the input was checked before it was submitted — and on PostgreSQL it
+//! would leave the transaction unusable anyway. Messages are numbered in the order they were
+//! submitted, which is what the room's ordering lock relies on (`core::service::locks`).
 
-use super::messages::{insert, Appended, NewMessage};
+use super::messages::{insert, lock_seq, set_last_seq, Appended, NewMessage};
 use super::StoreError;
 use crate::metrics::{StoreOp, StoreTimings};
-use sqlx::{Acquire, AnyPool};
+use sqlx::{Acquire, Any, AnyPool, Transaction};
 use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
 
@@ -131,37 +142,70 @@ async fn commit(
     done: &mut Vec<oneshot::Sender<Result<Appended, StoreError>>>,
 ) -> Result<Vec<Result<Appended, StoreError>>, StoreError> {
     let mut tx = pool.begin().await?;
+    let mut rooms: Vec<Numbering> = Vec::new();
     let mut outcomes = Vec::with_capacity(jobs.len());
     for Job { new, seal, done: d } in jobs.drain(..) {
         done.push(d);
-        let mut savepoint = (&mut tx).begin().await?;
-        let outcome = insert(&mut savepoint, &new, seal).await;
-        match outcome {
-            Ok(Appended::New(row)) => {
-                savepoint.commit().await?;
-                outcomes.push(Ok(Appended::New(row)));
-            }
-            Ok(refused) => {
-                savepoint.rollback().await?;
-                outcomes.push(Ok(refused));
-            }
-            Err(err) => {
-                savepoint.rollback().await?;
-                outcomes.push(match err {
-                    // A retry of a message already stored: answer with that one.
-                    StoreError::Conflict(_) => {
-                        match super::messages::by_client_id(&mut tx, &new).await? {
-                            Some(existing) => Ok(Appended::Existing(existing)),
-                            None => Err(err),
-                        }
-                    }
-                    err => Err(err),
-                });
-            }
+        let numbering = match rooms.iter().position(|r| r.room_id == new.room_id) {
+            Some(at) => &mut rooms[at],
+            None => match lock_seq(&mut tx, new.room_id).await {
+                Ok(seq) => {
+                    rooms.push(Numbering {
+                        room_id: new.room_id,
+                        locked: seq,
+                        last: seq,
+                    });
+                    rooms.last_mut().expect("just pushed")
+                }
+                // The room is gone: nothing was written, the batch goes on.
+                Err(StoreError::Database(sqlx::Error::RowNotFound)) => {
+                    outcomes.push(Err(StoreError::Database(sqlx::Error::RowNotFound)));
+                    continue;
+                }
+                Err(err) => return Err(err),
+            },
+        };
+        let seq = numbering.last + 1;
+        let outcome = if new.attachments.is_empty() {
+            insert(&mut tx, &new, seq, seal).await?
+        } else {
+            in_savepoint(&mut tx, &new, seq, seal).await?
+        };
+        if matches!(outcome, Appended::New(_)) {
+            numbering.last = seq;
         }
+        outcomes.push(Ok(outcome));
+    }
+    for room in rooms.iter().filter(|room| room.last != room.locked) {
+        set_last_seq(&mut tx, room.room_id, room.last).await?;
     }
     tx.commit().await?;
     Ok(outcomes)
+}
+
+/// A room's numbers within one batch: its last number when the batch locked it, and the last
+/// number the batch gave.
+struct Numbering {
+    room_id: i64,
+    locked: i64,
+    last: i64,
+}
+
+/// A message with attachments, in a savepoint of the batch's transaction: undone alone when
+/// an attachment is refused (the outer error fails the batch).
+async fn in_savepoint(
+    tx: &mut Transaction<'_, Any>,
+    new: &NewMessage,
+    seq: i64,
+    seal: Seal,
+) -> Result<Appended, StoreError> {
+    let mut savepoint = tx.begin().await?;
+    let outcome = insert(&mut savepoint, new, seq, seal).await?;
+    match outcome {
+        Appended::New(_) => savepoint.commit().await?,
+        _ => savepoint.rollback().await?,
+    }
+    Ok(outcome)
 }
 
 #[cfg(test)]
@@ -295,7 +339,87 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_message_the_database_refuses_is_answered_with_its_error_and_the_writer_goes_on() {
+    async fn each_room_of_a_batch_is_numbered_on_its_own_and_goes_on_from_there_next_batch() {
+        let (_dir, store, user, first) = room().await;
+        let key = store.data_keys().insert("k2", b"wrapped", 1).await.unwrap();
+        let second = store
+            .rooms()
+            .create(NewRoom {
+                kind: RoomKind::Room,
+                slug: "random",
+                name: "random",
+                topic: None,
+                private: false,
+                owner: Principal::User(user),
+                data_key_id: key,
+                created_at: 1,
+                e2e: false,
+            })
+            .await
+            .unwrap()
+            .id;
+        let messages = store.messages();
+        let last_seq = |room: i64| {
+            let pool = store.pool.clone();
+            async move {
+                sqlx::query_scalar::<_, i64>("SELECT last_seq FROM rooms WHERE id = $1")
+                    .bind(room)
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap()
+            }
+        };
+        for round in 0..2 {
+            // One batch (a current-thread runtime): the rooms interleaved, and a retry.
+            let mut pending = Vec::new();
+            for (i, room) in [first, second, first, first, second]
+                .into_iter()
+                .enumerate()
+            {
+                let id = format!("r{round}-{i}");
+                pending.push(
+                    messages
+                        .submit(message(room, user, &id), seal())
+                        .await
+                        .unwrap(),
+                );
+            }
+            pending.push(
+                messages
+                    .submit(message(second, user, &format!("r{round}-1")), seal())
+                    .await
+                    .unwrap(),
+            );
+            let mut got = Vec::new();
+            for p in pending {
+                got.push(match p.stored().await.unwrap() {
+                    Appended::New(row) => (row.room_id, row.seq, true),
+                    Appended::Existing(row) => (row.room_id, row.seq, false),
+                    Appended::AttachmentUnavailable => panic!("no attachments here"),
+                });
+            }
+            let base = round * 3;
+            let other = round * 2;
+            assert_eq!(
+                got,
+                [
+                    (first, base + 1, true),
+                    (second, other + 1, true),
+                    (first, base + 2, true),
+                    (first, base + 3, true),
+                    (second, other + 2, true),
+                    (second, other + 1, false),
+                ]
+            );
+            assert_eq!(last_seq(first).await, base + 3);
+            assert_eq!(last_seq(second).await, other + 2);
+        }
+        assert_eq!(seqs(&store, first).await, [1, 2, 3, 4, 5, 6]);
+        assert_eq!(seqs(&store, second).await, [1, 2, 3, 4]);
+    }
+
+    #[tokio::test]
+    async fn a_statement_the_database_refuses_fails_its_batch_unstored_and_the_writer_goes_on() {
         let (_dir, store, user, room) = room().await;
         let messages = store.messages();
         let first = messages
@@ -303,7 +427,8 @@ mod tests {
             .await
             .unwrap();
         first.stored().await.unwrap();
-        // Every later message fails at its first statement.
+        // Every later message fails at its first statement, which fails its batch: nothing of
+        // it is stored and no author is told otherwise.
         sqlx::query(
             "CREATE TRIGGER refuse BEFORE UPDATE ON rooms BEGIN SELECT RAISE(FAIL, 'refused'); END",
         )

@@ -251,24 +251,55 @@ impl Messages<'_> {
     }
 }
 
-/// Stores one message inside `tx`: the room's next sequence number, the sealed body, its
-/// mentions and attachments. A retry of a stored message fails on the unique
-/// (room, author, client_msg_id) index — the common case, a new message, costs no read.
+/// Takes the room's row for the rest of `tx` — SQLite's write lock, PostgreSQL's row lock —
+/// and returns the room's last sequence number. Until `tx` ends nobody else numbers a message
+/// in the room, so a batch numbers its messages itself and writes the last number once
+/// ([`set_last_seq`]): one statement per message instead of two. A room that is gone is
+/// `sqlx::Error::RowNotFound`.
+pub(super) async fn lock_seq(
+    tx: &mut Transaction<'_, Any>,
+    room_id: i64,
+) -> Result<i64, StoreError> {
+    let (seq,): (i64,) =
+        sqlx::query_as("UPDATE rooms SET last_seq = last_seq WHERE id = $1 RETURNING last_seq")
+            .bind(room_id)
+            .fetch_one(&mut **tx)
+            .await?;
+    Ok(seq)
+}
+
+/// Records the last number a batch gave in a room it locked with [`lock_seq`].
+pub(super) async fn set_last_seq(
+    tx: &mut Transaction<'_, Any>,
+    room_id: i64,
+    seq: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE rooms SET last_seq = $1 WHERE id = $2")
+        .bind(seq)
+        .bind(room_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Stores one message as number `seq` of its room (locked with [`lock_seq`]) inside `tx`: the
+/// sealed body, its mentions and attachments. A retry of a stored message meets the unique
+/// (room, author, client_msg_id) index, writes nothing and is answered with the original, so
+/// the common case, a new message, is one statement and no read, and a retry needs no
+/// savepoint to be undone. Only [`Appended::New`] took the number. An error is a statement
+/// that failed, which may have left `tx` unusable.
 pub(super) async fn insert(
     tx: &mut Transaction<'_, Any>,
     new: &NewMessage,
+    seq: i64,
     seal: Seal,
 ) -> Result<Appended, StoreError> {
-    let (seq,): (i64,) =
-        sqlx::query_as("UPDATE rooms SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq")
-            .bind(new.room_id)
-            .fetch_one(&mut **tx)
-            .await?;
     let sql = format!(
         "INSERT INTO messages (room_id, seq, author_id, author_name, author_role, client_msg_id, body, created_at, reply_to) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {COLUMNS}"
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         ON CONFLICT (room_id, author_id, client_msg_id) DO NOTHING RETURNING {COLUMNS}"
     );
-    let row: MessageRow = sqlx::query_as(&sql)
+    let row: Option<MessageRow> = sqlx::query_as(&sql)
         .bind(new.room_id)
         .bind(seq)
         .bind(new.author_id)
@@ -278,8 +309,14 @@ pub(super) async fn insert(
         .bind(seal(seq))
         .bind(new.created_at)
         .bind(new.reply_to)
-        .fetch_one(&mut **tx)
+        .fetch_optional(&mut **tx)
         .await?;
+    let Some(row) = row else {
+        return match by_client_id(tx, new).await? {
+            Some(existing) => Ok(Appended::Existing(existing)),
+            None => Err(StoreError::Conflict("messages.client_msg_id".into())),
+        };
+    };
     super::mentions::record(tx, row.id, row.room_id, row.seq, &new.mentions).await?;
     if !new.attachments.is_empty() {
         let taken = super::files::Files::attach_in(

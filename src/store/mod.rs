@@ -122,6 +122,9 @@ pub enum Backend {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
+    /// Where the reads on every stored message's path go: on a SQLite file, a pool of its own
+    /// whose connections cannot write (see [`sqlite::reader`]); otherwise `pool` itself.
+    reader: AnyPool,
     backend: Backend,
     /// `/health`'s write probe.
     probe: Arc<WriteProbe>,
@@ -151,6 +154,11 @@ impl Store {
                 Backend::Postgres => 10,
             })
             .acquire_timeout(Duration::from_secs(10))
+            // sqlx pings a connection before handing it out, for connections that a network
+            // or a server restart may have cut. A SQLite connection is a file handle in this
+            // process: its ping is only another round trip to its worker thread, on every
+            // query, and a connection left unusable is closed when it comes back (below).
+            .test_before_acquire(backend == Backend::Postgres)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -170,13 +178,21 @@ impl Store {
             Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
             Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
         }
-        Ok(Self::over(pool, backend))
+        let reader = match backend {
+            Backend::Sqlite if !sqlite::in_memory(&url) => sqlite::reader(&url).await?,
+            _ => pool.clone(),
+        };
+        Ok(Self {
+            reader,
+            ..Self::over(pool, backend)
+        })
     }
 
     /// The store over a connected pool (its group commit's writer starts here).
     fn over(pool: AnyPool, backend: Backend) -> Self {
         Self {
             appender: appender::Appender::start(pool.clone()),
+            reader: pool.clone(),
             pool,
             backend,
             probe: Arc::default(),
@@ -231,6 +247,7 @@ impl Store {
 
     /// Waits for in-flight queries and closes every connection (checkpointing SQLite's WAL).
     pub async fn close(&self) {
+        self.reader.close().await;
         self.pool.close().await;
     }
 
@@ -271,7 +288,10 @@ impl Store {
 
     /// Rooms of every kind.
     pub fn rooms(&self) -> Rooms<'_> {
-        Rooms { pool: &self.pool }
+        Rooms {
+            pool: &self.pool,
+            reader: &self.reader,
+        }
     }
 
     /// Who belongs to which room, in which role.

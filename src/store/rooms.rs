@@ -135,6 +135,8 @@ pub(super) const COLUMNS: &str =
 #[derive(Clone, Copy, Debug)]
 pub struct Rooms<'a> {
     pub(super) pool: &'a AnyPool,
+    /// For [`Rooms::seen_by`], on every stored message's path (see `Store::reader`).
+    pub(super) reader: &'a AnyPool,
 }
 
 impl Rooms<'_> {
@@ -206,7 +208,7 @@ impl Rooms<'_> {
         Ok(sqlx::query_as(&sql)
             .bind(slug)
             .bind(user_id)
-            .fetch_optional(self.pool)
+            .fetch_optional(self.reader)
             .await?)
     }
 

@@ -13,8 +13,10 @@
 //! the database. So every connection returned to the pool is checked, and one that is inside a
 //! transaction (by sqlx's count or by SQLite's) is closed, which rolls it back.
 
-use sqlx::{AnyConnection, Database, Executor, TransactionManager};
+use sqlx::any::AnyPoolOptions;
+use sqlx::{AnyConnection, AnyPool, Database, Executor, TransactionManager};
 use std::path::Path;
+use std::time::Duration;
 
 /// The pragmas every connection starts with. WAL lets readers run beside the one writer;
 /// NORMAL sync is durable across application crashes, which is what WAL mode is meant for; a
@@ -27,6 +29,35 @@ use std::path::Path;
 pub(super) const PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                                   PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; \
                                   PRAGMA secure_delete = ON; PRAGMA wal_autocheckpoint = 0;";
+
+/// What a reader's connections start with: they wait for a lock like the others, and they
+/// cannot write (`query_only`), so none of them can be left inside a failed write's transaction.
+const READER_PRAGMAS: &str =
+    "PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA query_only = ON;";
+
+/// A pool for reads on a message's path. Every connection the main pool takes back costs a
+/// `BEGIN; ROLLBACK;` round trip to its worker thread ([`left_clean`]) — for a read, as much
+/// as the read itself. A connection that cannot write needs no such check, and in WAL mode its
+/// reads run beside the writer.
+pub(super) async fn reader(url: &str) -> Result<AnyPool, sqlx::Error> {
+    AnyPoolOptions::new()
+        .max_connections(2)
+        .acquire_timeout(Duration::from_secs(10))
+        .test_before_acquire(false)
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                conn.execute(READER_PRAGMAS).await?;
+                Ok(())
+            })
+        })
+        .connect(url)
+        .await
+}
+
+/// Whether a SQLite URL names an in-memory database, which a second pool would not share.
+pub(super) fn in_memory(url: &str) -> bool {
+    url.contains(":memory:") || url.contains("mode=memory")
+}
 
 /// A SQLite URL that opens on a fresh install: `mode=rwc` (create the file if missing) unless
 /// the URL names a mode, and the file's directory created. `sqlite://`, `sqlite:` and in-memory
@@ -80,7 +111,7 @@ pub(super) async fn left_clean(conn: &mut AnyConnection) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{left_clean, prepare_url};
+    use super::{in_memory, left_clean, prepare_url, reader};
     use sqlx::{AnyConnection, Connection, Executor};
 
     async fn memory() -> AnyConnection {
@@ -109,6 +140,38 @@ mod tests {
         let tx = conn.begin().await.unwrap();
         std::mem::forget(tx);
         assert!(!left_clean(&mut conn).await, "sqlx's own count says so too");
+    }
+
+    #[tokio::test]
+    async fn the_reader_sees_what_was_committed_and_cannot_write() {
+        sqlx::any::install_default_drivers();
+        let dir = tempfile::tempdir().unwrap();
+        let url = prepare_url(&format!("sqlite://{}", dir.path().join("p.db").display())).unwrap();
+        assert!(!in_memory(&url));
+        let mut writer = AnyConnection::connect(&url).await.unwrap();
+        writer
+            .execute("PRAGMA journal_mode = WAL; CREATE TABLE t (x); INSERT INTO t VALUES (1);")
+            .await
+            .unwrap();
+        let reader = reader(&url).await.unwrap();
+        let seen: i64 = sqlx::query_scalar("SELECT x FROM t")
+            .fetch_one(&reader)
+            .await
+            .unwrap();
+        assert_eq!(seen, 1);
+        let refused = sqlx::query("INSERT INTO t VALUES (2)")
+            .execute(&reader)
+            .await
+            .unwrap_err();
+        assert!(refused.to_string().contains("readonly"), "{refused}");
+        writer.execute("INSERT INTO t VALUES (3);").await.unwrap();
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM t")
+            .fetch_one(&reader)
+            .await
+            .unwrap();
+        assert_eq!(count, 2, "the reader's next read sees the writer's commit");
+        assert!(in_memory("sqlite::memory:"));
+        assert!(in_memory("sqlite://file?mode=memory&cache=shared"));
     }
 
     #[test]
