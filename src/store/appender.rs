@@ -30,9 +30,11 @@
 use super::messages::{insert, lock_seq, set_last_seq, Appended, NewMessage};
 use super::StoreError;
 use crate::metrics::{StoreOp, StoreTimings};
-use sqlx::{Acquire, Any, AnyPool, Transaction};
+use sqlx::pool::PoolConnection;
+use sqlx::{Acquire, Any, AnyConnection, AnyPool, Connection, Transaction};
 use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
 
 /// The most messages one transaction takes: bounds how long one commit holds SQLite's write
 /// lock (readers are not blocked in WAL mode, other writers are).
@@ -53,7 +55,12 @@ struct Job {
 
 /// Where messages are submitted. Cheap to clone.
 #[derive(Clone, Debug)]
-pub(super) struct Appender(mpsc::Sender<Job>);
+pub(super) struct Appender {
+    jobs: mpsc::Sender<Job>,
+    /// Tells the writer to give its kept connection back, for good: the pool's `close` waits
+    /// for every connection taken from it.
+    release: CancellationToken,
+}
 
 impl std::fmt::Debug for Job {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -73,11 +80,23 @@ pub struct Submitted {
 }
 
 impl Appender {
-    /// Starts the writer on `pool`; it ends when the last `Appender` is dropped.
-    pub(super) fn start(pool: AnyPool) -> Self {
-        let (tx, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(run(pool, rx));
-        Self(tx)
+    /// Starts the writer on `pool`; it ends when the last `Appender` is dropped. With `keep`,
+    /// the writer keeps one connection of the pool for itself (a SQLite file's): no round trip
+    /// to give it back and take it again per batch (the pool's release check), and its page
+    /// cache stays warm — a connection's cache is dropped whenever another one wrote, and the
+    /// writer is the one that writes most. Without it (PostgreSQL) each batch takes a
+    /// connection the pool just checked, so a connection the server lost fails nothing.
+    pub(super) fn start(pool: AnyPool, keep: bool) -> Self {
+        let (jobs, rx) = mpsc::channel(QUEUE);
+        let release = CancellationToken::new();
+        tokio::spawn(run(pool, keep, rx, release.clone()));
+        Self { jobs, release }
+    }
+
+    /// Makes the writer give its kept connection back and take one per batch from now on
+    /// (before the pool is closed).
+    pub(super) fn release(&self) {
+        self.release.cancel();
     }
 
     /// Queues a message behind those submitted before it. Resolves once it is queued, not
@@ -90,7 +109,7 @@ impl Appender {
     ) -> Result<Submitted, StoreError> {
         let started = Instant::now();
         let (done, outcome) = oneshot::channel();
-        self.0
+        self.jobs
             .send(Job { new, seal, done })
             .await
             .map_err(|_| stopped())?;
@@ -118,18 +137,54 @@ fn stopped() -> StoreError {
     )))
 }
 
-async fn run(pool: AnyPool, mut rx: mpsc::Receiver<Job>) {
+async fn run(
+    pool: AnyPool,
+    mut keep: bool,
+    mut rx: mpsc::Receiver<Job>,
+    release: CancellationToken,
+) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
-    while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+    // The writer's connection, kept from one batch to the next when `keep`.
+    let mut kept: Option<PoolConnection<Any>> = None;
+    loop {
+        tokio::select! {
+            biased;
+            () = release.cancelled(), if keep => {
+                keep = false;
+                kept = None;
+                continue;
+            }
+            received = rx.recv_many(&mut jobs, MAX_BATCH) => if received == 0 {
+                break;
+            },
+        }
         let mut done = Vec::with_capacity(jobs.len());
-        match commit(&pool, &mut jobs, &mut done).await {
+        let committed = async {
+            let conn = match &mut kept {
+                Some(conn) => conn,
+                None => kept.insert(pool.acquire().await?),
+            };
+            commit(conn, &mut jobs, &mut done).await
+        }
+        .await;
+        match committed {
             Ok(outcomes) => {
                 for (done, outcome) in done.into_iter().zip(outcomes) {
                     let _ = done.send(outcome);
                 }
             }
             // Every author of the batch hears `stopped` as its sender is dropped.
-            Err(err) => tracing::warn!(error = %err, "a batch of messages failed to commit"),
+            Err(err) => {
+                tracing::warn!(error = %err, "a batch of messages failed to commit");
+                // It may be inside what is left of the failed transaction (see
+                // `store::sqlite`): closed, which rolls that back, and never used again.
+                if let Some(conn) = kept.take() {
+                    let _ = conn.close().await;
+                }
+            }
+        }
+        if !keep {
+            kept = None;
         }
         jobs.clear();
     }
@@ -137,11 +192,11 @@ async fn run(pool: AnyPool, mut rx: mpsc::Receiver<Job>) {
 
 /// Stores the batch in one transaction; the outer error fails all of it.
 async fn commit(
-    pool: &AnyPool,
+    conn: &mut AnyConnection,
     jobs: &mut Vec<Job>,
     done: &mut Vec<oneshot::Sender<Result<Appended, StoreError>>>,
 ) -> Result<Vec<Result<Appended, StoreError>>, StoreError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = Connection::begin(conn).await?;
     let mut rooms: Vec<Numbering> = Vec::new();
     let mut outcomes = Vec::with_capacity(jobs.len());
     for Job { new, seal, done: d } in jobs.drain(..) {
@@ -416,6 +471,29 @@ mod tests {
         }
         assert_eq!(seqs(&store, first).await, [1, 2, 3, 4, 5, 6]);
         assert_eq!(seqs(&store, second).await, [1, 2, 3, 4]);
+    }
+
+    #[tokio::test]
+    async fn the_store_closes_while_the_writer_keeps_its_connection() {
+        let (_dir, store, user, room) = room().await;
+        let messages = store.messages();
+        let stored = messages
+            .submit(message(room, user, "a"), seal())
+            .await
+            .unwrap();
+        assert!(matches!(stored.stored().await.unwrap(), Appended::New(_)));
+        // The pool's close waits for every connection taken from it, the writer's too.
+        tokio::time::timeout(std::time::Duration::from_secs(10), store.close())
+            .await
+            .expect("the writer gave its connection back");
+        let late = messages
+            .submit(message(room, user, "b"), seal())
+            .await
+            .unwrap();
+        assert!(
+            late.stored().await.is_err(),
+            "nothing is stored after close"
+        );
     }
 
     #[tokio::test]

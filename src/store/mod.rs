@@ -191,7 +191,7 @@ impl Store {
     /// The store over a connected pool (its group commit's writer starts here).
     fn over(pool: AnyPool, backend: Backend) -> Self {
         Self {
-            appender: appender::Appender::start(pool.clone()),
+            appender: appender::Appender::start(pool.clone(), backend == Backend::Sqlite),
             reader: pool.clone(),
             pool,
             backend,
@@ -247,6 +247,7 @@ impl Store {
 
     /// Waits for in-flight queries and closes every connection (checkpointing SQLite's WAL).
     pub async fn close(&self) {
+        self.appender.release();
         self.reader.close().await;
         self.pool.close().await;
     }
