@@ -288,24 +288,29 @@ mod tests {
             .await
             .unwrap()
             .id;
-        let key = store.data_keys().insert("k", b"wrapped", 1).await.unwrap();
-        let room = store
+        let room = add_room(&store, user, "general").await;
+        (dir, store, user, room)
+    }
+
+    /// Another public room of `owner`'s, with a data key of its own: its id.
+    async fn add_room(store: &Store, owner: i64, slug: &str) -> i64 {
+        let key = store.data_keys().insert(slug, b"wrapped", 1).await.unwrap();
+        store
             .rooms()
             .create(NewRoom {
                 kind: RoomKind::Room,
-                slug: "general",
-                name: "general",
+                slug,
+                name: slug,
                 topic: None,
                 private: false,
-                owner: Principal::User(user),
+                owner: Principal::User(owner),
                 data_key_id: key,
                 created_at: 1,
                 e2e: false,
             })
             .await
             .unwrap()
-            .id;
-        (dir, store, user, room)
+            .id
     }
 
     fn message(room_id: i64, author_id: i64, client_msg_id: &str) -> NewMessage {
@@ -320,6 +325,15 @@ mod tests {
             reply_to: None,
             mentions: Vec::new(),
         }
+    }
+
+    /// Submits a plain message of `user`'s (not yet stored).
+    async fn submit(store: &Store, room: i64, user: i64, client_msg_id: &str) -> Submitted {
+        store
+            .messages()
+            .submit(message(room, user, client_msg_id), seal())
+            .await
+            .unwrap()
     }
 
     fn seal() -> Seal {
@@ -343,30 +357,15 @@ mod tests {
         let mut pending = Vec::new();
         for i in 0..5 {
             let id = format!("m{i}");
-            pending.push(
-                messages
-                    .submit(message(room, user, &id), seal())
-                    .await
-                    .unwrap(),
-            );
+            pending.push(submit(&store, room, user, &id).await);
         }
         // A retry of the second, in the same batch as the original.
-        pending.push(
-            messages
-                .submit(message(room, user, "m1"), seal())
-                .await
-                .unwrap(),
-        );
+        pending.push(submit(&store, room, user, "m1").await);
         // An attachment that is nobody's pending upload: refused alone.
         let mut orphan = message(room, user, "m5");
         orphan.attachments = vec!["no-such-upload".into()];
         pending.push(messages.submit(orphan, seal()).await.unwrap());
-        pending.push(
-            messages
-                .submit(message(room, user, "m6"), seal())
-                .await
-                .unwrap(),
-        );
+        pending.push(submit(&store, room, user, "m6").await);
         let mut outcomes = Vec::new();
         for p in pending {
             outcomes.push(p.stored().await.unwrap());
@@ -396,24 +395,7 @@ mod tests {
     #[tokio::test]
     async fn each_room_of_a_batch_is_numbered_on_its_own_and_goes_on_from_there_next_batch() {
         let (_dir, store, user, first) = room().await;
-        let key = store.data_keys().insert("k2", b"wrapped", 1).await.unwrap();
-        let second = store
-            .rooms()
-            .create(NewRoom {
-                kind: RoomKind::Room,
-                slug: "random",
-                name: "random",
-                topic: None,
-                private: false,
-                owner: Principal::User(user),
-                data_key_id: key,
-                created_at: 1,
-                e2e: false,
-            })
-            .await
-            .unwrap()
-            .id;
-        let messages = store.messages();
+        let second = add_room(&store, user, "random").await;
         let last_seq = |room: i64| {
             let pool = store.pool.clone();
             async move {
@@ -432,19 +414,9 @@ mod tests {
                 .enumerate()
             {
                 let id = format!("r{round}-{i}");
-                pending.push(
-                    messages
-                        .submit(message(room, user, &id), seal())
-                        .await
-                        .unwrap(),
-                );
+                pending.push(submit(&store, room, user, &id).await);
             }
-            pending.push(
-                messages
-                    .submit(message(second, user, &format!("r{round}-1")), seal())
-                    .await
-                    .unwrap(),
-            );
+            pending.push(submit(&store, second, user, &format!("r{round}-1")).await);
             let mut got = Vec::new();
             for p in pending {
                 got.push(match p.stored().await.unwrap() {
@@ -476,20 +448,13 @@ mod tests {
     #[tokio::test]
     async fn the_store_closes_while_the_writer_keeps_its_connection() {
         let (_dir, store, user, room) = room().await;
-        let messages = store.messages();
-        let stored = messages
-            .submit(message(room, user, "a"), seal())
-            .await
-            .unwrap();
+        let stored = submit(&store, room, user, "a").await;
         assert!(matches!(stored.stored().await.unwrap(), Appended::New(_)));
         // The pool's close waits for every connection taken from it, the writer's too.
         tokio::time::timeout(std::time::Duration::from_secs(10), store.close())
             .await
             .expect("the writer gave its connection back");
-        let late = messages
-            .submit(message(room, user, "b"), seal())
-            .await
-            .unwrap();
+        let late = submit(&store, room, user, "b").await;
         assert!(
             late.stored().await.is_err(),
             "nothing is stored after close"
@@ -499,11 +464,7 @@ mod tests {
     #[tokio::test]
     async fn a_statement_the_database_refuses_fails_its_batch_unstored_and_the_writer_goes_on() {
         let (_dir, store, user, room) = room().await;
-        let messages = store.messages();
-        let first = messages
-            .submit(message(room, user, "a"), seal())
-            .await
-            .unwrap();
+        let first = submit(&store, room, user, "a").await;
         first.stored().await.unwrap();
         // Every later message fails at its first statement, which fails its batch: nothing of
         // it is stored and no author is told otherwise.
@@ -513,14 +474,8 @@ mod tests {
         .execute(&store.pool)
         .await
         .unwrap();
-        let a = messages
-            .submit(message(room, user, "b"), seal())
-            .await
-            .unwrap();
-        let b = messages
-            .submit(message(room, user, "c"), seal())
-            .await
-            .unwrap();
+        let a = submit(&store, room, user, "b").await;
+        let b = submit(&store, room, user, "c").await;
         assert!(a.stored().await.is_err());
         assert!(b.stored().await.is_err());
         assert_eq!(seqs(&store, room).await, [1]);
@@ -529,10 +484,7 @@ mod tests {
             .execute(&store.pool)
             .await
             .unwrap();
-        let c = messages
-            .submit(message(room, user, "d"), seal())
-            .await
-            .unwrap();
+        let c = submit(&store, room, user, "d").await;
         assert!(matches!(c.stored().await.unwrap(), Appended::New(row) if row.seq == 2));
     }
 }
