@@ -27,3 +27,28 @@ measured_commit() {
     commit="$commit + uncommitted changes"
   fi
 }
+
+# install_missing_tools → what the benchmark runs beside Parlor, installed when missing, as
+# scripts/test does: redis-server (the two-node scenario), PostgreSQL (the stored-message
+# figure), Chromium with a font and the test clients' playwright-core (the web app's first
+# screen).
+install_missing_tools() {
+  local missing=()
+  command -v redis-server >/dev/null || missing+=(redis-server)
+  command -v chromium >/dev/null || missing+=(chromium)
+  ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || missing+=(postgresql)
+  fc-list 2>/dev/null | grep -qi dejavu || missing+=(fonts-dejavu-core)
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "== installing ${missing[*]}"
+    local sudo=()
+    if [ "$(id -u)" != 0 ]; then sudo=(sudo); fi
+    "${sudo[@]}" apt-get update -qq
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    # Installing starts the Debian services; the benchmark starts its own, on its own ports.
+    "${sudo[@]}" service redis-server stop >/dev/null 2>&1 || true
+    "${sudo[@]}" service postgresql stop >/dev/null 2>&1 || true
+  fi
+  if [ ! -d tests/clients/node_modules/playwright-core ]; then
+    (cd tests/clients && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}

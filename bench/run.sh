@@ -65,6 +65,7 @@ most=$largest # clients in one fleet
 if [ "$two_node" != no ] && [ "$most" -lt 1000 ]; then most=1000; fi
 
 raise_fd_limit "$most"
+install_missing_tools
 build_release "$build"
 if [[ " ${targets[*]-} " == *" socketio "* ]]; then
   (cd bench/peers/node && npm ci --no-audit --no-fund --loglevel=error)
