@@ -1,16 +1,20 @@
 //! The browser app: files under `web/`, embedded into the binary at build time, prepared once
-//! at start-up (`assets`: the modules bundled, names carrying their content's hash, text
-//! compressed) and served with a strict Content-Security-Policy. Paths that are not files get
+//! at start-up (`assets`: one page carrying the bundled modules, the sheet and the boot script;
+//! the service worker that caches it; text compressed) and served with a strict
+//! Content-Security-Policy. Paths that are not files get
 //! `index.html` (the app routes on the client); unknown `/api/…` paths get a JSON 404.
 
 mod assets;
 mod bundle;
+mod compact;
 
 use crate::error::ErrorCode;
 use crate::http::HttpError;
 use assets::{Asset, Assets};
 use axum::http::header::{
-    ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, IF_NONE_MATCH, VARY,
+    ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING,
+    CONTENT_SECURITY_POLICY as CONTENT_SECURITY_POLICY_HEADER, CONTENT_TYPE, ETAG, IF_NONE_MATCH,
+    VARY,
 };
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Request, StatusCode, Uri};
 use axum::middleware::Next;
@@ -49,16 +53,18 @@ pub async fn asset(uri: Uri, headers: HeaderMap) -> Response {
     serve(file, &headers)
 }
 
-/// A file with its validators: `304` when the browser holds this version, gzip when it takes
-/// it. Hashed names are cached for good; the rest (the page above all) is revalidated.
+/// A file with its validators, always revalidated: `304` when the browser holds this version,
+/// gzip when it takes it. The page carries its own policy (its inline elements' hashes).
 fn serve(file: &'static Asset, request: &HeaderMap) -> Response {
-    let cache = if file.immutable {
-        "public, max-age=31536000, immutable"
-    } else {
-        "no-cache"
-    };
     let mut headers = HeaderMap::new();
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static(cache));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if let Some(policy) = file
+        .policy
+        .as_deref()
+        .and_then(|p| HeaderValue::from_str(p).ok())
+    {
+        headers.insert(CONTENT_SECURITY_POLICY_HEADER, policy);
+    }
     if let Ok(etag) = HeaderValue::from_str(&file.etag) {
         headers.insert(ETAG, etag);
     }
@@ -95,6 +101,10 @@ fn serve(file: &'static Asset, request: &HeaderMap) -> Response {
     }
 }
 
+/// Scripts and styles only from this server; the page widens `script-src` and `style-src` by
+/// the hashes of its own inline elements (`assets`) and nothing else.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
 /// Security headers on every response: no framing, no sniffing, scripts and styles only from
 /// this server. A response that set its own (a stored file's sandbox) keeps it. Images and
 /// media may also come from `blob:` URLs: the app previews what is being uploaded or recorded
@@ -103,7 +113,7 @@ pub async fn security_headers(request: Request<axum::body::Body>, next: Next) ->
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     let set = [
-        ("content-security-policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
+        ("content-security-policy", CONTENT_SECURITY_POLICY),
         ("x-content-type-options", "nosniff"),
         ("x-frame-options", "DENY"),
         ("referrer-policy", "no-referrer"),

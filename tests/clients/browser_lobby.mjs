@@ -7,7 +7,8 @@
 //
 // Two separate browser contexts (two users): A joins as a guest, B registers. Checks presence,
 // messages both ways, the typing indicator, that a reload of B restores the chat without any
-// typing, and that HTML in a message is shown as text; then a crowd of socket.io-client guests
+// typing (the page answered by the app's service worker, while the API still reaches the
+// server), and that HTML in a message is shown as text; then a crowd of socket.io-client guests
 // fills the lobby past the join ack's first page, and B's list shows the server's count and
 // reads the rest with "Show more". Writes lobby-a.png, lobby-b.png and
 // lobby-narrow.png (360×740); on failure failure.png (the page being checked) and
@@ -133,9 +134,24 @@ async function run() {
       nickA, { timeout: STEP_MS }));
 
   // ---- reload B: the session cookie brings it straight back ----------------------------------
-  await step('B', 'reload restores the chat view without typing anything', async (page) => {
-    await page.reload({ timeout: STEP_MS });
+  await step('B', 'the app cache (service worker) is installed', (page) =>
+    page.evaluate(() => navigator.serviceWorker.ready.then((r) => Boolean(r.active))).then((active) =>
+      assert(active, 'no active service worker')));
+  await step('B', 'reload restores the chat view without typing anything, the page from the app cache', async (page) => {
+    const response = await page.reload({ timeout: STEP_MS });
+    assert(response && response.fromServiceWorker(), 'the reload went past the service worker');
     await waitForChat(page, nickB);
+  });
+  await step('B', 'an address outside the app (the API) still reaches the server', async (page) => {
+    const other = await page.context().newPage();
+    try {
+      const response = await other.goto(`${baseUrl}/api/user/@me`, { timeout: STEP_MS });
+      assert(!response.fromServiceWorker(), 'the API was answered by the service worker');
+      const body = JSON.parse(await other.locator('body').innerText());
+      assert(JSON.stringify(body).includes(nickB), 'not B\'s profile', body);
+    } finally {
+      await other.close();
+    }
   });
   await step('B', `after reload the member list still shows ${nickA}`, (page) =>
     member(page, nickA).waitFor({ state: 'attached' }));

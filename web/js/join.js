@@ -140,8 +140,9 @@ export function createJoinView(root, { onJoined }) {
       clearSecrets();
       selectTab(tab);
       if (message) setMessage(message, 'info');
-      // Let the view become visible before moving focus into it.
-      requestAnimationFrame(() => firstInput().focus());
+      // Focus once the view has been painted: focusing lays the page out, and doing that in
+      // the frame that first shows the screen would hold its paint back.
+      requestAnimationFrame(() => setTimeout(() => firstInput().focus()));
     },
   };
 }

@@ -18,6 +18,7 @@ import { createChat } from './chat.js';
 import { currentRoute } from './router.js';
 import { createDoorView } from './door.js';
 import { asRoomCode, closedCodeNote } from './room-names.js';
+import { installAppCache } from './app-cache.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -113,3 +114,4 @@ async function boot() {
 }
 
 boot();
+installAppCache();
