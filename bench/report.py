@@ -360,7 +360,8 @@ def main():
     w("| placement | server pinned to core 0 (in the two-node scenario both nodes and `redis-server`), `loadgen` (single-threaded) pinned to core 1, loopback |")
     w("| method | open-loop senders taking turns; latency from the *intended* send time to receipt (HDR histogram); a step passes while p99 ≤ 50 ms and nothing is lost; "
       "the rate rises ×4 per step until a step fails, then bisects three times between the last pass and the first failure (≈ 19 % resolution); "
-      "steps last 2 s, or long enough for 3 messages (at most 15 s) |")
+      "steps last 2 s, or long enough for 3 messages (at most 15 s); at 10 000 clients long enough "
+      "for 10 messages (at most 30 s) |")
     steps = [r for r in all_rows if r["kind"] == "fanout_step"]
     shares = sorted(x for x in (others_share(r) for r in steps) if x is not None)
     if shares:

@@ -248,8 +248,11 @@ for target in ${targets[@]+"${targets[@]}"}; do
   for n in "${sizes[@]}"; do
     # At 10 000 clients one message is 10 000 deliveries: start where a few messages a second
     # are offered, so the sweep finds the latency-bound rate instead of starting above it.
+    # There a step is also long enough for 10 messages (at most 30 s): a p99 over three fan-outs
+    # is the slowest of three, and moved by a third between two runs of the same binary.
     start=20000
-    [ "$n" -ge 10000 ] && start=2000
+    steps=()
+    [ "$n" -ge 10000 ] && start=2000 && steps=(--min-sends 10 --max-step-secs 30)
     for senders in 1 10; do
       extra=()
       limit=400
@@ -257,7 +260,7 @@ for target in ${targets[@]+"${targets[@]}"}; do
       say "fan-out: $target, $n clients, $senders sender(s)${extra[0]:+, idle memory first}"
       if start_server "$(server_of "$target")"; then
         gen "$limit" sweep --target "$target" --clients "$n" --senders "$senders" --start "$start" \
-          ${extra[@]+"${extra[@]}"} || echo "   sweep failed or timed out" >&2
+          ${steps[@]+"${steps[@]}"} ${extra[@]+"${extra[@]}"} || echo "   sweep failed or timed out" >&2
       fi
       stop_server
     done
