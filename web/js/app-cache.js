@@ -12,8 +12,8 @@ import { createBanner } from './banner.js';
 
 export function installAppCache() {
   if (!('serviceWorker' in navigator)) return;
-  // Controlled at load: a worker of an earlier version served this page, and a newer one
-  // taking over means the code running here is out of date.
+  // Controlled at load: a worker served this page from its cache. Another one taking over
+  // later is a newer version (sw.js), so the code running here is out of date.
   const servedByWorker = Boolean(navigator.serviceWorker.controller);
   navigator.serviceWorker.addEventListener('controllerchange', () => {
     if (servedByWorker) createBanner().show('Parlor has been updated: reload the page to use the new version.');
