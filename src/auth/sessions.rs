@@ -74,15 +74,22 @@ impl Auth {
         (self.settings.session_ttl / 4).clamp(Duration::from_millis(1), MAX_RENEWAL_INTERVAL)
     }
 
-    /// Pushes a live connection's session expiry to `now + ttl`. `Ok(false)` when the session
-    /// has expired or is gone: it stays so, and its connections must close.
-    pub async fn renew(&self, session: &SessionId) -> Result<bool, AuthError> {
+    /// Pushes the expiry of every live connection's session to `now + ttl`, all at once.
+    /// Returns those that had expired or are gone: they stay so, and their connections must
+    /// close.
+    pub async fn renew_all(&self, sessions: &[SessionId]) -> Result<Vec<SessionId>, AuthError> {
         let now = self.clock.now_millis();
-        Ok(self
+        let hashes: Vec<&str> = sessions.iter().map(|s| s.0.as_str()).collect();
+        let renewed = self
             .store
             .sessions()
-            .extend_live(&session.0, now, now + self.ttl_millis())
-            .await?)
+            .extend_live_many(&hashes, now, now + self.ttl_millis())
+            .await?;
+        Ok(sessions
+            .iter()
+            .filter(|s| !renewed.contains(&s.0))
+            .cloned()
+            .collect())
     }
 
     /// Revokes one session.

@@ -189,15 +189,14 @@ impl Sessions {
     /// the connections of sessions that expired anyway or are gone (`closing:
     /// session_expired`). Returns how many sessions ended.
     pub async fn renew_live(&self) -> usize {
-        let mut ended = Vec::new();
-        for session in self.hub.live_sessions() {
-            match self.auth.renew(&session).await {
-                Ok(true) => {}
-                Ok(false) => ended.push(session),
-                // Not known to have expired: try again next round.
-                Err(err) => tracing::warn!(error = %err, "could not renew a live session"),
+        let ended = match self.auth.renew_all(&self.hub.live_sessions()).await {
+            Ok(ended) => ended,
+            Err(err) => {
+                // None is known to have expired: try again next round.
+                tracing::warn!(error = %err, "could not renew the live sessions");
+                return 0;
             }
-        }
+        };
         if !ended.is_empty() {
             tracing::info!(
                 sessions = ended.len(),
