@@ -91,27 +91,20 @@ pub fn compact(source: &str) -> String {
                 line_start = false;
                 before = Before::Operand;
             }
-            b'`' => {
-                out.push(b'`');
-                i = copy_template(bytes, i + 1, &mut out);
-                if out.ends_with(b"${") {
-                    templates.push(depth);
-                    before = Before::Operator;
-                } else {
-                    before = Before::Operand;
+            // A template literal's text starts after its `` ` `` or after the `}` that closes
+            // one of its substitutions.
+            b'`' | b'}' if b == b'`' || templates.last() == Some(&depth) => {
+                if b == b'}' {
+                    templates.pop();
                 }
-                line_start = false;
-            }
-            b'}' if templates.last() == Some(&depth) => {
-                templates.pop();
-                out.push(b'}');
+                out.push(b);
                 i = copy_template(bytes, i + 1, &mut out);
-                if out.ends_with(b"${") {
+                before = if out.ends_with(b"${") {
                     templates.push(depth);
-                    before = Before::Operator;
+                    Before::Operator
                 } else {
-                    before = Before::Operand;
-                }
+                    Before::Operand
+                };
                 line_start = false;
             }
             _ if b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80 => {
