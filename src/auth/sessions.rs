@@ -74,9 +74,9 @@ impl Auth {
         (self.settings.session_ttl / 4).clamp(Duration::from_millis(1), MAX_RENEWAL_INTERVAL)
     }
 
-    /// Pushes the expiry of every live connection's session to `now + ttl`, all at once.
-    /// Returns those that had expired or are gone: they stay so, and their connections must
-    /// close.
+    /// Pushes the expiry of these live connections' sessions to `now + ttl` (one statement
+    /// for up to 256). Returns those that had expired or are gone: they stay so, and their
+    /// connections must close.
     pub async fn renew_all(&self, sessions: &[SessionId]) -> Result<Vec<SessionId>, AuthError> {
         let now = self.clock.now_millis();
         let hashes: Vec<&str> = sessions.iter().map(|s| s.0.as_str()).collect();

@@ -22,7 +22,7 @@ use std::time::Duration;
 
 /// Sessions renewed per database statement, and the pause between two such statements.
 const RENEWALS_AT_ONCE: usize = 256;
-const RENEWAL_PAUSE: std::time::Duration = std::time::Duration::from_millis(20);
+const RENEWAL_PAUSE: Duration = Duration::from_millis(20);
 
 /// The reply to `identify`: who the connection now is, and a new guest's session token.
 #[derive(Debug, Serialize)]
